@@ -1,0 +1,101 @@
+"""Small value types shared by the core, the CLI and the GUI.
+
+A picture is identified by its ``(pic_key, tag)`` pair; ``tag`` is opaque and is sent back exactly as given.
+A resolved URL is a *lease*: it is only good for a while, and its clock starts when the request was sent.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+
+DEFAULT_BASE_URL = "https://developer.kdocs.cn"
+
+
+@dataclass(frozen=True, slots=True)
+class PicRef:
+    """One picture of a workbook, as the user (or ``find_pictures``) named it.
+
+    ``sheet``, ``cell`` (e.g. ``"Sheet1!B7"``) and ``caption`` are optional context for people and file names.
+    Equality and hashing use only ``(pic_key, tag)`` so duplicates collapse whatever their context.
+    """
+
+    pic_key: str
+    tag: str
+    sheet: str | None = field(default=None, compare=False)
+    cell: str | None = field(default=None, compare=False)
+    caption: str | None = field(default=None, compare=False)
+
+    @property
+    def ident(self) -> tuple[str, str]:
+        return (self.pic_key, self.tag)
+
+    def label(self) -> str:
+        """What a person should read for this picture: "caption — B7", else the cell, else the key."""
+        cell = self.cell.split("!", 1)[-1] if self.cell else None
+        if self.caption and cell:
+            return f"{self.caption} — {cell}"
+        return self.caption or self.cell or self.pic_key
+
+
+class LeaseState(Enum):
+    FRESH = "fresh"
+    EXPIRING = "expiring"  # inside the refresh margin
+    EXPIRED = "expired"
+    UNBOUNDED = "unbounded"  # no known expiry (cloud pictures)
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A download URL and how long it is good for.
+
+    ``obtained_at`` is a ``time.monotonic()`` reading taken when the request was *sent* (the safe side).
+    ``ttl`` is ``None`` when no expiry is known (cloud pictures); ``estimated`` marks a guessed lifetime
+    (unknown tag without a URL-embedded expiry).
+    """
+
+    ref: PicRef
+    url: str
+    obtained_at: float
+    ttl: float | None
+    estimated: bool = False
+    obtained_wall: float = 0.0  # time.time() at the same instant, only for display (ISO 8601 output)
+
+    @property
+    def expires_at(self) -> float | None:
+        """Monotonic deadline, or None when unbounded."""
+        return None if self.ttl is None else self.obtained_at + self.ttl
+
+    def remaining(self, now: float | None = None) -> float | None:
+        """Seconds left (may be negative), or None when unbounded."""
+        if self.ttl is None:
+            return None
+        if now is None:
+            now = time.monotonic()
+        return self.obtained_at + self.ttl - now
+
+    def is_expired(self, now: float | None = None) -> bool:
+        left = self.remaining(now)
+        return left is not None and left <= 0
+
+    def expires_wall(self) -> float | None:
+        """Wall-clock expiry (Unix time) for display, or None when unbounded."""
+        return None if self.ttl is None else self.obtained_wall + self.ttl
+
+
+@dataclass(frozen=True, slots=True)
+class PicFailure:
+    """Why one picture got no URL. ``message`` is for people and never contains a URL or token."""
+
+    ref: PicRef
+    message: str
+    code: int | None = None
+
+
+Outcome = Lease | PicFailure
+
+
+def now_pair() -> tuple[float, float]:
+    """(monotonic, wall) read together; leases need both."""
+    return time.monotonic(), time.time()
