@@ -34,6 +34,7 @@ __all__ = [
     "needs_refresh",
     "next_refresh_at",
     "plan_refresh",
+    "refresh_due_at",
     "refresh_margin",
 ]
 
@@ -125,9 +126,19 @@ def refresh_margin(ttl: float) -> float:
 
 def needs_refresh(lease: Lease, now: float) -> bool:
     """True when the lease is expired or inside its refresh margin; never for unbounded leases."""
+    due = refresh_due_at(lease)
+    return due is not None and now >= due
+
+
+def refresh_due_at(lease: Lease) -> float | None:
+    """Monotonic time from which the lease needs a refresh, or None when unbounded.
+
+    The one formula behind ``needs_refresh`` and ``next_refresh_at``, so a timer armed for this time always
+    finds the lease due (no float rounding gap between the two).
+    """
     if lease.ttl is None:
-        return False
-    return lease.obtained_at + lease.ttl - now <= refresh_margin(lease.ttl)
+        return None
+    return lease.obtained_at + lease.ttl - refresh_margin(lease.ttl)
 
 
 def lease_state(lease: Lease, now: float) -> LeaseState:
@@ -181,8 +192,7 @@ def next_refresh_at(
     """
     earliest: float | None = None
     for lease in _needed_leases(leases, needed):
-        assert lease.ttl is not None
-        due = lease.obtained_at + lease.ttl - refresh_margin(lease.ttl)
-        if earliest is None or due < earliest:
+        due = refresh_due_at(lease)
+        if due is not None and (earliest is None or due < earliest):
             earliest = due
     return None if earliest is None else max(earliest, now)
