@@ -1,0 +1,136 @@
+"""The one place that knows how to hide secrets in text, URLs and log records.
+
+Every KDocs API URL carries the user's token as ``access_token=…`` and every picture URL is a signed,
+short-lived capability, so neither may reach a log, an error dialog or a crash report. ``redact`` masks
+the token parameter wherever it appears (also percent-encoded, or as a JSON/dict field) and drops the query
+string of every http(s) URL; ``redact_url`` keeps only scheme, host, port and path.
+
+``install_log_redaction`` applies this to *all* log records, including those of third-party libraries and
+handlers added later (a GUI log view, pytest's caplog), by redacting records when they are created.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import traceback
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = ["MASK", "RedactingFilter", "install_log_redaction", "redact", "redact_url"]
+
+MASK = "…"
+
+# access_token=<value> in a query string, a form body or free text; also the percent-encoded form
+# (access_token%3D<value>) that shows up when a whole URL was itself quoted into another URL.
+_TOKEN_PARAM_RE = re.compile(
+    r"(?P<name>access_token(?:=|%3[dD]))(?P<value>[^&\s#'\"<>,;)\]}]+)", re.IGNORECASE
+)
+# "access_token": "<value>" / 'access_token': '<value>' (JSON bodies, dict reprs).
+_TOKEN_FIELD_RE = re.compile(
+    r"(?P<name>['\"]access_token['\"]\s*:\s*)(?P<quote>['\"])(?P<value>[^'\"]*)(?P=quote)", re.IGNORECASE
+)
+# An http(s) URL with a query: keep everything before "?", drop the query (up to whitespace, a quote, an
+# angle bracket or a fragment). Signed picture URLs are capabilities: their signature must never leak.
+_URL_QUERY_RE = re.compile(r"(?P<base>\bhttps?://[^\s?#'\"<>]*)\?[^\s#'\"<>]*", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """``text`` with every access token and every http(s) URL query string masked."""
+    if not text:
+        return text
+    text = _URL_QUERY_RE.sub(lambda m: f"{m.group('base')}?{MASK}", text)
+    text = _TOKEN_PARAM_RE.sub(lambda m: f"{m.group('name')}{MASK}", text)
+    return _TOKEN_FIELD_RE.sub(lambda m: f"{m.group('name')}{m.group('quote')}{MASK}{m.group('quote')}", text)
+
+
+def redact_url(url: str) -> str:
+    """``scheme://host[:port]/path`` with the query replaced by ``?…`` when there is one.
+
+    User info (``user:password@``) and the fragment are dropped too. Anything that does not parse as a URL
+    goes through ``redact`` instead, so the result is always safe to show.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return redact(url)
+    if not parts.scheme or not host:
+        return redact(url)
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = host if port is None else f"{host}:{port}"
+    query = f"?{MASK}" if parts.query else ""
+    return redact(f"{parts.scheme}://{netloc}{parts.path}") + query
+
+
+def _redact_value(value: Any) -> Any:
+    return redact(value) if isinstance(value, str) else value
+
+
+def _redact_record(record: logging.LogRecord) -> None:
+    """Rewrite ``record`` in place so that nothing a formatter reads from it holds a secret.
+
+    Idempotent (a masked value masks to itself), so a record may pass the factory and several filters.
+    """
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format call: still log something, but safely
+        message = f"{record.msg!r} % {record.args!r}"
+    record.msg = redact(message)
+    record.args = None
+    if record.exc_info and record.exc_info[1] is not None:
+        # Formatters cache the traceback text in exc_text and reuse it: fill it in redacted. Exception
+        # messages of HTTP libraries routinely contain the full request URL.
+        record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
+    elif record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+
+
+class RedactingFilter(logging.Filter):
+    """Masks tokens and URL query strings in a record's message, arguments and traceback; never drops it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        _redact_record(record)
+        return True
+
+
+_install_lock = threading.Lock()
+_installed_filter = RedactingFilter()
+
+
+def _redacting_factory(base: Any) -> Any:
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record: logging.LogRecord = base(*args, **kwargs)
+        _redact_record(record)
+        return record
+
+    factory._kdocs_redacting = True  # type: ignore[attr-defined]
+    return factory
+
+
+def install_log_redaction() -> None:
+    """Redact every log record of the process; quiet httpx/httpcore, which log full URLs at INFO/DEBUG.
+
+    Adds ``RedactingFilter`` to the root logger and its current handlers (the contract), and also wraps the
+    log record factory: a filter on the root logger does not see records propagated from child loggers, and
+    handlers added later would otherwise carry none. Idempotent and thread-safe.
+    """
+    with _install_lock:
+        root = logging.getLogger()
+        if _installed_filter not in root.filters:
+            root.addFilter(_installed_filter)
+        for handler in root.handlers:
+            if _installed_filter not in handler.filters:
+                handler.addFilter(_installed_filter)
+        current = logging.getLogRecordFactory()
+        if not getattr(current, "_kdocs_redacting", False):
+            logging.setLogRecordFactory(_redacting_factory(current))
+        for name in ("httpx", "httpcore"):
+            logger = logging.getLogger(name)
+            if logger.level == logging.NOTSET or logger.level < logging.WARNING:
+                logger.setLevel(logging.WARNING)
