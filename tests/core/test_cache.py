@@ -1,0 +1,234 @@
+"""ByteBudgetCache (memory LRU by bytes) and DiskCache (private, atomic, bounded, forgiving)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kdocs_viewer.core.cache import ByteBudgetCache, DiskCache, disk_key
+
+# ---- ByteBudgetCache -------------------------------------------------------------------------------------
+
+
+def test_lru_eviction_by_bytes() -> None:
+    cache: ByteBudgetCache[str, bytes] = ByteBudgetCache(10, len)
+    cache.put("a", b"aaaa")
+    cache.put("b", b"bbbb")
+    assert cache.get("a") == b"aaaa"  # a is now most recent
+    cache.put("c", b"cccc")  # 12 > 10: evict the least recent, b
+    assert "b" not in cache
+    assert cache.get("a") == b"aaaa" and cache.get("c") == b"cccc"
+    assert cache.total_bytes == 8 and len(cache) == 2
+
+
+def test_item_larger_than_budget_is_not_stored_and_drops_the_old_value() -> None:
+    cache: ByteBudgetCache[str, bytes] = ByteBudgetCache(10, len)
+    cache.put("small", b"x")
+    cache.put("k", b"old")
+    assert cache.put("k", b"y" * 11) is False
+    assert "k" not in cache  # a stale value must not survive a failed replacement
+    assert cache.get("small") == b"x"
+    assert cache.total_bytes == 1
+
+
+def test_replace_discard_clear_and_budget_change() -> None:
+    cache: ByteBudgetCache[tuple[str, str], bytes] = ByteBudgetCache(100, len)
+    key = ("wb", "k1")
+    cache.put(key, b"1" * 30)
+    cache.put(key, b"2" * 50)
+    assert cache.total_bytes == 50 and len(cache) == 1
+    cache.put(("wb", "k2"), b"3" * 40)
+    cache.set_budget(45)
+    assert cache.lru_keys() == [("wb", "k2")]
+    cache.discard(("wb", "k2"))
+    cache.discard(("wb", "nope"))
+    assert cache.total_bytes == 0
+    cache.put(key, b"z")
+    cache.clear()
+    assert len(cache) == 0 and cache.total_bytes == 0 and cache.get(key) is None
+    with pytest.raises(ValueError):
+        ByteBudgetCache(-1, len)
+
+
+@given(
+    ops=st.lists(st.tuples(st.integers(0, 9), st.integers(0, 40)), max_size=80), budget=st.integers(0, 100)
+)
+def test_budget_and_accounting_hold_under_any_sequence(ops: list[tuple[int, int]], budget: int) -> None:
+    cache: ByteBudgetCache[int, bytes] = ByteBudgetCache(budget, len)
+    for key, size in ops:
+        cache.put(key, bytes(size))
+        assert cache.total_bytes <= budget
+        assert cache.total_bytes == sum(len(cache.get(k) or b"") for k in cache.lru_keys())
+        if size <= budget:
+            assert cache.get(key) == bytes(size)  # the item just put always survives its own eviction
+
+
+def test_thread_safety_under_contention() -> None:
+    cache: ByteBudgetCache[int, bytes] = ByteBudgetCache(5000, len)
+    errors: list[BaseException] = []
+
+    def worker(seed: int) -> None:
+        try:
+            for i in range(2000):
+                key = (seed * 7 + i) % 50
+                if i % 3:
+                    cache.put(key, bytes(key * 3))
+                else:
+                    cache.get(key)
+                if i % 97 == 0:
+                    cache.discard(key)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert cache.total_bytes <= 5000
+    assert cache.total_bytes == sum(len(cache.get(k) or b"") for k in cache.lru_keys())
+
+
+# ---- DiskCache -------------------------------------------------------------------------------------------
+
+
+def entry_path(cache: DiskCache, file_token: str, pic_key: str) -> Path:
+    return cache.directory / (disk_key(file_token, pic_key) + ".bin")
+
+
+def test_round_trip_and_persistence(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path / "c")
+    assert cache.get("wb", "k") is None
+    assert cache.put("wb", "k", b"\x89PNG data")
+    assert cache.get("wb", "k") == b"\x89PNG data"
+    assert cache.get("other-wb", "k") is None  # the file token is part of the key
+    again = DiskCache(tmp_path / "c")  # a new process / session sees it
+    assert again.get("wb", "k") == b"\x89PNG data"
+    assert len(again) == 1
+
+
+def test_empty_payload_is_a_hit_not_a_miss(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path)
+    cache.put("wb", "zero", b"")
+    assert cache.get("wb", "zero") == b""
+
+
+def test_key_is_hashed_and_names_nothing(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path)
+    cache.put("secret-workbook", "pic-KEY", b"abc")
+    names = os.listdir(tmp_path)
+    assert names == [disk_key("secret-workbook", "pic-KEY") + ".bin"]
+    assert "secret" not in names[0] and "KEY" not in names[0]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_private_permissions(tmp_path: Path) -> None:
+    directory = tmp_path / "cache"
+    directory.mkdir(mode=0o755)
+    os.chmod(directory, 0o755)
+    cache = DiskCache(directory)
+    cache.put("wb", "k", b"x")
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    assert stat.S_IMODE(entry_path(cache, "wb", "k").stat().st_mode) == 0o600
+
+
+def test_budget_evicts_least_recently_used(tmp_path: Path) -> None:
+    payload = b"x" * 1000
+    cache = DiskCache(tmp_path, budget_bytes=3 * 1100)  # header is 46 bytes: room for three entries
+    for i, key in enumerate(["a", "b", "c"]):
+        cache.put("wb", key, payload)
+        when = 1_000_000 + i
+        os.utime(entry_path(cache, "wb", key), (when, when))
+    cache = DiskCache(tmp_path, budget_bytes=3 * 1100)  # re-index with the mtimes set above
+    assert cache.get("wb", "a") == payload  # a hit makes "a" recent; "b" is now the oldest
+    cache.put("wb", "d", payload)
+    assert cache.get("wb", "b") is None
+    assert {k for k in "acd" if cache.get("wb", k) is not None} == set("acd")
+    assert cache.total_bytes <= 3 * 1100
+    assert len(os.listdir(tmp_path)) == 3
+
+
+def test_budget_enforced_on_open_and_oversize_refused(tmp_path: Path) -> None:
+    big = DiskCache(tmp_path, budget_bytes=10_000)
+    for key in "abcde":
+        big.put("wb", key, b"y" * 1500)
+    small = DiskCache(tmp_path, budget_bytes=4000)
+    assert small.total_bytes <= 4000 and len(os.listdir(tmp_path)) == 2
+    assert small.put("wb", "huge", b"z" * 5000) is False
+    assert small.get("wb", "huge") is None
+
+
+def test_corrupt_truncated_and_foreign_entries_are_misses_and_removed(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path)
+    cache.put("wb", "flip", b"original bytes")
+    cache.put("wb", "cut", b"original bytes")
+    path = entry_path(cache, "wb", "flip")
+    blob = bytearray(path.read_bytes())
+    blob[-1] ^= 0xFF
+    path.write_bytes(bytes(blob))
+    cut = entry_path(cache, "wb", "cut")
+    cut.write_bytes(cut.read_bytes()[:20])
+    entry_path(cache, "wb", "junk").write_bytes(b"not a cache entry at all")
+    fresh = DiskCache(tmp_path)
+    for key in ("flip", "cut", "junk"):
+        assert fresh.get("wb", key) is None
+    assert os.listdir(tmp_path) == []
+    assert fresh.total_bytes == 0
+
+
+def test_unreadable_entry_is_a_miss(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path)
+    entry_path(cache, "wb", "k").mkdir()  # open() fails with an OSError even for root
+    assert cache.get("wb", "k") is None
+
+
+def test_stale_temp_files_are_swept_and_never_read(tmp_path: Path) -> None:
+    old = tmp_path / ".tmp-crashed"
+    old.write_bytes(b"half")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    young = tmp_path / ".tmp-writing-now"
+    young.write_bytes(b"in progress")
+    cache = DiskCache(tmp_path)
+    assert not old.exists()
+    assert young.exists()  # may belong to another process writing right now
+    assert cache.total_bytes == 0
+
+
+def test_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path)
+    target = entry_path(cache, "wb", "k")
+    target.mkdir()  # os.replace onto a directory fails
+    assert cache.put("wb", "k", b"abc") is False
+    assert sorted(os.listdir(tmp_path)) == [target.name]
+
+
+def test_discard_and_clear(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path)
+    cache.put("wb", "a", b"1")
+    cache.put("wb", "b", b"2")
+    cache.discard("wb", "a")
+    assert cache.get("wb", "a") is None and cache.get("wb", "b") == b"2"
+    cache.clear()
+    assert os.listdir(tmp_path) == [] and len(cache) == 0
+
+
+def test_concurrent_writers_of_one_key(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path)
+    payloads = [bytes([n]) * 20_000 for n in range(8)]
+    threads = [threading.Thread(target=cache.put, args=("wb", "k", p)) for p in payloads]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert cache.get("wb", "k") in payloads
+    assert len(os.listdir(tmp_path)) == 1
+    assert cache.total_bytes == entry_path(cache, "wb", "k").stat().st_size
