@@ -1,0 +1,350 @@
+"""Read and write the lists of pictures a user hands the viewer.
+
+People paste whatever they have: the request body of the picture-URL API, a JSON list, a cells-API
+response, a CSV/TSV export or a plain ``pic_key tag`` text file. This module accepts all of them, and when
+something is wrong it says *where* (line or item) and *what*, collecting every problem in one go so a user
+fixes a file once instead of once per error. ``tag`` is opaque: it is validated as a non-empty string and
+otherwise passed through untouched, because the API wants exactly what it gave.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import unicodedata
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from kdocs_viewer.core.models import PicRef
+
+MAX_PIC_KEY_LEN = 256
+SHOWN_PROBLEMS = 5  # PicListError's text lists this many, then "and N more"
+COLUMNS = ("pic_key", "tag", "sheet", "cell", "caption")
+CONTEXT_FIELDS = ("sheet", "cell", "caption")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or worth knowing) about the input, anchored where a person can find it."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class PicListError(ValueError):
+    """The input could not be read as a picture list. ``problems`` holds all of them, in input order."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        shown = [str(p) for p in problems[:SHOWN_PROBLEMS]]
+        if len(problems) > SHOWN_PROBLEMS:
+            shown.append(f"… and {len(problems) - SHOWN_PROBLEMS} more")
+        super().__init__("\n".join(shown))
+
+
+@dataclass
+class ParseResult:
+    pics: list[PicRef]
+    duplicates: list[Problem] = field(default_factory=list)
+    format: str = "text"
+
+
+def parse_pic_list(text: str) -> ParseResult:
+    """Parse any supported format; raises PicListError (never returns an empty list)."""
+    text = text.removeprefix("\ufeff")
+    head = text.lstrip()
+    if head.startswith(("{", "[")):
+        fmt, items, problems = _parse_json(text)
+    else:
+        first = next((ln for ln in text.splitlines() if ln.strip() and not _is_comment(ln)), "")
+        if "\t" in first:
+            fmt, (items, problems) = "tsv", _parse_delimited(text, "\t")
+        elif "," in first:
+            fmt, (items, problems) = "csv", _parse_delimited(text, ",")
+        else:
+            fmt, (items, problems) = "text", _parse_text(text)
+    if problems:
+        raise PicListError(problems)
+    pics, duplicates = _collapse(items)
+    if not pics:
+        raise PicListError([Problem("", "no pictures found")])
+    return ParseResult(pics=pics, duplicates=duplicates, format=fmt)
+
+
+def dump_pic_list(pics: Iterable[PicRef]) -> str:
+    """The request-body shape, one picture per line (diff-friendly); ``parse_pic_list`` reads it back."""
+    lines = []
+    for ref in pics:
+        item = {"pic_key": ref.pic_key, "tag": ref.tag}
+        item.update({k: getattr(ref, k) for k in CONTEXT_FIELDS if getattr(ref, k) is not None})
+        lines.append("  " + json.dumps(item, ensure_ascii=False))
+    if not lines:
+        return '{"pics": []}\n'
+    return '{"pics": [\n' + ",\n".join(lines) + "\n]}\n"
+
+
+# --- validation shared by all formats ------------------------------------------------------------
+
+_Item = tuple[str, PicRef]  # (where, ref)
+
+
+def _bad_chars(value: str) -> str | None:
+    """Why ``value`` cannot appear in a file (lone surrogates cannot be encoded), or None."""
+    if any(unicodedata.category(c) == "Cs" for c in value):
+        return "contains an invalid character (a lone surrogate)"
+    return None
+
+
+def _pic_key_problem(key: object) -> str | None:
+    if not isinstance(key, str) or not key:
+        return f"pic_key must be a non-empty string, got {_show(key)}"
+    if len(key) > MAX_PIC_KEY_LEN:
+        return f"pic_key is {len(key)} characters long (at most {MAX_PIC_KEY_LEN})"
+    if any(c.isspace() for c in key):
+        return f"pic_key {_show(key)} contains whitespace"
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in key):
+        return f"pic_key {_show(key)} contains a control or invisible character"
+    return None
+
+
+def _tag_problem(tag: object, key: str) -> str | None:
+    if tag is None:
+        return f"missing tag after pic_key {_show(key)}"
+    if not isinstance(tag, str) or not tag:
+        return f"tag must be a non-empty string, got {_show(tag)}"
+    bad = _bad_chars(tag)
+    return f"tag {bad}" if bad else None
+
+
+def _make_ref(where: str, values: dict[str, Any], problems: list[Problem]) -> PicRef | None:
+    """Validate one record's fields; append what is wrong to ``problems``."""
+    before = len(problems)
+    key = values.get("pic_key")
+    if key is None or key == "":
+        problems.append(Problem(where, "missing pic_key"))
+        return None
+    if msg := _pic_key_problem(key):
+        problems.append(Problem(where, msg))
+    if msg := _tag_problem(values.get("tag"), key if isinstance(key, str) else str(key)):
+        problems.append(Problem(where, msg))
+    context: dict[str, str | None] = {}
+    for name in CONTEXT_FIELDS:
+        value = values.get(name)
+        if value is not None and not isinstance(value, str):
+            problems.append(Problem(where, f"{name} must be a string, got {_show(value)}"))
+        elif value is not None and (msg := _bad_chars(value)):
+            problems.append(Problem(where, f"{name} {msg}"))
+        else:
+            context[name] = value
+    if len(problems) > before:
+        return None
+    return PicRef(key, values["tag"], **context)
+
+
+def _collapse(items: list[_Item]) -> tuple[list[PicRef], list[Problem]]:
+    first_where: dict[tuple[str, str], str] = {}
+    pics: list[PicRef] = []
+    duplicates: list[Problem] = []
+    for where, ref in items:
+        if ref.ident in first_where:
+            what = f"pic_key {_show(ref.pic_key)}, tag {_show(ref.tag)}"
+            duplicates.append(Problem(where, f"duplicate of {first_where[ref.ident]} ({what})"))
+        else:
+            first_where[ref.ident] = where
+            pics.append(ref)
+    return pics, duplicates
+
+
+def _show(value: object, limit: int = 40) -> str:
+    """A short, unambiguous rendering of a user value for an error message."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value) if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- JSON -----------------------------------------------------------------------------------------
+
+
+def _parse_json(text: str) -> tuple[str, list[_Item], list[Problem]]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        return "json", [], [Problem(f"line {e.lineno}, column {e.colno}", f"invalid JSON: {e.msg}")]
+    except RecursionError:
+        return "json", [], [Problem("", "invalid JSON: nested too deeply")]
+    if isinstance(data, list):
+        first = next((x for x in data if isinstance(x, dict)), {})
+        if "pic_key" not in first and ("row_from" in first or "cell_text" in first):
+            return "cells", *_cells_items(data)
+        return "json-list", *_json_items(data, "the list")
+    if not isinstance(data, dict):
+        return "json", [], [Problem("", f"expected a JSON object or list, got {_show(data)}")]
+    if "pics" in data:
+        return "json-body", *_json_items(data["pics"], "'pics'")
+    if "code" in data and data["code"] != 0:
+        said = next((str(data[k]) for k in ("msg", "message", "hint", "result") if data.get(k)), "")
+        msg = f"the input is an API error (code {_show(data['code'])}) {said}".rstrip()
+        return "cells", [], [Problem("", msg)]
+    body = data["data"] if isinstance(data.get("data"), dict) else data
+    if "cells" in body:
+        return "cells", *_cells_items(body["cells"])
+    keys = ", ".join(_show(k) for k in list(data)[:5]) or "none"
+    msg = f'expected {{"pics": [...]}}, a list of pictures or a cells response; found keys {keys}'
+    return "json", [], [Problem("", msg)]
+
+
+def _json_items(items: object, what: str) -> tuple[list[_Item], list[Problem]]:
+    if not isinstance(items, list):
+        return [], [Problem("", f"{what} must be a list, got {_show(items)}")]
+    out: list[_Item] = []
+    problems: list[Problem] = []
+    for i, item in enumerate(items, 1):
+        where = f"item {i}"
+        if not isinstance(item, dict):
+            problems.append(Problem(where, f"expected an object with pic_key and tag, got {_show(item)}"))
+        elif (ref := _make_ref(where, item, problems)) is not None:
+            out.append((where, ref))
+    return out, problems
+
+
+def _walk(node: object) -> Iterator[dict[str, Any]]:
+    """Every dict inside ``node``, breadth first, iteratively (arbitrary nesting must not recurse)."""
+    queue: deque[object] = deque([node])
+    while queue:
+        current = queue.popleft()
+        if isinstance(current, dict):
+            yield current
+            queue.extend(current.values())
+        elif isinstance(current, list):
+            queue.extend(current)
+
+
+def _column_name(col: int) -> str:
+    name = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        name = chr(65 + rem) + name
+    return name
+
+
+def _cell_position(cell: dict[str, Any]) -> tuple[int, int] | None:
+    row = cell.get("row_from", cell.get("row"))
+    col = cell.get("col_from", cell.get("col"))
+    ok = all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 10**7 for v in (row, col))
+    return (row, col) if ok else None  # type: ignore[return-value]
+
+
+def _cells_items(cells: object) -> tuple[list[_Item], list[Problem]]:
+    """Pictures found anywhere inside cell objects; caption from the nearest text cell of the row."""
+    if not isinstance(cells, list):
+        return [], [Problem("", f"'cells' must be a list, got {_show(cells)}")]
+    texts: dict[int, list[tuple[int, str]]] = {}
+    found: list[tuple[str, dict[str, Any], tuple[int, int] | None]] = []
+    for i, cell in enumerate(cells, 1):
+        pos = _cell_position(cell) if isinstance(cell, dict) else None
+        holders = [d for d in _walk(cell) if "pic_key" in d]
+        if not holders:
+            text = cell.get("cell_text") if isinstance(cell, dict) else None
+            if pos and isinstance(text, str) and text.strip():
+                texts.setdefault(pos[0], []).append((pos[1], text.strip()))
+            continue
+        tag = next((d["tag"] for d in _walk(cell) if "tag" in d), None)
+        where = f"cell {_column_name(pos[1])}{pos[0] + 1}" if pos else f"item {i}"
+        for holder in holders:
+            found.append((where, {"pic_key": holder["pic_key"], "tag": holder.get("tag", tag)}, pos))
+    out: list[_Item] = []
+    problems: list[Problem] = []
+    for where, values, pos in found:
+        if pos:
+            values["cell"] = f"{_column_name(pos[1])}{pos[0] + 1}"
+            row_texts = texts.get(pos[0], [])
+            if row_texts:  # nearest column wins; on a tie the left one (labels usually precede pictures)
+                values["caption"] = min(row_texts, key=lambda t: (abs(t[0] - pos[1]), t[0]))[1]
+        if (ref := _make_ref(where, values, problems)) is not None:
+            out.append((where, ref))
+    return out, problems
+
+
+# --- line formats ---------------------------------------------------------------------------------
+
+
+def _is_comment(line: str) -> bool:
+    return line.lstrip().startswith("#")
+
+
+def _parse_text(text: str) -> tuple[list[_Item], list[Problem]]:
+    out: list[_Item] = []
+    problems: list[Problem] = []
+    for n, line in enumerate(text.splitlines(), 1):
+        words = re.sub(r"(^|\s)#.*", "", line).split()
+        if not words:
+            continue
+        where = f"line {n}"
+        if len(words) > 2:
+            problems.append(Problem(where, f"expected 'pic_key tag', found {len(words)} words"))
+            continue
+        values = dict(zip(("pic_key", "tag"), words, strict=False))
+        if (ref := _make_ref(where, values, problems)) is not None:
+            out.append((where, ref))
+    return out, problems
+
+
+def _header_names(row: list[str]) -> list[str] | None:
+    """Column names when ``row`` is a header (it names pic_key), else None."""
+    names = [re.sub(r"[\s\-]+", "_", c.strip().lower()).replace("pickey", "pic_key") for c in row]
+    return names if "pic_key" in names else None
+
+
+def _parse_delimited(text: str, delimiter: str) -> tuple[list[_Item], list[Problem]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
+    out: list[_Item] = []
+    problems: list[Problem] = []
+    columns: list[str] | None = None
+    first_row = True
+    while True:
+        start = reader.line_num + 1
+        where = f"line {start}"
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            problems.append(Problem(where, f"invalid {'TSV' if delimiter == chr(9) else 'CSV'}: {e}"))
+            break
+        row = [c.strip() for c in row]
+        if not any(row) or row[0].startswith("#"):
+            continue
+        if first_row:
+            first_row = False
+            if (columns := _header_names(row)) is not None:
+                unknown = [c for c in columns if c not in COLUMNS]
+                if unknown:
+                    known = ", ".join(COLUMNS)
+                    problems.append(Problem(where, f"unknown column {_show(unknown[0])} (known: {known})"))
+                    return out, problems
+                if "tag" not in columns:
+                    problems.append(Problem(where, "the header has no tag column"))
+                    return out, problems
+                continue
+        names = columns or ["pic_key", "tag"]
+        while len(row) > len(names) and not row[-1]:
+            row.pop()  # a trailing separator is harmless
+        if len(row) > len(names):
+            hint = "" if columns else "; add a header row to name extra columns (sheet, cell, caption)"
+            problems.append(Problem(where, f"{len(row)} fields, expected {len(names)}{hint}"))
+            continue
+        values = {name: value for name, value in zip(names, row, strict=False) if value}
+        if (ref := _make_ref(where, values, problems)) is not None:
+            out.append((where, ref))
+    return out, problems
