@@ -1,0 +1,229 @@
+"""Plain GETs of signed picture URLs: no token, streamed, cancellable, capped, checked for truncation.
+
+A ``pic_url`` is a short-lived capability that may live on another host (a CDN), so the downloader has its
+own HTTP client that never carries the access token and is kept apart from the API client. Errors are our
+own types whose text never contains the URL (httpx puts URLs into its messages).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from types import TracebackType
+from typing import Protocol
+
+import httpx
+
+from kdocs_viewer.core.redact import redact_url
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "CancelFlag",
+    "DownloadCancelled",
+    "DownloadError",
+    "Downloader",
+    "UrlExpiredError",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+CHUNK_SIZE = 64 * 1024
+USER_AGENT = "kdocs-viewer/0.1 (+https://github.com/kdocs-viewer)"
+
+
+class CancelFlag(Protocol):
+    """What the downloader needs of a cancel signal; ``threading.Event`` is one."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+class DownloadError(Exception):
+    """A picture download failed. The text is for people and never contains the URL.
+
+    ``status`` is the HTTP status when one was received; ``transient`` marks failures worth another try
+    later (network, 5xx, truncation) as opposed to definite answers (404, too large).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, transient: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.transient = transient
+
+
+class UrlExpiredError(DownloadError):
+    """The host refused the URL (HTTP 403/410): it expired or was revoked; a fresh lease may work."""
+
+
+class DownloadCancelled(DownloadError):
+    """The caller's cancel flag was set; nothing is wrong with the picture."""
+
+    def __init__(self, message: str = "download cancelled") -> None:
+        super().__init__(message)
+
+
+class _Retry(Exception):
+    """Internal: one attempt failed in a way worth a second try."""
+
+    def __init__(self, error: DownloadError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _describe_transport_error(exc: httpx.TransportError) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "the picture server did not answer in time"
+    if isinstance(exc, httpx.ConnectError):
+        return "could not connect to the picture server"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the picture server closed the connection before the picture was complete"
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return "the picture link is not a usable http(s) address"
+    return f"network error while downloading the picture ({type(exc).__name__})"
+
+
+class Downloader:
+    """One keep-alive ``httpx.Client`` for picture GETs, shared by all worker threads (it is thread-safe).
+
+    Connection limits fit 8–16 parallel GETs; timeouts are explicit so a stalled host cannot hang a worker
+    forever; redirects are followed (a signed URL may bounce to a CDN). Transport errors, truncated bodies,
+    5xx and 429 get ``tries`` attempts in all; 403/410 raise ``UrlExpiredError`` at once (the caller needs a
+    new URL, not the same one again).
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        max_connections: int = 16,
+        tries: int = 2,
+        retry_delay: float = 0.25,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if timeout is None:
+            timeout = httpx.Timeout(30.0, connect=10.0, pool=60.0)
+        self._tries = max(1, tries)
+        self._retry_delay = retry_delay
+        self._client = httpx.Client(
+            timeout=timeout,
+            limits=httpx.Limits(
+                max_connections=max_connections,
+                max_keepalive_connections=max_connections,
+                keepalive_expiry=30.0,
+            ),
+            follow_redirects=True,
+            transport=transport,
+            headers={"User-Agent": USER_AGENT, "Accept": "image/*, */*;q=0.5"},
+        )
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<Downloader tries={self._tries}{' closed' if self._closed else ''}>"
+
+    def close(self) -> None:
+        self._closed = True
+        self._client.close()
+
+    def __enter__(self) -> Downloader:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def get(self, url: str, *, cancel: CancelFlag | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+        """The whole body of ``url``.
+
+        Raises ``UrlExpiredError`` (403/410), ``DownloadCancelled`` (``cancel`` was set; checked before the
+        request, between chunks and while waiting to retry) or ``DownloadError`` (anything else).
+        """
+        for attempt in range(1, self._tries + 1):
+            if cancel is not None and cancel.is_set():
+                raise DownloadCancelled()
+            try:
+                return self._get_once(url, cancel, max_bytes)
+            except _Retry as retry:
+                log.debug(
+                    "picture GET %s failed (%s), attempt %d/%d", redact_url(url), retry, attempt, self._tries
+                )
+                if attempt == self._tries:
+                    raise retry.error from None
+                delay = self._retry_delay * attempt
+                if cancel is not None:
+                    if cancel.wait(delay):
+                        raise DownloadCancelled() from None
+                else:
+                    time.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _get_once(self, url: str, cancel: CancelFlag | None, max_bytes: int) -> bytes:
+        try:
+            with self._client.stream("GET", url) as response:
+                self._check_status(response)
+                declared = self._declared_length(response)
+                if declared is not None and declared > max_bytes:
+                    raise DownloadError(
+                        f"the picture is too large ({declared} bytes; the limit is {max_bytes})",
+                        status=response.status_code,
+                    )
+                chunks: list[bytes] = []
+                received = 0
+                for chunk in response.iter_bytes(CHUNK_SIZE):
+                    if cancel is not None and cancel.is_set():
+                        raise DownloadCancelled()
+                    received += len(chunk)
+                    if received > max_bytes:
+                        raise DownloadError(
+                            f"the picture is larger than the limit of {max_bytes} bytes",
+                            status=response.status_code,
+                        )
+                    chunks.append(chunk)
+                if declared is not None and response.num_bytes_downloaded != declared:
+                    raise _Retry(
+                        DownloadError(
+                            f"the picture arrived incomplete ({response.num_bytes_downloaded} of "
+                            f"{declared} bytes)",
+                            status=response.status_code,
+                            transient=True,
+                        )
+                    )
+                return b"".join(chunks)
+        except httpx.TransportError as exc:
+            error = DownloadError(_describe_transport_error(exc), transient=True)
+            if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+                error.transient = False
+                raise error from None
+            raise _Retry(error) from None
+        except httpx.HTTPError as exc:  # e.g. TooManyRedirects, StreamError
+            raise DownloadError(f"picture download failed ({type(exc).__name__})") from None
+        except ValueError:  # a URL httpx refuses to parse at all
+            raise DownloadError("the picture link is not a usable http(s) address") from None
+
+    @staticmethod
+    def _check_status(response: httpx.Response) -> None:
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        if status in (403, 410):
+            raise UrlExpiredError(
+                f"the picture link was refused (HTTP {status}): it expired or was revoked", status=status
+            )
+        if status >= 500 or status == 429:
+            raise _Retry(
+                DownloadError(f"the picture server failed (HTTP {status})", status=status, transient=True)
+            )
+        raise DownloadError(f"the picture server refused the download (HTTP {status})", status=status)
+
+    @staticmethod
+    def _declared_length(response: httpx.Response) -> int | None:
+        raw = response.headers.get("Content-Length")
+        if raw is None:
+            return None
+        try:
+            value = int(raw)
+        except ValueError:
+            return None
+        return value if value >= 0 else None
