@@ -1,0 +1,108 @@
+"""Measuring from outside the product: memory, image GETs, and what the grid shows.
+
+Nothing here changes product behaviour: the GET counter wraps ``Downloader.get`` in the measured process only
+to note which picture each GET was for, and the grid probes only read the view and its model.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from PySide6.QtCore import QModelIndex, QPoint
+from PySide6.QtWidgets import QListView, QWidget
+
+from kdocs_viewer.core.download import Downloader
+from kdocs_viewer.gui.picture_model import PicState, PixmapRole, StateRole
+
+
+def proc_status_mb(field: str) -> float:
+    """A ``/proc/self/status`` memory field in MB: ``VmHWM`` is the peak RSS, ``VmRSS`` the current one."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024.0
+    raise KeyError(field)
+
+
+class GetCounter:
+    """Counts image GETs per picture key by wrapping ``Downloader.get`` (the URL path ends in the key)."""
+
+    def __init__(self) -> None:
+        self.per_key: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._original: Callable[..., bytes] | None = None
+
+    def install(self) -> None:
+        original = Downloader.get
+        self._original = original
+        counter = self
+
+        def counted_get(self: Downloader, url: str, *args: Any, **kwargs: Any) -> bytes:
+            key = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+            with counter._lock:
+                counter.per_key[key] += 1
+            return original(self, url, *args, **kwargs)
+
+        Downloader.get = counted_get  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        if self._original is not None:
+            Downloader.get = self._original  # type: ignore[method-assign]
+            self._original = None
+
+    def total(self) -> int:
+        with self._lock:
+            return sum(self.per_key.values())
+
+    def duplicates(self) -> int:
+        """GETs beyond the first of each picture."""
+        with self._lock:
+            return sum(n - 1 for n in self.per_key.values() if n > 1)
+
+    def keys(self) -> set[str]:
+        with self._lock:
+            return set(self.per_key)
+
+
+def grid_view(root: QWidget) -> QListView:
+    """The browser's grid (a QListView); found by type so the bench does not depend on attribute names."""
+    views = root.findChildren(QListView)
+    if not views:
+        raise RuntimeError("no QListView inside the browser")
+    return max(views, key=lambda v: v.model().rowCount() if v.model() is not None else -1)
+
+
+def visible_indexes(view: QListView, *, fully: bool) -> list[QModelIndex]:
+    """Indexes whose tiles are on screen (``fully``: entirely inside the viewport) in view order."""
+    viewport = view.viewport().rect()
+    model = view.model()
+    if model is None or model.rowCount() == 0:
+        return []
+    first = view.indexAt(QPoint(1, 1))
+    row = first.row() if first.isValid() else 0
+    # Scan back a little: the first index at (1, 1) may be in the middle of a row of tiles.
+    row = max(0, row - 64)
+    out: list[QModelIndex] = []
+    rows = model.rowCount()
+    while row < rows:
+        index = model.index(row, 0)
+        rect = view.visualRect(index)
+        if rect.top() > viewport.bottom():
+            break
+        if rect.isValid() and (viewport.contains(rect) if fully else viewport.intersects(rect)):
+            out.append(index)
+        row += 1
+    return out
+
+
+def has_thumbnail(index: QModelIndex) -> bool:
+    return index.data(PixmapRole) is not None
+
+
+def is_done(index: QModelIndex) -> bool:
+    """Thumbnail shown, or a final failure shown."""
+    return has_thumbnail(index) or index.data(StateRole) in (PicState.FAILED, PicState.FAILED.value)
