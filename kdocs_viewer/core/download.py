@@ -31,6 +31,14 @@ DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 CHUNK_SIZE = 64 * 1024
 USER_AGENT = "kdocs-viewer/0.1 (+https://github.com/kdocs-viewer)"
 
+# Loopback picture hosts (the stand-in) are always reached directly, never through an environment proxy:
+# the proxy's loopback is not ours. A None mount means "the client's own transport".
+_LOOPBACK_DIRECT: dict[str, httpx.BaseTransport | None] = {
+    "all://127.0.0.1": None,
+    "all://localhost": None,
+    "all://[::1]": None,
+}
+
 
 class CancelFlag(Protocol):
     """What the downloader needs of a cancel signal; ``threading.Event`` is one."""
@@ -115,6 +123,7 @@ class Downloader:
             ),
             follow_redirects=True,
             transport=transport,
+            mounts=_LOOPBACK_DIRECT if transport is None else None,
             headers={"User-Agent": USER_AGENT, "Accept": "image/*, */*;q=0.5"},
         )
         self._closed = False
