@@ -1,0 +1,592 @@
+"""The stand-in's HTTP application (Starlette), following /work/shared/kdocs-api.md.
+
+Decisions marked [ours] (the real service does not document them; the client must cope with any choice):
+
+- HTTP status of API errors [ours]: wrong/missing token → 401 with code 20007 (``msg`` "AccessTokenInvalid",
+  ``hint`` "access_token is required"); unknown file token → 404 with CODE_FILE_NOT_FOUND; malformed body,
+  more than MAX_PICS_PER_CALL pictures, bad cells range or unknown sheet → 400 with CODE_BAD_REQUEST /
+  CODE_TOO_MANY_PICS; quota used up → 429 + ``Retry-After`` (seconds to the next day, UTC+8) with
+  CODE_QUOTA_EXCEEDED; injected server faults → 500/502/503 with CODE_INTERNAL. Error envelopes carry
+  ``code``, ``msg`` (symbolic name) and ``message`` (for people); 20007 carries ``hint`` instead.
+- Order of checks on an API call: latency → daily quota (every call that is not refused by the quota counts,
+  whatever its outcome) → injected fault (queued first, then ``fail_rate``) → token → file token → request.
+- A (pic_key, tag) pair that is not in the workbook — unknown key, or a known key with another tag — comes
+  back with an empty ``pic_url``; the rest of the batch succeeds. Items come back in request order, echoing
+  pic_key and tag exactly; duplicates are answered each time.
+- A cells request covers at most MAX_CELLS_PER_CALL cells (rows × columns of the asked range); larger →
+  400 with CODE_BAD_REQUEST and msg "RangeTooLarge". Only non-empty cells are returned.
+- Picture URLs: ``{base}/img/{file_token}/{pic_key}?Expires=<unix time, 3 decimals>&Sig=<hmac>`` for tags
+  with a lifetime (TAG_LIFETIMES × time_scale, unknown tags ESTIMATED_LIFETIME × time_scale) and
+  ``?Sig=<hmac>`` for UNBOUNDED_TAGS. The HMAC (per-server random secret) covers file token, pic key,
+  the Expires text and a per-picture epoch that ``revoke_url`` bumps. Bad/missing signature, expiry or a
+  revoked URL → 403; unknown picture → 404. Image GETs do not count against the quota.
+- The request log keeps method, path (never the query string) and status; status 0 means the connection
+  was dropped before a status line (fault "reset").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import collections
+import contextlib
+import datetime
+import hashlib
+import hmac
+import json
+import logging
+import math
+import random
+import secrets
+import socket
+import struct
+import threading
+import time
+from collections.abc import MutableMapping
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from kdocs_viewer.core.contract import (
+    CELLS_PATH,
+    CODE_BAD_REQUEST,
+    CODE_FILE_NOT_FOUND,
+    CODE_INTERNAL,
+    CODE_OK,
+    CODE_QUOTA_EXCEEDED,
+    CODE_TOKEN_INVALID,
+    CODE_TOO_MANY_PICS,
+    ESTIMATED_LIFETIME,
+    MAX_PICS_PER_CALL,
+    PICTURE_URLS_PATH,
+    SHEETS_PATH,
+    TAG_LIFETIMES,
+    TOKEN_PARAM,
+    UNBOUNDED_TAGS,
+)
+from kdocs_viewer.standin.config import StandinConfig
+from kdocs_viewer.standin.dataset import Cell, ImageStore, Picture, Workbook
+
+MAX_CELLS_PER_CALL = 50_000  # [ours] cap of one cells request (rows × columns of the range)
+IMAGE_PATH = "/img/{file_token}/{pic_key}"
+QUOTA_DAY_UTC_OFFSET = datetime.timedelta(hours=8)  # [ours] the quota day runs on China Standard Time
+
+API_FAULTS = frozenset({"500", "502", "503", "html", "empty", "429", "reset", "truncated", "20007"})
+IMAGE_FAULTS = frozenset({"500", "reset", "truncated", "403", "corrupt"})
+RANDOM_FAULTS = ("500", "502", "503", "429", "reset", "truncated")  # what fail_rate draws from
+
+access_logger = logging.getLogger("kdocs_viewer.standin.access")
+
+_CYCLE_KEY = "kdocs_standin.cycle"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLogEntry:
+    """One request as the server saw it. Never holds a query string, hence never a token."""
+
+    method: str
+    path: str
+    status: int
+
+
+class StandinState:
+    """Everything the app and the test hooks share. All mutation happens under one lock."""
+
+    def __init__(self, config: StandinConfig, workbook: Workbook, images: ImageStore) -> None:
+        self.config = config
+        self.workbook = workbook
+        self.images = images
+        self.executor: Executor | None = None  # for image generation; set by the server
+        self._lock = threading.Lock()
+        self._token = config.token
+        self._fail_rate = config.fail_rate
+        self._latency_ms = config.latency_ms
+        self._rng = random.Random(f"faults:{config.seed}")
+        self._secret = secrets.token_bytes(32)
+        self._calls = 0
+        self._day = _quota_day()
+        self._faults: collections.deque[str] = collections.deque()
+        self._image_faults: collections.deque[str] = collections.deque()
+        self._epochs: dict[str, int] = {}
+        self._image_gets: collections.Counter[str] = collections.Counter()
+        self._log: collections.deque[RequestLogEntry] = collections.deque(maxlen=200_000)
+
+    # ---- settings changed by tests
+    def set_token(self, token: str) -> None:
+        with self._lock:
+            self._token = token
+
+    def token_ok(self, token: str | None) -> bool:
+        with self._lock:
+            expected = self._token
+        return token is not None and hmac.compare_digest(token.encode(), expected.encode())
+
+    def set_fail_rate(self, rate: float) -> None:
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError("fail rate must be between 0 and 1")
+        with self._lock:
+            self._fail_rate = rate
+
+    def set_latency_ms(self, ms: float) -> None:
+        if ms < 0:
+            raise ValueError("latency must be >= 0")
+        with self._lock:
+            self._latency_ms = ms
+
+    @property
+    def latency(self) -> float:
+        with self._lock:
+            return self._latency_ms / 1000.0
+
+    # ---- faults
+    def queue_faults(self, kinds: list[str]) -> None:
+        unknown = [k for k in kinds if k not in API_FAULTS]
+        if unknown:
+            raise ValueError(f"unknown API fault kinds {unknown}; known: {sorted(API_FAULTS)}")
+        with self._lock:
+            self._faults.extend(kinds)
+
+    def queue_image_faults(self, kinds: list[str]) -> None:
+        unknown = [k for k in kinds if k not in IMAGE_FAULTS]
+        if unknown:
+            raise ValueError(f"unknown image fault kinds {unknown}; known: {sorted(IMAGE_FAULTS)}")
+        with self._lock:
+            self._image_faults.extend(kinds)
+
+    def next_fault(self) -> str | None:
+        with self._lock:
+            if self._faults:
+                return self._faults.popleft()
+            if self._fail_rate > 0 and self._rng.random() < self._fail_rate:
+                return self._rng.choice(RANDOM_FAULTS)
+        return None
+
+    def next_image_fault(self) -> str | None:
+        with self._lock:
+            return self._image_faults.popleft() if self._image_faults else None
+
+    # ---- quota
+    def charge_call(self) -> bool:
+        """Count one API call; False when the day's quota is used up (the call is then not counted)."""
+        with self._lock:
+            today = _quota_day()
+            if today != self._day:
+                self._day, self._calls = today, 0
+            if self._calls >= self.config.quota:
+                return False
+            self._calls += 1
+            return True
+
+    def api_calls_today(self) -> int:
+        with self._lock:
+            if _quota_day() != self._day:
+                return 0
+            return self._calls
+
+    # ---- image URLs
+    def issue_url(self, base: str, picture: Picture) -> str:
+        lifetime = _lifetime(picture.tag)
+        path = f"{base}/img/{quote(self.workbook.file_token, safe='')}/{quote(picture.pic_key, safe='')}"
+        if lifetime is None:
+            return f"{path}?Sig={self._sign(picture.pic_key, '')}"
+        expires = f"{time.time() + lifetime * self.config.time_scale:.3f}"
+        return f"{path}?Expires={expires}&Sig={self._sign(picture.pic_key, expires)}"
+
+    def url_valid(self, pic_key: str, expires: str | None, sig: str | None) -> bool:
+        if not sig:
+            return False
+        picture = self.workbook.by_key[pic_key]
+        bounded = _lifetime(picture.tag) is not None
+        if bounded != (expires is not None):
+            return False
+        if not hmac.compare_digest(sig.encode(), self._sign(pic_key, expires or "").encode()):
+            return False
+        if expires is None:
+            return True
+        try:
+            deadline = float(expires)
+        except ValueError:
+            return False
+        return math.isfinite(deadline) and time.time() < deadline
+
+    def _sign(self, pic_key: str, expires: str) -> str:
+        with self._lock:
+            epoch = self._epochs.get(pic_key, 0)
+        message = f"{self.workbook.file_token}\x00{pic_key}\x00{expires}\x00{epoch}".encode()
+        digest = hmac.new(self._secret, message, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def revoke_url(self, pic_key: str) -> None:
+        if pic_key not in self.workbook.by_key:
+            raise KeyError(pic_key)
+        with self._lock:
+            self._epochs[pic_key] = self._epochs.get(pic_key, 0) + 1
+
+    # ---- bookkeeping
+    def count_image_get(self, pic_key: str) -> None:
+        with self._lock:
+            self._image_gets[pic_key] += 1
+
+    def image_gets(self, pic_key: str) -> int:
+        with self._lock:
+            return self._image_gets[pic_key]
+
+    def log(self, entry: RequestLogEntry) -> None:
+        with self._lock:
+            self._log.append(entry)
+
+    def request_log(self) -> list[RequestLogEntry]:
+        with self._lock:
+            return list(self._log)
+
+
+def _lifetime(tag: str) -> float | None:
+    if tag in UNBOUNDED_TAGS:
+        return None
+    return TAG_LIFETIMES.get(tag, ESTIMATED_LIFETIME)
+
+
+def _quota_day() -> datetime.date:
+    return (datetime.datetime.now(datetime.UTC) + QUOTA_DAY_UTC_OFFSET).date()
+
+
+def _seconds_to_next_quota_day() -> int:
+    now = datetime.datetime.now(datetime.UTC) + QUOTA_DAY_UTC_OFFSET
+    midnight = datetime.datetime.combine(
+        now.date() + datetime.timedelta(days=1), datetime.time(), tzinfo=datetime.UTC
+    )
+    return max(1, math.ceil((midnight - now).total_seconds()))
+
+
+# ------------------------------------------------------------------------------------------------ replies
+def envelope(data: dict[str, Any]) -> JSONResponse:
+    return JSONResponse({"code": CODE_OK, "data": data})
+
+
+def api_error(
+    status: int, code: int, name: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    return JSONResponse({"code": code, "msg": name, "message": message}, status_code=status, headers=headers)
+
+
+def token_error() -> Response:
+    return JSONResponse(
+        {"code": CODE_TOKEN_INVALID, "msg": "AccessTokenInvalid", "hint": "access_token is required"},
+        status_code=401,
+    )
+
+
+class DroppedConnection(Response):
+    """Fault "reset": the connection is dropped (RST) before any status line is sent."""
+
+    def __init__(self) -> None:
+        super().__init__(b"")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cycle = scope.get(_CYCLE_KEY)
+        transport = getattr(cycle, "transport", None)
+        if transport is None:  # not under uvicorn: the closest we can do
+            raise ConnectionAbortedError("injected reset")
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+        await _until_disconnected(cycle)
+
+
+class TruncatedBody(Response):
+    """Fault "truncated": Content-Length promises more than is sent, then the connection closes."""
+
+    def __init__(self, content: bytes, media_type: str, status_code: int = 200) -> None:
+        super().__init__(content, status_code=status_code, media_type=media_type)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cycle = scope.get(_CYCLE_KEY)
+        transport = getattr(cycle, "transport", None)
+        full = len(self.body)
+        headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
+        headers.append((b"content-length", str(full + max(64, full)).encode()))
+        await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": self.body[: max(1, full // 2)], "more_body": True})
+        if transport is None:
+            raise ConnectionAbortedError("injected truncation")
+        transport.close()  # flushes what was written, then closes
+        await _until_disconnected(cycle)
+
+
+async def _until_disconnected(cycle: object, limit: float = 2.0) -> None:
+    """Let uvicorn notice the closed connection, so it does not try to answer on it."""
+    deadline = time.monotonic() + limit
+    await asyncio.sleep(0)
+    while not getattr(cycle, "disconnected", True) and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
+
+
+def fault_response(kind: str) -> Response:
+    if kind in ("500", "502", "503"):
+        return api_error(int(kind), CODE_INTERNAL, "InternalError", f"injected server fault (HTTP {kind})")
+    if kind == "html":
+        page = (
+            "<html><head><title>502 Bad Gateway</title></head>"
+            "<body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"
+        )
+        return Response(page, status_code=502, media_type="text/html")
+    if kind == "empty":
+        return Response(b"", status_code=500)
+    if kind == "429":
+        return api_error(
+            429,
+            CODE_QUOTA_EXCEEDED,
+            "QuotaExceeded",
+            "too many requests, slow down",
+            headers={"Retry-After": "1"},
+        )
+    if kind == "reset":
+        return DroppedConnection()
+    if kind == "truncated":
+        body = json.dumps(
+            {"code": CODE_OK, "data": {"urls": [], "note": "this body is cut short" * 8}}
+        ).encode()
+        return TruncatedBody(body, "application/json")
+    if kind == "20007":
+        return token_error()
+    raise ValueError(kind)
+
+
+# -------------------------------------------------------------------------------------------- endpoints
+def create_app(state: StandinState) -> ASGIApp:
+    """The ASGI app over ``state``, wrapped so every request is logged (method, path, status)."""
+    workbook = state.workbook
+
+    async def api_preamble(request: Request) -> Response | None:
+        latency = state.latency
+        if latency > 0:
+            await asyncio.sleep(latency)
+        if not state.charge_call():
+            return api_error(
+                429,
+                CODE_QUOTA_EXCEEDED,
+                "QuotaExceeded",
+                f"daily quota of {state.config.quota} API calls used up",
+                headers={"Retry-After": str(_seconds_to_next_quota_day())},
+            )
+        fault = state.next_fault()
+        if fault is not None:
+            return fault_response(fault)
+        if not state.token_ok(request.query_params.get(TOKEN_PARAM)):
+            return token_error()
+        if request.path_params.get("file_token") != workbook.file_token:
+            return api_error(404, CODE_FILE_NOT_FOUND, "FileNotFound", "no such file")
+        return None
+
+    def base_of(request: Request) -> str:
+        return f"{request.url.scheme}://{request.url.netloc}"
+
+    async def picture_urls(request: Request) -> Response:
+        early = await api_preamble(request)
+        if early is not None:
+            return early
+        pics, problem = _parse_pics(await request.body())
+        if problem is not None:
+            return api_error(400, CODE_BAD_REQUEST, "InvalidRequest", problem)
+        if len(pics) > MAX_PICS_PER_CALL:
+            return api_error(
+                400,
+                CODE_TOO_MANY_PICS,
+                "TooManyPictures",
+                f"at most {MAX_PICS_PER_CALL} pictures per call, got {len(pics)}",
+            )
+        base = base_of(request)
+        urls = []
+        for pic_key, tag in pics:
+            picture = workbook.by_key.get(pic_key)
+            url = state.issue_url(base, picture) if picture is not None and picture.tag == tag else ""
+            urls.append({"pic_key": pic_key, "tag": tag, "pic_url": url})
+        return envelope({"urls": urls})
+
+    async def sheets(request: Request) -> Response:
+        early = await api_preamble(request)
+        if early is not None:
+            return early
+        info = [
+            {
+                "sheet_id": s.sheet_id,
+                "sheet_idx": s.idx,
+                "sheet_name": s.name,
+                "is_visible": s.is_visible,
+                "sheet_type": s.sheet_type,
+                "row_from": 0,
+                "row_to": s.row_to,
+                "col_from": 0,
+                "col_to": s.col_to,
+            }
+            for s in workbook.sheets
+        ]
+        return envelope({"sheets_info": info})
+
+    async def cells(request: Request) -> Response:
+        early = await api_preamble(request)
+        if early is not None:
+            return early
+        try:
+            sheet_idx = int(request.path_params["sheet_idx"])
+            sheet = next(s for s in workbook.sheets if s.idx == sheet_idx)
+        except (ValueError, StopIteration):
+            return api_error(
+                400,
+                CODE_BAD_REQUEST,
+                "InvalidSheetIdx",
+                f"no sheet with sheet_idx {request.path_params['sheet_idx']!r}",
+            )
+        bounds: dict[str, int] = {}
+        for name in ("row_from", "row_to", "col_from", "col_to"):
+            raw = request.query_params.get(name)
+            try:
+                bounds[name] = int(raw) if raw is not None else -1
+            except ValueError:
+                bounds[name] = -1
+            if bounds[name] < 0:
+                return api_error(
+                    400,
+                    CODE_BAD_REQUEST,
+                    "InvalidRange",
+                    f"{name} must be a non-negative integer (0-based), got {raw!r}",
+                )
+        rows = bounds["row_to"] - bounds["row_from"] + 1
+        cols = bounds["col_to"] - bounds["col_from"] + 1
+        if rows <= 0 or cols <= 0:
+            return api_error(
+                400, CODE_BAD_REQUEST, "InvalidRange", "row_to/col_to must not be below row_from/col_from"
+            )
+        if rows * cols > MAX_CELLS_PER_CALL:
+            return api_error(
+                400,
+                CODE_BAD_REQUEST,
+                "RangeTooLarge",
+                f"at most {MAX_CELLS_PER_CALL} cells per request, asked for {rows * cols}",
+            )
+        with_url = request.query_params.get("with_pic_url", "").lower() in ("true", "1", "yes")
+        base = base_of(request)
+        found = sheet.cells_in(bounds["row_from"], bounds["row_to"], bounds["col_from"], bounds["col_to"])
+        return envelope({"cells": [_cell_json(c, state, base if with_url else None) for c in found]})
+
+    async def image(request: Request) -> Response:
+        pic_key = request.path_params["pic_key"]
+        state.count_image_get(pic_key)
+        latency = state.latency
+        if latency > 0:
+            await asyncio.sleep(latency)
+        picture = workbook.by_key.get(pic_key)
+        fault = state.next_image_fault()
+        if fault is not None:
+            if fault in ("500", "403"):
+                return Response(f"injected fault {fault}\n", status_code=int(fault), media_type="text/plain")
+            if fault == "reset":
+                return DroppedConnection()
+        if request.path_params["file_token"] != workbook.file_token or picture is None:
+            return Response("Not Found\n", status_code=404, media_type="text/plain")
+        params = request.query_params
+        if not state.url_valid(pic_key, params.get("Expires"), params.get("Sig")):
+            return Response(
+                "Forbidden: URL expired or signature invalid\n", status_code=403, media_type="text/plain"
+            )
+        data = await _image_bytes(state, pic_key)
+        if fault == "corrupt":
+            data = random.Random(f"corrupt:{pic_key}").randbytes(max(64, min(len(data), 4096)))
+        if fault == "truncated":
+            return TruncatedBody(data, picture.content_type)
+        return Response(
+            data, media_type=picture.content_type, headers={"Cache-Control": "private, max-age=60"}
+        )
+
+    routes = [
+        Route(PICTURE_URLS_PATH, picture_urls, methods=["POST"]),
+        Route(SHEETS_PATH, sheets, methods=["GET"]),
+        Route(CELLS_PATH, cells, methods=["GET"]),
+        Route(IMAGE_PATH, image, methods=["GET"]),
+    ]
+    return RequestLogger(Starlette(routes=routes), state)
+
+
+async def _image_bytes(state: StandinState, pic_key: str) -> bytes:
+    data = state.images.peek(pic_key)
+    if data is not None:
+        return data
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(state.executor, state.images.get, pic_key)
+
+
+def _parse_pics(body: bytes) -> tuple[list[tuple[str, str]], str | None]:
+    """(pics, None) or ([], what is wrong) — the message names the faulty item."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return [], 'body must be JSON like {"pics": [{"pic_key": "…", "tag": "…"}]}'
+    if not isinstance(data, dict) or not isinstance(data.get("pics"), list):
+        return [], 'body must be an object with a "pics" list'
+    pics = []
+    for number, item in enumerate(data["pics"]):
+        if not isinstance(item, dict):
+            return [], f"pics[{number}] must be an object with pic_key and tag"
+        pic_key, tag = item.get("pic_key"), item.get("tag")
+        if not isinstance(pic_key, str) or not pic_key:
+            return [], f"pics[{number}].pic_key must be a non-empty string"
+        if not isinstance(tag, str):
+            return [], f"pics[{number}].tag must be a string"
+        pics.append((pic_key, tag))
+    return pics, None
+
+
+def _cell_json(cell: Cell, state: StandinState, base: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "row_from": cell.row_from,
+        "row_to": cell.row_to,
+        "col_from": cell.col_from,
+        "col_to": cell.col_to,
+        "cell_text": cell.text,
+        "original_cell_value": cell.value,
+        "num_format": cell.num_format,
+    }
+    if cell.picture is not None:
+        out["pic_key"] = cell.picture.pic_key
+        out["tag"] = cell.picture.tag
+        if base is not None:
+            out["pic_url"] = state.issue_url(base, cell.picture)
+    return out
+
+
+class RequestLogger:
+    """Outermost ASGI layer: records (method, path, status) and hands uvicorn's cycle to fault responses."""
+
+    def __init__(self, app: ASGIApp, state: StandinState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope[_CYCLE_KEY] = getattr(send, "__self__", None)
+        status = 0
+
+        async def logging_send(message: MutableMapping[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, logging_send)
+        finally:
+            entry = RequestLogEntry(scope["method"], scope["path"], status)
+            self.state.log(entry)
+            if self.state.config.access_log:
+                access_logger.info("%s %s %s", entry.method, entry.path, entry.status)

@@ -1,0 +1,135 @@
+"""``kdocs-viewer-standin``: run the stand-in KDocs server from a shell.
+
+The first line on stdout is the base URL (flushed), so scripts can read it and go; then it serves until
+SIGINT/SIGTERM. Its access log (``--access-log``) prints ``METHOD path status`` — never query strings,
+which carry the access token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from kdocs_viewer.standin.config import StandinConfig
+from kdocs_viewer.standin.server import StandinServer
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = StandinConfig()
+    parser = argparse.ArgumentParser(
+        prog="kdocs-viewer-standin",
+        description="A stand-in for the KDocs (金山文档) open platform: picture URLs, sheets and cells of a "
+        "demo workbook (or of a folder of images), with expiring signed image URLs, quota and fault knobs.",
+    )
+    parser.add_argument("--host", default=defaults.host, help="address to listen on (default %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=defaults.port, help="port, 0 = a free one (default %(default)s)"
+    )
+    parser.add_argument(
+        "--token", default=defaults.token, help="the access token to accept (default %(default)s)"
+    )
+    parser.add_argument(
+        "--pictures",
+        type=int,
+        default=None,
+        help=f"number of pictures (default {defaults.pictures}; --dataset: one per file, more cycles)",
+    )
+    parser.add_argument(
+        "--dataset",
+        type=Path,
+        default=None,
+        help="serve the images of this folder (tags/captions from manifest.json or manifest.csv if present)",
+    )
+    parser.add_argument(
+        "--time-scale", type=float, default=defaults.time_scale, help="multiplies every URL lifetime"
+    )
+    parser.add_argument(
+        "--quota", type=int, default=defaults.quota, help="API calls per day (default %(default)s)"
+    )
+    parser.add_argument(
+        "--latency-ms", type=float, default=defaults.latency_ms, help="delay of every request"
+    )
+    parser.add_argument(
+        "--fail-rate", type=float, default=defaults.fail_rate, help="fraction of API calls that fail"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=defaults.seed, help="seed of the demo workbook and of faults"
+    )
+    parser.add_argument("--file-token", default=defaults.file_token, help="the workbook's file token")
+    parser.add_argument(
+        "--no-disk-cache",
+        action="store_true",
+        help="do not keep generated phone-size photos under $XDG_CACHE_HOME/kdocs-viewer/standin",
+    )
+    parser.add_argument("--access-log", action="store_true", help="log METHOD path status lines to stderr")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> StandinConfig:
+    pictures = args.pictures
+    if pictures is None:
+        pictures = 0 if args.dataset is not None else StandinConfig.pictures
+    return StandinConfig(
+        host=args.host,
+        port=args.port,
+        token=args.token,
+        pictures=pictures,
+        dataset=args.dataset,
+        time_scale=args.time_scale,
+        quota=args.quota,
+        latency_ms=args.latency_ms,
+        fail_rate=args.fail_rate,
+        seed=args.seed,
+        file_token=args.file_token,
+        disk_cache=not args.no_disk_cache,
+        access_log=args.access_log,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args)
+        server = StandinServer(config)
+    except (ValueError, OSError) as exc:
+        parser.error(str(exc))
+    logging.basicConfig(level=logging.INFO if args.access_log else logging.WARNING, format="%(message)s")
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        base_url = server.start()
+    except OSError as exc:
+        print(f"kdocs-viewer-standin: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
+        return 1
+    print(base_url, flush=True)
+    print(
+        f"kdocs-viewer-standin: file token {config.file_token!r}, {len(server.workbook.pictures)} pictures "
+        f"in {len(server.workbook.sheets)} sheet(s); Ctrl+C stops",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        while not stop.is_set() and server.running:
+            stop.wait(0.2)
+    finally:
+        started = time.monotonic()
+        server.stop()
+        logging.getLogger(__name__).debug("stopped in %.2f s", time.monotonic() - started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

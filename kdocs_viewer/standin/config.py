@@ -1,0 +1,55 @@
+"""Configuration of the stand-in server (shared by :class:`StandinServer` and the CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kdocs_viewer.core.contract import QUOTA_TEST_APP
+
+
+@dataclass
+class StandinConfig:
+    """What the stand-in serves and how it misbehaves.
+
+    ``pictures`` is the number of pictures of the workbook. With a ``dataset`` folder the files cycle when
+    ``pictures`` exceeds their number (each copy gets its own pic_key), the first ``pictures`` files are
+    used when it is smaller, and ``pictures=0`` means exactly one picture per file.
+    ``time_scale`` multiplies every URL lifetime (0.005 turns 300 s into 1.5 s for tests).
+    ``quota`` is the number of API calls allowed per day; ``latency_ms`` delays API calls and image GETs;
+    ``fail_rate`` is the fraction of API calls that fail at random (seeded by ``seed``).
+    ``disk_cache`` keeps generated big images under ``$XDG_CACHE_HOME/kdocs-viewer/standin`` across runs;
+    ``access_log`` logs ``METHOD path status`` lines (never query strings) on the
+    ``kdocs_viewer.standin.access`` logger.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    token: str = field(default="demo-token", repr=False)
+    pictures: int = 240
+    dataset: Path | None = None
+    time_scale: float = 1.0
+    quota: int = QUOTA_TEST_APP
+    latency_ms: float = 0.0
+    fail_rate: float = 0.0
+    seed: int = 1
+    file_token: str = "demo-workbook"
+    disk_cache: bool = False
+    access_log: bool = False
+    memory_budget: int = 256 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if self.dataset is not None and not isinstance(self.dataset, Path):
+            self.dataset = Path(self.dataset)
+        if self.pictures < 0:
+            raise ValueError("pictures must be >= 0")
+        if self.time_scale <= 0:
+            raise ValueError("time_scale must be > 0")
+        if not 0.0 <= self.fail_rate <= 1.0:
+            raise ValueError("fail_rate must be between 0 and 1")
+        if self.latency_ms < 0:
+            raise ValueError("latency_ms must be >= 0")
+        if self.quota < 0:
+            raise ValueError("quota must be >= 0")
+        if not self.file_token:
+            raise ValueError("file_token must not be empty")
