@@ -1,0 +1,626 @@
+"""One workbook's pictures: leases, caches and downloads behind ``ensure_lease`` and ``fetch_bytes``.
+
+What the GUI, the CLI and the saver share. The guarantees that matter:
+
+- **Quota.** Lease requests from many threads are collected for a short window and sent together, so a
+  hundred tiles appearing at once cost one ``pictures/urls`` call, not a hundred; a ref already being
+  resolved is never asked for twice; a lease is reused while it has more than a small margin left.
+- **No duplicate GETs.** Concurrent fetches of one picture share one download (single-flight); bytes are
+  cached in memory (and on disk when asked) by ``(file_token, pic_key)``, never by URL.
+- **Honest failures.** A refused URL (403/410) is re-resolved once and tried again; if the fresh link is
+  refused too, the error says so. Pictures without a URL raise ``PicUnavailable`` with the server's reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Protocol
+
+from kdocs_viewer.core.cache import ByteBudgetCache, DiskCache
+from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
+from kdocs_viewer.core.download import (
+    DEFAULT_MAX_BYTES,
+    CancelFlag,
+    DownloadCancelled,
+    Downloader,
+    DownloadError,
+    UrlExpiredError,
+)
+from kdocs_viewer.core.models import Lease, Outcome, PicFailure, PicRef
+
+__all__ = ["LeaseClient", "LeaseTable", "PicUnavailable", "PictureSession", "SessionStats"]
+
+log = logging.getLogger(__name__)
+
+Ident = tuple[str, str]
+
+DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024
+# A lease is reused while more than min(REUSE_MARGIN, REUSE_FRACTION × ttl) is left: enough for a GET to
+# start before the URL dies, small enough that short (test) lifetimes are still used.
+REUSE_MARGIN = 10.0
+REUSE_FRACTION = 0.1
+# Lease requests are collected until none arrived for COLLECT_QUIET seconds (at most COLLECT_MAX).
+COLLECT_QUIET = 0.02
+COLLECT_MAX = 0.15
+_POLL = 0.05  # how often waiting threads look at their cancel flag
+
+
+class LeaseClient(Protocol):
+    """What the session needs of ``core.api.KDocsClient``."""
+
+    @property
+    def calls_made(self) -> int: ...
+
+    def resolve(
+        self, file_token: str, pics: Iterable[PicRef], *, cancel: threading.Event | None = None
+    ) -> list[Outcome]: ...
+
+
+class PicUnavailable(Exception):
+    """The picture has no download URL (unknown key, per-picture error, failed batch).
+
+    ``reason`` is for people (the PicFailure's message); ``str(e)`` is the reason.
+    """
+
+    def __init__(self, ref: PicRef, reason: str, code: int | None = None) -> None:
+        super().__init__(reason)
+        self.ref = ref
+        self.reason = reason
+        self.code = code
+
+
+@dataclass(frozen=True)
+class SessionStats:
+    """Counters for the status bar, benchmarks and the quota-minded tests."""
+
+    api_calls: int  # calls the client sent since this session started (client.calls_made delta)
+    resolve_requests: int  # client.resolve invocations by this session
+    image_gets: int  # picture downloads started (each may retry once inside the Downloader)
+    bytes_downloaded: int
+    memory_hits: int
+    disk_hits: int
+    re_resolves: int  # leases replaced because the host refused the URL
+    refetches: int  # downloads of a picture already downloaded by this session (its bytes were evicted)
+    duplicate_gets: int  # downloads started while another of the same picture was running: must stay 0
+
+    @property
+    def cache_hits(self) -> int:
+        return self.memory_hits + self.disk_hits
+
+
+class LeaseTable:
+    """Thread-safe ident → newest Lease. Readers get snapshots; a late, older answer never wins."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._leases: dict[Ident, Lease] = {}
+
+    def get(self, ident: Ident) -> Lease | None:
+        with self._lock:
+            return self._leases.get(ident)
+
+    def snapshot(self) -> dict[Ident, Lease]:
+        with self._lock:
+            return dict(self._leases)
+
+    def put(self, lease: Lease) -> None:
+        with self._lock:
+            old = self._leases.get(lease.ref.ident)
+            if old is None or lease.obtained_at >= old.obtained_at:
+                self._leases[lease.ref.ident] = lease
+
+    def update(self, outcomes: Iterable[Outcome]) -> None:
+        """Record the Leases among ``outcomes``; failures leave an existing lease alone (it may work)."""
+        for outcome in outcomes:
+            if isinstance(outcome, Lease):
+                self.put(outcome)
+
+    def discard(self, ident: Ident, url: str | None = None) -> bool:
+        """Drop the lease of ``ident`` — only if its URL is ``url`` when given, so a newer one survives."""
+        with self._lock:
+            lease = self._leases.get(ident)
+            if lease is None or (url is not None and lease.url != url):
+                return False
+            del self._leases[ident]
+            return True
+
+    def clear(self) -> None:
+        with self._lock:
+            self._leases.clear()
+
+    def __contains__(self, ident: object) -> bool:
+        with self._lock:
+            return ident in self._leases
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._leases)
+
+    def __repr__(self) -> str:
+        return f"<LeaseTable {len(self)} leases>"  # never the URLs: they are signed capabilities
+
+
+class _LeaseRequest:
+    """One ref waiting for a lease; every caller that wants it waits on the same request."""
+
+    __slots__ = ("done", "error", "outcome", "ref")
+
+    def __init__(self, ref: PicRef) -> None:
+        self.ref = ref
+        self.done = threading.Event()
+        self.outcome: Outcome | None = None
+        self.error: BaseException | None = None
+
+
+class _SharedCancel:
+    """Cancel flag of a shared download: set only when *every* participant has cancelled (or on close).
+
+    A participant without a cancel flag can never cancel, so its presence keeps the download going.
+    """
+
+    def __init__(self, closing: threading.Event) -> None:
+        self._closing = closing
+        self._flags: list[CancelFlag | None] = []
+        self._lock = threading.Lock()
+
+    def join(self, flag: CancelFlag | None) -> None:
+        with self._lock:
+            self._flags.append(flag)
+
+    def is_set(self) -> bool:
+        if self._closing.is_set():
+            return True
+        with self._lock:
+            flags = list(self._flags)
+        return bool(flags) and all(flag is not None and flag.is_set() for flag in flags)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.is_set():
+            left = _POLL if deadline is None else min(_POLL, deadline - time.monotonic())
+            if left <= 0:
+                return False
+            self._closing.wait(left)
+        return True
+
+
+class _Flight:
+    """One download in progress, shared by everyone who asked for the same picture meanwhile."""
+
+    __slots__ = ("cancel", "data", "done", "error")
+
+    def __init__(self, closing: threading.Event) -> None:
+        self.cancel = _SharedCancel(closing)
+        self.done = threading.Event()
+        self.data: bytes | None = None
+        self.error: BaseException | None = None
+
+
+def _wait(event: threading.Event, cancel: CancelFlag | None, closing: threading.Event) -> None:
+    """Wait for ``event``; raise DownloadCancelled as soon as ``cancel`` is set or the session closes."""
+    while not event.wait(_POLL):
+        if cancel is not None and cancel.is_set():
+            raise DownloadCancelled("cancelled")
+        if closing.is_set() and not event.is_set():
+            raise DownloadCancelled("the picture session was closed")
+
+
+class PictureSession:
+    """Leases, caches and downloads for the pictures of one workbook (``file_token``). Thread-safe.
+
+    The session owns its lease-collecting thread (started on first need) and, when it created it, its
+    Downloader; ``close()`` stops and joins both. The client and the disk cache belong to the caller.
+    """
+
+    def __init__(
+        self,
+        client: LeaseClient,
+        file_token: str,
+        *,
+        downloader: Downloader | None = None,
+        memory_budget: int = DEFAULT_MEMORY_BUDGET,
+        disk_cache: DiskCache | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        collect_window: float = COLLECT_QUIET,
+    ) -> None:
+        self._client = client
+        self._file_token = file_token
+        self._owns_downloader = downloader is None
+        self._downloader = downloader if downloader is not None else Downloader()
+        self._memory: ByteBudgetCache[tuple[str, str], bytes] = ByteBudgetCache(memory_budget, len)
+        self._disk = disk_cache
+        self._max_bytes = max_bytes
+        self._collect_quiet = collect_window
+        self._collect_max = max(COLLECT_MAX, collect_window)
+        self.leases = LeaseTable()
+        self._failures: dict[Ident, PicFailure] = {}
+
+        self._lock = threading.Lock()  # guards everything below, and the failures dict
+        self._wakeup = threading.Condition(self._lock)
+        self._closing = threading.Event()
+        self._requests: dict[Ident, _LeaseRequest] = {}  # queued or being resolved
+        self._queue: list[Ident] = []  # queued, not yet sent
+        self._collector: threading.Thread | None = None
+        self._resolvers: ThreadPoolExecutor | None = None
+        self._flights: dict[Ident, _Flight] = {}
+        self._downloading: set[Ident] = set()
+        self._downloaded: set[Ident] = set()
+
+        self._calls_at_start = client.calls_made
+        self._resolve_requests = 0
+        self._image_gets = 0
+        self._bytes = 0
+        self._memory_hits = 0
+        self._disk_hits = 0
+        self._re_resolves = 0
+        self._refetches = 0
+        self._duplicate_gets = 0
+
+    # ---- bookkeeping ----------------------------------------------------------------------------------
+
+    @property
+    def file_token(self) -> str:
+        return self._file_token
+
+    @property
+    def failures(self) -> dict[Ident, PicFailure]:
+        """A snapshot: ident → why the latest resolve gave that picture no URL."""
+        with self._lock:
+            return dict(self._failures)
+
+    @property
+    def stats(self) -> SessionStats:
+        with self._lock:
+            return SessionStats(
+                api_calls=self._client.calls_made - self._calls_at_start,
+                resolve_requests=self._resolve_requests,
+                image_gets=self._image_gets,
+                bytes_downloaded=self._bytes,
+                memory_hits=self._memory_hits,
+                disk_hits=self._disk_hits,
+                re_resolves=self._re_resolves,
+                refetches=self._refetches,
+                duplicate_gets=self._duplicate_gets,
+            )
+
+    def __repr__(self) -> str:
+        return f"<PictureSession {len(self.leases)} leases, {len(self._memory)} pictures in memory>"
+
+    def _record(self, outcomes: Iterable[Outcome]) -> None:
+        outcomes = list(outcomes)
+        self.leases.update(outcomes)
+        with self._lock:
+            for outcome in outcomes:
+                if isinstance(outcome, PicFailure):
+                    self._failures[outcome.ref.ident] = outcome
+                else:
+                    self._failures.pop(outcome.ref.ident, None)
+
+    @staticmethod
+    def _reusable(lease: Lease, now: float) -> bool:
+        if lease.ttl is None:
+            return True
+        left = lease.obtained_at + lease.ttl - now
+        return left > min(REUSE_MARGIN, REUSE_FRACTION * lease.ttl)
+
+    def usable_lease(self, ref: PicRef) -> Lease | None:
+        """The current lease of ``ref`` if it is good enough to start a download now, without any call."""
+        lease = self.leases.get(ref.ident)
+        return lease if lease is not None and self._reusable(lease, time.monotonic()) else None
+
+    def invalidate(self, ref: PicRef, url: str | None = None) -> None:
+        """Forget the lease of ``ref`` (only if it is ``url`` when given): the next use resolves afresh.
+
+        For callers that saw the URL refused elsewhere (the GUI's own 403 path).
+        """
+        self.leases.discard(ref.ident, url)
+
+    def forget(self, ref: PicRef) -> None:
+        """Forget everything known about ``ref`` in this session (lease, failure, bytes in memory)."""
+        self.leases.discard(ref.ident)
+        with self._lock:
+            self._failures.pop(ref.ident, None)
+        self._memory.discard((self._file_token, ref.pic_key))
+
+    # ---- leases ---------------------------------------------------------------------------------------
+
+    def resolve(self, refs: Iterable[PicRef], *, cancel: threading.Event | None = None) -> list[Outcome]:
+        """Resolve ``refs`` now, in one ``client.resolve`` (batched there), and record the outcomes.
+
+        For planned refreshes (``expiry.plan_refresh``); it does not wait for or join collected requests.
+        Raises what the client raises (TokenInvalidError).
+        """
+        refs = list(refs)
+        if not refs:
+            return []
+        with self._lock:
+            self._resolve_requests += 1
+        outcomes = self._client.resolve(self._file_token, refs, cancel=cancel)
+        self._record(outcomes)
+        return outcomes
+
+    def request_leases(self, refs: Iterable[PicRef]) -> None:
+        """Queue lease requests for the refs without a usable lease, and return at once (prefetch).
+
+        The GUI calls this with everything that just became visible, so the later ``fetch_bytes`` of each
+        tile finds its lease (or its request in flight) and the whole screen costs one call.
+        """
+        self._enqueue(refs)
+
+    def ensure_leases(
+        self, refs: Iterable[PicRef], *, cancel: CancelFlag | None = None
+    ) -> dict[Ident, Outcome]:
+        """A usable Lease or the PicFailure of each ref, resolving the missing ones together.
+
+        Raises TokenInvalidError (or whatever the client raised) and DownloadCancelled.
+        """
+        pending = self._enqueue(refs)
+        result: dict[Ident, Outcome] = {}
+        for ident, item in pending.items():
+            if isinstance(item, Lease):
+                result[ident] = item
+                continue
+            _wait(item.done, cancel, self._closing)
+            result[ident] = self._outcome_of(item)
+        return result
+
+    def ensure_lease(self, ref: PicRef, *, cancel: CancelFlag | None = None) -> Lease:
+        """A lease good enough to start a download, reusing the current one when it has time left.
+
+        Concurrent callers for the same ref share one request, and requests from many threads within a
+        short window share one API call. A lease that arrives already expired (clock skew) is returned
+        anyway: the host has the last word. Raises PicUnavailable, TokenInvalidError (or other errors the
+        client raises) and DownloadCancelled.
+        """
+        lease = self.usable_lease(ref)
+        if lease is not None:
+            return lease
+        item = self._enqueue([ref])[ref.ident]
+        if isinstance(item, Lease):
+            return item
+        _wait(item.done, cancel, self._closing)
+        outcome = self._outcome_of(item)
+        if isinstance(outcome, PicFailure):
+            raise PicUnavailable(ref, outcome.message, outcome.code)
+        return outcome
+
+    def _outcome_of(self, request: _LeaseRequest) -> Outcome:
+        if request.error is not None:
+            raise request.error
+        if request.outcome is None:
+            if self._closing.is_set():
+                raise DownloadCancelled("the picture session was closed")
+            return PicFailure(request.ref, "the server's reply did not include this picture")
+        return request.outcome
+
+    def _enqueue(self, refs: Iterable[PicRef]) -> dict[Ident, Lease | _LeaseRequest]:
+        if self._closing.is_set():
+            raise DownloadCancelled("the picture session was closed")
+        now = time.monotonic()
+        result: dict[Ident, Lease | _LeaseRequest] = {}
+        with self._lock:
+            added = False
+            for ref in refs:
+                ident = ref.ident
+                if ident in result:
+                    continue
+                request = self._requests.get(ident)
+                if request is not None:
+                    result[ident] = request
+                    continue
+                # Checked under the lock that also retires requests, so an answer that landed a moment
+                # ago is used instead of being asked for again.
+                lease = self.leases.get(ident)
+                if lease is not None and self._reusable(lease, now):
+                    result[ident] = lease
+                    continue
+                request = _LeaseRequest(ref)
+                self._requests[ident] = request
+                self._queue.append(ident)
+                result[ident] = request
+                added = True
+            if added:
+                if self._collector is None:
+                    self._resolvers = ThreadPoolExecutor(
+                        max_workers=2, thread_name_prefix="kdocs-lease-resolve"
+                    )
+                    self._collector = threading.Thread(
+                        target=self._collect_loop, name="kdocs-lease-collect", daemon=True
+                    )
+                    self._collector.start()
+                self._wakeup.notify_all()
+        return result
+
+    def _collect_loop(self) -> None:
+        """Wait for requests, let more arrive for a moment, hand the lot to a resolver; until closed."""
+        while True:
+            with self._lock:
+                while not self._queue and not self._closing.is_set():
+                    self._wakeup.wait()
+                if self._closing.is_set():
+                    return
+                seen = len(self._queue)
+            started = time.monotonic()
+            while seen < MAX_PICS_PER_CALL:
+                left = started + self._collect_max - time.monotonic()
+                if left <= 0 or self._closing.wait(min(self._collect_quiet, left)):
+                    break
+                with self._lock:
+                    if len(self._queue) == seen:
+                        break
+                    seen = len(self._queue)
+            with self._lock:
+                batch, self._queue = self._queue, []
+                requests = [self._requests[ident] for ident in batch]
+                resolvers = self._resolvers
+                if requests:
+                    self._resolve_requests += 1
+            if not requests or resolvers is None:
+                continue
+            try:
+                resolvers.submit(self._resolve_requests_now, requests)
+            except RuntimeError:  # shut down by close(): finish the waiters here
+                self._resolve_requests_now(requests)
+
+    def _resolve_requests_now(self, requests: list[_LeaseRequest]) -> None:
+        error: BaseException | None = None
+        outcomes: list[Outcome] = []
+        try:
+            outcomes = self._client.resolve(self._file_token, [r.ref for r in requests], cancel=self._closing)
+        except BaseException as exc:  # handed to every waiter of this batch
+            error = exc
+        self._record(outcomes)
+        by_ident = {outcome.ref.ident: outcome for outcome in outcomes}
+        with self._lock:
+            for request in requests:
+                ident = request.ref.ident
+                if self._requests.get(ident) is request:
+                    del self._requests[ident]
+                request.outcome = by_ident.get(ident)
+                request.error = error
+                request.done.set()
+
+    # ---- bytes ----------------------------------------------------------------------------------------
+
+    def _memory_key(self, ref: PicRef) -> tuple[str, str]:
+        return (self._file_token, ref.pic_key)
+
+    def cached_bytes(self, ref: PicRef) -> bytes | None:
+        """The picture's bytes from memory, else from the disk cache (may read a file), else None."""
+        data = self._memory.get(self._memory_key(ref))
+        if data is None and self._disk is not None:
+            data = self._disk.get(self._file_token, ref.pic_key)
+            if data is not None:
+                self._memory.put(self._memory_key(ref), data)
+        return data
+
+    def fetch_bytes(self, ref: PicRef, *, cancel: CancelFlag | None = None) -> bytes:
+        """The picture's original bytes: memory cache, disk cache, else one GET via a lease.
+
+        Concurrent calls for the same picture share one download; each caller's ``cancel`` only lets that
+        caller go (the download stops when every caller has cancelled). Raises PicUnavailable,
+        DownloadError (incl. a URL still refused after one re-resolve), DownloadCancelled, and what
+        ``ensure_lease`` raises. Bytes are returned as served: decoding is the caller's business.
+        """
+        data = self._memory.get(self._memory_key(ref))
+        if data is not None:
+            with self._lock:
+                self._memory_hits += 1
+            return data
+        ident = ref.ident
+        while True:
+            with self._lock:
+                flight = self._flights.get(ident)
+                owner = flight is None
+                if flight is None:
+                    flight = self._flights[ident] = _Flight(self._closing)
+                flight.cancel.join(cancel)
+            if owner:
+                try:
+                    flight.data = self._fetch_uncached(ref, flight.cancel)
+                except BaseException as exc:
+                    flight.error = exc
+                finally:
+                    with self._lock:
+                        del self._flights[ident]
+                    flight.done.set()
+            else:
+                _wait(flight.done, cancel, self._closing)
+            if flight.error is None:
+                assert flight.data is not None
+                return flight.data
+            if (
+                not owner
+                and isinstance(flight.error, DownloadCancelled)
+                and not (cancel is not None and cancel.is_set())
+                and not self._closing.is_set()
+            ):
+                continue  # joined a download just as all its other callers gave up: start our own
+            raise flight.error
+
+    def _fetch_uncached(self, ref: PicRef, cancel: CancelFlag) -> bytes:
+        if self._disk is not None:
+            data = self._disk.get(self._file_token, ref.pic_key)
+            if data is not None:
+                with self._lock:
+                    self._disk_hits += 1
+                self._memory.put(self._memory_key(ref), data)
+                return data
+        lease = self.ensure_lease(ref, cancel=cancel)
+        try:
+            data = self._download(lease, cancel)
+        except UrlExpiredError as first:
+            log.debug("picture link of %s refused (%s): asking for a fresh one", ref.pic_key, first.status)
+            self.leases.discard(ref.ident, lease.url)
+            with self._lock:
+                self._re_resolves += 1
+            lease = self.ensure_lease(ref, cancel=cancel)
+            try:
+                data = self._download(lease, cancel)
+            except UrlExpiredError as second:
+                self.leases.discard(ref.ident, lease.url)
+                raise DownloadError(
+                    f"the picture server refused the download link (HTTP {second.status}) even after a "
+                    "fresh link was obtained: the picture may have been removed or access revoked",
+                    status=second.status,
+                ) from None
+        self._memory.put(self._memory_key(ref), data)
+        if self._disk is not None:
+            self._disk.put(self._file_token, ref.pic_key, data)
+        return data
+
+    def _download(self, lease: Lease, cancel: CancelFlag) -> bytes:
+        ident = lease.ref.ident
+        with self._lock:
+            self._image_gets += 1
+            if ident in self._downloading:
+                self._duplicate_gets += 1
+            if ident in self._downloaded:
+                self._refetches += 1
+            self._downloading.add(ident)
+        try:
+            data = self._downloader.get(lease.url, cancel=cancel, max_bytes=self._max_bytes)
+        finally:
+            with self._lock:
+                self._downloading.discard(ident)
+        with self._lock:
+            self._downloaded.add(ident)
+            self._bytes += len(data)
+        return data
+
+    # ---- lifetime -------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop collecting, wake every waiter (they get DownloadCancelled), join the session's threads."""
+        with self._lock:
+            self._closing.set()
+            self._wakeup.notify_all()
+            collector, resolvers = self._collector, self._resolvers
+        if collector is not None:
+            collector.join()
+        if resolvers is not None:
+            resolvers.shutdown(wait=True)
+        # Requests that never reached a resolver: release their waiters.
+        with self._lock:
+            stranded = list(self._requests.values())
+            self._requests.clear()
+            self._queue.clear()
+        for request in stranded:
+            request.done.set()
+        if self._owns_downloader:
+            self._downloader.close()
+        self._memory.clear()
+
+    def __enter__(self) -> PictureSession:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
