@@ -1,0 +1,339 @@
+"""Token storage in the operating system's keyring, with every failure an explicit, visible state.
+
+Keyring backends fail in ways a desktop program must survive: no backend at all (headless Linux), a
+locked collection, a Secret Service that never answers (a hidden unlock prompt), or — worst — a
+*plaintext* file backend from ``keyrings.alt`` silently chosen when nothing better exists. So:
+
+- every keyring call runs in a daemon worker thread and is abandoned after ``timeout`` seconds
+  (``TIMED_OUT``); a hung D-Bus call never hangs the caller, and a worker that is still stuck makes later
+  calls answer ``TIMED_OUT`` at once instead of piling up more stuck threads;
+- insecure backends (``keyrings.alt.*``, keyring's ``null`` and ``fail``) are refused: ``UNAVAILABLE``,
+  nothing is ever written to them; there is no plaintext fallback of our own either;
+- results carry a status, a human backend name and a short detail for people — never the token
+  (``TokenResult.token`` is left out of the repr and is scrubbed from every detail text).
+
+One service name for the whole program; the account is the normalised API base URL, so a token for the
+stand-in server never overwrites the token for the real service.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import keyring
+import keyring.backend
+import keyring.errors
+
+from kdocs_viewer.core.redact import MASK, redact
+
+__all__ = [
+    "SERVICE_NAME",
+    "WORKER_THREAD_PREFIX",
+    "TokenResult",
+    "TokenStatus",
+    "TokenStore",
+    "is_insecure_backend",
+    "normalise_base_url",
+]
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "kdocs-viewer"
+_DETAIL_MAX = 200
+WORKER_THREAD_PREFIX = "kdocs-keyring"  # names of worker threads, so fixtures can wait for them
+
+T = TypeVar("T")
+
+
+class TokenStatus(Enum):
+    """Where the token stands after an operation (for ``set``/``delete``: the state they left)."""
+
+    STORED = "stored"
+    NOT_STORED = "not stored"
+    UNAVAILABLE = "unavailable"  # no (secure) keyring backend: keep the token for this session only
+    LOCKED = "locked"  # the keyring refused to unlock (prompt dismissed or impossible)
+    TIMED_OUT = "timed out"  # the keyring did not answer in time
+    ERROR = "error"  # anything else; see detail
+
+
+@dataclass(frozen=True)
+class TokenResult:
+    """Outcome of a keyring operation. ``detail`` is for people and never contains the token."""
+
+    status: TokenStatus
+    token: str | None = field(default=None, repr=False)
+    backend: str = ""
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """The keyring answered (the token is stored, or is known not to be)."""
+        return self.status in (TokenStatus.STORED, TokenStatus.NOT_STORED)
+
+
+def normalise_base_url(base_url: str) -> str:
+    """The keyring account for ``base_url``: lower-case scheme and host, no default port, no trailing
+    slash, no user info, query or fragment. ``https://Developer.KDocs.cn:443/`` → ``https://developer.kdocs.cn``.
+    """
+    text = base_url.strip()
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return text.rstrip("/")
+    scheme = parts.scheme.lower()
+    if not scheme or not host:
+        return text.rstrip("/")
+    if ":" in host:
+        host = f"[{host}]"
+    if port is not None and not ((scheme == "https" and port == 443) or (scheme == "http" and port == 80)):
+        host = f"{host}:{port}"
+    return urlunsplit((scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+# Human names by backend module; anything else falls back to keyring's own display name.
+_BACKEND_NAMES: dict[str, str] = {
+    "keyring.backends.SecretService": "Secret Service",
+    "keyring.backends.libsecret": "Secret Service (libsecret)",
+    "keyring.backends.kwallet": "KWallet",
+    "keyring.backends.macOS": "macOS Keychain",
+    "keyring.backends.Windows": "Windows Credential Locker",
+    "keyring.backends.fail": "no keyring backend",
+    "keyring.backends.null": "keyring disabled",
+}
+
+
+_PLACEHOLDERS = frozenset({"keyring.backends.null", "keyring.backends.fail"})
+
+
+def _module_of(backend: keyring.backend.KeyringBackend) -> str:
+    return type(backend).__module__
+
+
+def is_insecure_backend(backend: keyring.backend.KeyringBackend) -> bool:
+    """True for backends we must never write a token to: keyrings.alt (plaintext or file based, which may
+    also prompt on a terminal) and keyring's ``null``/``fail`` placeholders."""
+    module = _module_of(backend)
+    return module.split(".")[:2] == ["keyrings", "alt"] or module in _PLACEHOLDERS
+
+
+def _display_name(backend: keyring.backend.KeyringBackend) -> str:
+    module = _module_of(backend)
+    for prefix, name in _BACKEND_NAMES.items():
+        if module == prefix or module.startswith(prefix + "."):
+            return name
+    try:
+        name = str(type(backend).name)
+    except Exception:
+        name = type(backend).__name__
+    if module.startswith("keyrings.alt"):
+        return f"{name} (insecure, not used)"
+    return name
+
+
+def _chain_members(backend: keyring.backend.KeyringBackend) -> list[keyring.backend.KeyringBackend]:
+    """The backends behind a chainer, highest priority first; a plain backend stands for itself."""
+    from keyring.backends.chainer import ChainerBackend
+
+    if isinstance(backend, ChainerBackend):
+        try:
+            return list(backend.backends)
+        except Exception:
+            return []
+    return [backend]
+
+
+class _Unavailable(Exception):
+    """Internal: no secure backend; carries its human name and a reason for people."""
+
+    def __init__(self, backend_name: str, reason: str) -> None:
+        super().__init__(reason)
+        self.backend_name = backend_name
+        self.reason = reason
+
+
+def _select_backend() -> tuple[keyring.backend.KeyringBackend, str]:
+    """The secure backend to use and its human name, or ``_Unavailable``. Runs in the worker: the first
+    ``keyring.get_keyring()`` probes D-Bus and may hang."""
+    members = _chain_members(keyring.get_keyring())
+    secure = [b for b in members if not is_insecure_backend(b)]
+    if secure:
+        return secure[0], _display_name(secure[0])
+    refused = [b for b in members if _module_of(b) not in _PLACEHOLDERS]
+    if refused:  # only keyrings.alt-style backends: name the one we refuse
+        name = _display_name(refused[0])
+        raise _Unavailable(name, f"no secure keyring backend ({name})")
+    if members and _module_of(members[0]) == "keyring.backends.null":
+        raise _Unavailable(_display_name(members[0]), "the keyring is disabled (null backend)")
+    raise _Unavailable("no keyring backend", "no keyring backend")
+
+
+def _scrub(text: str, token: str | None) -> str:
+    """A short, safe detail: no token (even if a backend echoed it), no URL query, one line."""
+    if token:
+        text = text.replace(token, MASK)
+    text = redact(" ".join(text.split()))
+    if len(text) > _DETAIL_MAX:
+        text = text[: _DETAIL_MAX - 1] + "…"
+    return text
+
+
+def _secretstorage_unavailable(exc: BaseException) -> bool:
+    try:
+        from secretstorage.exceptions import SecretServiceNotAvailableException
+    except Exception:  # secretstorage missing or broken: nothing to match
+        return False
+    return isinstance(exc, SecretServiceNotAvailableException)
+
+
+class TokenStore:
+    """Reads, writes and deletes the access token per API base URL in the system keyring.
+
+    Thread-safe. Each call blocks the caller for at most about ``timeout`` seconds; GUI code should still
+    call it from a worker, since a few seconds is long for an event loop.
+    """
+
+    def __init__(self, service: str = SERVICE_NAME, timeout: float = 5.0) -> None:
+        self.service = service
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._stuck: threading.Thread | None = None
+        self._backend_name: str | None = None
+
+    def __repr__(self) -> str:
+        return f"TokenStore(service={self.service!r}, timeout={self.timeout!r})"
+
+    # -- public API ---------------------------------------------------------------------------------------
+
+    def get(self, base_url: str) -> TokenResult:
+        """The stored token for ``base_url`` (STORED with ``token``), or NOT_STORED, or why not."""
+        account = normalise_base_url(base_url)
+
+        def op(backend: keyring.backend.KeyringBackend) -> str | None:
+            return backend.get_password(self.service, account)
+
+        return self._run("get", op, None, self._after_get)
+
+    def set(self, base_url: str, token: str) -> TokenResult:
+        """Store ``token`` for ``base_url``; STORED on success (the result does not echo the token)."""
+        if not token or not token.strip():
+            raise ValueError("refusing to store an empty token")
+        account = normalise_base_url(base_url)
+
+        def op(backend: keyring.backend.KeyringBackend) -> None:
+            backend.set_password(self.service, account, token)
+
+        def after(name: str, _: None) -> TokenResult:
+            return TokenResult(TokenStatus.STORED, None, name, f"token saved in {name}")
+
+        return self._run("set", op, token, after)
+
+    def delete(self, base_url: str) -> TokenResult:
+        """Remove the token for ``base_url``; NOT_STORED whether it was there or not (see ``detail``)."""
+        account = normalise_base_url(base_url)
+
+        def op(backend: keyring.backend.KeyringBackend) -> bool:
+            try:
+                backend.delete_password(self.service, account)
+            except keyring.errors.PasswordDeleteError:
+                return False
+            return True
+
+        def after(name: str, removed: bool) -> TokenResult:
+            detail = f"token removed from {name}" if removed else f"no token was stored in {name}"
+            return TokenResult(TokenStatus.NOT_STORED, None, name, detail)
+
+        return self._run("delete", op, None, after)
+
+    def backend_name(self) -> str:
+        """A human name for the keyring in use ("Secret Service", "macOS Keychain", …); asks the keyring
+        (bounded by ``timeout``) since the backend may change at run time."""
+
+        def probe(_backend: keyring.backend.KeyringBackend) -> None:
+            return None
+
+        result = self._run(
+            "probe", probe, None, lambda name, _: TokenResult(TokenStatus.NOT_STORED, None, name)
+        )
+        return result.backend or "keyring"
+
+    # -- machinery ----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _after_get(name: str, value: Any) -> TokenResult:
+        if value is None or value == "":
+            return TokenResult(TokenStatus.NOT_STORED, None, name, f"no token stored in {name}")
+        return TokenResult(TokenStatus.STORED, str(value), name, f"token found in {name}")
+
+    def _run(
+        self,
+        what: str,
+        op: Callable[[keyring.backend.KeyringBackend], T],
+        token: str | None,
+        on_success: Callable[[str, T], TokenResult],
+    ) -> TokenResult:
+        known = self._backend_name or "keyring"
+        with self._lock:
+            stuck = self._stuck
+            if stuck is not None and stuck.is_alive():
+                return TokenResult(
+                    TokenStatus.TIMED_OUT, None, known, f"{known} is still not answering an earlier request"
+                )
+            self._stuck = None
+
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                backend, name = _select_backend()
+                box["name"] = name
+                box["value"] = op(backend)
+            except BaseException as exc:  # reported to the caller as a status, never raised in the thread
+                box["error"] = exc
+
+        worker = threading.Thread(target=work, name=f"{WORKER_THREAD_PREFIX}-{what}", daemon=True)
+        worker.start()
+        worker.join(self.timeout)
+        if worker.is_alive():
+            with self._lock:
+                self._stuck = worker
+            log.warning("keyring %s did not answer within %.1f s", what, self.timeout)
+            name = box.get("name", known)
+            return TokenResult(
+                TokenStatus.TIMED_OUT, None, name, f"{name} did not answer within {self.timeout:g} s"
+            )
+
+        name = box.get("name", known)
+        if "error" not in box:
+            self._backend_name = name
+            return on_success(name, box["value"])
+        result = self._map_error(box["error"], name, token)
+        if result.status is not TokenStatus.ERROR:
+            self._backend_name = result.backend
+        log.info("keyring %s: %s (%s)", what, result.status.value, result.detail)
+        return result
+
+    @staticmethod
+    def _map_error(exc: BaseException, name: str, token: str | None) -> TokenResult:
+        if isinstance(exc, _Unavailable):
+            return TokenResult(TokenStatus.UNAVAILABLE, None, exc.backend_name, exc.reason)
+        if isinstance(exc, keyring.errors.NoKeyringError):
+            return TokenResult(TokenStatus.UNAVAILABLE, None, "no keyring backend", "no keyring backend")
+        if _secretstorage_unavailable(exc):
+            return TokenResult(
+                TokenStatus.UNAVAILABLE, None, name, _scrub(f"{name} is not available: {exc}", token)
+            )
+        if isinstance(exc, keyring.errors.KeyringLocked):
+            return TokenResult(TokenStatus.LOCKED, None, name, f"{name} is locked")
+        if isinstance(exc, keyring.errors.KeyringError):
+            text = str(exc) or type(exc).__name__
+            return TokenResult(TokenStatus.ERROR, None, name, _scrub(f"{name}: {text}", token))
+        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return TokenResult(TokenStatus.ERROR, None, name, _scrub(f"{name}: {text}", token))
