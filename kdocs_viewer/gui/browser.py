@@ -1,0 +1,544 @@
+"""``PictureBrowser``: the picture grid with its toolbar, lease keeper, thumbnail loader and preview.
+
+The only widget the main window embeds. It owns one ``PictureSession`` at a time and every worker that
+serves it; ``shutdown()`` (or the next ``start()``) cancels and joins them all.
+
+Flow: ``start()`` → the keeper resolves what is on screen first, then the rest in the background → leases
+reach the model → the view's (debounced) visible range asks the loader for those thumbnails only → decoded
+images come back in batches → the delegate paints. The visible, selected, previewed and pinned pictures are
+the *needed* set the keeper keeps fresh; everything else is left to lapse (quota is precious).
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QGuiApplication, QPixmap
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QSlider, QVBoxLayout, QWidget
+
+from kdocs_viewer.core.api import KDocsClient
+from kdocs_viewer.core.cache import ByteBudgetCache
+from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
+from kdocs_viewer.core.models import Lease, Outcome, PicRef
+from kdocs_viewer.core.redact import redact
+from kdocs_viewer.core.session import PictureSession
+from kdocs_viewer.gui.lease_keeper import LeaseKeeper
+from kdocs_viewer.gui.picture_grid import TILE_BUCKETS, PictureGrid, snap_tile_size
+from kdocs_viewer.gui.picture_model import (
+    Ident,
+    ItemRole,
+    PicState,
+    PictureFilterProxy,
+    PictureItem,
+    PictureModel,
+    SortKey,
+    ThumbKey,
+    ThumbnailResult,
+)
+from kdocs_viewer.gui.preview import PreviewDialog
+from kdocs_viewer.gui.thumbnails import FullImage, ThumbnailLoader, pixmap_bytes
+
+THUMBNAIL_BUDGET = 128 * 1024 * 1024  # decoded thumbnails kept in memory (bytes)
+EXPIRING_SOON = 60.0  # seconds, for stats()
+STATUS_THROTTLE_MS = 250  # statusChanged at most 4 times a second
+USABLE_LEASE_LEFT = 5.0  # a thumbnail fetch needs at least this much lease left (else the keeper refreshes)
+
+
+@dataclass(frozen=True, slots=True)
+class BrowserStats:
+    """What the status bar shows."""
+
+    pictures: int = 0
+    loaded: int = 0
+    failed: int = 0
+    expiring_soon: int = 0  # needed or not: leases with 0 < time left < 60 s
+    api_calls: int = 0
+    expired: int = 0  # leases past their lifetime (only needed ones get refreshed)
+
+
+class PictureBrowser(QWidget):
+    """Grid of the pictures of one workbook; see the module docstring."""
+
+    tokenRejected = Signal()  # API answered 20007; the shell asks for a new token, then calls set_token()
+    statusChanged = Signal()  # counts / API calls changed; read stats() (throttled ≤ 4 Hz)
+    errorOccurred = Signal(str)  # human, already-redacted message for the status bar
+    selectionCountChanged = Signal(int)
+    tileSizeChanged = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._thumbs: ByteBudgetCache[ThumbKey, QPixmap] = ByteBudgetCache(THUMBNAIL_BUDGET, pixmap_bytes)
+        self._model = PictureModel(self._thumbs, self)
+        self._proxy = PictureFilterProxy(self)
+        self._proxy.setSourceModel(self._model)
+        self._grid = PictureGrid(self)
+        self._grid.setModel(self._proxy)
+        self._model.set_bucket(self._grid.tile_size())
+
+        self._client: KDocsClient | None = None
+        self._session: PictureSession | None = None
+        self._loader: ThumbnailLoader | None = None
+        self._keeper: LeaseKeeper | None = None
+        self._preview: PreviewDialog | None = None
+        self._pins: dict[str, frozenset[Ident]] = {}
+        self._refresh_enabled = True
+        self._token_paused = False
+        self._copy_request = 0
+        self._closed = False
+        self._deadlines: list[float] | None = []  # sorted lease deadlines, rebuilt lazily for stats()
+        self._last_stats: BrowserStats | None = None
+
+        self._build_toolbar()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addLayout(self._toolbar)
+        layout.addWidget(self._grid, 1)
+
+        self._status_timer = QTimer(self)
+        self._status_timer.setSingleShot(True)
+        self._status_timer.setInterval(STATUS_THROTTLE_MS)
+        self._status_timer.timeout.connect(self._emit_status)
+        self._selection_timer = QTimer(self)
+        self._selection_timer.setSingleShot(True)
+        self._selection_timer.setInterval(30)
+        self._selection_timer.timeout.connect(self._on_selection_settled)
+
+        self._grid.visibleRangeChanged.connect(self._on_visible_range)
+        self._grid.previewRequested.connect(self._open_preview)
+        self._grid.copyRequested.connect(self._copy_current)
+        self._grid.ticked.connect(self._on_tick)
+        self._grid.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self._model.countsChanged.connect(self._schedule_status)
+
+    # -- toolbar ---------------------------------------------------------------------------------------
+    def _build_toolbar(self) -> None:
+        self._toolbar = QHBoxLayout()
+        self._toolbar.setContentsMargins(4, 4, 4, 0)
+        self._filter = QLineEdit(self)
+        self._filter.setObjectName("pictureFilter")
+        self._filter.setPlaceholderText(self.tr("Filter by caption, cell or key"))
+        self._filter.setClearButtonEnabled(True)
+        self._filter.textChanged.connect(self._on_filter_text)
+        self._tag_combo = QComboBox(self)
+        self._tag_combo.setObjectName("tagFilter")
+        self._tag_combo.setToolTip(self.tr("Show pictures of one kind only"))
+        self._tag_combo.addItem(self.tr("All kinds"), None)
+        self._tag_combo.currentIndexChanged.connect(self._on_tag_changed)
+        self._sort_combo = QComboBox(self)
+        self._sort_combo.setObjectName("sortOrder")
+        self._sort_combo.setToolTip(self.tr("Sort order (choose “Time left” again to re-sort)"))
+        self._sort_combo.addItem(self.tr("Workbook order"), SortKey.WORKBOOK.value)
+        self._sort_combo.addItem(self.tr("Caption"), SortKey.CAPTION.value)
+        self._sort_combo.addItem(self.tr("Time left"), SortKey.TIME_LEFT.value)
+        self._sort_combo.activated.connect(self._on_sort_activated)
+        self._size_slider = QSlider(Qt.Orientation.Horizontal, self)
+        self._size_slider.setObjectName("tileSize")
+        self._size_slider.setRange(0, len(TILE_BUCKETS) - 1)
+        self._size_slider.setPageStep(1)
+        self._size_slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self._size_slider.setMaximumWidth(160)
+        self._size_slider.setToolTip(self.tr("Tile size"))
+        self._size_slider.setValue(TILE_BUCKETS.index(self._grid.tile_size()))
+        self._size_slider.valueChanged.connect(self._on_slider)
+        self._toolbar.addWidget(self._filter, 3)
+        self._toolbar.addWidget(self._tag_combo, 1)
+        self._toolbar.addWidget(QLabel(self.tr("Sort:"), self))
+        self._toolbar.addWidget(self._sort_combo, 1)
+        self._toolbar.addWidget(QLabel(self.tr("Size:"), self))
+        self._toolbar.addWidget(self._size_slider)
+
+    def _refill_tags(self, refs: Iterable[PicRef]) -> None:
+        tags = sorted({ref.tag for ref in refs})
+        self._tag_combo.blockSignals(True)
+        self._tag_combo.clear()
+        self._tag_combo.addItem(self.tr("All kinds"), None)
+        for tag in tags:
+            self._tag_combo.addItem(tag, tag)
+        self._tag_combo.blockSignals(False)
+        self._proxy.set_tag(None)
+
+    @Slot(str)
+    def _on_filter_text(self, text: str) -> None:
+        self._proxy.set_filter_text(text)
+        self._after_reorder()
+
+    @Slot(int)
+    def _on_tag_changed(self, index: int) -> None:
+        tag = self._tag_combo.itemData(index)
+        self._proxy.set_tag(tag if isinstance(tag, str) else None)
+        self._after_reorder()
+
+    @Slot(int)
+    def _on_sort_activated(self, index: int) -> None:
+        self._proxy.sort_by(SortKey(self._sort_combo.itemData(index)))
+        self._after_reorder()
+
+    @Slot(int)
+    def _on_slider(self, value: int) -> None:
+        self.set_tile_size(TILE_BUCKETS[max(0, min(value, len(TILE_BUCKETS) - 1))])
+
+    def _after_reorder(self) -> None:
+        if self._preview is not None and self._preview.isVisible():
+            ref = self._preview.current_ref()
+            self._preview.row_moved(self._proxy_row_of(ref.ident) if ref is not None else -1)
+        self._grid.schedule_range_update()
+
+    # -- public API ------------------------------------------------------------------------------------
+    def start(self, client: KDocsClient, file_token: str, refs: list[PicRef]) -> None:
+        """Show ``refs`` of ``file_token``; shuts down any previous session first."""
+        self._teardown()
+        self._closed = False
+        self._token_paused = False
+        self._client = client
+        session = PictureSession(client, file_token)
+        self._session = session
+        self._thumbs.clear()
+        self._model.set_refs(refs)
+        self._refill_tags(refs)
+        self._deadlines = None
+        self._pins.clear()
+
+        loader = ThumbnailLoader(session, self._thumbs, self)
+        loader.thumbnailsReady.connect(self._on_thumbnails)
+        loader.failed.connect(self._on_thumbnail_failures)
+        loader.leasesLearned.connect(self._on_leases_learned)
+        loader.tokenRejected.connect(self._on_token_rejected)
+        loader.fullImageReady.connect(self._on_full_image)
+        self._loader = loader
+
+        keeper = LeaseKeeper(session, self)
+        keeper.leasesResolved.connect(self._on_leases_resolved)
+        keeper.tokenRejected.connect(self._on_token_rejected)
+        keeper.errorOccurred.connect(self._on_error)
+        keeper.set_refresh_enabled(self._refresh_enabled)
+        self._keeper = keeper
+
+        first, rest = self._initial_order()
+        keeper.start(first, rest)
+        self._grid.schedule_range_update()
+        self._schedule_status()
+
+    def set_token(self, token: str) -> None:
+        """A new token after ``tokenRejected``: the list and selection stay, loading resumes."""
+        if self._client is None:
+            return
+        self._client.set_token(token)
+        self._token_paused = False
+        if self._keeper is not None:
+            self._keeper.resume()
+        if self._loader is not None:
+            self._loader.resume()
+        self._request_visible()
+        self._schedule_status()
+
+    def session(self) -> PictureSession | None:
+        return self._session
+
+    def selected_refs(self) -> list[PicRef]:
+        """Selected pictures in workbook order."""
+        rows = sorted(
+            self._proxy.mapToSource(ix).row() for ix in self._grid.selectionModel().selectedIndexes()
+        )
+        return [self._model.item(row).ref for row in rows]
+
+    def all_refs(self) -> list[PicRef]:
+        return self._model.refs()
+
+    def stats(self) -> BrowserStats:
+        now = time.monotonic()
+        deadlines = self._sorted_deadlines()
+        expired = bisect.bisect_right(deadlines, now)
+        soon = bisect.bisect_left(deadlines, now + EXPIRING_SOON) - expired
+        return BrowserStats(
+            pictures=self._model.rowCount(),
+            loaded=self._model.ready_count,
+            failed=self._model.failed_count,
+            expiring_soon=max(0, soon),
+            api_calls=self._client.calls_made if self._client is not None else 0,
+            expired=expired,
+        )
+
+    def pin(self, owner: str, idents: set[tuple[str, str]]) -> None:
+        """Keep these leases fresh for ``owner`` (e.g. "save") until pinned again with an empty set."""
+        frozen = frozenset(idents)
+        if frozen:
+            self._pins[owner] = frozen
+        else:
+            self._pins.pop(owner, None)
+        if self._keeper is not None:
+            self._keeper.set_needed(f"pin:{owner}", frozen)
+
+    def set_refresh_enabled(self, on: bool) -> None:
+        self._refresh_enabled = on
+        if self._keeper is not None:
+            self._keeper.set_refresh_enabled(on)
+
+    def refresh_enabled(self) -> bool:
+        return self._refresh_enabled
+
+    def tile_size(self) -> int:
+        return self._grid.tile_size()
+
+    def set_tile_size(self, px: int) -> None:
+        size = snap_tile_size(px)
+        if size == self._grid.tile_size():
+            return
+        self._grid.set_tile_size(size)
+        self._model.set_bucket(size)
+        self._size_slider.blockSignals(True)
+        self._size_slider.setValue(TILE_BUCKETS.index(size))
+        self._size_slider.blockSignals(False)
+        self.tileSizeChanged.emit(size)
+
+    def shutdown(self) -> None:
+        """Cancel and join every worker, close the session. Idempotent; the shell calls it from closeEvent."""
+        if self._closed:
+            return
+        self._teardown()
+        self._grid.stop_clock()
+        self._status_timer.stop()
+        self._selection_timer.stop()
+        self._closed = True
+
+    # -- for tests and the shell -----------------------------------------------------------------------
+    def grid(self) -> PictureGrid:
+        return self._grid
+
+    def model(self) -> PictureModel:
+        return self._model
+
+    def proxy(self) -> PictureFilterProxy:
+        return self._proxy
+
+    def loader(self) -> ThumbnailLoader | None:
+        return self._loader
+
+    def keeper(self) -> LeaseKeeper | None:
+        return self._keeper
+
+    def preview(self) -> PreviewDialog | None:
+        return self._preview
+
+    def select_refs(self, idents: Iterable[Ident]) -> None:
+        """Select these pictures (e.g. restoring a selection)."""
+        selection = QItemSelection()
+        for ident in idents:
+            row = self._proxy_row_of(ident)
+            if row >= 0:
+                index = self._proxy.index(row, 0)
+                selection.select(index, index)
+        self._grid.selectionModel().select(
+            selection, self._grid.selectionModel().SelectionFlag.ClearAndSelect
+        )
+
+    # -- internals -------------------------------------------------------------------------------------
+    def _teardown(self) -> None:
+        if self._preview is not None:
+            self._preview.detach()
+            self._preview.close()
+            self._preview.deleteLater()
+            self._preview = None
+        if self._loader is not None:
+            self._loader.shutdown()
+            self._loader.deleteLater()
+            self._loader = None
+        if self._keeper is not None:
+            self._keeper.shutdown()
+            self._keeper.deleteLater()
+            self._keeper = None
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+        self._client = None
+        self._copy_request = 0
+
+    def _proxy_row_of(self, ident: Ident) -> int:
+        row = self._model.row_of(ident)
+        if row is None:
+            return -1
+        return self._proxy.mapFromSource(self._model.index(row)).row()
+
+    def _items_at(self, rows: Iterable[int]) -> list[PictureItem]:
+        proxy, model = self._proxy, self._model
+        return [model.item(proxy.mapToSource(proxy.index(row, 0)).row()) for row in rows]
+
+    def _initial_order(self) -> tuple[list[PicRef], list[PicRef]]:
+        """(first call: what is on screen, topped up to one full batch; everything else, in view order)."""
+        visible, _ = self._grid.visible_rows()
+        count = self._proxy.rowCount()
+        if not visible and count:
+            visible = range(min(count, MAX_PICS_PER_CALL))
+        start = visible.start if visible else 0
+        first_rows = range(start, min(count, start + max(len(visible), MAX_PICS_PER_CALL)))
+        first = [item.ref for item in self._items_at(first_rows)]
+        taken = {ref.ident for ref in first}
+        in_view = [item.ref for item in self._items_at(range(count))]
+        rest = [ref for ref in in_view if ref.ident not in taken]
+        taken.update(ref.ident for ref in rest)
+        rest += [ref for ref in self._model.refs() if ref.ident not in taken]  # filtered-out rows last
+        return first, rest
+
+    def _usable(self, item: PictureItem, now: float) -> bool:
+        """Worth a fetch now: failed rows wait for a retry; rows without a live lease wait for the keeper."""
+        if item.state is PicState.FAILED:
+            return False
+        if item.thumb_bucket:  # fetched before: the bytes are most likely in the session's cache
+            return True
+        lease = item.lease
+        if lease is None:
+            return False
+        left = lease.remaining(now)
+        return left is None or left > USABLE_LEASE_LEFT
+
+    @Slot()
+    def _on_visible_range(self) -> None:
+        self._request_visible()
+
+    def _request_visible(self) -> None:
+        if self._loader is None or self._keeper is None:
+            return
+        visible, wider = self._grid.visible_rows()
+        visible_items = self._items_at(visible)
+        self._keeper.set_needed("visible", {item.ident for item in visible_items})
+        if self._token_paused:
+            return
+        now = time.monotonic()
+        model = self._model
+        want_visible = [
+            i.ref for i in visible_items if self._usable(i, now) and not model.has_current_thumbnail(i)
+        ]
+        margin_rows = [r for r in wider if r not in visible]
+        want_margin = [
+            i.ref
+            for i in self._items_at(margin_rows)
+            if self._usable(i, now) and not model.has_current_thumbnail(i)
+        ]
+        self._loader.request(
+            want_visible, want_margin, self._grid.tile_size(), self._grid.devicePixelRatioF()
+        )
+
+    @Slot(object)
+    def _on_leases_resolved(self, outcomes: list[Outcome]) -> None:
+        self._model.apply_outcomes(outcomes)
+        self._deadlines = None
+        self._request_visible()
+        self._schedule_status()
+
+    @Slot(object)
+    def _on_leases_learned(self, leases: list[Lease]) -> None:
+        self._model.note_leases(leases)
+        self._deadlines = None
+
+    @Slot(object)
+    def _on_thumbnails(self, results: list[ThumbnailResult]) -> None:
+        self._model.apply_thumbnails(results)
+        self._schedule_status()
+
+    @Slot(object)
+    def _on_thumbnail_failures(self, failures: list[tuple[Ident, str]]) -> None:
+        self._model.apply_failures(failures)
+        self._schedule_status()
+
+    @Slot()
+    def _on_token_rejected(self) -> None:
+        if self._token_paused:
+            return
+        self._token_paused = True
+        if self._loader is not None:
+            self._loader.pause()
+        if self._keeper is not None:
+            self._keeper.token_rejected()
+        self.tokenRejected.emit()
+
+    @Slot(str)
+    def _on_error(self, message: str) -> None:
+        self.errorOccurred.emit(redact(message))
+
+    # -- selection -------------------------------------------------------------------------------------
+    @Slot(QItemSelection, QItemSelection)
+    def _on_selection_changed(self, selected: QItemSelection, deselected: QItemSelection) -> None:
+        if not self._selection_timer.isActive():
+            self._selection_timer.start()
+
+    @Slot()
+    def _on_selection_settled(self) -> None:
+        indexes = self._grid.selectionModel().selectedIndexes()
+        self.selectionCountChanged.emit(len(indexes))
+        if self._keeper is not None:
+            rows = (self._proxy.mapToSource(ix).row() for ix in indexes)
+            self._keeper.set_needed("selected", {self._model.item(row).ident for row in rows})
+
+    # -- preview and copy ------------------------------------------------------------------------------
+    @Slot(QModelIndex)
+    def _open_preview(self, index: QModelIndex) -> None:
+        if self._loader is None or not index.isValid():
+            return
+        if self._preview is None:
+            self._preview = PreviewDialog(self._proxy, self._loader, self)
+            self._preview.currentChanged.connect(self._on_preview_changed)
+        self._preview.show_row(index.row())
+        self._preview.show()
+        self._preview.raise_()
+        self._preview.activateWindow()
+
+    @Slot(object)
+    def _on_preview_changed(self, ref: PicRef | None) -> None:
+        if self._keeper is not None:
+            self._keeper.set_needed("preview", {ref.ident} if ref is not None else set())
+        if ref is not None:
+            row = self._proxy_row_of(ref.ident)
+            if row >= 0:
+                self._grid.setCurrentIndex(self._proxy.index(row, 0))
+
+    @Slot()
+    def _copy_current(self) -> None:
+        index = self._grid.currentIndex()
+        if self._loader is None or not index.isValid():
+            return
+        item = index.data(ItemRole)
+        if isinstance(item, PictureItem):
+            self._copy_request = self._loader.request_full(item.ref)
+
+    @Slot(object)
+    def _on_full_image(self, full: FullImage) -> None:
+        if full.request_id != self._copy_request:
+            return
+        self._copy_request = 0
+        if full.image is None:
+            self.errorOccurred.emit(
+                self.tr("Could not copy the picture: %1").replace("%1", redact(full.error))
+            )
+            return
+        QGuiApplication.clipboard().setImage(full.image)
+
+    # -- status ----------------------------------------------------------------------------------------
+    def _sorted_deadlines(self) -> list[float]:
+        if self._deadlines is None:
+            deadlines = []
+            for item in self._model.items():
+                deadline = item.lease.expires_at if item.lease is not None else None
+                if deadline is not None:
+                    deadlines.append(deadline)
+            deadlines.sort()
+            self._deadlines = deadlines
+        return self._deadlines
+
+    @Slot()
+    def _schedule_status(self) -> None:
+        if not self._closed and not self._status_timer.isActive():
+            self._status_timer.start()
+
+    @Slot()
+    def _emit_status(self) -> None:
+        self._last_stats = self.stats()
+        self.statusChanged.emit()
+
+    @Slot()
+    def _on_tick(self) -> None:
+        if self._session is not None and self.stats() != self._last_stats:
+            self._schedule_status()

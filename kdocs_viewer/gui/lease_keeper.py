@@ -1,0 +1,358 @@
+"""Keeps the picture URLs the user needs alive, and spends API calls on nothing else.
+
+One worker thread, owned here, makes every API call (through the ``PictureSession``): the initial resolve —
+the rows on screen first, the rest in the background in batches — and refreshes. Refreshes are planned on the
+GUI thread with ``expiry.plan_refresh`` for the *needed* idents only (visible, selected, previewed, being
+saved) and scheduled with ONE single-shot timer armed at ``expiry.next_refresh_at``: while nothing needed is
+about to expire the keeper makes no calls at all.
+
+A rejected token (code 20007) pauses the worker with its queue intact; ``set_token`` resumes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from kdocs_viewer.core.api import TokenInvalidError
+from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
+from kdocs_viewer.core.expiry import next_refresh_at, plan_refresh
+from kdocs_viewer.core.models import Lease, Outcome, PicFailure, PicRef
+from kdocs_viewer.core.redact import redact
+
+log = logging.getLogger(__name__)
+
+Ident = tuple[str, str]
+
+BACKGROUND_CHUNK = (
+    4 * MAX_PICS_PER_CALL
+)  # refs per background resolve task (the client runs batches in parallel)
+RETRY_AFTER_FAILURE = 15.0  # seconds before a failed refresh of the same picture is tried again
+MAX_RETRY_AFTER = 300.0
+
+
+@dataclass(slots=True)
+class _Task:
+    refs: list[PicRef]
+    kind: str  # "initial" (skip refs already resolved) or "refresh"
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveAnswer:
+    kind: str
+    refs: list[PicRef]
+    outcomes: list[Outcome]
+    error: str = ""  # set when the whole call failed (outcomes are then failures made from it)
+
+
+class _Signals(QObject):
+    """GUI-thread relay: the worker emits here, delivery to the keeper's slots is queued."""
+
+    answered = Signal(object)
+    rejected = Signal()
+
+
+class _LeaseView(Mapping[Ident, Lease]):
+    """The session's leases for a few idents, as the mapping ``expiry`` expects (O(needed), not O(all))."""
+
+    def __init__(self, leases: dict[Ident, Lease]) -> None:
+        self._leases = leases
+
+    def __getitem__(self, key: Ident) -> Lease:
+        return self._leases[key]
+
+    def __iter__(self) -> Iterator[Ident]:
+        return iter(self._leases)
+
+    def __len__(self) -> int:
+        return len(self._leases)
+
+
+def session_lease(session: object, ident: Ident) -> Lease | None:
+    """``session.leases.get(ident)`` tolerant of the table's exact shape."""
+    table = getattr(session, "leases", None)
+    if table is None:
+        return None
+    try:
+        lease = table.get(ident)
+    except Exception:
+        return None
+    return lease if isinstance(lease, Lease) else None
+
+
+class LeaseKeeper(QObject):
+    """Owner of the resolve worker and the single refresh timer."""
+
+    leasesResolved = Signal(object)  # list[Outcome], in batches as answers arrive
+    tokenRejected = Signal()  # once per rejection; the worker is paused until set_token()/resume()
+    errorOccurred = Signal(str)  # human, redacted
+    idle = Signal()  # the worker's queue ran empty
+
+    def __init__(self, session: object, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._signals = _Signals(self)
+        self._signals.answered.connect(self._on_answered)
+        self._signals.rejected.connect(self._on_rejected)
+        self._cond = threading.Condition()
+        self._tasks: deque[_Task] = deque()
+        self._busy = False
+        self._paused = False
+        self._stopping = False
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._needed: dict[str, frozenset[Ident]] = {}
+        self._refs: dict[Ident, PicRef] = {}
+        self._unresolved: set[Ident] = set()
+        self._prioritised: set[Ident] = set()
+        self._refreshing: set[Ident] = set()
+        self._retry_at: dict[Ident, tuple[float, float]] = {}  # ident -> (not before, current delay)
+        self._refresh_enabled = True
+        self._token_rejected = False
+        self._closed = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._on_refresh_due)
+        self.refresh_batches = 0  # refresh calls requested (for the status line and tests)
+
+    # -- set-up ----------------------------------------------------------------------------------------
+    def start(self, first: Sequence[PicRef], rest: Sequence[PicRef]) -> None:
+        """Resolve ``first`` (what is on screen) in one task, then ``rest`` in background chunks."""
+        if self._closed:
+            return
+        for ref in (*first, *rest):
+            self._refs.setdefault(ref.ident, ref)
+        self._unresolved = set(self._refs)
+        tasks = [_Task(list(first), "initial")] if first else []
+        rest = list(rest)
+        tasks += [
+            _Task(rest[i : i + BACKGROUND_CHUNK], "initial") for i in range(0, len(rest), BACKGROUND_CHUNK)
+        ]
+        with self._cond:
+            self._tasks.extend(tasks)
+            self._cond.notify()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="kdocs-lease-keeper", daemon=True)
+            self._thread.start()
+
+    # -- what is needed --------------------------------------------------------------------------------
+    def set_needed(self, owner: str, idents: Iterable[Ident]) -> None:
+        """Replace one owner's needed set ("visible", "selected", "preview", "pin:save", …) and re-plan."""
+        frozen = frozenset(idents)
+        if self._needed.get(owner) == frozen:
+            return
+        if frozen:
+            self._needed[owner] = frozen
+        else:
+            self._needed.pop(owner, None)
+        self._prioritise(frozen)
+        self._rearm()
+
+    def needed(self) -> set[Ident]:
+        out: set[Ident] = set()
+        for idents in self._needed.values():
+            out |= idents
+        return out
+
+    def _prioritise(self, idents: Iterable[Ident]) -> None:
+        """Needed pictures still waiting for their first resolve jump the background queue."""
+        jump = [self._refs[i] for i in idents if i in self._unresolved and i not in self._prioritised]
+        if not jump:
+            return
+        self._prioritised.update(ref.ident for ref in jump)
+        with self._cond:
+            chunks = [jump[i : i + MAX_PICS_PER_CALL] for i in range(0, len(jump), MAX_PICS_PER_CALL)]
+            for chunk in reversed(chunks):
+                self._tasks.appendleft(_Task(chunk, "initial"))
+            self._cond.notify()
+
+    # -- refresh planning (GUI thread) -----------------------------------------------------------------
+    def set_refresh_enabled(self, on: bool) -> None:
+        self._refresh_enabled = on
+        self._rearm()
+
+    def refresh_enabled(self) -> bool:
+        return self._refresh_enabled
+
+    def refresh_timer_active(self) -> bool:
+        return self._timer.isActive()
+
+    def _plannable(self, now: float) -> tuple[list[Ident], float | None]:
+        """Needed idents not being refreshed nor waiting out a failure; and the earliest retry time."""
+        idents: list[Ident] = []
+        retry_at: float | None = None
+        for ident in self.needed():
+            if ident in self._refreshing:
+                continue
+            waiting = self._retry_at.get(ident)
+            if waiting is not None and waiting[0] > now:
+                retry_at = waiting[0] if retry_at is None else min(retry_at, waiting[0])
+                continue
+            idents.append(ident)
+        return idents, retry_at
+
+    def _lease_view(self, idents: Iterable[Ident]) -> _LeaseView:
+        leases: dict[Ident, Lease] = {}
+        for ident in idents:
+            lease = session_lease(self._session, ident)
+            if lease is not None:
+                leases[ident] = lease
+        return _LeaseView(leases)
+
+    def _rearm(self) -> None:
+        if self._closed or self._token_rejected or not self._refresh_enabled:
+            self._timer.stop()
+            return
+        now = time.monotonic()
+        idents, retry_at = self._plannable(now)
+        due = next_refresh_at(self._lease_view(idents), idents, now)
+        if retry_at is not None:
+            due = retry_at if due is None else min(due, retry_at)
+        if due is None:
+            self._timer.stop()
+            return
+        self._timer.start(max(0, int((due - now) * 1000) + 1))
+
+    @Slot()
+    def _on_refresh_due(self) -> None:
+        if self._closed or self._token_rejected or not self._refresh_enabled:
+            return
+        now = time.monotonic()
+        idents, _ = self._plannable(now)
+        batches = plan_refresh(self._lease_view(idents), idents, now)
+        if batches:
+            with self._cond:
+                for batch in batches:
+                    self._refreshing.update(ref.ident for ref in batch)
+                    self._tasks.appendleft(_Task(batch, "refresh"))  # refreshes before background resolves
+                    self.refresh_batches += 1
+                self._cond.notify()
+        self._rearm()
+
+    # -- token -----------------------------------------------------------------------------------------
+    def token_rejected(self) -> None:
+        """Someone else (a thumbnail fetch) saw 20007: pause like the worker does."""
+        with self._cond:
+            self._paused = True
+        self._on_rejected()
+
+    def resume(self) -> None:
+        """After a new token was given to the client: continue where the worker stopped."""
+        self._token_rejected = False
+        with self._cond:
+            self._paused = False
+            self._cond.notify()
+        self._rearm()
+
+    def is_paused(self) -> bool:
+        return self._token_rejected
+
+    @Slot()
+    def _on_rejected(self) -> None:
+        if self._closed or self._token_rejected:
+            return
+        self._token_rejected = True
+        self._timer.stop()
+        self.tokenRejected.emit()
+
+    # -- answers (GUI thread) --------------------------------------------------------------------------
+    @Slot(object)
+    def _on_answered(self, answer: ResolveAnswer) -> None:
+        if self._closed:
+            return
+        now = time.monotonic()
+        failed_refresh: list[PicFailure] = []
+        for outcome in answer.outcomes:
+            ident = outcome.ref.ident
+            self._unresolved.discard(ident)
+            if answer.kind == "refresh":
+                self._refreshing.discard(ident)
+                if isinstance(outcome, PicFailure):
+                    _, delay = self._retry_at.get(ident, (0.0, RETRY_AFTER_FAILURE / 2))
+                    delay = min(MAX_RETRY_AFTER, delay * 2)
+                    self._retry_at[ident] = (now + delay, delay)
+                    failed_refresh.append(outcome)
+                else:
+                    self._retry_at.pop(ident, None)
+        if answer.kind == "refresh":
+            for ref in answer.refs:  # a ref the answer did not mention must not stay "refreshing" forever
+                self._refreshing.discard(ref.ident)
+        if answer.outcomes:
+            self.leasesResolved.emit(answer.outcomes)
+        if answer.error:
+            self.errorOccurred.emit(answer.error)
+        elif failed_refresh:
+            self.errorOccurred.emit(
+                self.tr("Could not refresh %n picture link(s): %1", "", len(failed_refresh)).replace(
+                    "%1", failed_refresh[0].message
+                )
+            )
+        self._rearm()
+        with self._cond:
+            idle = not self._tasks and not self._busy
+        if idle:
+            self.idle.emit()
+
+    def is_idle(self) -> bool:
+        with self._cond:
+            return not self._tasks and not self._busy
+
+    # -- worker thread ---------------------------------------------------------------------------------
+    def _next_task(self) -> _Task | None:
+        with self._cond:
+            self._busy = False
+            while not self._stopping and (self._paused or not self._tasks):
+                self._cond.wait()
+            if self._stopping:
+                return None
+            self._busy = True
+            return self._tasks.popleft()
+
+    def _run(self) -> None:
+        while (task := self._next_task()) is not None:
+            refs = task.refs
+            if task.kind == "initial":  # prioritised meanwhile, or learned by a fetch: skip
+                refs = [ref for ref in refs if session_lease(self._session, ref.ident) is None]
+                if not refs:
+                    continue
+            try:
+                outcomes = list(self._session.resolve(refs, cancel=self._cancel))  # type: ignore[attr-defined]
+            except TokenInvalidError:
+                with self._cond:
+                    self._paused = True
+                    self._tasks.appendleft(_Task(refs, task.kind))
+                self._signals.rejected.emit()
+                continue
+            except Exception as exc:
+                if self._cancel.is_set():
+                    return
+                message = redact(str(exc)) or type(exc).__name__
+                log.warning("resolve failed: %s", message)
+                failures: list[Outcome] = [PicFailure(ref, message) for ref in refs]
+                self._signals.answered.emit(ResolveAnswer(task.kind, refs, failures, message))
+                continue
+            if self._cancel.is_set():
+                return
+            self._signals.answered.emit(ResolveAnswer(task.kind, refs, outcomes))
+
+    # -- lifetime --------------------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop the timer, cancel the running call, join the worker. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._timer.stop()
+        self._cancel.set()
+        with self._cond:
+            self._stopping = True
+            self._tasks.clear()
+            self._cond.notify_all()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join()

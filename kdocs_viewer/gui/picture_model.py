@@ -1,0 +1,403 @@
+"""The picture list as a Qt model: plain per-row state, O(1) lookups, batched change signals.
+
+The model never holds pixmaps itself: thumbnails live in one byte-budgeted cache (``ByteBudgetCache``)
+keyed by ``(pic_key, tag, size bucket)``, so memory stays bounded however long the workbook is. Rows only
+remember which bucket they were last decoded at, so an evicted thumbnail shows the placeholder until it is
+reloaded.
+
+Remaining lease time is *not* model data that changes every second: the delegate computes it while painting
+from ``Lease.obtained_at``/``ttl``, so the 1 Hz badge clock never emits ``dataChanged``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QPixmap
+
+from kdocs_viewer.core.cache import ByteBudgetCache
+from kdocs_viewer.core.models import Lease, Outcome, PicFailure, PicRef
+
+Ident = tuple[str, str]
+ThumbKey = tuple[str, str, int]
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+_ROLE = int(Qt.ItemDataRole.UserRole)
+ItemRole = _ROLE + 1  # the PictureItem itself (the delegate reads everything from it in one call)
+PixmapRole = _ROLE + 2  # QPixmap | None from the thumbnail cache
+RefRole = _ROLE + 3
+LeaseRole = _ROLE + 4
+StateRole = _ROLE + 5
+ErrorRole = _ROLE + 6
+TagRole = _ROLE + 7
+OrderSortRole = _ROLE + 10  # workbook order (int)
+CaptionSortRole = _ROLE + 11  # case-folded label (str)
+TimeLeftSortRole = _ROLE + 12  # lease deadline (float; unbounded and unknown sort last)
+
+_UNBOUNDED_SORT = 1e300  # after every real deadline
+_UNKNOWN_SORT = math.inf  # no lease yet: last of all
+
+
+class PicState(Enum):
+    LOADING = "loading"  # no thumbnail yet (waiting for a lease or a decode)
+    READY = "ready"  # decoded at least once; details (format, size, bytes) are known
+    FAILED = "failed"  # no URL, download failed, or not a valid image; ``error`` says why
+
+
+@dataclass(slots=True, eq=False)
+class PictureItem:
+    """One row's state. Mutated only on the GUI thread, by the model's update methods."""
+
+    ref: PicRef
+    order: int
+    lease: Lease | None = None
+    state: PicState = PicState.LOADING
+    error: str = ""
+    thumb_bucket: int = 0  # bucket of the last decoded thumbnail (0 = never)
+    byte_count: int | None = None
+    image_format: str = ""
+    pixel_size: tuple[int, int] | None = None
+    search_text: str = ""
+
+    @property
+    def ident(self) -> Ident:
+        return self.ref.ident
+
+    def short_label(self) -> str:
+        """Cell address and caption ("B7 产品图"), else whichever is known, else the key."""
+        cell = self.ref.cell.split("!", 1)[-1] if self.ref.cell else ""
+        caption = self.ref.caption or ""
+        if cell and caption:
+            return f"{cell}  {caption}"
+        return caption or cell or self.ref.pic_key
+
+
+@dataclass(frozen=True, slots=True)
+class ThumbnailResult:
+    """What a decoded thumbnail tells the model about its picture."""
+
+    ident: Ident
+    bucket: int
+    byte_count: int
+    image_format: str
+    pixel_size: tuple[int, int]
+
+
+def contiguous_ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted, merged inclusive ranges: [5, 1, 2, 3, 9] → [(1, 3), (5, 5), (9, 9)]."""
+    ranges: list[tuple[int, int]] = []
+    for row in sorted(set(rows)):
+        if ranges and row == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], row)
+        else:
+            ranges.append((row, row))
+    return ranges
+
+
+class PictureModel(QAbstractListModel):
+    """A flat list of pictures in workbook order.
+
+    Updates come in batches (a resolve answer, a flush of decoded thumbnails) and produce one ``dataChanged``
+    per contiguous run of rows, never one per row.
+    """
+
+    countsChanged = Signal()  # loaded/failed counters moved
+
+    def __init__(self, thumbnails: ByteBudgetCache[ThumbKey, QPixmap], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._items: list[PictureItem] = []
+        self._rows: dict[Ident, int] = {}
+        self._thumbs = thumbnails
+        self._bucket = 0
+        self._ready = 0
+        self._failed = 0
+
+    # -- population ------------------------------------------------------------------------------------
+    def set_refs(self, refs: Sequence[PicRef]) -> None:
+        """Replace the list; duplicates (same key and tag) keep their first occurrence."""
+        self.beginResetModel()
+        self._items = []
+        self._rows = {}
+        for ref in refs:
+            if ref.ident in self._rows:
+                continue
+            item = PictureItem(ref=ref, order=len(self._items))
+            item.search_text = " ".join(
+                part for part in (ref.caption, ref.cell, ref.sheet, ref.pic_key) if part
+            ).casefold()
+            self._rows[ref.ident] = len(self._items)
+            self._items.append(item)
+        self._ready = self._failed = 0
+        self.endResetModel()
+        self.countsChanged.emit()
+
+    def set_bucket(self, bucket: int) -> None:
+        """The thumbnail size the view currently wants; paints prefer it and fall back to the last one."""
+        self._bucket = bucket
+
+    # -- lookups (O(1)) --------------------------------------------------------------------------------
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._items)
+
+    def item(self, row: int) -> PictureItem:
+        return self._items[row]
+
+    def items(self) -> Sequence[PictureItem]:
+        return self._items
+
+    def row_of(self, ident: Ident) -> int | None:
+        return self._rows.get(ident)
+
+    def item_for(self, ident: Ident) -> PictureItem | None:
+        row = self._rows.get(ident)
+        return None if row is None else self._items[row]
+
+    def refs(self) -> list[PicRef]:
+        return [item.ref for item in self._items]
+
+    @property
+    def ready_count(self) -> int:
+        return self._ready
+
+    @property
+    def failed_count(self) -> int:
+        return self._failed
+
+    def thumb_key(self, item: PictureItem, bucket: int) -> ThumbKey:
+        return (item.ref.pic_key, item.ref.tag, bucket)
+
+    def pixmap_for(self, item: PictureItem) -> QPixmap | None:
+        """The current bucket's thumbnail, else the last decoded one (scaled when painted), else None."""
+        if self._bucket:
+            pixmap = self._thumbs.get(self.thumb_key(item, self._bucket))
+            if pixmap is not None:
+                return pixmap
+        if item.thumb_bucket and item.thumb_bucket != self._bucket:
+            return self._thumbs.get(self.thumb_key(item, item.thumb_bucket))
+        return None
+
+    def has_current_thumbnail(self, item: PictureItem) -> bool:
+        return self.thumb_key(item, self._bucket) in self._thumbs
+
+    # -- Qt data ---------------------------------------------------------------------------------------
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._items):
+            return None
+        item = self._items[index.row()]
+        if role == ItemRole:
+            return item
+        if role == PixmapRole:
+            return self.pixmap_for(item)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return item.short_label()
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(item)
+        if role == RefRole:
+            return item.ref
+        if role == LeaseRole:
+            return item.lease
+        if role == StateRole:
+            return item.state
+        if role == ErrorRole:
+            return item.error
+        if role == TagRole:
+            return item.ref.tag
+        if role == OrderSortRole:
+            return item.order
+        if role == CaptionSortRole:
+            return item.short_label().casefold()
+        if role == TimeLeftSortRole:
+            lease = item.lease
+            if lease is None:
+                return _UNKNOWN_SORT
+            deadline = lease.expires_at
+            return _UNBOUNDED_SORT if deadline is None else deadline
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+
+    def _tooltip(self, item: PictureItem) -> str:
+        ref = item.ref
+        lines = [
+            ref.label(),
+            self.tr("Key: %1").replace("%1", ref.pic_key),
+            self.tr("Tag: %1").replace("%1", ref.tag),
+        ]
+        if item.state is PicState.FAILED:
+            lines.append(self.tr("Error: %1").replace("%1", item.error))
+        elif item.state is PicState.LOADING:
+            lines.append(self.tr("Loading…"))
+        return "\n".join(lines)
+
+    # -- batched updates -------------------------------------------------------------------------------
+    def _emit_rows_changed(self, rows: Iterable[int]) -> None:
+        for first, last in contiguous_ranges(rows):
+            self.dataChanged.emit(self.index(first), self.index(last))
+
+    def apply_outcomes(self, outcomes: Iterable[Outcome]) -> list[Ident]:
+        """Record resolve answers. A failure only marks a row failed when it has no usable lease left.
+
+        Returns the idents whose lease changed (new URL), so the caller can reload their thumbnails.
+        """
+        changed: list[int] = []
+        renewed: list[Ident] = []
+        for outcome in outcomes:
+            row = self._rows.get(outcome.ref.ident)
+            if row is None:
+                continue
+            item = self._items[row]
+            if isinstance(outcome, PicFailure):
+                if item.lease is None or item.lease.is_expired():
+                    self._set_state(item, PicState.FAILED, outcome.message)
+                    changed.append(row)
+                continue
+            if item.lease is not None and outcome.obtained_at < item.lease.obtained_at:
+                continue  # an older answer arriving late
+            item.lease = outcome
+            renewed.append(item.ident)
+            if item.state is PicState.FAILED and item.thumb_bucket == 0:
+                self._set_state(item, PicState.LOADING, "")  # it has a URL now: try again
+            changed.append(row)
+        self._emit_rows_changed(changed)
+        return renewed
+
+    def note_leases(self, leases: Iterable[Lease]) -> None:
+        """Leases learned elsewhere (a fetch that re-resolved after a 403): keep the newest."""
+        changed: list[int] = []
+        for lease in leases:
+            row = self._rows.get(lease.ref.ident)
+            if row is None:
+                continue
+            item = self._items[row]
+            if item.lease is None or lease.obtained_at > item.lease.obtained_at:
+                item.lease = lease
+                changed.append(row)
+        self._emit_rows_changed(changed)
+
+    def apply_thumbnails(self, results: Iterable[ThumbnailResult]) -> None:
+        changed: list[int] = []
+        for result in results:
+            row = self._rows.get(result.ident)
+            if row is None:
+                continue
+            item = self._items[row]
+            item.thumb_bucket = result.bucket
+            item.byte_count = result.byte_count
+            item.image_format = result.image_format
+            item.pixel_size = result.pixel_size
+            self._set_state(item, PicState.READY, "")
+            changed.append(row)
+        self._emit_rows_changed(changed)
+
+    def apply_failures(self, failures: Iterable[tuple[Ident, str]]) -> None:
+        changed: list[int] = []
+        for ident, message in failures:
+            row = self._rows.get(ident)
+            if row is None:
+                continue
+            self._set_state(self._items[row], PicState.FAILED, message)
+            changed.append(row)
+        self._emit_rows_changed(changed)
+
+    def reset_failures(self) -> list[Ident]:
+        """Put failed rows back to loading (e.g. after a new token); returns their idents."""
+        changed = [row for row, item in enumerate(self._items) if item.state is PicState.FAILED]
+        for row in changed:
+            self._set_state(self._items[row], PicState.LOADING, "")
+        self._emit_rows_changed(changed)
+        return [self._items[row].ident for row in changed]
+
+    def rows_changed(self, idents: Iterable[Ident]) -> None:
+        """Repaint these rows (e.g. a thumbnail arrived in the cache for an already-ready row)."""
+        self._emit_rows_changed(row for ident in idents if (row := self._rows.get(ident)) is not None)
+
+    def _set_state(self, item: PictureItem, state: PicState, error: str) -> None:
+        before = item.state
+        item.state = state
+        item.error = error
+        if before is state:
+            return
+        self._ready += (state is PicState.READY) - (before is PicState.READY)
+        self._failed += (state is PicState.FAILED) - (before is PicState.FAILED)
+        self.countsChanged.emit()
+
+
+class SortKey(Enum):
+    WORKBOOK = "workbook"
+    CAPTION = "caption"
+    TIME_LEFT = "time_left"
+
+
+_SORT_ROLES = {
+    SortKey.WORKBOOK: OrderSortRole,
+    SortKey.CAPTION: CaptionSortRole,
+    SortKey.TIME_LEFT: TimeLeftSortRole,
+}
+
+
+class PictureFilterProxy(QSortFilterProxyModel):
+    """Filter by text (caption, cell, sheet, key) and tag; sort by workbook order, caption or time left.
+
+    Not dynamic: a lease renewal must not reshuffle the grid under the user's pointer, and time-left order
+    changes every second. Sorting happens when asked (``sort_by``), filtering when the filter changes.
+    Comparison is Qt's own on plain sort-role values (int/str/float); its stable sort keeps workbook order
+    among equal keys.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setDynamicSortFilter(False)
+        self._text = ""
+        self._tag: str | None = None
+        self._key = SortKey.WORKBOOK
+        self.setSortRole(OrderSortRole)
+
+    def set_filter_text(self, text: str) -> None:
+        text = text.strip().casefold()
+        if text != self._text:
+            self._text = text
+            self._refilter()
+
+    def set_tag(self, tag: str | None) -> None:
+        if tag != self._tag:
+            self._tag = tag
+            self._refilter()
+
+    def _refilter(self) -> None:
+        self.invalidateFilter()
+        self.sort(0, Qt.SortOrder.AscendingOrder)
+
+    def sort_key(self) -> SortKey:
+        return self._key
+
+    def sort_by(self, key: SortKey) -> None:
+        """(Re-)sort now; choosing the same key again re-sorts (time left changes as time passes)."""
+        self._key = key
+        self.setSortRole(_SORT_ROLES[key])
+        self.invalidate()
+        self.sort(0, Qt.SortOrder.AscendingOrder)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        model = self.sourceModel()
+        if not isinstance(model, PictureModel):
+            return True
+        item = model.item(source_row)
+        if self._tag is not None and item.ref.tag != self._tag:
+            return False
+        return not self._text or self._text in item.search_text
