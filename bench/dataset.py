@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
-MANIFEST = "manifest.json"
+MANIFEST = ".bench-dataset.json"  # not "manifest.json": the stand-in reads that one for tags
 _VERSION = 2  # bump when the generator changes, so stale caches are rebuilt
 
 
@@ -124,7 +124,6 @@ def ensure_dataset(folder: Path, spec: DatasetSpec) -> list[Path]:
         path = folder / f"small_{i:02d}.{ext}"
         img.save(path)
         files.append(path)
-    # Interleave kinds so a stand-in cycling through sorted files mixes photos and screenshots on screen.
     manifest.write_text(json.dumps({"key": spec.key(), "files": [f.name for f in files]}, indent=1))
     return files
 

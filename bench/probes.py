@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from PySide6.QtCore import QModelIndex, QPoint
-from PySide6.QtWidgets import QListView, QWidget
+from PySide6.QtWidgets import QListView
 
 from kdocs_viewer.core.download import Downloader
 from kdocs_viewer.gui.picture_model import PicState, PixmapRole, StateRole
@@ -66,14 +66,6 @@ class GetCounter:
     def keys(self) -> set[str]:
         with self._lock:
             return set(self.per_key)
-
-
-def grid_view(root: QWidget) -> QListView:
-    """The browser's grid (a QListView); found by type so the bench does not depend on attribute names."""
-    views = root.findChildren(QListView)
-    if not views:
-        raise RuntimeError("no QListView inside the browser")
-    return max(views, key=lambda v: v.model().rowCount() if v.model() is not None else -1)
 
 
 def visible_indexes(view: QListView, *, fully: bool) -> list[QModelIndex]:

@@ -1,0 +1,87 @@
+"""Driving the real PictureBrowser in a measured child process (offscreen Qt)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from bench.probes import is_done, visible_indexes
+from kdocs_viewer.core.api import KDocsClient
+from kdocs_viewer.core.models import PicRef
+from kdocs_viewer.gui.browser import PictureBrowser
+
+WINDOW = (1280, 800)  # a laptop-sized window
+
+
+def app() -> QApplication:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    return QApplication(["kdocs-viewer-bench"])
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, poll_ms: int = 10) -> float | None:
+    """Run the event loop until ``predicate()``; the perf_counter time it became true, or None on timeout.
+
+    A QEventLoop with a polling timer (not a processEvents busy loop), so waiting costs the GUI thread
+    almost nothing and the workers get the CPU.
+    """
+    if predicate():
+        return time.perf_counter()
+    loop = QEventLoop()
+    when: list[float] = []
+
+    def check() -> None:
+        if predicate():
+            when.append(time.perf_counter())
+            loop.quit()
+
+    poll = QTimer()
+    poll.setInterval(poll_ms)
+    poll.timeout.connect(check)
+    QTimer.singleShot(int(timeout * 1000), loop.quit)
+    poll.start()
+    loop.exec()
+    poll.stop()
+    return when[0] if when else None
+
+
+def pause(seconds: float) -> None:
+    """Let the event loop run for a while (loading continues)."""
+    QTest.qWait(int(seconds * 1000))
+
+
+class BrowserRun:
+    """A shown PictureBrowser on a fresh client; ``start()`` hands it the pictures."""
+
+    def __init__(self, params: dict[str, Any], refs: list[PicRef]) -> None:
+        self.app = app()
+        self.refs = refs
+        self.file_token: str = params["file_token"]
+        self.client = KDocsClient(params["token"], params["base_url"])
+        self.browser = PictureBrowser()
+        self.browser.resize(*WINDOW)
+        self.browser.show()
+        QTest.qWaitForWindowExposed(self.browser)
+        self.view = self.browser.grid()
+
+    def start(self) -> None:
+        self.browser.start(self.client, self.file_token, self.refs)
+
+    def screen_done(self, *, fully: bool = False) -> bool:
+        shown = visible_indexes(self.view, fully=fully)
+        return bool(shown) and all(is_done(i) for i in shown)
+
+    def close(self) -> None:
+        self.browser.shutdown()
+        self.browser.close()
+        self.browser.deleteLater()
+        self.client.close()

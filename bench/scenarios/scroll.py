@@ -1,0 +1,138 @@
+"""Scenarios 3b and 4: scroll 10,000 tiles top to bottom at a steady rate, then back to the top.
+
+In a fresh child process: the browser opens the pictures and the first screen loads; then a 60 Hz driver
+moves the scrollbar so that the whole range takes ``scroll_seconds`` (position follows the clock, so a stall
+does not slow the scroll down, it makes it jump — as a user's drag would). The 5 ms heartbeat runs from the
+first step until the bottom screen has loaded. Every tile that intersects the viewport at a step counts as
+viewed. Then the view jumps back to the top and the top screen is waited for.
+
+Memory: ``VmHWM`` (peak RSS) and ``VmRSS`` from /proc/self/status. GETs: counted per picture key around
+``Downloader.get`` in the child; waste = GETs of pictures never on screen; duplicates = GETs beyond the
+first of a picture (after return to the top, every one of those pictures had been loaded before).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.child import emit, run_child
+from bench.config import Context
+from bench.scenarios import load_refs
+from bench.stats import Metric
+
+FRAME_MS = 16
+
+
+def run(ctx: Context) -> dict[str, Metric]:
+    keys = {
+        "max_gap_ms": "ms", "p99_gap_ms": "ms", "peak_rss_mb": "MB", "rss_at_bottom_mb": "MB",
+        "rss_after_top_mb": "MB", "rss_before_mb": "MB", "viewed_tiles": "tiles", "gets": "GETs",
+        "gets_per_viewed_tile": "GETs/tile", "wasted_gets": "GETs", "duplicate_gets": "GETs",
+        "duplicate_gets_after_top": "GETs", "scroll_s": "s",
+    }
+    notes = {
+        "peak_rss_mb": "VmHWM of the whole process, after bottom and return to top",
+        "rss_before_mb": "after QApplication + browser shown, before start()",
+        "wasted_gets": "GETs of pictures that were never on screen (prefetch beyond what was viewed)",
+        "duplicate_gets": "GETs beyond the first of the same picture, whole run",
+        "duplicate_gets_after_top": "of which after jumping back to the top (all loaded before)",
+        "scroll_s": "wall time of the scripted scroll (target rate: whole range in scroll_seconds)",
+    }
+    metrics = {k: Metric(k, u, note=notes.get(k, "")) for k, u in keys.items()}
+    for i in range(ctx.runs):
+        params = {"base_url": ctx.base_url, "token": ctx.token, "file_token": ctx.file_token,
+                  "pic_list": str(ctx.pic_list), "pictures": ctx.size.scroll_pics,
+                  "scroll_seconds": ctx.size.scroll_seconds, "timeout": ctx.size.gui_timeout}
+        r = run_child(__name__, params, home=ctx.work / f"home-scroll-{i}",
+                      timeout=ctx.size.scroll_seconds + 3 * ctx.size.gui_timeout + 60)
+        for k in keys:
+            metrics[k].add(r[k])
+        if r.get("timeouts"):
+            ctx.note("scroll", f"run {i}: gave up waiting for {', '.join(r['timeouts'])}")
+    ctx.note("scroll", f"{ctx.size.scroll_pics} tiles, whole range in {ctx.size.scroll_seconds:.0f} s, "
+                       f"60 Hz steps, window 1280×800 offscreen, fresh process per run")
+    return metrics
+
+
+def child(params: dict[str, Any]) -> dict[str, Any]:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from bench.gui import BrowserRun, pause, wait_until
+    from bench.heartbeat import Heartbeat
+    from bench.probes import GetCounter, proc_status_mb, visible_indexes
+    from kdocs_viewer.gui.picture_model import RefRole
+
+    counter = GetCounter()
+    counter.install()
+    run = BrowserRun(params, load_refs(Path(params["pic_list"]), params["pictures"]))
+    rss_before = proc_status_mb("VmRSS")
+    timeouts: list[str] = []
+    run.start()
+    if wait_until(run.screen_done, params["timeout"]) is None:
+        timeouts.append("first screen")
+
+    viewed: set[str] = set()
+
+    def note_visible() -> None:
+        for index in visible_indexes(run.view, fully=False):
+            viewed.add(index.data(RefRole).pic_key)
+
+    note_visible()
+    bar = run.view.verticalScrollBar()
+    duration = float(params["scroll_seconds"])
+    loop = QEventLoop()
+    driver = QTimer()
+    driver.setInterval(FRAME_MS)
+    t_start = time.perf_counter()
+
+    def step() -> None:
+        frac = min(1.0, (time.perf_counter() - t_start) / duration)
+        bar.setValue(bar.minimum() + round(frac * (bar.maximum() - bar.minimum())))
+        note_visible()
+        if frac >= 1.0 and bar.value() >= bar.maximum():
+            driver.stop()
+            loop.quit()
+
+    driver.timeout.connect(step)
+    heartbeat = Heartbeat()
+    heartbeat.start()
+    driver.start()
+    loop.exec()
+    scroll_s = time.perf_counter() - t_start
+    if wait_until(run.screen_done, params["timeout"]) is None:
+        timeouts.append("bottom screen")
+    note_visible()
+    heartbeat.stop()
+    rss_bottom = proc_status_mb("VmRSS")
+    fetched_before_top = counter.keys()
+    gets_before_top = dict(counter.per_key)
+
+    bar.setValue(bar.minimum())
+    if wait_until(run.screen_done, params["timeout"]) is None:
+        timeouts.append("top screen again")
+    pause(1.0)  # let anything the jump back started finish
+    note_visible()
+    rss_top = proc_status_mb("VmRSS")
+    peak = proc_status_mb("VmHWM")
+    gets = counter.total()
+    after_top = sum(n - gets_before_top.get(k, 0)
+                    for k, n in counter.per_key.items() if k in fetched_before_top)
+    run.close()
+    gaps = heartbeat.summary()
+    return {
+        "max_gap_ms": gaps["max_gap_ms"], "p99_gap_ms": gaps["p99_gap_ms"],
+        "peak_rss_mb": peak, "rss_at_bottom_mb": rss_bottom, "rss_after_top_mb": rss_top,
+        "rss_before_mb": rss_before, "viewed_tiles": len(viewed), "gets": gets,
+        "gets_per_viewed_tile": gets / max(1, len(viewed)),
+        "wasted_gets": sum(n for k, n in counter.per_key.items() if k not in viewed),
+        "duplicate_gets": counter.duplicates(), "duplicate_gets_after_top": after_top,
+        "scroll_s": scroll_s, "timeouts": timeouts,
+    }
+
+
+if __name__ == "__main__":
+    emit(child(json.loads(sys.argv[1])))
