@@ -1,0 +1,588 @@
+"""Saving pictures to a folder: file names people can read, and writes that never clobber or half-finish.
+
+Names come from a template (``{index:04d} {cell} {caption}``), are sanitised for Windows, macOS and Linux
+at once (a folder is often copied between them) and capped at 255 UTF-8 bytes. The extension comes from the
+bytes, never from the URL: a signed URL says nothing reliable about the format.
+
+Writes go to a ``.name.part`` file in the target folder, are fsynced, then renamed without clobbering
+(``os.link`` fails if the name exists; ``os.replace`` only when the user asked to overwrite). Whatever goes
+wrong — an exception, a cancel, a failing data source — the part file is removed, so the folder only ever
+holds complete pictures. Names are reserved across the whole batch, case-insensitively, so two pictures
+called "image" never race for one file and a batch stays portable to case-insensitive file systems.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import functools
+import os
+import re
+import string
+import threading
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from enum import StrEnum
+from itertools import count
+from pathlib import Path
+from typing import Literal
+
+from pathvalidate import sanitize_filename
+
+from kdocs_viewer.core.models import PicRef
+
+# Index first so a folder sorts in workbook order; the cell leads a person back to the sheet.
+DEFAULT_TEMPLATE = "{index:04d} {cell} {caption}"
+FIELDS = ("index", "pic_key", "sheet", "cell", "caption", "tag")
+MAX_NAME_BYTES = 255
+CHUNK_BYTES = 1 << 20  # cancel is checked between chunks
+PROGRESS_INTERVAL = 0.1  # seconds: progress callbacks at most ~10 Hz
+
+_SEPARATORS = "-_.,;~+=·—–"
+_END_STRIP = " " + _SEPARATORS  # trailing dots/spaces are illegal on Windows; leading dots hide files
+_INVALID = re.compile(r'[<>:"/\\|?*]')
+_LEAD = re.compile(rf"^[\s{re.escape(_SEPARATORS)}]*")
+_TRAIL = re.compile(rf"[\s{re.escape(_SEPARATORS)}]*$")
+_EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|（\s*）|【\s*】")
+_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
+_TOKEN = re.compile(r"access_token=[^\s&]+", re.IGNORECASE)
+
+
+class ConflictPolicy(StrEnum):
+    UNIQUIFY = "uniquify"  # "name (2).jpg"
+    SKIP = "skip"  # leave the existing file alone
+    OVERWRITE = "overwrite"  # atomically replace it
+
+
+class SaveCancelled(Exception):
+    """The cancel event was set; nothing was left behind."""
+
+
+# --- names ----------------------------------------------------------------------------------------
+
+_Piece = tuple[str, str | None, str]  # (literal text, field name or None, format spec)
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_template(template: str) -> tuple[_Piece, ...]:
+    if not template.strip():
+        raise ValueError("the name template is empty")
+    for sep in "/\\":
+        if sep in template:
+            raise ValueError(f"the name template must not contain {sep!r}: it names files, not folders")
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as e:
+        if "Single '}'" in str(e):
+            raise ValueError(
+                "unbalanced braces: a '}' has no matching '{' (write '}}' for a literal one)"
+            ) from None
+        raise ValueError("unbalanced braces: a '{' is never closed (write '{{' for a literal one)") from None
+    known = ", ".join("{" + f + "}" for f in FIELDS)
+    pieces: list[_Piece] = []
+    for literal, name, spec, conversion in parsed:
+        if name is None:
+            pieces.append((literal, None, ""))
+            continue
+        shown = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+        if name == "" or name.isdigit():
+            raise ValueError(f"positional field {shown} is not allowed; use a named field: {known}")
+        if "." in name or "[" in name:
+            raise ValueError(f"{shown}: attribute or index access is not allowed; use a plain field: {known}")
+        if name not in FIELDS:
+            raise ValueError(f"unknown field {shown}; the fields are {known}")
+        if conversion or "{" in (spec or ""):
+            raise ValueError(f"{shown}: conversions and nested fields are not allowed")
+        try:
+            format(1 if name == "index" else "x", spec or "")
+        except ValueError as e:
+            raise ValueError(f"{shown}: bad format spec ({e})") from None
+        pieces.append((literal, name, spec or ""))
+    return tuple(pieces)
+
+
+def validate_template(template: str) -> None:
+    """Raise ValueError, with a message for people, when ``template`` cannot name files."""
+    _parse_template(template)
+
+
+def _clean(text: str) -> str:
+    """One line of text fit for a file name: NFC, no controls or bidi tricks, no reserved characters."""
+    text = unicodedata.normalize("NFC", text)
+    hidden = ("Cc", "Cf", "Cs")
+    text = "".join(
+        " " if c.isspace() else c for c in text if c.isspace() or unicodedata.category(c) not in hidden
+    )
+    return " ".join(_INVALID.sub("_", text).split())
+
+
+def _join_over_gap(left: str, right: str) -> str:
+    """Join the text around a field that rendered empty, keeping one separator: "a - " + " - b" → "a - b"."""
+    left_sep, right_sep = _TRAIL.search(left), _LEAD.match(right)
+    assert left_sep is not None and right_sep is not None  # both patterns match the empty string
+    lsep, rsep = left_sep.group(), right_sep.group()
+    sep = lsep if lsep.strip() else rsep if rsep.strip() else " " if (lsep or rsep) else ""
+    return left[: left_sep.start()] + sep + right[right_sep.end() :]
+
+
+def _render_stem(pieces: Sequence[_Piece], ref: PicRef, index: int) -> str:
+    values: dict[str, object] = {
+        "index": index,
+        "pic_key": ref.pic_key,
+        "sheet": ref.sheet or "",
+        "cell": ref.cell.rsplit("!", 1)[-1] if ref.cell else "",
+        "caption": ref.caption or "",
+        "tag": ref.tag,
+    }
+    out, gap = "", False
+    for literal, name, spec in pieces:
+        out = _join_over_gap(out, literal) if gap else out + literal
+        gap = False
+        if name is not None:
+            try:
+                text = _clean(format(values[name], spec))
+            except (ValueError, OverflowError):
+                text = _clean(str(values[name]))
+            if text:
+                out += text
+            else:
+                gap = True
+    out = " ".join(_EMPTY_BRACKETS.sub(" ", _clean(out)).split())
+    return out.strip(_END_STRIP)
+
+
+def _fit(text: str, budget: int) -> str:
+    """``text`` cut to at most ``budget`` UTF-8 bytes, never through the middle of a character."""
+    data = text.encode("utf-8")
+    return text if len(data) <= budget else data[: max(budget, 0)].decode("utf-8", "ignore")
+
+
+def _finish(stem: str, ext: str) -> str | None:
+    stem = _fit(stem, MAX_NAME_BYTES - len(ext.encode())).strip(_END_STRIP)
+    if not stem:
+        return None
+    name = sanitize_filename(stem + ext, platform="universal", max_len=MAX_NAME_BYTES)  # reserved: CON → CON_
+    return name if name.strip(_END_STRIP) and name != ext else None
+
+
+def render_name(template: str, ref: PicRef, index: int, ext: str) -> str:
+    """The file name for picture ``index`` (1-based); never empty, falls back to the pic_key."""
+    ext = ("." + ext.lstrip(".")) if ext else ""
+    if not re.fullmatch(r"(\.[A-Za-z0-9]{1,10})?", ext):
+        raise ValueError(f"not a file extension: {ext!r}")
+    stem = _render_stem(_parse_template(template), ref, index)
+    return _finish(stem, ext) or _finish(_clean(ref.pic_key), ext) or f"picture{ext}"
+
+
+def _with_counter(name: str, n: int) -> str:
+    """``name (n).ext``, still within the byte cap."""
+    if n <= 1:
+        return name
+    stem, ext = os.path.splitext(name)
+    suffix = f" ({n})"
+    return _fit(stem, MAX_NAME_BYTES - len((suffix + ext).encode())).rstrip() + suffix + ext
+
+
+def _key(name: str) -> str:
+    """Case- and normalisation-insensitive identity, as macOS and Windows see names."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+class NameReserver:
+    """Thread-safe claims on final names in one folder, for one batch.
+
+    A name is free when no other item of the batch holds it and no file of that name exists (compared
+    case-insensitively with what was in the folder at the start, and checked live on disk).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self._lock = threading.Lock()
+        self._reserved: set[str] = set()
+        try:
+            self._existing = {_key(n): n for n in os.listdir(self.folder)}
+        except FileNotFoundError:
+            self._existing = {}
+
+    def reserve(self, name: str, policy: ConflictPolicy, *, start: int = 1) -> str | None:
+        """Claim ``name`` or, past ``start``, ``name (n)``; None when SKIP meets an existing file.
+
+        Under OVERWRITE an existing file keeps its own spelling ("Image.JPG"), so it is replaced rather than
+        joined by a near-twin; names claimed by this batch are never overwritten.
+        """
+        with self._lock:
+            for n in count(max(start, 1)):
+                candidate = _with_counter(name, n)
+                key = _key(candidate)
+                if key in self._reserved:
+                    continue
+                on_disk = self._existing.get(key)
+                if on_disk is None and os.path.lexists(self.folder / candidate):
+                    on_disk = candidate
+                if on_disk is not None:
+                    if policy is ConflictPolicy.SKIP:
+                        return None
+                    if policy is ConflictPolicy.UNIQUIFY:
+                        continue
+                    candidate = on_disk
+                self._reserved.add(key)
+                return candidate
+        raise AssertionError("unreachable")
+
+    def release(self, name: str) -> None:
+        with self._lock:
+            self._reserved.discard(_key(name))
+
+    def mark_existing(self, name: str) -> None:
+        """Someone else created ``name`` meanwhile (found when the no-clobber rename refused)."""
+        with self._lock:
+            self._existing[_key(name)] = name
+
+
+# --- extension ------------------------------------------------------------------------------------
+
+_HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
+
+
+def sniff_extension(head: bytes) -> str | None:
+    """The extension the first bytes of an image call for, or None when unknown."""
+    head = bytes(head[:64])
+    if head.startswith(b"\xff\xd8\xff"):
+        return ".jpg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return ".png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return ".gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return ".webp"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return ".tiff"
+    if head[:2] == b"BM" and int.from_bytes(head[14:18], "little") in (12, 16, 40, 52, 56, 64, 108, 124):
+        return ".bmp"
+    if head[4:8] == b"ftyp":  # ISO-BMFF: major brand, then compatible brands
+        size = int.from_bytes(head[:4], "big")
+        brands = {head[8:12]} | {head[i : i + 4] for i in range(16, min(size, len(head)) - 3, 4)}
+        if brands & {b"avif", b"avis"}:
+            return ".avif"
+        if brands & _HEIC_BRANDS:
+            return ".heic"
+        if brands & {b"mif1", b"msf1"}:
+            return ".heif"
+    return None
+
+
+# --- atomic writes --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    status: Literal["saved", "skipped"]
+    path: Path
+    bytes: int = 0
+
+
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise SaveCancelled("cancelled")
+
+
+def _chunks(data: bytes | Iterable[bytes]) -> Iterator[bytes | memoryview]:
+    if isinstance(data, bytes | bytearray | memoryview):
+        view = memoryview(data)
+        for start in range(0, len(view), CHUNK_BYTES):
+            yield view[start : start + CHUNK_BYTES]
+    else:
+        yield from data
+
+
+def _remove_quietly(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+_O_BINARY = getattr(os, "O_BINARY", 0)
+_NO_HARD_LINKS = {
+    errno.EPERM,
+    errno.EOPNOTSUPP,
+    errno.ENOTSUP,
+    errno.ENOSYS,
+    errno.EMLINK,
+    errno.EXDEV,
+    errno.EINVAL,
+}
+
+
+def _write_part(
+    folder: Path, final: str, data: bytes | Iterable[bytes], cancel: threading.Event | None
+) -> tuple[Path, int]:
+    """Write ``.final.part`` (a fresh, exclusive file) to disk; removed again on any failure."""
+    for attempt in count():
+        tail = (f".{attempt}" if attempt else "") + ".part"
+        part = folder / (_fit("." + final, MAX_NAME_BYTES - len(tail)) + tail)
+        try:
+            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
+            break
+        except FileExistsError:  # a stale part file from a crash, or another program's
+            if attempt >= 100:
+                raise
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as f:
+            for chunk in _chunks(data):
+                _check(cancel)
+                f.write(chunk)
+                size += len(chunk)
+            _check(cancel)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        _remove_quietly(part)
+        raise
+    return part, size
+
+
+def _link_no_clobber(part: Path, final: Path) -> None:
+    """Give ``part`` the name ``final`` unless it exists (FileExistsError); ``part`` is gone after."""
+    try:
+        os.link(part, final)
+    except FileExistsError:
+        raise
+    except OSError as e:
+        if e.errno not in _NO_HARD_LINKS:
+            raise
+        # No hard links here (FAT, exFAT, some shares): claim the name exclusively, then replace the claim.
+        os.close(os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666))
+        try:
+            os.replace(part, final)
+        except BaseException:
+            _remove_quietly(final)
+            raise
+        return
+    os.unlink(part)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename durable; directories cannot be opened for this on Windows, which is fine."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _save(
+    folder: Path,
+    name: str,
+    data: bytes | Iterable[bytes],
+    policy: ConflictPolicy,
+    reserver: NameReserver,
+    cancel: threading.Event | None,
+    start: int,
+) -> SaveOutcome:
+    _check(cancel)
+    final = reserver.reserve(name, policy, start=start)
+    if final is None:
+        return SaveOutcome("skipped", folder / _with_counter(name, start))
+    part: Path | None = None
+    try:
+        part, size = _write_part(folder, final, data, cancel)
+        while True:
+            _check(cancel)
+            if policy is ConflictPolicy.OVERWRITE:
+                os.replace(part, folder / final)
+                break
+            try:
+                _link_no_clobber(part, folder / final)
+                break
+            except FileExistsError:  # created by someone else since we looked
+                reserver.mark_existing(final)
+                if policy is ConflictPolicy.SKIP:
+                    return SaveOutcome("skipped", folder / final)
+                final = reserver.reserve(name, policy, start=start) or final
+        part = None
+        _fsync_dir(folder)
+        return SaveOutcome("saved", folder / final, size)
+    except BaseException:
+        reserver.release(final)
+        raise
+    finally:
+        if part is not None:
+            _remove_quietly(part)
+
+
+def save_atomically(
+    folder: Path,
+    name: str,
+    data: bytes | Iterable[bytes],
+    *,
+    policy: ConflictPolicy,
+    reserver: NameReserver | None = None,
+    cancel: threading.Event | None = None,
+) -> SaveOutcome:
+    """Write ``data`` as ``folder/name`` (or the name the policy picks) completely or not at all.
+
+    Raises SaveCancelled when ``cancel`` is set before the rename, and re-raises whatever the data source
+    or the file system raised; in every such case no part file and no partial final file remain.
+    """
+    folder = Path(folder)
+    if reserver is None:
+        reserver = NameReserver(folder)
+    elif reserver.folder != folder:
+        raise ValueError("the NameReserver belongs to another folder")
+    return _save(folder, name, data, policy, reserver, cancel, 1)
+
+
+# --- batches --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SaveProgress:
+    done: int
+    total: int
+    bytes_done: int
+
+
+@dataclass
+class SaveItemResult:
+    ref: PicRef
+    status: Literal["saved", "skipped", "failed", "cancelled"]
+    path: Path | None = None
+    reason: str | None = None  # for people; never contains a URL or token
+    bytes: int = 0
+
+
+@dataclass
+class SaveSummary:
+    results: list[SaveItemResult]  # in the order of the refs given
+
+    def _with(self, status: str) -> list[SaveItemResult]:
+        return [r for r in self.results if r.status == status]
+
+    @property
+    def saved(self) -> list[SaveItemResult]:
+        return self._with("saved")
+
+    @property
+    def skipped(self) -> list[SaveItemResult]:
+        return self._with("skipped")
+
+    @property
+    def failed(self) -> list[SaveItemResult]:
+        return self._with("failed")
+
+    @property
+    def cancelled(self) -> list[SaveItemResult]:
+        return self._with("cancelled")
+
+    @property
+    def bytes(self) -> int:
+        return sum(r.bytes for r in self.results)
+
+
+def _reason(what: str, error: BaseException) -> str:
+    """A short, URL-free account of ``error`` (exception texts from HTTP libraries embed signed URLs)."""
+    text = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    text = _TOKEN.sub("access_token=…", _URL.sub("(link hidden)", text or type(error).__name__))
+    return f"{what}: {' '.join(text.split())[:300]}"
+
+
+def _batch_starts(template: str, refs: Sequence[PicRef]) -> list[int]:
+    """The n-th picture whose name repeats starts at "name (n)", so names do not depend on timing."""
+    seen: Counter[str] = Counter()
+    starts = []
+    for i, ref in enumerate(refs, 1):
+        key = _key(render_name(template, ref, i, ""))
+        seen[key] += 1
+        starts.append(seen[key])
+    return starts
+
+
+def save_batch(
+    refs: Sequence[PicRef],
+    fetch: Callable[[PicRef, threading.Event | None], bytes],
+    folder: Path,
+    *,
+    template: str = DEFAULT_TEMPLATE,
+    policy: ConflictPolicy = ConflictPolicy.UNIQUIFY,
+    workers: int = 8,
+    progress: Callable[[SaveProgress], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> SaveSummary:
+    """Fetch and save every picture with ``workers`` threads; one failure never stops the others.
+
+    ``folder`` is created if missing. ``progress`` is called from the calling thread, at most ~10 times a
+    second and once at the end. Setting ``cancel`` stops quickly: items not started become "cancelled",
+    writes in flight are removed. Raises ValueError for a bad template before doing anything.
+    """
+    validate_template(template)
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stop = cancel if cancel is not None else threading.Event()
+    reserver = NameReserver(folder)
+    starts = _batch_starts(template, refs)
+
+    def one(i: int) -> SaveItemResult:
+        ref = refs[i]
+        if stop.is_set():
+            return SaveItemResult(ref, "cancelled", reason="cancelled")
+        try:
+            data = fetch(ref, stop)
+        except Exception as e:
+            if stop.is_set():
+                return SaveItemResult(ref, "cancelled", reason="cancelled")
+            return SaveItemResult(ref, "failed", reason=_reason("download failed", e))
+        try:
+            if not data:
+                raise ValueError("the picture is empty (0 bytes)")
+            name = render_name(template, ref, i + 1, sniff_extension(data[:64]) or ".bin")
+            outcome = _save(folder, name, data, policy, reserver, stop, starts[i])
+        except SaveCancelled:
+            return SaveItemResult(ref, "cancelled", reason="cancelled")
+        except Exception as e:
+            return SaveItemResult(ref, "failed", reason=_reason("could not save", e))
+        if outcome.status == "skipped":
+            return SaveItemResult(ref, "skipped", outcome.path, f"{outcome.path.name!r} already exists")
+        return SaveItemResult(ref, "saved", outcome.path, bytes=outcome.bytes)
+
+    results: list[SaveItemResult | None] = [None] * len(refs)
+    done = bytes_done = 0
+    last_report = float("-inf")
+    with ThreadPoolExecutor(max_workers=min(workers, max(len(refs), 1)), thread_name_prefix="save") as pool:
+        futures: dict[Future[SaveItemResult], int] = {pool.submit(one, i): i for i in range(len(refs))}
+        pending = set(futures)
+        try:
+            while pending:
+                finished, pending = wait(pending, timeout=PROGRESS_INTERVAL, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    i = futures[future]
+                    result = (
+                        SaveItemResult(refs[i], "cancelled", reason="cancelled")
+                        if future.cancelled()
+                        else future.result()
+                    )
+                    results[i] = result
+                    done += 1
+                    bytes_done += result.bytes
+                if stop.is_set():
+                    for future in pending:
+                        future.cancel()  # not started yet: they come back as cancelled
+                now = time.monotonic()
+                if progress is not None and finished and pending and now - last_report >= PROGRESS_INTERVAL:
+                    last_report = now
+                    progress(SaveProgress(done, len(refs), bytes_done))
+        except BaseException:
+            stop.set()  # a failing progress callback or Ctrl+C: wind the workers down, then re-raise
+            raise
+    if progress is not None:
+        progress(SaveProgress(done, len(refs), bytes_done))
+    return SaveSummary([r for r in results if r is not None])
