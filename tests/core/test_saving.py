@@ -1,0 +1,468 @@
+"""Saving: names, sanitising, no-clobber atomic writes and batches, on a real folder."""
+
+from __future__ import annotations
+
+import errno
+import io
+import itertools
+import os
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pathvalidate import validate_filename
+from PIL import Image
+
+from kdocs_viewer.core.models import PicRef
+from kdocs_viewer.core.saving import (
+    DEFAULT_TEMPLATE,
+    MAX_NAME_BYTES,
+    ConflictPolicy,
+    NameReserver,
+    SaveCancelled,
+    SaveProgress,
+    render_name,
+    save_atomically,
+    save_batch,
+    sniff_extension,
+    validate_template,
+)
+
+UNIQUIFY, SKIP, OVERWRITE = ConflictPolicy.UNIQUIFY, ConflictPolicy.SKIP, ConflictPolicy.OVERWRITE
+
+
+def image_bytes(fmt: str, size: tuple[int, int] = (6, 4), color: str = "red") -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, fmt)
+    return buf.getvalue()
+
+
+JPEG = image_bytes("JPEG")
+PNG = image_bytes("PNG")
+
+
+def files(folder: Path) -> list[str]:
+    """Everything in the folder, hidden part files included."""
+    return sorted(os.listdir(folder))
+
+
+def ref(caption: str | None = None, key: str = "k", cell: str | None = None) -> PicRef:
+    return PicRef(key, "attachment", sheet="Sheet1" if cell else None, cell=cell, caption=caption)
+
+
+# --- extensions ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fmt", "ext"),
+    [
+        ("JPEG", ".jpg"),
+        ("PNG", ".png"),
+        ("GIF", ".gif"),
+        ("WEBP", ".webp"),
+        ("BMP", ".bmp"),
+        ("TIFF", ".tiff"),
+    ],
+)
+def test_sniff_real_images(fmt: str, ext: str) -> None:
+    assert sniff_extension(image_bytes(fmt)[:32]) == ext
+
+
+def test_sniff_iso_bmff_and_unknown() -> None:
+    def ftyp(major: bytes, *compatible: bytes) -> bytes:
+        body = major + b"\x00\x00\x00\x00" + b"".join(compatible)
+        return (8 + len(body)).to_bytes(4, "big") + b"ftyp" + body
+
+    assert sniff_extension(ftyp(b"avif", b"mif1", b"miaf")) == ".avif"
+    assert sniff_extension(ftyp(b"mif1", b"avif")) == ".avif"
+    assert sniff_extension(ftyp(b"heic", b"mif1")) == ".heic"
+    assert sniff_extension(ftyp(b"mif1", b"heic")) == ".heic"
+    assert sniff_extension(ftyp(b"isom", b"mp41")) is None  # a video is not a picture
+    assert sniff_extension(b"BMW is a car, not a bitmap") is None
+    assert sniff_extension(b"<html>403</html>") is None
+    assert sniff_extension(b"") is None
+
+
+# --- templates and names --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("", "the name template is empty"),
+        ("{index}/{caption}", "must not contain '/'"),
+        ("{caption", "a '{' is never closed"),
+        ("caption}", "a '}' has no matching '{'"),
+        ("{}", "positional field {} is not allowed"),
+        ("{0}", "positional field {0} is not allowed"),
+        ("{caption.upper}", "{caption.upper}: attribute or index access is not allowed"),
+        ("{caption[0]}", "{caption[0]}: attribute or index access is not allowed"),
+        ("{captoin}", "unknown field {captoin}; the fields are {index}, {pic_key}, {sheet}, {cell}"),
+        ("{caption!r}", "conversions and nested fields are not allowed"),
+        ("{index:{width}}", "conversions and nested fields are not allowed"),
+        ("{caption:04d}", "{caption:04d}: bad format spec"),
+    ],
+)
+def test_validate_template_rejects_with_a_clear_message(template: str, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        validate_template(template)
+
+
+def test_valid_templates() -> None:
+    for template in (
+        DEFAULT_TEMPLATE,
+        "{index:04d}_{pic_key}",
+        "{sheet}-{cell} {caption:.20} {tag}",
+        "x {{y}}",
+    ):
+        validate_template(template)
+
+
+def test_render_fields_and_collapsing() -> None:
+    full = PicRef("KEY1", "local", sheet="表1", cell="表1!B7", caption="产品 图\n(正面)")
+    bare = PicRef("KEY2", "local")
+    assert render_name(DEFAULT_TEMPLATE, full, 7, ".jpg") == "0007 B7 产品 图 (正面).jpg"
+    assert render_name(DEFAULT_TEMPLATE, bare, 7, ".jpg") == "0007.jpg"
+    assert (
+        render_name("{index} - {caption} - {cell}", PicRef("k", "t", cell="S!C3"), 2, ".png") == "2 - C3.png"
+    )
+    assert render_name("{index}_{sheet}_{cell}", PicRef("k", "t", cell="C3"), 2, "png") == "2_C3.png"
+    assert render_name("{caption} ({cell})", PicRef("k", "t", caption="猫"), 1, ".gif") == "猫.gif"
+    assert render_name("{sheet} {tag} {pic_key}", full, 1, ".jpg") == "表1 local KEY1.jpg"
+
+
+def test_name_falls_back_to_pic_key() -> None:
+    assert render_name("{caption}", ref(None, key="ravXF"), 1, ".jpg") == "ravXF.jpg"
+    assert render_name("{caption}", ref("  ...  ", key="ravXF"), 1, ".jpg") == "ravXF.jpg"
+    assert render_name("{caption}", ref("///", key="ravXF"), 1, ".jpg") == "ravXF.jpg"
+    assert render_name("{caption}", ref(None, key="???"), 1, ".jpg") == "picture.jpg"
+
+
+@pytest.mark.parametrize(
+    ("caption", "expected"),
+    [
+        ("CON", "CON_.jpg"),
+        ("nul", "nul_.jpg"),
+        ("com1", "com1_.jpg"),
+        ("LPT9.tar", "LPT9_.tar.jpg"),
+        ("aux.", "aux_.jpg"),
+        ('a<b>c:d"e/f\\g|h?i*j', "a_b_c_d_e_f_g_h_i_j.jpg"),
+        ("name. . ", "name.jpg"),
+        (".hidden", "hidden.jpg"),
+        ("tab\there\x00bell\x07", "tab herebell.jpg"),
+        ("evil\u202egpj.exe", "evilgpj.exe.jpg"),  # no right-to-left override tricks
+        ("photo.png", "photo.png.jpg"),  # the extension comes from the bytes, never from the caption
+    ],
+)
+def test_sanitising(caption: str, expected: str) -> None:
+    assert render_name("{caption}", ref(caption), 1, ".jpg") == expected
+
+
+def test_long_cjk_caption_is_capped_at_255_bytes_keeping_the_extension() -> None:
+    name = render_name("{index:04d} {caption}", ref("图片说明" * 60), 1, ".jpeg")
+    assert len(name.encode("utf-8")) <= MAX_NAME_BYTES
+    assert name.endswith("图.jpeg")  # whole characters only, extension kept
+    assert name.startswith("0001 图片说明")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    caption=st.none() | st.text(max_size=300),
+    key=st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=60),
+    ext=st.sampled_from([".jpg", ".webp", ".bin", ".jpeg", ""]),
+    template=st.sampled_from([DEFAULT_TEMPLATE, "{caption}", "{pic_key}", "{caption} - {sheet}_{cell}"]),
+)
+def test_any_input_gives_a_portable_name(caption: str | None, key: str, ext: str, template: str) -> None:
+    name = render_name(template, PicRef(key, "t", caption=caption, cell="S!A1"), 3, ext)
+    assert name and name.endswith(ext)
+    assert len(name.encode("utf-8")) <= MAX_NAME_BYTES
+    validate_filename(name, platform="universal")
+    stem = name[: len(name) - len(ext)]
+    assert stem == stem.strip() and not stem.startswith(".") and not stem.endswith(".")
+
+
+# --- name reservation ---------------------------------------------------------------------------------
+
+
+def test_reserver_is_case_insensitive_and_sees_existing_files(tmp_path: Path) -> None:
+    (tmp_path / "IMAGE.JPG").write_bytes(b"old")
+    reserver = NameReserver(tmp_path)
+    assert reserver.reserve("image.jpg", UNIQUIFY) == "image (2).jpg"
+    assert reserver.reserve("Image (2).jpg", UNIQUIFY) == "Image (2) (2).jpg"
+    assert reserver.reserve("image.jpg", SKIP) is None
+    assert reserver.reserve("image.jpg", OVERWRITE) == "IMAGE.JPG"  # replaces the file under its own name
+    assert reserver.reserve("image.jpg", OVERWRITE) == "image (3).jpg"  # never what this batch claimed
+
+
+def test_reserver_under_contention(tmp_path: Path) -> None:
+    reserver = NameReserver(tmp_path)
+    got: list[str | None] = []
+    lock = threading.Lock()
+
+    def claim() -> None:
+        for _ in range(25):
+            name = reserver.reserve("same.png", UNIQUIFY)
+            with lock:
+                got.append(name)
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 200 and len({n.casefold() for n in got if n}) == 200
+
+
+def test_uniquified_long_names_stay_within_the_cap(tmp_path: Path) -> None:
+    name = render_name("{caption}", ref("长" * 200), 1, ".jpg")
+    reserver = NameReserver(tmp_path)
+    first, second = reserver.reserve(name, UNIQUIFY), reserver.reserve(name, UNIQUIFY)
+    assert first == name and second is not None and second.endswith("长 (2).jpg")
+    assert len(second.encode()) <= MAX_NAME_BYTES
+
+
+# --- atomic writes ---------------------------------------------------------------------------------------
+
+
+def test_save_writes_exact_bytes_and_leaves_no_part(tmp_path: Path) -> None:
+    outcome = save_atomically(tmp_path, "a.jpg", JPEG, policy=UNIQUIFY)
+    assert outcome.status == "saved" and outcome.path == tmp_path / "a.jpg" and outcome.bytes == len(JPEG)
+    assert (tmp_path / "a.jpg").read_bytes() == JPEG
+    assert files(tmp_path) == ["a.jpg"]
+
+
+def test_policies_against_an_existing_file(tmp_path: Path) -> None:
+    target = tmp_path / "a.jpg"
+    target.write_bytes(b"precious")
+    assert save_atomically(tmp_path, "a.jpg", JPEG, policy=SKIP).status == "skipped"
+    assert target.read_bytes() == b"precious"
+    uniq = save_atomically(tmp_path, "a.jpg", JPEG, policy=UNIQUIFY)
+    assert uniq.path == tmp_path / "a (2).jpg" and target.read_bytes() == b"precious"
+    before = os.stat(target).st_ino
+    assert save_atomically(tmp_path, "a.jpg", PNG, policy=OVERWRITE).path == target
+    assert target.read_bytes() == PNG and os.stat(target).st_ino != before  # a rename, not an in-place write
+    assert files(tmp_path) == ["a (2).jpg", "a.jpg"]
+
+
+def test_file_created_by_someone_else_during_the_write_is_not_clobbered(tmp_path: Path) -> None:
+    def chunks_while_another_program_writes(name: str) -> Iterator[bytes]:
+        yield JPEG[:10]
+        (tmp_path / name).write_bytes(b"theirs")
+        yield JPEG[10:]
+
+    outcome = save_atomically(
+        tmp_path, "x.jpg", chunks_while_another_program_writes("x.jpg"), policy=UNIQUIFY
+    )
+    assert outcome.path == tmp_path / "x (2).jpg" and outcome.path.read_bytes() == JPEG
+    assert (tmp_path / "x.jpg").read_bytes() == b"theirs"
+    skipped = save_atomically(tmp_path, "y.jpg", chunks_while_another_program_writes("y.jpg"), policy=SKIP)
+    assert skipped.status == "skipped" and (tmp_path / "y.jpg").read_bytes() == b"theirs"
+    assert files(tmp_path) == ["x (2).jpg", "x.jpg", "y.jpg"]
+
+
+def test_without_hard_links_the_exclusive_fallback_still_never_clobbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(src: object, dst: object) -> None:  # what FAT/exFAT answer
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    (tmp_path / "a.jpg").write_bytes(b"precious")
+    outcome = save_atomically(tmp_path, "a.jpg", iter([JPEG[:5], JPEG[5:]]), policy=UNIQUIFY)
+    assert outcome.path == tmp_path / "a (2).jpg" and outcome.path.read_bytes() == JPEG
+    assert (tmp_path / "a.jpg").read_bytes() == b"precious"
+    assert files(tmp_path) == ["a (2).jpg", "a.jpg"]
+
+
+def test_a_failing_data_source_leaves_nothing(tmp_path: Path) -> None:
+    def broken() -> Iterator[bytes]:
+        yield b"\xff\xd8\xff" + b"half a picture"
+        raise ConnectionResetError("connection dropped")
+
+    with pytest.raises(ConnectionResetError):
+        save_atomically(tmp_path, "a.jpg", broken(), policy=UNIQUIFY)
+    assert files(tmp_path) == []
+    # The name was released: the next try gets it.
+    assert save_atomically(tmp_path, "a.jpg", JPEG, policy=UNIQUIFY).path == tmp_path / "a.jpg"
+
+
+def test_cancel_mid_write_leaves_nothing(tmp_path: Path) -> None:
+    cancel = threading.Event()
+    seen_part: list[str] = []
+
+    def cancelled_halfway() -> Iterator[bytes]:
+        yield JPEG[:10]
+        seen_part.extend(files(tmp_path))
+        cancel.set()
+        yield JPEG[10:]
+
+    with pytest.raises(SaveCancelled):
+        save_atomically(tmp_path, "a.jpg", cancelled_halfway(), policy=OVERWRITE, cancel=cancel)
+    assert seen_part == [".a.jpg.part"]  # it really was writing a part file
+    assert files(tmp_path) == []
+
+
+def test_a_stale_part_file_is_left_alone(tmp_path: Path) -> None:
+    (tmp_path / ".a.jpg.part").write_bytes(b"from a crash")
+    save_atomically(tmp_path, "a.jpg", JPEG, policy=UNIQUIFY)
+    assert (tmp_path / ".a.jpg.part").read_bytes() == b"from a crash"
+    assert files(tmp_path) == [".a.jpg.part", "a.jpg"]
+
+
+def test_a_255_byte_name_saves(tmp_path: Path) -> None:
+    name = render_name("{caption}", ref("图" * 200), 1, ".jpg")
+    assert len(name.encode()) > 250
+    assert save_atomically(tmp_path, name, JPEG, policy=UNIQUIFY).path.read_bytes() == JPEG
+    assert save_atomically(tmp_path, name, JPEG, policy=UNIQUIFY).path.name.endswith(" (2).jpg")
+
+
+# --- batches ------------------------------------------------------------------------------------------
+
+
+class Source:
+    """Bytes per pic_key, recording calls; keys in ``fail`` raise with a URL and a token in the message."""
+
+    def __init__(self, data: dict[str, bytes], fail: frozenset[str] = frozenset()) -> None:
+        self.data, self.fail = data, fail
+        self.calls: list[str] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, ref: PicRef, cancel: threading.Event | None) -> bytes:
+        with self.lock:
+            self.calls.append(ref.pic_key)
+        if ref.pic_key in self.fail:
+            raise RuntimeError(
+                f"403 for https://img.example/{ref.pic_key}?Expires=1&Sig=abc access_token=tok"
+            )
+        return self.data[ref.pic_key]
+
+
+def test_batch_saves_everything_with_exact_bytes_and_extensions_from_bytes(tmp_path: Path) -> None:
+    data = {"j": JPEG, "p": PNG, "g": image_bytes("GIF"), "u": b"not an image at all"}
+    refs = [PicRef(k, "attachment", caption=f"pic.{k}.png", cell=f"S!A{i}") for i, k in enumerate(data, 1)]
+    updates: list[SaveProgress] = []
+    summary = save_batch(refs, Source(data), tmp_path, workers=3, progress=updates.append)
+    assert [r.status for r in summary.results] == ["saved"] * 4
+    names = [r.path.name for r in summary.results if r.path]
+    assert names == ["0001 A1 pic.j.png.jpg", "0002 A2 pic.p.png.png", "0003 A3 pic.g.png.gif",
+                     "0004 A4 pic.u.png.bin"]  # fmt: skip
+    for r, k in zip(summary.results, data, strict=True):
+        assert r.path is not None and r.path.read_bytes() == data[k] and r.bytes == len(data[k])
+    assert summary.bytes == sum(map(len, data.values()))
+    assert updates[-1] == SaveProgress(4, 4, summary.bytes)
+    assert all(a.done <= b.done for a, b in itertools.pairwise(updates))
+    assert len(files(tmp_path)) == 4
+
+
+def test_batch_reserves_names_across_the_batch_case_insensitively(tmp_path: Path) -> None:
+    refs = [ref("image", "a"), ref("IMAGE", "b"), ref("image", "c"), ref("other", "d")]
+    gate = threading.Event()
+
+    def fetch(r: PicRef, cancel: threading.Event | None) -> bytes:
+        if r.pic_key == "a":  # the first picture finishes last; its name must not depend on that
+            assert gate.wait(5)
+        elif r.pic_key == "c":
+            gate.set()
+        return JPEG
+
+    summary = save_batch(refs, fetch, tmp_path, template="{caption}", workers=4)
+    assert [r.path.name for r in summary.results if r.path] == [
+        "image.jpg", "IMAGE (2).jpg", "image (3).jpg", "other.jpg"]  # fmt: skip
+    assert len(files(tmp_path)) == 4
+
+
+def test_batch_policies_and_reruns(tmp_path: Path) -> None:
+    refs = [ref("image", "a"), ref("image", "b")]
+    (tmp_path / "image.jpg").write_bytes(b"precious")
+    first = save_batch(refs, Source({"a": JPEG, "b": PNG}), tmp_path, template="{caption}", policy=SKIP)
+    assert [(r.status, r.path and r.path.name) for r in first.results] == [
+        ("skipped", "image.jpg"), ("saved", "image (2).png")]  # fmt: skip
+    assert first.skipped[0].reason == "'image.jpg' already exists"
+    assert (tmp_path / "image.jpg").read_bytes() == b"precious"
+    rerun = save_batch(refs, Source({"a": JPEG, "b": PNG}), tmp_path, template="{caption}", policy=SKIP)
+    assert [r.status for r in rerun.results] == ["skipped", "skipped"]
+    uniq = save_batch(refs, Source({"a": JPEG, "b": PNG}), tmp_path, template="{caption}", policy=UNIQUIFY)
+    assert [r.path.name for r in uniq.results if r.path] == ["image (2).jpg", "image (3).png"]
+    over = save_batch(refs, Source({"a": JPEG, "b": PNG}), tmp_path, template="{caption}", policy=OVERWRITE)
+    assert [r.path.name for r in over.results if r.path] == ["image.jpg", "image (2).png"]
+    assert (tmp_path / "image.jpg").read_bytes() == JPEG
+    assert files(tmp_path) == ["image (2).jpg", "image (2).png", "image (3).png", "image.jpg"]
+
+
+def test_one_failure_never_stops_the_others_and_reasons_hide_urls(tmp_path: Path) -> None:
+    refs = [ref(f"p{i}", f"k{i}") for i in range(12)]
+    source = Source({f"k{i}": JPEG for i in range(12)} | {"empty": b""}, fail=frozenset({"k3", "k7"}))
+    summary = save_batch([*refs, ref("e", "empty")], source, tmp_path, workers=4)
+    assert len(summary.saved) == 10 and len(summary.failed) == 3
+    reasons = [r.reason or "" for r in summary.failed]
+    assert reasons[:2] == ["download failed: 403 for (link hidden) access_token=…"] * 2
+    assert reasons[2] == "could not save: the picture is empty (0 bytes)"
+    assert not any("img.example" in r or "tok" in r.replace("token", "") for r in reasons)
+    assert len(files(tmp_path)) == 10
+
+
+def test_windows_reserved_and_long_cjk_captions_in_a_batch(tmp_path: Path) -> None:
+    long = "金山文档图片说明" * 20
+    refs = [ref("CON", "a"), ref("con", "b"), ref(long, "c"), ref(long, "d")]
+    summary = save_batch(refs, Source(dict.fromkeys("abcd", JPEG)), tmp_path, template="{caption}")
+    names = [r.path.name for r in summary.results if r.path]
+    assert names[:2] == ["CON_.jpg", "con_ (2).jpg"]
+    assert names[3].endswith(" (2).jpg") and all(len(n.encode()) <= MAX_NAME_BYTES for n in names)
+    assert sorted(names) == files(tmp_path)
+
+
+def test_bad_template_fails_before_any_fetch(tmp_path: Path) -> None:
+    source = Source({"k": JPEG})
+    with pytest.raises(ValueError, match="unknown field"):
+        save_batch([ref("x")], source, tmp_path, template="{nope}")
+    assert source.calls == []
+
+
+def test_cancel_stops_quickly_and_leaves_no_part_files(tmp_path: Path) -> None:
+    cancel = threading.Event()
+    started = threading.Semaphore(0)
+    refs = [ref(f"p{i}", f"k{i}") for i in range(40)]
+
+    def blocking_fetch(r: PicRef, ev: threading.Event | None) -> bytes:
+        started.release()
+        assert ev is not None and ev.wait(10)  # a fetch that honours cancel
+        return JPEG  # ...and still hands back bytes, which must not be written
+
+    def cancel_when_both_workers_are_busy() -> None:
+        for _ in range(2):
+            assert started.acquire(timeout=5)
+        cancel.set()
+
+    helper = threading.Thread(target=cancel_when_both_workers_are_busy)
+    helper.start()
+    summary = save_batch(refs, blocking_fetch, tmp_path, workers=2, cancel=cancel)
+    helper.join()
+    assert len(summary.results) == 40
+    assert {r.status for r in summary.results} == {"cancelled"}
+    assert files(tmp_path) == []
+
+
+def test_cancel_after_the_download_writes_nothing(tmp_path: Path) -> None:
+    cancel = threading.Event()
+
+    def fetch(r: PicRef, ev: threading.Event | None) -> bytes:
+        cancel.set()  # cancel arrives as the bytes come back; a cancel mid-write: test_cancel_mid_write_…
+        return JPEG
+
+    summary = save_batch([ref("x", "b")], fetch, tmp_path, workers=1, cancel=cancel)
+    assert summary.results[0].status == "cancelled"
+    assert files(tmp_path) == []
+
+
+def test_a_failing_progress_callback_winds_down_cleanly(tmp_path: Path) -> None:
+    def boom(p: SaveProgress) -> None:
+        raise RuntimeError("ui gone")
+
+    with pytest.raises(RuntimeError, match="ui gone"):
+        save_batch([ref(f"p{i}", f"k{i}") for i in range(5)], Source(dict.fromkeys(
+            [f"k{i}" for i in range(5)], JPEG)), tmp_path, progress=boom)  # fmt: skip
+    assert not any(n.endswith(".part") for n in files(tmp_path))
