@@ -17,6 +17,7 @@ import contextlib
 import errno
 import functools
 import os
+import queue
 import re
 import string
 import threading
@@ -24,7 +25,7 @@ import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import count
@@ -557,31 +558,40 @@ def save_batch(
     results: list[SaveItemResult | None] = [None] * len(refs)
     done = bytes_done = 0
     last_report = float("-inf")
+    finished: queue.SimpleQueue[Future[SaveItemResult]] = queue.SimpleQueue()  # O(1) per completion
     with ThreadPoolExecutor(max_workers=min(workers, max(len(refs), 1)), thread_name_prefix="save") as pool:
-        futures: dict[Future[SaveItemResult], int] = {pool.submit(one, i): i for i in range(len(refs))}
-        pending = set(futures)
+        futures: dict[Future[SaveItemResult], int] = {}
+        for i in range(len(refs)):
+            future = pool.submit(one, i)
+            futures[future] = i
+            future.add_done_callback(finished.put)
+        cancelled_rest = False
         try:
-            while pending:
-                finished, pending = wait(pending, timeout=PROGRESS_INTERVAL, return_when=FIRST_COMPLETED)
-                for future in finished:
+            while done < len(refs):
+                with contextlib.suppress(queue.Empty):
+                    future = finished.get(timeout=PROGRESS_INTERVAL)
                     i = futures[future]
+                    cancelled = future.cancelled()
                     result = (
                         SaveItemResult(refs[i], "cancelled", reason="cancelled")
-                        if future.cancelled()
+                        if cancelled
                         else future.result()
                     )
                     results[i] = result
                     done += 1
                     bytes_done += result.bytes
-                if stop.is_set():
-                    for future in pending:
+                if stop.is_set() and not cancelled_rest:
+                    cancelled_rest = True
+                    for future in futures:
                         future.cancel()  # not started yet: they come back as cancelled
                 now = time.monotonic()
-                if progress is not None and finished and pending and now - last_report >= PROGRESS_INTERVAL:
+                if progress is not None and done < len(refs) and now - last_report >= PROGRESS_INTERVAL:
                     last_report = now
                     progress(SaveProgress(done, len(refs), bytes_done))
         except BaseException:
             stop.set()  # a failing progress callback or Ctrl+C: wind the workers down, then re-raise
+            for future in futures:
+                future.cancel()
             raise
     if progress is not None:
         progress(SaveProgress(done, len(refs), bytes_done))
