@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 from collections.abc import Iterator
@@ -154,3 +155,25 @@ def test_install_covers_child_loggers_and_later_handlers(caplog: pytest.LogCaptu
     for record in caplog.records:
         assert SECRET not in record.getMessage()
         assert SECRET not in (record.exc_text or "")
+
+
+@pytest.mark.usefixtures("clean_logging")
+def test_a_handler_added_after_the_install_gets_redacted_records() -> None:
+    install_log_redaction()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)  # no filter of ours on it
+    logger = logging.getLogger("kdocs_viewer.late")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        logger.debug("GET %s", f"https://api.example/x?access_token={SECRET}")
+        try:
+            raise OSError(f"for url https://api.example/x?access_token={SECRET}")
+        except OSError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)
+    text = stream.getvalue()
+    assert "GET https://api.example/x?" in text and "OSError" in text
+    assert SECRET not in text

@@ -1,0 +1,169 @@
+"""Token canary: run the client's flows with a marker token and look for it everywhere it must not be.
+
+Everything is logged at DEBUG through the root logger with ``install_log_redaction``; the canary must not
+show up in log text, exception texts, reprs or tracebacks, the stand-in's request log, picture URLs or the
+client's repr — and no request may go to any host but the API host.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from kdocs_viewer.core.api import ApiTransportError, KDocsClient, KDocsError, TokenInvalidError
+from kdocs_viewer.core.models import Lease, PicFailure, PicRef
+from kdocs_viewer.core.redact import install_log_redaction
+from kdocs_viewer.core.retry import RetryPolicy
+from kdocs_viewer.standin.server import StandinServer
+from tests.conftest import CANARY_TOKEN
+
+FILE = "demo-workbook"
+FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.02, budget=5.0)
+
+
+class HostRecorder(httpx.BaseTransport):
+    """A real HTTP transport that records the host of every request it carries."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.hosts: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.hosts.append(request.url.host)
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.fixture
+def redacted_debug_logging(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Root logger at DEBUG with the redaction installed; the process' logging state restored afterwards."""
+    root = logging.getLogger()
+    factory = logging.getLogRecordFactory()
+    root_filters, handler_filters = list(root.filters), {h: list(h.filters) for h in root.handlers}
+    levels = {name: logging.getLogger(name).level for name in ("httpx", "httpcore")}
+    install_log_redaction()
+    caplog.set_level(logging.DEBUG)
+    yield caplog
+    logging.setLogRecordFactory(factory)
+    root.filters[:] = root_filters
+    for handler, filters in handler_filters.items():
+        handler.filters[:] = filters
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def settle(standin: StandinServer, client: KDocsClient) -> None:
+    """Wait until the stand-in has logged every request (it logs after the reply went out)."""
+    deadline = time.monotonic() + 2.0
+    while len(standin.request_log()) < client.calls_made and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def assert_clean(*texts: object) -> None:
+    for text in texts:
+        assert CANARY_TOKEN not in str(text)
+        assert CANARY_TOKEN not in repr(text)
+
+
+def assert_exception_clean(exc: BaseException) -> None:
+    assert_clean(exc, exc.args, vars(exc))
+    assert_clean("".join(traceback.format_exception(exc)))
+    assert exc.__cause__ is None and exc.__context__ is None
+
+
+def run_flows(standin: StandinServer, client: KDocsClient) -> list[BaseException]:
+    """Resolve (with retries and per-picture errors), discovery, error replies; returns the errors seen."""
+    errors: list[BaseException] = []
+    refs = standin.pictures()
+    standin.queue_faults(["500", "reset", "truncated"])  # the 4th try succeeds
+    out = client.resolve(FILE, [*refs, PicRef("unknown-key", "local")])
+    assert sum(isinstance(o, Lease) for o in out) == len(refs)
+    assert isinstance(out[-1], PicFailure)
+    assert_clean(*out)
+
+    standin.queue_faults(["html", "empty", "503"])
+    found = client.find_pictures(FILE)
+    assert len(found) == len(refs)
+    assert_clean(*found)
+
+    with pytest.raises(KDocsError) as info:
+        client.list_sheets("no-such-workbook")
+    errors.append(info.value)
+    with pytest.raises(KDocsError) as info:
+        client.read_cells(FILE, 99, 0, 1, 0, 1)
+    errors.append(info.value)
+
+    standin.queue_faults(["20007"])
+    with pytest.raises(TokenInvalidError) as token_info:
+        client.resolve(FILE, refs[:3])
+    errors.append(token_info.value)
+
+    standin.queue_faults(["reset"] * FAST.max_attempts)
+    with pytest.raises(ApiTransportError) as transport_info:
+        client.list_sheets(FILE)
+    errors.append(transport_info.value)
+
+    standin.queue_faults(["500"] * FAST.max_attempts)
+    (failure, *_) = client.resolve(FILE, refs[:2])
+    assert isinstance(failure, PicFailure)
+    assert_clean(failure)
+    return errors
+
+
+def test_the_canary_token_never_leaks(
+    canary_standin: StandinServer, redacted_debug_logging: pytest.LogCaptureFixture
+) -> None:
+    recorder = HostRecorder()
+    with KDocsClient(CANARY_TOKEN, canary_standin.base_url, retry=FAST, transport=recorder) as client:
+        errors = run_flows(canary_standin, client)
+        assert_clean(client, vars(client))
+        settle(canary_standin, client)
+        calls = client.calls_made
+
+    for exc in errors:
+        assert_exception_clean(exc)
+    log_text = redacted_debug_logging.text
+    assert "GET http://127.0.0.1" in log_text  # the client did log its calls, redacted
+    assert_clean(log_text)
+    for record in redacted_debug_logging.records:
+        assert_clean(record.getMessage(), record.exc_text or "")
+
+    request_log = canary_standin.request_log()
+    assert len(request_log) == calls  # every request the client sent reached the stand-in ...
+    assert_clean(request_log)  # ... and its log holds no token
+    assert set(recorder.hosts) == {"127.0.0.1"}
+    assert len(recorder.hosts) == calls
+
+
+def test_noisy_http_library_logs_are_redacted_too(
+    canary_standin: StandinServer, redacted_debug_logging: pytest.LogCaptureFixture
+) -> None:
+    """Even if someone turns httpx/httpcore logging back up, their full URLs are masked."""
+    logging.getLogger("httpx").setLevel(logging.DEBUG)
+    logging.getLogger("httpcore").setLevel(logging.DEBUG)
+    with KDocsClient(CANARY_TOKEN, canary_standin.base_url, retry=FAST) as client:
+        client.resolve(FILE, canary_standin.pictures()[:3])
+        client.list_sheets(FILE)
+    assert any(r.name.startswith("httpx") for r in redacted_debug_logging.records)
+    assert_clean(redacted_debug_logging.text)
+
+
+def test_server_down_errors_are_clean(
+    canary_standin: StandinServer, redacted_debug_logging: pytest.LogCaptureFixture
+) -> None:
+    url = canary_standin.base_url
+    canary_standin.stop()
+    with KDocsClient(CANARY_TOKEN, url, retry=FAST) as client:
+        with pytest.raises(ApiTransportError) as info:
+            client.list_sheets(FILE)
+        outcomes = client.resolve(FILE, [PicRef("k", "local")])
+    assert_exception_clean(info.value)
+    assert isinstance(outcomes[0], PicFailure)
+    assert_clean(outcomes, redacted_debug_logging.text)
