@@ -1,0 +1,93 @@
+"""Which language the viewer speaks, and installing the translators for it.
+
+Two translators per language, as Picard does: ours (``kdocs_viewer/translations/kdocs_viewer_<lang>.qm``,
+shipped inside the package so ``pip install .`` needs no Qt tools) and Qt's own ``qtbase_<lang>.qm`` from the
+Qt installation, so standard dialogs (file chooser, message box buttons) speak the same language.
+
+Precedence: ``--lang`` on the command line (and it is remembered), then the remembered choice, then the
+system locale. A language change from the menu takes effect at the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "LANGUAGE_NAMES",
+    "SUPPORTED_LANGUAGES",
+    "install_translators",
+    "normalise_language",
+    "our_translation_file",
+    "pick_language",
+    "system_language",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LANGUAGE = "en"
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "zh_CN")
+# Each language named in itself: a user who cannot read the current language still finds their own.
+LANGUAGE_NAMES: dict[str, str] = {"en": "English", "zh_CN": "简体中文"}
+
+
+def normalise_language(value: str | None) -> str | None:
+    """``"zh-cn"``, ``"zh_Hans_CN"``, ``"zh"`` → ``"zh_CN"``; ``"en_GB"`` → ``"en"``; unknown → None."""
+    if not value:
+        return None
+    text = value.strip().replace("-", "_").lower()
+    if text.startswith("zh"):
+        # Only Simplified Chinese is translated; Traditional locales (TW/HK/Hant) fall back to English.
+        return None if any(part in text for part in ("tw", "hk", "mo", "hant")) else "zh_CN"
+    if text.startswith("en") or text in ("c", "posix"):
+        return "en"
+    return None
+
+
+def system_language() -> str:
+    """The supported language closest to the system locale (English when none fits)."""
+    locale = QLocale.system()
+    for name in [locale.name(), *locale.uiLanguages()]:
+        lang = normalise_language(name)
+        if lang is not None:
+            return lang
+    return DEFAULT_LANGUAGE
+
+
+def pick_language(cli: str | None, remembered: str | None) -> str:
+    """``--lang`` wins, then the remembered choice, then the system locale."""
+    return normalise_language(cli) or normalise_language(remembered) or system_language()
+
+
+def our_translation_file(lang: str) -> Path:
+    """Where our compiled catalogue for ``lang`` lives inside the installed package."""
+    base = resources.files("kdocs_viewer") / "translations" / f"kdocs_viewer_{lang}.qm"
+    return Path(str(base))
+
+
+def install_translators(app: QCoreApplication, lang: str) -> list[QTranslator]:
+    """Install ours and Qt's translators for ``lang`` on ``app``; English needs none.
+
+    Returns the installed translators; the caller keeps them alive (Qt does not own them). A missing
+    catalogue is logged, never fatal: the interface then simply stays English.
+    """
+    installed: list[QTranslator] = []
+    if lang == DEFAULT_LANGUAGE:
+        return installed
+    qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    candidates = [
+        (f"qtbase_{lang}", qt_dir),
+        (f"kdocs_viewer_{lang}", str(our_translation_file(lang).parent)),
+    ]
+    for name, folder in candidates:
+        translator = QTranslator(app)
+        if translator.load(name, folder):
+            app.installTranslator(translator)
+            installed.append(translator)
+        else:
+            log.warning("no %s translation %s in %s", lang, name, folder)
+    return installed
