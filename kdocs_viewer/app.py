@@ -1,0 +1,230 @@
+"""``kdocs-viewer``: command line, QApplication, translators, crash handling and the main window.
+
+Start-up order matters: arguments are parsed before Qt is imported (``--help``/``--version`` work without a
+display), log redaction is installed before anything can log, the window is shown before any slow work (the
+keyring lookup runs off-thread afterwards; the demo server starts right after the first paint).
+
+``--demo`` runs the stand-in KDocs server in this process on a free loopback port and uses its demo token for
+this session only: the token never reaches the keyring or the settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+import traceback
+from collections.abc import Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from kdocs_viewer import __version__
+from kdocs_viewer.core.redact import install_log_redaction, redact
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from kdocs_viewer.gui.main_window import MainWindow
+    from kdocs_viewer.standin.config import StandinConfig
+    from kdocs_viewer.standin.server import StandinServer
+
+__all__ = [
+    "DemoLauncher",
+    "build_parser",
+    "create_application",
+    "install_excepthook",
+    "main",
+    "user_error_text",
+]
+
+log = logging.getLogger("kdocs_viewer")
+
+_MAX_ERROR_CHARS = 300
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kdocs-viewer",
+        description="View and save the pictures inside a KDocs (金山文档) spreadsheet.",
+        epilog="The access token is never a command-line argument: the viewer asks for it and can keep it "
+        "in the system keyring.",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="start the built-in stand-in server with a demo workbook and show its pictures",
+    )
+    parser.add_argument("--base-url", metavar="URL", help="KDocs API base URL (default: the real service)")
+    parser.add_argument("--file-token", metavar="TOKEN", help="the workbook's file token (its document id)")
+    parser.add_argument("--pics", metavar="FILE", help="a pic list file (JSON, CSV/TSV or text) to load")
+    parser.add_argument(
+        "--lang", choices=("en", "zh_CN"), help="interface language (remembered; default: system locale)"
+    )
+    parser.add_argument("--version", action="version", version=f"kdocs-viewer {__version__}")
+    return parser
+
+
+def user_error_text(exc: BaseException) -> str:
+    """A short, redacted one-liner about ``exc`` for a dialog: no traceback, URL query or token."""
+    text = redact(" ".join(str(exc).split()))
+    line = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return line if len(line) <= _MAX_ERROR_CHARS else line[: _MAX_ERROR_CHARS - 1] + "…"
+
+
+_in_hook = threading.local()
+
+
+def _show_error_dialog(exc: BaseException) -> None:
+    from PySide6.QtCore import QCoreApplication, QThread
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    app = QApplication.instance()
+    if app is None or QThread.currentThread() is not app.thread():
+        return
+    if getattr(_in_hook, "active", False):  # an error while showing the error: log only, no dialog storm
+        return
+    _in_hook.active = True
+    try:
+        tr = QCoreApplication.translate
+        QMessageBox.critical(
+            QApplication.activeWindow(),
+            tr("ErrorDialog", "Unexpected error"),
+            tr("ErrorDialog", "Something went wrong:\n%1\n\nThe details were written to the log.").replace(
+                "%1", user_error_text(exc)
+            ),
+        )
+    finally:
+        _in_hook.active = False
+
+
+def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    if issubclass(exc_type, KeyboardInterrupt):
+        sys.__excepthook__(exc_type, exc, tb)
+        return
+    # The log record factory installed by install_log_redaction masks tokens and URL queries in the text.
+    log.critical("unhandled exception", exc_info=(exc_type, exc, tb))
+    try:
+        _show_error_dialog(exc)
+    except Exception:  # never let the hook itself raise
+        log.error("could not show the error dialog: %s", redact(traceback.format_exc()))
+
+
+def _thread_excepthook(args: threading.ExceptHookArgs) -> None:
+    if args.exc_value is None:
+        return
+    log.critical(
+        "unhandled exception in thread %s",
+        args.thread.name if args.thread is not None else "?",
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+    )
+
+
+def install_excepthook() -> None:
+    """Unhandled exceptions: redacted traceback to the log, a short redacted dialog for people."""
+    install_log_redaction()
+    sys.excepthook = _excepthook
+    threading.excepthook = _thread_excepthook
+
+
+def create_application(argv: Sequence[str] | None = None) -> QApplication:
+    """The QApplication with names (for QSettings), HiDPI defaults and the icon; reuses a running one."""
+    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtGui import QGuiApplication, QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from kdocs_viewer.gui import settings
+
+    QCoreApplication.setApplicationName(settings.APP_NAME)
+    QCoreApplication.setOrganizationName(settings.ORG_NAME)
+    QCoreApplication.setOrganizationDomain(settings.ORG_DOMAIN)
+    QCoreApplication.setApplicationVersion(__version__)
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    # Qt 6 scales by default; pass fractional factors through (125 %, 150 %) instead of rounding them.
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication([sys.argv[0] if sys.argv else "kdocs-viewer", *(argv or [])])
+    QGuiApplication.setApplicationDisplayName("kdocs-viewer")
+    QGuiApplication.setDesktopFileName("io.github.kdocs_viewer")
+    from importlib import resources
+
+    icon_path = resources.files("kdocs_viewer") / "icons" / "kdocs-viewer.svg"
+    if icon_path.is_file():
+        app.setWindowIcon(QIcon(str(icon_path)))
+    return app
+
+
+class DemoLauncher:
+    """Starts the stand-in in this process and points the window at it (the ``--demo`` path, and tests)."""
+
+    def __init__(self, window: MainWindow, config: StandinConfig | None = None) -> None:
+        self.window = window
+        self.config = config
+        self.server: StandinServer | None = None
+
+    def start(self) -> None:
+        from kdocs_viewer.standin.config import StandinConfig
+        from kdocs_viewer.standin.server import StandinServer
+
+        config = self.config or StandinConfig()
+        try:
+            server = StandinServer(config)
+            base_url = server.start()
+        except Exception as exc:
+            log.error("demo server did not start: %s", exc)
+            self.window.show_message("error", user_error_text(exc))
+            return
+        self.server = server
+        self.window.start_demo(base_url, config.token, config.file_token)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``kdocs-viewer`` console script."""
+    args = build_parser().parse_args(list(argv) if argv is not None else None)
+    install_log_redaction()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_excepthook()
+
+    from PySide6.QtCore import QTimer
+
+    from kdocs_viewer.gui import settings as S
+    from kdocs_viewer.gui.i18n import install_translators, pick_language
+    from kdocs_viewer.gui.main_window import MainWindow
+
+    app = create_application()
+    app_settings = S.AppSettings()
+    language = pick_language(args.lang, app_settings.get(S.LANGUAGE))
+    if args.lang:
+        app_settings.set(S.LANGUAGE, language)
+    translators = install_translators(app, language)
+    if args.base_url and not args.demo:
+        app_settings.set(S.BASE_URL, args.base_url)
+
+    window = MainWindow(
+        app_settings=app_settings, base_url=None if args.demo else args.base_url, language=language
+    )
+    window.show()
+    launcher: DemoLauncher | None = None
+    if args.demo:
+        launcher = DemoLauncher(window)
+        QTimer.singleShot(0, launcher.start)  # after the first paint: the window appears at once
+    else:
+        window.begin(file_token=args.file_token or "", pics_file=args.pics)
+    try:
+        code = int(app.exec())
+    finally:
+        window.shutdown()
+        if launcher is not None:
+            launcher.stop()
+        del translators
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

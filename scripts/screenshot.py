@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Take a screenshot of the viewer on the demo workbook: ``docs/screenshot.png`` by default.
+
+Runs the same start-up as ``kdocs-viewer --demo`` (the stand-in server in this process) on Qt's offscreen
+platform unless a display is set, waits until the visible thumbnails are in, selects a few tiles so the
+selection shows, and grabs the window. Settings go to a throw-away file, so your own are left alone.
+
+    .venv/bin/python scripts/screenshot.py [--lang zh_CN] [--out docs/screenshot.png] [--size 1360x860]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lang", choices=("en", "zh_CN"), default="en")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
+    parser.add_argument("--size", default="1360x860", help="window size WxH (logical pixels)")
+    parser.add_argument("--pictures", type=int, default=240, help="pictures in the demo workbook")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the thumbnails")
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = _parse()
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    settings_dir = tempfile.mkdtemp(prefix="kdocs-shot-")
+    os.environ["KDOCS_VIEWER_SETTINGS"] = str(Path(settings_dir) / "settings.ini")
+    sys.path.insert(0, str(ROOT))
+
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+
+    from kdocs_viewer.app import DemoLauncher, create_application, install_excepthook
+    from kdocs_viewer.core.redact import install_log_redaction
+    from kdocs_viewer.gui import settings as S
+    from kdocs_viewer.gui.i18n import install_translators
+    from kdocs_viewer.gui.main_window import MainWindow
+    from kdocs_viewer.standin.config import StandinConfig
+
+    install_log_redaction()
+    install_excepthook()
+    app = create_application()
+    translators = install_translators(app, args.lang)
+    app_settings = S.AppSettings()
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    window = MainWindow(app_settings=app_settings, language=args.lang)
+    window.resize(width, height)
+    window.show()
+    launcher = DemoLauncher(window, StandinConfig(pictures=args.pictures))
+
+    def pump(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            time.sleep(0.01)
+
+    try:
+        pump(0.2)
+        launcher.start()
+        deadline = time.monotonic() + args.timeout
+        browser = window.browser
+        grid = browser.grid()
+        while time.monotonic() < deadline:
+            pump(0.2)
+            stats = browser.stats()
+            visible, _ = grid.visible_rows()
+            if stats.pictures and len(visible) and stats.loaded + stats.failed >= min(len(visible), stats.pictures):
+                break
+        else:
+            print("timed out waiting for thumbnails; taking the screenshot anyway", file=sys.stderr)
+        refs = browser.all_refs()
+        browser.select_refs(ref.ident for ref in refs[1:4])
+        pump(1.2)  # selection settles, status bar and badges repaint
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(args.out)):
+            print(f"could not write {args.out}", file=sys.stderr)
+            return 1
+        print(args.out)
+    finally:
+        window.close()
+        launcher.stop()
+        del translators
+        QCoreApplication.processEvents()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
