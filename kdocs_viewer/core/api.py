@@ -546,8 +546,9 @@ class KDocsClient:
 
         Batches of ``MAX_PICS_PER_CALL`` run ``concurrency`` at a time. A failed batch turns into
         PicFailures for its own pictures only — except a rejected token, which is raised (no more batches
-        are started). After ``cancel`` is set no new batch starts; pictures of batches that never ran (or
-        were cancelled while waiting to retry) are left out of the result.
+        are started). Once the quota error survives its retries, batches not yet sent fail with it too,
+        without a call (quota is precious). After ``cancel`` is set no new batch starts; pictures of batches
+        that never ran (or were cancelled while waiting to retry) are left out of the result.
         """
         unique = list(dict.fromkeys(pics))
         if not unique:
@@ -555,15 +556,24 @@ class KDocsClient:
         batches = [unique[i : i + MAX_PICS_PER_CALL] for i in range(0, len(unique), MAX_PICS_PER_CALL)]
         results: list[list[Outcome] | None] = [None] * len(batches)
         stop = threading.Event()  # set on a rejected token: later batches would fail the same way
+        quota: list[QuotaExceededError] = []  # the first quota error that survived its retries
 
         def run(index: int) -> None:
             if stop.is_set() or (cancel is not None and cancel.is_set()):
                 return
+            batch = batches[index]
+            if quota:
+                results[index] = [PicFailure(ref, str(quota[0]), quota[0].code) for ref in batch]
+                return
             try:
-                results[index] = self._resolve_batch(file_token, batches[index], cancel)
+                results[index] = self._resolve_batch(file_token, batch, cancel)
             except TokenInvalidError:
                 stop.set()
                 raise
+            except KDocsError as exc:
+                if isinstance(exc, QuotaExceededError):
+                    quota.append(exc)
+                results[index] = [PicFailure(ref, str(exc), exc.code) for ref in batch]
 
         if len(batches) == 1 or self._concurrency == 1:
             for index in range(len(batches)):
@@ -612,10 +622,6 @@ class KDocsClient:
             reply = self._call("POST", PICTURE_URLS_PATH, file_token, body=body, cancel=cancel)
         except _Cancelled:
             return None
-        except TokenInvalidError:
-            raise
-        except KDocsError as exc:
-            return [PicFailure(ref, str(exc), exc.code) for ref in batch]
         items = reply.data.get("urls")
         return _match_items(batch, items if isinstance(items, list) else [], reply)
 

@@ -656,6 +656,20 @@ def test_quota_used_up_is_not_waited_out(standin_factory: Callable[..., StandinS
     assert len(settled_log(standin, client)) == 2  # Retry-After points to tomorrow: beyond any budget
 
 
+def test_after_a_quota_error_later_batches_fail_without_a_call(
+    standin_factory: Callable[..., StandinServer],
+) -> None:
+    standin = standin_factory(pictures=300, quota=1)
+    refs = standin.pictures()
+    with KDocsClient("demo-token", standin.base_url, concurrency=1) as client:
+        out = client.resolve(FILE, refs)
+        assert picture_calls(standin, client) == [200, 429]
+    assert all(isinstance(o, Lease) for o in out[:100])
+    failures = [o for o in out[100:] if isinstance(o, PicFailure)]
+    assert len(failures) == 200 and all(f.code == 20429 for f in failures)
+    assert "quota" in failures[0].message and failures[0].message == failures[-1].message
+
+
 def test_environment_proxies_are_not_used_for_a_loopback_api(
     standin: StandinServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
