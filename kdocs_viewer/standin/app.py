@@ -72,7 +72,8 @@ from kdocs_viewer.core.contract import (
     UNBOUNDED_TAGS,
 )
 from kdocs_viewer.standin.config import StandinConfig
-from kdocs_viewer.standin.dataset import Cell, ImageStore, Picture, Workbook
+from kdocs_viewer.standin.dataset import Cell, Picture, Workbook
+from kdocs_viewer.standin.images import ImageStore, corrupt_bytes
 
 MAX_CELLS_PER_CALL = 50_000  # [ours] cap of one cells request (rows × columns of the range)
 IMAGE_PATH = "/img/{file_token}/{pic_key}"
@@ -303,7 +304,7 @@ class DroppedConnection(Response):
 
 
 class TruncatedBody(Response):
-    """Fault "truncated": Content-Length promises more than is sent, then the connection closes."""
+    """Fault "truncated": Content-Length announces the whole body; half is sent, then a close."""
 
     def __init__(self, content: bytes, media_type: str, status_code: int = 200) -> None:
         super().__init__(content, status_code=status_code, media_type=media_type)
@@ -312,10 +313,11 @@ class TruncatedBody(Response):
         cycle = scope.get(_CYCLE_KEY)
         transport = getattr(cycle, "transport", None)
         full = len(self.body)
+        declared = full if full >= 2 else full + 64
         headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
-        headers.append((b"content-length", str(full + max(64, full)).encode()))
+        headers.append((b"content-length", str(declared).encode()))
         await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
-        await send({"type": "http.response.body", "body": self.body[: max(1, full // 2)], "more_body": True})
+        await send({"type": "http.response.body", "body": self.body[: full // 2], "more_body": True})
         if transport is None:
             raise ConnectionAbortedError("injected truncation")
         transport.close()  # flushes what was written, then closes
@@ -500,7 +502,7 @@ def create_app(state: StandinState) -> ASGIApp:
             )
         data = await _image_bytes(state, pic_key)
         if fault == "corrupt":
-            data = random.Random(f"corrupt:{pic_key}").randbytes(max(64, min(len(data), 4096)))
+            data = corrupt_bytes(f"fault:{pic_key}", max(64, min(len(data), 4096)))
         if fault == "truncated":
             return TruncatedBody(data, picture.content_type)
         return Response(
