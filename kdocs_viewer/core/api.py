@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 import httpx
 
+from kdocs_viewer import __version__
 from kdocs_viewer.core import expiry
 from kdocs_viewer.core.contract import (
     CELLS_PATH,
@@ -44,8 +45,11 @@ from kdocs_viewer.core.redact import MASK, redact, redact_url
 from kdocs_viewer.core.retry import RetryPolicy, retry_delay
 
 __all__ = [
+    "BAD_URL_MESSAGE",
     "DEFAULT_RETRY",
     "MAX_CELLS_PER_READ",
+    "MISSING_ITEM_MESSAGE",
+    "MISSING_URL_MESSAGE",
     "ApiTransportError",
     "InsecureTransportError",
     "KDocsClient",
@@ -62,7 +66,7 @@ log = logging.getLogger(__name__)
 DEFAULT_RETRY = RetryPolicy()
 MAX_CELLS_PER_READ = 10_000  # [ours] keep each cells read modest; the real limit is undocumented
 _SNIPPET_CHARS = 120
-_USER_AGENT = "kdocs-viewer/0.1 (+https://github.com/kdocs-viewer)"
+_USER_AGENT = f"kdocs-viewer/{__version__}"
 
 MISSING_URL_MESSAGE = "not found in this workbook / no download URL"
 MISSING_ITEM_MESSAGE = "the server's reply did not include this picture"
