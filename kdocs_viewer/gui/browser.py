@@ -45,7 +45,6 @@ from kdocs_viewer.gui.thumbnails import FullImage, ThumbnailLoader, pixmap_bytes
 THUMBNAIL_BUDGET = 128 * 1024 * 1024  # decoded thumbnails kept in memory (bytes)
 EXPIRING_SOON = 60.0  # seconds, for stats()
 STATUS_THROTTLE_MS = 250  # statusChanged at most 4 times a second
-USABLE_LEASE_LEFT = 5.0  # a thumbnail fetch needs at least this much lease left (else the keeper refreshes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +323,10 @@ class PictureBrowser(QWidget):
     def preview(self) -> PreviewDialog | None:
         return self._preview
 
+    def visible_items(self) -> list[PictureItem]:
+        """The rows on screen now, in view order."""
+        return self._items_at(self._grid.visible_rows()[0])
+
     def select_refs(self, idents: Iterable[Ident]) -> None:
         """Select these pictures (e.g. restoring a selection)."""
         selection = QItemSelection()
@@ -383,17 +386,16 @@ class PictureBrowser(QWidget):
         rest += [ref for ref in self._model.refs() if ref.ident not in taken]  # filtered-out rows last
         return first, rest
 
-    def _usable(self, item: PictureItem, now: float) -> bool:
+    def _wants_thumbnail(self, item: PictureItem) -> bool:
+        return not self._model.has_current_thumbnail(item) and self._usable(item)
+
+    def _usable(self, item: PictureItem) -> bool:
         """Worth a fetch now: failed rows wait for a retry; rows without a live lease wait for the keeper."""
         if item.state is PicState.FAILED:
             return False
         if item.thumb_bucket:  # fetched before: the bytes are most likely in the session's cache
             return True
-        lease = item.lease
-        if lease is None:
-            return False
-        left = lease.remaining(now)
-        return left is None or left > USABLE_LEASE_LEFT
+        return self._session is not None and self._session.usable_lease(item.ref) is not None
 
     @Slot()
     def _on_visible_range(self) -> None:
@@ -407,17 +409,9 @@ class PictureBrowser(QWidget):
         self._keeper.set_needed("visible", {item.ident for item in visible_items})
         if self._token_paused:
             return
-        now = time.monotonic()
-        model = self._model
-        want_visible = [
-            i.ref for i in visible_items if self._usable(i, now) and not model.has_current_thumbnail(i)
-        ]
+        want_visible = [i.ref for i in visible_items if self._wants_thumbnail(i)]
         margin_rows = [r for r in wider if r not in visible]
-        want_margin = [
-            i.ref
-            for i in self._items_at(margin_rows)
-            if self._usable(i, now) and not model.has_current_thumbnail(i)
-        ]
+        want_margin = [i.ref for i in self._items_at(margin_rows) if self._wants_thumbnail(i)]
         self._loader.request(
             want_visible, want_margin, self._grid.tile_size(), self._grid.devicePixelRatioF()
         )

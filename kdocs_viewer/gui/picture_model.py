@@ -371,16 +371,20 @@ class PictureFilterProxy(QSortFilterProxyModel):
     def set_filter_text(self, text: str) -> None:
         text = text.strip().casefold()
         if text != self._text:
-            self._text = text
-            self._refilter()
+            self._refilter(text, self._tag)
 
     def set_tag(self, tag: str | None) -> None:
         if tag != self._tag:
-            self._tag = tag
-            self._refilter()
+            self._refilter(self._text, tag)
 
-    def _refilter(self) -> None:
-        self.invalidateFilter()
+    def _refilter(self, text: str, tag: str | None) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt ≥ 6.9; invalidateFilter() is deprecated there
+            self.beginFilterChange()
+            self._text, self._tag = text, tag
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:  # pragma: no cover - older PySide6
+            self._text, self._tag = text, tag
+            self.invalidateFilter()
         self.sort(0, Qt.SortOrder.AscendingOrder)
 
     def sort_key(self) -> SortKey:

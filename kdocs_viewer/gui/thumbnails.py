@@ -274,7 +274,8 @@ class ThumbnailLoader(QObject):
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(FLUSH_MS)
         self._flush_timer.timeout.connect(self._flush)
-        self.jobs_started = 0  # for tests and the status line
+        self.jobs_started = 0  # handed to the pool (for tests and benchmarks)
+        self.jobs_dropped = 0  # handed to the pool, then dropped before they started
 
     # -- requests --------------------------------------------------------------------------------------
     def request(self, visible: Sequence[PicRef], prefetch: Sequence[PicRef], bucket: int, dpr: float) -> None:
@@ -295,6 +296,7 @@ class ThumbnailLoader(QObject):
         for key, ticket in list(self._inflight.items()):
             if key not in keys and ticket.try_drop():
                 del self._inflight[key]
+                self.jobs_dropped += 1
         self._queue = [
             entry for entry in wanted if (entry[0].pic_key, entry[0].tag, bucket) not in self._inflight
         ]

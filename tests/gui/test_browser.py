@@ -1,0 +1,407 @@
+"""PictureBrowser end to end against the stand-in: loading, painting, quota behaviour, tokens, shutdown."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import QPoint, Qt, QThreadPool
+from PySide6.QtGui import QColor, QGuiApplication, QImage
+from PySide6.QtWidgets import QLineEdit
+from pytestqt.qtbot import QtBot
+
+from kdocs_viewer.core.api import KDocsClient
+from kdocs_viewer.core.models import PicRef
+from kdocs_viewer.gui.browser import BrowserStats, PictureBrowser
+from kdocs_viewer.gui.picture_model import PicState, PictureItem, TagRole
+from kdocs_viewer.gui.tile_delegate import placeholder_color
+from kdocs_viewer.standin.server import StandinServer
+
+FILE_TOKEN = "demo-workbook"
+
+
+@dataclass
+class Harness:
+    browser: PictureBrowser
+    server: StandinServer
+    client: KDocsClient
+
+    def start(self, refs: list[PicRef] | None = None) -> None:
+        self.browser.start(self.client, FILE_TOKEN, refs if refs is not None else self.server.pictures())
+
+
+MakeBrowser = Callable[..., Harness]
+
+
+@pytest.fixture(scope="module")
+def small_pictures(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Six small real files: the stand-in serves them from disk at once (its demo generates each picture with
+    Pillow on first request, ~0.2 s apiece — fine for the demo, slow for a suite)."""
+    folder = tmp_path_factory.mktemp("pictures")
+    colours = ["#d23", "#2a6", "#36c", "#fb0", "#a3c", "#0bb"]
+    for index, colour in enumerate(colours):
+        image = Image.new("RGB", (160 + 20 * index, 120), colour)
+        image.save(folder / f"{index:02d}.{'jpg' if index % 2 == 0 else 'png'}")
+    return folder
+
+
+@pytest.fixture
+def make_browser(
+    qtbot: QtBot, standin_factory: Callable[..., StandinServer], small_pictures: Path
+) -> Iterator[MakeBrowser]:
+    """A shown PictureBrowser (started unless ``start=False``) on a fresh stand-in; shut down at teardown.
+
+    The stand-in serves the small files unless ``demo=True`` (the generated demo workbook)."""
+    made: list[Harness] = []
+
+    def make(
+        *, size: tuple[int, int] = (640, 420), start: bool = True, demo: bool = False, **config: Any
+    ) -> Harness:
+        if not demo:
+            config.setdefault("dataset", small_pictures)
+        server = standin_factory(**config)
+        harness = Harness(PictureBrowser(), server, KDocsClient("demo-token", server.base_url))
+        qtbot.addWidget(harness.browser)
+        harness.browser.resize(*size)
+        harness.browser.show()
+        qtbot.waitExposed(harness.browser)
+        made.append(harness)
+        if start:
+            harness.start()
+        return harness
+
+    yield make
+    for harness in made:
+        harness.browser.shutdown()
+        harness.client.close()
+
+
+def visible_ready(browser: PictureBrowser) -> bool:
+    items = browser.visible_items()
+    return bool(items) and all(item.state is not PicState.LOADING for item in items)
+
+
+def wait_settled(qtbot: QtBot, browser: PictureBrowser, timeout: int = 5000) -> None:
+    """Visible tiles decided, the keeper's queue empty, the loader idle."""
+
+    def settled() -> bool:
+        keeper, loader = browser.keeper(), browser.loader()
+        return (
+            visible_ready(browser)
+            and keeper is not None
+            and keeper.is_idle()
+            and loader is not None
+            and loader.is_idle()
+        )
+
+    qtbot.waitUntil(settled, timeout=timeout)
+
+
+def box_centre_pixels(image: QImage, browser: PictureBrowser, row: int) -> list[QColor]:
+    """A 5×5 sample of the thumbnail box of one tile (in viewport coordinates, device pixels)."""
+    grid = browser.grid()
+    rect = grid.visualRect(browser.proxy().index(row, 0))
+    side = browser.tile_size()
+    dpr = image.devicePixelRatio()
+    left, top = rect.center().x() - side // 2, rect.top() + 6
+    out = []
+    for i in range(5):
+        for j in range(5):
+            point = QPoint(left + side * (i + 1) // 6, top + side * (j + 1) // 6)
+            out.append(image.pixelColor(int(point.x() * dpr), int(point.y() * dpr)))
+    return out
+
+
+def test_loads_and_paints_the_demo_workbook(qtbot: QtBot, make_browser: MakeBrowser) -> None:
+    h = make_browser(pictures=40, demo=True, size=(420, 300))
+    browser, server = h.browser, h.server
+    wait_settled(qtbot, browser)
+    stats = browser.stats()
+    assert isinstance(stats, BrowserStats)
+    assert stats.pictures == 40
+    assert stats.loaded >= len(browser.visible_items()) > 0
+    assert stats.failed == 0
+    assert stats.api_calls == server.api_calls_today() == 1  # 40 pictures: one resolve call for all
+
+    image = browser.grid().viewport().grab().toImage()
+    placeholder = placeholder_color(browser.grid().palette())
+    for row in range(min(3, browser.grid().columns())):  # the first line is fully on screen
+        pixels = box_centre_pixels(image, browser, row)
+        same = sum(1 for colour in pixels if colour.rgb() == placeholder.rgb())
+        assert same < len(pixels) // 2, f"tile {row} still shows the placeholder"
+    first: PictureItem = browser.visible_items()[0]
+    assert first.image_format and first.pixel_size and first.byte_count
+    assert first.byte_count == len(server.image_bytes(first.ref.pic_key))
+
+
+def test_only_visible_rows_and_margin_are_fetched(qtbot: QtBot, make_browser: MakeBrowser) -> None:
+    h = make_browser(pictures=120, size=(500, 360))
+    browser, server = h.browser, h.server
+    wait_settled(qtbot, browser)
+    _, wider = browser.grid().visible_rows()
+    refs = browser.all_refs()  # workbook order == view order here
+    assert wider.stop < len(refs) // 2
+    far = refs[wider.stop + browser.grid().columns() :]
+    assert far, "the test needs rows beyond the prefetch margin"
+    assert sum(server.image_gets(ref.pic_key) for ref in far) == 0
+    assert all(server.image_gets(ref.pic_key) == 1 for ref in refs[wider.start : wider.stop])
+    # 120 pictures resolved in 2 calls (the screen's batch first, then the rest); nothing else.
+    assert server.api_calls_today() == 2
+
+
+def test_scrolling_far_away_drops_queued_work(qtbot: QtBot, make_browser: MakeBrowser) -> None:
+    h = make_browser(pictures=200, size=(700, 500), start=False)
+    browser, server = h.browser, h.server
+    browser.set_tile_size(96)  # ~30 tiles on screen
+    server.set_latency_ms(120)
+    h.start()
+    loader = browser.loader()
+    assert loader is not None
+    qtbot.waitUntil(lambda: loader.jobs_started > 0, timeout=5000)
+    top = browser.visible_items()
+    grid = browser.grid()
+    grid.scrollToBottom()
+    qtbot.waitUntil(
+        lambda: visible_ready(browser) and browser.visible_items()[-1].ref == browser.all_refs()[-1],
+        timeout=8000,
+    )
+    server.set_latency_ms(0)
+    started_top = sum(server.image_gets(item.ref.pic_key) for item in top)
+    assert len(top) > 10
+    # Only jobs already running when the user scrolled went on; the rest of the first screen never started.
+    assert started_top < len(top)
+    assert loader.jobs_dropped > 0 or loader.jobs_started < len(top) + len(browser.visible_items()) * 2
+
+
+def test_badge_changes_as_time_passes(qtbot: QtBot, make_browser: MakeBrowser) -> None:
+    from kdocs_viewer.gui.tile_delegate import badge_text
+
+    # time_scale 0.02: "local" URLs live 6 s, "attachment" 12 s.
+    h = make_browser(pictures=12, time_scale=0.02)
+    browser, _ = h.browser, h.server
+    wait_settled(qtbot, browser)
+    item = next(i for i in browser.visible_items() if i.ref.tag == "attachment")
+    assert item.lease is not None
+    before = badge_text(item.lease, time.monotonic()).text
+    assert before.count(":") == 1
+    qtbot.waitUntil(lambda: badge_text(item.lease, time.monotonic()).text != before, timeout=2500)
+
+    # The painted badge follows the delegate's clock: a far-future clock paints "expired" (grey), not green.
+    grid = browser.grid()
+    rect = grid.visualRect(browser.proxy().index(browser.model().row_of(item.ident) or 0, 0))
+    badge_area = rect.adjusted(rect.width() // 2, 0, 0, -rect.height() // 2)
+    delegate = grid.delegate()
+    now = time.monotonic()
+    delegate.set_clock(lambda: now)
+    fresh = grid.viewport().grab(badge_area).toImage()
+    delegate.set_clock(lambda: now + 3600)
+    expired = grid.viewport().grab(badge_area).toImage()
+    delegate.set_clock(time.monotonic)
+    assert fresh != expired
+
+
+def test_expiring_needed_lease_is_refreshed_and_unneeded_is_not(
+    qtbot: QtBot, make_browser: MakeBrowser
+) -> None:
+    # time_scale 0.01: local URLs live 3 s and are refreshed after 1.5 s when needed.
+    h = make_browser(pictures=40, size=(480, 260), time_scale=0.01)
+    browser = h.browser
+    wait_settled(qtbot, browser)
+    session = browser.session()
+    assert session is not None
+    visible = next(i.ref for i in browser.visible_items() if i.ref.tag == "local")
+    far, pinned = [r for r in browser.all_refs()[-8:] if r.tag == "local"][:2]
+    browser.pin("save", {pinned.ident})
+    first_visible = session.leases.get(visible.ident)
+    first_far = session.leases.get(far.ident)
+    first_pinned = session.leases.get(pinned.ident)
+    assert first_visible and first_far and first_pinned and first_visible.ttl == pytest.approx(3.0, abs=0.2)
+
+    def renewed(ref: PicRef, old: Any) -> bool:
+        lease = session.leases.get(ref.ident)
+        return lease is not None and lease.obtained_at > old.obtained_at
+
+    qtbot.waitUntil(lambda: renewed(visible, first_visible) and renewed(pinned, first_pinned), timeout=4000)
+    new_visible = session.leases.get(visible.ident)
+    assert new_visible is not None and first_visible.expires_at is not None
+    assert new_visible.obtained_at < first_visible.expires_at  # refreshed before it lapsed
+    assert session.leases.get(far.ident) == first_far  # not needed: left to lapse
+    browser.pin("save", set())
+    keeper = browser.keeper()
+    assert keeper is not None and keeper.refresh_batches >= 1
+
+
+def test_no_api_calls_while_idle(qtbot: QtBot, make_browser: MakeBrowser) -> None:
+    h = make_browser(pictures=40)  # real lifetimes: 5 and 10 minutes
+    browser, server = h.browser, h.server
+    wait_settled(qtbot, browser)
+    calls = server.api_calls_today()
+    qtbot.wait(1000)
+    assert server.api_calls_today() == calls
+    keeper = browser.keeper()
+    assert keeper is not None and keeper.refresh_batches == 0
+
+    cloud = [ref for ref in server.pictures() if ref.tag == "cloud"]
+    h.start(cloud)
+    wait_settled(qtbot, browser)
+    keeper = browser.keeper()
+    assert keeper is not None and not keeper.refresh_timer_active()  # nothing can expire: no timer at all
+    calls = server.api_calls_today()
+    qtbot.wait(500)
+    assert server.api_calls_today() == calls
+
+
+def test_revoked_url_is_resolved_again_once(qtbot: QtBot, make_browser: MakeBrowser) -> None:
+    h = make_browser(pictures=60, size=(480, 260))
+    browser, server = h.browser, h.server
+    wait_settled(qtbot, browser)
+    target = browser.all_refs()[-1]
+    assert server.image_gets(target.pic_key) == 0
+    server.revoke_url(target.pic_key)
+    calls = server.api_calls_today()
+    browser.grid().scrollToBottom()
+    model = browser.model()
+    qtbot.waitUntil(lambda: model.item_for(target.ident).state is not PicState.LOADING, timeout=5000)  # type: ignore[union-attr]
+    assert model.item_for(target.ident).state is PicState.READY  # type: ignore[union-attr]
+    assert server.image_gets(target.pic_key) == 2  # refused once, then fetched with the fresh URL
+    assert server.api_calls_today() == calls + 1
+
+
+def test_token_rejected_then_resumed_keeps_list_and_selection(
+    qtbot: QtBot, make_browser: MakeBrowser
+) -> None:
+    h = make_browser(pictures=40, start=False)
+    browser, server = h.browser, h.server
+    server.set_token("other")  # the client still sends "demo-token"
+    rejected: list[int] = []
+    browser.tokenRejected.connect(lambda: rejected.append(1))
+    h.start()
+    qtbot.waitUntil(lambda: len(rejected) == 1, timeout=5000)
+    assert browser.stats().pictures == 40
+    chosen = [ref.ident for ref in browser.all_refs()[:3]]
+    browser.select_refs(chosen)
+    qtbot.wait(300)
+    assert len(rejected) == 1  # once, not once per call or per tile
+    assert browser.stats().loaded == 0
+
+    browser.set_token("other")
+    wait_settled(qtbot, browser)
+    assert browser.stats().loaded >= len(browser.visible_items())
+    assert [ref.ident for ref in browser.selected_refs()] == chosen
+    assert browser.stats().pictures == 40
+
+
+def test_token_rejected_during_refresh(qtbot: QtBot, make_browser: MakeBrowser) -> None:
+    h = make_browser(pictures=12, time_scale=0.01)
+    browser, server = h.browser, h.server
+    wait_settled(qtbot, browser)
+    server.set_token("other")
+    with qtbot.waitSignal(browser.tokenRejected, timeout=4000):
+        pass  # the next refresh of a visible local URL (after ~1.5 s) hits 20007
+    keeper = browser.keeper()
+    assert keeper is not None and keeper.is_paused()
+    calls = server.api_calls_today()
+    qtbot.wait(400)
+    assert server.api_calls_today() == calls  # paused: no hammering with a rejected token
+    session = browser.session()
+    assert session is not None
+    ref = next(i.ref for i in browser.visible_items() if i.ref.tag == "local")
+    old = session.leases.get(ref.ident)
+    browser.set_token("other")
+    qtbot.waitUntil(lambda: session.leases.get(ref.ident) != old, timeout=4000)
+    assert not keeper.is_paused()
+
+
+def test_corrupt_and_empty_pictures_show_the_reason(qtbot: QtBot, make_browser: MakeBrowser) -> None:
+    h = make_browser(pictures=14, start=False, demo=True)
+    browser, server = h.browser, h.server
+    corrupt = server.pictures_of_kind("corrupt")
+    empty = server.pictures_of_kind("empty")
+    assert corrupt and empty
+    refs = [*server.pictures()[:2], *corrupt, *empty]
+    h.start(refs)
+    qtbot.waitUntil(lambda: browser.stats().failed == 2 and browser.stats().loaded == 2, timeout=5000)
+    model = browser.model()
+    bad = model.item_for(corrupt[0].ident)
+    nothing = model.item_for(empty[0].ident)
+    assert bad is not None and nothing is not None
+    assert bad.error.startswith("not a valid image")
+    assert nothing.error == "empty file"
+    tooltip = model.data(model.index(model.row_of(bad.ident) or 0), Qt.ItemDataRole.ToolTipRole)
+    assert "not a valid image" in tooltip
+    browser.grid().viewport().grab()  # the error state paints without warnings
+
+
+def test_filter_tag_sort_and_tile_size(qtbot: QtBot, make_browser: MakeBrowser) -> None:
+    from kdocs_viewer.gui.picture_model import SortKey
+
+    h = make_browser(pictures=30)
+    browser, server = h.browser, h.server
+    wait_settled(qtbot, browser)
+    proxy = browser.proxy()
+    proxy.set_tag("cloud")
+    assert proxy.rowCount() == sum(1 for ref in server.pictures() if ref.tag == "cloud")
+    proxy.set_tag(None)
+    caption = server.pictures()[7].caption
+    assert caption
+    line = browser.findChild(QLineEdit, "pictureFilter")
+    assert isinstance(line, QLineEdit)
+    line.setText(caption)
+    assert 1 <= proxy.rowCount() < 30
+    line.clear()
+    assert proxy.rowCount() == 30
+    proxy.sort_by(SortKey.TIME_LEFT)
+    tags = [proxy.index(r, 0).data(TagRole) for r in range(proxy.rowCount())]
+    assert tags.index("local") < tags.index("attachment") < tags.index("cloud")  # 5 min, 10 min, unbounded
+    proxy.sort_by(SortKey.WORKBOOK)
+
+    sizes: list[int] = []
+    browser.tileSizeChanged.connect(sizes.append)
+    browser.set_tile_size(250)
+    assert browser.tile_size() == 256 and sizes == [256]
+    qtbot.waitUntil(lambda: visible_ready(browser) and browser.loader().is_idle(), timeout=5000)  # type: ignore[union-attr]
+
+
+def test_selection_count_and_copy(qtbot: QtBot, make_browser: MakeBrowser) -> None:
+    h = make_browser(pictures=20)
+    browser, server = h.browser, h.server
+    wait_settled(qtbot, browser)
+    grid = browser.grid()
+    grid.setFocus()
+    with qtbot.waitSignal(browser.selectionCountChanged, timeout=2000) as blocker:
+        qtbot.keyClick(grid, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert blocker.args == [20]
+    assert [r.ident for r in browser.selected_refs()] == [r.ident for r in server.pictures()]
+
+    grid.setCurrentIndex(browser.proxy().index(1, 0))
+    clipboard = QGuiApplication.clipboard()
+    with qtbot.waitSignal(clipboard.dataChanged, timeout=4000):
+        qtbot.keyClick(grid, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    item = browser.model().item(1)
+    assert item.pixel_size is not None
+    assert (clipboard.image().width(), clipboard.image().height()) == item.pixel_size
+
+
+def test_shutdown_joins_every_worker(qtbot: QtBot, make_browser: MakeBrowser) -> None:
+    h = make_browser(pictures=60, start=False)
+    browser, server = h.browser, h.server
+    baseline = set(threading.enumerate())
+    server.set_latency_ms(50)
+    h.start()
+    qtbot.waitUntil(lambda: browser.stats().loaded > 0, timeout=5000)
+    loader = browser.loader()
+    assert loader is not None and loader.pool() is not None
+    browser.shutdown()
+    browser.shutdown()  # idempotent
+    assert loader.pool() is None  # deleted, its threads joined
+    assert QThreadPool.globalInstance().activeThreadCount() == 0
+    # The stand-in starts its own worker threads lazily; every other thread must be one from before.
+    left = [t for t in threading.enumerate() if t not in baseline and not t.name.startswith("standin")]
+    assert left == []
+    assert browser.session() is None and browser.loader() is None and browser.keeper() is None
