@@ -86,14 +86,11 @@ def _show_error_dialog(exc: BaseException) -> None:
         return
     _in_hook.active = True
     try:
-        tr = QCoreApplication.translate
-        QMessageBox.critical(
-            QApplication.activeWindow(),
-            tr("ErrorDialog", "Unexpected error"),
-            tr("ErrorDialog", "Something went wrong:\n%1\n\nThe details were written to the log.").replace(
-                "%1", user_error_text(exc)
-            ),
+        title = QCoreApplication.translate("ErrorDialog", "Unexpected error")
+        text = QCoreApplication.translate(
+            "ErrorDialog", "Something went wrong:\n%1\n\nThe details were written to the log."
         )
+        QMessageBox.critical(QApplication.activeWindow(), title, text.replace("%1", user_error_text(exc)))
     finally:
         _in_hook.active = False
 

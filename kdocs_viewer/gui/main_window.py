@@ -631,6 +631,8 @@ class MainWindow(QMainWindow):
         if source is TokenSource.KEYRING:
             backend = self._keyring_backend or self.tr("keyring")
             text = self.tr("Token: stored in keyring (%1)").replace("%1", backend)
+        elif source is TokenSource.SESSION and self._demo:
+            text = self.tr("Token: demo, this session only")
         elif source is TokenSource.SESSION:
             text = self.tr("Token: this session only")
         elif source is TokenSource.CHECKING:
@@ -745,7 +747,7 @@ class MainWindow(QMainWindow):
             return False
         self._start_browser(file_token, result.pics)
         count = len(result.pics)
-        text = self.tr("Loaded %1 pictures (%2).").replace("%1", str(count)).replace("%2", result.format)
+        text = self.tr("Loaded %1 pictures.").replace("%1", str(count))
         if result.duplicates:
             shown = "; ".join(str(p) for p in result.duplicates[:3])
             more = len(result.duplicates) - 3

@@ -57,11 +57,10 @@ def format_size(count: float) -> str:
 
 
 def _policy_labels() -> list[tuple[ConflictPolicy, str]]:
-    tr = QCoreApplication.translate
     return [
-        (ConflictPolicy.UNIQUIFY, tr("SaveDialog", "Keep both (add a number)")),
-        (ConflictPolicy.SKIP, tr("SaveDialog", "Skip the picture")),
-        (ConflictPolicy.OVERWRITE, tr("SaveDialog", "Replace the existing file")),
+        (ConflictPolicy.UNIQUIFY, QCoreApplication.translate("SaveDialog", "Keep both (add a number)")),
+        (ConflictPolicy.SKIP, QCoreApplication.translate("SaveDialog", "Skip the picture")),
+        (ConflictPolicy.OVERWRITE, QCoreApplication.translate("SaveDialog", "Replace the existing file")),
     ]
 
 

@@ -1,0 +1,835 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+    <context>
+        <name>ErrorDialog</name>
+        <message>
+            <location filename="../../kdocs_viewer/app.py" line="+89" />
+            <source>Unexpected error</source>
+            <translation>意外错误</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Something went wrong:
+%1
+
+The details were written to the log.</source>
+            <translation>出现了问题：
+%1
+
+详细信息已写入日志。</translation>
+        </message>
+    </context>
+    <context>
+        <name>LeaseKeeper</name>
+        <message numerus="yes">
+            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+292" />
+            <source>Could not refresh %n picture link(s): %1</source>
+            <translation>
+                <numerusform>有 %n 个图片链接刷新失败：%1</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
+        <name>MainWindow</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+217" />
+            <source>KDocs picture viewer</source>
+            <translation>金山文档图片查看器</translation>
+        </message>
+        <message>
+            <location line="+24" />
+            <source>Workbook file token:</source>
+            <translation>工作簿文件 ID（file token）：</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>the id of the workbook, e.g. demo-workbook</source>
+            <translation>工作簿的 ID，例如 demo-workbook</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Find pictures in workbook</source>
+            <translation>查找工作簿中的图片</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Read the workbook's cells and list every picture in it</source>
+            <translation>读取工作簿的单元格，列出其中所有图片</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Pic list:</source>
+            <translation>图片列表：</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Open…</source>
+            <translation>打开…</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Read a pic list from a file (or drop the file here)</source>
+            <translation>从文件读取图片列表（也可以把文件拖到这里）</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>Paste a pic list: the API's JSON body {"pics": [...]}, a cells response, CSV/TSV (pic_key,tag) or one "pic_key tag" per line. Or drop a file here.</source>
+            <translation>粘贴图片列表：接口的 JSON 请求体 {"pics": [...]}、单元格接口的返回、CSV/TSV（pic_key,tag），或每行一个“pic_key tag”。也可以把文件拖到这里。</translation>
+        </message>
+        <message>
+            <location line="+11" />
+            <source>Load</source>
+            <translation>加载</translation>
+        </message>
+        <message>
+            <location line="+11" />
+            <source>No pictures yet.
+
+Enter the workbook's file token, then click “Find pictures in workbook”, or paste a pic list and click “Load”.</source>
+            <translation>还没有图片。
+
+请输入工作簿的文件 ID，然后点击“查找工作簿中的图片”；或者粘贴图片列表后点击“加载”。</translation>
+        </message>
+        <message>
+            <location line="+47" />
+            <source>&amp;Open pic list…</source>
+            <translation>打开图片列表(&amp;O)…</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>&amp;Save selected…</source>
+            <translation>保存所选(&amp;S)…</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Set access &amp;token…</source>
+            <translation>设置访问令牌(&amp;T)…</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>&amp;Quit</source>
+            <translation>退出(&amp;Q)</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>&amp;Copy image</source>
+            <translation>复制图片(&amp;C)</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Select &amp;all</source>
+            <translation>全选(&amp;A)</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>&amp;Find pictures in workbook</source>
+            <translation>查找工作簿中的图片(&amp;F)</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>&amp;Load</source>
+            <translation>加载(&amp;L)</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>&amp;Refresh links before they expire</source>
+            <translation>在链接过期前自动刷新(&amp;R)</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>&amp;About kdocs-viewer</source>
+            <translation>关于 kdocs-viewer(&amp;A)</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>&amp;File</source>
+            <translation>文件(&amp;F)</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>&amp;Edit</source>
+            <translation>编辑(&amp;E)</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>&amp;View</source>
+            <translation>查看(&amp;V)</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>&amp;Language</source>
+            <translation>语言(&amp;L)</translation>
+        </message>
+        <message>
+            <location line="+14" />
+            <source>&amp;Help</source>
+            <translation>帮助(&amp;H)</translation>
+        </message>
+        <message>
+            <location line="+142" />
+            <source>The access token was forgotten.</source>
+            <translation>已忘记访问令牌。</translation>
+        </message>
+        <message>
+            <location line="+33" />
+            <source>Keyring unavailable — a token you enter is kept for this session only. (%1)</source>
+            <translation>密钥环不可用 —— 输入的令牌仅在本次会话中保留。（%1）</translation>
+        </message>
+        <message>
+            <location line="+17" />
+            <source>Keyring unavailable — the token is kept for this session only. (%1)</source>
+            <translation>密钥环不可用 —— 令牌仅在本次会话中保留。（%1）</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>Could not remove the token from the keyring: %1</source>
+            <translation>无法从密钥环中删除令牌：%1</translation>
+        </message>
+        <message>
+            <location line="+15" />
+            <source>Looking for a stored access token…</source>
+            <translation>正在查找已保存的访问令牌…</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>An access token is needed to read the workbook.</source>
+            <translation>读取工作簿需要访问令牌。</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <location line="+242" />
+            <source>No access token: set one with File → Set access token…</source>
+            <translation>没有访问令牌：请通过“文件 → 设置访问令牌…”设置。</translation>
+        </message>
+        <message>
+            <location line="-225" />
+            <source>The server rejected the access token (code 20007) — it may have expired. Enter a new one; the picture list and your selection are kept.</source>
+            <translation>服务器拒绝了访问令牌（代码 20007），令牌可能已过期。请输入新的令牌；图片列表和当前选择都会保留。</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>Loading is paused until a new access token is set (File → Set access token…).</source>
+            <translation>加载已暂停，设置新的访问令牌后继续（文件 → 设置访问令牌…）。</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>keyring</source>
+            <translation>密钥环</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Token: stored in keyring (%1)</source>
+            <translation>令牌：已保存在密钥环（%1）</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Token: demo, this session only</source>
+            <translation>令牌：演示用，仅本次会话</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Token: this session only</source>
+            <translation>令牌：仅本次会话</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Token: checking keyring…</source>
+            <translation>令牌：正在检查密钥环…</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Token: none</source>
+            <translation>令牌：无</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Keyring unavailable — kept for this session only</source>
+            <translation>密钥环不可用 —— 仅在本次会话中保留</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Set, replace or forget the access token</source>
+            <translation>设置、更换或忘记访问令牌</translation>
+        </message>
+        <message>
+            <location line="+27" />
+            <source>Open pic list</source>
+            <translation>打开图片列表</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Pic lists (*.json *.csv *.tsv *.txt);;All files (*)</source>
+            <translation>图片列表 (*.json *.csv *.tsv *.txt);;所有文件 (*)</translation>
+        </message>
+        <message>
+            <location line="+10" />
+            <source>Reading %1…</source>
+            <translation>正在读取 %1…</translation>
+        </message>
+        <message>
+            <location line="+37" />
+            <source>%1 is larger than %2 MB: that is not a pic list.</source>
+            <translation>%1 大于 %2 MB，不是图片列表。</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>%1 is not a text file.</source>
+            <translation>%1 不是文本文件。</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>%1 is neither UTF-8, UTF-16 nor GB18030 text.</source>
+            <translation>%1 不是 UTF-8、UTF-16 或 GB18030 编码的文本。</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <location line="+1" />
+            <source>Could not read %1: %2</source>
+            <translation>无法读取 %1：%2</translation>
+        </message>
+        <message>
+            <location line="+12" />
+            <location line="+68" />
+            <source>Enter the workbook's file token first.</source>
+            <translation>请先输入工作簿的文件 ID。</translation>
+        </message>
+        <message>
+            <location line="-61" />
+            <source>Loaded %1 pictures.</source>
+            <translation>已加载 %1 张图片。</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Duplicates ignored: %1</source>
+            <translation>已忽略重复项：%1</translation>
+        </message>
+        <message>
+            <location line="+9" />
+            <source>… and %1 more problems</source>
+            <translation>…… 另有 %1 个问题</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>The pic list has a problem:</source>
+            <translation>图片列表有问题：</translation>
+        </message>
+        <message>
+            <location line="+59" />
+            <source>Looking for pictures in the workbook…</source>
+            <translation>正在查找工作簿中的图片…</translation>
+        </message>
+        <message>
+            <location line="+17" />
+            <source>The server rejected the access token (code 20007). Enter a new one.</source>
+            <translation>服务器拒绝了访问令牌（代码 20007）。请输入新的令牌。</translation>
+        </message>
+        <message>
+            <location line="+11" />
+            <source>Could not list the workbook's pictures: %1</source>
+            <translation>无法列出工作簿中的图片：%1</translation>
+        </message>
+        <message>
+            <location line="+7" />
+            <source>No pictures found in this workbook.</source>
+            <translation>此工作簿中没有找到图片。</translation>
+        </message>
+        <message>
+            <location line="+15" />
+            <source>Read %1. Click “Load” to show its pictures.</source>
+            <translation>已读取 %1。点击“加载”显示其中的图片。</translation>
+        </message>
+        <message>
+            <location line="+14" />
+            <source>Select the pictures to save first.</source>
+            <translation>请先选择要保存的图片。</translation>
+        </message>
+        <message>
+            <location line="+57" />
+            <source>Could not save: %1</source>
+            <translation>无法保存：%1</translation>
+        </message>
+        <message>
+            <location line="+57" />
+            <source>Language</source>
+            <translation>语言</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>The language changes the next time kdocs-viewer starts.</source>
+            <translation>语言将在下次启动 kdocs-viewer 时生效。</translation>
+        </message>
+        <message>
+            <location line="+7" />
+            <source>About kdocs-viewer</source>
+            <translation>关于 kdocs-viewer</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>kdocs-viewer %1
+A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
+            <translation>kdocs-viewer %1
+查看金山文档表格中图片的工具。</translation>
+        </message>
+        <message>
+            <location line="+30" />
+            <source>Pictures: %1 · loaded: %2 · failed: %3 · expiring within a minute: %4</source>
+            <translation>图片：%1 · 已加载：%2 · 失败：%3 · 一分钟内过期：%4</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>Selected: %1</source>
+            <translation>已选：%1</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>API calls today: %1 / %2</source>
+            <translation>今日 API 调用：%1 / %2</translation>
+        </message>
+    </context>
+    <context>
+        <name>PictureBrowser</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/browser.py" line="+123" />
+            <source>Filter by caption, cell or key</source>
+            <translation>按标题、单元格或 key 筛选</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>Show pictures of one kind only</source>
+            <translation>只显示一种类型的图片</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <location line="+29" />
+            <source>All kinds</source>
+            <translation>所有类型</translation>
+        </message>
+        <message>
+            <location line="-25" />
+            <source>Sort order (choose “Time left” again to re-sort)</source>
+            <translation>排序方式（再次选择“剩余时间”可重新排序）</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Workbook order</source>
+            <translation>工作簿顺序</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Caption</source>
+            <translation>标题</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Time left</source>
+            <translation>剩余时间</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>Tile size</source>
+            <translation>缩略图大小</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>Sort:</source>
+            <translation>排序：</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Size:</source>
+            <translation>大小：</translation>
+        </message>
+        <message>
+            <location line="+357" />
+            <source>Could not copy the picture: %1</source>
+            <translation>无法复制图片：%1</translation>
+        </message>
+    </context>
+    <context>
+        <name>PictureModel</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+239" />
+            <source>Key: %1</source>
+            <translation>Key：%1</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Tag: %1</source>
+            <translation>类型：%1</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Error: %1</source>
+            <translation>错误：%1</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Loading…</source>
+            <translation>正在加载…</translation>
+        </message>
+    </context>
+    <context>
+        <name>PreviewDialog</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/preview.py" line="+119" />
+            <source>Preview</source>
+            <translation>预览</translation>
+        </message>
+        <message>
+            <location line="+16" />
+            <source>◀ Previous</source>
+            <translation>◀ 上一张</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Next ▶</source>
+            <translation>下一张 ▶</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Fit</source>
+            <translation>适应窗口</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>100 %</source>
+            <translation>100%</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Zoom in</source>
+            <translation>放大</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Zoom out</source>
+            <translation>缩小</translation>
+        </message>
+        <message>
+            <location line="+15" />
+            <source>Key</source>
+            <translation>Key</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Tag</source>
+            <translation>类型</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Cell</source>
+            <translation>单元格</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Caption</source>
+            <translation>标题</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Format</source>
+            <translation>格式</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Pixel size</source>
+            <translation>像素尺寸</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Size</source>
+            <translation>大小</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Time left</source>
+            <translation>剩余时间</translation>
+        </message>
+        <message>
+            <location line="+84" />
+            <source>%1 of %2</source>
+            <translation>第 %1 张，共 %2 张</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Preview — %1</source>
+            <translation>预览 —— %1</translation>
+        </message>
+        <message>
+            <location line="+35" />
+            <location line="+12" />
+            <source>Cannot show this picture: %1</source>
+            <translation>无法显示此图片：%1</translation>
+        </message>
+        <message>
+            <location line="-10" />
+            <source>Loading…</source>
+            <translation>正在加载…</translation>
+        </message>
+        <message>
+            <location line="+39" />
+            <source>not resolved yet</source>
+            <translation>尚未获取链接</translation>
+        </message>
+    </context>
+    <context>
+        <name>SaveDialog</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/save_dialog.py" line="+61" />
+            <source>Keep both (add a number)</source>
+            <translation>两者都保留（加编号）</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Skip the picture</source>
+            <translation>跳过该图片</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Replace the existing file</source>
+            <translation>替换已有文件</translation>
+        </message>
+        <message>
+            <location line="+26" />
+            <source>Save selected pictures</source>
+            <translation>保存所选图片</translation>
+        </message>
+        <message>
+            <location line="+7" />
+            <source>Pictures to save: %1</source>
+            <translation>待保存图片：%1</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>Choose a folder</source>
+            <translation>选择文件夹</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>&amp;Browse…</source>
+            <translation>浏览(&amp;B)…</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>&amp;Folder:</source>
+            <translation>文件夹(&amp;F)：</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>File &amp;names:</source>
+            <translation>文件名(&amp;N)：</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Fields: %1 — the extension is added from the picture itself.</source>
+            <translation>可用字段：%1 —— 扩展名根据图片内容自动添加。</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>First file:</source>
+            <translation>第一个文件：</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>If a file &amp;exists:</source>
+            <translation>文件已存在时(&amp;E)：</translation>
+        </message>
+        <message>
+            <location line="+35" />
+            <source>Invalid template: %1</source>
+            <translation>模板无效：%1</translation>
+        </message>
+        <message>
+            <location line="+14" />
+            <source>Save pictures to</source>
+            <translation>将图片保存到</translation>
+        </message>
+    </context>
+    <context>
+        <name>SaveProgressDialog</name>
+        <message>
+            <location line="+10" />
+            <source>Saving pictures</source>
+            <translation>正在保存图片</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <location line="+27" />
+            <source>Saved %1 of %2</source>
+            <translation>已保存 %1 / %2</translation>
+        </message>
+        <message>
+            <location line="-20" />
+            <source>Cancel</source>
+            <translation>取消</translation>
+        </message>
+        <message>
+            <location line="+28" />
+            <source>Cancelling…</source>
+            <translation>正在取消…</translation>
+        </message>
+    </context>
+    <context>
+        <name>SaveSummaryDialog</name>
+        <message>
+            <location line="+27" />
+            <source>Save finished</source>
+            <translation>保存完成</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>Saved: %1</source>
+            <translation>已保存：%1</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Skipped: %1</source>
+            <translation>已跳过：%1</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Failed: %1</source>
+            <translation>失败：%1</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Cancelled: %1</source>
+            <translation>已取消：%1</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>Folder: %1</source>
+            <translation>文件夹：%1</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>Failed</source>
+            <translation>失败</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Skipped</source>
+            <translation>已跳过</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Cancelled</source>
+            <translation>已取消</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Saved</source>
+            <translation>已保存</translation>
+        </message>
+        <message>
+            <location line="+16" />
+            <source>&amp;Retry failed</source>
+            <translation>重试失败项(&amp;R)</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>&amp;Open folder</source>
+            <translation>打开文件夹(&amp;O)</translation>
+        </message>
+    </context>
+    <context>
+        <name>ThumbnailLoader</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+380" />
+            <source>the access token was rejected</source>
+            <translation>访问令牌被拒绝</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>cancelled</source>
+            <translation>已取消</translation>
+        </message>
+    </context>
+    <context>
+        <name>TileDelegate</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/tile_delegate.py" line="+74" />
+            <source>expired</source>
+            <translation>已过期</translation>
+        </message>
+        <message>
+            <location line="+149" />
+            <source>Failed</source>
+            <translation>失败</translation>
+        </message>
+    </context>
+    <context>
+        <name>TokenDialog</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/token_dialog.py" line="+54" />
+            <source>Access token</source>
+            <translation>访问令牌</translation>
+        </message>
+        <message>
+            <location line="+16" />
+            <source>Paste the access token issued for your KDocs app. It is sent only to the API server and is never written to a settings file or a log.</source>
+            <translation>请粘贴为你的金山文档应用签发的访问令牌。它只会发送给 API 服务器，不会写入设置文件或日志。</translation>
+        </message>
+        <message>
+            <location line="+10" />
+            <source>access token</source>
+            <translation>访问令牌</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>&amp;Token:</source>
+            <translation>令牌(&amp;T)：</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Show the token</source>
+            <translation>显示令牌</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Server:</source>
+            <translation>服务器：</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>checking…</source>
+            <translation>正在检查…</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>%1 — unavailable</source>
+            <translation>%1 —— 不可用</translation>
+        </message>
+        <message>
+            <location line="+0" />
+            <source>keyring</source>
+            <translation>密钥环</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Keyring:</source>
+            <translation>密钥环：</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>&amp;Remember in keyring</source>
+            <translation>保存在密钥环中(&amp;R)</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Demo server: the token is kept for this session only</source>
+            <translation>演示服务器：令牌仅在本次会话中保留</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>Keyring unavailable — kept for this session only</source>
+            <translation>密钥环不可用 —— 仅在本次会话中保留</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>&amp;Forget token</source>
+            <translation>忘记令牌(&amp;F)</translation>
+        </message>
+    </context>
+</TS>
