@@ -149,13 +149,14 @@ class LeaseTable:
 class _LeaseRequest:
     """One ref waiting for a lease; every caller that wants it waits on the same request."""
 
-    __slots__ = ("done", "error", "outcome", "ref")
+    __slots__ = ("done", "error", "outcome", "ref", "tries")
 
     def __init__(self, ref: PicRef) -> None:
         self.ref = ref
         self.done = threading.Event()
         self.outcome: Outcome | None = None
         self.error: BaseException | None = None
+        self.tries = 0  # calls that ended without an answer for this ref (cancelled part-way)
 
 
 class _SharedCancel:
@@ -245,7 +246,7 @@ class PictureSession:
         self._wakeup = threading.Condition(self._lock)
         self._closing = threading.Event()
         self._requests: dict[Ident, _LeaseRequest] = {}  # queued or being resolved
-        self._queue: list[Ident] = []  # queued, not yet sent
+        self._queue: dict[Ident, None] = {}  # queued, not yet sent (ordered set)
         self._collector: threading.Thread | None = None
         self._resolvers: ThreadPoolExecutor | None = None
         self._flights: dict[Ident, _Flight] = {}
@@ -331,18 +332,33 @@ class PictureSession:
     # ---- leases ---------------------------------------------------------------------------------------
 
     def resolve(self, refs: Iterable[PicRef], *, cancel: threading.Event | None = None) -> list[Outcome]:
-        """Resolve ``refs`` now, in one ``client.resolve`` (batched there), and record the outcomes.
+        """Resolve ``refs`` now, in the caller's thread (batched by the client), and record the outcomes.
 
-        For planned refreshes (``expiry.plan_refresh``); it does not wait for or join collected requests.
-        Raises what the client raises (TokenInvalidError).
+        For the GUI's initial resolve and planned refreshes (``expiry.plan_refresh``). While it runs, an
+        ``ensure_lease``/``fetch_bytes`` of one of these refs waits for this answer instead of asking again,
+        and refs still waiting in the collection queue are taken over by this call. Raises what the client
+        raises (TokenInvalidError), also to those waiters.
         """
-        refs = list(refs)
+        refs = list(dict.fromkeys(refs))
         if not refs:
             return []
+        owned: list[_LeaseRequest] = []
         with self._lock:
             self._resolve_requests += 1
-        outcomes = self._client.resolve(self._file_token, refs, cancel=cancel)
-        self._record(outcomes)
+            for ref in refs:
+                request = self._requests.get(ref.ident)
+                if request is None:
+                    request = self._requests[ref.ident] = _LeaseRequest(ref)
+                    owned.append(request)
+                elif ref.ident in self._queue:
+                    del self._queue[ref.ident]
+                    owned.append(request)
+        try:
+            outcomes = self._client.resolve(self._file_token, refs, cancel=cancel)
+        except BaseException as exc:
+            self._complete(owned, [], exc)
+            raise
+        self._complete(owned, outcomes, None)
         return outcomes
 
     def request_leases(self, refs: Iterable[PicRef]) -> None:
@@ -405,6 +421,8 @@ class PictureSession:
         now = time.monotonic()
         result: dict[Ident, Lease | _LeaseRequest] = {}
         with self._lock:
+            if self._closing.is_set():  # again under the lock: close() may have won the race
+                raise DownloadCancelled("the picture session was closed")
             added = False
             for ref in refs:
                 ident = ref.ident
@@ -422,20 +440,22 @@ class PictureSession:
                     continue
                 request = _LeaseRequest(ref)
                 self._requests[ident] = request
-                self._queue.append(ident)
+                self._queue[ident] = None
                 result[ident] = request
                 added = True
             if added:
-                if self._collector is None:
-                    self._resolvers = ThreadPoolExecutor(
-                        max_workers=2, thread_name_prefix="kdocs-lease-resolve"
-                    )
-                    self._collector = threading.Thread(
-                        target=self._collect_loop, name="kdocs-lease-collect", daemon=True
-                    )
-                    self._collector.start()
-                self._wakeup.notify_all()
+                self._wake_collector_locked()
         return result
+
+    def _wake_collector_locked(self) -> None:
+        """Start the collecting thread on first need, and wake it (caller holds the lock)."""
+        if self._collector is None:
+            self._resolvers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kdocs-lease-resolve")
+            self._collector = threading.Thread(
+                target=self._collect_loop, name="kdocs-lease-collect", daemon=True
+            )
+            self._collector.start()
+        self._wakeup.notify_all()
 
     def _collect_loop(self) -> None:
         """Wait for requests, let more arrive for a moment, hand the lot to a resolver; until closed."""
@@ -456,7 +476,7 @@ class PictureSession:
                         break
                     seen = len(self._queue)
             with self._lock:
-                batch, self._queue = self._queue, []
+                batch, self._queue = list(self._queue), {}
                 requests = [self._requests[ident] for ident in batch]
                 resolvers = self._resolvers
                 if requests:
@@ -464,27 +484,46 @@ class PictureSession:
             if not requests or resolvers is None:
                 continue
             try:
-                resolvers.submit(self._resolve_requests_now, requests)
+                resolvers.submit(self._resolve_collected, requests)
             except RuntimeError:  # shut down by close(): finish the waiters here
-                self._resolve_requests_now(requests)
+                self._resolve_collected(requests)
 
-    def _resolve_requests_now(self, requests: list[_LeaseRequest]) -> None:
+    def _resolve_collected(self, requests: list[_LeaseRequest]) -> None:
         error: BaseException | None = None
         outcomes: list[Outcome] = []
         try:
             outcomes = self._client.resolve(self._file_token, [r.ref for r in requests], cancel=self._closing)
         except BaseException as exc:  # handed to every waiter of this batch
             error = exc
+        self._complete(requests, outcomes, error)
+
+    def _complete(
+        self, requests: list[_LeaseRequest], outcomes: list[Outcome], error: BaseException | None
+    ) -> None:
+        """Record the outcomes and wake the waiters of ``requests``.
+
+        A request the call left unanswered without an error (it was cancelled part-way) goes back to the
+        queue once, so a cancelled refresh does not turn into "no URL" for someone else's tile.
+        """
         self._record(outcomes)
         by_ident = {outcome.ref.ident: outcome for outcome in outcomes}
         with self._lock:
+            requeued = False
             for request in requests:
                 ident = request.ref.ident
+                outcome = by_ident.get(ident)
+                if outcome is None and error is None and not self._closing.is_set() and request.tries == 0:
+                    request.tries += 1
+                    self._queue[ident] = None
+                    requeued = True
+                    continue
                 if self._requests.get(ident) is request:
                     del self._requests[ident]
-                request.outcome = by_ident.get(ident)
+                request.outcome = outcome
                 request.error = error
                 request.done.set()
+            if requeued:
+                self._wake_collector_locked()
 
     # ---- bytes ----------------------------------------------------------------------------------------
 

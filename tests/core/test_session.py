@@ -293,3 +293,53 @@ def test_forget_and_invalidate(resolver: GatedResolver, session: PictureSession)
     session.forget(PicRef("bad-f", "attachment"))
     assert ("bad-f", "attachment") not in session.failures
     assert "https://" not in repr(session)
+
+
+def test_fetches_during_an_explicit_resolve_wait_for_its_answer(
+    resolver: GatedResolver, session: PictureSession
+) -> None:
+    resolver.gate.clear()
+    screen = refs("s1", "s2", "s3")
+    keeper = threading.Thread(target=session.resolve, args=(screen,))  # the GUI's initial resolve
+    keeper.start()
+    assert resolver.entered.wait(5)
+    got: list[Lease] = []
+    tile = threading.Thread(target=lambda: got.append(session.ensure_lease(screen[1])))
+    tile.start()
+    time.sleep(0.1)  # longer than the collection window: a separate call would have been sent by now
+    resolver.gate.set()
+    keeper.join(5)
+    tile.join(5)
+    assert resolver.calls_made == 1
+    assert got and got[0].ref == screen[1]
+
+
+def test_explicit_resolve_takes_over_queued_requests(resolver: GatedResolver) -> None:
+    with PictureSession(resolver, "wb", collect_window=1.0) as session:
+        wanted = refs("q1", "q2")
+        session.request_leases(wanted)  # queued; the collector waits up to a second for more
+        session.resolve(wanted)
+        assert session.ensure_leases(wanted)
+        time.sleep(0.05)
+    assert resolver.calls_made == 1
+
+
+def test_a_cancelled_resolve_does_not_fail_others_waiting_on_it(
+    resolver: GatedResolver, session: PictureSession
+) -> None:
+    resolver.gate.clear()
+    stop = threading.Event()
+    (ref,) = refs("r1")
+    keeper = threading.Thread(target=session.resolve, args=([ref],), kwargs={"cancel": stop})
+    keeper.start()
+    assert resolver.entered.wait(5)
+    got: list[Lease] = []
+    tile = threading.Thread(target=lambda: got.append(session.ensure_lease(ref)))
+    tile.start()
+    time.sleep(0.05)
+    stop.set()  # the explicit resolve gives up without an answer ...
+    keeper.join(5)
+    resolver.gate.set()
+    tile.join(5)
+    assert got and got[0].ref == ref  # ... and the waiting tile's request was asked again
+    assert resolver.calls_made == 2
