@@ -475,10 +475,13 @@ class PictureBrowser(QWidget):
         if self._preview is None:
             self._preview = PreviewDialog(self._proxy, self._loader, self)
             self._preview.currentChanged.connect(self._on_preview_changed)
+        was_visible = self._preview.isVisible()
         self._preview.show_row(index.row())
         self._preview.show()
-        self._preview.raise_()
-        self._preview.activateWindow()
+        # Headless platforms (offscreen, minimal) cannot raise windows and say so as a warning.
+        if was_visible and QGuiApplication.platformName() not in ("offscreen", "minimal"):
+            self._preview.raise_()
+            self._preview.activateWindow()
 
     @Slot(object)
     def _on_preview_changed(self, ref: PicRef | None) -> None:

@@ -154,6 +154,9 @@ class LeaseKeeper(QObject):
         self._prioritise(frozen)
         self._rearm()
 
+    def needed_by(self, owner: str) -> frozenset[Ident]:
+        return self._needed.get(owner, frozenset())
+
     def needed(self) -> set[Ident]:
         out: set[Ident] = set()
         for idents in self._needed.values():

@@ -1,0 +1,141 @@
+"""LeaseKeeper: visible-first resolve, refresh of needed leases only, one timer, token pause/resume."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from kdocs_viewer.core.api import KDocsClient
+from kdocs_viewer.core.models import Lease, Outcome
+from kdocs_viewer.core.session import PictureSession
+from kdocs_viewer.gui.lease_keeper import LeaseKeeper
+from kdocs_viewer.standin.server import StandinServer
+
+Setup = tuple[LeaseKeeper, PictureSession, StandinServer, KDocsClient]
+
+
+@pytest.fixture
+def setup(qtbot: QtBot, standin_factory: Callable[..., StandinServer]) -> Iterator[Callable[..., Setup]]:
+    made: list[tuple[LeaseKeeper, PictureSession, KDocsClient]] = []
+
+    def make(**config: object) -> Setup:
+        server = standin_factory(**config)
+        client = KDocsClient("demo-token", server.base_url)
+        session = PictureSession(client, "demo-workbook")
+        keeper = LeaseKeeper(session)
+        made.append((keeper, session, client))
+        return keeper, session, server, client
+
+    yield make
+    for keeper, session, client in made:
+        keeper.shutdown()
+        session.close()
+        client.close()
+
+
+def collect(keeper: LeaseKeeper) -> list[list[Outcome]]:
+    answers: list[list[Outcome]] = []
+    keeper.leasesResolved.connect(answers.append)
+    return answers
+
+
+def test_first_screen_first_then_the_rest_in_batches(qtbot: QtBot, setup: Callable[..., Setup]) -> None:
+    keeper, session, server, _ = setup(pictures=150)
+    refs = server.pictures()
+    answers = collect(keeper)
+    keeper.start(refs[:10], refs[10:])
+    qtbot.waitUntil(lambda: sum(len(a) for a in answers) == 150, timeout=5000)
+    assert [o.ref for o in answers[0]] == refs[:10]
+    assert all(isinstance(o, Lease) for a in answers for o in a)
+    assert server.api_calls_today() == 3  # 10, then 140 in two batches of ≤ 100
+    assert len(session.leases) == 150
+
+
+def test_needed_pictures_jump_the_background_queue(qtbot: QtBot, setup: Callable[..., Setup]) -> None:
+    keeper, _, server, _ = setup(pictures=900)
+    server.set_latency_ms(60)
+    refs = server.pictures()
+    answers = collect(keeper)
+    keeper.start(refs[:5], refs[5:])
+    wanted = {ref.ident for ref in refs[-3:]}
+    keeper.set_needed("visible", wanted)  # the user jumped to the end before the background got there
+    qtbot.waitUntil(lambda: len(answers) >= 2, timeout=5000)
+    assert {o.ref.ident for o in answers[1]} == wanted
+
+
+def test_refreshes_only_needed_leases_with_one_timer(qtbot: QtBot, setup: Callable[..., Setup]) -> None:
+    keeper, session, server, _ = setup(pictures=12, time_scale=0.01)  # local: 3 s, refreshed at 1.5 s
+    refs = server.pictures()
+    answers = collect(keeper)
+    keeper.start(refs, [])
+    qtbot.waitUntil(lambda: len(answers) == 1, timeout=3000)
+    assert not keeper.refresh_timer_active()  # nothing needed: no timer, no calls
+    local = [ref for ref in refs if ref.tag == "local"]
+    needed, spare = local[0], local[1]
+    old_needed, old_spare = session.leases.get(needed.ident), session.leases.get(spare.ident)
+    calls = server.api_calls_today()
+
+    keeper.set_needed("selected", {needed.ident})
+    assert keeper.refresh_timer_active()
+    with qtbot.waitSignal(keeper.leasesResolved, timeout=3000) as blocker:
+        pass
+    refreshed = blocker.args[0]
+    assert [o.ref.ident for o in refreshed] == [needed.ident]
+    new = session.leases.get(needed.ident)
+    assert new is not None and old_needed is not None and old_needed.expires_at is not None
+    assert old_needed.obtained_at < new.obtained_at < old_needed.expires_at
+    assert session.leases.get(spare.ident) == old_spare
+    assert server.api_calls_today() == calls + 1
+    assert keeper.refresh_timer_active()  # re-armed for the new lease
+
+    keeper.set_needed("selected", set())
+    assert not keeper.refresh_timer_active()
+
+
+def test_refresh_can_be_switched_off(qtbot: QtBot, setup: Callable[..., Setup]) -> None:
+    keeper, _, server, _ = setup(pictures=6, time_scale=0.01)
+    refs = server.pictures()
+    answers = collect(keeper)
+    keeper.start(refs, [])
+    qtbot.waitUntil(lambda: len(answers) == 1, timeout=3000)
+    keeper.set_refresh_enabled(False)
+    keeper.set_needed("visible", {ref.ident for ref in refs})
+    assert not keeper.refresh_timer_active()
+    calls = server.api_calls_today()
+    qtbot.wait(1700)  # past the 1.5 s refresh point of the local URLs
+    assert server.api_calls_today() == calls
+    keeper.set_refresh_enabled(True)
+    qtbot.waitUntil(lambda: server.api_calls_today() > calls, timeout=2000)  # due already: refreshed at once
+
+
+def test_rejected_token_pauses_and_resumes(qtbot: QtBot, setup: Callable[..., Setup]) -> None:
+    keeper, session, server, client = setup(pictures=250)
+    server.set_token("other")
+    refs = server.pictures()
+    answers = collect(keeper)
+    rejected: list[int] = []
+    keeper.tokenRejected.connect(lambda: rejected.append(1))
+    keeper.start(refs[:20], refs[20:])
+    qtbot.waitUntil(lambda: rejected == [1], timeout=5000)
+    assert keeper.is_paused()
+    qtbot.wait(200)
+    assert rejected == [1] and answers == []
+    client.set_token("other")
+    keeper.resume()
+    qtbot.waitUntil(lambda: sum(len(a) for a in answers) == 250, timeout=5000)
+    assert len(session.leases) == 250
+    assert rejected == [1]
+
+
+def test_shutdown_joins_the_worker(qtbot: QtBot, setup: Callable[..., Setup]) -> None:
+    keeper, _, server, _ = setup(pictures=400)
+    server.set_latency_ms(300)
+    refs = server.pictures()
+    keeper.start(refs[:50], refs[50:])
+    qtbot.wait(50)
+    keeper.shutdown()
+    keeper.shutdown()
+    assert not [t for t in threading.enumerate() if t.name == "kdocs-lease-keeper"]

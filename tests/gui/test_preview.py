@@ -1,0 +1,112 @@
+"""PreviewDialog through the browser: opens on Enter, loads off-thread, navigates, shows details, zooms."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from kdocs_viewer.core.api import KDocsClient
+from kdocs_viewer.gui.browser import PictureBrowser
+from kdocs_viewer.gui.preview import PreviewDialog, format_bytes
+from kdocs_viewer.standin.server import StandinServer
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("preview")
+    Image.new("RGB", (1200, 900), "#c33").save(path / "0.jpg")
+    Image.new("RGBA", (64, 48), (0, 0, 255, 128)).save(path / "1.png")
+    Image.new("RGB", (500, 700), "#3c3").save(path / "2.jpg")
+    return path
+
+
+@pytest.fixture
+def browser(
+    qtbot: QtBot, standin_factory: Callable[..., StandinServer], folder: Path
+) -> Iterator[tuple[PictureBrowser, StandinServer]]:
+    server = standin_factory(pictures=6, dataset=folder)
+    client = KDocsClient("demo-token", server.base_url)
+    widget = PictureBrowser()
+    qtbot.addWidget(widget)
+    widget.resize(640, 420)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.start(client, "demo-workbook", server.pictures())
+    qtbot.waitUntil(lambda: widget.stats().loaded >= 3, timeout=5000)
+    yield widget, server
+    widget.shutdown()
+    client.close()
+
+
+def open_preview(qtbot: QtBot, widget: PictureBrowser, row: int = 0) -> PreviewDialog:
+    grid = widget.grid()
+    grid.setFocus()
+    grid.setCurrentIndex(widget.proxy().index(row, 0))
+    qtbot.keyClick(grid, Qt.Key.Key_Return)
+    preview = widget.preview()
+    assert preview is not None and preview.isVisible()
+    qtbot.waitUntil(lambda: not preview.is_loading() and preview.image_view().has_pixmap(), timeout=5000)
+    return preview
+
+
+def test_preview_opens_and_shows_details(qtbot: QtBot, browser: tuple[PictureBrowser, StandinServer]) -> None:
+    widget, server = browser
+    ref = server.pictures()[0]
+    preview = open_preview(qtbot, widget)
+    assert preview.current_ref() == ref
+    assert preview.detail_text("key") == ref.pic_key
+    assert preview.detail_text("tag") == ref.tag
+    assert preview.detail_text("cell") == ref.cell
+    assert preview.detail_text("caption") == ref.caption
+    assert preview.detail_text("format") == "JPEG"
+    assert preview.detail_text("pixels") == "1200 × 900"
+    assert preview.detail_text("bytes") == format_bytes(len(server.image_bytes(ref.pic_key)))
+    assert re.fullmatch(r"\d+:\d\d|∞", preview.detail_text("left"))
+    keeper = widget.keeper()
+    assert keeper is not None and keeper.needed_by("preview") == {ref.ident}  # kept fresh while shown
+
+
+def test_preview_navigates_with_keys_and_buttons(
+    qtbot: QtBot, browser: tuple[PictureBrowser, StandinServer]
+) -> None:
+    widget, server = browser
+    refs = server.pictures()
+    preview = open_preview(qtbot, widget)
+    qtbot.keyClick(preview, Qt.Key.Key_Right)
+    assert preview.current_ref() == refs[1]
+    qtbot.waitUntil(lambda: preview.detail_text("pixels") == "64 × 48", timeout=5000)
+    assert preview.detail_text("format") == "PNG"
+    preview.show_next()
+    assert preview.current_ref() == refs[2]
+    qtbot.keyClick(preview, Qt.Key.Key_Left)
+    qtbot.keyClick(preview, Qt.Key.Key_Left)
+    assert preview.current_row() == 0
+    qtbot.keyClick(preview, Qt.Key.Key_Left)  # stays on the first
+    assert preview.current_row() == 0
+    assert widget.grid().currentIndex().row() == 0  # the grid follows the preview
+
+    preview.close()
+    keeper = widget.keeper()
+    assert keeper is not None and refs[0].ident not in keeper.needed() - {
+        i.ident for i in widget.visible_items()
+    }
+
+
+def test_zoom_modes(qtbot: QtBot, browser: tuple[PictureBrowser, StandinServer]) -> None:
+    widget, _ = browser
+    preview = open_preview(qtbot, widget)
+    view = preview.image_view()
+    assert view.is_fit() and view.zoom() < 1.0  # 1200×900 fits a smaller window
+    view.actual_size()
+    assert view.zoom() == pytest.approx(1.0)
+    view.zoom_by(1.25)
+    assert view.zoom() == pytest.approx(1.25)
+    assert not view.is_fit()
+    view.fit()
+    assert view.is_fit() and view.zoom() < 1.0
