@@ -1,0 +1,648 @@
+"""``kdocs-pics``: find, resolve and save the pictures of a KDocs workbook from a terminal or a script.
+
+Data goes to stdout (pic lists, one JSON object per resolved picture, saved paths), everything meant for
+people goes to stderr. The access token never appears on a command line (no ``--token`` option: the process
+list and shell history are readable by others); it comes from stdin (``--token-stdin``), the
+``KDOCS_ACCESS_TOKEN`` environment variable or the system keyring, and never shows up in any output, even
+with ``--verbose`` — every log record goes through ``core.redact`` and the literal token is masked too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from kdocs_viewer import __version__
+from kdocs_viewer.core.models import DEFAULT_BASE_URL, Lease, Outcome, PicFailure, PicRef
+from kdocs_viewer.core.redact import MASK, install_log_redaction, redact
+
+__all__ = [
+    "EXIT_API",
+    "EXIT_AUTH",
+    "EXIT_CANCELLED",
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "build_parser",
+    "main",
+]
+
+log = logging.getLogger("kdocs_viewer.cli")
+
+PROG = "kdocs-pics"
+ENV_TOKEN = "KDOCS_ACCESS_TOKEN"
+ENV_BASE_URL = "KDOCS_BASE_URL"
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # some pictures failed; the others were done
+EXIT_USAGE = 2  # bad options or input (also what argparse uses)
+EXIT_AUTH = 3  # no token, or the token was rejected
+EXIT_API = 4  # network, API or keyring failure
+EXIT_CANCELLED = 130  # Ctrl+C
+
+EPILOG = f"""\
+The access token is taken from, in this order: standard input with --token-stdin, the {ENV_TOKEN}
+environment variable, or the system keyring (store it there once with `{PROG} token set`). There is
+deliberately no --token option: command lines are visible to other users and kept in shell history.
+
+exit status:
+  0    success
+  1    some pictures failed (the others were resolved or saved; see stderr)
+  2    usage or input error (bad option, bad pic list, bad template, unknown file token)
+  3    authentication error (no access token, or the token was rejected: code 20007)
+  4    network, API or keyring error
+  130  cancelled (Ctrl+C); no partial files are left behind
+"""
+
+TOKEN_HELP = (
+    f"Give a token in one of three ways: on standard input with --token-stdin; in the {ENV_TOKEN} "
+    f"environment variable; or stored in the system keyring with `{PROG} token set`."
+)
+
+
+class CliError(Exception):
+    """Ends the command with ``message`` on stderr and exit status ``code``."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# ---- output hygiene ---------------------------------------------------------------------------------------
+
+
+class _Secrets:
+    """The literal secrets of this run, masked in every text we print or log (defence in depth)."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+
+    def add(self, value: str | None) -> None:
+        if value and len(value) >= 4:
+            self._values.add(value)
+
+    def scrub(self, text: str) -> str:
+        text = redact(text)
+        for value in self._values:
+            text = text.replace(value, MASK)
+        return text
+
+
+_secrets = _Secrets()
+
+
+class _ScrubbingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = _secrets.scrub(record.getMessage())
+        record.args = None
+        if record.exc_text:
+            record.exc_text = _secrets.scrub(record.exc_text)
+        return True
+
+
+def _say(message: str) -> None:
+    """A line for people, on stderr, prefixed with the program name, scrubbed."""
+    print(f"{PROG}: {_secrets.scrub(message)}", file=sys.stderr, flush=True)
+
+
+def _setup_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_ScrubbingFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    install_log_redaction()
+
+
+def _utf8_stdout() -> None:
+    """Pic lists and JSON lines are UTF-8 whatever the locale when they go to a file or a pipe."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:
+            continue
+        if stream is sys.stdout and not stream.isatty():
+            reconfigure(encoding="utf-8", errors="strict")
+        else:
+            reconfigure(errors="backslashreplace")
+
+
+# ---- arguments --------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    # allow_abbrev=False everywhere: "--token X" must not silently mean "--token-stdin" plus a stray "X".
+    common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    # SUPPRESS: an option given before the subcommand is not reset by the subcommand's default.
+    common.add_argument(
+        "--base-url",
+        default=argparse.SUPPRESS,
+        help=f"API base URL (default: ${ENV_BASE_URL} or {DEFAULT_BASE_URL})",
+    )
+    common.add_argument(
+        "--token-stdin",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="read the access token from standard input",
+    )
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="debug logging on stderr (tokens and signed URLs are still masked)",
+    )
+
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Find, resolve and save the pictures of a KDocs (金山文档) spreadsheet.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[common],
+            allow_abbrev=False,
+        )
+
+    scan = add("scan", "list the workbook's pictures as a pic list (JSON) on stdout")
+    scan.add_argument("--file-token", required=True, help="the workbook's file token (document id)")
+
+    resolve = add("resolve", "print a download URL for each picture, one JSON object per line")
+    resolve.add_argument("--file-token", required=True, help="the workbook's file token (document id)")
+    resolve.add_argument("--pics", required=True, metavar="FILE", help="pic list file, or - for stdin")
+
+    save = add("save", "download pictures into a folder (atomic, never half-written files)")
+    save.add_argument("--file-token", required=True, help="the workbook's file token (document id)")
+    save.add_argument("--pics", required=True, metavar="FILE", help="pic list file, or - for stdin")
+    save.add_argument("--out", required=True, metavar="DIR", type=Path, help="target folder (created)")
+    from kdocs_viewer.core.saving import DEFAULT_TEMPLATE, FIELDS
+
+    save.add_argument(
+        "--template",
+        default=DEFAULT_TEMPLATE,
+        help=f"file name template; fields: {', '.join('{' + f + '}' for f in FIELDS)} "
+        f"(default: {DEFAULT_TEMPLATE!r}); the extension comes from the picture's bytes",
+    )
+    save.add_argument(
+        "--on-conflict",
+        choices=["uniquify", "skip", "overwrite"],
+        default="uniquify",
+        help="when a file of that name exists (default: uniquify, i.e. add a number)",
+    )
+    save.add_argument(
+        "--jobs", type=_positive_int, default=8, metavar="N", help="parallel downloads (default 8)"
+    )
+
+    token = add("token", "manage the access token stored in the system keyring")
+    token.add_argument("action", choices=["set", "clear", "status"], help="set (from stdin), clear or status")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError("must be between 1 and 64")
+    return value
+
+
+# ---- token and input --------------------------------------------------------------------------------------
+
+
+def _base_url(args: argparse.Namespace) -> str:
+    given = getattr(args, "base_url", None) or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
+    return str(given).strip()
+
+
+def _clean_token(raw: str, source: str) -> str:
+    token = raw.strip()
+    if not token:
+        raise CliError(f"the access token from {source} is empty", EXIT_USAGE)
+    if any(c.isspace() for c in token):
+        raise CliError(f"the access token from {source} contains spaces or several lines", EXIT_USAGE)
+    _secrets.add(token)
+    return token
+
+
+def _read_token_stdin() -> str:
+    if sys.stdin is None:
+        raise CliError("--token-stdin: there is no standard input", EXIT_USAGE)
+    return _clean_token(sys.stdin.read(), "standard input")
+
+
+def _get_token(args: argparse.Namespace, base_url: str) -> str:
+    """--token-stdin, else $KDOCS_ACCESS_TOKEN, else the keyring; CliError(EXIT_AUTH) naming all three."""
+    if getattr(args, "token_stdin", False):
+        return _read_token_stdin()
+    env = os.environ.get(ENV_TOKEN)
+    if env is not None and env.strip():
+        return _clean_token(env, ENV_TOKEN)
+    from kdocs_viewer.core.secrets import TokenStatus, TokenStore
+
+    result = TokenStore().get(base_url)
+    if result.status is TokenStatus.STORED and result.token:
+        return _clean_token(result.token, "the keyring")
+    if result.status is TokenStatus.NOT_STORED:
+        why = f"none is stored in the keyring ({result.backend}) for {base_url}"
+    else:
+        why = f"the keyring could not be read: {result.detail}"
+    raise CliError(f"no access token: {why}.\n{TOKEN_HELP}", EXIT_AUTH)
+
+
+def _read_pics(args: argparse.Namespace) -> list[PicRef]:
+    from kdocs_viewer.core.piclist import PicListError, parse_pic_list
+
+    source = args.pics
+    if source == "-":
+        if getattr(args, "token_stdin", False):
+            raise CliError("--pics - and --token-stdin cannot both read standard input", EXIT_USAGE)
+        data = sys.stdin.buffer.read()
+        name = "standard input"
+    else:
+        try:
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise CliError(f"cannot read the pic list {source}: {exc.strerror or exc}", EXIT_USAGE) from None
+        name = source
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{name} is not UTF-8 text (byte {exc.start})", EXIT_USAGE) from None
+    try:
+        result = parse_pic_list(text)
+    except PicListError as exc:
+        raise CliError(f"bad pic list {name}:\n{exc}", EXIT_USAGE) from None
+    for dup in result.duplicates:
+        _say(f"note: {name}: {dup}")
+    return result.pics
+
+
+# ---- errors of the API ------------------------------------------------------------------------------------
+
+
+def _api_failure(exc: BaseException, file_token: str) -> CliError:
+    """The CliError for an exception raised by the client (token rejected, unknown file, network…)."""
+    from kdocs_viewer.core.api import InsecureTransportError, KDocsError, TokenInvalidError
+    from kdocs_viewer.core.contract import CODE_FILE_NOT_FOUND
+
+    if isinstance(exc, TokenInvalidError):
+        said = exc.server_text or "missing, invalid, expired or issued for someone else"
+        return CliError(f"the access token was rejected (code 20007): {said}\n{TOKEN_HELP}", EXIT_AUTH)
+    if isinstance(exc, InsecureTransportError):
+        return CliError(str(exc), EXIT_USAGE)
+    if isinstance(exc, KDocsError) and exc.code == CODE_FILE_NOT_FOUND:
+        return CliError(_unknown_file(file_token, exc.code, exc.server_text), EXIT_USAGE)
+    return CliError(str(exc), EXIT_API)
+
+
+def _unknown_file(file_token: str, code: int | None, server_text: str) -> str:
+    said = f": {server_text}" if server_text else ""
+    return f"unknown file token {file_token!r} (code {code}){said} — check --file-token"
+
+
+def _batch_level_failure(outcomes: Sequence[Outcome], file_token: str) -> CliError | None:
+    """A whole-request failure hiding behind per-picture failures: an unknown workbook (exit 2), or no
+    picture got an answer from the API at all (exit 4). None when at least one picture was answered."""
+    from kdocs_viewer.core.api import BAD_URL_MESSAGE, MISSING_ITEM_MESSAGE, MISSING_URL_MESSAGE
+    from kdocs_viewer.core.contract import CODE_FILE_NOT_FOUND
+
+    failures = [o for o in outcomes if isinstance(o, PicFailure)]
+    for failure in failures:
+        if failure.code == CODE_FILE_NOT_FOUND:
+            return CliError(_unknown_file(file_token, failure.code, failure.message), EXIT_USAGE)
+    per_picture = (MISSING_URL_MESSAGE, MISSING_ITEM_MESSAGE, BAD_URL_MESSAGE)
+    if failures and len(failures) == len(outcomes) and all(f.message not in per_picture for f in failures):
+        return CliError(failures[0].message, EXIT_API)
+    return None
+
+
+# ---- Ctrl+C -----------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _ctrl_c_cancels(cancel: threading.Event) -> Iterator[None]:
+    """First Ctrl+C sets ``cancel`` (work winds down cleanly); a second one interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        _say("cancelling… (press Ctrl+C again to stop at once)")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+# ---- commands ---------------------------------------------------------------------------------------------
+
+
+def _client(token: str, base_url: str) -> Any:
+    from kdocs_viewer.core.api import InsecureTransportError, KDocsClient
+
+    try:
+        return KDocsClient(token, base_url)
+    except InsecureTransportError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    except ValueError as exc:
+        raise CliError(f"--base-url: {exc}", EXIT_USAGE) from None
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from kdocs_viewer.core.piclist import dump_pic_list
+
+    base_url = _base_url(args)
+    token = _get_token(args, base_url)
+    cancel = threading.Event()
+    with _client(token, base_url) as client, _ctrl_c_cancels(cancel):
+        try:
+            pics = client.find_pictures(args.file_token, cancel=cancel)
+        except Exception as exc:
+            raise _api_failure(exc, args.file_token) from None
+    if cancel.is_set():
+        _say("cancelled")
+        return EXIT_CANCELLED
+    sys.stdout.write(dump_pic_list(pics))
+    sys.stdout.flush()
+    _say(f"found {len(pics)} picture{'s' if len(pics) != 1 else ''} in {args.file_token!r}")
+    return EXIT_OK
+
+
+def _iso_utc(wall: float | None) -> str | None:
+    if wall is None:
+        return None
+    return datetime.fromtimestamp(wall, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _outcome_json(outcome: Outcome) -> dict[str, Any]:
+    ref = outcome.ref
+    if isinstance(outcome, Lease):
+        return {
+            "pic_key": ref.pic_key,
+            "tag": ref.tag,
+            "pic_url": outcome.url,
+            "expires_at": _iso_utc(outcome.expires_wall()),
+        }
+    return {"pic_key": ref.pic_key, "tag": ref.tag, "error": _secrets.scrub(outcome.message)}
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    pics = _read_pics(args)
+    base_url = _base_url(args)
+    token = _get_token(args, base_url)
+    cancel = threading.Event()
+    with _client(token, base_url) as client, _ctrl_c_cancels(cancel):
+        try:
+            outcomes = client.resolve(args.file_token, pics, cancel=cancel)
+        except Exception as exc:
+            raise _api_failure(exc, args.file_token) from None
+    if not cancel.is_set():
+        whole = _batch_level_failure(outcomes, args.file_token)
+        if whole is not None:
+            raise whole
+    for outcome in outcomes:
+        sys.stdout.write(json.dumps(_outcome_json(outcome), ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    if cancel.is_set():
+        _say("cancelled")
+        return EXIT_CANCELLED
+    failed = [o for o in outcomes if isinstance(o, PicFailure)]
+    if failed:
+        _say(f"{len(failed)} of {len(outcomes)} pictures got no download URL")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def cmd_save(args: argparse.Namespace) -> int:
+    from kdocs_viewer.core.api import TokenInvalidError
+    from kdocs_viewer.core.saving import ConflictPolicy, SaveProgress, save_batch, validate_template
+    from kdocs_viewer.core.session import PictureSession, PicUnavailable
+
+    try:
+        validate_template(args.template)
+    except ValueError as exc:
+        raise CliError(f"--template: {exc}", EXIT_USAGE) from None
+    pics = _read_pics(args)
+    folder: Path = args.out
+    if folder.exists() and not folder.is_dir():
+        raise CliError(f"--out {folder} exists and is not a folder", EXIT_USAGE)
+    base_url = _base_url(args)
+    token = _get_token(args, base_url)
+
+    cancel = threading.Event()
+    token_rejected: list[TokenInvalidError] = []
+    with (
+        _client(token, base_url) as client,
+        PictureSession(client, args.file_token, memory_budget=16 * 1024 * 1024) as session,
+        _ctrl_c_cancels(cancel),
+    ):
+        # One pass over the whole list first: batches of 100 per call, and a rejected token or an unknown
+        # workbook ends the command before anything is written. Leases that expire meanwhile are renewed
+        # by the session on demand.
+        try:
+            outcomes = session.resolve(pics, cancel=cancel)
+        except Exception as exc:
+            raise _api_failure(exc, args.file_token) from None
+        if cancel.is_set():
+            _say("cancelled")
+            return EXIT_CANCELLED
+        whole = _batch_level_failure(outcomes, args.file_token)
+        if whole is not None:
+            raise whole
+        unavailable = {o.ref.ident: o for o in outcomes if isinstance(o, PicFailure)}
+
+        def fetch(ref: PicRef, stop: threading.Event | None) -> bytes:
+            failure = unavailable.get(ref.ident)
+            if failure is not None:  # already answered "no URL": do not spend another call on it
+                raise PicUnavailable(ref, failure.message, failure.code)
+            try:
+                return session.fetch_bytes(ref, cancel=stop)
+            except TokenInvalidError as exc:
+                token_rejected.append(exc)
+                cancel.set()  # every other picture would fail the same way
+                raise
+
+        bar = _progress_bar(len(pics))
+
+        def progress(p: SaveProgress) -> None:
+            if bar is not None:
+                bar.update(p.done - bar.n)
+
+        try:
+            summary = save_batch(
+                pics,
+                fetch,
+                folder,
+                template=args.template,
+                policy=ConflictPolicy(args.on_conflict),
+                workers=args.jobs,
+                progress=progress,
+                cancel=cancel,
+            )
+        except OSError as exc:
+            raise CliError(f"cannot write to {folder}: {exc.strerror or exc}", EXIT_USAGE) from None
+        finally:
+            if bar is not None:
+                bar.close()
+
+    for item in summary.saved:
+        if item.path is not None:
+            sys.stdout.write(f"{item.path}\n")
+    sys.stdout.flush()
+    for item in summary.failed:
+        _say(f"failed: {item.ref.label()} ({item.ref.pic_key}): {item.reason}")
+    parts = [
+        f"saved {len(summary.saved)}",
+        f"skipped {len(summary.skipped)}",
+        f"failed {len(summary.failed)}",
+    ]
+    if summary.cancelled:
+        parts.append(f"cancelled {len(summary.cancelled)}")
+    _say(f"{', '.join(parts)} of {len(pics)} pictures ({_human_bytes(summary.bytes)}) in {folder}")
+    if token_rejected:
+        raise _api_failure(token_rejected[0], args.file_token)
+    if cancel.is_set():
+        return EXIT_CANCELLED
+    return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def _progress_bar(total: int) -> Any:
+    """A tqdm bar on stderr, only for a person watching a terminal."""
+    stderr = sys.stderr
+    if stderr is None or not stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="pic", file=stderr, dynamic_ncols=True, leave=False)
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from kdocs_viewer.core.secrets import TokenStatus, TokenStore
+
+    base_url = _base_url(args)
+    store = TokenStore()
+    if args.action == "status":
+        result = store.get(base_url)
+        out = sys.stdout
+        out.write(f"base URL: {base_url}\n")
+        out.write(f"keyring:  {result.backend}\n")
+        out.write(f"token:    {result.status.value}\n")
+        if not result.ok:
+            out.write(f"detail:   {result.detail}\n")
+        if os.environ.get(ENV_TOKEN, "").strip():
+            out.write(f"note:     {ENV_TOKEN} is set and is used before the keyring\n")
+        out.flush()
+        return EXIT_OK if result.ok else EXIT_API
+    if args.action == "clear":
+        result = store.delete(base_url)
+        _say(f"{result.detail} ({base_url})")
+        return EXIT_OK if result.ok else EXIT_API
+    # set
+    if getattr(args, "token_stdin", False) or sys.stdin is None or not sys.stdin.isatty():
+        token = _read_token_stdin()
+    else:
+        try:
+            raw = getpass.getpass(f"Access token for {base_url} (input is hidden): ")
+        except EOFError:
+            raw = ""
+        token = _clean_token(raw, "the prompt")
+    result = store.set(base_url, token)
+    if result.status is TokenStatus.STORED:
+        _say(f"{result.detail} for {base_url}")
+        return EXIT_OK
+    _say(f"the token was not stored: {result.detail}")
+    if result.status is TokenStatus.UNAVAILABLE:
+        _say(f"use --token-stdin or {ENV_TOKEN} instead (a token is never written to a plain file)")
+    return EXIT_API
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "scan": cmd_scan,
+    "resolve": cmd_resolve,
+    "save": cmd_save,
+    "token": cmd_token,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``kdocs-pics``; returns the exit status (see EPILOG)."""
+    _utf8_stdout()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if any(a.startswith("--tok") and a != "--token-stdin" for a in argv):
+        # Said without echoing the arguments: the next one is probably a real token.
+        print(
+            f"{PROG}: error: there is no --token option (command lines are visible to other users and kept "
+            f"in shell history).\n{TOKEN_HELP}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(bool(getattr(args, "verbose", False)))
+    log.debug("kdocs-pics %s: %s", __version__, args.command)
+    try:
+        return COMMANDS[args.command](args)
+    except CliError as exc:
+        _say(str(exc))
+        return exc.code
+    except KeyboardInterrupt:
+        _say("cancelled")
+        return EXIT_CANCELLED
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+        return EXIT_OK
+    except Exception as exc:  # a bug: say what, safely; the (redacted) traceback only with --verbose
+        log.debug("unexpected error", exc_info=True)
+        _say(f"unexpected error: {type(exc).__name__}: {exc}")
+        return EXIT_API
+
+
+def _quiet_broken_pipe() -> None:
+    """`kdocs-pics scan … | head` closed our stdout: no traceback when Python flushes it at exit."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
