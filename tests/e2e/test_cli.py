@@ -313,26 +313,33 @@ def test_no_plain_token_option_and_documented_exit_codes() -> None:
 # ---- Ctrl+C ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs a console group on Windows")
-def test_ctrl_c_cancels_cleanly(standin_factory: Factory, tmp_path: Path) -> None:
-    server = standin_factory(pictures=10, latency_ms=250)
-    pics = server.pictures()
-    pics_file = write_pics(tmp_path / "pics.json", pics)
-    out = tmp_path / "out"
+def _start_save(server: StandinServer, pics_file: Path, out: Path) -> subprocess.Popen[bytes]:
     args = ["save", "--base-url", server.base_url, "--file-token", FILE_TOKEN, "--pics", str(pics_file)]
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "kdocs_viewer.cli", *args, "--out", str(out), "--jobs", "1"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=cli_env(KDOCS_ACCESS_TOKEN=TOKEN),
     )
+
+
+def _wait_for_first_file(proc: subprocess.Popen[bytes], out: Path) -> None:
+    deadline = time.monotonic() + 30
+    while not (out.is_dir() and any(not p.name.endswith(".part") for p in out.iterdir())):
+        assert proc.poll() is None, "finished before the test could step in"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs a console group on Windows")
+def test_ctrl_c_cancels_cleanly(standin_factory: Factory, tmp_path: Path) -> None:
+    server = standin_factory(pictures=10, latency_ms=250)
+    pics = server.pictures()
+    out = tmp_path / "out"
+    proc = _start_save(server, write_pics(tmp_path / "pics.json", pics), out)
     try:
-        deadline = time.monotonic() + 30
-        while not (out.is_dir() and any(not p.name.endswith(".part") for p in out.iterdir())):
-            assert proc.poll() is None, "finished before it could be interrupted"
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+        _wait_for_first_file(proc, out)
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=30)
     finally:
@@ -346,6 +353,30 @@ def test_ctrl_c_cancels_cleanly(standin_factory: Factory, tmp_path: Path) -> Non
     assert 1 <= len(files) < 10
     assert_files_match(out, server, pics)
     assert len(stdout.decode().splitlines()) == len(files)
+
+
+def test_token_revoked_during_save_exits_3(standin_factory: Factory, tmp_path: Path) -> None:
+    server = standin_factory(pictures=10, latency_ms=150)
+    pics = server.pictures()
+    out = tmp_path / "out"
+    proc = _start_save(server, write_pics(tmp_path / "pics.json", pics), out)
+    try:
+        _wait_for_first_file(proc, out)
+        # The token is withdrawn and the links handed out so far stop working: the next picture's
+        # re-resolve is answered 20007, and the rest of the batch stops instead of failing one by one.
+        server.set_token("someone-else")
+        for ref in pics:
+            server.revoke_url(ref.pic_key)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 3, stderr.decode()
+    assert "the access token was rejected (code 20007)" in stderr.decode()
+    assert_no_part_files(out)
+    assert 1 <= len(saved_files(out)) < 10
+    assert_files_match(out, server, pics)
 
 
 # ---- the keyring ----------------------------------------------------------------------------------------
