@@ -105,6 +105,8 @@ class StandinState:
         self.workbook = workbook
         self.images = images
         self.executor: Executor | None = None  # for image generation; set by the server
+        # Set (on the loop) when the server stops, so requests sleeping in latency answer at once.
+        self.stopping = asyncio.Event()
         self._lock = threading.Lock()
         self._token = config.token
         self._fail_rate = config.fail_rate
@@ -145,6 +147,14 @@ class StandinState:
     def latency(self) -> float:
         with self._lock:
             return self._latency_ms / 1000.0
+
+    async def wait_latency(self) -> bool:
+        """Sleep the configured latency without blocking the loop; False when the server is stopping."""
+        latency = self.latency
+        if latency > 0 and not self.stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), latency)
+        return not self.stopping.is_set()
 
     # ---- faults
     def queue_faults(self, kinds: list[str]) -> None:
@@ -369,9 +379,8 @@ def create_app(state: StandinState) -> ASGIApp:
     workbook = state.workbook
 
     async def api_preamble(request: Request) -> Response | None:
-        latency = state.latency
-        if latency > 0:
-            await asyncio.sleep(latency)
+        if not await state.wait_latency():
+            return api_error(503, CODE_INTERNAL, "ServerStopping", "the server is shutting down")
         if not state.charge_call():
             return api_error(
                 429,
@@ -483,9 +492,8 @@ def create_app(state: StandinState) -> ASGIApp:
     async def image(request: Request) -> Response:
         pic_key = request.path_params["pic_key"]
         state.count_image_get(pic_key)
-        latency = state.latency
-        if latency > 0:
-            await asyncio.sleep(latency)
+        if not await state.wait_latency():
+            return Response("Service Unavailable: shutting down\n", status_code=503, media_type="text/plain")
         picture = workbook.by_key.get(pic_key)
         fault = state.next_image_fault()
         if fault is not None:

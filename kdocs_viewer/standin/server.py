@@ -12,6 +12,7 @@ import contextlib
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any
@@ -54,11 +55,14 @@ class _PromptServer(uvicorn.Server):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), 1.0)
 
-    def request_exit(self) -> None:
+    def request_exit(self, also: Callable[[], object] | None = None) -> None:
+        """Ask the server to stop; ``also`` runs on the server's loop first (to wake sleeping requests)."""
         self.should_exit = True
         loop, wake = self._loop, self._wake
         if loop is not None and wake is not None:
             with contextlib.suppress(RuntimeError):  # the loop may have closed meanwhile
+                if also is not None:
+                    loop.call_soon_threadsafe(also)
                 loop.call_soon_threadsafe(wake.set)
 
 
@@ -103,6 +107,7 @@ class StandinServer:
         host, port = sock.getsockname()[:2]
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="standin-images")
         self._state.executor = self._executor
+        self._state.stopping = asyncio.Event()  # fresh for this run's loop
         uv_config = uvicorn.Config(
             create_app(self._state),
             log_level="warning",
@@ -137,7 +142,7 @@ class StandinServer:
         """Stop serving and join every thread this server started. Idempotent."""
         server, thread = self._server, self._thread
         if server is not None and thread is not None:
-            server.request_exit()
+            server.request_exit(also=self._state.stopping.set)
             thread.join(_STOP_TIMEOUT)
             if thread.is_alive():
                 server.force_exit = True
