@@ -330,19 +330,15 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        self.open_action = self._action(
-            self.tr("&Open pic list…"), self.open_pic_list, QKeySequence.StandardKey.Open
-        )
-        self.save_action = self._action(
-            self.tr("&Save selected…"), self.save_selected, QKeySequence.StandardKey.Save
-        )
+        self.open_action = self._action(self.tr("&Open pic list…"), self.open_pic_list, "Ctrl+O")
+        self.save_action = self._action(self.tr("&Save selected…"), self.save_selected, "Ctrl+S")
         self.token_action = self._action(self.tr("Set access &token…"), self.ask_token, "Ctrl+T")
-        self.quit_action = self._action(self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit)
-        self.copy_action = self._action(self.tr("&Copy image"), self._on_copy, QKeySequence.StandardKey.Copy)
-        self.select_all_action = self._action(
-            self.tr("Select &all"), self._on_select_all, QKeySequence.StandardKey.SelectAll
+        self.quit_action = self._action(self.tr("&Quit"), self.close, "Ctrl+Q")
+        self.copy_action = self._action(self.tr("&Copy image"), self._on_copy, "Ctrl+C")
+        self.select_all_action = self._action(self.tr("Select &all"), self._on_select_all, "Ctrl+A")
+        self.find_action = self._action(
+            self.tr("&Find pictures in workbook"), self.find_pictures, "Ctrl+Shift+F"
         )
-        self.find_action = self._action(self.tr("&Find pictures in workbook"), self.find_pictures, "Ctrl+F")
         self.load_action = self._action(self.tr("&Load"), self.load, "Ctrl+Return")
         self.refresh_action = QAction(self.tr("&Refresh links before they expire"), self)
         self.refresh_action.setCheckable(True)

@@ -1,0 +1,138 @@
+"""Fixtures for the application-shell tests (main window, dialogs, app start-up).
+
+Load with ``pytest_plugins = ["tests.gui.shell_support", "tests.keyring_support"]``; plain helpers (no
+fixtures) live in ``tests/gui/shell_helpers.py`` and are imported normally.
+
+- ``settings_path`` — an INI file in ``tmp_path``; ``KDOCS_VIEWER_SETTINGS`` points at it, so nothing of the
+  user's own settings is read or written.
+- ``small_dataset`` — a handful of tiny real pictures for the stand-in (its generated demo pictures take
+  ~0.2 s each to make, too slow for a suite).
+- ``make_window`` — a shown ``MainWindow`` with private settings; at teardown it is closed and the test
+  fails if any worker the window owns is still running or a new Python thread outlived it.
+- ``demo_window`` — a window running the ``--demo`` path (``DemoLauncher``) on a small workbook, loaded.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+from kdocs_viewer.app import DemoLauncher
+from kdocs_viewer.core.secrets import TokenStore
+from kdocs_viewer.gui.main_window import MainWindow
+from kdocs_viewer.gui.settings import SETTINGS_ENV, AppSettings
+from kdocs_viewer.standin.config import StandinConfig
+from tests.gui.shell_helpers import DemoWindow
+
+__all__ = ["demo_window", "make_window", "settings_path", "small_dataset"]
+
+
+@pytest.fixture
+def settings_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "config" / "kdocs-viewer.ini"
+    monkeypatch.setenv(SETTINGS_ENV, str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("shell-pictures")
+    colours = ["#d23", "#2a6", "#36c", "#fb0", "#a3c", "#0bb"]
+    for index, colour in enumerate(colours):
+        image = Image.new("RGB", (120 + 16 * index, 90), colour)
+        image.save(folder / f"{index:02d}.{'jpg' if index % 2 == 0 else 'png'}")
+    return folder
+
+
+def _python_threads() -> set[threading.Thread]:
+    return {
+        t
+        for t in threading.enumerate()
+        if t.is_alive() and not isinstance(t, threading._DummyThread)  # Qt's pool threads show up as dummies
+    }
+
+
+def _is_foreign(thread: threading.Thread) -> bool:
+    """Threads owned by other fixtures (stand-in server, keyring workers), which join them themselves."""
+    return thread.name.startswith(("standin", "kdocs-keyring"))
+
+
+def assert_no_leftovers(window: MainWindow, before: set[threading.Thread]) -> None:
+    assert window.background().active() == 0, "a background call outlived the window"
+    runner = window.save_runner()
+    assert runner is None or not runner.is_running(), "a save outlived the window"
+    deadline = time.monotonic() + 5.0
+    while True:
+        extra = [t for t in _python_threads() - before if not _is_foreign(t)]
+        if not extra or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert not extra, f"threads outlived the window: {[t.name for t in extra]}"
+
+
+MakeWindow = Callable[..., MainWindow]
+
+
+@pytest.fixture
+def make_window(qtbot: QtBot, settings_path: Path) -> Iterator[MakeWindow]:
+    """``make_window(base_url=..., token_store=..., language=...)`` → a shown MainWindow."""
+    made: list[tuple[MainWindow, set[threading.Thread]]] = []
+
+    def make(**kwargs: Any) -> MainWindow:
+        before = _python_threads()
+        kwargs.setdefault(
+            "app_settings", AppSettings(QSettings(str(settings_path), QSettings.Format.IniFormat))
+        )
+        kwargs.setdefault("token_store", TokenStore(timeout=1.0))
+        window = MainWindow(**kwargs)
+        qtbot.addWidget(window)
+        window.resize(1000, 700)
+        window.show()
+        qtbot.waitExposed(window)
+        made.append((window, before))
+        return window
+
+    yield make
+    for window, before in made:
+        window.close()
+        assert_no_leftovers(window, before)
+
+
+@pytest.fixture
+def demo_window(
+    qtbot: QtBot, make_window: MakeWindow, small_dataset: Path
+) -> Iterator[Callable[..., DemoWindow]]:
+    """``demo_window(pictures=6, **config)`` → a window on the ``--demo`` path with everything loaded."""
+    launchers: list[DemoLauncher] = []
+
+    def make(*, wait_loaded: bool = True, **config: Any) -> DemoWindow:
+        config.setdefault("pictures", 6)
+        config.setdefault("dataset", small_dataset)
+        window = make_window()
+        launcher = DemoLauncher(window, StandinConfig(**config))
+        launchers.append(launcher)
+        launcher.start()
+        assert launcher.server is not None
+        if wait_loaded:
+            total = len(launcher.server.pictures())
+
+            def loaded() -> None:
+                stats = window.browser.stats()
+                assert stats.pictures == total
+                assert stats.loaded + stats.failed >= min(total, 4)
+
+            qtbot.waitUntil(loaded, timeout=15_000)
+        return DemoWindow(window, launcher)
+
+    yield make
+    for launcher in launchers:
+        launcher.window.close()  # the window goes first: its workers talk to the server
+        launcher.stop()

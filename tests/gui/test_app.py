@@ -1,0 +1,167 @@
+"""App start-up: the command line, the --demo path, the crash hook, the whole main() on the stand-in."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QMessageBox
+from pytestqt.qtbot import QtBot
+
+import kdocs_viewer.standin.config as standin_config
+from kdocs_viewer import __version__, app
+from kdocs_viewer.gui.main_window import MainWindow, TokenSource
+from tests.gui.shell_helpers import DemoWindow
+
+pytest_plugins = ["tests.gui.shell_support", "tests.keyring_support"]
+
+SECRET = "tok-SECRET-1234"
+
+
+def _cli() -> list[str]:
+    script = Path(sys.executable).parent / "kdocs-viewer"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "kdocs_viewer"]
+
+
+def test_help_runs_as_a_subprocess() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    done = subprocess.run([*_cli(), "--help"], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    for flag in ("--demo", "--base-url", "--file-token", "--pics", "--lang", "--version"):
+        assert flag in done.stdout
+
+
+def test_module_version() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kdocs_viewer", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"kdocs-viewer {__version__}"
+
+
+def test_bad_language_is_refused() -> None:
+    with pytest.raises(SystemExit):
+        app.build_parser().parse_args(["--lang", "fr"])
+
+
+def _viewport_colours(window: MainWindow) -> int:
+    image: QImage = window.browser.grid().viewport().grab().toImage()
+    colours = set()
+    for y in range(0, image.height(), 7):
+        for x in range(0, image.width(), 7):
+            colours.add(image.pixel(x, y))
+    return len(colours)
+
+
+def test_demo_path_loads_and_paints(
+    demo_window: Callable[..., DemoWindow], hanging_keyring: Any, qtbot: QtBot
+) -> None:
+    demo = demo_window(pictures=6)
+    window = demo.window
+    assert window.is_demo()
+    assert window.token_source() is TokenSource.SESSION
+    assert "demo" in window.token_status_text()
+    assert window.file_token_edit.text() == "demo-workbook"
+    assert [r.ident for r in window.browser.all_refs()] == [r.ident for r in demo.server.pictures()]
+    qtbot.waitUntil(lambda: window.browser.stats().loaded == 6, timeout=10_000)
+    assert _viewport_colours(window) > 20  # real thumbnails, not a blank grid
+    assert "API calls today:" in window.api_label.text()
+    assert hanging_keyring.calls == 0  # the demo token never goes near the keyring
+
+
+def test_user_error_text_is_short_and_redacted() -> None:
+    exc = RuntimeError(f"GET https://api.example/x?access_token={SECRET}&sig=abc failed\n  with details")
+    text = app.user_error_text(exc)
+    assert SECRET not in text and "sig=abc" not in text
+    assert text.startswith("RuntimeError: GET https://api.example/x?")
+    assert "\n" not in text
+    assert len(app.user_error_text(RuntimeError("x" * 5000))) <= 300
+
+
+def test_excepthook_logs_redacted_and_shows_short_dialog(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    shown: list[str] = []
+
+    def fake_critical(parent: object, title: str, text: str, *args: object) -> int:
+        shown.append(f"{title}\n{text}")
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "critical", staticmethod(fake_critical))
+    app.install_excepthook()
+    try:
+        raise ValueError(f"https://h.example/img?Sig=zzz&access_token={SECRET}")
+    except ValueError as exc:
+        with caplog.at_level(logging.CRITICAL):
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+    assert len(shown) == 1
+    assert SECRET not in shown[0] and "Sig=zzz" not in shown[0]
+    assert "Traceback" not in shown[0]
+    logged = caplog.text
+    assert "unhandled exception" in logged and "ValueError" in logged
+    assert SECRET not in logged and "Sig=zzz" not in logged
+
+
+class _Closer(QObject):
+    """Closes the window once the demo has loaded, which ends ``main()``'s event loop."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.saw_pictures = 0
+        self.timer = QTimer(self)
+        self.timer.setInterval(50)
+        self.timer.timeout.connect(self.check)
+        self.ticks = 0
+
+    @Slot()
+    def check(self) -> None:
+        self.ticks += 1
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        for window in windows:
+            stats = window.browser.stats()
+            if (stats.pictures and stats.loaded >= stats.pictures) or self.ticks > 300:
+                self.saw_pictures = stats.loaded
+                self.timer.stop()
+                window.close()
+                QApplication.quit()
+
+
+def test_main_demo_runs_until_the_window_closes(
+    qtbot: QtBot,
+    settings_path: Path,
+    small_dataset: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    hanging_keyring: Any,
+) -> None:
+    """The real ``main(["--demo"])``: the stand-in in this process, pictures shown, clean exit, no keyring."""
+    real_config = standin_config.StandinConfig
+
+    def small_config(**kwargs: Any) -> standin_config.StandinConfig:
+        kwargs.setdefault("pictures", 6)
+        kwargs.setdefault("dataset", small_dataset)
+        return real_config(**kwargs)
+
+    monkeypatch.setattr(standin_config, "StandinConfig", small_config)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    closer = _Closer()
+    closer.timer.start()
+    before = {t for t in threading.enumerate() if t.name.startswith("standin")}
+    assert app.main(["--demo", "--lang", "en"]) == 0
+    assert closer.saw_pictures == 6
+    assert {t for t in threading.enumerate() if t.name.startswith("standin") and t.is_alive()} <= before
+    text = settings_path.read_text(encoding="utf-8")
+    assert "demo-token" not in text
+    assert "language=en" in text
+    assert hanging_keyring.calls == 0

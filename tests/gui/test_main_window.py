@@ -1,0 +1,221 @@
+"""The main window: pic list input and its errors, find pictures, files, actions, status bar, closing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMimeData, QUrl
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from kdocs_viewer.core.piclist import parse_pic_list
+from kdocs_viewer.gui import settings as S
+from kdocs_viewer.gui.main_window import MainWindow, PicFileError, read_pic_list_file
+from kdocs_viewer.standin.server import StandinServer
+from tests.gui.shell_helpers import DemoWindow, TokenTyper
+
+pytest_plugins = ["tests.gui.shell_support", "tests.keyring_support"]
+
+MakeWindow = Callable[..., MainWindow]
+
+BAD_LIST = "abc123 attachment\ndef456\nghi789 local\n"
+
+
+def test_bad_pic_list_names_the_line_and_keeps_the_text(make_window: MakeWindow) -> None:
+    window = make_window()
+    window.file_token_edit.setText("demo-workbook")
+    window.editor.setPlainText(BAD_LIST)
+    window.editor.moveCursor(window.editor.textCursor().MoveOperation.End)
+    assert window.load() is False
+    kind, text = window.message()
+    assert kind == "error"
+    assert "line 2" in text
+    assert window.editor.toPlainText() == BAD_LIST  # nothing the user typed is lost
+    assert window.current_line() == 2
+    assert not window.editor.textCursor().hasSelection()  # a keystroke cannot wipe the line
+    assert window.editor.extraSelections()  # the line is highlighted
+    window.editor.insertPlainText("x")
+    assert window.editor.extraSelections() == []
+
+
+def test_empty_pic_list_is_an_error(make_window: MakeWindow) -> None:
+    window = make_window()
+    window.file_token_edit.setText("demo-workbook")
+    assert window.load() is False
+    assert window.message()[0] == "error"
+
+
+def test_missing_file_token_is_asked_for_before_any_token(make_window: MakeWindow, monkeypatch: Any) -> None:
+    typer = TokenTyper(monkeypatch, "never-used")
+    window = make_window()
+    window.editor.setPlainText("abc123 attachment\n")
+    assert window.load() is False
+    assert "file token" in window.message()[1]
+    assert typer.calls == 0
+
+
+def test_load_reports_duplicates_and_shows_pictures(
+    make_window: MakeWindow,
+    standin_factory: Callable[..., StandinServer],
+    small_dataset: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    qtbot: QtBot,
+    no_keyring: Any,
+) -> None:
+    server = standin_factory(pictures=4, dataset=small_dataset)
+    refs = server.pictures()
+    typer = TokenTyper(monkeypatch, "demo-token", remember=False)
+    window = make_window(base_url=server.base_url)
+    window.file_token_edit.setText("demo-workbook")
+    lines = [f"{r.pic_key} {r.tag}" for r in refs] + [f"{refs[0].pic_key} {refs[0].tag}"]
+    window.editor.setPlainText("\n".join(lines))
+    assert window.load() is True
+    assert typer.calls == 1
+    kind, text = window.message()
+    assert kind == "info"
+    assert "4" in text and "Duplicates ignored: 1" in text and "line 5" in text
+    assert [r.ident for r in window.browser.all_refs()] == [r.ident for r in refs]
+    qtbot.waitUntil(lambda: window.browser.stats().loaded == 4, timeout=10_000)
+    window._update_status()
+    assert window.counts_label.text().startswith("Pictures: 4 · loaded: 4 · failed: 0")
+    calls = server.api_calls_today()
+    assert window.api_label.text() == f"API calls today: {calls} / 10,000"
+    assert window.token_status_text() == "Token: this session only"
+
+
+def test_find_pictures_fills_the_editor_with_a_round_tripping_list(
+    demo_window: Callable[..., DemoWindow],
+) -> None:
+    demo = demo_window(pictures=6)
+    parsed = parse_pic_list(demo.window.editor.toPlainText())
+    expected = demo.server.pictures()
+    assert [(r.ident, r.cell) for r in parsed.pics] == [(r.ident, r.cell) for r in expected]
+    assert demo.window.stack.currentWidget() is demo.window.browser
+
+
+def test_open_file_reads_in_a_worker_and_is_undoable(
+    make_window: MakeWindow, tmp_path: Path, qtbot: QtBot
+) -> None:
+    window = make_window()
+    window.editor.setPlainText("typed by hand")
+    path = tmp_path / "list.csv"
+    path.write_text("pic_key,tag\nabc123,attachment\n", encoding="utf-8")
+    window.open_file(path)
+    qtbot.waitUntil(lambda: "abc123" in window.editor.toPlainText(), timeout=5000)
+    assert "list.csv" in window.message()[1]
+    window.editor.undo()
+    assert window.editor.toPlainText() == "typed by hand"
+
+
+def test_dropping_a_file_on_the_editor_reads_it(
+    make_window: MakeWindow, tmp_path: Path, qtbot: QtBot
+) -> None:
+    window = make_window()
+    path = tmp_path / "pics.txt"
+    path.write_text("# GB18030 too\nabc123 attachment 中文\n", encoding="gb18030")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    assert window.editor.canInsertFromMimeData(mime)
+    window.editor.insertFromMimeData(mime)
+    qtbot.waitUntil(lambda: "abc123" in window.editor.toPlainText(), timeout=5000)
+    assert "中文" in window.editor.toPlainText()
+    assert str(path) not in window.editor.toPlainText()  # the file's text, not its URL
+
+
+def test_binary_file_is_refused_with_a_message(make_window: MakeWindow, tmp_path: Path, qtbot: QtBot) -> None:
+    window = make_window()
+    window.editor.setPlainText("keep me")
+    path = tmp_path / "picture.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    window.open_file(path)
+    qtbot.waitUntil(lambda: window.message()[0] == "error", timeout=5000)
+    assert "picture.png is not a text file" in window.message()[1]
+    assert window.editor.toPlainText() == "keep me"
+
+
+def test_read_pic_list_file_limits(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_text("a b\n" * 100, encoding="utf-8")
+    with pytest.raises(PicFileError) as info:
+        read_pic_list_file(big, max_bytes=50)
+    assert info.value.kind == "too_big"
+    utf16 = tmp_path / "u16.txt"
+    utf16.write_text("abc attachment\n", encoding="utf-16")
+    assert read_pic_list_file(utf16) == "abc attachment\n"
+    bom = tmp_path / "bom.txt"
+    bom.write_bytes("\ufeffabc local".encode())
+    assert read_pic_list_file(bom) == "abc local"
+    with pytest.raises(PicFileError) as info:
+        read_pic_list_file(tmp_path / "missing.txt")
+    assert info.value.kind == "os"
+
+
+def test_actions_have_the_usual_shortcuts(make_window: MakeWindow) -> None:
+    window = make_window()
+    assert window.save_action.shortcut() == QKeySequence("Ctrl+S")
+    assert window.copy_action.shortcut() == QKeySequence("Ctrl+C")
+    assert window.select_all_action.shortcut() == QKeySequence("Ctrl+A")
+    assert window.quit_action.shortcut() == QKeySequence("Ctrl+Q")
+    assert window.refresh_action.isCheckable()
+    assert not window.save_action.isEnabled()  # nothing selected yet
+    assert set(window.language_actions) == {"en", "zh_CN"}
+
+
+def test_select_all_selects_every_tile_and_enables_save(
+    demo_window: Callable[..., DemoWindow], qtbot: QtBot
+) -> None:
+    window = demo_window(pictures=6).window
+    window.browser.grid().setFocus()
+    window.select_all_action.trigger()
+    qtbot.waitUntil(lambda: len(window.browser.selected_refs()) == 6, timeout=3000)
+    qtbot.waitUntil(window.save_action.isEnabled, timeout=3000)
+    assert window.selection_label.text() == "Selected: 6"
+
+
+def test_select_all_in_the_editor_selects_text(make_window: MakeWindow, qtbot: QtBot) -> None:
+    window = make_window()
+    window.editor.setPlainText("abc attachment")
+    window.editor.setFocus()
+    qtbot.waitUntil(window.editor.hasFocus, timeout=2000)
+    window.select_all_action.trigger()
+    assert window.editor.textCursor().selectedText() == "abc attachment"
+
+
+def test_refresh_toggle_reaches_the_browser_and_settings(
+    make_window: MakeWindow, settings_path: Path
+) -> None:
+    window = make_window()
+    window.refresh_action.setChecked(False)
+    assert window.browser.refresh_enabled() is False
+    assert window.settings.get(S.REFRESH) is False
+
+
+def test_language_choice_is_remembered_for_the_next_start(
+    make_window: MakeWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    told: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox, "information", staticmethod(lambda _p, _t, text, *a: told.append(text) or 0)
+    )
+    window = make_window(language="en")
+    window.language_actions["zh_CN"].trigger()
+    assert window.settings.get(S.LANGUAGE) == "zh_CN"
+    assert told and "next time" in told[0]
+
+
+def test_close_saves_settings_and_is_idempotent(
+    demo_window: Callable[..., DemoWindow], settings_path: Path
+) -> None:
+    window = demo_window(pictures=6).window
+    window.browser.set_tile_size(256)
+    window.close()
+    window.shutdown()  # again: nothing happens
+    text = settings_path.read_text(encoding="utf-8")
+    assert "tile_size=256" in text
+    assert "geometry" in text
+    assert "base_url" not in text  # the demo's loopback server is not remembered
+    assert "demo-token" not in text
