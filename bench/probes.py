@@ -69,15 +69,19 @@ class GetCounter:
 
 
 def visible_indexes(view: QListView, *, fully: bool) -> list[QModelIndex]:
-    """Indexes whose tiles are on screen (``fully``: entirely inside the viewport) in view order."""
+    """Indexes whose tiles are on screen (``fully``: entirely inside the viewport) in view order.
+
+    Independent of the grid's own visible-range maths: starts one line of tiles before the index under the
+    viewport's top-left corner and walks forward until tiles start below the viewport.
+    """
     viewport = view.viewport().rect()
     model = view.model()
     if model is None or model.rowCount() == 0:
         return []
     first = view.indexAt(QPoint(1, 1))
-    row = first.row() if first.isValid() else 0
-    # Scan back a little: the first index at (1, 1) may be in the middle of a row of tiles.
-    row = max(0, row - 64)
+    cell = max(1, view.gridSize().width())
+    per_line = max(1, viewport.width() // cell) + 1
+    row = max(0, (first.row() if first.isValid() else 0) - per_line)
     out: list[QModelIndex] = []
     rows = model.rowCount()
     while row < rows:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import operator
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +29,7 @@ class Target:
 
     def value(self, m: Metric) -> float:
         if self.on == "ratio":
-            ratios = m.ratios
-            return sorted(ratios)[len(ratios) // 2] if ratios else math.nan
+            return statistics.median(m.ratios) if m.ratios else math.nan
         return max(m.samples) if self.on == "max" else m.median
 
 

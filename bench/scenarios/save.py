@@ -7,6 +7,7 @@ them cold; then the same save again into an empty folder, now that the session h
 
 from __future__ import annotations
 
+import inspect
 import shutil
 import subprocess
 import time
@@ -23,6 +24,13 @@ from kdocs_viewer.core.session import PictureSession
 CURL_PARALLEL = 8
 
 
+def gui_save_workers() -> int:
+    """The parallel fetches the GUI's Save uses (``SaveRunner``'s default; the main window passes none)."""
+    from kdocs_viewer.gui.save_runner import SaveRunner
+
+    return int(inspect.signature(SaveRunner.__init__).parameters["workers"].default)
+
+
 def _curl(urls: list[str], folder: Path) -> tuple[float, int]:
     """Seconds and bytes for ``curl --parallel --parallel-max 8`` fetching ``urls`` into ``folder``."""
     folder.mkdir(parents=True)
@@ -37,11 +45,11 @@ def _curl(urls: list[str], folder: Path) -> tuple[float, int]:
     return elapsed, got
 
 
-def _save(session: PictureSession, refs: list[PicRef], folder: Path) -> tuple[float, int]:
+def _save(session: PictureSession, refs: list[PicRef], folder: Path, workers: int) -> tuple[float, int]:
     folder.mkdir(parents=True)
     t0 = time.perf_counter()
     summary = save_batch(refs, lambda ref, cancel: session.fetch_bytes(ref, cancel=cancel), folder,
-                         template="{index:04d} {pic_key}", policy=ConflictPolicy.UNIQUIFY)
+                         template="{index:04d} {pic_key}", policy=ConflictPolicy.UNIQUIFY, workers=workers)
     elapsed = time.perf_counter() - t0
     if len(summary.saved) != len(refs):
         raise RuntimeError(f"saved {len(summary.saved)} of {len(refs)} pictures: "
@@ -57,6 +65,7 @@ def run(ctx: Context) -> dict[str, Metric]:
     warm = Metric("warm_s", "s")
     speedup = Metric("second_speedup", "×", note="cold save time ÷ second save time (same session)")
     size_mb = Metric("batch_mb", "MB")
+    workers = gui_save_workers()
     for i in range(ctx.runs):
         run_dir = ctx.work / f"save-{i}"
         with KDocsClient(ctx.token, ctx.base_url) as client:
@@ -65,8 +74,8 @@ def run(ctx: Context) -> dict[str, Metric]:
                 session.resolve(refs)
                 urls = [session.leases.snapshot()[r.ident].url for r in refs]
                 curl_s, curl_bytes = _curl(urls, run_dir / "curl")
-                cold_s, cold_bytes = _save(session, refs, run_dir / "cold")
-                warm_s, _ = _save(session, refs, run_dir / "warm")
+                cold_s, cold_bytes = _save(session, refs, run_dir / "cold", workers)
+                warm_s, _ = _save(session, refs, run_dir / "warm", workers)
             finally:
                 session.close()
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -79,7 +88,8 @@ def run(ctx: Context) -> dict[str, Metric]:
         warm.add(warm_s)
         speedup.add(cold_s / warm_s)
         size_mb.add(cold_bytes / 1e6)
-    ctx.note("save", f"{len(refs)} pictures into {ctx.work} (same disk for curl and core); the core fsyncs "
+    ctx.note("save", f"{len(refs)} pictures, {workers} save workers (the GUI's), curl {CURL_PARALLEL} "
+                     f"parallel, into {ctx.work} (same disk for curl and core); the core fsyncs "
                      "every file, curl does not; 'viewed' = fetched once through the same PictureSession "
                      "(default memory budget), which is what the grid does")
     return {"core_mb_s": core, "curl_mb_s": curl, "cold_s": cold, "warm_s": warm,
