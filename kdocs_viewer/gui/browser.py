@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QItemSelection, QMimeData, QModelIndex, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QSlider, QVBoxLayout, QWidget
 
@@ -26,6 +26,7 @@ from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
 from kdocs_viewer.core.models import Lease, Outcome, PicRef
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.core.session import PictureSession
+from kdocs_viewer.gui.drag_export import MAX_DRAG_PICTURES, DragExporter
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
 from kdocs_viewer.gui.picture_grid import TILE_BUCKETS, PictureGrid, snap_tile_size
 from kdocs_viewer.gui.picture_model import (
@@ -82,6 +83,7 @@ class PictureBrowser(QWidget):
         self._session: PictureSession | None = None
         self._loader: ThumbnailLoader | None = None
         self._keeper: LeaseKeeper | None = None
+        self._exporter: DragExporter | None = None
         self._preview: PreviewDialog | None = None
         self._pins: dict[str, frozenset[Ident]] = {}
         self._refresh_enabled = True
@@ -111,6 +113,7 @@ class PictureBrowser(QWidget):
         self._grid.previewRequested.connect(self._open_preview)
         self._grid.copyRequested.connect(self._copy_current)
         self._grid.ticked.connect(self._on_tick)
+        self._grid.set_drag_provider(self.drag_mime)
         self._grid.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self._model.countsChanged.connect(self._schedule_status)
 
@@ -216,6 +219,8 @@ class PictureBrowser(QWidget):
         keeper.errorOccurred.connect(self._on_error)
         keeper.set_refresh_enabled(self._refresh_enabled)
         self._keeper = keeper
+
+        self._exporter = DragExporter(session, self)
 
         first, rest = self._initial_order()
         keeper.start(first, rest)
@@ -354,6 +359,10 @@ class PictureBrowser(QWidget):
             self._keeper.shutdown()
             self._keeper.deleteLater()
             self._keeper = None
+        if self._exporter is not None:
+            self._exporter.shutdown()
+            self._exporter.deleteLater()
+            self._exporter = None
         if self._session is not None:
             self._session.close()
             self._session = None
@@ -512,6 +521,27 @@ class PictureBrowser(QWidget):
             )
             return
         QGuiApplication.clipboard().setImage(full.image)
+
+    def drag_mime(self) -> QMimeData | None:
+        """The selected pictures as files for a drag (written off the GUI thread), or None with a message."""
+        refs = self.selected_refs()
+        if self._exporter is None or not refs:
+            return None
+        if len(refs) > MAX_DRAG_PICTURES:
+            self.errorOccurred.emit(
+                self.tr("Drag at most %1 pictures at a time; use “Save” for more.").replace(
+                    "%1", str(MAX_DRAG_PICTURES)
+                )
+            )
+            return None
+        mime = self._exporter.mime_for(refs)
+        if mime is None:
+            reason = self._exporter.last_error() or self.tr("unknown error")
+            self.errorOccurred.emit(self.tr("Could not prepare the files to drag: %1").replace("%1", reason))
+        return mime
+
+    def drag_exporter(self) -> DragExporter | None:
+        return self._exporter
 
     # -- status ----------------------------------------------------------------------------------------
     def _sorted_deadlines(self) -> list[float]:

@@ -8,10 +8,13 @@ delegate redraws the countdown badges of what is on screen, and nothing else.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QKeyEvent, QKeySequence, QMouseEvent, QResizeEvent
+from collections.abc import Callable
+
+from PySide6.QtCore import QItemSelectionModel, QMimeData, QModelIndex, QPoint, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QDrag, QKeyEvent, QKeySequence, QMouseEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
+from kdocs_viewer.gui.picture_model import PixmapRole
 from kdocs_viewer.gui.tile_delegate import TileDelegate, grid_cell_size
 
 TILE_BUCKETS: tuple[int, ...] = (96, 128, 160, 200, 256)
@@ -59,6 +62,7 @@ class PictureGrid(QListView):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.setMouseTracking(False)
         self._tile = 0
+        self._drag_provider: Callable[[], QMimeData | None] | None = None
         self.set_tile_size(DEFAULT_TILE)
 
         self.verticalScrollBar().valueChanged.connect(self._schedule_range)
@@ -183,6 +187,25 @@ class PictureGrid(QListView):
     def _on_double_clicked(self, index: QModelIndex) -> None:
         if index.isValid():
             self.previewRequested.emit(index)
+
+    # -- drag out --------------------------------------------------------------------------------------
+    def set_drag_provider(self, provider: Callable[[], QMimeData | None] | None) -> None:
+        """``provider`` makes the drag's data (file URLs) for the current selection, or None to refuse."""
+        self._drag_provider = provider
+
+    def startDrag(self, supportedActions: Qt.DropAction) -> None:
+        provider = self._drag_provider
+        if provider is None:
+            return
+        mime = provider()
+        if mime is None:
+            return
+        drag = QDrag(self)
+        drag.setMimeData(mime)
+        pixmap = self.currentIndex().data(PixmapRole)
+        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
+            drag.setPixmap(pixmap.scaled(96, 96, Qt.AspectRatioMode.KeepAspectRatio))
+        drag.exec(Qt.DropAction.CopyAction)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         super().mousePressEvent(event)

@@ -1,0 +1,162 @@
+"""Dragging tiles out as files: bytes go to a private temporary folder first, off the GUI thread.
+
+A drop target gets ``file://`` URLs of real files — never a signed picture URL, which would leak a
+capability and stop working minutes later. When a drag starts, the selected pictures are written (from the
+session's memory cache, or fetched) by a worker thread into a fresh sub-folder of a private (0700) folder;
+the GUI keeps painting meanwhile (user input is held back for that moment), and the drag starts once the
+files exist. Everything is removed again at ``shutdown()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QMimeData, QObject, QTimer, QUrl, Signal, Slot
+
+from kdocs_viewer.core.models import PicRef
+from kdocs_viewer.core.redact import redact
+from kdocs_viewer.core.saving import DEFAULT_TEMPLATE, ConflictPolicy, save_batch
+from kdocs_viewer.gui.thumbnails import Fetcher
+
+log = logging.getLogger(__name__)
+
+MAX_DRAG_PICTURES = 100  # more than this is a job for "Save selected…", not a drag
+WAIT_MS = 2500  # how long a starting drag waits for its files
+
+
+@dataclass(eq=False)
+class _Staging:
+    idents: tuple[tuple[str, str], ...]
+    folder: Path
+    cancel: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+    paths: list[Path] | None = None  # set when done
+    error: str = ""
+
+
+class _Signals(QObject):
+    finished = Signal(object)  # _Staging
+
+
+class DragExporter(QObject):
+    """Stages pictures as files for a drag; owns its worker thread and its temporary folder."""
+
+    staged = Signal()
+
+    def __init__(self, session: Fetcher, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._root: Path | None = None
+        self._current: _Staging | None = None
+        self._threads: list[_Staging] = []
+        self._signals = _Signals(self)
+        self._signals.finished.connect(self._on_finished)
+        self._counter = 0
+        self._closed = False
+
+    def root(self) -> Path | None:
+        return self._root
+
+    def prepare(self, refs: Sequence[PicRef]) -> _Staging | None:
+        """Start writing ``refs`` (unless the same set is already staged or on its way)."""
+        if self._closed or not refs or len(refs) > MAX_DRAG_PICTURES:
+            return None
+        idents = tuple(ref.ident for ref in refs)
+        current = self._current
+        if current is not None and current.idents == idents and not current.error:
+            return current
+        if current is not None and current.paths is None:
+            current.cancel.set()
+        if self._root is None:
+            self._root = Path(tempfile.mkdtemp(prefix="kdocs-viewer-drag-"))  # 0700
+        self._threads = [s for s in self._threads if s.thread is not None and s.thread.is_alive()]
+        self._counter += 1
+        folder = self._root / f"{self._counter:04d}"
+        staging = _Staging(idents, folder)
+        staging.thread = threading.Thread(
+            target=self._run, args=(staging, list(refs)), name="kdocs-drag-export", daemon=True
+        )
+        self._current = staging
+        self._threads.append(staging)
+        staging.thread.start()
+        return staging
+
+    def _run(self, staging: _Staging, refs: list[PicRef]) -> None:
+        def fetch(ref: PicRef, cancel: threading.Event | None) -> bytes:
+            return self._session.fetch_bytes(ref, cancel=cancel)
+
+        try:
+            summary = save_batch(
+                refs,
+                fetch,
+                staging.folder,
+                template=DEFAULT_TEMPLATE,
+                policy=ConflictPolicy.UNIQUIFY,
+                workers=4,
+                cancel=staging.cancel,
+            )
+            paths = [result.path for result in summary.saved if result.path is not None]
+            if summary.failed and not paths:
+                staging.error = summary.failed[0].reason or "failed"
+            staging.paths = paths
+        except Exception as exc:  # becomes a status message, never a dead worker
+            staging.error = redact(str(exc)) or type(exc).__name__
+            staging.paths = []
+        self._signals.finished.emit(staging)
+
+    @Slot(object)
+    def _on_finished(self, staging: _Staging) -> None:
+        if staging is self._current:
+            self.staged.emit()
+
+    def mime_for(self, refs: Sequence[PicRef], *, wait_ms: int = WAIT_MS) -> QMimeData | None:
+        """File URLs of ``refs`` once written (waiting up to ``wait_ms``), or None (see ``last_error``)."""
+        staging = self.prepare(refs)
+        if staging is None:
+            return None
+        if staging.paths is None:
+            loop = QEventLoop()
+            timer = QTimer()
+            timer.setSingleShot(True)
+            timer.timeout.connect(loop.quit)
+            self.staged.connect(loop.quit)
+            timer.start(wait_ms)
+            if staging.paths is None:
+                loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+            self.staged.disconnect(loop.quit)
+            timer.stop()
+        if not staging.paths:
+            return None
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(path)) for path in staging.paths])
+        return mime
+
+    def last_error(self) -> str:
+        current = self._current
+        if current is None:
+            return ""
+        if current.paths is None:
+            return self.tr("still writing the files")
+        return current.error
+
+    def shutdown(self) -> None:
+        """Cancel and join the writers, delete the temporary folder. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        for staging in self._threads:
+            staging.cancel.set()
+        for staging in self._threads:
+            if staging.thread is not None:
+                staging.thread.join()
+        self._threads.clear()
+        self._current = None
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None

@@ -1,0 +1,75 @@
+"""Dragging tiles out: files in a private temporary folder, written off the GUI thread; never signed URLs."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pytestqt.qtbot import QtBot
+
+from kdocs_viewer.core.api import KDocsClient
+from kdocs_viewer.gui.browser import PictureBrowser
+from kdocs_viewer.gui.drag_export import MAX_DRAG_PICTURES
+from kdocs_viewer.standin.server import StandinServer
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("drag")
+    for index in range(3):
+        Image.new("RGB", (120, 90), (80 * index, 40, 160)).save(path / f"{index}.png")
+    return path
+
+
+@pytest.fixture
+def browser(
+    qtbot: QtBot, standin_factory: Callable[..., StandinServer], folder: Path
+) -> Iterator[tuple[PictureBrowser, StandinServer]]:
+    server = standin_factory(pictures=120, dataset=folder)
+    client = KDocsClient("demo-token", server.base_url)
+    widget = PictureBrowser()
+    qtbot.addWidget(widget)
+    widget.resize(520, 360)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.start(client, "demo-workbook", server.pictures())
+    qtbot.waitUntil(lambda: widget.stats().loaded >= 2, timeout=5000)
+    yield widget, server
+    widget.shutdown()
+    client.close()
+
+
+def test_drag_offers_private_files_with_the_picture_bytes(
+    qtbot: QtBot, browser: tuple[PictureBrowser, StandinServer]
+) -> None:
+    widget, server = browser
+    refs = server.pictures()
+    chosen = [refs[0], refs[1], refs[100]]  # the last one is far away: fetched by the export itself
+    widget.select_refs([ref.ident for ref in chosen])
+    mime = widget.drag_mime()
+    assert mime is not None
+    urls = mime.urls()
+    assert len(urls) == 3 and all(url.isLocalFile() for url in urls)
+    paths = [Path(url.toLocalFile()) for url in urls]
+    assert [p.read_bytes() for p in paths] == [server.image_bytes(ref.pic_key) for ref in chosen]
+    assert all(p.suffix == ".png" for p in paths)
+    exporter = widget.drag_exporter()
+    assert exporter is not None and exporter.root() is not None
+    root = exporter.root()
+    assert root is not None and all(root in p.parents for p in paths)
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    assert "Sig=" not in mime.text() and "http" not in " ".join(url.toString() for url in urls)
+
+    widget.shutdown()
+    assert not root.exists()  # the temporary files go away with the session
+
+
+def test_drag_refuses_huge_selections(qtbot: QtBot, browser: tuple[PictureBrowser, StandinServer]) -> None:
+    widget, server = browser
+    widget.select_refs([ref.ident for ref in server.pictures()[: MAX_DRAG_PICTURES + 1]])
+    with qtbot.waitSignal(widget.errorOccurred, timeout=1000) as blocker:
+        assert widget.drag_mime() is None
+    assert str(MAX_DRAG_PICTURES) in blocker.args[0]
