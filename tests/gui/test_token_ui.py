@@ -1,0 +1,230 @@
+"""The token's life cycle in the window: 20007 prompts, keyring states (absent, hanging, real), the canary."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QWidget
+from pytestqt.qtbot import QtBot
+
+from kdocs_viewer.core.redact import install_log_redaction
+from kdocs_viewer.core.secrets import TokenStatus, TokenStore
+from kdocs_viewer.gui.main_window import MainWindow, TokenSource
+from kdocs_viewer.gui.token_dialog import TokenDialog
+from kdocs_viewer.standin.server import StandinServer
+from tests.conftest import CANARY_TOKEN
+from tests.gui.shell_helpers import DemoWindow, FolderChooser, TokenTyper
+
+pytest_plugins = ["tests.gui.shell_support", "tests.keyring_support"]
+
+MakeWindow = Callable[..., MainWindow]
+
+
+def test_rejected_token_prompts_once_and_keeps_list_and_selection(
+    demo_window: Callable[..., DemoWindow], monkeypatch: pytest.MonkeyPatch, qtbot: QtBot
+) -> None:
+    # URLs live 3-6 s here, so the browser refreshes the needed ones within a couple of seconds.
+    demo = demo_window(pictures=6, time_scale=0.01)
+    window, browser = demo.window, demo.window.browser
+    refs_before = [r.ident for r in browser.all_refs()]
+    browser.select_refs(refs_before[1:4])
+    qtbot.waitUntil(lambda: len(browser.selected_refs()) == 3, timeout=3000)
+    typer = TokenTyper(monkeypatch, "fresh-token")
+    demo.server.set_token("fresh-token")  # the demo token is now "expired"
+
+    qtbot.waitUntil(lambda: typer.calls == 1, timeout=15_000)
+    assert "20007" in typer.reasons[0]
+    assert typer.remember_enabled == [False]  # demo: never the keyring
+    calls_after_prompt = demo.server.api_calls_today()
+    qtbot.waitUntil(lambda: demo.server.api_calls_today() > calls_after_prompt, timeout=15_000)
+    qtbot.wait(300)
+    assert typer.calls == 1
+    assert [r.ident for r in browser.all_refs()] == refs_before
+    assert [r.ident for r in browser.selected_refs()] == refs_before[1:4]
+    assert window.token_source() is TokenSource.SESSION
+
+
+def test_many_rejections_open_one_dialog(
+    make_window: MakeWindow, monkeypatch: pytest.MonkeyPatch, qtbot: QtBot
+) -> None:
+    typer = TokenTyper(monkeypatch, accept=False)
+    window = make_window()
+    for _ in range(5):
+        window.browser.tokenRejected.emit()
+    qtbot.wait(100)
+    assert typer.calls == 1
+    assert window.message()[0] == "warning"
+    assert "paused" in window.message()[1]
+
+
+def test_find_with_a_rejected_token_asks_again_and_retries(
+    make_window: MakeWindow,
+    standin_factory: Callable[..., StandinServer],
+    small_dataset: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    qtbot: QtBot,
+    no_keyring: Any,
+) -> None:
+    server = standin_factory(pictures=4, dataset=small_dataset, token="right-token")
+    typer = TokenTyper(monkeypatch, "wrong-token", "right-token", remember=False)
+    window = make_window(base_url=server.base_url)
+    window.file_token_edit.setText("demo-workbook")
+    window.find_button.click()
+    qtbot.waitUntil(lambda: window.browser.stats().pictures == 4, timeout=10_000)
+    assert typer.calls == 2
+    assert "20007" in typer.reasons[1]
+
+
+def test_no_keyring_leaves_a_usable_window(
+    make_window: MakeWindow, monkeypatch: pytest.MonkeyPatch, qtbot: QtBot, no_keyring: Any
+) -> None:
+    window = make_window()
+    window.begin()
+    qtbot.waitUntil(lambda: window.token_source() is TokenSource.NONE, timeout=5000)
+    assert window.token_status_text() == "Token: none"
+    kind, text = window.message()
+    assert kind == "warning" and "Keyring unavailable" in text
+    typer = TokenTyper(monkeypatch, "session-token")
+    assert window.ask_token() is True
+    assert typer.remember_enabled == [False]
+    assert window.token_status_text() == "Token: this session only"
+    window.editor.setPlainText("bad line only")
+    window.file_token_edit.setText("x")
+    assert window.load() is False  # still a working window
+
+
+def test_hanging_keyring_leaves_a_usable_window(
+    make_window: MakeWindow, monkeypatch: pytest.MonkeyPatch, qtbot: QtBot, hanging_keyring: Any
+) -> None:
+    started = time.monotonic()
+    window = make_window(token_store=TokenStore(timeout=0.5))
+    window.begin()
+    assert time.monotonic() - started < 5  # shown without waiting for the keyring
+    assert hanging_keyring.entered.wait(5)
+    assert window.token_status_text() == "Token: checking keyring…"
+    window.editor.setPlainText("abc123")
+    window.file_token_edit.setText("demo-workbook")
+    assert window.load() is False  # the GUI answers while the keyring hangs
+    assert "line 1" in window.message()[1]
+    qtbot.waitUntil(lambda: window.token_source() is TokenSource.NONE, timeout=5000)
+    assert "Keyring unavailable" in window.message()[1]
+    TokenTyper(monkeypatch, "session-token")
+    assert window.ask_token() is True
+    assert window.token_source() is TokenSource.SESSION
+
+
+def test_load_waits_for_the_keyring_lookup_then_asks(
+    make_window: MakeWindow,
+    standin_factory: Callable[..., StandinServer],
+    small_dataset: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    qtbot: QtBot,
+    hanging_keyring: Any,
+) -> None:
+    server = standin_factory(pictures=3, dataset=small_dataset)
+    typer = TokenTyper(monkeypatch, "demo-token")
+    window = make_window(base_url=server.base_url, token_store=TokenStore(timeout=0.5))
+    window.begin(file_token="demo-workbook")
+    window.editor.setPlainText("\n".join(f"{r.pic_key} {r.tag}" for r in server.pictures()))
+    assert window.load() is False
+    assert typer.calls == 0 and "Looking for a stored access token" in window.message()[1]
+    qtbot.waitUntil(lambda: window.browser.stats().pictures == 3, timeout=5000)
+    assert typer.calls == 1
+
+
+def _visible_texts(window: MainWindow) -> list[str]:
+    texts = [window.windowTitle(), window.toolTip(), window.statusBar().currentMessage()]
+    for widget in window.findChildren(QWidget):
+        texts += [widget.windowTitle(), widget.toolTip(), widget.statusTip(), widget.accessibleName()]
+        if isinstance(widget, QLabel | QAbstractButton):
+            texts.append(widget.text())
+        if isinstance(widget, QLineEdit):
+            texts.append(widget.text())
+    return texts
+
+
+def test_canary_token_never_reaches_settings_titles_or_logs(
+    make_window: MakeWindow,
+    standin_factory: Callable[..., StandinServer],
+    small_dataset: Path,
+    settings_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    qtbot: QtBot,
+    caplog: pytest.LogCaptureFixture,
+    no_keyring: Any,
+) -> None:
+    install_log_redaction()  # as the app does first thing
+    caplog.set_level(logging.DEBUG)
+    server = standin_factory(pictures=4, dataset=small_dataset, token=CANARY_TOKEN)
+    TokenTyper(monkeypatch, CANARY_TOKEN, remember=True)
+    out = tmp_path / "saved"
+    FolderChooser(monkeypatch, out)
+    window = make_window(base_url=server.base_url)
+    window.begin(file_token="demo-workbook")
+    qtbot.waitUntil(lambda: window.token_source() is TokenSource.NONE, timeout=5000)
+    window.find_button.click()
+    qtbot.waitUntil(lambda: window.browser.stats().loaded == 4, timeout=10_000)
+    window.browser.select_refs(r.ident for r in window.browser.all_refs())
+    qtbot.waitUntil(window.save_action.isEnabled, timeout=3000)
+    window.save_action.trigger()
+    qtbot.waitUntil(lambda: window.last_summary_dialog() is not None, timeout=10_000)
+    assert all(CANARY_TOKEN not in text for text in _visible_texts(window))
+    window.close()
+
+    assert settings_path.exists()
+    assert CANARY_TOKEN not in settings_path.read_text(encoding="utf-8")
+    assert CANARY_TOKEN.encode() not in settings_path.read_bytes()
+    assert CANARY_TOKEN not in caplog.text
+    assert len(list(out.iterdir())) == 4
+    assert all(CANARY_TOKEN not in p.name for p in out.iterdir())
+
+
+@pytest.mark.keyring_service
+def test_real_keyring_remembers_and_forgets(
+    make_window: MakeWindow, monkeypatch: pytest.MonkeyPatch, qtbot: QtBot, secret_service: Any
+) -> None:
+    base = "https://kdocs.example.test"
+    first = make_window(base_url=base, token_store=TokenStore(timeout=10))
+    first.begin()
+    qtbot.waitUntil(lambda: first.token_source() is TokenSource.NONE, timeout=10_000)
+    TokenTyper(monkeypatch, "kept-token", remember=True)
+    assert first.ask_token() is True
+    qtbot.waitUntil(lambda: first.token_source() is TokenSource.KEYRING, timeout=10_000)
+    assert first.token_status_text() == "Token: stored in keyring (Secret Service)"
+    first.close()
+
+    second = make_window(base_url=base, token_store=TokenStore(timeout=10))
+    second.begin()
+    qtbot.waitUntil(lambda: second.token_source() is TokenSource.KEYRING, timeout=10_000)
+    assert second.has_token()
+    TokenTyper(monkeypatch, None)  # clicks Forget
+    second.ask_token()
+    assert second.token_source() is TokenSource.NONE
+    qtbot.waitUntil(lambda: second.keyring_bridge().pending() == 0, timeout=10_000)
+    assert TokenStore(timeout=10).get(base).status is TokenStatus.NOT_STORED
+
+
+def test_dialog_never_shows_the_token_and_clears_it(qtbot: QtBot) -> None:
+    dialog = TokenDialog(base_url="https://x.example", backend="Secret Service", has_token=True)
+    qtbot.addWidget(dialog)
+    ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
+    assert ok is not None and not ok.isEnabled()
+    dialog.token_edit.setText("  secret-value  ")
+    assert ok.isEnabled()
+    assert dialog.token_edit.echoMode() is QLineEdit.EchoMode.Password
+    dialog.show_check.setChecked(True)
+    assert dialog.token_edit.echoMode() is QLineEdit.EchoMode.Normal
+    choice = dialog.choice_for(1)
+    assert choice is not None and choice.token == "secret-value" and choice.remember
+    assert "secret-value" not in repr(choice)
+    assert dialog.forget_button.isEnabled()
+    unusable = TokenDialog(keyring_usable=False)
+    qtbot.addWidget(unusable)
+    assert not unusable.remember_check.isEnabled()
+    assert "session only" in unusable.remember_check.text()
