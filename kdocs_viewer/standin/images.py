@@ -324,8 +324,9 @@ class ImageStore:
 
     def _load(self, picture: Picture) -> bytes:
         if picture.source is not None:
-            self.generated += 1
-            return picture.source.read_bytes()
+            data = picture.source.read_bytes()
+            self._count()
+            return data
         disk_path = self._disk_path(picture)
         if disk_path is not None:
             try:
@@ -333,10 +334,14 @@ class ImageStore:
             except OSError:
                 pass
         data = self._render(picture, self._seed)
-        self.generated += 1
+        self._count()
         if disk_path is not None:
             _write_atomically(disk_path, data)
         return data
+
+    def _count(self) -> None:
+        with self._lock:
+            self.generated += 1
 
     def _disk_path(self, picture: Picture) -> Path | None:
         if self._disk_dir is None or picture.kind != KIND_PHOTO:

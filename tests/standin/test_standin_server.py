@@ -106,3 +106,14 @@ def test_repr_and_config_hide_the_token() -> None:
 def test_config_refuses_nonsense(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         StandinConfig(**bad)  # type: ignore[arg-type]
+
+
+def test_listening_socket_is_tcp_so_answers_are_not_delayed() -> None:
+    """asyncio sets TCP_NODELAY only on TCP-proto sockets; proto 0 costs ~40 ms per keep-alive answer."""
+    from kdocs_viewer.standin.server import _bind
+
+    sock = _bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
