@@ -2,6 +2,14 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
     <context>
+        <name>DragExporter</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/drag_export.py" line="+145" />
+            <source>still writing the files</source>
+            <translation>仍在写入文件</translation>
+        </message>
+    </context>
+    <context>
         <name>ErrorDialog</name>
         <message>
             <location filename="../../kdocs_viewer/app.py" line="+89" />
@@ -23,7 +31,7 @@ The details were written to the log.</source>
     <context>
         <name>LeaseKeeper</name>
         <message numerus="yes">
-            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+292" />
+            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+295" />
             <source>Could not refresh %n picture link(s): %1</source>
             <translation>
                 <numerusform>有 %n 个图片链接刷新失败：%1</numerusform>
@@ -92,17 +100,17 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
 请输入工作簿的文件 ID，然后点击“查找工作簿中的图片”；或者粘贴图片列表后点击“加载”。</translation>
         </message>
         <message>
-            <location line="+47" />
+            <location line="+46" />
             <source>&amp;Open pic list…</source>
             <translation>打开图片列表(&amp;O)…</translation>
         </message>
         <message>
-            <location line="+3" />
+            <location line="+1" />
             <source>&amp;Save selected…</source>
             <translation>保存所选(&amp;S)…</translation>
         </message>
         <message>
-            <location line="+2" />
+            <location line="+1" />
             <source>Set access &amp;token…</source>
             <translation>设置访问令牌(&amp;T)…</translation>
         </message>
@@ -117,7 +125,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>复制图片(&amp;C)</translation>
         </message>
         <message>
-            <location line="+2" />
+            <location line="+1" />
             <source>Select &amp;all</source>
             <translation>全选(&amp;A)</translation>
         </message>
@@ -127,7 +135,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>查找工作簿中的图片(&amp;F)</translation>
         </message>
         <message>
-            <location line="+1" />
+            <location line="+2" />
             <source>&amp;Load</source>
             <translation>加载(&amp;L)</translation>
         </message>
@@ -390,7 +398,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureBrowser</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/browser.py" line="+123" />
+            <location filename="../../kdocs_viewer/gui/browser.py" line="+126" />
             <source>Filter by caption, cell or key</source>
             <translation>按标题、单元格或 key 筛选</translation>
         </message>
@@ -441,9 +449,24 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>大小：</translation>
         </message>
         <message>
-            <location line="+357" />
+            <location line="+366" />
             <source>Could not copy the picture: %1</source>
             <translation>无法复制图片：%1</translation>
+        </message>
+        <message>
+            <location line="+12" />
+            <source>Drag at most %1 pictures at a time; use “Save” for more.</source>
+            <translation>一次最多拖动 %1 张图片；更多图片请使用“保存”。</translation>
+        </message>
+        <message>
+            <location line="+7" />
+            <source>unknown error</source>
+            <translation>未知错误</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Could not prepare the files to drag: %1</source>
+            <translation>无法准备要拖动的文件：%1</translation>
         </message>
     </context>
     <context>

@@ -1,0 +1,117 @@
+"""Translations: language choice, our catalogue and Qt's both installed, Chinese text that really renders."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QTranslator
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from pytestqt.qtbot import QtBot
+
+from kdocs_viewer.gui.i18n import (
+    LANGUAGE_NAMES,
+    install_translators,
+    normalise_language,
+    our_translation_file,
+    pick_language,
+)
+from kdocs_viewer.gui.main_window import MainWindow
+
+pytest_plugins = ["tests.gui.shell_support", "tests.keyring_support"]
+
+ROOT = Path(__file__).resolve().parents[2]
+TS_FILE = ROOT / "resources" / "translations" / "kdocs_viewer_zh_CN.ts"
+
+
+@pytest.fixture
+def chinese(qapp: QApplication) -> Iterator[list[QTranslator]]:
+    installed = install_translators(qapp, "zh_CN")
+    yield installed
+    for translator in installed:
+        qapp.removeTranslator(translator)
+
+
+def test_language_precedence() -> None:
+    assert normalise_language("zh-cn") == "zh_CN"
+    assert normalise_language("zh_Hans_CN") == "zh_CN"
+    assert normalise_language("zh_TW") is None  # Traditional Chinese is not translated
+    assert normalise_language("en_GB") == "en"
+    assert normalise_language("fr_FR") is None
+    assert pick_language("zh_CN", "en") == "zh_CN"  # --lang wins
+    assert pick_language(None, "zh_CN") == "zh_CN"  # then the remembered choice
+    assert pick_language(None, None) in LANGUAGE_NAMES  # then the system locale
+
+
+def test_catalogue_ships_inside_the_package() -> None:
+    qm = our_translation_file("zh_CN")
+    assert qm.is_file() and qm.stat().st_size > 1000
+    assert qm.parent == ROOT / "kdocs_viewer" / "translations"
+
+
+def test_every_string_is_translated_in_the_ts_file() -> None:
+    root = ET.parse(TS_FILE).getroot()
+    unfinished = [
+        m.findtext("source")
+        for m in root.iter("message")
+        if (t := m.find("translation")) is None or t.get("type") in ("unfinished", "vanished", "obsolete")
+    ]
+    assert not unfinished, f"run scripts/update_translations.py: {unfinished[:5]}"
+
+
+def test_the_ts_file_covers_the_current_code() -> None:
+    """lupdate over the GUI code finds nothing the dictionary lacks (run the script after adding strings)."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "update_translations.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_zh_cn_window_shows_chinese(
+    chinese: list[QTranslator], make_window: Callable[..., MainWindow]
+) -> None:
+    assert len(chinese) == 2  # ours and Qt's qtbase
+    window = make_window(language="zh_CN")
+    assert window.load_button.text() == "加载"
+    assert window.find_button.text() == "查找工作簿中的图片"
+    assert window.token_status_text() == "令牌：无"
+    assert window.language_actions["zh_CN"].isChecked()
+    assert "今日 API 调用" in window.api_label.text()
+
+
+def test_qt_standard_buttons_are_chinese_too(chinese: list[QTranslator], qtbot: QtBot) -> None:
+    box = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+    qtbot.addWidget(box)
+    cancel = box.button(QDialogButtonBox.StandardButton.Cancel)
+    assert cancel is not None and "取消" in cancel.text()
+
+
+def test_english_installs_nothing(qapp: QApplication) -> None:
+    assert install_translators(qapp, "en") == []
+    assert QCoreApplication.translate("MainWindow", "Load") == "Load"
+
+
+def _render(text: str) -> QImage:
+    image = QImage(64, 40, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.setFont(QFont(QApplication.font().family(), 20))
+    painter.setPen(QColor("black"))
+    painter.drawText(4, 30, text)
+    painter.end()
+    return image
+
+
+def test_chinese_glyphs_render(qapp: QApplication) -> None:
+    """Two different characters draw differently: no missing-glyph boxes (the CJK font is installed)."""
+    first, second = _render("加"), _render("载")
+    assert first != second
+    assert first != _render("")

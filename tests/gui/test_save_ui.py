@@ -1,0 +1,197 @@
+"""Save selected…: the options dialog, byte-identical files, cancel without .part files, summary and retry."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtWidgets import QDialogButtonBox
+from pytestqt.qtbot import QtBot
+
+from kdocs_viewer.core.models import PicRef
+from kdocs_viewer.core.saving import DEFAULT_TEMPLATE, ConflictPolicy, SaveSummary
+from kdocs_viewer.gui import settings as S
+from kdocs_viewer.gui.save_dialog import SaveDialog, SaveProgressDialog, SaveSummaryDialog, format_size
+from kdocs_viewer.gui.save_runner import SaveJob, SaveRunner, SaveStatus
+from tests.gui.shell_helpers import DemoWindow, FolderChooser
+
+pytest_plugins = ["tests.gui.shell_support", "tests.keyring_support"]
+
+
+def _part_files(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.name.endswith(".part")] if folder.exists() else []
+
+
+def _wait_summary(window: object, qtbot: QtBot) -> SaveSummaryDialog:
+    qtbot.waitUntil(lambda: window.last_summary_dialog() is not None, timeout=15_000)  # type: ignore[attr-defined]
+    dialog = window.last_summary_dialog()  # type: ignore[attr-defined]
+    assert isinstance(dialog, SaveSummaryDialog)
+    return dialog
+
+
+def test_save_selected_writes_byte_identical_files(
+    demo_window: Callable[..., DemoWindow], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qtbot: QtBot
+) -> None:
+    demo = demo_window(pictures=6)
+    window, browser = demo.window, demo.window.browser
+    chosen = [r.ident for r in browser.all_refs()[1:5]]
+    browser.select_refs(chosen)
+    qtbot.waitUntil(window.save_action.isEnabled, timeout=3000)
+    out = tmp_path / "out"
+    chooser = FolderChooser(monkeypatch, out, template="{index:02d} {pic_key}")
+    window.save_action.trigger()
+    summary_dialog = _wait_summary(window, qtbot)
+    assert chooser.calls == 1
+    runner = window.save_runner()
+    assert runner is not None
+    summary = runner.summary()
+    assert isinstance(summary, SaveSummary)
+    assert len(summary.saved) == 4 and not summary.failed
+    for result in summary.saved:
+        assert result.path is not None
+        assert result.path.read_bytes() == demo.server.image_bytes(result.ref.pic_key)
+        assert result.ref.pic_key in result.path.name
+    assert sorted(p.name for p in out.iterdir()) == sorted(r.path.name for r in summary.saved if r.path)
+    assert not _part_files(out)
+    assert "Saved: 4" in summary_dialog.headline.text()
+    assert not summary_dialog.retry_button.isEnabled()
+    assert window.settings.get(S.LAST_FOLDER) == str(out)
+    assert window.settings.get(S.TEMPLATE) == "{index:02d} {pic_key}"
+
+
+def test_cancel_leaves_no_part_file(
+    demo_window: Callable[..., DemoWindow], tmp_path: Path, qtbot: QtBot
+) -> None:
+    demo = demo_window(pictures=30)
+    window, server = demo.window, demo.window.browser
+    session = server.session()
+    assert session is not None
+    # Pictures whose bytes are not cached yet (off screen), served slowly: the batch is mid-flight at cancel.
+    uncached = [r for r in server.all_refs() if session.cached_bytes(r) is None][-12:]
+    assert len(uncached) >= 6
+    demo.server.set_latency_ms(400)
+    out = tmp_path / "out"
+    runner = window.start_save(SaveJob(tuple(uncached), out, DEFAULT_TEMPLATE, ConflictPolicy.UNIQUIFY))
+    assert runner is not None and runner.is_running()
+    progress = window.findChild(SaveProgressDialog)
+    assert progress is not None and progress.isVisible()
+    qtbot.wait(250)
+    progress.cancel_button.click()
+    assert runner.cancelled()
+    assert progress.cancel_button.text() == "Cancelling…"
+    summary_dialog = _wait_summary(window, qtbot)
+    summary = runner.summary()
+    assert isinstance(summary, SaveSummary)
+    assert summary.cancelled, "the batch finished before the cancel: make the pictures slower"
+    assert not _part_files(out)
+    assert "Cancelled:" in summary_dialog.headline.text()
+    for result in summary.saved:  # whatever finished before the cancel is complete
+        assert result.path is not None
+        assert result.path.read_bytes() == demo.server.image_bytes(result.ref.pic_key)
+
+
+def test_failed_pictures_are_listed_with_reasons_and_retried(
+    demo_window: Callable[..., DemoWindow], tmp_path: Path, qtbot: QtBot
+) -> None:
+    demo = demo_window(pictures=6)
+    window = demo.window
+    good = demo.server.pictures()[0]
+    missing = PicRef("NoSuchPictureKey000000", "attachment", caption="ghost")
+    out = tmp_path / "out"
+    window.start_save(SaveJob((good, missing), out, DEFAULT_TEMPLATE, ConflictPolicy.UNIQUIFY))
+    summary_dialog = _wait_summary(window, qtbot)
+    lines = summary_dialog.lines()
+    assert "Failed" in lines and "Saved" in lines
+    failed_line = next(line for line in lines if line.startswith("ghost"))
+    assert ":" in failed_line and len(failed_line) > len("ghost: ")
+    assert summary_dialog.retry_button.isEnabled()
+    first_runner = window.save_runner()
+    summary_dialog.retry_button.click()
+    retry_runner = window.save_runner()
+    assert retry_runner is not None and retry_runner is not first_runner
+    assert retry_runner.job.refs == (missing,)
+    assert retry_runner.job.folder == out
+    qtbot.waitUntil(lambda: not retry_runner.is_running(), timeout=15_000)
+    assert not _part_files(out)
+
+
+def test_save_dialog_validates_the_template_and_previews_the_first_name(qtbot: QtBot, tmp_path: Path) -> None:
+    refs = [PicRef("k1", "local", cell="Sheet1!B7", caption="Red cup")]
+    dialog = SaveDialog(
+        refs, folder=str(tmp_path), template="{index:03d} - {caption}", sample=b"\x89PNG\r\n\x1a\n"
+    )
+    qtbot.addWidget(dialog)
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+    assert save is not None
+    assert dialog.preview_label.text() == "001 - Red cup.png"
+    assert save.isEnabled()
+    dialog.template_edit.setText("{nope}")
+    assert not save.isEnabled()
+    assert dialog.preview_label.text().startswith("Invalid template:")
+    dialog.template_edit.setText("{cell}")
+    assert dialog.preview_label.text() == "B7.png"
+    dialog.set_folder("")
+    assert not save.isEnabled()
+    dialog.set_folder(tmp_path)
+    dialog.policy_combo.setCurrentIndex(dialog.policy_combo.findData("skip"))
+    options = dialog.options()
+    assert (
+        options.folder == tmp_path and options.policy is ConflictPolicy.SKIP and options.template == "{cell}"
+    )
+
+
+class _Recorder(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.statuses: list[SaveStatus] = []
+
+    @Slot(object)
+    def record(self, status: object) -> None:
+        assert isinstance(status, SaveStatus)
+        self.statuses.append(status)
+
+
+class _Pins:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, set[tuple[str, str]]]] = []
+
+    def pin(self, owner: str, idents: set[tuple[str, str]]) -> None:
+        self.calls.append((owner, set(idents)))
+
+
+def test_runner_pins_while_saving_and_throttles_progress(qtbot: QtBot, tmp_path: Path) -> None:
+    refs = tuple(PicRef(f"key{i:03d}", "local") for i in range(60))
+    gate = threading.Event()
+
+    def fetch(ref: PicRef, cancel: threading.Event | None) -> bytes:
+        gate.wait(5)
+        return b"\x89PNG\r\n\x1a\n" + ref.pic_key.encode()
+
+    pins = _Pins()
+    runner = SaveRunner(SaveJob(refs, tmp_path, "{pic_key}", ConflictPolicy.UNIQUIFY), fetch, pins, workers=8)
+    recorder = _Recorder()
+    runner.progressed.connect(recorder.record)
+    with qtbot.waitSignal(runner.finished, timeout=10_000):
+        runner.start()
+        assert pins.calls == [("save", {r.ident for r in refs})]
+        gate.set()
+    assert pins.calls[-1] == ("save", set())
+    assert runner.wait(1000)
+    assert recorder.statuses[-1].done == 60 and recorder.statuses[-1].total == 60
+    assert len(recorder.statuses) <= 12  # ≤ 10 Hz plus the final one, never one per picture
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{r.pic_key}.png" for r in refs)
+
+
+def test_progress_dialog_shows_count_bytes_and_speed(qtbot: QtBot, tmp_path: Path) -> None:
+    refs = tuple(PicRef(f"k{i}", "local") for i in range(10))
+    runner = SaveRunner(SaveJob(refs, tmp_path, "{pic_key}", ConflictPolicy.UNIQUIFY), lambda r, c: b"")
+    dialog = SaveProgressDialog(runner)
+    qtbot.addWidget(dialog)
+    runner.progressed.emit(SaveStatus(3, 10, 3 * 1024 * 1024, 2.0))
+    assert dialog.count_label.text() == "Saved 3 of 10"
+    assert dialog.bar.value() == 3
+    assert dialog.detail_label.text() == "3.0 MB · 1.5 MB/s"
+    assert format_size(532) == "532 B"
