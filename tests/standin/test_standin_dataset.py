@@ -146,3 +146,15 @@ def test_empty_or_missing_folder(tmp_path: Path) -> None:
         build_folder_workbook("f", tmp_path, 0, seed=1)
     with pytest.raises(ValueError, match="does not exist"):
         build_folder_workbook("f", tmp_path / "nope", 0, seed=1)
+
+
+def test_copies_of_a_file_share_one_read(photos: Path) -> None:
+    from kdocs_viewer.standin.images import ImageStore
+
+    workbook = build_folder_workbook("f", photos, 30, seed=1)
+    store = ImageStore(workbook, 1)
+    for picture in workbook.pictures:
+        store.get(picture.pic_key)
+    assert store.generated == 3
+    first, fourth = workbook.pictures[0], workbook.pictures[3]
+    assert store.get(first.pic_key) is store.get(fourth.pic_key)
