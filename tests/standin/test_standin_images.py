@@ -6,6 +6,7 @@ import io
 import re
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import httpx
@@ -243,10 +244,7 @@ def test_image_store_generates_once_and_respects_its_budget() -> None:
     assert calls == [0, 1, 2, 0]
 
 
-def test_disk_cache_keeps_photos_across_stores(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pathlib import Path
-
-    assert isinstance(tmp_path, Path)
+def test_disk_cache_keeps_photos_across_stores(tmp_path: Path) -> None:
     workbook = dataset.build_demo_workbook("wb", dataset.TAIL_MIN_PICTURES, seed=1)
     photo = next(p for p in workbook.pictures if p.kind == dataset.KIND_PHOTO)
     small = workbook.pictures[0]
