@@ -126,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     if ctx.notes:
         print("\n" + notes_markdown(ctx.notes))
     write_json(args.out, meta, results, verdicts, ctx.notes)
+    header = f"commit {meta['commit']}, size {size.name}, {runs} run(s), {meta['started']}"
+    report = f"{header}\n\n{table}\n\n{notes_markdown(ctx.notes)}\n"
+    args.out.with_suffix(".md").write_text(report, encoding="utf-8")
     print(f"\nwrote {args.out}", file=sys.stderr)
     failed = [n for n, items in ctx.notes.items() if any(i.startswith("FAILED") for i in items)]
     return 1 if failed else 0

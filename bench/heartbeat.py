@@ -19,23 +19,32 @@ class Heartbeat(QObject):
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self._tick)
         self._last = 0.0
+        self._start = 0.0
         self.gaps: list[float] = []
+        self.ends: list[float] = []  # when each gap ended, seconds after start()
 
     def start(self) -> None:
         self.gaps.clear()
-        self._last = time.perf_counter()
+        self.ends.clear()
+        self._last = self._start = time.perf_counter()
         self._timer.start()
 
     def stop(self) -> None:
         self._timer.stop()
         # A stall still in progress when we stop counts too.
-        self.gaps.append(time.perf_counter() - self._last)
+        self._tick()
 
     @Slot()
     def _tick(self) -> None:
         now = time.perf_counter()
         self.gaps.append(now - self._last)
+        self.ends.append(now - self._start)
         self._last = now
+
+    def worst(self, n: int = 5) -> list[tuple[float, float]]:
+        """The ``n`` longest gaps as (ms, seconds after start when the stall began), longest first."""
+        order = sorted(range(len(self.gaps)), key=self.gaps.__getitem__, reverse=True)[:n]
+        return [(round(self.gaps[i] * 1000, 1), round(self.ends[i] - self.gaps[i], 3)) for i in order]
 
     def summary(self) -> dict[str, float]:
         """Longest stall and 99th-percentile gap in milliseconds, and the tick count."""

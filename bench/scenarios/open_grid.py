@@ -53,7 +53,7 @@ def run(ctx: Context) -> dict[str, Metric]:
                     "floor_resolve_s", "floor_get_s", "floor_decode_s", "decode_cpu_per_core_s"):
             metrics[key].add(r[key])
         ctx.note("open", f"run {i}: tile box {r['tile_box']} px, {r['visible_tiles']} tiles on screen "
-                         f"({r['fully_visible']} fully)")
+                         f"({r['fully_visible']} fully); longest stalls (ms, at s): {r['worst_gaps']}")
     ctx.note("open", f"{ctx.size.open_pics} pictures, window 1280×800 offscreen, fresh process per run")
     return metrics
 
@@ -108,7 +108,7 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
     return {
         **{f"{k}_s": (marks[k] - t0 if k in marks else None)
            for k in ("first_tile", "first_screen", "all_visible")},
-        "max_gap_ms": gaps["max_gap_ms"], "p99_gap_ms": gaps["p99_gap_ms"],
+        "max_gap_ms": gaps["max_gap_ms"], "p99_gap_ms": gaps["p99_gap_ms"], "worst_gaps": heartbeat.worst(),
         "visible_tiles": len(shown), "fully_visible": len(full), "tile_box": box,
         "gets_until_done": gets_until_done, **floor,
     }

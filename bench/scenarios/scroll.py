@@ -51,6 +51,7 @@ def run(ctx: Context) -> dict[str, Metric]:
                       timeout=ctx.size.scroll_seconds + 3 * ctx.size.gui_timeout + 60)
         for k in keys:
             metrics[k].add(r[k])
+        ctx.note("scroll", f"run {i}: longest stalls (ms, at s after the scroll began): {r['worst_gaps']}")
         if r.get("timeouts"):
             ctx.note("scroll", f"run {i}: gave up waiting for {', '.join(r['timeouts'])}")
     ctx.note("scroll", f"{ctx.size.scroll_pics} tiles, whole range in {ctx.size.scroll_seconds:.0f} s, "
@@ -124,7 +125,7 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
     run.close()
     gaps = heartbeat.summary()
     return {
-        "max_gap_ms": gaps["max_gap_ms"], "p99_gap_ms": gaps["p99_gap_ms"],
+        "max_gap_ms": gaps["max_gap_ms"], "p99_gap_ms": gaps["p99_gap_ms"], "worst_gaps": heartbeat.worst(),
         "peak_rss_mb": peak, "rss_at_bottom_mb": rss_bottom, "rss_after_top_mb": rss_top,
         "rss_before_mb": rss_before, "viewed_tiles": len(viewed), "gets": gets,
         "gets_per_viewed_tile": gets / max(1, len(viewed)),
