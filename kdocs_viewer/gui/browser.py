@@ -177,7 +177,7 @@ class PictureBrowser(QWidget):
 
     @Slot(int)
     def _on_sort_activated(self, index: int) -> None:
-        self._proxy.sort_by(SortKey(self._sort_combo.itemData(index)))
+        self._model.sort_by(SortKey(self._sort_combo.itemData(index)))
         self._after_reorder()
 
     @Slot(int)
@@ -245,10 +245,11 @@ class PictureBrowser(QWidget):
 
     def selected_refs(self) -> list[PicRef]:
         """Selected pictures in workbook order."""
-        rows = sorted(
-            self._proxy.mapToSource(ix).row() for ix in self._grid.selectionModel().selectedIndexes()
-        )
-        return [self._model.item(row).ref for row in rows]
+        model, proxy = self._model, self._proxy
+        items = [
+            model.item(proxy.mapToSource(ix).row()) for ix in self._grid.selectionModel().selectedIndexes()
+        ]
+        return [item.ref for item in sorted(items, key=lambda item: item.order)]
 
     def all_refs(self) -> list[PicRef]:
         return self._model.refs()
@@ -389,10 +390,10 @@ class PictureBrowser(QWidget):
         first_rows = range(start, min(count, start + max(len(visible), MAX_PICS_PER_CALL)))
         first = [item.ref for item in self._items_at(first_rows)]
         taken = {ref.ident for ref in first}
-        in_view = [item.ref for item in self._items_at(range(count))]
-        rest = [ref for ref in in_view if ref.ident not in taken]
-        taken.update(ref.ident for ref in rest)
-        rest += [ref for ref in self._model.refs() if ref.ident not in taken]  # filtered-out rows last
+        accepts = self._proxy.accepts
+        items = self._model.items()  # view order = model order minus the filtered-out rows
+        rest = [item.ref for item in items if accepts(item) and item.ident not in taken]
+        rest += [item.ref for item in items if not accepts(item)]  # filtered-out rows last
         return first, rest
 
     def _wants_thumbnail(self, item: PictureItem) -> bool:

@@ -12,7 +12,7 @@ from ``Lease.obtained_at``/``ttl``, so the 1 Hz badge clock never emits ``dataCh
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -43,9 +43,6 @@ LeaseRole = _ROLE + 4
 StateRole = _ROLE + 5
 ErrorRole = _ROLE + 6
 TagRole = _ROLE + 7
-OrderSortRole = _ROLE + 10  # workbook order (int)
-CaptionSortRole = _ROLE + 11  # case-folded label (str)
-TimeLeftSortRole = _ROLE + 12  # lease deadline (float; unbounded and unknown sort last)
 
 _UNBOUNDED_SORT = 1e300  # after every real deadline
 _UNKNOWN_SORT = math.inf  # no lease yet: last of all
@@ -63,6 +60,7 @@ class PictureItem:
 
     ref: PicRef
     order: int
+    ident: Ident = ("", "")  # ref.ident, stored: it is looked up on every update and paint
     lease: Lease | None = None
     state: PicState = PicState.LOADING
     error: str = ""
@@ -72,9 +70,9 @@ class PictureItem:
     pixel_size: tuple[int, int] | None = None
     search_text: str = ""
 
-    @property
-    def ident(self) -> Ident:
-        return self.ref.ident
+    def __post_init__(self) -> None:
+        if not self.ident[0]:
+            self.ident = self.ref.ident
 
     def short_label(self) -> str:
         """Cell address and caption ("B7 产品图"), else whichever is known, else the key."""
@@ -118,8 +116,10 @@ class PictureModel(QAbstractListModel):
 
     def __init__(self, thumbnails: ByteBudgetCache[ThumbKey, QPixmap], parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._items: list[PictureItem] = []
+        self._items: list[PictureItem] = []  # in the current sort order
+        self._workbook: list[PictureItem] = []  # always in workbook order
         self._rows: dict[Ident, int] = {}
+        self._sort = SortKey.WORKBOOK
         self._thumbs = thumbnails
         self._bucket = 0
         self._ready = 0
@@ -132,17 +132,41 @@ class PictureModel(QAbstractListModel):
         self._items = []
         self._rows = {}
         for ref in refs:
-            if ref.ident in self._rows:
+            ident = (ref.pic_key, ref.tag)
+            if ident in self._rows:
                 continue
-            item = PictureItem(ref=ref, order=len(self._items))
+            item = PictureItem(ref=ref, order=len(self._items), ident=ident)
             item.search_text = " ".join(
                 part for part in (ref.caption, ref.cell, ref.sheet, ref.pic_key) if part
             ).casefold()
-            self._rows[ref.ident] = len(self._items)
+            self._rows[ident] = len(self._items)
             self._items.append(item)
+        self._workbook = list(self._items)
         self._ready = self._failed = 0
+        if self._sort is not SortKey.WORKBOOK:
+            self._items.sort(key=_SORT_KEYS[self._sort])
+            self._rows = {item.ident: row for row, item in enumerate(self._items)}
         self.endResetModel()
         self.countsChanged.emit()
+
+    # -- order -----------------------------------------------------------------------------------------
+    def sort_key(self) -> SortKey:
+        return self._sort
+
+    def sort_by(self, key: SortKey) -> None:
+        """Reorder rows now (stable; ties keep workbook order). Asking again re-sorts — time left moves on.
+
+        One Python key per row and Python's C sort: ~10 ms for 10,000 rows, where a proxy calling ``data()``
+        per comparison took over a second. Selection and current index survive (persistent indexes move).
+        """
+        self._sort = key
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        moved = [self._items[ix.row()] for ix in persistent]
+        self._items = sorted(self._workbook, key=_SORT_KEYS[key])
+        self._rows = {item.ident: row for row, item in enumerate(self._items)}
+        self.changePersistentIndexList(persistent, [self.index(self._rows[item.ident]) for item in moved])
+        self.layoutChanged.emit()
 
     def set_bucket(self, bucket: int) -> None:
         """The thumbnail size the view currently wants; paints prefer it and fall back to the last one."""
@@ -166,7 +190,8 @@ class PictureModel(QAbstractListModel):
         return None if row is None else self._items[row]
 
     def refs(self) -> list[PicRef]:
-        return [item.ref for item in self._items]
+        """All pictures in workbook order (whatever the current sort)."""
+        return [item.ref for item in self._workbook]
 
     @property
     def ready_count(self) -> int:
@@ -215,16 +240,6 @@ class PictureModel(QAbstractListModel):
             return item.error
         if role == TagRole:
             return item.ref.tag
-        if role == OrderSortRole:
-            return item.order
-        if role == CaptionSortRole:
-            return item.short_label().casefold()
-        if role == TimeLeftSortRole:
-            lease = item.lease
-            if lease is None:
-                return _UNKNOWN_SORT
-            deadline = lease.expires_at
-            return _UNBOUNDED_SORT if deadline is None else deadline
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
@@ -344,20 +359,26 @@ class SortKey(Enum):
     TIME_LEFT = "time_left"
 
 
-_SORT_ROLES = {
-    SortKey.WORKBOOK: OrderSortRole,
-    SortKey.CAPTION: CaptionSortRole,
-    SortKey.TIME_LEFT: TimeLeftSortRole,
+def _time_left_key(item: PictureItem) -> tuple[float, int]:
+    lease = item.lease
+    if lease is None:
+        return (_UNKNOWN_SORT, item.order)
+    deadline = lease.expires_at
+    return (_UNBOUNDED_SORT if deadline is None else deadline, item.order)
+
+
+_SORT_KEYS: dict[SortKey, Callable[[PictureItem], Any]] = {
+    SortKey.WORKBOOK: lambda item: item.order,
+    SortKey.CAPTION: lambda item: (item.short_label().casefold(), item.order),
+    SortKey.TIME_LEFT: _time_left_key,
 }
 
 
 class PictureFilterProxy(QSortFilterProxyModel):
-    """Filter by text (caption, cell, sheet, key) and tag; sort by workbook order, caption or time left.
+    """Filter by text (caption, cell, sheet, key) and tag. Order is the source model's (``sort_by``).
 
-    Not dynamic: a lease renewal must not reshuffle the grid under the user's pointer, and time-left order
-    changes every second. Sorting happens when asked (``sort_by``), filtering when the filter changes.
-    Comparison is Qt's own on plain sort-role values (int/str/float); its stable sort keeps workbook order
-    among equal keys.
+    Not dynamic: a lease renewal must not reshuffle or hide rows under the user's pointer; the filter is
+    re-applied when it changes.
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -365,8 +386,6 @@ class PictureFilterProxy(QSortFilterProxyModel):
         self.setDynamicSortFilter(False)
         self._text = ""
         self._tag: str | None = None
-        self._key = SortKey.WORKBOOK
-        self.setSortRole(OrderSortRole)
 
     def set_filter_text(self, text: str) -> None:
         text = text.strip().casefold()
@@ -385,23 +404,19 @@ class PictureFilterProxy(QSortFilterProxyModel):
         else:  # pragma: no cover - older PySide6
             self._text, self._tag = text, tag
             self.invalidateFilter()
-        self.sort(0, Qt.SortOrder.AscendingOrder)
-
-    def sort_key(self) -> SortKey:
-        return self._key
 
     def sort_by(self, key: SortKey) -> None:
-        """(Re-)sort now; choosing the same key again re-sorts (time left changes as time passes)."""
-        self._key = key
-        self.setSortRole(_SORT_ROLES[key])
-        self.invalidate()
-        self.sort(0, Qt.SortOrder.AscendingOrder)
-
-    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        """Convenience: sort the source model."""
         model = self.sourceModel()
-        if not isinstance(model, PictureModel):
-            return True
-        item = model.item(source_row)
+        if isinstance(model, PictureModel):
+            model.sort_by(key)
+
+    def accepts(self, item: PictureItem) -> bool:
+        """The filter as a plain predicate (the proxy never reorders: view order = model order, filtered)."""
         if self._tag is not None and item.ref.tag != self._tag:
             return False
         return not self._text or self._text in item.search_text
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        model = self.sourceModel()
+        return not isinstance(model, PictureModel) or self.accepts(model.item(source_row))

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QPoint, Qt, QThreadPool
+from PySide6.QtCore import QItemSelectionModel, QPoint, Qt, QThreadPool
 from PySide6.QtGui import QColor, QGuiApplication, QImage
 from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
@@ -19,7 +19,7 @@ from pytestqt.qtbot import QtBot
 from kdocs_viewer.core.api import KDocsClient
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.gui.browser import BrowserStats, PictureBrowser
-from kdocs_viewer.gui.picture_model import PicState, PictureItem, TagRole
+from kdocs_viewer.gui.picture_model import PicState, PictureItem, RefRole, TagRole
 from kdocs_viewer.gui.tile_delegate import placeholder_color
 from kdocs_viewer.standin.server import StandinServer
 
@@ -356,10 +356,23 @@ def test_filter_tag_sort_and_tile_size(qtbot: QtBot, make_browser: MakeBrowser) 
     assert 1 <= proxy.rowCount() < 30
     line.clear()
     assert proxy.rowCount() == 30
-    proxy.sort_by(SortKey.TIME_LEFT)
+    chosen = [server.pictures()[i].ident for i in (2, 9)]
+    browser.select_refs(chosen)
+    browser.grid().selectionModel().setCurrentIndex(
+        browser.proxy().index(9, 0), QItemSelectionModel.SelectionFlag.NoUpdate
+    )
+    browser.model().sort_by(SortKey.TIME_LEFT)
     tags = [proxy.index(r, 0).data(TagRole) for r in range(proxy.rowCount())]
     assert tags.index("local") < tags.index("attachment") < tags.index("cloud")  # 5 min, 10 min, unbounded
-    proxy.sort_by(SortKey.WORKBOOK)
+    assert tags == sorted(tags, key=["local", "attachment", "cloud"].index)
+    assert [ref.ident for ref in browser.selected_refs()] == chosen  # the selection moved with its rows
+    assert browser.grid().currentIndex().data(RefRole).ident == chosen[1]
+    assert browser.all_refs() == server.pictures()  # workbook order whatever the view's order
+    browser.model().sort_by(SortKey.CAPTION)
+    labels = [proxy.index(r, 0).data(Qt.ItemDataRole.DisplayRole).casefold() for r in range(proxy.rowCount())]
+    assert labels == sorted(labels)
+    browser.model().sort_by(SortKey.WORKBOOK)
+    assert [proxy.index(r, 0).data(RefRole) for r in range(proxy.rowCount())] == server.pictures()
 
     sizes: list[int] = []
     browser.tileSizeChanged.connect(sizes.append)
