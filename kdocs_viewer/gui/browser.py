@@ -12,6 +12,7 @@ the *needed* set the keeper keeps fresh; everything else is left to lapse (quota
 from __future__ import annotations
 
 import bisect
+import contextlib
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -112,6 +113,7 @@ class PictureBrowser(QWidget):
         self._grid.visibleRangeChanged.connect(self._on_visible_range)
         self._grid.previewRequested.connect(self._open_preview)
         self._grid.copyRequested.connect(self._copy_current)
+        self._grid.retryRequested.connect(self.retry_failed)
         self._grid.ticked.connect(self._on_tick)
         self._grid.set_drag_provider(self.drag_mime)
         self._grid.selectionModel().selectionChanged.connect(self._on_selection_changed)
@@ -204,6 +206,7 @@ class PictureBrowser(QWidget):
         self._refill_tags(refs)
         self._deadlines = None
         self._pins.clear()
+        self.selectionCountChanged.emit(0)  # a model reset clears the selection without a signal
 
         loader = ThumbnailLoader(session, self._thumbs, self)
         loader.thumbnailsReady.connect(self._on_thumbnails)
@@ -279,9 +282,24 @@ class PictureBrowser(QWidget):
             self._keeper.set_needed(f"pin:{owner}", frozen)
 
     def set_refresh_enabled(self, on: bool) -> None:
+        """Keep needed links fresh ahead of time (default). Off: links are renewed only when a tile or a
+        save needs the picture (the session then asks for them in one batched call)."""
         self._refresh_enabled = on
         if self._keeper is not None:
             self._keeper.set_refresh_enabled(on)
+        self._request_visible()
+
+    def retry_failed(self) -> None:
+        """Try the failed pictures again (F5 in the grid): resolve those without a link, reload the rest."""
+        idents = self._model.reset_failures()
+        if not idents:
+            return
+        if self._keeper is not None and self._session is not None:
+            session = self._session
+            refs = [item.ref for i in idents if (item := self._model.item_for(i)) is not None]
+            self._keeper.resolve_again([ref for ref in refs if session.usable_lease(ref) is None])
+        self._request_visible()
+        self._schedule_status()
 
     def refresh_enabled(self) -> bool:
         return self._refresh_enabled
@@ -400,12 +418,16 @@ class PictureBrowser(QWidget):
         return not self._model.has_current_thumbnail(item) and self._usable(item)
 
     def _usable(self, item: PictureItem) -> bool:
-        """Worth a fetch now: failed rows wait for a retry; rows without a live lease wait for the keeper."""
-        if item.state is PicState.FAILED:
+        """Worth a fetch now. Failed rows wait for ``retry_failed``; rows whose link is due wait for the
+        keeper's batched refresh — unless refresh is off: then the fetch renews it (the session batches
+        those requests too)."""
+        if item.state is PicState.FAILED or self._session is None:
             return False
         if item.thumb_bucket:  # fetched before: the bytes are most likely in the session's cache
             return True
-        return self._session is not None and self._session.usable_lease(item.ref) is not None
+        if self._session.usable_lease(item.ref) is not None:
+            return True
+        return not self._refresh_enabled and item.lease is not None
 
     @Slot()
     def _on_visible_range(self) -> None:
@@ -419,11 +441,27 @@ class PictureBrowser(QWidget):
         self._keeper.set_needed("visible", {item.ident for item in visible_items})
         if self._token_paused:
             return
-        want_visible = [i.ref for i in visible_items if self._wants_thumbnail(i)]
+        want_visible = [i for i in visible_items if self._wants_thumbnail(i)]
         margin_rows = [r for r in wider if r not in visible]
-        want_margin = [i.ref for i in self._items_at(margin_rows) if self._wants_thumbnail(i)]
+        want_margin = [i for i in self._items_at(margin_rows) if self._wants_thumbnail(i)]
+        if not self._refresh_enabled and self._session is not None:
+            # Links renewed on demand: ask for the whole screen's at once (one call), not as each fetch
+            # starts (one call per wave of the loader's few running jobs). Pictures fetched before are
+            # most likely still in the session's memory and need no link.
+            session = self._session
+            stale = [
+                i.ref
+                for i in (*want_visible, *want_margin)
+                if not i.thumb_bucket and session.usable_lease(i.ref) is None
+            ]
+            if stale:
+                with contextlib.suppress(Exception):  # a closing session: nothing to renew
+                    session.request_leases(stale)
         self._loader.request(
-            want_visible, want_margin, self._grid.tile_size(), self._grid.devicePixelRatioF()
+            [i.ref for i in want_visible],
+            [i.ref for i in want_margin],
+            self._grid.tile_size(),
+            self._grid.devicePixelRatioF(),
         )
 
     @Slot(object)

@@ -40,7 +40,7 @@ MAX_RETRY_AFTER = 300.0
 @dataclass(slots=True)
 class _Task:
     refs: list[PicRef]
-    kind: str  # "initial" (skip refs already resolved) or "refresh"
+    kind: str  # "initial" (skips refs resolved meanwhile), "refresh" or "retry"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +129,7 @@ class LeaseKeeper(QObject):
         for ref in (*first, *rest):
             self._refs.setdefault(ref.ident, ref)
         self._unresolved = set(self._refs)
+        self._prioritised = {ref.ident for ref in first}  # already at the head of the queue
         tasks = [_Task(list(first), "initial")] if first else []
         rest = list(rest)
         tasks += [
@@ -140,6 +141,17 @@ class LeaseKeeper(QObject):
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="kdocs-lease-keeper", daemon=True)
             self._thread.start()
+
+    def resolve_again(self, refs: Sequence[PicRef]) -> None:
+        """Resolve these now, ahead of the background queue (a retry of failed pictures)."""
+        if self._closed or not refs:
+            return
+        for ref in refs:
+            self._refs.setdefault(ref.ident, ref)
+        with self._cond:
+            for i in reversed(range(0, len(refs), MAX_PICS_PER_CALL)):
+                self._tasks.appendleft(_Task(list(refs[i : i + MAX_PICS_PER_CALL]), "retry"))
+            self._cond.notify()
 
     # -- what is needed --------------------------------------------------------------------------------
     def set_needed(self, owner: str, idents: Iterable[Ident]) -> None:

@@ -34,6 +34,7 @@ class PictureGrid(QListView):
     visibleRangeChanged = Signal()  # debounced; read visible_rows()
     previewRequested = Signal(QModelIndex)  # Enter, Space, double-click
     copyRequested = Signal()  # Ctrl+C
+    retryRequested = Signal()  # F5: try failed pictures again
     pressedOnItem = Signal()  # left button went down on a tile (a drag may follow)
     ticked = Signal()  # the 1 Hz badge clock
 
@@ -177,6 +178,10 @@ class PictureGrid(QListView):
                 self.previewRequested.emit(current)
                 event.accept()
                 return
+        if key == Qt.Key.Key_F5 or event.matches(QKeySequence.StandardKey.Refresh):
+            self.retryRequested.emit()
+            event.accept()
+            return
         if event.matches(QKeySequence.StandardKey.Copy):
             self.copyRequested.emit()
             event.accept()

@@ -237,6 +237,26 @@ def test_expiring_needed_lease_is_refreshed_and_unneeded_is_not(
     assert keeper is not None and keeper.refresh_batches >= 1
 
 
+def test_with_refresh_off_expired_links_are_renewed_on_demand_in_one_call(
+    qtbot: QtBot, make_browser: MakeBrowser
+) -> None:
+    # time_scale 0.004: every expiring URL is dead after 2.4 s at most.
+    h = make_browser(pictures=60, size=(480, 260), time_scale=0.004, start=False)
+    browser, server = h.browser, h.server
+    browser.set_refresh_enabled(False)
+    h.start()
+    wait_settled(qtbot, browser)
+    keeper = browser.keeper()
+    assert keeper is not None and not keeper.refresh_timer_active()
+    calls = server.api_calls_today()
+    qtbot.wait(2500)
+    assert server.api_calls_today() == calls  # nothing refreshed ahead of time
+    browser.grid().scrollToBottom()
+    wait_settled(qtbot, browser)
+    assert all(item.state is PicState.READY for item in browser.visible_items())
+    assert server.api_calls_today() == calls + 1  # the whole new screen renewed in one batched call
+
+
 def test_no_api_calls_while_idle(qtbot: QtBot, make_browser: MakeBrowser) -> None:
     h = make_browser(pictures=40)  # real lifetimes: 5 and 10 minutes
     browser, server = h.browser, h.server
@@ -324,9 +344,10 @@ def test_corrupt_and_empty_pictures_show_the_reason(qtbot: QtBot, make_browser: 
     corrupt = server.pictures_of_kind("corrupt")
     empty = server.pictures_of_kind("empty")
     assert corrupt and empty
-    refs = [*server.pictures()[:2], *corrupt, *empty]
+    unknown = PicRef("ravXFmauNdDdDnapWimCvn", "attachment")  # no such picture: the API gives no URL
+    refs = [*server.pictures()[:2], *corrupt, *empty, unknown]
     h.start(refs)
-    qtbot.waitUntil(lambda: browser.stats().failed == 2 and browser.stats().loaded == 2, timeout=5000)
+    qtbot.waitUntil(lambda: browser.stats().failed == 3 and browser.stats().loaded == 2, timeout=5000)
     model = browser.model()
     bad = model.item_for(corrupt[0].ident)
     nothing = model.item_for(empty[0].ident)
@@ -335,7 +356,17 @@ def test_corrupt_and_empty_pictures_show_the_reason(qtbot: QtBot, make_browser: 
     assert nothing.error == "empty file"
     tooltip = model.data(model.index(model.row_of(bad.ident) or 0), Qt.ItemDataRole.ToolTipRole)
     assert "not a valid image" in tooltip
+    missing = model.item_for(unknown.ident)
+    assert missing is not None and missing.error and missing.lease is None
     browser.grid().viewport().grab()  # the error state paints without warnings
+
+    calls = server.api_calls_today()
+    browser.grid().setFocus()
+    qtbot.keyClick(browser.grid(), Qt.Key.Key_F5)  # retry: the picture without a URL is asked for again
+    assert browser.stats().failed == 0
+    qtbot.waitUntil(lambda: browser.stats().failed == 3, timeout=5000)
+    assert server.api_calls_today() == calls + 1
+    assert bad.error.startswith("not a valid image")
 
 
 def test_filter_tag_sort_and_tile_size(qtbot: QtBot, make_browser: MakeBrowser) -> None:
