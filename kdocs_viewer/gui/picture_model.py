@@ -278,7 +278,8 @@ class PictureModel(QAbstractListModel):
                 continue
             item = self._items[row]
             if isinstance(outcome, PicFailure):
-                if item.lease is None or item.lease.is_expired():
+                # Only a picture never shown fails here: a refresh that failed leaves a shown tile alone.
+                if not item.thumb_bucket and (item.lease is None or item.lease.is_expired()):
                     self._set_state(item, PicState.FAILED, outcome.message)
                     changed.append(row)
                 continue
