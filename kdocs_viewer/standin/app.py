@@ -86,6 +86,7 @@ RANDOM_FAULTS = ("500", "502", "503", "429", "reset", "truncated")  # what fail_
 access_logger = logging.getLogger("kdocs_viewer.standin.access")
 
 _CYCLE_KEY = "kdocs_standin.cycle"
+_RECORD_KEY = "kdocs_standin.record"
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +310,7 @@ class DroppedConnection(Response):
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        _record_now(scope)
         transport.abort()
         await _until_disconnected(cycle)
 
@@ -330,6 +332,7 @@ class TruncatedBody(Response):
         await send({"type": "http.response.body", "body": self.body[: full // 2], "more_body": True})
         if transport is None:
             raise ConnectionAbortedError("injected truncation")
+        _record_now(scope)
         transport.close()  # flushes what was written, then closes
         await _until_disconnected(cycle)
 
@@ -574,7 +577,11 @@ def _cell_json(cell: Cell, state: StandinState, base: str | None) -> dict[str, A
 
 
 class RequestLogger:
-    """Outermost ASGI layer: records (method, path, status) and hands uvicorn's cycle to fault responses."""
+    """Outermost ASGI layer: records (method, path, status) and hands uvicorn's cycle to fault responses.
+
+    The entry is recorded *before* the last byte of the response goes out (or before a fault closes the
+    connection), so a client that has its answer always finds its request in the log.
+    """
 
     def __init__(self, app: ASGIApp, state: StandinState) -> None:
         self.app = app
@@ -586,17 +593,36 @@ class RequestLogger:
             return
         scope[_CYCLE_KEY] = getattr(send, "__self__", None)
         status = 0
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
+            entry = RequestLogEntry(scope["method"], scope["path"], status)
+            self.state.log(entry)
+            if self.state.config.access_log:
+                access_logger.info("%s %s %s", entry.method, entry.path, entry.status)
+
+        scope[_RECORD_KEY] = record
 
         async def logging_send(message: MutableMapping[str, Any]) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                record()
             await send(message)
 
         try:
             await self.app(scope, receive, logging_send)
         finally:
-            entry = RequestLogEntry(scope["method"], scope["path"], status)
-            self.state.log(entry)
-            if self.state.config.access_log:
-                access_logger.info("%s %s %s", entry.method, entry.path, entry.status)
+            record()
+
+
+def _record_now(scope: Scope) -> None:
+    """Fault responses call this before they cut the connection (see RequestLogger)."""
+    record = scope.get(_RECORD_KEY)
+    if record is not None:
+        record()
