@@ -35,6 +35,7 @@ from kdocs_viewer.core.contract import (
     CODE_OK,
     CODE_QUOTA_EXCEEDED,
     CODE_TOKEN_INVALID,
+    MAX_CELLS_PER_READ,
     MAX_PICS_PER_CALL,
     PICTURE_URLS_PATH,
     SHEETS_PATH,
@@ -64,7 +65,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_RETRY = RetryPolicy()
-MAX_CELLS_PER_READ = 10_000  # [ours] keep each cells read modest; the real limit is undocumented
 _SNIPPET_CHARS = 120
 _USER_AGENT = f"kdocs-viewer/{__version__}"
 

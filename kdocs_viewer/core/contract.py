@@ -18,6 +18,11 @@ TOKEN_PARAM = "access_token"  # the token travels as a query parameter on every 
 # [ours] Pictures per call: undocumented; a sibling API caps its array at 100.
 MAX_PICS_PER_CALL = 100
 
+# [ours] Cells per read of the cells API (rows × columns of the asked range): undocumented. The stand-in
+# refuses more; the client reads in smaller chunks of MAX_CELLS_PER_READ.
+MAX_CELLS_PER_CALL = 50_000
+MAX_CELLS_PER_READ = 10_000
+
 # Error codes. 20007 is [seen]; the rest are [ours] and only used by the stand-in.
 CODE_OK = 0
 CODE_TOKEN_INVALID = 20007  # missing, invalid, expired or foreign token: never retried

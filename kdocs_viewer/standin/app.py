@@ -64,6 +64,7 @@ from kdocs_viewer.core.contract import (
     CODE_TOKEN_INVALID,
     CODE_TOO_MANY_PICS,
     ESTIMATED_LIFETIME,
+    MAX_CELLS_PER_CALL,
     MAX_PICS_PER_CALL,
     PICTURE_URLS_PATH,
     SHEETS_PATH,
@@ -75,7 +76,6 @@ from kdocs_viewer.standin.config import StandinConfig
 from kdocs_viewer.standin.dataset import Cell, Picture, Workbook
 from kdocs_viewer.standin.images import ImageStore, corrupt_bytes
 
-MAX_CELLS_PER_CALL = 50_000  # [ours] cap of one cells request (rows × columns of the range)
 IMAGE_PATH = "/img/{file_token}/{pic_key}"
 QUOTA_DAY_UTC_OFFSET = datetime.timedelta(hours=8)  # [ours] the quota day runs on China Standard Time
 
