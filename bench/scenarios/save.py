@@ -11,6 +11,7 @@ import inspect
 import shutil
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.config import Context
@@ -57,6 +58,34 @@ def _save(session: PictureSession, refs: list[PicRef], folder: Path, workers: in
     return elapsed, summary.bytes
 
 
+def _fetch_only(ctx: Context, refs: list[PicRef], workers: int) -> tuple[float, int]:
+    """A fresh session fetching every picture with the save's parallelism, writing nothing."""
+    with KDocsClient(ctx.token, ctx.base_url) as client:
+        session = PictureSession(client, ctx.file_token)
+        try:
+            session.resolve(refs)
+            with ThreadPoolExecutor(workers) as pool:
+                t0 = time.perf_counter()
+                got = sum(map(len, pool.map(session.fetch_bytes, refs)))
+                return time.perf_counter() - t0, got
+        finally:
+            session.close()
+
+
+def _write_only(ctx: Context, refs: list[PicRef], folder: Path, workers: int) -> tuple[float, int]:
+    """``save_batch`` with bytes already in memory: the cost of writing (``.part``, fsync, rename) alone.
+
+    The stand-in serves the dataset's files in name order, cycling, so picture i has file i mod n's bytes.
+    """
+    blobs = [f.read_bytes() for f in sorted(ctx.dataset, key=lambda f: f.name)]
+    by_ident = {ref.ident: blobs[i % len(blobs)] for i, ref in enumerate(refs)}
+    folder.mkdir(parents=True)
+    t0 = time.perf_counter()
+    summary = save_batch(refs, lambda ref, cancel: by_ident[ref.ident], folder,
+                         template="{index:04d} {pic_key}", policy=ConflictPolicy.UNIQUIFY, workers=workers)
+    return time.perf_counter() - t0, summary.bytes
+
+
 def run(ctx: Context) -> dict[str, Metric]:
     refs = load_refs(ctx.pic_list, ctx.size.save_pics)
     core = Metric("core_mb_s", "MB/s", floor_name="curl --parallel-max 8, same URLs")
@@ -65,6 +94,10 @@ def run(ctx: Context) -> dict[str, Metric]:
     warm = Metric("warm_s", "s")
     speedup = Metric("second_speedup", "×", note="cold save time ÷ second save time (same session)")
     size_mb = Metric("batch_mb", "MB")
+    fetch_only = Metric("fetch_only_mb_s", "MB/s", note="fresh session, fetch_bytes only, same parallelism")
+    write_only = Metric("write_only_mb_s", "MB/s", note="save_batch from bytes in memory: writing alone")
+    warm_hits = Metric("second_save_cache_hits", "pictures", note="served from the session's caches")
+    warm_gets = Metric("second_save_gets", "GETs", note="downloaded again by the second save")
     workers = gui_save_workers()
     for i in range(ctx.runs):
         run_dir = ctx.work / f"save-{i}"
@@ -75,10 +108,19 @@ def run(ctx: Context) -> dict[str, Metric]:
                 urls = [session.leases.snapshot()[r.ident].url for r in refs]
                 curl_s, curl_bytes = _curl(urls, run_dir / "curl")
                 cold_s, cold_bytes = _save(session, refs, run_dir / "cold", workers)
+                before = session.stats()
                 warm_s, _ = _save(session, refs, run_dir / "warm", workers)
+                after = session.stats()
             finally:
                 session.close()
         shutil.rmtree(run_dir, ignore_errors=True)
+        fetch_s, fetch_bytes = _fetch_only(ctx, refs, workers)
+        write_s, write_bytes = _write_only(ctx, refs, run_dir / "write-only", workers)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        if write_bytes != cold_bytes:
+            ctx.note("save", f"run {i}: write-only wrote {write_bytes} bytes, the real save {cold_bytes}")
+        fetch_only.add(fetch_bytes / 1e6 / fetch_s)
+        write_only.add(write_bytes / 1e6 / write_s)
         if curl_bytes != cold_bytes:
             ctx.note("save", f"run {i}: curl fetched {curl_bytes} bytes, the core saved {cold_bytes}")
         curl_rate = curl_bytes / 1e6 / curl_s
@@ -88,9 +130,12 @@ def run(ctx: Context) -> dict[str, Metric]:
         warm.add(warm_s)
         speedup.add(cold_s / warm_s)
         size_mb.add(cold_bytes / 1e6)
+        warm_hits.add(after.cache_hits - before.cache_hits)
+        warm_gets.add(after.image_gets - before.image_gets)
     ctx.note("save", f"{len(refs)} pictures, {workers} save workers (the GUI's), curl {CURL_PARALLEL} "
                      f"parallel, into {ctx.work} (same disk for curl and core); the core fsyncs "
                      "every file, curl does not; 'viewed' = fetched once through the same PictureSession "
                      "(default memory budget), which is what the grid does")
     return {"core_mb_s": core, "curl_mb_s": curl, "cold_s": cold, "warm_s": warm,
-            "second_speedup": speedup, "batch_mb": size_mb}
+            "second_speedup": speedup, "batch_mb": size_mb, "fetch_only_mb_s": fetch_only,
+            "write_only_mb_s": write_only, "second_save_cache_hits": warm_hits, "second_save_gets": warm_gets}
