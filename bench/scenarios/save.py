@@ -108,9 +108,9 @@ def run(ctx: Context) -> dict[str, Metric]:
                 urls = [session.leases.snapshot()[r.ident].url for r in refs]
                 curl_s, curl_bytes = _curl(urls, run_dir / "curl")
                 cold_s, cold_bytes = _save(session, refs, run_dir / "cold", workers)
-                before = session.stats()
+                before = session.stats
                 warm_s, _ = _save(session, refs, run_dir / "warm", workers)
-                after = session.stats()
+                after = session.stats
             finally:
                 session.close()
         shutil.rmtree(run_dir, ignore_errors=True)
