@@ -32,7 +32,8 @@ def run(ctx: Context) -> dict[str, Metric]:
         "max_gap_ms": "ms", "p99_gap_ms": "ms", "peak_rss_mb": "MB", "rss_at_bottom_mb": "MB",
         "rss_after_top_mb": "MB", "rss_before_mb": "MB", "viewed_tiles": "tiles", "gets": "GETs",
         "gets_per_viewed_tile": "GETs/tile", "wasted_gets": "GETs", "duplicate_gets": "GETs",
-        "duplicate_gets_after_top": "GETs", "scroll_s": "s",
+        "duplicate_gets_after_top": "GETs", "scroll_s": "s", "thumbnail_cache_mb": "MB",
+        "original_bytes_cache_mb": "MB",
     }
     notes = {
         "peak_rss_mb": "VmHWM of the whole process, after bottom and return to top",
@@ -41,6 +42,8 @@ def run(ctx: Context) -> dict[str, Metric]:
         "duplicate_gets": "GETs beyond the first of the same picture, whole run",
         "duplicate_gets_after_top": "of which after jumping back to the top (all loaded before)",
         "scroll_s": "wall time of the scripted scroll (target rate: whole range in scroll_seconds)",
+        "thumbnail_cache_mb": "decoded thumbnails held by the browser at the bottom",
+        "original_bytes_cache_mb": "downloaded originals held by the PictureSession at the bottom",
     }
     metrics = {k: Metric(k, u, note=notes.get(k, "")) for k, u in keys.items()}
     for i in range(ctx.runs):
@@ -109,6 +112,7 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
     note_visible()
     heartbeat.stop()
     rss_bottom = proc_status_mb("VmRSS")
+    caches = _cache_mb(run.browser)
     fetched_before_top = counter.keys()
     gets_before_top = dict(counter.per_key)
 
@@ -131,8 +135,17 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
         "gets_per_viewed_tile": gets / max(1, len(viewed)),
         "wasted_gets": sum(n for k, n in counter.per_key.items() if k not in viewed),
         "duplicate_gets": counter.duplicates(), "duplicate_gets_after_top": after_top,
-        "scroll_s": scroll_s, "timeouts": timeouts,
+        "scroll_s": scroll_s, "timeouts": timeouts, **caches,
     }
+
+
+def _cache_mb(browser: Any) -> dict[str, float]:
+    """What the two in-memory caches hold (diagnostics only: reads private attributes, so tolerant)."""
+    thumbs = getattr(browser, "_thumbs", None)
+    session = browser.session()
+    originals = getattr(session, "_memory", None)
+    return {"thumbnail_cache_mb": getattr(thumbs, "total_bytes", 0) / 1e6,
+            "original_bytes_cache_mb": getattr(originals, "total_bytes", 0) / 1e6}
 
 
 if __name__ == "__main__":
