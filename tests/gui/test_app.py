@@ -12,12 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-import kdocs_viewer.standin.config as standin_config
 from kdocs_viewer import __version__, app
 from kdocs_viewer.gui.main_window import MainWindow, TokenSource
 from tests.gui.shell_helpers import DemoWindow
@@ -113,55 +111,63 @@ def test_excepthook_logs_redacted_and_shows_short_dialog(
     assert SECRET not in logged and "Sig=zzz" not in logged
 
 
-class _Closer(QObject):
-    """Closes the window once the demo has loaded, which ends ``main()``'s event loop."""
+_MAIN_DEMO_SCRIPT = r"""
+import sys
 
-    def __init__(self) -> None:
+import kdocs_viewer.standin.config as standin_config
+from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtWidgets import QApplication
+from kdocs_viewer import app
+from kdocs_viewer.gui.main_window import MainWindow
+
+real = standin_config.StandinConfig
+standin_config.StandinConfig = lambda **kw: real(**{"pictures": 6, "dataset": sys.argv[1], **kw})
+
+
+class Closer(QObject):
+    def __init__(self):
         super().__init__()
-        self.saw_pictures = 0
+        self.ticks = 0
         self.timer = QTimer(self)
         self.timer.setInterval(50)
         self.timer.timeout.connect(self.check)
-        self.ticks = 0
 
     @Slot()
-    def check(self) -> None:
+    def check(self):
         self.ticks += 1
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        for window in windows:
-            stats = window.browser.stats()
-            if (stats.pictures and stats.loaded >= stats.pictures) or self.ticks > 300:
-                self.saw_pictures = stats.loaded
-                self.timer.stop()
-                window.close()
-                QApplication.quit()
+        for window in QApplication.topLevelWidgets():
+            if isinstance(window, MainWindow) and window.isVisible():
+                stats = window.browser.stats()
+                if (stats.pictures and stats.loaded >= stats.pictures) or self.ticks > 400:
+                    print("LOADED", stats.loaded, window.token_status_text(), flush=True)
+                    window.close()
 
 
-def test_main_demo_runs_until_the_window_closes(
-    qtbot: QtBot,
-    settings_path: Path,
-    small_dataset: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    hanging_keyring: Any,
-) -> None:
-    """The real ``main(["--demo"])``: the stand-in in this process, pictures shown, clean exit, no keyring."""
-    real_config = standin_config.StandinConfig
+closer = Closer()
+QTimer.singleShot(0, closer.timer.start)
+sys.exit(app.main(["--demo", "--lang", "en"]))
+"""
 
-    def small_config(**kwargs: Any) -> standin_config.StandinConfig:
-        kwargs.setdefault("pictures", 6)
-        kwargs.setdefault("dataset", small_dataset)
-        return real_config(**kwargs)
 
-    monkeypatch.setattr(standin_config, "StandinConfig", small_config)
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
-    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
-    closer = _Closer()
-    closer.timer.start()
-    before = {t for t in threading.enumerate() if t.name.startswith("standin")}
-    assert app.main(["--demo", "--lang", "en"]) == 0
-    assert closer.saw_pictures == 6
-    assert {t for t in threading.enumerate() if t.name.startswith("standin") and t.is_alive()} <= before
-    text = settings_path.read_text(encoding="utf-8")
+def test_main_demo_runs_until_the_window_closes(tmp_path: Path, small_dataset: Path) -> None:
+    """The real ``main(["--demo"])`` in a child process (an event loop of its own): the stand-in starts in
+    that process, the pictures show, closing the window ends the program cleanly, nothing secret is kept."""
+    script = tmp_path / "run_demo.py"
+    script.write_text(_MAIN_DEMO_SCRIPT, encoding="utf-8")
+    settings = tmp_path / "settings.ini"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(QT_QPA_PLATFORM="offscreen", KDOCS_VIEWER_SETTINGS=str(settings))
+    done = subprocess.run(
+        [sys.executable, str(script), str(small_dataset)],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "LOADED 6 Token: demo, this session only" in done.stdout
+    text = settings.read_text(encoding="utf-8")
     assert "demo-token" not in text
     assert "language=en" in text
-    assert hanging_keyring.calls == 0
+    assert "Traceback" not in done.stderr
