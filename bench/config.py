@@ -18,7 +18,8 @@ class Size:
     dataset: DatasetSpec
     runs: int
     resolve_pics: int
-    idle_seconds: float  # real seconds of idle measured (scaled to an hour for the per-hour figure)
+    idle_seconds: float  # real seconds of idle in which no API call may happen
+    simulated_idle: float  # seconds of idle simulated with the fake clock (per-hour figure scaled from it)
     open_pics: int
     scroll_pics: int
     scroll_seconds: float  # top to bottom at a steady rate
@@ -28,10 +29,12 @@ class Size:
 
 
 SIZES: dict[str, Size] = {
-    "full": Size("full", FULL, runs=3, resolve_pics=10_000, idle_seconds=20.0, open_pics=1_000,
-                 scroll_pics=10_000, scroll_seconds=30.0, save_pics=500, startup_runs=5, gui_timeout=60.0),
-    "tiny": Size("tiny", TINY, runs=1, resolve_pics=300, idle_seconds=1.5, open_pics=60,
-                 scroll_pics=300, scroll_seconds=1.5, save_pics=20, startup_runs=1, gui_timeout=20.0),
+    "full": Size("full", FULL, runs=3, resolve_pics=10_000, idle_seconds=20.0, simulated_idle=3600.0,
+                 open_pics=1_000, scroll_pics=10_000, scroll_seconds=30.0, save_pics=500, startup_runs=5,
+                 gui_timeout=60.0),
+    "tiny": Size("tiny", TINY, runs=1, resolve_pics=300, idle_seconds=0.5, simulated_idle=900.0,
+                 open_pics=60, scroll_pics=300, scroll_seconds=1.0, save_pics=20, startup_runs=1,
+                 gui_timeout=20.0),
 }
 
 

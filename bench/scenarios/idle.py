@@ -28,17 +28,21 @@ HOUR = 3600.0
 
 def run(ctx: Context) -> dict[str, Metric]:
     idle = Metric("idle_calls", "calls", note=f"real idle of {ctx.size.idle_seconds:g} s, nothing due")
-    hour = Metric("idle_calls_per_hour", "calls/h", note="simulated hour with a fake monotonic clock")
+    scale = HOUR / ctx.size.simulated_idle
+    hour = Metric("idle_calls_per_hour", "calls/h",
+                  note=f"{ctx.size.simulated_idle:g} s simulated with a fake monotonic clock"
+                       + (f", × {scale:g}" if scale != 1 else ""))
     refreshes = Metric("refreshed_per_hour", "leases/h", note="pictures re-resolved in that hour")
     for i in range(ctx.runs):
         params = {"base_url": ctx.base_url, "token": ctx.token, "file_token": ctx.file_token,
                   "pic_list": str(ctx.pic_list), "pictures": ctx.size.open_pics,
-                  "idle_seconds": ctx.size.idle_seconds, "timeout": ctx.size.gui_timeout}
+                  "idle_seconds": ctx.size.idle_seconds, "simulated": ctx.size.simulated_idle,
+                  "timeout": ctx.size.gui_timeout}
         r = run_child(__name__, params, home=ctx.work / f"home-idle-{i}",
                       timeout=ctx.size.idle_seconds + 2 * ctx.size.gui_timeout + 120)
         idle.add(r["idle_calls"])
-        hour.add(r["calls_per_hour"])
-        refreshes.add(r["refreshed_per_hour"])
+        hour.add(r["calls_per_hour"] * scale)
+        refreshes.add(r["refreshed_per_hour"] * scale)
         ctx.note("idle", f"run {i}: {r['needed']} leases needed while idle, tags {r['tags']}; "
                          f"refresh times (simulated s): {r['refresh_times']}")
     return {"idle_calls": idle, "idle_calls_per_hour": hour, "refreshed_per_hour": refreshes}
@@ -87,14 +91,14 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
     times: list[float] = []
     while refresh_timer.isActive():
         jump = max(0, refresh_timer.remainingTime()) / 1000.0
-        if clock.offset + jump > HOUR:
+        if clock.offset + jump > params["simulated"]:
             break
         clock.advance(jump)
         before = keeper.refresh_batches
         refresh_timer.start(0)  # fire now: the fake clock says it is due
         pause(0.01)
         wait_until(keeper.is_idle, params["timeout"])
-        pause(0.05)  # the worker's answer is delivered to the keeper, which re-arms its timer
+        pause(0.02)  # the worker's answer is delivered to the keeper, which re-arms its timer
         if keeper.refresh_batches > before:
             times.append(round(clock.offset))
     hour_calls = run.client.calls_made - calls0
