@@ -219,3 +219,24 @@ def test_close_saves_settings_and_is_idempotent(
     assert "geometry" in text
     assert "base_url" not in text  # the demo's loopback server is not remembered
     assert "demo-token" not in text
+
+
+def test_begin_with_pics_file_loads_once_a_token_is_there(
+    make_window: MakeWindow,
+    standin_factory: Callable[..., StandinServer],
+    small_dataset: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    qtbot: QtBot,
+    no_keyring: Any,
+) -> None:
+    """``--file-token T --pics FILE``: the file is read off-thread, the keyring is asked, then the user."""
+    server = standin_factory(pictures=3, dataset=small_dataset)
+    pics = tmp_path / "pics.tsv"
+    pics.write_text("".join(f"{r.pic_key}\t{r.tag}\n" for r in server.pictures()), encoding="utf-8")
+    typer = TokenTyper(monkeypatch, "demo-token", remember=False)
+    window = make_window(base_url=server.base_url)
+    window.begin(file_token="demo-workbook", pics_file=str(pics))
+    qtbot.waitUntil(lambda: window.browser.stats().pictures == 3, timeout=10_000)
+    assert typer.calls == 1
+    assert window.file_token_edit.text() == "demo-workbook"
