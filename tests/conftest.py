@@ -15,6 +15,8 @@ import pytest
 from kdocs_viewer.standin.config import StandinConfig
 from kdocs_viewer.standin.server import StandinServer
 
+pytest_plugins = ["tests.keyring_support"]
+
 CANARY_TOKEN = "canary-TOKEN-5f3a9c1e-do-not-leak"
 
 
