@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -25,6 +26,7 @@ from bench.child import REPO
 from bench.config import LATENCY_MS, SIZES, Context
 from bench.report import Results, judge, markdown, notes_markdown, write_json
 from bench.standin_proc import StandinProcess
+from bench.stats import spread
 
 SCENARIOS = ("resolve", "idle", "open", "scroll", "save", "startup")
 MODULES = {"resolve": "resolve", "idle": "idle", "open": "open_grid", "scroll": "scroll", "save": "save",
@@ -73,6 +75,27 @@ def write_pic_list(base_url: str, token: str, file_token: str, path: Path) -> in
     return len(refs)
 
 
+class LoadSampler:
+    """1-minute load average every few seconds while the bench runs: other work on the machine shows here."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+
+    def _run(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self.samples.append(os.getloadavg()[0])
+
+    def __enter__(self) -> LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     size = SIZES[args.size]
@@ -98,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         standin = StandinProcess(dataset=data_dir, pictures=pictures, latency_ms=args.latency_ms,
                                  extra=["--quota", "10000000"], log_dir=work,
                                  nodelay_fix=not args.standin_as_is)
-        with standin:
+        with standin, LoadSampler() as load:
             pic_list = work / "pictures.json"
             found = write_pic_list(standin.base_url, standin.token, standin.file_token, pic_list)
             ctx = Context(size=size, runs=runs, base_url=standin.base_url, token=standin.token,
@@ -120,13 +143,19 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work / "save", ignore_errors=True)
     meta["duration_s"] = round(time.time() - started, 1)
     meta["machine"]["loadavg_end"] = os.getloadavg()
+    meta["machine"]["loadavg_1min_during"] = spread(load.samples) if load.samples else None
     verdicts = judge(results)
     table = markdown(results, verdicts)
     print(table)
     if ctx.notes:
         print("\n" + notes_markdown(ctx.notes))
     write_json(args.out, meta, results, verdicts, ctx.notes)
-    header = f"commit {meta['commit']}, size {size.name}, {runs} run(s), {meta['started']}"
+    header = (f"commit {meta['commit']}, size {size.name}, {runs} run(s), started {meta['started']}, "
+              f"took {meta['duration_s']} s")
+    if load.samples:
+        busy = spread(load.samples)
+        header += (f"; 1-min load average during the run {busy['median']:.1f} "
+                   f"({busy['min']:.1f}–{busy['max']:.1f}) on {os.cpu_count()} CPUs")
     report = f"{header}\n\n{table}\n\n{notes_markdown(ctx.notes)}\n"
     args.out.with_suffix(".md").write_text(report, encoding="utf-8")
     print(f"\nwrote {args.out}", file=sys.stderr)
