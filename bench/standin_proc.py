@@ -53,13 +53,16 @@ class StandinProcess:
         entry = (_NODELAY_SHIM if self.nodelay_fix else "") + (
             "\nimport sys; from kdocs_viewer.standin.cli import main; sys.exit(main())")
         cmd = [sys.executable, "-c", entry, *self.args]
-        stderr = open(self.log_dir / "standin.stderr.log", "a") if self.log_dir else subprocess.DEVNULL  # noqa: SIM115
-        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, text=True, bufsize=1)
-        if stderr is not subprocess.DEVNULL:
-            stderr.close()  # the child holds its own copy
+        if self.log_dir is not None:
+            with open(self.log_dir / "standin.stderr.log", "a") as log:  # the child keeps its own copy
+                self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1)
+        else:
+            self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                          bufsize=1)
+        stdout = self._proc.stdout
+        assert stdout is not None
         line: list[str] = []
-        reader = threading.Thread(target=lambda: line.append(self._proc.stdout.readline()),  # type: ignore[union-attr]
-                                  daemon=True)
+        reader = threading.Thread(target=lambda: line.append(stdout.readline()), daemon=True)
         reader.start()
         reader.join(timeout)
         if not line or not line[0].startswith("http"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from typing import Any
 
 MARK = "FIRST-PAINT "
 
@@ -32,7 +33,7 @@ def _install_first_paint_hook() -> None:
     original_init = QApplication.__init__
     hook = FirstPaint()
 
-    def init(self: QApplication, *args: object, **kwargs: object) -> None:
+    def init(self: QApplication, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
         self.installEventFilter(hook)
 
