@@ -23,6 +23,7 @@ class Size:
     open_pics: int
     scroll_pics: int
     scroll_seconds: float  # top to bottom at a steady rate
+    pages: int  # page-downs at reading pace before the drag
     save_pics: int
     startup_runs: int
     gui_timeout: float  # give up waiting for tiles after this many seconds
@@ -30,10 +31,10 @@ class Size:
 
 SIZES: dict[str, Size] = {
     "full": Size("full", FULL, runs=3, resolve_pics=10_000, idle_seconds=20.0, simulated_idle=3600.0,
-                 open_pics=1_000, scroll_pics=10_000, scroll_seconds=30.0, save_pics=500, startup_runs=5,
-                 gui_timeout=60.0),
+                 open_pics=1_000, scroll_pics=10_000, scroll_seconds=30.0, pages=10, save_pics=500,
+                 startup_runs=5, gui_timeout=60.0),
     "tiny": Size("tiny", TINY, runs=1, resolve_pics=300, idle_seconds=0.5, simulated_idle=900.0,
-                 open_pics=60, scroll_pics=300, scroll_seconds=1.0, save_pics=20, startup_runs=1,
+                 open_pics=60, scroll_pics=300, scroll_seconds=1.0, pages=2, save_pics=20, startup_runs=1,
                  gui_timeout=20.0),
 }
 
