@@ -108,7 +108,9 @@ def run_lrelease(ts_file: Path, qm_file: Path) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true", help="only list untranslated strings")
     args = parser.parse_args()
     dictionary = load_dictionary()
