@@ -104,7 +104,9 @@ class SaveDialog(QDialog):
         browse.clicked.connect(self._on_browse)
         folder_row.addWidget(self.folder_edit, 1)
         folder_row.addWidget(browse)
-        form.addRow(self.tr("&Folder:"), folder_row)
+        folder_label = QLabel(self.tr("&Folder:"))
+        folder_label.setBuddy(self.folder_edit)  # a row holding a layout gets no buddy (and a literal "&")
+        form.addRow(folder_label, folder_row)
 
         self.template_edit = QLineEdit(template or DEFAULT_TEMPLATE)
         form.addRow(self.tr("File &names:"), self.template_edit)

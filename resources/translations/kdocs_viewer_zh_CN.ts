@@ -31,7 +31,7 @@ The details were written to the log.</source>
     <context>
         <name>LeaseKeeper</name>
         <message numerus="yes">
-            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+295" />
+            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+307" />
             <source>Could not refresh %n picture link(s): %1</source>
             <translation>
                 <numerusform>有 %n 个图片链接刷新失败：%1</numerusform>
@@ -398,7 +398,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureBrowser</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/browser.py" line="+126" />
+            <location filename="../../kdocs_viewer/gui/browser.py" line="+128" />
             <source>Filter by caption, cell or key</source>
             <translation>按标题、单元格或 key 筛选</translation>
         </message>
@@ -449,7 +449,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>大小：</translation>
         </message>
         <message>
-            <location line="+366" />
+            <location line="+403" />
             <source>Could not copy the picture: %1</source>
             <translation>无法复制图片：%1</translation>
         </message>
@@ -472,7 +472,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureModel</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+239" />
+            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+254" />
             <source>Key: %1</source>
             <translation>Key：%1</translation>
         </message>
@@ -639,7 +639,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>文件夹(&amp;F)：</translation>
         </message>
         <message>
-            <location line="+3" />
+            <location line="+5" />
             <source>File &amp;names:</source>
             <translation>文件名(&amp;N)：</translation>
         </message>
