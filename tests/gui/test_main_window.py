@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QMimeData, QUrl
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -240,3 +240,14 @@ def test_begin_with_pics_file_loads_once_a_token_is_there(
     qtbot.waitUntil(lambda: window.browser.stats().pictures == 3, timeout=10_000)
     assert typer.calls == 1
     assert window.file_token_edit.text() == "demo-workbook"
+
+
+def test_copy_image_is_delegated_to_the_grid(demo_window: Callable[..., DemoWindow], qtbot: QtBot) -> None:
+    window = demo_window(pictures=6).window
+    grid = window.browser.grid()
+    grid.setCurrentIndex(grid.model().index(0, 0))
+    grid.setFocus()
+    QGuiApplication.clipboard().clear()
+    window.copy_action.trigger()
+    qtbot.waitUntil(lambda: not QGuiApplication.clipboard().image().isNull(), timeout=5000)
+    assert window.editor.toPlainText()  # the editor's text was not touched by the shortcut
