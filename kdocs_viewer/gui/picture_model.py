@@ -360,6 +360,14 @@ class SortKey(Enum):
     TIME_LEFT = "time_left"
 
 
+def _caption_key(item: PictureItem) -> tuple[int, str, int]:
+    """By caption text; pictures without a caption after those with one (by cell or key)."""
+    caption = item.ref.caption
+    if caption:
+        return (0, caption.casefold(), item.order)
+    return (1, (item.ref.cell or item.ref.pic_key).casefold(), item.order)
+
+
 def _time_left_key(item: PictureItem) -> tuple[float, int]:
     lease = item.lease
     if lease is None:
@@ -370,7 +378,7 @@ def _time_left_key(item: PictureItem) -> tuple[float, int]:
 
 _SORT_KEYS: dict[SortKey, Callable[[PictureItem], Any]] = {
     SortKey.WORKBOOK: lambda item: item.order,
-    SortKey.CAPTION: lambda item: (item.short_label().casefold(), item.order),
+    SortKey.CAPTION: _caption_key,
     SortKey.TIME_LEFT: _time_left_key,
 }
 

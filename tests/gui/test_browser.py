@@ -400,8 +400,8 @@ def test_filter_tag_sort_and_tile_size(qtbot: QtBot, make_browser: MakeBrowser) 
     assert browser.grid().currentIndex().data(RefRole).ident == chosen[1]
     assert browser.all_refs() == server.pictures()  # workbook order whatever the view's order
     browser.model().sort_by(SortKey.CAPTION)
-    labels = [proxy.index(r, 0).data(Qt.ItemDataRole.DisplayRole).casefold() for r in range(proxy.rowCount())]
-    assert labels == sorted(labels)
+    captions = [proxy.index(r, 0).data(RefRole).caption.casefold() for r in range(proxy.rowCount())]
+    assert captions == sorted(captions)
     browser.model().sort_by(SortKey.WORKBOOK)
     assert [proxy.index(r, 0).data(RefRole) for r in range(proxy.rowCount())] == server.pictures()
 

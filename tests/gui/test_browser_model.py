@@ -1,0 +1,160 @@
+"""The grid's pure parts: badge text, model batching, filter, sort, visible-range maths (no network)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex
+from PySide6.QtGui import QPixmap
+from pytestqt.qtbot import QtBot
+
+from kdocs_viewer.core.cache import ByteBudgetCache
+from kdocs_viewer.core.models import Lease, PicFailure, PicRef
+from kdocs_viewer.gui.picture_grid import TILE_BUCKETS, PictureGrid, snap_tile_size
+from kdocs_viewer.gui.picture_model import (
+    PicState,
+    PictureFilterProxy,
+    PictureModel,
+    RefRole,
+    SortKey,
+    ThumbKey,
+    ThumbnailResult,
+    contiguous_ranges,
+)
+from kdocs_viewer.gui.thumbnails import pixmap_bytes
+from kdocs_viewer.gui.tile_delegate import Urgency, badge_text, format_left
+
+REF = PicRef("key", "local")
+
+
+def lease(ttl: float | None, *, at: float = 100.0, estimated: bool = False) -> Lease:
+    return Lease(REF, "https://example.invalid/p", at, ttl, estimated)
+
+
+@pytest.mark.parametrize(
+    ("ttl", "now", "text", "urgency"),
+    [
+        (600.0, 119.0, "9:41", Urgency.CALM),  # 581 s left
+        (600.0, 100.0, "10:00", Urgency.CALM),
+        (600.0, 580.5, "2:00", Urgency.WARNING),  # 119.5 s left: shown rounded up, coloured as < 2 min
+        (600.0, 620.0, "1:20", Urgency.WARNING),
+        (600.0, 671.0, "0:29", Urgency.URGENT),
+        (600.0, 699.2, "0:01", Urgency.URGENT),  # never "0:00" while it still works
+        (600.0, 700.0, "expired", Urgency.EXPIRED),
+        (600.0, 9000.0, "expired", Urgency.EXPIRED),
+        (7200.0, 100.0, "2:00:00", Urgency.CALM),
+        (None, 1e9, "∞", Urgency.UNBOUNDED),
+    ],
+)
+def test_badge_text(ttl: float | None, now: float, text: str, urgency: Urgency) -> None:
+    badge = badge_text(lease(ttl), now)
+    assert (badge.text, badge.urgency) == (text, urgency)
+
+
+def test_badge_marks_estimates_and_missing_leases() -> None:
+    assert badge_text(lease(300.0, estimated=True), 100.0).text == "≈5:00"
+    assert badge_text(None, 0.0).text == ""
+    assert badge_text(None, 0.0).urgency is Urgency.NONE
+    assert format_left(-3) == "0:00"
+
+
+def make_model(count: int) -> tuple[PictureModel, list[PicRef]]:
+    cache: ByteBudgetCache[ThumbKey, QPixmap] = ByteBudgetCache(1 << 20, pixmap_bytes)
+    model = PictureModel(cache)
+    tags = ("attachment", "local", "cloud")
+    refs = [
+        PicRef(f"k{i:03d}", tags[i % 3], sheet="S", cell=f"S!A{i + 3}", caption=f"caption {count - i:03d}")
+        for i in range(count)
+    ]
+    model.set_refs([*refs, refs[0]])  # a duplicate collapses
+    return model, refs
+
+
+def test_contiguous_ranges() -> None:
+    assert contiguous_ranges([5, 1, 2, 3, 9, 2]) == [(1, 3), (5, 5), (9, 9)]
+    assert contiguous_ranges([]) == []
+
+
+def test_updates_emit_one_signal_per_run_of_rows(qtbot: QtBot) -> None:
+    model, refs = make_model(50)
+    assert model.rowCount() == 50
+    spans: list[tuple[int, int]] = []
+
+    def record(top: QModelIndex | QPersistentModelIndex, bottom: QModelIndex | QPersistentModelIndex) -> None:
+        spans.append((top.row(), bottom.row()))
+
+    model.dataChanged.connect(record)
+    outcomes = [lease_for(refs[i]) for i in (*range(10, 30), 40, 41)]
+    model.apply_outcomes(outcomes)
+    assert spans == [(10, 29), (40, 41)]
+    spans.clear()
+    model.apply_thumbnails([ThumbnailResult(refs[i].ident, 128, 10, "jpeg", (4, 3)) for i in range(5)])
+    model.apply_failures([(refs[7].ident, "not a valid image: x")])
+    assert spans == [(0, 4), (7, 7)]
+    assert (model.ready_count, model.failed_count) == (5, 1)
+    model.apply_outcomes([PicFailure(refs[7], "no URL")])  # a late failure for an already failed row
+    model.apply_outcomes([PicFailure(refs[0], "no URL")])  # shown already: stays ready
+    assert model.item(0).state is PicState.READY
+
+
+def lease_for(ref: PicRef, deadline: float = 1000.0) -> Lease:
+    return Lease(ref, "https://example.invalid/p", deadline - 300.0, 300.0)
+
+
+def test_filter_by_text_and_tag(qtbot: QtBot) -> None:
+    model, refs = make_model(30)
+    proxy = PictureFilterProxy()
+    proxy.setSourceModel(model)
+    proxy.set_filter_text("CAPTION 02")  # case-insensitive, in caption
+    assert proxy.rowCount() == 10
+    proxy.set_tag("cloud")
+    assert proxy.rowCount() == 3
+    proxy.set_filter_text("s!a5")  # the cell address
+    assert proxy.rowCount() == 1 and proxy.index(0, 0).data(RefRole) == refs[2]
+    proxy.set_filter_text("")
+    proxy.set_tag(None)
+    assert proxy.rowCount() == 30
+
+
+def test_sort_orders(qtbot: QtBot) -> None:
+    model, refs = make_model(12)
+    model.apply_outcomes(
+        [lease_for(ref, deadline=2000.0 - i) for i, ref in enumerate(refs) if ref.tag != "cloud"]
+    )
+    model.sort_by(SortKey.CAPTION)
+    assert [model.item(r).ref for r in range(12)] == refs[::-1]  # captions count down
+    model.sort_by(SortKey.TIME_LEFT)
+    order = [model.item(r).ref for r in range(12)]
+    assert order[:8] == [ref for ref in refs if ref.tag != "cloud"][::-1]  # earliest deadline first
+    assert all(ref.tag == "cloud" for ref in order[8:])  # no lease: last
+    assert model.refs() == refs
+    model.sort_by(SortKey.WORKBOOK)
+    assert [model.item(r).ref for r in range(12)] == refs
+    assert model.row_of(refs[5].ident) == 5
+
+
+def test_tile_sizes_snap_to_buckets() -> None:
+    assert snap_tile_size(100) == 96
+    assert snap_tile_size(130) == 128
+    assert snap_tile_size(1000) == 256
+    assert snap_tile_size(0) == TILE_BUCKETS[0]
+
+
+def test_visible_range_matches_what_is_painted(qtbot: QtBot) -> None:
+    model, _ = make_model(900)
+    proxy = PictureFilterProxy()
+    proxy.setSourceModel(model)
+    grid = PictureGrid()
+    qtbot.addWidget(grid)
+    grid.setModel(proxy)
+    grid.resize(600, 400)
+    grid.show()
+    qtbot.waitExposed(grid)
+    grid.verticalScrollBar().setValue(grid.verticalScrollBar().maximum() // 2)
+    visible, wider = grid.visible_rows()
+    viewport = grid.viewport().rect()
+    on_screen = [r for r in range(900) if grid.visualRect(proxy.index(r, 0)).intersects(viewport)]
+    assert on_screen and on_screen[0] >= visible.start and on_screen[-1] < visible.stop
+    assert len(visible) <= len(on_screen) + grid.columns()  # no more than one spare line
+    cols = grid.columns()
+    assert wider.start == visible.start - cols and wider.stop == visible.stop + cols
+    grid.stop_clock()
