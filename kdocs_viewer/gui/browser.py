@@ -46,6 +46,7 @@ from kdocs_viewer.gui.thumbnails import FullImage, ThumbnailLoader, pixmap_bytes
 
 THUMBNAIL_BUDGET = 128 * 1024 * 1024  # decoded thumbnails kept in memory (bytes)
 EXPIRING_SOON = 60.0  # seconds, for stats()
+SELECTED_KEPT_FRESH = MAX_PICS_PER_CALL  # selected pictures whose links are refreshed ahead of time
 STATUS_THROTTLE_MS = 250  # statusChanged at most 4 times a second
 
 
@@ -512,7 +513,10 @@ class PictureBrowser(QWidget):
         indexes = self._grid.selectionModel().selectedIndexes()
         self.selectionCountChanged.emit(len(indexes))
         if self._keeper is not None:
-            rows = (self._proxy.mapToSource(ix).row() for ix in indexes)
+            # Quota guard: a select-all of thousands must not cost a refresh call per hundred every few
+            # minutes while the user is away. The first batch stays fresh; a save pins what it saves.
+            first = sorted(ix.row() for ix in indexes)[:SELECTED_KEPT_FRESH]
+            rows = (self._proxy.mapToSource(self._proxy.index(row, 0)).row() for row in first)
             self._keeper.set_needed("selected", {self._model.item(row).ident for row in rows})
 
     # -- preview and copy ------------------------------------------------------------------------------

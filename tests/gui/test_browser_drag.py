@@ -73,3 +73,16 @@ def test_drag_refuses_huge_selections(qtbot: QtBot, browser: tuple[PictureBrowse
     with qtbot.waitSignal(widget.errorOccurred, timeout=1000) as blocker:
         assert widget.drag_mime() is None
     assert str(MAX_DRAG_PICTURES) in blocker.args[0]
+
+
+def test_a_huge_selection_keeps_only_one_batch_fresh(
+    qtbot: QtBot, browser: tuple[PictureBrowser, StandinServer]
+) -> None:
+    widget, server = browser
+    refs = server.pictures()
+    with qtbot.waitSignal(widget.selectionCountChanged, timeout=1000) as blocker:
+        widget.select_refs([ref.ident for ref in refs])
+    assert blocker.args == [120]
+    keeper = widget.keeper()
+    assert keeper is not None
+    assert keeper.needed_by("selected") == {ref.ident for ref in refs[:100]}  # quota guard
