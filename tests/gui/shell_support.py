@@ -1,6 +1,6 @@
 """Fixtures for the application-shell tests (main window, dialogs, app start-up).
 
-Load with ``pytest_plugins = ["tests.gui.shell_support", "tests.keyring_support"]``; plain helpers (no
+Load with ``pytest_plugins = ["tests.gui.shell_support"]``; plain helpers (no
 fixtures) live in ``tests/gui/shell_helpers.py`` and are imported normally.
 
 - ``settings_path`` — an INI file in ``tmp_path``; ``KDOCS_VIEWER_SETTINGS`` points at it, so nothing of the

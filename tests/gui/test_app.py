@@ -20,7 +20,7 @@ from kdocs_viewer import __version__, app
 from kdocs_viewer.gui.main_window import MainWindow, TokenSource
 from tests.gui.shell_helpers import DemoWindow
 
-pytest_plugins = ["tests.gui.shell_support", "tests.keyring_support"]
+pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
 
 SECRET = "tok-SECRET-1234"
 

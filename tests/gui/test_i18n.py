@@ -23,7 +23,7 @@ from kdocs_viewer.gui.i18n import (
 )
 from kdocs_viewer.gui.main_window import MainWindow
 
-pytest_plugins = ["tests.gui.shell_support", "tests.keyring_support"]
+pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
 
 ROOT = Path(__file__).resolve().parents[2]
 TS_FILE = ROOT / "resources" / "translations" / "kdocs_viewer_zh_CN.ts"

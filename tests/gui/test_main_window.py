@@ -18,7 +18,7 @@ from kdocs_viewer.gui.main_window import MainWindow, PicFileError, read_pic_list
 from kdocs_viewer.standin.server import StandinServer
 from tests.gui.shell_helpers import DemoWindow, TokenTyper
 
-pytest_plugins = ["tests.gui.shell_support", "tests.keyring_support"]
+pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
 
 MakeWindow = Callable[..., MainWindow]
 

@@ -18,7 +18,7 @@ from kdocs_viewer.gui.save_dialog import SaveDialog, SaveProgressDialog, SaveSum
 from kdocs_viewer.gui.save_runner import SaveJob, SaveRunner, SaveStatus
 from tests.gui.shell_helpers import DemoWindow, FolderChooser
 
-pytest_plugins = ["tests.gui.shell_support", "tests.keyring_support"]
+pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
 
 
 def _part_files(folder: Path) -> list[Path]:

@@ -20,7 +20,7 @@ from kdocs_viewer.standin.server import StandinServer
 from tests.conftest import CANARY_TOKEN
 from tests.gui.shell_helpers import DemoWindow, FolderChooser, TokenTyper
 
-pytest_plugins = ["tests.gui.shell_support", "tests.keyring_support"]
+pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
 
 MakeWindow = Callable[..., MainWindow]
 
