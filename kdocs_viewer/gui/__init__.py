@@ -1,0 +1,1 @@
+"""The thin Qt layer: model/view grid, delegate, worker bridges, windows and dialogs."""
