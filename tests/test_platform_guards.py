@@ -42,3 +42,12 @@ def test_core_never_imports_qt() -> None:
             offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in {"PySide6", "PyQt6", "shiboken6"}]
     assert offenders == []
     assert len(list(CORE.glob("*.py"))) >= 3
+
+
+def test_every_python_folder_is_a_package() -> None:
+    """setuptools' find_packages skips folders without __init__.py; an editable install hides the loss."""
+    root = Path(kdocs_viewer.__file__).parent
+    folders = {p.parent for p in root.rglob("*.py") if "__pycache__" not in p.parts}
+    missing = sorted(str(f.relative_to(root)) for f in folders if not (f / "__init__.py").exists())
+    assert missing == []
+    assert {"core", "gui", "standin"} <= {f.name for f in folders}
