@@ -527,6 +527,7 @@ class PictureBrowser(QWidget):
         if self._preview is None:
             self._preview = PreviewDialog(self._proxy, self._loader, self)
             self._preview.currentChanged.connect(self._on_preview_changed)
+            self._grid.ticked.connect(self._preview.tick)
         was_visible = self._preview.isVisible()
         self._preview.show_row(index.row())
         self._preview.show()

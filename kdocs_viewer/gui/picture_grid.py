@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QItemSelectionModel, QMimeData, QModelIndex, QPoint, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QDrag, QKeyEvent, QKeySequence, QMouseEvent, QPixmap, QResizeEvent
+from PySide6.QtGui import QDrag, QKeyEvent, QKeySequence, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from kdocs_viewer.gui.picture_model import PixmapRole
@@ -35,7 +35,6 @@ class PictureGrid(QListView):
     previewRequested = Signal(QModelIndex)  # Enter, Space, double-click
     copyRequested = Signal()  # Ctrl+C
     retryRequested = Signal()  # F5: try failed pictures again
-    pressedOnItem = Signal()  # left button went down on a tile (a drag may follow)
     ticked = Signal()  # the 1 Hz badge clock
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -211,8 +210,3 @@ class PictureGrid(QListView):
         if isinstance(pixmap, QPixmap) and not pixmap.isNull():
             drag.setPixmap(pixmap.scaled(96, 96, Qt.AspectRatioMode.KeepAspectRatio))
         drag.exec(Qt.DropAction.CopyAction)
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        super().mousePressEvent(event)
-        if event.button() == Qt.MouseButton.LeftButton and self.indexAt(event.position().toPoint()).isValid():
-            self.pressedOnItem.emit()

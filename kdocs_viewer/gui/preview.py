@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QAbstractItemModel, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QAbstractItemModel, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QPainter, QPixmap, QShortcut, QWheelEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -210,9 +210,6 @@ class PreviewDialog(QDialog):
         QShortcut(QKeySequence(Qt.Key.Key_1), self).activated.connect(self._view.actual_size)
 
         loader.fullImageReady.connect(self._on_full_image)
-        self._clock = QTimer(self)
-        self._clock.setInterval(1000)
-        self._clock.timeout.connect(self._update_time_left)
 
     # -- navigation ------------------------------------------------------------------------------------
     def current_row(self) -> int:
@@ -249,8 +246,6 @@ class PreviewDialog(QDialog):
         self.currentChanged.emit(item.ref)
         if not same:
             self._load(item)
-        if not self._clock.isActive():
-            self._clock.start()
 
     @Slot()
     def show_previous(self) -> None:
@@ -313,6 +308,11 @@ class PreviewDialog(QDialog):
         self._update_time_left()
 
     @Slot()
+    def tick(self) -> None:
+        """The browser's one 1 Hz clock: refresh the live time left."""
+        if self.isVisible():
+            self._update_time_left()
+
     def _update_time_left(self) -> None:
         if self._row < 0 or self._row >= self._model.rowCount():
             return
@@ -339,10 +339,8 @@ class PreviewDialog(QDialog):
             self._loader.fullImageReady.disconnect(self._on_full_image)
         self._loader = None
         self._request = 0
-        self._clock.stop()
 
     def done(self, result: int) -> None:
-        self._clock.stop()
         if self._request and self._loader is not None:
             self._loader.cancel_full(self._request)
         self._request = 0
