@@ -20,6 +20,7 @@ from typing import Protocol
 
 from PySide6.QtCore import (
     QBuffer,
+    QCoreApplication,
     QIODevice,
     QObject,
     QRunnable,
@@ -70,7 +71,7 @@ def decode_image(data: bytes, box: int | None) -> DecodedImage:
     is applied. Raises ImageDecodeError("empty file" / "not a valid image: …").
     """
     if not data:
-        raise ImageDecodeError(_tr("empty file"))
+        raise ImageDecodeError(QCoreApplication.translate("ThumbnailLoader", "empty file"))
     buffer = QBuffer()
     buffer.setData(data)
     buffer.open(QIODevice.OpenModeFlag.ReadOnly)
@@ -84,7 +85,8 @@ def decode_image(data: bytes, box: int | None) -> DecodedImage:
         reader.setScaledSize(original.scaled(QSize(limit, limit), Qt.AspectRatioMode.KeepAspectRatio))
     image = reader.read()
     if image.isNull():
-        raise ImageDecodeError(_tr("not a valid image: %1").replace("%1", reader.errorString()))
+        reason = QCoreApplication.translate("ThumbnailLoader", "not a valid image: %1")
+        raise ImageDecodeError(reason.replace("%1", reader.errorString()))
     if original.isValid():
         w, h = original.width(), original.height()
         if reader.transformation() & QImageIOHandler.Transformation.TransformationRotate90:
@@ -96,12 +98,6 @@ def decode_image(data: bytes, box: int | None) -> DecodedImage:
             limit, limit, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
         )
     return DecodedImage(image, image_format or "?", (w, h))
-
-
-def _tr(text: str) -> str:
-    from PySide6.QtCore import QCoreApplication
-
-    return QCoreApplication.translate("ThumbnailLoader", text)
 
 
 class ResultKind(Enum):
