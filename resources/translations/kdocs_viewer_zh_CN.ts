@@ -398,7 +398,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureBrowser</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/browser.py" line="+128" />
+            <location filename="../../kdocs_viewer/gui/browser.py" line="+129" />
             <source>Filter by caption, cell or key</source>
             <translation>按标题、单元格或 key 筛选</translation>
         </message>
@@ -449,7 +449,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>大小：</translation>
         </message>
         <message>
-            <location line="+403" />
+            <location line="+407" />
             <source>Could not copy the picture: %1</source>
             <translation>无法复制图片：%1</translation>
         </message>
@@ -570,7 +570,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>剩余时间</translation>
         </message>
         <message>
-            <location line="+84" />
+            <location line="+81" />
             <source>%1 of %2</source>
             <translation>第 %1 张，共 %2 张</translation>
         </message>
@@ -580,7 +580,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>预览 —— %1</translation>
         </message>
         <message>
-            <location line="+35" />
+            <location line="+33" />
             <location line="+12" />
             <source>Cannot show this picture: %1</source>
             <translation>无法显示此图片：%1</translation>
@@ -591,7 +591,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>正在加载…</translation>
         </message>
         <message>
-            <location line="+39" />
+            <location line="+44" />
             <source>not resolved yet</source>
             <translation>尚未获取链接</translation>
         </message>
@@ -759,7 +759,17 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>ThumbnailLoader</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+380" />
+            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+74" />
+            <source>empty file</source>
+            <translation>空文件</translation>
+        </message>
+        <message>
+            <location line="+14" />
+            <source>not a valid image: %1</source>
+            <translation>不是有效的图片：%1</translation>
+        </message>
+        <message>
+            <location line="+288" />
             <source>the access token was rejected</source>
             <translation>访问令牌被拒绝</translation>
         </message>
