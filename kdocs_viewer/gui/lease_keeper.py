@@ -300,8 +300,14 @@ class LeaseKeeper(QObject):
                 self._refreshing.discard(ref.ident)
         if answer.outcomes:
             self.leasesResolved.emit(answer.outcomes)
+        first_failures = (
+            [o for o in answer.outcomes if isinstance(o, PicFailure)] if answer.kind != "refresh" else []
+        )
         if answer.error:
             self.errorOccurred.emit(answer.error)
+        elif first_failures:  # a dead server or a wrong file token fails every tile: say so once
+            text = self.tr("No download link for %n picture(s): %1 (F5 retries)", "", len(first_failures))
+            self.errorOccurred.emit(text.replace("%1", first_failures[0].message))
         elif failed_refresh:
             self.errorOccurred.emit(
                 self.tr("Could not refresh %n picture link(s): %1", "", len(failed_refresh)).replace(

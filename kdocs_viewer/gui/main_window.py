@@ -656,7 +656,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_browser_error(self, text: str) -> None:
-        self.statusBar().showMessage(redact(text), 10_000)
+        # The message area, not a 10-second status-bar note: the user may be looking elsewhere.
+        self.show_message("error", redact(text))
 
     # ------------------------------------------------------------------------------------------------------
     # pic list input

@@ -166,7 +166,7 @@ class TileDelegate(QStyledItemDelegate):
             grow = self._tile / item.thumb_bucket if item.thumb_bucket else 1.0
             self._paint_pixmap(painter, box, pixmap, max(1.0, grow))
         elif item.state is PicState.FAILED:
-            self._paint_error(painter, box, palette, metrics, widget)
+            self._paint_error(painter, box, palette, metrics, widget, item.error)
         else:
             self._paint_placeholder(painter, box, palette, metrics)
 
@@ -206,15 +206,23 @@ class TileDelegate(QStyledItemDelegate):
         painter.drawText(box, int(Qt.AlignmentFlag.AlignCenter), "…")
 
     def _paint_error(
-        self, painter: QPainter, box: QRect, palette: QPalette, metrics: QFontMetrics, widget: QWidget | None
+        self,
+        painter: QPainter,
+        box: QRect,
+        palette: QPalette,
+        metrics: QFontMetrics,
+        widget: QWidget | None,
+        reason: str,
     ) -> None:
+        """Icon, "Failed" and as much of the reason as fits: a user should not need a tooltip to learn why."""
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(placeholder_color(palette))
         painter.drawRoundedRect(QRectF(box), 4, 4)
         style = widget.style() if widget is not None else None
         icon_side = max(16, min(32, box.width() // 4))
         text_h = metrics.height()
-        top = box.top() + (box.height() - icon_side - text_h - 4) // 2
+        reason_lines = max(0, min(3, (box.height() - icon_side - 2 * text_h - 12) // text_h)) if reason else 0
+        top = box.top() + (box.height() - icon_side - text_h * (1 + reason_lines) - 4) // 2
         if style is not None:
             icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning, None, widget)
             icon.paint(painter, QRect(box.left() + (box.width() - icon_side) // 2, top, icon_side, icon_side))
@@ -222,6 +230,13 @@ class TileDelegate(QStyledItemDelegate):
         text_rect = QRect(box.left() + 4, top + icon_side + 4, box.width() - 8, text_h)
         text = metrics.elidedText(self.tr("Failed"), Qt.TextElideMode.ElideRight, text_rect.width())
         painter.drawText(text_rect, int(Qt.AlignmentFlag.AlignCenter), text)
+        if reason_lines:
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            width = text_rect.width()
+            reason_rect = QRect(text_rect.left(), text_rect.bottom() + 2, width, text_h * reason_lines)
+            flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+            fitted = metrics.elidedText(reason, Qt.TextElideMode.ElideRight, width * reason_lines)
+            painter.drawText(reason_rect, int(flags), fitted)
 
     @staticmethod
     def _chip_font(metrics: QFontMetrics, base: QFont) -> QFont:

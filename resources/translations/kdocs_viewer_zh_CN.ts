@@ -31,7 +31,14 @@ The details were written to the log.</source>
     <context>
         <name>LeaseKeeper</name>
         <message numerus="yes">
-            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+307" />
+            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+309" />
+            <source>No download link for %n picture(s): %1 (F5 retries)</source>
+            <translation>
+                <numerusform>有 %n 张图片未能取得下载链接：%1（按 F5 重试）</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <location line="+4" />
             <source>Could not refresh %n picture link(s): %1</source>
             <translation>
                 <numerusform>有 %n 个图片链接刷新失败：%1</numerusform>
@@ -206,12 +213,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+2" />
-            <location line="+242" />
+            <location line="+244" />
             <source>No access token: set one with File → Set access token…</source>
             <translation>没有访问令牌：请通过“文件 → 设置访问令牌…”设置。</translation>
         </message>
         <message>
-            <location line="-225" />
+            <location line="-227" />
             <source>The server rejected the access token (code 20007) — it may have expired. Enter a new one; the picture list and your selection are kept.</source>
             <translation>服务器拒绝了访问令牌（代码 20007），令牌可能已过期。请输入新的令牌；图片列表和当前选择都会保留。</translation>
         </message>
@@ -261,7 +268,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>设置、更换或忘记访问令牌</translation>
         </message>
         <message>
-            <location line="+27" />
+            <location line="+29" />
             <source>Open pic list</source>
             <translation>打开图片列表</translation>
         </message>
@@ -787,7 +794,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>已过期</translation>
         </message>
         <message>
-            <location line="+149" />
+            <location line="+157" />
             <source>Failed</source>
             <translation>失败</translation>
         </message>

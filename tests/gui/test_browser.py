@@ -369,6 +369,24 @@ def test_corrupt_and_empty_pictures_show_the_reason(qtbot: QtBot, make_browser: 
     assert bad.error.startswith("not a valid image")
 
 
+def test_unreachable_server_fails_tiles_with_one_message(qtbot: QtBot, make_browser: MakeBrowser) -> None:
+    """Pulling the network mid-session: every tile says why, and the user gets one summary, not silence."""
+    h = make_browser(pictures=6, start=False)
+    browser, server = h.browser, h.server
+    refs = server.pictures()
+    server.stop()
+    with qtbot.waitSignal(browser.errorOccurred, timeout=20_000) as blocker:
+        h.start(refs)
+    message = blocker.args[0]
+    assert "6 picture" in message and "F5" in message
+    assert "demo-token" not in message and "http" not in message
+    qtbot.waitUntil(lambda: browser.stats().failed == 6, timeout=5000)
+    item = browser.model().item_for(refs[0].ident)
+    assert item is not None and item.state is PicState.FAILED and item.error
+    assert item.error in message
+    browser.grid().viewport().grab()  # the reason paints inside the tile without Qt warnings
+
+
 def test_filter_tag_sort_and_tile_size(qtbot: QtBot, make_browser: MakeBrowser) -> None:
     from kdocs_viewer.gui.picture_model import SortKey
 
