@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import shutil
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QMimeData, QModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QItemSelection, QMimeData, QModelIndex, QStandardPaths, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QSlider, QVBoxLayout, QWidget
 
 from kdocs_viewer.core.api import KDocsClient
-from kdocs_viewer.core.cache import ByteBudgetCache
+from kdocs_viewer.core.cache import ByteBudgetCache, DiskCache
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
 from kdocs_viewer.core.models import Lease, Outcome, PicRef
 from kdocs_viewer.core.redact import redact
@@ -45,6 +48,17 @@ from kdocs_viewer.gui.preview import PreviewDialog
 from kdocs_viewer.gui.thumbnails import FullImage, ThumbnailLoader, pixmap_bytes
 
 THUMBNAIL_BUDGET = 128 * 1024 * 1024  # decoded thumbnails kept in memory (bytes)
+# Original bytes: a small hot set in memory (preview, copy, drag), the rest in a private (0700), bounded,
+# session-only folder on disk, so a save of viewed pictures needs no new GET and RSS stays flat while
+# scrolling thousands of phone photos. Session-only: someone's workbook pictures do not linger on disk.
+ORIGINALS_MEMORY_BUDGET = 48 * 1024 * 1024
+ORIGINALS_DISK_BUDGET = 2 * 1024 * 1024 * 1024
+
+
+def originals_cache_root() -> str:
+    """Where session folders of original bytes go: the user's cache folder (not /tmp, often RAM-backed)."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericCacheLocation)
+    return str(Path(base or tempfile.gettempdir()) / "kdocs-viewer" / "originals")
 EXPIRING_SOON = 60.0  # seconds, for stats()
 SELECTED_KEPT_FRESH = MAX_PICS_PER_CALL  # selected pictures whose links are refreshed ahead of time
 STATUS_THROTTLE_MS = 250  # statusChanged at most 4 times a second
@@ -83,6 +97,7 @@ class PictureBrowser(QWidget):
 
         self._client: KDocsClient | None = None
         self._session: PictureSession | None = None
+        self._originals_dir: str | None = None
         self._loader: ThumbnailLoader | None = None
         self._keeper: LeaseKeeper | None = None
         self._exporter: DragExporter | None = None
@@ -200,7 +215,15 @@ class PictureBrowser(QWidget):
         self._closed = False
         self._token_paused = False
         self._client = client
-        session = PictureSession(client, file_token)
+        root = originals_cache_root()
+        Path(root).mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._originals_dir = tempfile.mkdtemp(prefix="session-", dir=root)  # 0700
+        session = PictureSession(
+            client,
+            file_token,
+            memory_budget=ORIGINALS_MEMORY_BUDGET,
+            disk_cache=DiskCache(self._originals_dir, ORIGINALS_DISK_BUDGET),
+        )
         self._session = session
         self._thumbs.clear()
         self._model.set_refs(refs)
@@ -386,6 +409,9 @@ class PictureBrowser(QWidget):
         if self._session is not None:
             self._session.close()
             self._session = None
+        if self._originals_dir is not None:
+            shutil.rmtree(self._originals_dir, ignore_errors=True)
+            self._originals_dir = None
         self._client = None
         self._copy_request = 0
 

@@ -387,6 +387,30 @@ def test_unreachable_server_fails_tiles_with_one_message(qtbot: QtBot, make_brow
     browser.grid().viewport().grab()  # the reason paints inside the tile without Qt warnings
 
 
+def test_viewed_originals_are_kept_on_private_disk_for_the_session(
+    qtbot: QtBot, make_browser: MakeBrowser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saving what was viewed needs no new GET, without holding every original in RAM; nothing lingers."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    h = make_browser(pictures=12, size=(640, 420), start=False)
+    browser, server = h.browser, h.server
+    h.start()
+    wait_settled(qtbot, browser)
+    session = browser.session()
+    assert session is not None
+    folders = list((tmp_path / "cache" / "kdocs-viewer" / "originals").iterdir())
+    assert len(folders) == 1 and (folders[0].stat().st_mode & 0o777) == 0o700
+    viewed = [item.ref for item in browser.visible_items()]
+    assert viewed
+    assert any(folders[0].iterdir()), "viewed originals are written to the session folder"
+    gets = sum(server.image_gets(ref.pic_key) for ref in viewed)
+    for ref in viewed:
+        assert session.fetch_bytes(ref) == server.image_bytes(ref.pic_key)
+    assert sum(server.image_gets(ref.pic_key) for ref in viewed) == gets
+    browser.shutdown()
+    assert not folders[0].exists()
+
+
 def test_filter_tag_sort_and_tile_size(qtbot: QtBot, make_browser: MakeBrowser) -> None:
     from kdocs_viewer.gui.picture_model import SortKey
 
