@@ -39,7 +39,7 @@ def _curl(urls: list[str], folder: Path) -> tuple[float, int]:
     config.write_text("".join(f'url = "{u}"\noutput = "{folder / f"{i:05d}"}"\n' for i, u in enumerate(urls)))
     t0 = time.perf_counter()
     subprocess.run(["curl", "--parallel", "--parallel-max", str(CURL_PARALLEL), "--silent", "--show-error",
-                    "--fail", "--config", str(config)], check=True)
+                    "--fail", "--no-progress-meter", "--config", str(config)], check=True)
     elapsed = time.perf_counter() - t0
     config.unlink()
     got = sum(p.stat().st_size for p in folder.iterdir())
