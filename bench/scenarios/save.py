@@ -1,8 +1,10 @@
 """Scenario 5: save 500 selected pictures with the core save path, against curl on the same URLs.
 
-Each run: one fresh ``PictureSession`` resolves the pictures (not timed: curl gets the same fresh URLs);
-curl fetches them with 8 parallel transfers (the floor); ``save_batch`` over ``session.fetch_bytes`` saves
-them cold; then the same save again into an empty folder, now that the session has fetched (viewed) them.
+Each run: one fresh ``PictureSession``, configured like the GUI's (``gui_session``), resolves the pictures
+(not timed: curl gets the same fresh URLs); curl fetches them with 8 parallel transfers (the floor);
+``save_batch`` over ``session.fetch_bytes`` with the GUI's number of workers saves them cold; then the same
+save again into an empty folder, now that the session has fetched them once — what viewing them in the grid
+does too (the grid's loader fetches through the same session).
 """
 
 from __future__ import annotations
@@ -18,11 +20,25 @@ from bench.config import Context
 from bench.scenarios import load_refs
 from bench.stats import Metric
 from kdocs_viewer.core.api import KDocsClient
+from kdocs_viewer.core.cache import DiskCache
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.saving import ConflictPolicy, save_batch
 from kdocs_viewer.core.session import PictureSession
 
 CURL_PARALLEL = 8
+
+
+def gui_session(client: KDocsClient, file_token: str, scratch: Path) -> PictureSession:
+    """A PictureSession configured as ``PictureBrowser.start`` configures the GUI's (memory budget for
+    originals plus a private disk cache in ``scratch``), so the save measured is the GUI's."""
+    from kdocs_viewer.gui import browser
+
+    memory = getattr(browser, "ORIGINALS_MEMORY_BUDGET", None)
+    disk = getattr(browser, "ORIGINALS_DISK_BUDGET", None)
+    if memory is None:  # a browser without its own budgets uses the session's defaults
+        return PictureSession(client, file_token)
+    cache = DiskCache(scratch, disk) if disk else None
+    return PictureSession(client, file_token, memory_budget=memory, disk_cache=cache)
 
 
 def gui_save_workers() -> int:
@@ -61,7 +77,7 @@ def _save(session: PictureSession, refs: list[PicRef], folder: Path, workers: in
 def _fetch_only(ctx: Context, refs: list[PicRef], workers: int) -> tuple[float, int]:
     """A fresh session fetching every picture with the save's parallelism, writing nothing."""
     with KDocsClient(ctx.token, ctx.base_url) as client:
-        session = PictureSession(client, ctx.file_token)
+        session = gui_session(client, ctx.file_token, ctx.work / "fetch-only-cache")
         try:
             session.resolve(refs)
             with ThreadPoolExecutor(workers) as pool:
@@ -102,7 +118,7 @@ def run(ctx: Context) -> dict[str, Metric]:
     for i in range(ctx.runs):
         run_dir = ctx.work / f"save-{i}"
         with KDocsClient(ctx.token, ctx.base_url) as client:
-            session = PictureSession(client, ctx.file_token)
+            session = gui_session(client, ctx.file_token, run_dir / "originals-cache")
             try:
                 session.resolve(refs)
                 urls = [session.leases.snapshot()[r.ident].url for r in refs]
@@ -115,6 +131,7 @@ def run(ctx: Context) -> dict[str, Metric]:
                 session.close()
         shutil.rmtree(run_dir, ignore_errors=True)
         fetch_s, fetch_bytes = _fetch_only(ctx, refs, workers)
+        shutil.rmtree(ctx.work / "fetch-only-cache", ignore_errors=True)
         write_s, write_bytes = _write_only(ctx, refs, run_dir / "write-only", workers)
         shutil.rmtree(run_dir, ignore_errors=True)
         if write_bytes != cold_bytes:
@@ -134,8 +151,8 @@ def run(ctx: Context) -> dict[str, Metric]:
         warm_gets.add(after.image_gets - before.image_gets)
     ctx.note("save", f"{len(refs)} pictures, {workers} save workers (the GUI's), curl {CURL_PARALLEL} "
                      f"parallel, into {ctx.work} (same disk for curl and core); the core fsyncs "
-                     "every file, curl does not; 'viewed' = fetched once through the same PictureSession "
-                     "(default memory budget), which is what the grid does")
+                     "every file, curl does not; the session is configured like the browser's "
+                     "(originals memory budget + private disk cache); 'viewed' = fetched once through it")
     return {"core_mb_s": core, "curl_mb_s": curl, "cold_s": cold, "warm_s": warm,
             "second_speedup": speedup, "batch_mb": size_mb, "fetch_only_mb_s": fetch_only,
             "write_only_mb_s": write_only, "second_save_cache_hits": warm_hits, "second_save_gets": warm_gets}
