@@ -41,6 +41,7 @@ from kdocs_viewer.core.contract import (
     SHEETS_PATH,
     TOKEN_PARAM,
 )
+from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import DEFAULT_BASE_URL, Lease, Outcome, PicFailure, PicRef, now_pair
 from kdocs_viewer.core.redact import MASK, redact, redact_url
 from kdocs_viewer.core.retry import RetryPolicy, retry_delay
@@ -68,6 +69,7 @@ DEFAULT_RETRY = RetryPolicy()
 _SNIPPET_CHARS = 120
 _USER_AGENT = f"kdocs-viewer/{__version__}"
 
+# The English texts, for callers that recognise them (the CLI); PicFailures carry the translated text.
 MISSING_URL_MESSAGE = "not found in this workbook / no download URL"
 MISSING_ITEM_MESSAGE = "the server's reply did not include this picture"
 BAD_URL_MESSAGE = "the server sent an unusable download URL"
@@ -226,22 +228,22 @@ def _is_loopback(host: str) -> bool:
 def _describe_transport_error(exc: httpx.RequestError) -> str:
     """A short, URL-free description of what went wrong on the wire."""
     if isinstance(exc, httpx.ConnectTimeout):
-        return "the connection timed out"
+        return translate("api", "the connection timed out")
     if isinstance(exc, httpx.TimeoutException):
-        return "the server took too long to answer"
+        return translate("api", "the server took too long to answer")
     if isinstance(exc, httpx.ProxyError):
-        return "the proxy refused the connection"
+        return translate("api", "the proxy refused the connection")
     if isinstance(exc, httpx.RemoteProtocolError):
-        return "the connection broke off before the reply was complete"
+        return translate("api", "the connection broke off before the reply was complete")
     if isinstance(exc, httpx.ConnectError):
         if _is_cert_error(exc):
-            return "the server's TLS certificate could not be verified"
-        return "could not connect to the server"
+            return translate("api", "the server's TLS certificate could not be verified")
+        return translate("api", "could not connect to the server")
     if isinstance(exc, httpx.ReadError | httpx.WriteError | httpx.CloseError):
-        return "the connection was reset"
+        return translate("api", "the connection was reset")
     if isinstance(exc, httpx.DecodingError):
-        return "the reply could not be decoded"
-    return "a network error occurred"
+        return translate("api", "the reply could not be decoded")
+    return translate("api", "a network error occurred")
 
 
 def _is_cert_error(exc: BaseException) -> bool:
@@ -338,16 +340,21 @@ class KDocsClient:
         try:
             url = httpx.URL(base_url.strip())
         except (httpx.InvalidURL, TypeError) as exc:
-            raise ValueError(f"not a usable API base URL: {redact(str(exc))}") from None
+            message = translate("api", "not a usable API base URL: {detail}")
+            raise ValueError(message.format(detail=redact(str(exc)))) from None
         if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError("the API base URL must start with https:// and name a host")
+            raise ValueError(translate("api", "the API base URL must start with https:// and name a host"))
         if url.query or url.fragment or url.userinfo:
-            raise ValueError("the API base URL must not contain a query, a fragment or user credentials")
-        if url.scheme == "http" and not _is_loopback(url.host):
-            raise InsecureTransportError(
-                f"Refusing to send the access token over plain http to {url.host}: use https:// "
-                "(plain http is only allowed to this machine, e.g. the stand-in server)."
+            raise ValueError(
+                translate("api", "the API base URL must not contain a query, a fragment or user credentials")
             )
+        if url.scheme == "http" and not _is_loopback(url.host):
+            message = translate(
+                "api",
+                "Refusing to send the access token over plain http to {host}: use https:// "
+                "(plain http is only allowed to this machine, e.g. the stand-in server).",
+            )
+            raise InsecureTransportError(message.format(host=url.host))
         return str(url).rstrip("/")
 
     # -- plumbing ------------------------------------------------------------------------------------------
@@ -404,7 +411,8 @@ class KDocsClient:
             if cancel is not None and cancel.is_set():
                 raise _Cancelled
             if self._closed.is_set():
-                raise ApiTransportError("The KDocs client was closed while waiting to retry.")
+                closed = translate("api", "The KDocs client was closed while waiting to retry.")
+                raise ApiTransportError(closed)
             left = deadline - time.monotonic()
             if left <= 0:
                 return
@@ -468,8 +476,14 @@ class KDocsClient:
                     else None
                 )
                 if wait_s is None:
-                    tries = f" (after {attempt} attempts)" if attempt > 1 else ""
-                    raise ApiTransportError(f"Could not reach the KDocs API: {result.reason}{tries}.")
+                    message = (
+                        translate(
+                            "api", "Could not reach the KDocs API: {reason} (after {attempts} attempts)."
+                        )
+                        if attempt > 1
+                        else translate("api", "Could not reach the KDocs API: {reason}.")
+                    )
+                    raise ApiTransportError(message.format(reason=result.reason, attempts=attempt))
                 self._sleep(wait_s, cancel)
                 continue
             data, error = self._parse(result)
@@ -504,13 +518,18 @@ class KDocsClient:
                 pass
         if not isinstance(parsed, dict):
             if 300 <= status < 400:
-                detail = "a redirect, which is not followed (the token stays on the API host)"
+                detail = translate(
+                    "api", "a redirect, which is not followed (the token stays on the API host)"
+                )
             elif not content.strip():
-                detail = "empty body"
+                detail = translate("api", "empty body")
             else:
                 detail = self._scrub(_snippet(content))
-            kind = "an unexpected JSON reply" if is_json else "a non-JSON reply"
-            message = f"The server sent {kind} (HTTP {status}): {detail}"
+            message = (
+                translate("api", "The server sent an unexpected JSON reply (HTTP {status}): {detail}")
+                if is_json
+                else translate("api", "The server sent a non-JSON reply (HTTP {status}): {detail}")
+            ).format(status=status, detail=detail)
             return {}, KDocsError(message, status=status, server_text=detail)
         raw_code = parsed.get("code")
         code = _as_int(raw_code)
@@ -523,17 +542,19 @@ class KDocsClient:
         text = self._scrub(_server_text(parsed))
         if code == CODE_TOKEN_INVALID:
             cls: type[KDocsError] = TokenInvalidError
-            lead = "The access token was rejected (code 20007) — enter a new token"
+            lead = translate("api", "The access token was rejected (code 20007) — enter a new token")
         elif status == 429 or code == CODE_QUOTA_EXCEEDED:
             cls = QuotaExceededError
-            lead = "The KDocs API quota is used up or calls are too frequent"
+            lead = translate("api", "The KDocs API quota is used up or calls are too frequent")
         else:
             cls = KDocsError
-            lead = "The KDocs API reported an error"
+            lead = translate("api", "The KDocs API reported an error")
         where = ", ".join(
             part
             for part in (
-                f"code {code}" if code is not None and cls is not TokenInvalidError else "",
+                translate("api", "code {code}").format(code=code)
+                if code is not None and cls is not TokenInvalidError
+                else "",
                 "" if ok_status else f"HTTP {status}",
             )
             if part
@@ -722,15 +743,17 @@ def _match_items(batch: list[PicRef], items: list[Any], reply: _Reply) -> list[O
             if item is not None:
                 claimed.add(id(item))
         if item is None:
-            outcomes.append(PicFailure(ref, MISSING_ITEM_MESSAGE))
+            missing = translate("api", "the server's reply did not include this picture")
+            outcomes.append(PicFailure(ref, missing))
             continue
         url = item.get("pic_url")
         if not isinstance(url, str) or not url.strip():
-            outcomes.append(PicFailure(ref, MISSING_URL_MESSAGE, _as_int(item.get("code"))))
+            missing = translate("api", "not found in this workbook / no download URL")
+            outcomes.append(PicFailure(ref, missing, _as_int(item.get("code"))))
             continue
         url = url.strip()
         if not url.lower().startswith(("https://", "http://")):
-            outcomes.append(PicFailure(ref, BAD_URL_MESSAGE))
+            outcomes.append(PicFailure(ref, translate("api", "the server sent an unusable download URL")))
             continue
         ttl, estimated = expiry.lifetime_for(ref.tag, url, reply.sent_wall)
         outcomes.append(Lease(ref, url, reply.sent_mono, ttl, estimated, reply.sent_wall))

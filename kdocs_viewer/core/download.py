@@ -14,6 +14,7 @@ from typing import Protocol
 
 import httpx
 
+from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.redact import redact_url
 
 __all__ = [
@@ -68,8 +69,8 @@ class UrlExpiredError(DownloadError):
 class DownloadCancelled(DownloadError):
     """The caller's cancel flag was set; nothing is wrong with the picture."""
 
-    def __init__(self, message: str = "download cancelled") -> None:
-        super().__init__(message)
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(translate("download", "download cancelled") if message is None else message)
 
 
 class _Retry(Exception):
@@ -82,14 +83,17 @@ class _Retry(Exception):
 
 def _describe_transport_error(exc: httpx.TransportError) -> str:
     if isinstance(exc, httpx.TimeoutException):
-        return "the picture server did not answer in time"
+        return translate("download", "the picture server did not answer in time")
     if isinstance(exc, httpx.ConnectError):
-        return "could not connect to the picture server"
+        return translate("download", "could not connect to the picture server")
     if isinstance(exc, httpx.RemoteProtocolError):
-        return "the picture server closed the connection before the picture was complete"
+        return translate(
+            "download", "the picture server closed the connection before the picture was complete"
+        )
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return "the picture link is not a usable http(s) address"
-    return f"network error while downloading the picture ({type(exc).__name__})"
+        return translate("download", "the picture link is not a usable http(s) address")
+    message = translate("download", "network error while downloading the picture ({error})")
+    return message.format(error=type(exc).__name__)
 
 
 class Downloader:
@@ -174,9 +178,11 @@ class Downloader:
                 self._check_status(response)
                 declared = self._declared_length(response)
                 if declared is not None and declared > max_bytes:
+                    message = translate(
+                        "download", "the picture is too large ({size} bytes; the limit is {limit})"
+                    )
                     raise DownloadError(
-                        f"the picture is too large ({declared} bytes; the limit is {max_bytes})",
-                        status=response.status_code,
+                        message.format(size=declared, limit=max_bytes), status=response.status_code
                     )
                 chunks: list[bytes] = []
                 received = 0
@@ -185,16 +191,18 @@ class Downloader:
                         raise DownloadCancelled()
                     received += len(chunk)
                     if received > max_bytes:
-                        raise DownloadError(
-                            f"the picture is larger than the limit of {max_bytes} bytes",
-                            status=response.status_code,
+                        message = translate(
+                            "download", "the picture is larger than the limit of {limit} bytes"
                         )
+                        raise DownloadError(message.format(limit=max_bytes), status=response.status_code)
                     chunks.append(chunk)
                 if declared is not None and response.num_bytes_downloaded != declared:
+                    message = translate(
+                        "download", "the picture arrived incomplete ({received} of {size} bytes)"
+                    )
                     raise _Retry(
                         DownloadError(
-                            f"the picture arrived incomplete ({response.num_bytes_downloaded} of "
-                            f"{declared} bytes)",
+                            message.format(received=response.num_bytes_downloaded, size=declared),
                             status=response.status_code,
                             transient=True,
                         )
@@ -207,9 +215,11 @@ class Downloader:
                 raise error from None
             raise _Retry(error) from None
         except httpx.HTTPError as exc:  # e.g. TooManyRedirects, StreamError
-            raise DownloadError(f"picture download failed ({type(exc).__name__})") from None
+            message = translate("download", "picture download failed ({error})")
+            raise DownloadError(message.format(error=type(exc).__name__)) from None
         except ValueError:  # a URL httpx refuses to parse at all
-            raise DownloadError("the picture link is not a usable http(s) address") from None
+            message = translate("download", "the picture link is not a usable http(s) address")
+            raise DownloadError(message) from None
 
     @staticmethod
     def _check_status(response: httpx.Response) -> None:
@@ -217,14 +227,15 @@ class Downloader:
         if 200 <= status < 300:
             return
         if status in (403, 410):
-            raise UrlExpiredError(
-                f"the picture link was refused (HTTP {status}): it expired or was revoked", status=status
+            message = translate(
+                "download", "the picture link was refused (HTTP {status}): it expired or was revoked"
             )
+            raise UrlExpiredError(message.format(status=status), status=status)
         if status >= 500 or status == 429:
-            raise _Retry(
-                DownloadError(f"the picture server failed (HTTP {status})", status=status, transient=True)
-            )
-        raise DownloadError(f"the picture server refused the download (HTTP {status})", status=status)
+            message = translate("download", "the picture server failed (HTTP {status})")
+            raise _Retry(DownloadError(message.format(status=status), status=status, transient=True))
+        message = translate("download", "the picture server refused the download (HTTP {status})")
+        raise DownloadError(message.format(status=status), status=status)
 
     @staticmethod
     def _declared_length(response: httpx.Response) -> int | None:

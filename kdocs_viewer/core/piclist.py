@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import PicRef
 
 MAX_PIC_KEY_LEN = 256
@@ -45,7 +46,8 @@ class PicListError(ValueError):
         self.problems = problems
         shown = [str(p) for p in problems[:SHOWN_PROBLEMS]]
         if len(problems) > SHOWN_PROBLEMS:
-            shown.append(f"… and {len(problems) - SHOWN_PROBLEMS} more")
+            more = translate("piclist", "… and {count} more")
+            shown.append(more.format(count=len(problems) - SHOWN_PROBLEMS))
         super().__init__("\n".join(shown))
 
 
@@ -74,7 +76,7 @@ def parse_pic_list(text: str) -> ParseResult:
         raise PicListError(problems)
     pics, duplicates = _collapse(items)
     if not pics:
-        raise PicListError([Problem("", "no pictures found")])
+        raise PicListError([Problem("", translate("piclist", "no pictures found"))])
     return ParseResult(pics=pics, duplicates=duplicates, format=fmt)
 
 
@@ -95,32 +97,52 @@ def dump_pic_list(pics: Iterable[PicRef]) -> str:
 _Item = tuple[str, PicRef]  # (where, ref)
 
 
-def _bad_chars(value: str) -> str | None:
-    """Why ``value`` cannot appear in a file (lone surrogates cannot be encoded), or None."""
+def line_of(where: str) -> int | None:
+    """The 1-based line a Problem's ``where`` names ("line 3", "line 4, column 2"), in any language."""
+    for pattern in {
+        translate("piclist", "line {line}, column {column}"),
+        translate("piclist", "line {line}"),
+        "line {line}, column {column}",
+        "line {line}",
+    }:
+        regex = re.escape(pattern).replace(r"\{line\}", r"(?P<line>\d+)").replace(r"\{column\}", r"\d+")
+        if match := re.fullmatch(regex, where):
+            return int(match.group("line"))
+    return None
+
+
+def _bad_chars(value: str, field: str) -> str | None:
+    """Why ``value`` (of ``field``) cannot appear in a file (lone surrogates cannot be encoded), or None."""
     if any(unicodedata.category(c) == "Cs" for c in value):
-        return "contains an invalid character (a lone surrogate)"
+        return translate("piclist", "{field} contains an invalid character (a lone surrogate)").format(
+            field=field
+        )
     return None
 
 
 def _pic_key_problem(key: object) -> str | None:
     if not isinstance(key, str) or not key:
-        return f"pic_key must be a non-empty string, got {_show(key)}"
+        msg = translate("piclist", "pic_key must be a non-empty string, got {value}")
+        return msg.format(value=_show(key))
     if len(key) > MAX_PIC_KEY_LEN:
-        return f"pic_key is {len(key)} characters long (at most {MAX_PIC_KEY_LEN})"
+        return translate("piclist", "pic_key is {length} characters long (at most {limit})").format(
+            length=len(key), limit=MAX_PIC_KEY_LEN
+        )
     if any(c.isspace() for c in key):
-        return f"pic_key {_show(key)} contains whitespace"
+        return translate("piclist", "pic_key {key} contains whitespace").format(key=_show(key))
     if any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in key):
-        return f"pic_key {_show(key)} contains a control or invisible character"
+        return translate("piclist", "pic_key {key} contains a control or invisible character").format(
+            key=_show(key)
+        )
     return None
 
 
 def _tag_problem(tag: object, key: str) -> str | None:
     if tag is None:
-        return f"missing tag after pic_key {_show(key)}"
+        return translate("piclist", "missing tag after pic_key {key}").format(key=_show(key))
     if not isinstance(tag, str) or not tag:
-        return f"tag must be a non-empty string, got {_show(tag)}"
-    bad = _bad_chars(tag)
-    return f"tag {bad}" if bad else None
+        return translate("piclist", "tag must be a non-empty string, got {value}").format(value=_show(tag))
+    return _bad_chars(tag, "tag")
 
 
 def _make_ref(where: str, values: dict[str, Any], problems: list[Problem]) -> PicRef | None:
@@ -128,7 +150,7 @@ def _make_ref(where: str, values: dict[str, Any], problems: list[Problem]) -> Pi
     before = len(problems)
     key = values.get("pic_key")
     if key is None or key == "":
-        problems.append(Problem(where, "missing pic_key"))
+        problems.append(Problem(where, translate("piclist", "missing pic_key")))
         return None
     if msg := _pic_key_problem(key):
         problems.append(Problem(where, msg))
@@ -138,9 +160,10 @@ def _make_ref(where: str, values: dict[str, Any], problems: list[Problem]) -> Pi
     for name in CONTEXT_FIELDS:
         value = values.get(name)
         if value is not None and not isinstance(value, str):
-            problems.append(Problem(where, f"{name} must be a string, got {_show(value)}"))
-        elif value is not None and (msg := _bad_chars(value)):
-            problems.append(Problem(where, f"{name} {msg}"))
+            msg = translate("piclist", "{field} must be a string, got {value}")
+            problems.append(Problem(where, msg.format(field=name, value=_show(value))))
+        elif value is not None and (msg := _bad_chars(value, name)):
+            problems.append(Problem(where, msg))
         else:
             context[name] = value
     if len(problems) > before:
@@ -154,8 +177,10 @@ def _collapse(items: list[_Item]) -> tuple[list[PicRef], list[Problem]]:
     duplicates: list[Problem] = []
     for where, ref in items:
         if ref.ident in first_where:
-            what = f"pic_key {_show(ref.pic_key)}, tag {_show(ref.tag)}"
-            duplicates.append(Problem(where, f"duplicate of {first_where[ref.ident]} ({what})"))
+            msg = translate("piclist", "duplicate of {first} (pic_key {key}, tag {tag})").format(
+                first=first_where[ref.ident], key=_show(ref.pic_key), tag=_show(ref.tag)
+            )
+            duplicates.append(Problem(where, msg))
         else:
             first_where[ref.ident] = where
             pics.append(ref)
@@ -165,9 +190,9 @@ def _collapse(items: list[_Item]) -> tuple[list[PicRef], list[Problem]]:
 def _show(value: object, limit: int = 40) -> str:
     """A short, unambiguous rendering of a user value for an error message."""
     if isinstance(value, dict):
-        return "an object"
+        return translate("piclist", "an object")
     if isinstance(value, list):
-        return "a list"
+        return translate("piclist", "a list")
     text = repr(value) if isinstance(value, str) else json.dumps(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -179,39 +204,46 @@ def _parse_json(text: str) -> tuple[str, list[_Item], list[Problem]]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        return "json", [], [Problem(f"line {e.lineno}, column {e.colno}", f"invalid JSON: {e.msg}")]
+        where = translate("piclist", "line {line}, column {column}").format(line=e.lineno, column=e.colno)
+        return "json", [], [Problem(where, translate("piclist", "invalid JSON: {error}").format(error=e.msg))]
     except RecursionError:
-        return "json", [], [Problem("", "invalid JSON: nested too deeply")]
+        return "json", [], [Problem("", translate("piclist", "invalid JSON: nested too deeply"))]
     if isinstance(data, list):
         first = next((x for x in data if isinstance(x, dict)), {})
         if "pic_key" not in first and ("row_from" in first or "cell_text" in first):
             return "cells", *_cells_items(data)
-        return "json-list", *_json_items(data, "the list")
+        return "json-list", *_json_items(data, translate("piclist", "the list"))
     if not isinstance(data, dict):
-        return "json", [], [Problem("", f"expected a JSON object or list, got {_show(data)}")]
+        msg = translate("piclist", "expected a JSON object or list, got {value}").format(value=_show(data))
+        return "json", [], [Problem("", msg)]
     if "pics" in data:
         return "json-body", *_json_items(data["pics"], "'pics'")
     if "code" in data and data["code"] != 0:
         said = next((str(data[k]) for k in ("msg", "message", "hint", "result") if data.get(k)), "")
-        msg = f"the input is an API error (code {_show(data['code'])}) {said}".rstrip()
+        msg = translate("piclist", "the input is an API error (code {code}) {said}")
+        msg = msg.format(code=_show(data["code"]), said=said).rstrip()
         return "cells", [], [Problem("", msg)]
     body = data["data"] if isinstance(data.get("data"), dict) else data
     if "cells" in body:
         return "cells", *_cells_items(body["cells"])
-    keys = ", ".join(_show(k) for k in list(data)[:5]) or "none"
-    msg = f'expected {{"pics": [...]}}, a list of pictures or a cells response; found keys {keys}'
+    keys = ", ".join(_show(k) for k in list(data)[:5]) or translate("piclist", "none")
+    msg = translate(
+        "piclist", "expected {example}, a list of pictures or a cells response; found keys {keys}"
+    ).format(example='{"pics": [...]}', keys=keys)
     return "json", [], [Problem("", msg)]
 
 
 def _json_items(items: object, what: str) -> tuple[list[_Item], list[Problem]]:
     if not isinstance(items, list):
-        return [], [Problem("", f"{what} must be a list, got {_show(items)}")]
+        msg = translate("piclist", "{what} must be a list, got {value}").format(what=what, value=_show(items))
+        return [], [Problem("", msg)]
     out: list[_Item] = []
     problems: list[Problem] = []
     for i, item in enumerate(items, 1):
-        where = f"item {i}"
+        where = translate("piclist", "item {number}").format(number=i)
         if not isinstance(item, dict):
-            problems.append(Problem(where, f"expected an object with pic_key and tag, got {_show(item)}"))
+            msg = translate("piclist", "expected an object with pic_key and tag, got {value}")
+            problems.append(Problem(where, msg.format(value=_show(item))))
         elif (ref := _make_ref(where, item, problems)) is not None:
             out.append((where, ref))
     return out, problems
@@ -248,7 +280,9 @@ def _cell_position(cell: dict[str, Any]) -> tuple[int, int] | None:
 def _cells_items(cells: object) -> tuple[list[_Item], list[Problem]]:
     """Pictures found anywhere inside cell objects; caption from the nearest text cell of the row."""
     if not isinstance(cells, list):
-        return [], [Problem("", f"'cells' must be a list, got {_show(cells)}")]
+        msg = translate("piclist", "{what} must be a list, got {value}")
+        msg = msg.format(what="'cells'", value=_show(cells))
+        return [], [Problem("", msg)]
     texts: dict[int, list[tuple[int, str]]] = {}
     found: list[tuple[str, dict[str, Any], tuple[int, int] | None]] = []
     for i, cell in enumerate(cells, 1):
@@ -260,7 +294,11 @@ def _cells_items(cells: object) -> tuple[list[_Item], list[Problem]]:
                 texts.setdefault(pos[0], []).append((pos[1], text.strip()))
             continue
         tag = next((d["tag"] for d in _walk(cell) if "tag" in d), None)
-        where = f"cell {_column_name(pos[1])}{pos[0] + 1}" if pos else f"item {i}"
+        where = (
+            translate("piclist", "cell {cell}").format(cell=f"{_column_name(pos[1])}{pos[0] + 1}")
+            if pos
+            else translate("piclist", "item {number}").format(number=i)
+        )
         for holder in holders:
             found.append((where, {"pic_key": holder["pic_key"], "tag": holder.get("tag", tag)}, pos))
     out: list[_Item] = []
@@ -290,9 +328,10 @@ def _parse_text(text: str) -> tuple[list[_Item], list[Problem]]:
         words = re.sub(r"(^|\s)#.*", "", line).split()
         if not words:
             continue
-        where = f"line {n}"
+        where = translate("piclist", "line {line}").format(line=n)
         if len(words) > 2:
-            problems.append(Problem(where, f"expected 'pic_key tag', found {len(words)} words"))
+            msg = translate("piclist", "expected 'pic_key tag', found {count} words")
+            problems.append(Problem(where, msg.format(count=len(words))))
             continue
         values = dict(zip(("pic_key", "tag"), words, strict=False))
         if (ref := _make_ref(where, values, problems)) is not None:
@@ -314,13 +353,14 @@ def _parse_delimited(text: str, delimiter: str) -> tuple[list[_Item], list[Probl
     first_row = True
     while True:
         start = reader.line_num + 1
-        where = f"line {start}"
+        where = translate("piclist", "line {line}").format(line=start)
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as e:
-            problems.append(Problem(where, f"invalid {'TSV' if delimiter == chr(9) else 'CSV'}: {e}"))
+            msg = translate("piclist", "invalid {kind}: {error}")
+            problems.append(Problem(where, msg.format(kind="TSV" if delimiter == "\t" else "CSV", error=e)))
             break
         row = [c.strip() for c in row]
         if not any(row) or row[0].startswith("#"):
@@ -331,18 +371,27 @@ def _parse_delimited(text: str, delimiter: str) -> tuple[list[_Item], list[Probl
                 unknown = [c for c in columns if c not in COLUMNS]
                 if unknown:
                     known = ", ".join(COLUMNS)
-                    problems.append(Problem(where, f"unknown column {_show(unknown[0])} (known: {known})"))
+                    msg = translate("piclist", "unknown column {column} (known: {known})")
+                    problems.append(Problem(where, msg.format(column=_show(unknown[0]), known=known)))
                     return out, problems
                 if "tag" not in columns:
-                    problems.append(Problem(where, "the header has no tag column"))
+                    problems.append(Problem(where, translate("piclist", "the header has no tag column")))
                     return out, problems
                 continue
         names = columns or ["pic_key", "tag"]
         while len(row) > len(names) and not row[-1]:
             row.pop()  # a trailing separator is harmless
         if len(row) > len(names):
-            hint = "" if columns else "; add a header row to name extra columns (sheet, cell, caption)"
-            problems.append(Problem(where, f"{len(row)} fields, expected {len(names)}{hint}"))
+            msg = (
+                translate("piclist", "{count} fields, expected {expected}")
+                if columns
+                else translate(
+                    "piclist",
+                    "{count} fields, expected {expected}; add a header row to name extra columns "
+                    "(sheet, cell, caption)",
+                )
+            )
+            problems.append(Problem(where, msg.format(count=len(row), expected=len(names))))
             continue
         values = {name: value for name, value in zip(names, row, strict=False) if value}
         if (ref := _make_ref(where, values, problems)) is not None:

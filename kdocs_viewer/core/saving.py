@@ -34,6 +34,7 @@ from typing import Literal
 
 from pathvalidate import sanitize_filename
 
+from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import PicRef
 
 # Index first so a folder sorts in workbook order; the cell leads a person back to the sheet.
@@ -71,18 +72,25 @@ _Piece = tuple[str, str | None, str]  # (literal text, field name or None, forma
 @functools.lru_cache(maxsize=32)
 def _parse_template(template: str) -> tuple[_Piece, ...]:
     if not template.strip():
-        raise ValueError("the name template is empty")
+        raise ValueError(translate("saving", "the name template is empty"))
     for sep in "/\\":
         if sep in template:
-            raise ValueError(f"the name template must not contain {sep!r}: it names files, not folders")
+            message = translate(
+                "saving", "the name template must not contain {separator}: it names files, not folders"
+            )
+            raise ValueError(message.format(separator=repr(sep)))
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as e:
         if "Single '}'" in str(e):
             raise ValueError(
-                "unbalanced braces: a '}' has no matching '{' (write '}}' for a literal one)"
+                translate(
+                    "saving", "unbalanced braces: a '}' has no matching '{' (write '}}' for a literal one)"
+                )
             ) from None
-        raise ValueError("unbalanced braces: a '{' is never closed (write '{{' for a literal one)") from None
+        raise ValueError(
+            translate("saving", "unbalanced braces: a '{' is never closed (write '{{' for a literal one)")
+        ) from None
     known = ", ".join("{" + f + "}" for f in FIELDS)
     pieces: list[_Piece] = []
     for literal, name, spec, conversion in parsed:
@@ -91,17 +99,26 @@ def _parse_template(template: str) -> tuple[_Piece, ...]:
             continue
         shown = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
         if name == "" or name.isdigit():
-            raise ValueError(f"positional field {shown} is not allowed; use a named field: {known}")
+            message = translate(
+                "saving", "positional field {field} is not allowed; use a named field: {known}"
+            )
+            raise ValueError(message.format(field=shown, known=known))
         if "." in name or "[" in name:
-            raise ValueError(f"{shown}: attribute or index access is not allowed; use a plain field: {known}")
+            message = translate(
+                "saving", "{field}: attribute or index access is not allowed; use a plain field: {known}"
+            )
+            raise ValueError(message.format(field=shown, known=known))
         if name not in FIELDS:
-            raise ValueError(f"unknown field {shown}; the fields are {known}")
+            message = translate("saving", "unknown field {field}; the fields are {known}")
+            raise ValueError(message.format(field=shown, known=known))
         if conversion or "{" in (spec or ""):
-            raise ValueError(f"{shown}: conversions and nested fields are not allowed")
+            message = translate("saving", "{field}: conversions and nested fields are not allowed")
+            raise ValueError(message.format(field=shown))
         try:
             format(1 if name == "index" else "x", spec or "")
         except ValueError as e:
-            raise ValueError(f"{shown}: bad format spec ({e})") from None
+            message = translate("saving", "{field}: bad format spec ({error})")
+            raise ValueError(message.format(field=shown, error=e)) from None
         pieces.append((literal, name, spec or ""))
     return tuple(pieces)
 
@@ -488,11 +505,13 @@ class SaveSummary:
         return sum(r.bytes for r in self.results)
 
 
-def _reason(what: str, error: BaseException) -> str:
-    """A short, URL-free account of ``error`` (exception texts from HTTP libraries embed signed URLs)."""
+def _reason(template: str, error: BaseException) -> str:
+    """A short, URL-free account of ``error`` (exception texts from HTTP libraries embed signed URLs),
+    put into ``template`` as ``{detail}``."""
     text = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-    text = _TOKEN.sub("access_token=…", _URL.sub("(link hidden)", text or type(error).__name__))
-    return f"{what}: {' '.join(text.split())[:300]}"
+    hidden = translate("saving", "(link hidden)")
+    text = _TOKEN.sub("access_token=…", _URL.sub(lambda _: hidden, text or type(error).__name__))
+    return template.format(detail=" ".join(text.split())[:300])
 
 
 def _batch_starts(template: str, refs: Sequence[PicRef]) -> list[int]:
@@ -535,24 +554,27 @@ def save_batch(
     def one(i: int) -> SaveItemResult:
         ref = refs[i]
         if stop.is_set():
-            return SaveItemResult(ref, "cancelled", reason="cancelled")
+            return SaveItemResult(ref, "cancelled", reason=translate("saving", "cancelled"))
         try:
             data = fetch(ref, stop)
         except Exception as e:
             if stop.is_set():
-                return SaveItemResult(ref, "cancelled", reason="cancelled")
-            return SaveItemResult(ref, "failed", reason=_reason("download failed", e))
+                return SaveItemResult(ref, "cancelled", reason=translate("saving", "cancelled"))
+            failed = translate("saving", "download failed: {detail}")
+            return SaveItemResult(ref, "failed", reason=_reason(failed, e))
         try:
             if not data:
-                raise ValueError("the picture is empty (0 bytes)")
+                raise ValueError(translate("saving", "the picture is empty (0 bytes)"))
             name = render_name(template, ref, i + 1, sniff_extension(data[:64]) or ".bin")
             outcome = _save(folder, name, data, policy, reserver, stop, starts[i])
         except SaveCancelled:
-            return SaveItemResult(ref, "cancelled", reason="cancelled")
+            return SaveItemResult(ref, "cancelled", reason=translate("saving", "cancelled"))
         except Exception as e:
-            return SaveItemResult(ref, "failed", reason=_reason("could not save", e))
+            failed = translate("saving", "could not save: {detail}")
+            return SaveItemResult(ref, "failed", reason=_reason(failed, e))
         if outcome.status == "skipped":
-            return SaveItemResult(ref, "skipped", outcome.path, f"{outcome.path.name!r} already exists")
+            exists = translate("saving", "{name} already exists").format(name=repr(outcome.path.name))
+            return SaveItemResult(ref, "skipped", outcome.path, exists)
         return SaveItemResult(ref, "saved", outcome.path, bytes=outcome.bytes)
 
     results: list[SaveItemResult | None] = [None] * len(refs)
@@ -573,7 +595,7 @@ def save_batch(
                     i = futures[future]
                     cancelled = future.cancelled()
                     result = (
-                        SaveItemResult(refs[i], "cancelled", reason="cancelled")
+                        SaveItemResult(refs[i], "cancelled", reason=translate("saving", "cancelled"))
                         if cancelled
                         else future.result()
                     )

@@ -32,6 +32,7 @@ from kdocs_viewer.core.download import (
     DownloadError,
     UrlExpiredError,
 )
+from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import Lease, Outcome, PicFailure, PicRef
 
 __all__ = ["LeaseClient", "LeaseTable", "PicUnavailable", "PictureSession", "SessionStats"]
@@ -207,9 +208,9 @@ def _wait(event: threading.Event, cancel: CancelFlag | None, closing: threading.
     """Wait for ``event``; raise DownloadCancelled as soon as ``cancel`` is set or the session closes."""
     while not event.wait(_POLL):
         if cancel is not None and cancel.is_set():
-            raise DownloadCancelled("cancelled")
+            raise DownloadCancelled(translate("session", "cancelled"))
         if closing.is_set() and not event.is_set():
-            raise DownloadCancelled("the picture session was closed")
+            raise DownloadCancelled(translate("session", "the picture session was closed"))
 
 
 class PictureSession:
@@ -411,18 +412,19 @@ class PictureSession:
             raise request.error
         if request.outcome is None:
             if self._closing.is_set():
-                raise DownloadCancelled("the picture session was closed")
-            return PicFailure(request.ref, "the server's reply did not include this picture")
+                raise DownloadCancelled(translate("session", "the picture session was closed"))
+            missing = translate("session", "the server's reply did not include this picture")
+            return PicFailure(request.ref, missing)
         return request.outcome
 
     def _enqueue(self, refs: Iterable[PicRef]) -> dict[Ident, Lease | _LeaseRequest]:
         if self._closing.is_set():
-            raise DownloadCancelled("the picture session was closed")
+            raise DownloadCancelled(translate("session", "the picture session was closed"))
         now = time.monotonic()
         result: dict[Ident, Lease | _LeaseRequest] = {}
         with self._lock:
             if self._closing.is_set():  # again under the lock: close() may have won the race
-                raise DownloadCancelled("the picture session was closed")
+                raise DownloadCancelled(translate("session", "the picture session was closed"))
             added = False
             for ref in refs:
                 ident = ref.ident
@@ -604,11 +606,12 @@ class PictureSession:
                 data = self._download(lease, cancel)
             except UrlExpiredError as second:
                 self.leases.discard(ref.ident, lease.url)
-                raise DownloadError(
-                    f"the picture server refused the download link (HTTP {second.status}) even after a "
+                message = translate(
+                    "session",
+                    "the picture server refused the download link (HTTP {status}) even after a "
                     "fresh link was obtained: the picture may have been removed or access revoked",
-                    status=second.status,
-                ) from None
+                )
+                raise DownloadError(message.format(status=second.status), status=second.status) from None
         self._memory.put(self._memory_key(ref), data)
         if self._disk is not None:
             self._disk.put(self._file_token, ref.pic_key, data)
