@@ -9,7 +9,7 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QAbstractItemModel, QEventLoop, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -54,6 +54,27 @@ def wait_until(predicate: Callable[[], bool], timeout: float, poll_ms: int = 10)
     return when[0] if when else None
 
 
+def wait_for_model(model: QAbstractItemModel, predicate: Callable[[], bool], timeout: float) -> float | None:
+    """Like ``wait_until``, but ``predicate`` runs only after the model emitted ``dataChanged`` (and once
+    at the start): a 10 ms poll of a Python flag costs the GUI thread next to nothing."""
+    changed = [True]
+
+    def mark(*_: object) -> None:
+        changed[0] = True
+
+    def check() -> bool:
+        if not changed[0]:
+            return False
+        changed[0] = False
+        return predicate()
+
+    model.dataChanged.connect(mark)
+    try:
+        return wait_until(check, timeout)
+    finally:
+        model.dataChanged.disconnect(mark)
+
+
 def pause(seconds: float) -> None:
     """Let the event loop run for a while (loading continues)."""
     QTest.qWait(int(seconds * 1000))
@@ -76,9 +97,18 @@ class BrowserRun:
     def start(self) -> None:
         self.browser.start(self.client, self.file_token, self.refs)
 
-    def screen_done(self, *, fully: bool = False) -> bool:
-        shown = visible_indexes(self.view, fully=fully)
-        return bool(shown) and all(is_done(i) for i in shown)
+    def wait_screen_done(self, timeout: float) -> float | None:
+        """Wait until every tile on screen is done; the time it happened, or None on timeout.
+
+        Cheap on the GUI thread (it is measured too): the on-screen tiles are found once, then only their
+        data is read, and only after the model reported a change.
+        """
+        deadline = time.perf_counter() + timeout
+        if wait_until(lambda: bool(visible_indexes(self.view, fully=False)), timeout) is None:
+            return None
+        shown = visible_indexes(self.view, fully=False)
+        return wait_for_model(self.view.model(), lambda: all(is_done(i) for i in shown),
+                              max(0.0, deadline - time.perf_counter()))
 
     def close(self) -> None:
         self.browser.shutdown()

@@ -95,6 +95,30 @@ def visible_indexes(view: QListView, *, fully: bool) -> list[QModelIndex]:
     return out
 
 
+def visible_row_span(view: QListView) -> range:
+    """Rows on screen from two ``indexAt`` probes and the fixed grid (cheap enough for every frame).
+
+    Relies on uniform cells laid out left to right, as the grid is; the first and last visible lines count
+    whole, partly visible ones included.
+    """
+    model = view.model()
+    count = model.rowCount() if model is not None else 0
+    cell = view.gridSize()
+    if count == 0 or cell.width() <= 0 or cell.height() <= 0:
+        return range(0)
+    viewport = view.viewport().rect()
+    cols = max(1, viewport.width() // cell.width())
+    x = cell.width() // 2
+    top = view.indexAt(QPoint(x, 1))
+    first = top.row() - top.row() % cols if top.isValid() else 0
+    bottom = view.indexAt(QPoint(x, max(1, viewport.height() - 2)))
+    if bottom.isValid():
+        last = bottom.row() - bottom.row() % cols + cols - 1
+    else:
+        last = first + (viewport.height() // cell.height() + 2) * cols - 1
+    return range(first, min(count, last + 1))
+
+
 def has_thumbnail(index: QModelIndex) -> bool:
     return index.data(PixmapRole) is not None
 

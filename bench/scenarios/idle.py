@@ -65,10 +65,8 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
         raise RuntimeError("no LeaseKeeper inside the browser")
     refresh_timer = next(t for t in keeper.findChildren(QTimer) if t.isSingleShot())
 
-    def settled() -> bool:
-        return run.screen_done() and keeper.is_idle()
-
-    wait_until(settled, params["timeout"])
+    run.wait_screen_done(params["timeout"])
+    wait_until(keeper.is_idle, params["timeout"])
     pause(0.5)
     needed = keeper.needed()
     tags = dict(Counter(tag for _, tag in needed))

@@ -64,7 +64,7 @@ def _params(ctx: Context) -> dict[str, Any]:
 
 
 def child(params: dict[str, Any]) -> dict[str, Any]:
-    from bench.gui import BrowserRun, pause, wait_until
+    from bench.gui import BrowserRun, pause, wait_for_model, wait_until
     from bench.heartbeat import Heartbeat
     from bench.probes import GetCounter, has_thumbnail, is_done, visible_indexes
 
@@ -72,19 +72,24 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
     counter.install()
     run = BrowserRun(params, load_refs(Path(params["pic_list"]), params["pictures"]))
     marks: dict[str, float] = {}
+    screen: dict[str, list[Any]] = {}
+
+    def laid_out() -> bool:
+        """The first screenful, found once as soon as the tiles are laid out (nobody scrolls here)."""
+        shown = visible_indexes(run.view, fully=False)
+        if shown:
+            inside = run.view.viewport().rect()
+            screen["shown"] = shown
+            screen["full"] = [i for i in shown if inside.contains(run.view.visualRect(i))]
+        return bool(shown)
 
     def check() -> bool:
         now = time.perf_counter()
-        shown = visible_indexes(run.view, fully=False)
-        if not shown:
-            return False
+        shown, full = screen["shown"], screen["full"]
         if "first_tile" not in marks and any(has_thumbnail(i) for i in shown):
             marks["first_tile"] = now
-        if "first_screen" not in marks:
-            inside = run.view.viewport().rect()
-            full = [i for i in shown if inside.contains(run.view.visualRect(i))]
-            if full and all(is_done(i) for i in full):
-                marks["first_screen"] = now
+        if "first_screen" not in marks and full and all(is_done(i) for i in full):
+            marks["first_screen"] = now
         if "all_visible" not in marks and all(is_done(i) for i in shown):
             marks["all_visible"] = now
         return len(marks) == 3
@@ -93,7 +98,8 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
     heartbeat.start()
     t0 = time.perf_counter()
     run.start()
-    wait_until(check, params["timeout"], poll_ms=10)
+    if wait_until(laid_out, params["timeout"]) is not None:
+        wait_for_model(run.view.model(), check, max(0.0, params["timeout"] - (time.perf_counter() - t0)))
     gets_until_done = counter.total()
     pause(0.3)  # what happens right after the screen is complete counts too
     heartbeat.stop()

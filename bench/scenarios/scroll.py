@@ -72,10 +72,9 @@ def run(ctx: Context) -> dict[str, Metric]:
 def child(params: dict[str, Any]) -> dict[str, Any]:
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from bench.gui import BrowserRun, pause, wait_until
+    from bench.gui import BrowserRun, pause
     from bench.heartbeat import Heartbeat
-    from bench.probes import GetCounter, proc_status_mb, visible_indexes
-    from kdocs_viewer.gui.picture_model import RefRole
+    from bench.probes import GetCounter, proc_status_mb, visible_row_span
 
     counter = GetCounter()
     counter.install()
@@ -83,14 +82,14 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
     rss_before = proc_status_mb("VmRSS")
     timeouts: list[str] = []
     run.start()
-    if wait_until(run.screen_done, params["timeout"]) is None:
+    if run.wait_screen_done(params["timeout"]) is None:
         timeouts.append("first screen")
 
+    # The grid shows the pictures in workbook order (no sort, no filter): row i is refs[i].
     viewed: set[str] = set()
 
     def note_visible() -> None:
-        for index in visible_indexes(run.view, fully=False):
-            viewed.add(index.data(RefRole).pic_key)
+        viewed.update(run.refs[row].pic_key for row in visible_row_span(run.view))
 
     note_visible()
     bar = run.view.verticalScrollBar()
@@ -98,7 +97,7 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
     # Reading pace first: page down a few screens, each time until the screen is complete.
     for _ in range(params["pages"]):
         bar.setValue(bar.value() + bar.pageStep())
-        if wait_until(run.screen_done, params["timeout"]) is None:
+        if run.wait_screen_done(params["timeout"]) is None:
             timeouts.append("a paged screen")
         pause(0.2)
         note_visible()
@@ -127,7 +126,7 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
     driver.start()
     loop.exec()
     scroll_s = time.perf_counter() - t_start
-    if wait_until(run.screen_done, params["timeout"]) is None:
+    if run.wait_screen_done(params["timeout"]) is None:
         timeouts.append("bottom screen")
     note_visible()
     heartbeat.stop()
@@ -137,7 +136,7 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
     gets_before_top = dict(counter.per_key)
 
     bar.setValue(bar.minimum())
-    if wait_until(run.screen_done, params["timeout"]) is None:
+    if run.wait_screen_done(params["timeout"]) is None:
         timeouts.append("top screen again")
     pause(1.0)  # let anything the jump back started finish
     note_visible()
