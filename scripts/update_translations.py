@@ -2,7 +2,8 @@
 """Refresh the Chinese translation: lupdate → fill from the dictionary → lrelease.
 
 1. ``pyside6-lupdate`` collects every ``tr()``/``translate()`` string of the GUI code (``kdocs_viewer/app.py``
-   and ``kdocs_viewer/gui/*.py``) into ``resources/translations/kdocs_viewer_zh_CN.ts``;
+   and ``kdocs_viewer/gui/*.py``) and of the core's ``core.i18n.translate()`` calls
+   (``kdocs_viewer/core/*.py``) into ``resources/translations/kdocs_viewer_zh_CN.ts``;
 2. each message gets its translation from ``resources/translations/zh_CN.json``: keys are the English source
    text, or ``"Context|source"`` when one context needs a different wording; numerus (``%n``) messages get
    the one Chinese plural form;
@@ -43,7 +44,11 @@ def _tool(name: str) -> str:
 
 
 def sources() -> list[Path]:
-    files = [ROOT / "kdocs_viewer" / "app.py", *sorted((ROOT / "kdocs_viewer" / "gui").glob("*.py"))]
+    files = [
+        ROOT / "kdocs_viewer" / "app.py",
+        *sorted((ROOT / "kdocs_viewer" / "gui").glob("*.py")),
+        *sorted((ROOT / "kdocs_viewer" / "core").glob("*.py")),
+    ]
     return [f for f in files if f.name != "__init__.py" or f.stat().st_size > 0]
 
 

@@ -36,7 +36,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.message}" if self.where else self.message
+        if not self.where:
+            return self.message
+        return translate("piclist", "{where}: {message}").format(where=self.where, message=self.message)
 
 
 class PicListError(ValueError):

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
+from kdocs_viewer.core import i18n as core_i18n
+
 __all__ = [
     "DEFAULT_LANGUAGE",
     "LANGUAGE_NAMES",
@@ -69,15 +71,23 @@ def our_translation_file(lang: str) -> Path:
     return Path(str(base))
 
 
+def _qt_translate(context: str, text: str) -> str:
+    """The core's translator: Qt's installed catalogues (thread-safe, so core worker threads may call it)."""
+    return QCoreApplication.translate(context, text)
+
+
 def install_translators(app: QCoreApplication, lang: str) -> list[QTranslator]:
     """Install ours and Qt's translators for ``lang`` on ``app``; English needs none.
 
+    The Qt-free core's messages are plugged into the same catalogues (``core.i18n.set_translator``).
     Returns the installed translators; the caller keeps them alive (Qt does not own them). A missing
     catalogue is logged, never fatal: the interface then simply stays English.
     """
     installed: list[QTranslator] = []
     if lang == DEFAULT_LANGUAGE:
+        core_i18n.set_translator(None)
         return installed
+    core_i18n.set_translator(_qt_translate)
     qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
     candidates = [
         (f"qtbase_{lang}", qt_dir),

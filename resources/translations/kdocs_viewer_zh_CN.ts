@@ -213,12 +213,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+2" />
-            <location line="+244" />
+            <location line="+243" />
             <source>No access token: set one with File → Set access token…</source>
             <translation>没有访问令牌：请通过“文件 → 设置访问令牌…”设置。</translation>
         </message>
         <message>
-            <location line="-227" />
+            <location line="-226" />
             <source>The server rejected the access token (code 20007) — it may have expired. Enter a new one; the picture list and your selection are kept.</source>
             <translation>服务器拒绝了访问令牌（代码 20007），令牌可能已过期。请输入新的令牌；图片列表和当前选择都会保留。</translation>
         </message>
@@ -268,7 +268,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>设置、更换或忘记访问令牌</translation>
         </message>
         <message>
-            <location line="+29" />
+            <location line="+28" />
             <source>Open pic list</source>
             <translation>打开图片列表</translation>
         </message>
@@ -405,7 +405,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureBrowser</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/browser.py" line="+129" />
+            <location filename="../../kdocs_viewer/gui/browser.py" line="+144" />
             <source>Filter by caption, cell or key</source>
             <translation>按标题、单元格或 key 筛选</translation>
         </message>
@@ -456,7 +456,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>大小：</translation>
         </message>
         <message>
-            <location line="+407" />
+            <location line="+418" />
             <source>Could not copy the picture: %1</source>
             <translation>无法复制图片：%1</translation>
         </message>
@@ -870,6 +870,498 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location line="+6" />
             <source>&amp;Forget token</source>
             <translation>忘记令牌(&amp;F)</translation>
+        </message>
+    </context>
+    <context>
+        <name>api</name>
+        <message>
+            <location filename="../../kdocs_viewer/core/api.py" line="+231" />
+            <source>the connection timed out</source>
+            <translation>连接超时</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>the server took too long to answer</source>
+            <translation>服务器响应超时</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>the proxy refused the connection</source>
+            <translation>代理服务器拒绝了连接</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>the connection broke off before the reply was complete</source>
+            <translation>回复尚未完整，连接就中断了</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>the server's TLS certificate could not be verified</source>
+            <translation>无法验证服务器的 TLS 证书</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>could not connect to the server</source>
+            <translation>无法连接到服务器</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>the connection was reset</source>
+            <translation>连接被重置</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>the reply could not be decoded</source>
+            <translation>无法解码服务器的回复</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>a network error occurred</source>
+            <translation>发生了网络错误</translation>
+        </message>
+        <message>
+            <location line="+97" />
+            <source>not a usable API base URL: {detail}</source>
+            <translation>不可用的 API 基础地址：{detail}</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>the API base URL must start with https:// and name a host</source>
+            <translation>API 基础地址必须以 https:// 开头并包含主机名</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>the API base URL must not contain a query, a fragment or user credentials</source>
+            <translation>API 基础地址不能包含查询参数、片段或用户凭据</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Refusing to send the access token over plain http to {host}: use https:// (plain http is only allowed to this machine, e.g. the stand-in server).</source>
+            <translation>拒绝通过明文 http 将访问令牌发送到 {host}：请使用 https://（明文 http 只允许连接本机，例如本地模拟服务器）。</translation>
+        </message>
+        <message>
+            <location line="+62" />
+            <source>The KDocs client was closed while waiting to retry.</source>
+            <translation>等待重试时 KDocs 客户端已关闭。</translation>
+        </message>
+        <message>
+            <location line="+66" />
+            <source>Could not reach the KDocs API: {reason} (after {attempts} attempts).</source>
+            <translation>无法访问 KDocs API：{reason}（已尝试 {attempts} 次）。</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Could not reach the KDocs API: {reason}.</source>
+            <translation>无法访问 KDocs API：{reason}。</translation>
+        </message>
+        <message>
+            <location line="+37" />
+            <source>a redirect, which is not followed (the token stays on the API host)</source>
+            <translation>重定向（不会跟随，令牌只发送给 API 主机）</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>empty body</source>
+            <translation>空响应</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>The server sent an unexpected JSON reply (HTTP {status}): {detail}</source>
+            <translation>服务器返回了意外的 JSON 回复（HTTP {status}）：{detail}</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>The server sent a non-JSON reply (HTTP {status}): {detail}</source>
+            <translation>服务器返回了非 JSON 回复（HTTP {status}）：{detail}</translation>
+        </message>
+        <message>
+            <location line="+14" />
+            <source>The access token was rejected (code 20007) — enter a new token</source>
+            <translation>访问令牌被拒绝（代码 20007）—— 请输入新的令牌</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>The KDocs API quota is used up or calls are too frequent</source>
+            <translation>KDocs API 配额已用完或调用过于频繁</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>The KDocs API reported an error</source>
+            <translation>KDocs API 报告了错误</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>code {code}</source>
+            <translation>代码 {code}</translation>
+        </message>
+        <message>
+            <location line="+191" />
+            <source>the server's reply did not include this picture</source>
+            <translation>服务器的回复中没有这张图片</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>not found in this workbook / no download URL</source>
+            <translation>在此工作簿中未找到 / 没有下载地址</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>the server sent an unusable download URL</source>
+            <translation>服务器返回的下载地址不可用</translation>
+        </message>
+    </context>
+    <context>
+        <name>download</name>
+        <message>
+            <location filename="../../kdocs_viewer/core/download.py" line="+73" />
+            <source>download cancelled</source>
+            <translation>下载已取消</translation>
+        </message>
+        <message>
+            <location line="+13" />
+            <source>the picture server did not answer in time</source>
+            <translation>图片服务器未及时响应</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>could not connect to the picture server</source>
+            <translation>无法连接到图片服务器</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>the picture server closed the connection before the picture was complete</source>
+            <translation>图片尚未传完，图片服务器就关闭了连接</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <location line="+127" />
+            <source>the picture link is not a usable http(s) address</source>
+            <translation>图片链接不是可用的 http(s) 地址</translation>
+        </message>
+        <message>
+            <location line="-126" />
+            <source>network error while downloading the picture ({error})</source>
+            <translation>下载图片时发生网络错误（{error}）</translation>
+        </message>
+        <message>
+            <location line="+86" />
+            <source>the picture is too large ({size} bytes; the limit is {limit})</source>
+            <translation>图片过大（{size} 字节，上限为 {limit}）</translation>
+        </message>
+        <message>
+            <location line="+13" />
+            <source>the picture is larger than the limit of {limit} bytes</source>
+            <translation>图片超过了 {limit} 字节的上限</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>the picture arrived incomplete ({received} of {size} bytes)</source>
+            <translation>图片接收不完整（{received} / {size} 字节）</translation>
+        </message>
+        <message>
+            <location line="+18" />
+            <source>picture download failed ({error})</source>
+            <translation>图片下载失败（{error}）</translation>
+        </message>
+        <message>
+            <location line="+12" />
+            <source>the picture link was refused (HTTP {status}): it expired or was revoked</source>
+            <translation>图片链接被拒绝（HTTP {status}）：链接已过期或已被撤销</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>the picture server failed (HTTP {status})</source>
+            <translation>图片服务器出错（HTTP {status}）</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>the picture server refused the download (HTTP {status})</source>
+            <translation>图片服务器拒绝了下载（HTTP {status}）</translation>
+        </message>
+    </context>
+    <context>
+        <name>piclist</name>
+        <message>
+            <location filename="../../kdocs_viewer/core/piclist.py" line="+41" />
+            <source>{where}: {message}</source>
+            <translation>{where}：{message}</translation>
+        </message>
+        <message>
+            <location line="+10" />
+            <source>… and {count} more</source>
+            <translation>……还有 {count} 项</translation>
+        </message>
+        <message>
+            <location line="+30" />
+            <source>no pictures found</source>
+            <translation>未找到图片</translation>
+        </message>
+        <message>
+            <location line="+24" />
+            <location line="+104" />
+            <source>line {line}, column {column}</source>
+            <translation>第 {line} 行，第 {column} 列</translation>
+        </message>
+        <message>
+            <location line="-103" />
+            <location line="+227" />
+            <location line="+25" />
+            <source>line {line}</source>
+            <translation>第 {line} 行</translation>
+        </message>
+        <message>
+            <location line="-239" />
+            <source>{field} contains an invalid character (a lone surrogate)</source>
+            <translation>{field} 包含无效字符（孤立的代理项）</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>pic_key must be a non-empty string, got {value}</source>
+            <translation>pic_key 必须是非空字符串，实际为 {value}</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>pic_key is {length} characters long (at most {limit})</source>
+            <translation>pic_key 长 {length} 个字符（最多 {limit} 个）</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>pic_key {key} contains whitespace</source>
+            <translation>pic_key {key} 含有空白字符</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>pic_key {key} contains a control or invisible character</source>
+            <translation>pic_key {key} 含有控制字符或不可见字符</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>missing tag after pic_key {key}</source>
+            <translation>pic_key {key} 后缺少 tag</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>tag must be a non-empty string, got {value}</source>
+            <translation>tag 必须是非空字符串，实际为 {value}</translation>
+        </message>
+        <message>
+            <location line="+9" />
+            <source>missing pic_key</source>
+            <translation>缺少 pic_key</translation>
+        </message>
+        <message>
+            <location line="+10" />
+            <source>{field} must be a string, got {value}</source>
+            <translation>{field} 必须是字符串，实际为 {value}</translation>
+        </message>
+        <message>
+            <location line="+17" />
+            <source>duplicate of {first} (pic_key {key}, tag {tag})</source>
+            <translation>与{first}重复（pic_key {key}，tag {tag}）</translation>
+        </message>
+        <message>
+            <location line="+13" />
+            <source>an object</source>
+            <translation>一个对象</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>a list</source>
+            <translation>一个列表</translation>
+        </message>
+        <message>
+            <location line="+13" />
+            <source>invalid JSON: {error}</source>
+            <translation>JSON 无效：{error}</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>invalid JSON: nested too deeply</source>
+            <translation>JSON 无效：嵌套层级过深</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>the list</source>
+            <translation>该列表</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>expected a JSON object or list, got {value}</source>
+            <translation>应为 JSON 对象或列表，实际为 {value}</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>the input is an API error (code {code}) {said}</source>
+            <translation>输入内容是一个 API 错误（代码 {code}）{said}</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>none</source>
+            <translation>无</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>expected {example}, a list of pictures or a cells response; found keys {keys}</source>
+            <translation>应为 {example}、图片列表或单元格接口的响应；实际的键为 {keys}</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <location line="+45" />
+            <source>{what} must be a list, got {value}</source>
+            <translation>{what} 必须是列表，实际为 {value}</translation>
+        </message>
+        <message>
+            <location line="-40" />
+            <location line="+57" />
+            <source>item {number}</source>
+            <translation>第 {number} 项</translation>
+        </message>
+        <message>
+            <location line="-55" />
+            <source>expected an object with pic_key and tag, got {value}</source>
+            <translation>应为包含 pic_key 和 tag 的对象，实际为 {value}</translation>
+        </message>
+        <message>
+            <location line="+53" />
+            <source>cell {cell}</source>
+            <translation>单元格 {cell}</translation>
+        </message>
+        <message>
+            <location line="+35" />
+            <source>expected 'pic_key tag', found {count} words</source>
+            <translation>应为“pic_key tag”，实际有 {count} 个词</translation>
+        </message>
+        <message>
+            <location line="+29" />
+            <source>invalid {kind}: {error}</source>
+            <translation>{kind} 无效：{error}</translation>
+        </message>
+        <message>
+            <location line="+12" />
+            <source>unknown column {column} (known: {known})</source>
+            <translation>未知的列 {column}（可用的列：{known}）</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>the header has no tag column</source>
+            <translation>表头中没有 tag 列</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>{count} fields, expected {expected}</source>
+            <translation>有 {count} 个字段，应为 {expected} 个</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>{count} fields, expected {expected}; add a header row to name extra columns (sheet, cell, caption)</source>
+            <translation>有 {count} 个字段，应为 {expected} 个；如需额外的列（sheet、cell、caption），请添加表头行</translation>
+        </message>
+    </context>
+    <context>
+        <name>saving</name>
+        <message>
+            <location filename="../../kdocs_viewer/core/saving.py" line="+75" />
+            <source>the name template is empty</source>
+            <translation>文件名模板为空</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>the name template must not contain {separator}: it names files, not folders</source>
+            <translation>文件名模板不能包含 {separator}：它用于命名文件，而不是文件夹</translation>
+        </message>
+        <message>
+            <location line="+9" />
+            <source>unbalanced braces: a '}' has no matching '{' (write '}}' for a literal one)</source>
+            <translation>花括号不配对：'}' 没有对应的 '{'（字面的 '}' 请写成 '}}'）</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>unbalanced braces: a '{' is never closed (write '{{' for a literal one)</source>
+            <translation>花括号不配对：'{' 没有闭合（字面的 '{' 请写成 '{{'）</translation>
+        </message>
+        <message>
+            <location line="+10" />
+            <source>positional field {field} is not allowed; use a named field: {known}</source>
+            <translation>不允许使用位置字段 {field}；请使用命名字段：{known}</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>{field}: attribute or index access is not allowed; use a plain field: {known}</source>
+            <translation>{field}：不允许访问属性或索引；请使用普通字段：{known}</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>unknown field {field}; the fields are {known}</source>
+            <translation>未知字段 {field}；可用字段为 {known}</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>{field}: conversions and nested fields are not allowed</source>
+            <translation>{field}：不允许使用转换或嵌套字段</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>{field}: bad format spec ({error})</source>
+            <translation>{field}：格式说明无效（{error}）</translation>
+        </message>
+        <message>
+            <location line="+392" />
+            <source>(link hidden)</source>
+            <translation>（链接已隐藏）</translation>
+        </message>
+        <message>
+            <location line="+45" />
+            <location line="+5" />
+            <location line="+9" />
+            <location line="+27" />
+            <source>cancelled</source>
+            <translation>已取消</translation>
+        </message>
+        <message>
+            <location line="-35" />
+            <source>download failed: {detail}</source>
+            <translation>下载失败：{detail}</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>the picture is empty (0 bytes)</source>
+            <translation>图片为空（0 字节）</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>could not save: {detail}</source>
+            <translation>无法保存：{detail}</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>{name} already exists</source>
+            <translation>{name} 已存在</translation>
+        </message>
+    </context>
+    <context>
+        <name>session</name>
+        <message>
+            <location filename="../../kdocs_viewer/core/session.py" line="+211" />
+            <source>cancelled</source>
+            <translation>已取消</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <location line="+202" />
+            <location line="+7" />
+            <location line="+5" />
+            <source>the picture session was closed</source>
+            <translation>图片会话已关闭</translation>
+        </message>
+        <message>
+            <location line="-11" />
+            <source>the server's reply did not include this picture</source>
+            <translation>服务器的回复中没有这张图片</translation>
+        </message>
+        <message>
+            <location line="+193" />
+            <source>the picture server refused the download link (HTTP {status}) even after a fresh link was obtained: the picture may have been removed or access revoked</source>
+            <translation>即使已获取新链接，图片服务器仍拒绝下载（HTTP {status}）：图片可能已被删除或访问权限已被撤销</translation>
         </message>
     </context>
 </TS>
