@@ -14,7 +14,6 @@ What it guarantees:
 from __future__ import annotations
 
 import logging
-import re
 from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar
@@ -54,7 +53,7 @@ from kdocs_viewer import __version__
 from kdocs_viewer.core.api import KDocsClient, KDocsError, TokenInvalidError
 from kdocs_viewer.core.contract import QUOTA_TEST_APP
 from kdocs_viewer.core.models import PicRef
-from kdocs_viewer.core.piclist import PicListError, dump_pic_list, parse_pic_list
+from kdocs_viewer.core.piclist import PicListError, dump_pic_list, line_of, parse_pic_list
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.core.saving import ConflictPolicy, SaveSummary
 from kdocs_viewer.core.secrets import TokenResult, TokenStatus, TokenStore
@@ -75,9 +74,6 @@ log = logging.getLogger(__name__)
 MAX_PIC_LIST_BYTES = 20 * 1024 * 1024  # a pic list is text; anything bigger is not one
 TASK_FIND = "find"
 TASK_READ = "read"
-_LINE_RE = re.compile(r"\bline (\d+)\b")
-
-
 class TokenSource(Enum):
     NONE = "none"
     CHECKING = "checking"  # the keyring lookup is still running
@@ -761,9 +757,9 @@ class MainWindow(QMainWindow):
         text = self.tr("The pic list has a problem:") + "\n" + "\n".join(lines or [str(exc)])
         self.show_message("error", text)
         for problem in problems:
-            match = _LINE_RE.search(problem.where)
-            if match:
-                self.jump_to_line(int(match.group(1)))
+            line = line_of(problem.where)  # reads the translated "第 3 行" as well as "line 3"
+            if line is not None:
+                self.jump_to_line(line)
                 break
 
     def jump_to_line(self, line: int) -> None:

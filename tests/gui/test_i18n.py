@@ -7,6 +7,7 @@ import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QTranslator
@@ -14,6 +15,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
+from kdocs_viewer.core.i18n import set_translator
 from kdocs_viewer.gui.i18n import (
     LANGUAGE_NAMES,
     install_translators,
@@ -35,6 +37,17 @@ def chinese(qapp: QApplication) -> Iterator[list[QTranslator]]:
     yield installed
     for translator in installed:
         qapp.removeTranslator(translator)
+    set_translator(None)  # the core's messages go back to English for later tests
+
+
+def test_bad_pic_list_in_chinese_jumps_to_the_line(chinese: list[QTranslator], make_window: Any) -> None:
+    window = make_window()
+    window.file_token_edit.setText("demo-workbook")
+    window.editor.setPlainText("abc123 attachment\ndef456\n")
+    assert window.load() is False
+    kind, text = window.message()
+    assert kind == "error" and "第 2 行" in text
+    assert window.current_line() == 2  # found from the translated "where", not only from "line 2"
 
 
 def test_language_precedence() -> None:
