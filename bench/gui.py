@@ -47,10 +47,14 @@ def wait_until(predicate: Callable[[], bool], timeout: float, poll_ms: int = 10)
     poll = QTimer()
     poll.setInterval(poll_ms)
     poll.timeout.connect(check)
-    QTimer.singleShot(int(timeout * 1000), loop.quit)
+    give_up = QTimer()
+    give_up.setSingleShot(True)
+    give_up.timeout.connect(loop.quit)
     poll.start()
+    give_up.start(int(timeout * 1000))
     loop.exec()
     poll.stop()
+    give_up.stop()
     return when[0] if when else None
 
 

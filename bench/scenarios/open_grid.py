@@ -67,6 +67,7 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
     from bench.gui import BrowserRun, pause, wait_for_model, wait_until
     from bench.heartbeat import Heartbeat
     from bench.probes import GetCounter, has_thumbnail, is_done, visible_indexes
+    from kdocs_viewer.gui.picture_model import ItemRole, RefRole
 
     counter = GetCounter()
     counter.install()
@@ -98,16 +99,16 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
     heartbeat.start()
     t0 = time.perf_counter()
     run.start()
-    if wait_until(laid_out, params["timeout"]) is not None:
-        wait_for_model(run.view.model(), check, max(0.0, params["timeout"] - (time.perf_counter() - t0)))
+    if wait_until(laid_out, params["timeout"]) is None:
+        raise RuntimeError("no tiles were laid out")
+    wait_for_model(run.view.model(), check, max(0.0, params["timeout"] - (time.perf_counter() - t0)))
     gets_until_done = counter.total()
     pause(0.3)  # what happens right after the screen is complete counts too
     heartbeat.stop()
 
-    full = visible_indexes(run.view, fully=True)
-    shown = visible_indexes(run.view, fully=False)
-    screen_refs = [run.view.model().data(i, _ref_role()) for i in full]
-    box = max((_item(i).thumb_bucket for i in shown), default=0) or 256
+    shown, full = screen["shown"], screen["full"]
+    screen_refs = [i.data(RefRole) for i in full]
+    box = max((i.data(ItemRole).thumb_bucket for i in shown), default=0) or 256
     run.close()
     floor = _floor(params, screen_refs, box)
     gaps = heartbeat.summary()
@@ -118,18 +119,6 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
         "visible_tiles": len(shown), "fully_visible": len(full), "tile_box": box,
         "gets_until_done": gets_until_done, **floor,
     }
-
-
-def _ref_role() -> int:
-    from kdocs_viewer.gui.picture_model import RefRole
-
-    return RefRole
-
-
-def _item(index: Any) -> Any:
-    from kdocs_viewer.gui.picture_model import ItemRole
-
-    return index.data(ItemRole)
 
 
 def _floor(params: dict[str, Any], refs: list[Any], box: int) -> dict[str, float]:
