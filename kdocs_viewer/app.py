@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from kdocs_viewer import __version__
+from kdocs_viewer.core import tls
 from kdocs_viewer.core.redact import install_log_redaction, redact
 
 if TYPE_CHECKING:
@@ -187,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_log_redaction()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_excepthook()
+    tls.warm_up()  # the CA bundle loads while Qt starts, not later on the GUI thread
 
     from PySide6.QtCore import QTimer
 

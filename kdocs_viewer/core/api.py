@@ -45,6 +45,7 @@ from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import DEFAULT_BASE_URL, Lease, Outcome, PicFailure, PicRef, now_pair
 from kdocs_viewer.core.redact import MASK, redact, redact_url
 from kdocs_viewer.core.retry import RetryPolicy, retry_delay
+from kdocs_viewer.core.tls import shared_ssl_context
 
 __all__ = [
     "BAD_URL_MESSAGE",
@@ -332,6 +333,7 @@ class KDocsClient:
             follow_redirects=False,
             trust_env=True,
             transport=transport,
+            verify=shared_ssl_context(),
             mounts=mounts,
         )
 

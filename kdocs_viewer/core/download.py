@@ -16,6 +16,7 @@ import httpx
 
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.redact import redact_url
+from kdocs_viewer.core.tls import shared_ssl_context
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -127,6 +128,7 @@ class Downloader:
             ),
             follow_redirects=True,
             transport=transport,
+            verify=shared_ssl_context(),
             mounts=_LOOPBACK_DIRECT if transport is None else None,
             headers={"User-Agent": USER_AGENT, "Accept": "image/*, */*;q=0.5"},
         )
