@@ -35,6 +35,11 @@ EMIT_INTERVAL = 0.1  # seconds: progress reaches the GUI at most ~10 times a sec
 Fetch = Callable[[PicRef, threading.Event | None], bytes]
 
 
+
+# Each worker fetches, then writes with an fsync. The bench measured 80 MB/s with 4 workers against
+# curl's 188 MB/s with 8 transfers in flight; 8 workers reached 105 MB/s, 12 no more.
+SAVE_WORKERS = 8
+
 class Pinner(Protocol):
     """What the runner needs from ``PictureBrowser``."""
 
@@ -129,7 +134,7 @@ class SaveRunner(QObject):
         fetch: Fetch,
         pinner: Pinner | None = None,
         *,
-        workers: int = 4,
+        workers: int = SAVE_WORKERS,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
