@@ -27,6 +27,7 @@ from typing import Any
 from kdocs_viewer import __version__
 from kdocs_viewer.core.models import DEFAULT_BASE_URL, Lease, Outcome, PicFailure, PicRef
 from kdocs_viewer.core.redact import MASK, install_log_redaction, redact
+from kdocs_viewer.core.units import format_size
 
 __all__ = [
     "EXIT_API",
@@ -444,15 +445,6 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _human_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"  # pragma: no cover
-
-
 def cmd_save(args: argparse.Namespace) -> int:
     from kdocs_viewer.core.api import TokenInvalidError
     from kdocs_viewer.core.saving import ConflictPolicy, SaveProgress, save_batch, validate_template
@@ -538,7 +530,7 @@ def cmd_save(args: argparse.Namespace) -> int:
     ]
     if summary.cancelled:
         parts.append(f"cancelled {len(summary.cancelled)}")
-    _say(f"{', '.join(parts)} of {len(pics)} pictures ({_human_bytes(summary.bytes)}) in {folder}")
+    _say(f"{', '.join(parts)} of {len(pics)} pictures ({format_size(summary.bytes)}) in {folder}")
     if token_rejected:
         raise _api_failure(token_rejected[0], args.file_token)
     if cancel.is_set():

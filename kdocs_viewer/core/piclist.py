@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from kdocs_viewer.core.cells import cell_name
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import PicRef
 
@@ -263,15 +264,6 @@ def _walk(node: object) -> Iterator[dict[str, Any]]:
             queue.extend(current)
 
 
-def _column_name(col: int) -> str:
-    name = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        name = chr(65 + rem) + name
-    return name
-
-
 def _cell_position(cell: dict[str, Any]) -> tuple[int, int] | None:
     row = cell.get("row_from", cell.get("row"))
     col = cell.get("col_from", cell.get("col"))
@@ -297,7 +289,7 @@ def _cells_items(cells: object) -> tuple[list[_Item], list[Problem]]:
             continue
         tag = next((d["tag"] for d in _walk(cell) if "tag" in d), None)
         where = (
-            translate("piclist", "cell {cell}").format(cell=f"{_column_name(pos[1])}{pos[0] + 1}")
+            translate("piclist", "cell {cell}").format(cell=cell_name(*pos))
             if pos
             else translate("piclist", "item {number}").format(number=i)
         )
@@ -307,7 +299,7 @@ def _cells_items(cells: object) -> tuple[list[_Item], list[Problem]]:
     problems: list[Problem] = []
     for where, values, pos in found:
         if pos:
-            values["cell"] = f"{_column_name(pos[1])}{pos[0] + 1}"
+            values["cell"] = cell_name(*pos)
             row_texts = texts.get(pos[0], [])
             if row_texts:  # nearest column wins; on a tie the left one (labels usually precede pictures)
                 values["caption"] = min(row_texts, key=lambda t: (abs(t[0] - pos[1]), t[0]))[1]

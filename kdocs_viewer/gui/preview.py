@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from kdocs_viewer.core.models import PicRef
+from kdocs_viewer.core.units import format_size
 from kdocs_viewer.gui.picture_model import ItemRole, PicState, PictureItem
 from kdocs_viewer.gui.thumbnails import FullImage, ThumbnailLoader
 from kdocs_viewer.gui.tile_delegate import badge_text
@@ -35,14 +36,7 @@ MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
 
 
 def format_bytes(count: int | None) -> str:
-    if count is None:
-        return "—"
-    value = float(count)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{count} B"
+    return "—" if count is None else format_size(count)
 
 
 class ImageView(QGraphicsView):

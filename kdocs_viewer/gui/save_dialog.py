@@ -41,19 +41,10 @@ from kdocs_viewer.core.saving import (
     sniff_extension,
     validate_template,
 )
+from kdocs_viewer.core.units import format_size
 from kdocs_viewer.gui.save_runner import SaveRunner, SaveStatus, describe
 
 __all__ = ["SaveDialog", "SaveOptions", "SaveProgressDialog", "SaveSummaryDialog", "format_size"]
-
-
-def format_size(count: float) -> str:
-    """``532 B``, ``14.2 KB``, ``3.1 MB``, ``1.25 GB`` (powers of 1024, as file managers show)."""
-    value = float(count)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"
 
 
 def _policy_labels() -> list[tuple[ConflictPolicy, str]]:

@@ -148,16 +148,6 @@ class Workbook:
         self.by_key = {p.pic_key: p for p in self.pictures}
 
 
-def col_name(col: int) -> str:
-    """0 → "A", 25 → "Z", 26 → "AA"."""
-    name = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        name = chr(65 + rem) + name
-    return name
-
-
 def make_pic_key(seed: int, index: int, salt: str = "") -> str:
     """A 22-character base62 key that looks like a real one, deterministic from (seed, index)."""
     digest = hashlib.blake2b(f"kdocs-standin:{seed}:{index}:{salt}".encode(), digest_size=20).digest()
