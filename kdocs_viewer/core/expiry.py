@@ -13,10 +13,12 @@ The clock of a lease starts when its request was *sent*, which errs on the safe 
 from __future__ import annotations
 
 import calendar
+import datetime
 import math
+import re
 import time
 from collections.abc import Iterable, Mapping
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from kdocs_viewer.core.contract import (
     ESTIMATED_LIFETIME,
@@ -48,6 +50,34 @@ _PLAUSIBLE_UNIX = 1_000_000_000.0
 _MILLIS_THRESHOLD = 1e12
 
 
+# The three parameters expiry reads, found straight in the query (the first occurrence of a name wins); the
+# second alternative spots a field name that parse_qsl would decode ("%65xpires", "a+b"), which the regex
+# cannot judge. ``_expiry_params`` uses it only where it provably agrees with urlsplit + parse_qsl.
+_EXPIRY_PARAM = re.compile(
+    r"(?:^|&)(?:(expires|x-amz-date|x-amz-expires)(?:=([^&]*))?(?=&|\Z)|([^&=]*[%+]))", re.IGNORECASE
+)
+
+
+def _expiry_params(url: str) -> dict[str, str]:
+    """``_query_params(url)`` restricted to the expiry parameters, without parsing the whole query.
+
+    Every resolved URL goes through here (the resolve hot path). The regex reads plain ASCII URLs whose
+    field names need no decoding; anything else takes the full parse, so the answer is always the same as
+    ``_query_params``: non-ASCII (regex case folding and ``str.lower`` differ, urlsplit checks non-ASCII
+    hosts), tabs/newlines (urlsplit drops them), brackets (urlsplit rejects bad IPv6 hosts), encoded names.
+    """
+    if not url.isascii() or "[" in url or "]" in url or "\t" in url or "\r" in url or "\n" in url:
+        return _query_params(url)
+    params: dict[str, str] = {}
+    for name, value, encoded_name in _EXPIRY_PARAM.findall(url.partition("#")[0].partition("?")[2]):
+        if encoded_name:
+            return _query_params(url)
+        if "%" in value or "+" in value:
+            value = unquote(value.replace("+", " "))
+        params.setdefault(name.lower(), value.strip())
+    return params
+
+
 def _query_params(url: str) -> dict[str, str]:
     """Query parameters with lower-cased names; the first occurrence of a name wins."""
     try:
@@ -68,8 +98,24 @@ def _parse_number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+_AMZ_DATE = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z")
+
+
 def _parse_amz_date(text: str) -> float | None:
-    """``YYYYMMDDTHHMMSSZ`` (UTC) → Unix time."""
+    """``YYYYMMDDTHHMMSSZ`` (UTC) → Unix time.
+
+    The canonical form is read directly (``strptime`` costs ~20 µs a URL); anything else, and leap seconds,
+    go through ``strptime`` so the accepted forms stay exactly its.
+    """
+    match = _AMZ_DATE.fullmatch(text)
+    if match is not None:
+        year, month, day, hour, minute, second = map(int, match.groups())
+        if second < 60:
+            try:
+                datetime.datetime(year, month, day, hour, minute, second)
+            except ValueError:
+                return None
+            return float(calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0)))
     try:
         parsed = time.strptime(text, "%Y%m%dT%H%M%SZ")
     except ValueError:
@@ -79,7 +125,7 @@ def _parse_amz_date(text: str) -> float | None:
 
 def embedded_expiry(url: str) -> float | None:
     """The Unix time at which a signed URL says it expires, or None when it says nothing usable."""
-    params = _query_params(url)
+    params = _expiry_params(url)
     expires = params.get("expires")
     if expires is not None:
         value = _parse_number(expires)
