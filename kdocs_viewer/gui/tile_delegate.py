@@ -9,20 +9,34 @@ from __future__ import annotations
 
 import math
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Generic, TypeVar
 
 from PySide6.QtCore import (
     QCoreApplication,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPointF,
     QRect,
     QRectF,
     QSize,
     Qt,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPalette,
+    QPen,
+    QPixmap,
+    QStaticText,
+    QTransform,
+)
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from kdocs_viewer.core.models import Lease
@@ -103,18 +117,99 @@ def placeholder_color(palette: QPalette) -> QColor:
     return palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.AlternateBase)
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class BoundedCache(Generic[K, V]):
+    """A tiny LRU by entry count: the delegate's pre-rendered parts are small and of similar size."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._data: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._data.get(key)
+        if value is not None:
+            self._data.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._data[key] = value
+        self._data.move_to_end(key)
+        while len(self._data) > self.capacity:
+            self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+@dataclass(frozen=True, slots=True)
+class Sprite:
+    """A pre-rendered part and its size in device-independent pixels."""
+
+    pixmap: QPixmap
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Caption:
+    text: QStaticText
+    dx: float  # horizontal offset that centres it in the caption line
+    dy: float
+
+
+@dataclass(slots=True)
+class _Fonts:
+    """Everything derived from the view's font, built once per (font, device pixel ratio)."""
+
+    base: QFont
+    metrics: QFontMetrics
+    chip: QFont
+    chip_metrics: QFontMetrics
+    badge: QFont
+    badge_metrics: QFontMetrics
+
+
 def grid_cell_size(tile: int, font_metrics: QFontMetrics) -> QSize:
     """The fixed grid cell for a tile size: thumbnail box, caption line and padding."""
     return QSize(tile + 2 * PAD, tile + 2 * PAD + font_metrics.height() + PAD)
 
 
 class TileDelegate(QStyledItemDelegate):
-    """Paints tiles of ``tile_size`` px; the view sets the size from its slider buckets."""
+    """Paints tiles of ``tile_size`` px; the view sets the size from its slider buckets.
+
+    Painting runs on the GUI thread many times a second, and every PySide call releases and re-takes the GIL
+    (with busy workers each re-take can wait milliseconds). So the parts that rarely change — tag chip,
+    countdown badge, placeholder and error faces — are rendered once into small pixmaps (at the paint device's
+    pixel ratio) held in bounded caches, fonts and metrics are built once per view font, and captions are
+    elided and laid out once per (row, width) as ``QStaticText``. A tile then costs a handful of calls.
+    Cache keys carry what the picture depends on (text, size, palette, pixel ratio); a font change clears all.
+    """
+
+    BADGE_CACHE = 256  # badge texts change every second: m:ss × urgency, bounded
+    CHIP_CACHE = 64
+    FACE_CACHE = 64  # placeholder and error faces (error faces differ by reason)
+    CAPTION_CACHE = 2048
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._tile = 160
         self._clock = time.monotonic
+        self._font_key = ""
+        self._fonts: _Fonts | None = None
+        self._palette_key: tuple[int, object] | None = None
+        self._text_colour = QColor()
+        self._badges: BoundedCache[tuple[str, Urgency, float], Sprite] = BoundedCache(self.BADGE_CACHE)
+        self._chips: BoundedCache[tuple[str, int, float], Sprite] = BoundedCache(self.CHIP_CACHE)
+        self._faces: BoundedCache[tuple[object, ...], Sprite] = BoundedCache(self.FACE_CACHE)
+        self._captions: BoundedCache[tuple[tuple[str, str], int, str], _Caption] = BoundedCache(
+            self.CAPTION_CACHE
+        )
 
     def set_tile_size(self, px: int) -> None:
         self._tile = px
@@ -127,8 +222,48 @@ class TileDelegate(QStyledItemDelegate):
         if callable(clock):
             self._clock = clock
 
+    def cache_sizes(self) -> dict[str, int]:
+        """Entries per pre-rendered-part cache (tests check they stay bounded)."""
+        return {
+            "badges": len(self._badges),
+            "chips": len(self._chips),
+            "faces": len(self._faces),
+            "captions": len(self._captions),
+        }
+
+    def clear_caches(self) -> None:
+        """Forget every pre-rendered part (font, language or style changed)."""
+        for cache in (self._badges, self._chips, self._faces, self._captions):
+            cache.clear()
+        self._fonts = None
+        self._font_key = ""
+        self._palette_key = None
+
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
         return grid_cell_size(self._tile, option.fontMetrics)
+
+    # -- per-paint context -----------------------------------------------------------------------------
+    def _fonts_for(self, option: QStyleOptionViewItem) -> _Fonts:
+        font: QFont = option.font
+        key = font.key()
+        fonts = self._fonts
+        if fonts is None or key != self._font_key:
+            self.clear_caches()
+            font = QFont(font)  # option.font belongs to the option, which dies after this paint
+            metrics = QFontMetrics(option.fontMetrics)
+            chip = _chip_font(metrics, font)
+            badge = QFont(chip)
+            badge.setBold(True)
+            fonts = _Fonts(font, metrics, chip, QFontMetrics(chip), badge, QFontMetrics(badge))
+            self._fonts, self._font_key = fonts, key
+        return fonts
+
+    def _palette_state(self, palette: QPalette) -> tuple[int, object]:
+        key = (palette.cacheKey(), palette.currentColorGroup())
+        if key != self._palette_key:
+            self._palette_key = key
+            self._text_colour = palette.color(QPalette.ColorRole.Text)
+        return key
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         item = index.data(ItemRole)
@@ -137,54 +272,64 @@ class TileDelegate(QStyledItemDelegate):
         rect: QRect = option.rect
         palette: QPalette = option.palette
         state = option.state
-        widget = option.widget
-        selected = bool(state & QStyle.StateFlag.State_Selected)
-        focused = bool(state & QStyle.StateFlag.State_HasFocus)
-        metrics: QFontMetrics = option.fontMetrics
+        fonts = self._fonts_for(option)
+        palette_key = self._palette_state(palette)
+        device = painter.device()
+        dpr = device.devicePixelRatioF() if device is not None else 1.0
+        left, top, width = rect.left(), rect.top(), rect.width()
 
         painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-        cell = rect.adjusted(2, 2, -2, -2)
+        painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
+        if state & (QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_HasFocus):
+            self._paint_selection(painter, rect, palette, bool(state & QStyle.StateFlag.State_Selected))
+
+        side = max(8, min(self._tile, width - 2 * PAD))
+        box_left, box_top = left + (width - side) // 2, top + PAD
+        pixmap = index.data(PixmapRole)
+        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
+            # A thumbnail from a smaller bucket (slider just moved) may grow; a tiny picture stays tiny.
+            grow = self._tile / item.thumb_bucket if item.thumb_bucket else 1.0
+            self._paint_pixmap(painter, QRect(box_left, box_top, side, side), pixmap, max(1.0, grow))
+        else:
+            if item.state is PicState.FAILED:
+                face = self._error_face(side, palette, palette_key, fonts, option.widget, item.error, dpr)
+            else:
+                face = self._placeholder_face(side, palette, palette_key, fonts, dpr)
+            painter.drawPixmap(box_left, box_top, face.pixmap)
+
+        tag = item.ref.tag
+        if tag and side >= 48:
+            chip = self._chip(tag, side // 2, fonts, dpr)
+            painter.drawPixmap(box_left + 3, box_top + side - 1 - chip.height - 2, chip.pixmap)
+        badge = badge_text(item.lease, self._clock())
+        if badge.text:
+            sprite = self._badge(badge, fonts, dpr)
+            painter.drawPixmap(box_left + side - 1 - sprite.width - 2, box_top + 3, sprite.pixmap)
+
+        caption_width = width - 2 * PAD
+        caption = self._caption(item, caption_width, fonts)
+        painter.setFont(fonts.base)
+        painter.setPen(self._text_colour)
+        painter.drawStaticText(
+            QPointF(left + PAD + caption.dx, box_top + side - 1 + PAD // 2 + caption.dy), caption.text
+        )
+        painter.restore()
+
+    # -- parts -----------------------------------------------------------------------------------------
+    @staticmethod
+    def _paint_selection(painter: QPainter, rect: QRect, palette: QPalette, selected: bool) -> None:
+        cell = QRectF(rect.adjusted(2, 2, -2, -2))
         if selected:
             highlight = palette.color(QPalette.ColorRole.Highlight)
             fill = QColor(highlight)
             fill.setAlpha(90)
             painter.setPen(QPen(highlight, 2))
             painter.setBrush(fill)
-            painter.drawRoundedRect(QRectF(cell), 6, 6)
-        elif focused:
+        else:
             painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1, Qt.PenStyle.DotLine))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(QRectF(cell), 6, 6)
+        painter.drawRoundedRect(cell, 6, 6)
 
-        side = max(8, min(self._tile, rect.width() - 2 * PAD))
-        box = QRect(rect.left() + (rect.width() - side) // 2, rect.top() + PAD, side, side)
-        pixmap = index.data(PixmapRole)
-        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
-            # A thumbnail from a smaller bucket (slider just moved) may grow; a tiny picture stays tiny.
-            grow = self._tile / item.thumb_bucket if item.thumb_bucket else 1.0
-            self._paint_pixmap(painter, box, pixmap, max(1.0, grow))
-        elif item.state is PicState.FAILED:
-            self._paint_error(painter, box, palette, metrics, widget, item.error)
-        else:
-            self._paint_placeholder(painter, box, palette, metrics)
-
-        self._paint_tag_chip(painter, box, item.ref.tag, metrics)
-        self._paint_badge(painter, box, item.lease, metrics)
-
-        painter.setFont(option.font)
-        caption_rect = QRect(
-            rect.left() + PAD, box.bottom() + PAD // 2, rect.width() - 2 * PAD, metrics.height()
-        )
-        painter.setPen(palette.color(QPalette.ColorRole.Text))
-        text = metrics.elidedText(item.short_label(), Qt.TextElideMode.ElideRight, caption_rect.width())
-        painter.drawText(
-            caption_rect, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter), text
-        )
-        painter.restore()
-
-    # -- parts -----------------------------------------------------------------------------------------
     @staticmethod
     def _paint_pixmap(painter: QPainter, box: QRect, pixmap: QPixmap, max_scale: float) -> None:
         """Fit into the box keeping aspect; it was decoded at box × devicePixelRatio, so usually 1:1."""
@@ -197,89 +342,154 @@ class TileDelegate(QStyledItemDelegate):
         target = QRectF(box.left() + (box.width() - tw) / 2, box.top() + (box.height() - th) / 2, tw, th)
         painter.drawPixmap(target, pixmap, QRectF(pixmap.rect()))
 
-    @staticmethod
-    def _paint_placeholder(painter: QPainter, box: QRect, palette: QPalette, metrics: QFontMetrics) -> None:
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(placeholder_color(palette))
-        painter.drawRoundedRect(QRectF(box), 4, 4)
-        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-        painter.drawText(box, int(Qt.AlignmentFlag.AlignCenter), "…")
+    def _caption(self, item: PictureItem, width: int, fonts: _Fonts) -> _Caption:
+        label = item.short_label()
+        key = (item.ident, width, label)
+        caption = self._captions.get(key)
+        if caption is None:
+            metrics = fonts.metrics
+            text = QStaticText(metrics.elidedText(label, Qt.TextElideMode.ElideRight, width))
+            text.setTextFormat(Qt.TextFormat.PlainText)
+            text.prepare(QTransform(), fonts.base)
+            size = text.size()
+            caption = _Caption(text, (width - size.width()) / 2, (metrics.height() - size.height()) / 2)
+            self._captions.put(key, caption)
+        return caption
 
-    def _paint_error(
+    def _chip(self, tag: str, max_width: int, fonts: _Fonts, dpr: float) -> Sprite:
+        key = (tag, max_width, dpr)
+        sprite = self._chips.get(key)
+        if sprite is None:
+            fm = fonts.chip_metrics
+            text = fm.elidedText(tag, Qt.TextElideMode.ElideRight, max_width)
+            w, h = fm.horizontalAdvance(text) + 8, fm.height() + 2
+            bg, fg = _CHIP_COLOURS
+            sprite = _render(w, h, dpr, lambda p: _paint_label(p, w, h, 3, bg, fg, fonts.chip, text))
+            self._chips.put(key, sprite)
+        return sprite
+
+    def _badge(self, badge: Badge, fonts: _Fonts, dpr: float) -> Sprite:
+        key = (badge.text, badge.urgency, dpr)
+        sprite = self._badges.get(key)
+        if sprite is None:
+            fm = fonts.badge_metrics
+            w, h = fm.horizontalAdvance(badge.text) + 10, fm.height() + 2
+            bg, fg = badge_colours(badge.urgency)
+            sprite = _render(
+                w, h, dpr, lambda p: _paint_label(p, w, h, h / 2, bg, fg, fonts.badge, badge.text)
+            )
+            self._badges.put(key, sprite)
+        return sprite
+
+    def _placeholder_face(
+        self, side: int, palette: QPalette, palette_key: object, fonts: _Fonts, dpr: float
+    ) -> Sprite:
+        key = ("placeholder", side, palette_key, dpr)
+        sprite = self._faces.get(key)
+        if sprite is None:
+
+            def draw(p: QPainter) -> None:
+                box = QRect(0, 0, side, side)
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(placeholder_color(palette))
+                p.drawRoundedRect(QRectF(box), 4, 4)
+                p.setFont(fonts.base)
+                p.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+                p.drawText(box, int(Qt.AlignmentFlag.AlignCenter), "…")
+
+            sprite = _render(side, side, dpr, draw)
+            self._faces.put(key, sprite)
+        return sprite
+
+    def _error_face(
         self,
-        painter: QPainter,
-        box: QRect,
+        side: int,
         palette: QPalette,
-        metrics: QFontMetrics,
+        palette_key: object,
+        fonts: _Fonts,
         widget: QWidget | None,
         reason: str,
-    ) -> None:
+        dpr: float,
+    ) -> Sprite:
         """Icon, "Failed" and as much of the reason as fits: a user should not need a tooltip to learn why."""
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(placeholder_color(palette))
-        painter.drawRoundedRect(QRectF(box), 4, 4)
-        style = widget.style() if widget is not None else None
-        icon_side = max(16, min(32, box.width() // 4))
-        text_h = metrics.height()
-        reason_lines = max(0, min(3, (box.height() - icon_side - 2 * text_h - 12) // text_h)) if reason else 0
-        top = box.top() + (box.height() - icon_side - text_h * (1 + reason_lines) - 4) // 2
-        if style is not None:
-            icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning, None, widget)
-            icon.paint(painter, QRect(box.left() + (box.width() - icon_side) // 2, top, icon_side, icon_side))
-        painter.setPen(palette.color(QPalette.ColorRole.Text))
-        text_rect = QRect(box.left() + 4, top + icon_side + 4, box.width() - 8, text_h)
-        text = metrics.elidedText(self.tr("Failed"), Qt.TextElideMode.ElideRight, text_rect.width())
-        painter.drawText(text_rect, int(Qt.AlignmentFlag.AlignCenter), text)
-        if reason_lines:
-            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-            width = text_rect.width()
-            reason_rect = QRect(text_rect.left(), text_rect.bottom() + 2, width, text_h * reason_lines)
-            flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
-            fitted = metrics.elidedText(reason, Qt.TextElideMode.ElideRight, width * reason_lines)
-            painter.drawText(reason_rect, int(flags), fitted)
+        failed = self.tr("Failed")
+        key = ("error", side, palette_key, dpr, failed, reason, widget is not None)
+        sprite = self._faces.get(key)
+        if sprite is None:
 
-    @staticmethod
-    def _chip_font(metrics: QFontMetrics, base: QFont) -> QFont:
-        font = QFont(base)
-        if font.pointSizeF() > 0:
-            font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
-        else:
-            font.setPixelSize(max(8, int(metrics.height() * 0.8)))
-        return font
+            def draw(p: QPainter) -> None:
+                _paint_error(p, QRect(0, 0, side, side), palette, fonts, widget, failed, reason)
 
-    def _paint_tag_chip(self, painter: QPainter, box: QRect, tag: str, metrics: QFontMetrics) -> None:
-        if not tag or box.width() < 48:
-            return
-        base = painter.font()
-        font = self._chip_font(metrics, base)
-        painter.setFont(font)
-        fm = QFontMetrics(font)
-        text = fm.elidedText(tag, Qt.TextElideMode.ElideRight, box.width() // 2)
-        w, h = fm.horizontalAdvance(text) + 8, fm.height() + 2
-        chip = QRect(box.left() + 3, box.bottom() - h - 2, w, h)
-        bg, fg = _CHIP_COLOURS
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(bg)
-        painter.drawRoundedRect(QRectF(chip), 3, 3)
-        painter.setPen(fg)
-        painter.drawText(chip, int(Qt.AlignmentFlag.AlignCenter), text)
-        painter.setFont(base)
+            sprite = _render(side, side, dpr, draw)
+            self._faces.put(key, sprite)
+        return sprite
 
-    def _paint_badge(self, painter: QPainter, box: QRect, lease: Lease | None, metrics: QFontMetrics) -> None:
-        badge = badge_text(lease, self._clock())
-        if not badge.text:
-            return
-        base = painter.font()
-        font = self._chip_font(metrics, base)
-        font.setBold(True)
-        painter.setFont(font)
-        fm = QFontMetrics(font)
-        w, h = fm.horizontalAdvance(badge.text) + 10, fm.height() + 2
-        rect = QRect(box.right() - w - 2, box.top() + 3, w, h)
-        bg, fg = badge_colours(badge.urgency)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(bg)
-        painter.drawRoundedRect(QRectF(rect), h / 2, h / 2)
-        painter.setPen(fg)
-        painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), badge.text)
-        painter.setFont(base)
+
+def _chip_font(metrics: QFontMetrics, base: QFont) -> QFont:
+    font = QFont(base)
+    if font.pointSizeF() > 0:
+        font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
+    else:
+        font.setPixelSize(max(8, int(metrics.height() * 0.8)))
+    return font
+
+
+def _render(width: int, height: int, dpr: float, draw: Callable[[QPainter], None]) -> Sprite:
+    """A transparent pixmap of ``width`` × ``height`` logical px at ``dpr``, painted by ``draw``."""
+    pixmap = QPixmap(max(1, math.ceil(width * dpr)), max(1, math.ceil(height * dpr)))
+    pixmap.setDevicePixelRatio(dpr)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    try:
+        painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
+        draw(painter)
+    finally:
+        painter.end()
+    return Sprite(pixmap, width, height)
+
+
+def _paint_label(
+    p: QPainter, w: int, h: int, radius: float, bg: QColor, fg: QColor, font: QFont, text: str
+) -> None:
+    """A rounded rectangle with centred text: the tag chip and the countdown badge."""
+    p.setFont(font)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(bg)
+    p.drawRoundedRect(QRectF(0, 0, w, h), radius, radius)
+    p.setPen(fg)
+    p.drawText(QRect(0, 0, w, h), int(Qt.AlignmentFlag.AlignCenter), text)
+
+
+def _paint_error(
+    painter: QPainter,
+    box: QRect,
+    palette: QPalette,
+    fonts: _Fonts,
+    widget: QWidget | None,
+    failed: str,
+    reason: str,
+) -> None:
+    metrics = fonts.metrics
+    painter.setFont(fonts.base)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(placeholder_color(palette))
+    painter.drawRoundedRect(QRectF(box), 4, 4)
+    style = widget.style() if widget is not None else None
+    icon_side = max(16, min(32, box.width() // 4))
+    text_h = metrics.height()
+    reason_lines = max(0, min(3, (box.height() - icon_side - 2 * text_h - 12) // text_h)) if reason else 0
+    top = box.top() + (box.height() - icon_side - text_h * (1 + reason_lines) - 4) // 2
+    if style is not None:
+        icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning, None, widget)
+        icon.paint(painter, QRect(box.left() + (box.width() - icon_side) // 2, top, icon_side, icon_side))
+    painter.setPen(palette.color(QPalette.ColorRole.Text))
+    text_rect = QRect(box.left() + 4, top + icon_side + 4, box.width() - 8, text_h)
+    text = metrics.elidedText(failed, Qt.TextElideMode.ElideRight, text_rect.width())
+    painter.drawText(text_rect, int(Qt.AlignmentFlag.AlignCenter), text)
+    if reason_lines:
+        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+        width = text_rect.width()
+        reason_rect = QRect(text_rect.left(), text_rect.bottom() + 2, width, text_h * reason_lines)
+        flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+        fitted = metrics.elidedText(reason, Qt.TextElideMode.ElideRight, width * reason_lines)
+        painter.drawText(reason_rect, int(flags), fitted)
