@@ -33,6 +33,10 @@ Ident = tuple[str, str]
 BACKGROUND_CHUNK = (
     4 * MAX_PICS_PER_CALL
 )  # refs per background resolve task (the client runs batches in parallel)
+# The background chunks wait this long after the first screen's resolve answered (or was skipped): its
+# thumbnail fetches and decodes get the CPU first instead of competing with 400-picture answers being parsed
+# and applied. Needed pictures never wait: ``set_needed`` puts them ahead at once.
+BACKGROUND_DELAY_MS = 300
 RETRY_AFTER_FAILURE = 15.0  # seconds before a failed refresh of the same picture is tried again
 MAX_RETRY_AFTER = 300.0
 
@@ -41,6 +45,7 @@ MAX_RETRY_AFTER = 300.0
 class _Task:
     refs: list[PicRef]
     kind: str  # "initial" (skips refs resolved meanwhile), "refresh" or "retry"
+    first: bool = False  # the first screen's resolve: its answer releases the background chunks
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,7 @@ class ResolveAnswer:
     refs: list[PicRef]
     outcomes: list[Outcome]
     error: str = ""  # set when the whole call failed (outcomes are then failures made from it)
+    first: bool = False  # answers the first screen's task (possibly with nothing, when it was skipped)
 
 
 class _Signals(QObject):
@@ -102,6 +108,7 @@ class LeaseKeeper(QObject):
         self._signals.rejected.connect(self._on_rejected)
         self._cond = threading.Condition()
         self._tasks: deque[_Task] = deque()
+        self._background: list[_Task] = []  # held until the first screen answered (+ BACKGROUND_DELAY_MS)
         self._busy = False
         self._paused = False
         self._stopping = False
@@ -119,24 +126,35 @@ class LeaseKeeper(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_refresh_due)
+        self._background_timer = QTimer(self)
+        self._background_timer.setSingleShot(True)
+        self._background_timer.setInterval(BACKGROUND_DELAY_MS)
+        self._background_timer.timeout.connect(self._release_background)
         self.refresh_batches = 0  # refresh calls requested (for the status line and tests)
 
     # -- set-up ----------------------------------------------------------------------------------------
     def start(self, first: Sequence[PicRef], rest: Sequence[PicRef]) -> None:
-        """Resolve ``first`` (what is on screen) in one task, then ``rest`` in background chunks."""
+        """Resolve ``first`` (what is on screen) in one task, then ``rest`` in background chunks.
+
+        The background chunks are queued only ``BACKGROUND_DELAY_MS`` after the first task was answered, so
+        the first screen's resolve and thumbnails never share the CPU with them.
+        """
         if self._closed:
             return
         for ref in (*first, *rest):
             self._refs.setdefault(ref.ident, ref)
         self._unresolved = set(self._refs)
         self._prioritised = {ref.ident for ref in first}  # already at the head of the queue
-        tasks = [_Task(list(first), "initial")] if first else []
         rest = list(rest)
-        tasks += [
+        background = [
             _Task(rest[i : i + BACKGROUND_CHUNK], "initial") for i in range(0, len(rest), BACKGROUND_CHUNK)
         ]
         with self._cond:
-            self._tasks.extend(tasks)
+            if first:
+                self._tasks.append(_Task(list(first), "initial", first=True))
+                self._background.extend(background)
+            else:
+                self._tasks.extend(background)
             self._cond.notify()
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="kdocs-lease-keeper", daemon=True)
@@ -281,6 +299,8 @@ class LeaseKeeper(QObject):
     def _on_answered(self, answer: ResolveAnswer) -> None:
         if self._closed:
             return
+        if answer.first and self._background:
+            self._background_timer.start()
         now = time.monotonic()
         failed_refresh: list[PicFailure] = []
         for outcome in answer.outcomes:
@@ -315,14 +335,21 @@ class LeaseKeeper(QObject):
                 )
             )
         self._rearm()
-        with self._cond:
-            idle = not self._tasks and not self._busy
-        if idle:
+        if self.is_idle():
             self.idle.emit()
 
     def is_idle(self) -> bool:
         with self._cond:
-            return not self._tasks and not self._busy
+            return not self._tasks and not self._busy and not self._background
+
+    @Slot()
+    def _release_background(self) -> None:
+        if self._closed:
+            return
+        with self._cond:
+            self._tasks.extend(self._background)
+            self._background.clear()
+            self._cond.notify()
 
     # -- worker thread ---------------------------------------------------------------------------------
     def _next_task(self) -> _Task | None:
@@ -341,13 +368,15 @@ class LeaseKeeper(QObject):
             if task.kind == "initial":  # prioritised meanwhile, or learned by a fetch: skip
                 refs = [ref for ref in refs if session_lease(self._session, ref.ident) is None]
                 if not refs:
+                    if task.first:  # nothing to ask, but the background must not wait forever
+                        self._signals.answered.emit(ResolveAnswer(task.kind, [], [], first=True))
                     continue
             try:
                 outcomes = list(self._session.resolve(refs, cancel=self._cancel))  # type: ignore[attr-defined]
             except TokenInvalidError:
                 with self._cond:
                     self._paused = True
-                    self._tasks.appendleft(_Task(refs, task.kind))
+                    self._tasks.appendleft(_Task(refs, task.kind, task.first))
                 self._signals.rejected.emit()
                 continue
             except Exception as exc:
@@ -356,11 +385,11 @@ class LeaseKeeper(QObject):
                 message = redact(str(exc)) or type(exc).__name__
                 log.warning("resolve failed: %s", message)
                 failures: list[Outcome] = [PicFailure(ref, message) for ref in refs]
-                self._signals.answered.emit(ResolveAnswer(task.kind, refs, failures, message))
+                self._signals.answered.emit(ResolveAnswer(task.kind, refs, failures, message, task.first))
                 continue
             if self._cancel.is_set():
                 return
-            self._signals.answered.emit(ResolveAnswer(task.kind, refs, outcomes))
+            self._signals.answered.emit(ResolveAnswer(task.kind, refs, outcomes, first=task.first))
 
     # -- lifetime --------------------------------------------------------------------------------------
     def shutdown(self) -> None:
@@ -369,10 +398,12 @@ class LeaseKeeper(QObject):
             return
         self._closed = True
         self._timer.stop()
+        self._background_timer.stop()
         self._cancel.set()
         with self._cond:
             self._stopping = True
             self._tasks.clear()
+            self._background.clear()
             self._cond.notify_all()
         thread, self._thread = self._thread, None
         if thread is not None:

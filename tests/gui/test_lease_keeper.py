@@ -139,3 +139,39 @@ def test_shutdown_joins_the_worker(qtbot: QtBot, setup: Callable[..., Setup]) ->
     keeper.shutdown()
     keeper.shutdown()
     assert not [t for t in threading.enumerate() if t.name == "kdocs-lease-keeper"]
+
+
+def test_background_waits_for_the_first_screen_answer(qtbot: QtBot, setup: Callable[..., Setup]) -> None:
+    keeper, session, server, _ = setup(pictures=900)
+    server.set_latency_ms(30)
+    refs = server.pictures()
+    calls_at_answer: list[int] = []
+    answers: list[list[Outcome]] = []
+
+    def on_answer(outcomes: list[Outcome]) -> None:
+        calls_at_answer.append(server.api_calls_today())
+        answers.append(outcomes)
+
+    keeper.leasesResolved.connect(on_answer)
+    keeper.start(refs[:10], refs[10:])
+    assert not keeper.is_idle()
+    qtbot.waitUntil(lambda: len(answers) >= 1, timeout=5000)
+    assert [o.ref for o in answers[0]] == refs[:10]
+    assert calls_at_answer[0] == 1  # no background call was sent while the first screen resolved
+    qtbot.wait(100)  # well inside BACKGROUND_DELAY_MS: the thumbnails of the first screen have the CPU
+    assert server.api_calls_today() == 1 and len(answers) == 1
+    qtbot.waitUntil(lambda: sum(len(a) for a in answers) == 900, timeout=8000)
+    qtbot.waitUntil(keeper.is_idle, timeout=2000)
+    assert len(session.leases) == 900
+
+
+def test_background_starts_when_the_first_screen_needed_no_call(
+    qtbot: QtBot, setup: Callable[..., Setup]
+) -> None:
+    keeper, session, server, _ = setup(pictures=120)
+    refs = server.pictures()
+    session.resolve(refs[:10])  # e.g. learned by thumbnail fetches before the keeper got to them
+    answers = collect(keeper)
+    keeper.start(refs[:10], refs[10:])
+    qtbot.waitUntil(lambda: sum(len(a) for a in answers) == 110, timeout=5000)
+    assert {o.ref.ident for a in answers for o in a} == {ref.ident for ref in refs[10:]}
