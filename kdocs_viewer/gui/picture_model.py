@@ -12,6 +12,7 @@ from ``Lease.obtained_at``/``ttl``, so the 1 Hz badge clock never emits ``dataCh
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -43,6 +44,10 @@ LeaseRole = _ROLE + 4
 StateRole = _ROLE + 5
 ErrorRole = _ROLE + 6
 TagRole = _ROLE + 7
+
+# A batch of lease refreshes up to this many rows repaints them at once; larger batches (background
+# resolves, mostly off screen) wait for the grid's 1 Hz viewport repaint.
+REFRESH_REPAINT_LIMIT = 32
 
 _UNBOUNDED_SORT = 1e300  # after every real deadline
 _UNKNOWN_SORT = math.inf  # no lease yet: last of all
@@ -92,6 +97,17 @@ class ThumbnailResult:
     byte_count: int
     image_format: str
     pixel_size: tuple[int, int]
+
+
+def badge_kind(lease: Lease | None, now: float) -> tuple[bool, bool, bool] | None:
+    """What of a tile's badge a new lease can change beyond its countdown: none/unbounded/estimated/expired.
+
+    Rows whose kind is unchanged by a refresh need no ``dataChanged``: the countdown is painted from the
+    lease on the next 1 Hz repaint anyway.
+    """
+    if lease is None:
+        return None
+    return (lease.ttl is None, lease.estimated, lease.is_expired(now))
 
 
 def contiguous_ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
@@ -269,8 +285,11 @@ class PictureModel(QAbstractListModel):
         """Record resolve answers. A failure only marks a row failed when it has no usable lease left.
 
         Returns the idents whose lease changed (new URL), so the caller can reload their thumbnails.
+        Repaints only what looks different (see ``_emit_lease_changes``).
         """
+        now = time.monotonic()
         changed: list[int] = []
+        refreshed: list[int] = []
         renewed: list[Ident] = []
         for outcome in outcomes:
             row = self._rows.get(outcome.ref.ident)
@@ -285,25 +304,49 @@ class PictureModel(QAbstractListModel):
                 continue
             if item.lease is not None and outcome.obtained_at < item.lease.obtained_at:
                 continue  # an older answer arriving late
+            before = badge_kind(item.lease, now)
             item.lease = outcome
             renewed.append(item.ident)
             if item.state is PicState.FAILED and item.thumb_bucket == 0:
                 self._set_state(item, PicState.LOADING, "")  # it has a URL now: try again
-            changed.append(row)
-        self._emit_rows_changed(changed)
+                changed.append(row)
+            elif badge_kind(outcome, now) != before:
+                changed.append(row)
+            else:
+                refreshed.append(row)
+        self._emit_lease_changes(changed, refreshed)
         return renewed
 
     def note_leases(self, leases: Iterable[Lease]) -> None:
         """Leases learned elsewhere (a fetch that re-resolved after a 403): keep the newest."""
+        now = time.monotonic()
         changed: list[int] = []
+        refreshed: list[int] = []
         for lease in leases:
             row = self._rows.get(lease.ref.ident)
             if row is None:
                 continue
             item = self._items[row]
             if item.lease is None or lease.obtained_at > item.lease.obtained_at:
+                before = badge_kind(item.lease, now)
                 item.lease = lease
-                changed.append(row)
+                (changed if badge_kind(lease, now) != before else refreshed).append(row)
+        self._emit_lease_changes(changed, refreshed)
+
+    def _emit_lease_changes(self, changed: list[int], refreshed: list[int]) -> None:
+        """Repaint rows whose tile looks different; a mere refresh only when few rows moved.
+
+        A refreshed lease of the same kind only moves the countdown, which the delegate computes at paint
+        time: the grid's 1 Hz viewport repaint shows the new time within a second. So a background resolve
+        of hundreds of off-screen rows repaints nothing, while a handful of refreshed (likely visible) rows
+        are repainted now — as one span when they sit close together.
+        """
+        if refreshed and len(refreshed) <= REFRESH_REPAINT_LIMIT:
+            first, last = min(refreshed), max(refreshed)
+            if last - first < 2 * REFRESH_REPAINT_LIMIT:
+                changed = [*changed, *range(first, last + 1)]
+            else:
+                changed = [*changed, *refreshed]
         self._emit_rows_changed(changed)
 
     def apply_thumbnails(self, results: Iterable[ThumbnailResult]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex
 from PySide6.QtGui import QPixmap
@@ -158,3 +160,36 @@ def test_visible_range_matches_what_is_painted(qtbot: QtBot) -> None:
     cols = grid.columns()
     assert wider.start == visible.start - cols and wider.stop == visible.stop + cols
     grid.stop_clock()
+
+
+def test_lease_refreshes_repaint_only_what_looks_different(qtbot: QtBot) -> None:
+    model, refs = make_model(1000)
+    rows: list[int] = []
+
+    def record(top: QModelIndex | QPersistentModelIndex, bottom: QModelIndex | QPersistentModelIndex) -> None:
+        rows.extend(range(top.row(), bottom.row() + 1))
+
+    model.dataChanged.connect(record)
+    now = time.monotonic()
+    model.apply_outcomes([Lease(ref, "https://example.invalid/a", now, 600.0) for ref in refs])
+    assert len(rows) == 1000  # every badge appears: each row looks different
+    rows.clear()
+    # A background refresh of every row: same kind of badge, only the countdown moves (1 Hz repaint shows it).
+    model.apply_outcomes([Lease(ref, "https://example.invalid/b", now + 1, 600.0) for ref in refs])
+    model.note_leases([Lease(ref, "https://example.invalid/c", now + 2, 600.0) for ref in refs])
+    assert len(rows) < 100
+    assert all(item.lease is not None and item.lease.url.endswith("/c") for item in model.items())
+    rows.clear()
+    # A few refreshed rows (the visible ones, typically) repaint at once.
+    model.note_leases([Lease(refs[i], "https://example.invalid/d", now + 3, 600.0) for i in (4, 5, 7)])
+    assert {4, 5, 7} <= set(rows) and len(rows) <= 10
+    rows.clear()
+    # A change of badge kind always repaints, however many rows: estimated, unbounded, expired → live.
+    model.apply_outcomes([Lease(ref, "https://example.invalid/e", now + 4, 600.0, True) for ref in refs])
+    assert len(rows) == 1000
+    rows.clear()
+    model.note_leases([Lease(refs[0], "https://example.invalid/f", now + 5, None)])
+    assert rows == [0]
+    rows.clear()
+    model.note_leases([Lease(refs[1], "https://example.invalid/g", now - 9000, 10.0)])  # older: ignored
+    assert rows == []
