@@ -297,6 +297,7 @@ class PictureBrowser(QWidget):
         keeper.tokenRejected.connect(self._on_token_rejected)
         keeper.errorOccurred.connect(self._on_error)
         keeper.set_refresh_enabled(self._refresh_enabled)
+        keeper.set_background_gate(self._first_screen_loaded)
         self._keeper = keeper
 
         self._exporter = DragExporter(session, self)
@@ -490,6 +491,10 @@ class PictureBrowser(QWidget):
         rest = [item.ref for item in items if accepts(item) and item.ident not in taken]
         rest += [item.ref for item in items if not accepts(item)]  # filtered-out rows last
         return first, rest
+
+    def _first_screen_loaded(self) -> bool:
+        """The keeper's gate for its background resolves: the loader has nothing left to fetch or decode."""
+        return self._loader is None or self._loader.is_idle()
 
     def _wants_thumbnail(self, item: PictureItem) -> bool:
         return not self._model.has_current_thumbnail(item) and self._usable(item)

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -33,10 +33,14 @@ Ident = tuple[str, str]
 BACKGROUND_CHUNK = (
     4 * MAX_PICS_PER_CALL
 )  # refs per background resolve task (the client runs batches in parallel)
-# The background chunks wait this long after the first screen's resolve answered (or was skipped): its
-# thumbnail fetches and decodes get the CPU first instead of competing with 400-picture answers being parsed
-# and applied. Needed pictures never wait: ``set_needed`` puts them ahead at once.
+# The background chunks wait at least this long after the first screen's resolve answered (or was skipped),
+# then while the gate (``set_background_gate``: the thumbnail loader is still busy) says so, checked every
+# BACKGROUND_POLL_MS, at most BACKGROUND_MAX_WAIT_MS in all. So the first screen's fetches and decodes get
+# the CPU instead of sharing it with 400-picture answers being parsed and applied. Needed pictures never
+# wait: ``set_needed`` puts them ahead at once.
 BACKGROUND_DELAY_MS = 300
+BACKGROUND_POLL_MS = 100
+BACKGROUND_MAX_WAIT_MS = 3000
 RETRY_AFTER_FAILURE = 15.0  # seconds before a failed refresh of the same picture is tried again
 MAX_RETRY_AFTER = 300.0
 
@@ -128,8 +132,9 @@ class LeaseKeeper(QObject):
         self._timer.timeout.connect(self._on_refresh_due)
         self._background_timer = QTimer(self)
         self._background_timer.setSingleShot(True)
-        self._background_timer.setInterval(BACKGROUND_DELAY_MS)
         self._background_timer.timeout.connect(self._release_background)
+        self._background_gate: Callable[[], bool] | None = None
+        self._background_since = 0.0
         self.refresh_batches = 0  # refresh calls requested (for the status line and tests)
 
     # -- set-up ----------------------------------------------------------------------------------------
@@ -159,6 +164,12 @@ class LeaseKeeper(QObject):
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="kdocs-lease-keeper", daemon=True)
             self._thread.start()
+
+    def set_background_gate(self, gate: Callable[[], bool] | None) -> None:
+        """``gate()`` is True once the background resolves may start (e.g. the thumbnail loader went idle);
+        asked after the first screen answered + BACKGROUND_DELAY_MS, never waited on longer than
+        BACKGROUND_MAX_WAIT_MS."""
+        self._background_gate = gate
 
     def resolve_again(self, refs: Sequence[PicRef]) -> None:
         """Resolve these now, ahead of the background queue (a retry of failed pictures)."""
@@ -299,8 +310,9 @@ class LeaseKeeper(QObject):
     def _on_answered(self, answer: ResolveAnswer) -> None:
         if self._closed:
             return
-        if answer.first and self._background:
-            self._background_timer.start()
+        if answer.first and self._background and not self._background_timer.isActive():
+            self._background_since = time.monotonic()
+            self._background_timer.start(BACKGROUND_DELAY_MS)
         now = time.monotonic()
         failed_refresh: list[PicFailure] = []
         for outcome in answer.outcomes:
@@ -345,6 +357,11 @@ class LeaseKeeper(QObject):
     @Slot()
     def _release_background(self) -> None:
         if self._closed:
+            return
+        gate = self._background_gate
+        waited_ms = (time.monotonic() - self._background_since) * 1000
+        if gate is not None and waited_ms < BACKGROUND_MAX_WAIT_MS and not gate():
+            self._background_timer.start(BACKGROUND_POLL_MS)
             return
         with self._cond:
             self._tasks.extend(self._background)

@@ -175,3 +175,18 @@ def test_background_starts_when_the_first_screen_needed_no_call(
     keeper.start(refs[:10], refs[10:])
     qtbot.waitUntil(lambda: sum(len(a) for a in answers) == 110, timeout=5000)
     assert {o.ref.ident for a in answers for o in a} == {ref.ident for ref in refs[10:]}
+
+
+def test_background_also_waits_for_its_gate(qtbot: QtBot, setup: Callable[..., Setup]) -> None:
+    keeper, _, server, _ = setup(pictures=300)
+    refs = server.pictures()
+    open_gate: list[bool] = []
+    keeper.set_background_gate(lambda: bool(open_gate))  # e.g. "the thumbnail loader went idle"
+    answers = collect(keeper)
+    keeper.start(refs[:10], refs[10:])
+    qtbot.waitUntil(lambda: len(answers) >= 1, timeout=5000)
+    qtbot.wait(500)  # past BACKGROUND_DELAY_MS, well before BACKGROUND_MAX_WAIT_MS
+    assert server.api_calls_today() == 1 and not keeper.is_idle()
+    open_gate.append(True)
+    qtbot.waitUntil(lambda: sum(len(a) for a in answers) == 300, timeout=5000)
+    assert server.api_calls_today() == 4  # 10, then 290 in three batches of ≤ 100
