@@ -44,6 +44,7 @@ LeaseRole = _ROLE + 4
 StateRole = _ROLE + 5
 ErrorRole = _ROLE + 6
 TagRole = _ROLE + 7
+PaintRole = _ROLE + 8  # (PictureItem, QPixmap | None): all a tile paint needs, in one data() call
 
 # A batch of lease refreshes up to this many rows repaints them at once; larger batches (background
 # resolves, mostly off screen) wait for the grid's 1 Hz viewport repaint.
@@ -238,6 +239,8 @@ class PictureModel(QAbstractListModel):
         if not index.isValid() or not 0 <= index.row() < len(self._items):
             return None
         item = self._items[index.row()]
+        if role == PaintRole:
+            return (item, self.pixmap_for(item))
         if role == ItemRole:
             return item
         if role == PixmapRole:

@@ -40,7 +40,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from kdocs_viewer.core.models import Lease
-from kdocs_viewer.gui.picture_model import ItemRole, PicState, PictureItem, PixmapRole
+from kdocs_viewer.gui.picture_model import PaintRole, PicState, PictureItem
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -116,6 +116,11 @@ def placeholder_color(palette: QPalette) -> QColor:
     """The fill of a tile whose thumbnail is not there yet (tests compare pixels against it)."""
     return palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.AlternateBase)
 
+
+# Flag combinations built once: PySide's enum arithmetic costs microseconds per operation, per tile.
+_HINTS = QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform
+_SELECTED = QStyle.StateFlag.State_Selected
+_SELECTED_OR_FOCUSED = QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_HasFocus
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -200,7 +205,6 @@ class TileDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._tile = 160
         self._clock = time.monotonic
-        self._font_key = ""
         self._fonts: _Fonts | None = None
         self._palette_key: tuple[int, object] | None = None
         self._text_colour = QColor()
@@ -236,7 +240,6 @@ class TileDelegate(QStyledItemDelegate):
         for cache in (self._badges, self._chips, self._faces, self._captions):
             cache.clear()
         self._fonts = None
-        self._font_key = ""
         self._palette_key = None
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
@@ -245,9 +248,8 @@ class TileDelegate(QStyledItemDelegate):
     # -- per-paint context -----------------------------------------------------------------------------
     def _fonts_for(self, option: QStyleOptionViewItem) -> _Fonts:
         font: QFont = option.font
-        key = font.key()
         fonts = self._fonts
-        if fonts is None or key != self._font_key:
+        if fonts is None or font != fonts.base:
             self.clear_caches()
             font = QFont(font)  # option.font belongs to the option, which dies after this paint
             metrics = QFontMetrics(option.fontMetrics)
@@ -255,7 +257,7 @@ class TileDelegate(QStyledItemDelegate):
             badge = QFont(chip)
             badge.setBold(True)
             fonts = _Fonts(font, metrics, chip, QFontMetrics(chip), badge, QFontMetrics(badge))
-            self._fonts, self._font_key = fonts, key
+            self._fonts = fonts
         return fonts
 
     def _palette_state(self, palette: QPalette) -> tuple[int, object]:
@@ -266,7 +268,10 @@ class TileDelegate(QStyledItemDelegate):
         return key
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
-        item = index.data(ItemRole)
+        paint_data = index.data(PaintRole)  # one trip through the (proxy) model, not two
+        if not isinstance(paint_data, tuple):
+            return
+        item, pixmap = paint_data
         if not isinstance(item, PictureItem):
             return
         rect: QRect = option.rect
@@ -279,13 +284,12 @@ class TileDelegate(QStyledItemDelegate):
         left, top, width = rect.left(), rect.top(), rect.width()
 
         painter.save()
-        painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
-        if state & (QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_HasFocus):
-            self._paint_selection(painter, rect, palette, bool(state & QStyle.StateFlag.State_Selected))
+        painter.setRenderHints(_HINTS)
+        if state & _SELECTED_OR_FOCUSED:
+            self._paint_selection(painter, rect, palette, bool(state & _SELECTED))
 
         side = max(8, min(self._tile, width - 2 * PAD))
         box_left, box_top = left + (width - side) // 2, top + PAD
-        pixmap = index.data(PixmapRole)
         if isinstance(pixmap, QPixmap) and not pixmap.isNull():
             # A thumbnail from a smaller bucket (slider just moved) may grow; a tiny picture stays tiny.
             grow = self._tile / item.thumb_bucket if item.thumb_bucket else 1.0
