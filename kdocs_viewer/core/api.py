@@ -30,6 +30,7 @@ import httpx
 
 from kdocs_viewer import __version__
 from kdocs_viewer.core import expiry
+from kdocs_viewer.core.cells import cell_address, column_letters
 from kdocs_viewer.core.contract import (
     CELLS_PATH,
     CODE_OK,
@@ -134,23 +135,6 @@ class SheetInfo:
     col_from: int
     col_to: int
     visible: bool = True
-
-
-def column_letters(col: int) -> str:
-    """0-based column index → spreadsheet letters: 0 → A, 25 → Z, 26 → AA, 701 → ZZ, 702 → AAA."""
-    if col < 0:
-        raise ValueError("column index must not be negative")
-    letters = ""
-    n = col + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(ord("A") + rem) + letters
-    return letters
-
-
-def cell_address(sheet: str, row: int, col: int) -> str:
-    """``"Products!C7"`` for 0-based (row 6, col 2) on sheet "Products"."""
-    return f"{sheet}!{column_letters(col)}{row + 1}"
 
 
 # ---- small parsing helpers --------------------------------------------------------------------------------
