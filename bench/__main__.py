@@ -44,8 +44,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="where the generated pictures are cached (default: bench/out/dataset/SIZE)")
     parser.add_argument("--only", action="append", choices=SCENARIOS, help="run only these scenarios")
     parser.add_argument("--latency-ms", type=float, default=LATENCY_MS)
-    parser.add_argument("--standin-as-is", action="store_true",
-                        help="leave the stand-in's sockets without TCP_NODELAY (see bench/standin_proc.py)")
     return parser.parse_args(argv)
 
 
@@ -110,7 +108,6 @@ def main(argv: list[str] | None = None) -> int:
     meta: dict[str, Any] = {
         "commit": _git("rev-parse", "--short", "HEAD"),
         "product_dirty": bool(_git("status", "--porcelain", "--", "kdocs_viewer")),
-        "standin_nodelay_fix": not args.standin_as_is,
         "size": size.name, "runs": runs, "latency_ms": args.latency_ms, "pictures_in_workbook": pictures,
         "dataset": dataset.describe(files), "machine": machine(),
         "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)), "scenario_seconds": {},
@@ -119,8 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                                      else None) as tmp:
         work = Path(tmp)
         standin = StandinProcess(dataset=data_dir, pictures=pictures, latency_ms=args.latency_ms,
-                                 extra=["--quota", "10000000"], log_dir=work,
-                                 nodelay_fix=not args.standin_as_is)
+                                 extra=["--quota", "10000000"], log_dir=work)
         with standin, LoadSampler() as load:
             pic_list = work / "pictures.json"
             found = write_pic_list(standin.base_url, standin.token, standin.file_token, pic_list)

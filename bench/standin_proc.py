@@ -14,22 +14,6 @@ from collections import deque
 from pathlib import Path
 from types import TracebackType
 
-# The stand-in's listening socket is made with proto 0, so asyncio does not set TCP_NODELAY on accepted
-# connections, and every answer on a kept-alive connection waits ~40 ms for a delayed ACK (headers and body
-# are two writes). A real server does not add that, so unless told otherwise the bench re-wraps the socket
-# (``socket(fileno=…)`` reads the real protocol, IPPROTO_TCP) before uvicorn sees it; a no-op once fixed.
-_NODELAY_SHIM = """
-import socket, kdocs_viewer.standin.server as _srv
-_orig_bind = _srv._bind
-def _bind(host, port):
-    sock = _orig_bind(host, port)
-    if sock.proto == 0:
-        sock = socket.socket(fileno=sock.detach())
-        sock.set_inheritable(False)
-    return sock
-_srv._bind = _bind
-"""
-
 STANDIN_TOKEN = "demo-token"  # StandinConfig's default accepted token
 STANDIN_FILE = "demo-workbook"  # StandinConfig's default file token
 
@@ -38,11 +22,10 @@ class StandinProcess:
     """``kdocs-viewer-standin --dataset DIR --pictures N --latency-ms L --port 0`` in a child process."""
 
     def __init__(self, *, dataset: Path, pictures: int, latency_ms: float, extra: list[str] | None = None,
-                 log_dir: Path | None = None, nodelay_fix: bool = True) -> None:
+                 log_dir: Path | None = None) -> None:
         self.args = ["--dataset", str(dataset), "--pictures", str(pictures),
                      "--latency-ms", str(latency_ms), "--port", "0", *(extra or [])]
         self.log_dir = log_dir
-        self.nodelay_fix = nodelay_fix
         self.base_url = ""
         self.token = STANDIN_TOKEN
         self.file_token = STANDIN_FILE
@@ -50,8 +33,7 @@ class StandinProcess:
         self._tail: deque[str] = deque(maxlen=50)
 
     def start(self, timeout: float = 30.0) -> str:
-        entry = (_NODELAY_SHIM if self.nodelay_fix else "") + (
-            "\nimport sys; from kdocs_viewer.standin.cli import main; sys.exit(main())")
+        entry = "import sys; from kdocs_viewer.standin.cli import main; sys.exit(main())"
         cmd = [sys.executable, "-c", entry, *self.args]
         if self.log_dir is not None:
             with open(self.log_dir / "standin.stderr.log", "a") as log:  # the child keeps its own copy
