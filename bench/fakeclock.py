@@ -46,6 +46,3 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.offset += max(0.0, seconds)
-
-    def patched_modules(self) -> list[str]:
-        return [m.__name__ for m in self._patched]

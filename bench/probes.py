@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -34,11 +33,10 @@ class GetCounter:
     def __init__(self) -> None:
         self.per_key: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._original: Callable[..., bytes] | None = None
 
     def install(self) -> None:
+        """For the rest of this (measured, short-lived) process."""
         original = Downloader.get
-        self._original = original
         counter = self
 
         def counted_get(self: Downloader, url: str, *args: Any, **kwargs: Any) -> bytes:
@@ -48,11 +46,6 @@ class GetCounter:
             return original(self, url, *args, **kwargs)
 
         Downloader.get = counted_get  # type: ignore[method-assign]
-
-    def uninstall(self) -> None:
-        if self._original is not None:
-            Downloader.get = self._original  # type: ignore[method-assign]
-            self._original = None
 
     def total(self) -> int:
         with self._lock:
