@@ -11,7 +11,6 @@ import argparse
 import importlib
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -136,7 +135,6 @@ def main(argv: list[str] | None = None) -> int:
                     traceback.print_exc()
                     ctx.note(name, f"FAILED: {type(exc).__name__}: {exc}")
                 meta["scenario_seconds"][name] = round(time.perf_counter() - t0, 1)
-            shutil.rmtree(work / "save", ignore_errors=True)
     meta["duration_s"] = round(time.time() - started, 1)
     meta["machine"]["loadavg_end"] = os.getloadavg()
     meta["machine"]["loadavg_1min_during"] = spread(load.samples) if load.samples else None
