@@ -473,5 +473,7 @@ class PictureFilterProxy(QSortFilterProxyModel):
         return not self._text or self._text in item.search_text
 
     def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        if not self._text and self._tag is None:  # no filter: every model reset asks once per row
+            return True
         model = self.sourceModel()
         return not isinstance(model, PictureModel) or self.accepts(model.item(source_row))
