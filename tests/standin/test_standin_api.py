@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -16,22 +16,16 @@ from kdocs_viewer.core.contract import (
     CODE_QUOTA_EXCEEDED,
     CODE_TOKEN_INVALID,
     CODE_TOO_MANY_PICS,
+    MAX_CELLS_PER_CALL,
     MAX_PICS_PER_CALL,
     PICTURE_URLS_PATH,
     SHEETS_PATH,
     TOKEN_PARAM,
 )
 from kdocs_viewer.core.models import PicRef
-from kdocs_viewer.standin.app import MAX_CELLS_PER_CALL
 from kdocs_viewer.standin.server import StandinServer
 
 Factory = Callable[..., StandinServer]
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10) as client:
-        yield client
 
 
 def urls_call(

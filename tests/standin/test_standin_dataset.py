@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -15,12 +15,6 @@ from kdocs_viewer.standin.dataset import build_folder_workbook
 from kdocs_viewer.standin.server import StandinServer
 
 Factory = Callable[..., StandinServer]
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10) as client:
-        yield client
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http import client as http_client
 from urllib.parse import urlsplit
 
@@ -22,12 +22,6 @@ from kdocs_viewer.core.contract import (
 from kdocs_viewer.standin.server import StandinServer
 
 Factory = Callable[..., StandinServer]
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10) as client:
-        yield client
 
 
 def sheets(http: httpx.Client, server: StandinServer) -> httpx.Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
@@ -20,12 +20,6 @@ from kdocs_viewer.standin.server import StandinServer
 
 Factory = Callable[..., StandinServer]
 SCALE = 0.005  # 300 s → 1.5 s
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10) as client:
-        yield client
 
 
 def resolve(http: httpx.Client, server: StandinServer, refs: list[PicRef]) -> list[str]:
