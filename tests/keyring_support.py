@@ -1,4 +1,4 @@
-"""Keyring fixtures for any test module (load with ``pytest_plugins = ["tests.keyring_support"]``).
+"""Keyring fixtures for every test (loaded by the root conftest): a real Secret Service and broken ones.
 
 - ``secret_service`` — a REAL Secret Service: gnome-keyring on a private D-Bus session bus, unlocked, with
   its data in a throw-away folder. The daemons start once per test session (``secret_service_daemons``);

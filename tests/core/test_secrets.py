@@ -22,8 +22,6 @@ from kdocs_viewer.core.secrets import (
 )
 from tests.keyring_support import HangingKeyring, swap_keyring, wait_for_keyring_workers
 
-pytest_plugins = ["tests.keyring_support"]
-
 TOKEN = "tok-SECRET-1d2e3f-never-shown"
 
 

@@ -21,8 +21,6 @@ from kdocs_viewer.core.piclist import dump_pic_list, parse_pic_list
 from kdocs_viewer.standin.server import StandinServer
 from tests.conftest import CANARY_TOKEN
 
-pytest_plugins = ["tests.keyring_support"]
-
 TOKEN = "demo-token"
 FILE_TOKEN = "demo-workbook"
 NO_KEYRING = "keyring.backends.fail.Keyring"
