@@ -447,7 +447,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 def cmd_save(args: argparse.Namespace) -> int:
     from kdocs_viewer.core.api import TokenInvalidError
-    from kdocs_viewer.core.saving import ConflictPolicy, SaveProgress, save_batch, validate_template
+    from kdocs_viewer.core.saving import ConflictPolicy, SaveProgress, Source, save_batch, validate_template
     from kdocs_viewer.core.session import PictureSession, PicUnavailable
 
     try:
@@ -483,12 +483,12 @@ def cmd_save(args: argparse.Namespace) -> int:
             raise whole
         unavailable = {o.ref.ident: o for o in outcomes if isinstance(o, PicFailure)}
 
-        def fetch(ref: PicRef, stop: threading.Event | None) -> bytes:
+        def fetch(ref: PicRef, stop: threading.Event | None) -> Source:
             failure = unavailable.get(ref.ident)
             if failure is not None:  # already answered "no URL": do not spend another call on it
                 raise PicUnavailable(ref, failure.message, failure.code)
             try:
-                return session.fetch_bytes(ref, cancel=stop)
+                return session.fetch_for_save(ref, cancel=stop)
             except TokenInvalidError as exc:
                 token_rejected.append(exc)
                 cancel.set()  # every other picture would fail the same way

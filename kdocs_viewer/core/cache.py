@@ -8,23 +8,30 @@ refresh and is a secret-ish signed link. Budgets are in bytes, not entries: one 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import os
+import shutil
 import stat
-import struct
 import tempfile
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
-__all__ = ["ByteBudgetCache", "DiskCache"]
+__all__ = ["NO_HARD_LINKS", "ByteBudgetCache", "CachedFile", "DiskCache"]
 
 log = logging.getLogger(__name__)
+
+# errno values of os.link that mean "no hard links here" (FAT, exFAT, some shares, another file system).
+NO_HARD_LINKS = frozenset(
+    {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK, errno.EXDEV, errno.EINVAL}
+)
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -119,19 +126,33 @@ class ByteBudgetCache(Generic[K, V]):
 
 # ---- disk -------------------------------------------------------------------------------------------------
 
-# Entry layout: MAGIC, payload length (u64 big-endian), sha256(payload), payload. The header lets a reader
-# reject truncated or bit-rotted files instead of handing broken bytes to the decoder or the saver.
-_MAGIC = b"KDVC\x01\x00"
-_HEADER = struct.Struct(f">{len(_MAGIC)}sQ32s")
+# Entries are the picture's bytes as served, so the saver can hard-link or kernel-copy one instead of reading
+# it into memory. Integrity comes from the index: every entry's (inode, size, mtime) as this cache wrote it,
+# checked on each use, so a truncated, replaced or edited file is a miss, never handed on.
 _SUFFIX = ".bin"
 _TEMP_PREFIX = ".tmp-"
 _STALE_TEMP_SECONDS = 3600.0
 
 
-@dataclass
-class _DiskEntry:
-    size: int  # bytes on disk, header included
-    used: float  # mtime, refreshed on every hit: the LRU clock
+@dataclass(frozen=True, slots=True)
+class CachedFile:
+    """A complete entry on disk, for callers that link or copy it rather than read it.
+
+    Only valid while the file keeps the identity recorded here: check ``matches(os.stat(...))`` after
+    linking or copying, because the cache may evict or replace an entry at any time.
+    """
+
+    path: Path
+    size: int
+    ino: int
+    mtime_ns: int
+
+    def matches(self, st: os.stat_result) -> bool:
+        return (st.st_ino, st.st_size, st.st_mtime_ns) == (self.ino, self.size, self.mtime_ns)
+
+
+def _identity(st: os.stat_result) -> tuple[int, int, int]:
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def disk_key(file_token: str, pic_key: str) -> str:
@@ -140,18 +161,20 @@ def disk_key(file_token: str, pic_key: str) -> str:
 
 
 class DiskCache:
-    """Private on-disk cache of original picture bytes, keyed by ``(file_token, pic_key)``.
+    """Private on-disk store of original picture bytes for one session, keyed by ``(file_token, pic_key)``.
 
-    - private: the directory is 0700 and entries 0600 (pictures of someone's workbook are personal);
+    - private: the directory is 0700 and entries are written 0600 (pictures of someone's workbook are
+      personal);
     - atomic: entries are written to a temp file in the same directory and renamed into place, so a crash
       or a concurrent writer never leaves a half entry under a real name;
-    - bounded: total bytes stay within ``budget_bytes``, evicting least recently used entries (by mtime,
-      which every hit refreshes); an entry larger than the budget is not stored;
-    - forgiving: an unreadable, truncated or corrupt entry is a miss (and is removed), never an error.
+    - bounded: total bytes stay within ``budget_bytes``, evicting least recently used entries; an entry
+      larger than the budget is not stored;
+    - trusted only as written: entries are plain files checked against the identity recorded when this
+      instance wrote them; anything else (a file changed since, or left by an earlier run, whose history
+      is unknown) is a miss and is removed, never an error.
 
-    The key does not include the API host: use one directory per host (or per account) if that matters.
-    Safe for threads of one process; several processes sharing a directory stay consistent on disk, each
-    enforcing the budget on what it knows.
+    ``adopt`` takes a file that already exists (a picture just saved) as an entry by hard link, so saving
+    does not write every picture twice. Safe for the threads of one process; one instance per directory.
     """
 
     def __init__(self, directory: str | os.PathLike[str], budget_bytes: int = 1 << 30) -> None:
@@ -160,14 +183,12 @@ class DiskCache:
         self._dir = Path(directory)
         self._budget = budget_bytes
         self._lock = threading.Lock()
-        self._entries: dict[str, _DiskEntry] = {}
+        self._entries: OrderedDict[str, tuple[int, int, int]] = OrderedDict()  # LRU first; (ino, size, mtime)
         self._total = 0
         self._dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         with contextlib.suppress(OSError):
             os.chmod(self._dir, 0o700)  # mkdir's mode is masked by umask and ignored if it existed
-        self._scan()
-        with self._lock:
-            self._evict_locked()
+        self._sweep()
 
     @property
     def directory(self) -> Path:
@@ -192,8 +213,8 @@ class DiskCache:
     def _path(self, stem: str) -> Path:
         return self._dir / (stem + _SUFFIX)
 
-    def _scan(self) -> None:
-        """Index existing entries and remove temp files left by a crash."""
+    def _sweep(self) -> None:
+        """Remove entries of an earlier run and temp files a crash left (young temp files may be in use)."""
         now = time.time()
         try:
             names = os.listdir(self._dir)
@@ -208,59 +229,62 @@ class DiskCache:
                 continue
             if not stat.S_ISREG(st.st_mode):
                 continue
-            if name.startswith(_TEMP_PREFIX):
-                if now - st.st_mtime > _STALE_TEMP_SECONDS:
-                    with contextlib.suppress(OSError):
-                        path.unlink()
-                continue
-            if name.endswith(_SUFFIX):
-                with self._lock:
-                    self._entries[name[: -len(_SUFFIX)]] = _DiskEntry(st.st_size, st.st_mtime)
-                    self._total += st.st_size
+            stale_temp = name.startswith(_TEMP_PREFIX) and now - st.st_mtime > _STALE_TEMP_SECONDS
+            if stale_temp or name.endswith(_SUFFIX):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+    def entry(self, file_token: str, pic_key: str) -> CachedFile | None:
+        """The entry as a file, counted as a use; None when missing or changed behind the cache's back."""
+        stem = disk_key(file_token, pic_key)
+        path = self._path(stem)
+        with self._lock:
+            known = self._entries.get(stem)
+            if known is None:
+                return None
+            try:
+                st = path.stat()
+            except OSError:
+                st = None
+            if st is None or _identity(st) != known:
+                self._drop_locked(stem, unlink=st is not None)
+                return None
+            self._entries.move_to_end(stem)
+        return CachedFile(path, known[1], known[0], known[2])
 
     def get(self, file_token: str, pic_key: str) -> bytes | None:
         stem = disk_key(file_token, pic_key)
-        path = self._path(stem)
-        try:
-            with open(path, "rb") as fh:
-                blob = fh.read()
-        except FileNotFoundError:
-            self._forget(stem)
-            return None
-        except OSError as exc:
-            log.debug("disk cache entry unreadable (%s): ignored", exc.strerror)
-            return None
-        payload = _unpack(blob)
-        if payload is None:
-            log.debug("disk cache entry corrupt: removed")
-            self._remove(stem)
-            return None
-        now = time.time()
-        with contextlib.suppress(OSError):
-            os.utime(path, (now, now))
         with self._lock:
-            entry = self._entries.get(stem)
-            if entry is None:
-                self._entries[stem] = _DiskEntry(len(blob), now)
-                self._total += len(blob)
-                self._evict_locked(keep=stem)
-            else:
-                entry.used = now
-        return payload
+            known = self._entries.get(stem)
+        if known is None:
+            return None
+        try:
+            with open(self._path(stem), "rb") as fh:
+                same = _identity(os.fstat(fh.fileno())) == known
+                data = fh.read() if same else b""
+        except OSError as exc:
+            log.debug("disk cache entry unreadable (%s): dropped", exc.strerror)
+            same = False
+        with self._lock:
+            if self._entries.get(stem) != known:
+                return None  # replaced or evicted while we read: the bytes may not be the entry's
+            if not same or len(data) != known[1]:
+                log.debug("disk cache entry changed on disk: removed")
+                self._drop_locked(stem, unlink=True)
+                return None
+            self._entries.move_to_end(stem)
+        return data
 
     def put(self, file_token: str, pic_key: str, data: bytes) -> bool:
         """Store ``data``; False when it is larger than the budget or cannot be written (disk full, ...)."""
-        blob = _pack(data)
-        if len(blob) > self._budget:
+        if len(data) > self._budget:
             return False
-        stem = disk_key(file_token, pic_key)
         temp_name: str | None = None
         try:
             fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=self._dir)  # mode 0600
             with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-            os.replace(temp_name, self._path(stem))
-            temp_name = None
+                fh.write(data)
+            return self._install(disk_key(file_token, pic_key), Path(temp_name))
         except OSError as exc:
             log.warning("disk cache write failed: %s", exc.strerror)
             return False
@@ -268,60 +292,71 @@ class DiskCache:
             if temp_name is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(temp_name)
+
+    def adopt(self, file_token: str, pic_key: str, path: str | os.PathLike[str]) -> bool:
+        """Make the complete file at ``path`` the entry, by hard link (or a kernel copy where links cannot
+        reach, e.g. another file system). False when neither works; the file at ``path`` is never changed."""
+        source = Path(path)
+        temp = self._dir / f"{_TEMP_PREFIX}{uuid.uuid4().hex}"
+        try:
+            try:
+                os.link(source, temp)
+            except OSError as exc:
+                if exc.errno not in NO_HARD_LINKS:
+                    raise
+                if source.stat().st_size > self._budget:
+                    return False
+                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+                os.close(fd)
+                shutil.copyfile(source, temp)
+            return self._install(disk_key(file_token, pic_key), temp)
+        except OSError as exc:
+            log.debug("disk cache could not adopt a saved file: %s", exc.strerror)
+            return False
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+
+    def _install(self, stem: str, temp: Path) -> bool:
+        """Rename ``temp`` into place and record it; the rename happens under the lock so that the index
+        and the directory never disagree about which file is the entry."""
+        st = temp.stat()
+        if st.st_size > self._budget:
+            return False
         with self._lock:
+            os.replace(temp, self._path(stem))
             old = self._entries.pop(stem, None)
             if old is not None:
-                self._total -= old.size
-            self._entries[stem] = _DiskEntry(len(blob), time.time())
-            self._total += len(blob)
+                self._total -= old[1]
+            self._entries[stem] = _identity(st)
+            self._total += st.st_size
             self._evict_locked(keep=stem)
         return True
 
     def discard(self, file_token: str, pic_key: str) -> None:
-        self._remove(disk_key(file_token, pic_key))
+        with self._lock:
+            self._drop_locked(disk_key(file_token, pic_key), unlink=True)
 
     def clear(self) -> None:
         with self._lock:
             stems = list(self._entries)
             self._entries.clear()
             self._total = 0
-        for stem in stems:
-            with contextlib.suppress(OSError):
-                self._path(stem).unlink()
+            for stem in stems:
+                with contextlib.suppress(OSError):
+                    self._path(stem).unlink()
 
-    def _forget(self, stem: str) -> None:
-        with self._lock:
-            old = self._entries.pop(stem, None)
-            if old is not None:
-                self._total -= old.size
-
-    def _remove(self, stem: str) -> None:
-        self._forget(stem)
-        with contextlib.suppress(OSError):
-            self._path(stem).unlink()
+    def _drop_locked(self, stem: str, *, unlink: bool) -> None:
+        old = self._entries.pop(stem, None)
+        if old is not None:
+            self._total -= old[1]
+            if unlink:
+                with contextlib.suppress(OSError):
+                    self._path(stem).unlink()
 
     def _evict_locked(self, keep: str | None = None) -> None:
-        if self._total <= self._budget:
-            return
-        for stem in sorted(self._entries, key=lambda s: self._entries[s].used):
+        for stem in list(self._entries):
             if self._total <= self._budget:
                 break
-            if stem == keep:
-                continue
-            self._total -= self._entries.pop(stem).size
-            with contextlib.suppress(OSError):
-                self._path(stem).unlink()
-
-
-def _pack(data: bytes) -> bytes:
-    return _HEADER.pack(_MAGIC, len(data), hashlib.sha256(data).digest()) + data
-
-
-def _unpack(blob: bytes) -> bytes | None:
-    if len(blob) < _HEADER.size:
-        return None
-    magic, length, digest = _HEADER.unpack_from(blob)
-    payload = blob[_HEADER.size :]
-    if magic != _MAGIC or length != len(payload) or hashlib.sha256(payload).digest() != digest:
-        return None
-    return payload
+            if stem != keep:
+                self._drop_locked(stem, unlink=True)

@@ -14,11 +14,12 @@ called "image" never race for one file and a batch stays portable to case-insens
 from __future__ import annotations
 
 import contextlib
-import errno
 import functools
+import logging
 import os
 import queue
 import re
+import shutil
 import string
 import threading
 import time
@@ -30,10 +31,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import count
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pathvalidate import sanitize_filename
 
+from kdocs_viewer.core.cache import NO_HARD_LINKS, CachedFile
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import PicRef
 
@@ -52,6 +54,9 @@ _TRAIL = re.compile(rf"[\s{re.escape(_SEPARATORS)}]*$")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|（\s*）|【\s*】")
 _URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
 _TOKEN = re.compile(r"access_token=[^\s&]+", re.IGNORECASE)
+_T = TypeVar("_T")
+
+log = logging.getLogger(__name__)
 
 
 class ConflictPolicy(StrEnum):
@@ -323,30 +328,32 @@ def _remove_quietly(path: Path) -> None:
 
 
 _O_BINARY = getattr(os, "O_BINARY", 0)
-_NO_HARD_LINKS = {
-    errno.EPERM,
-    errno.EOPNOTSUPP,
-    errno.ENOTSUP,
-    errno.ENOSYS,
-    errno.EMLINK,
-    errno.EXDEV,
-    errno.EINVAL,
-}
+_EXCLUSIVE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY
+
+
+class _SourceChanged(Exception):
+    """A cached file was evicted or replaced between the lookup and the copy: fetch the picture again."""
+
+
+def _claim_part(folder: Path, final: str, make: Callable[[Path], _T]) -> tuple[Path, _T]:
+    """Create ``.final.part`` (or ``.final.N.part`` past a stale one) with ``make``, which must fail with
+    FileExistsError rather than touch an existing file."""
+    for attempt in count():
+        tail = (f".{attempt}" if attempt else "") + ".part"
+        part = folder / (_fit("." + final, MAX_NAME_BYTES - len(tail)) + tail)
+        try:
+            return part, make(part)
+        except FileExistsError:  # a stale part file from a crash, or another program's
+            if attempt >= 100:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _write_part(
     folder: Path, final: str, data: bytes | Iterable[bytes], cancel: threading.Event | None
 ) -> tuple[Path, int]:
     """Write ``.final.part`` (a fresh, exclusive file) to disk; removed again on any failure."""
-    for attempt in count():
-        tail = (f".{attempt}" if attempt else "") + ".part"
-        part = folder / (_fit("." + final, MAX_NAME_BYTES - len(tail)) + tail)
-        try:
-            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
-            break
-        except FileExistsError:  # a stale part file from a crash, or another program's
-            if attempt >= 100:
-                raise
+    part, fd = _claim_part(folder, final, lambda path: os.open(path, _EXCLUSIVE, 0o666))
     size = 0
     try:
         with os.fdopen(fd, "wb") as f:
@@ -363,6 +370,86 @@ def _write_part(
     return part, size
 
 
+@functools.cache
+def _new_file_mode() -> int:
+    """The mode a file created with 0666 gets under this process's umask (read without changing it where
+    the OS allows: ``os.umask`` can only be read by setting it, which races with other threads)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _place_cached(
+    folder: Path, final: str, source: CachedFile, cancel: threading.Event | None
+) -> tuple[Path, int]:
+    """Make ``.final.part`` a complete, durable copy of ``source`` without reading it into Python.
+
+    A hard link where the folder's file system allows it: the viewer's cache and the saved file then share
+    one copy of the bytes (the cache checks an entry's identity before every use, so a later edit of the
+    saved file is never served as the cloud picture). Elsewhere a kernel copy (``shutil.copyfile``). Raises
+    _SourceChanged when the cache evicted or replaced the file meanwhile.
+    """
+
+    def make(part: Path) -> bool:
+        try:
+            os.link(source.path, part)
+            return True
+        except FileExistsError:
+            raise
+        except OSError as e:
+            if not os.path.lexists(source.path):
+                raise _SourceChanged() from None
+            if e.errno not in NO_HARD_LINKS:
+                raise
+        os.close(os.open(part, _EXCLUSIVE, 0o666))
+        return False
+
+    _check(cancel)
+    part, linked = _claim_part(folder, final, make)
+    try:
+        if linked:
+            if not source.matches(os.stat(part)):
+                raise _SourceChanged()
+            os.chmod(part, _new_file_mode())  # the cache's entries are private; a saved picture is not
+        else:
+            if not source.matches(os.stat(source.path)):
+                raise _SourceChanged()
+            shutil.copyfile(source.path, part)
+            if not source.matches(os.stat(source.path)) or os.path.getsize(part) != source.size:
+                raise _SourceChanged()
+        _check(cancel)
+        fd = os.open(part, os.O_WRONLY | _O_BINARY)  # the cache never fsyncs: make the bytes durable now
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except FileNotFoundError:
+        _remove_quietly(part)
+        raise _SourceChanged() from None
+    except BaseException:
+        _remove_quietly(part)
+        raise
+    return part, source.size
+
+
+def _read_head(source: bytes | CachedFile) -> bytes:
+    """The first bytes, to name the file by its format."""
+    if not isinstance(source, CachedFile):
+        return bytes(source[:64])
+    try:
+        with open(source.path, "rb") as f:
+            return f.read(64)
+    except FileNotFoundError:
+        raise _SourceChanged() from None
+
+
 def _link_no_clobber(part: Path, final: Path) -> None:
     """Give ``part`` the name ``final`` unless it exists (FileExistsError); ``part`` is gone after."""
     try:
@@ -370,7 +457,7 @@ def _link_no_clobber(part: Path, final: Path) -> None:
     except FileExistsError:
         raise
     except OSError as e:
-        if e.errno not in _NO_HARD_LINKS:
+        if e.errno not in NO_HARD_LINKS:
             raise
         # No hard links here (FAT, exFAT, some shares): claim the name exclusively, then replace the claim.
         os.close(os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666))
@@ -399,7 +486,7 @@ def _fsync_dir(folder: Path) -> None:
 def _save(
     folder: Path,
     name: str,
-    data: bytes | Iterable[bytes],
+    data: bytes | Iterable[bytes] | CachedFile,
     policy: ConflictPolicy,
     reserver: NameReserver,
     cancel: threading.Event | None,
@@ -411,7 +498,10 @@ def _save(
         return SaveOutcome("skipped", folder / _with_counter(name, start))
     part: Path | None = None
     try:
-        part, size = _write_part(folder, final, data, cancel)
+        if isinstance(data, CachedFile):
+            part, size = _place_cached(folder, final, data, cancel)
+        else:
+            part, size = _write_part(folder, final, data, cancel)
         while True:
             _check(cancel)
             if policy is ConflictPolicy.OVERWRITE:
@@ -525,9 +615,13 @@ def _batch_starts(template: str, refs: Sequence[PicRef]) -> list[int]:
     return starts
 
 
+Source = bytes | CachedFile
+"""What a save's ``fetch`` returns: the bytes, or a complete file to link or copy (the viewer's cache)."""
+
+
 def save_batch(
     refs: Sequence[PicRef],
-    fetch: Callable[[PicRef, threading.Event | None], bytes],
+    fetch: Callable[[PicRef, threading.Event | None], Source],
     folder: Path,
     *,
     template: str = DEFAULT_TEMPLATE,
@@ -535,8 +629,14 @@ def save_batch(
     workers: int = 8,
     progress: Callable[[SaveProgress], None] | None = None,
     cancel: threading.Event | None = None,
+    on_saved: Callable[[PicRef, Path], None] | None = None,
 ) -> SaveSummary:
-    """Fetch and save every picture with ``workers`` threads; one failure never stops the others.
+    """Fetch and save every picture, ``workers`` fetches at a time; one failure never stops the others.
+
+    Writing (with its fsync) happens outside the fetch slots, on up to ``workers // 2`` more threads, so the
+    network keeps ``workers`` downloads busy while finished ones reach the disk. ``on_saved(ref, path)`` is
+    called (from a worker) for each picture saved from downloaded bytes — a cache can adopt the file instead
+    of storing a second copy; its failures are logged, never a failed save.
 
     ``folder`` is created if missing. ``progress`` is called from the calling thread, at most ~10 times a
     second and once at the end. Setting ``cancel`` stops quickly: items not started become "cancelled",
@@ -550,38 +650,58 @@ def save_batch(
     stop = cancel if cancel is not None else threading.Event()
     reserver = NameReserver(folder)
     starts = _batch_starts(template, refs)
+    fetch_slots = threading.Semaphore(workers)
+
+    def cancelled(ref: PicRef) -> SaveItemResult:
+        return SaveItemResult(ref, "cancelled", reason=translate("saving", "cancelled"))
 
     def one(i: int) -> SaveItemResult:
         ref = refs[i]
-        if stop.is_set():
-            return SaveItemResult(ref, "cancelled", reason=translate("saving", "cancelled"))
-        try:
-            data = fetch(ref, stop)
-        except Exception as e:
+        for attempt in (1, 2):
             if stop.is_set():
-                return SaveItemResult(ref, "cancelled", reason=translate("saving", "cancelled"))
-            failed = translate("saving", "download failed: {detail}")
-            return SaveItemResult(ref, "failed", reason=_reason(failed, e))
-        try:
-            if not data:
-                raise ValueError(translate("saving", "the picture is empty (0 bytes)"))
-            name = render_name(template, ref, i + 1, sniff_extension(data[:64]) or ".bin")
-            outcome = _save(folder, name, data, policy, reserver, stop, starts[i])
-        except SaveCancelled:
-            return SaveItemResult(ref, "cancelled", reason=translate("saving", "cancelled"))
-        except Exception as e:
-            failed = translate("saving", "could not save: {detail}")
-            return SaveItemResult(ref, "failed", reason=_reason(failed, e))
+                return cancelled(ref)
+            try:
+                with fetch_slots:
+                    data = fetch(ref, stop)
+            except Exception as e:
+                if stop.is_set():
+                    return cancelled(ref)
+                failed = translate("saving", "download failed: {detail}")
+                return SaveItemResult(ref, "failed", reason=_reason(failed, e))
+            try:
+                head = _read_head(data)
+                if not head:
+                    raise ValueError(translate("saving", "the picture is empty (0 bytes)"))
+                name = render_name(template, ref, i + 1, sniff_extension(head) or ".bin")
+                outcome = _save(folder, name, data, policy, reserver, stop, starts[i])
+            except _SourceChanged:
+                if attempt == 1:
+                    continue  # evicted from the cache meanwhile: the second fetch downloads it
+                detail = translate("saving", "the cached copy kept changing while it was being saved")
+                failed = translate("saving", "could not save: {detail}")
+                return SaveItemResult(ref, "failed", reason=failed.format(detail=detail))
+            except SaveCancelled:
+                return cancelled(ref)
+            except Exception as e:
+                failed = translate("saving", "could not save: {detail}")
+                return SaveItemResult(ref, "failed", reason=_reason(failed, e))
+            break
         if outcome.status == "skipped":
             exists = translate("saving", "{name} already exists").format(name=repr(outcome.path.name))
             return SaveItemResult(ref, "skipped", outcome.path, exists)
+        if on_saved is not None and not isinstance(data, CachedFile):
+            try:
+                on_saved(ref, outcome.path)
+            except Exception as e:
+                log.warning("after saving a picture: %s", _reason("{detail}", e))
         return SaveItemResult(ref, "saved", outcome.path, bytes=outcome.bytes)
 
     results: list[SaveItemResult | None] = [None] * len(refs)
     done = bytes_done = 0
     last_report = float("-inf")
     finished: queue.SimpleQueue[Future[SaveItemResult]] = queue.SimpleQueue()  # O(1) per completion
-    with ThreadPoolExecutor(max_workers=min(workers, max(len(refs), 1)), thread_name_prefix="save") as pool:
+    threads = min(workers + max(1, workers // 2), max(len(refs), 1))
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="save") as pool:
         futures: dict[Future[SaveItemResult], int] = {}
         for i in range(len(refs)):
             future = pool.submit(one, i)
@@ -593,12 +713,7 @@ def save_batch(
                 with contextlib.suppress(queue.Empty):
                     future = finished.get(timeout=PROGRESS_INTERVAL)
                     i = futures[future]
-                    cancelled = future.cancelled()
-                    result = (
-                        SaveItemResult(refs[i], "cancelled", reason=translate("saving", "cancelled"))
-                        if cancelled
-                        else future.result()
-                    )
+                    result = cancelled(refs[i]) if future.cancelled() else future.result()
                     results[i] = result
                     done += 1
                     bytes_done += result.bytes

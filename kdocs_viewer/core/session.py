@@ -19,10 +19,11 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
-from kdocs_viewer.core.cache import ByteBudgetCache, DiskCache
+from kdocs_viewer.core.cache import ByteBudgetCache, CachedFile, DiskCache
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
 from kdocs_viewer.core.download import (
     DEFAULT_MAX_BYTES,
@@ -541,6 +542,28 @@ class PictureSession:
                 self._memory.put(self._memory_key(ref), data)
         return data
 
+    def fetch_for_save(self, ref: PicRef, *, cancel: CancelFlag | None = None) -> bytes | CachedFile:
+        """What saving ``ref`` needs: bytes from memory, the disk cache's file itself (the saver links or
+        copies it without reading it), else one download that is not cached — ``keep_saved`` then adopts
+        the saved file, so a batch never writes each picture twice or flushes the viewer's memory cache."""
+        data = self._memory.get(self._memory_key(ref))
+        if data is None and self._disk is not None:
+            cached = self._disk.entry(self._file_token, ref.pic_key)
+            if cached is not None:
+                with self._lock:
+                    self._disk_hits += 1
+                return cached
+        if data is not None:
+            with self._lock:
+                self._memory_hits += 1
+            return data
+        return self._fetch(ref, cancel, store=False)
+
+    def keep_saved(self, ref: PicRef, path: Path) -> None:
+        """``ref`` was just saved to ``path`` from downloaded bytes: let the disk cache adopt that file."""
+        if self._disk is not None:
+            self._disk.adopt(self._file_token, ref.pic_key, path)
+
     def fetch_bytes(self, ref: PicRef, *, cancel: CancelFlag | None = None) -> bytes:
         """The picture's original bytes: memory cache, disk cache, else one GET via a lease.
 
@@ -554,6 +577,10 @@ class PictureSession:
             with self._lock:
                 self._memory_hits += 1
             return data
+        return self._fetch(ref, cancel, store=True)
+
+    def _fetch(self, ref: PicRef, cancel: CancelFlag | None, *, store: bool) -> bytes:
+        """Single-flight download of ``ref``; the caller that starts the flight decides whether to cache."""
         ident = ref.ident
         while True:
             with self._lock:
@@ -564,7 +591,7 @@ class PictureSession:
                 flight.cancel.join(cancel)
             if owner:
                 try:
-                    flight.data = self._fetch_uncached(ref, flight.cancel)
+                    flight.data = self._fetch_uncached(ref, flight.cancel, store)
                 except BaseException as exc:
                     flight.error = exc
                 finally:
@@ -585,13 +612,14 @@ class PictureSession:
                 continue  # joined a download just as all its other callers gave up: start our own
             raise flight.error
 
-    def _fetch_uncached(self, ref: PicRef, cancel: CancelFlag) -> bytes:
+    def _fetch_uncached(self, ref: PicRef, cancel: CancelFlag, store: bool) -> bytes:
         if self._disk is not None:
             data = self._disk.get(self._file_token, ref.pic_key)
             if data is not None:
                 with self._lock:
                     self._disk_hits += 1
-                self._memory.put(self._memory_key(ref), data)
+                if store:
+                    self._memory.put(self._memory_key(ref), data)
                 return data
         lease = self.ensure_lease(ref, cancel=cancel)
         try:
@@ -612,9 +640,10 @@ class PictureSession:
                     "fresh link was obtained: the picture may have been removed or access revoked",
                 )
                 raise DownloadError(message.format(status=second.status), status=second.status) from None
-        self._memory.put(self._memory_key(ref), data)
-        if self._disk is not None:
-            self._disk.put(self._file_token, ref.pic_key, data)
+        if store:
+            self._memory.put(self._memory_key(ref), data)
+            if self._disk is not None:
+                self._disk.put(self._file_token, ref.pic_key, data)
         return data
 
     def _download(self, lease: Lease, cancel: CancelFlag) -> bytes:

@@ -55,7 +55,7 @@ from kdocs_viewer.core.contract import QUOTA_TEST_APP
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.piclist import PicListError, dump_pic_list, line_of, parse_pic_list
 from kdocs_viewer.core.redact import redact
-from kdocs_viewer.core.saving import ConflictPolicy, SaveSummary
+from kdocs_viewer.core.saving import ConflictPolicy, SaveSummary, Source
 from kdocs_viewer.core.secrets import TokenResult, TokenStatus, TokenStore
 from kdocs_viewer.gui import settings as S
 from kdocs_viewer.gui.browser import PictureBrowser
@@ -904,17 +904,17 @@ class MainWindow(QMainWindow):
         self.start_save(SaveJob(refs_in_order(refs), options.folder, options.template, options.policy))
 
     def start_save(self, job: SaveJob) -> SaveRunner | None:
-        """Run ``job`` with the current session's ``fetch_bytes``; shows progress, then the summary."""
+        """Run ``job`` through the current session (its caches and leases); shows progress, then a summary."""
         session = self.browser.session()
         if session is None or not job.refs:
             return None
         if self._save_runner is not None and self._save_runner.is_running():
             return None
 
-        def fetch(ref: PicRef, cancel: Any) -> bytes:
-            return session.fetch_bytes(ref, cancel=cancel)
+        def fetch(ref: PicRef, cancel: Any) -> Source:
+            return session.fetch_for_save(ref, cancel=cancel)
 
-        runner = SaveRunner(job, fetch, self.browser, parent=self)
+        runner = SaveRunner(job, fetch, self.browser, on_saved=session.keep_saved, parent=self)
         runner.finished.connect(self._on_save_finished)
         self._save_runner = runner
         self._save_progress = SaveProgressDialog(runner, self)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import sys
@@ -105,15 +106,24 @@ def entry_path(cache: DiskCache, file_token: str, pic_key: str) -> Path:
     return cache.directory / (disk_key(file_token, pic_key) + ".bin")
 
 
-def test_round_trip_and_persistence(tmp_path: Path) -> None:
+def test_round_trip_and_plain_files(tmp_path: Path) -> None:
     cache = DiskCache(tmp_path / "c")
-    assert cache.get("wb", "k") is None
+    assert cache.get("wb", "k") is None and cache.entry("wb", "k") is None
     assert cache.put("wb", "k", b"\x89PNG data")
     assert cache.get("wb", "k") == b"\x89PNG data"
     assert cache.get("other-wb", "k") is None  # the file token is part of the key
-    again = DiskCache(tmp_path / "c")  # a new process / session sees it
-    assert again.get("wb", "k") == b"\x89PNG data"
-    assert len(again) == 1
+    entry = cache.entry("wb", "k")
+    assert entry is not None and entry.path == entry_path(cache, "wb", "k") and entry.size == 9
+    assert entry.path.read_bytes() == b"\x89PNG data"  # as served: a saver can link or copy it
+    assert entry.matches(entry.path.stat())
+
+
+def test_entries_of_an_earlier_run_are_removed_not_trusted(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path / "c")
+    cache.put("wb", "k", b"from the first run")
+    again = DiskCache(tmp_path / "c")  # no record of how that file came to be: it is not served
+    assert again.get("wb", "k") is None and len(again) == 0
+    assert os.listdir(tmp_path / "c") == []
 
 
 def test_empty_payload_is_a_hit_not_a_miss(tmp_path: Path) -> None:
@@ -143,52 +153,61 @@ def test_private_permissions(tmp_path: Path) -> None:
 
 def test_budget_evicts_least_recently_used(tmp_path: Path) -> None:
     payload = b"x" * 1000
-    cache = DiskCache(tmp_path, budget_bytes=3 * 1100)  # header is 46 bytes: room for three entries
-    for i, key in enumerate(["a", "b", "c"]):
+    cache = DiskCache(tmp_path, budget_bytes=3000)
+    for key in "abc":
         cache.put("wb", key, payload)
-        when = 1_000_000 + i
-        os.utime(entry_path(cache, "wb", key), (when, when))
-    cache = DiskCache(tmp_path, budget_bytes=3 * 1100)  # re-index with the mtimes set above
     assert cache.get("wb", "a") == payload  # a hit makes "a" recent; "b" is now the oldest
     cache.put("wb", "d", payload)
     assert cache.get("wb", "b") is None
-    assert {k for k in "acd" if cache.get("wb", k) is not None} == set("acd")
-    assert cache.total_bytes <= 3 * 1100
+    assert cache.entry("wb", "c") is not None  # entry() is a use too: "a" is now the oldest
+    cache.put("wb", "e", payload)
+    assert {k for k in "abcde" if cache.get("wb", k) is not None} == set("cde")
+    assert cache.total_bytes == 3000
     assert len(os.listdir(tmp_path)) == 3
 
 
-def test_budget_enforced_on_open_and_oversize_refused(tmp_path: Path) -> None:
-    big = DiskCache(tmp_path, budget_bytes=10_000)
-    for key in "abcde":
-        big.put("wb", key, b"y" * 1500)
+def test_oversize_refused(tmp_path: Path) -> None:
     small = DiskCache(tmp_path, budget_bytes=4000)
-    assert small.total_bytes <= 4000 and len(os.listdir(tmp_path)) == 2
     assert small.put("wb", "huge", b"z" * 5000) is False
     assert small.get("wb", "huge") is None
+    big_file = tmp_path.parent / f"{tmp_path.name}-big"
+    big_file.write_bytes(b"z" * 5000)
+    assert small.adopt("wb", "huge", big_file) is False
+    assert small.get("wb", "huge") is None and os.listdir(tmp_path) == []
 
 
-def test_corrupt_truncated_and_foreign_entries_are_misses_and_removed(tmp_path: Path) -> None:
+def test_entries_changed_behind_the_cache_are_misses_and_removed(tmp_path: Path) -> None:
     cache = DiskCache(tmp_path)
-    cache.put("wb", "flip", b"original bytes")
-    cache.put("wb", "cut", b"original bytes")
-    path = entry_path(cache, "wb", "flip")
-    blob = bytearray(path.read_bytes())
-    blob[-1] ^= 0xFF
-    path.write_bytes(bytes(blob))
+    for key in ("flip", "cut", "swapped", "gone"):
+        cache.put("wb", key, b"original bytes")
+    flip = entry_path(cache, "wb", "flip")
+    before = flip.stat()
+    with open(flip, "r+b") as f:  # same size, same inode: only the modification time tells
+        f.write(b"O")
+    os.utime(flip, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000))
     cut = entry_path(cache, "wb", "cut")
-    cut.write_bytes(cut.read_bytes()[:20])
-    entry_path(cache, "wb", "junk").write_bytes(b"not a cache entry at all")
-    fresh = DiskCache(tmp_path)
-    for key in ("flip", "cut", "junk"):
-        assert fresh.get("wb", key) is None
+    cut.write_bytes(cut.read_bytes()[:5])
+    swapped = entry_path(cache, "wb", "swapped")
+    other = tmp_path / "elsewhere"
+    other.write_bytes(b"original bytes")
+    os.replace(other, swapped)  # another inode under the entry's name
+    entry_path(cache, "wb", "gone").unlink()
+    assert cache.get("wb", "flip") is None
+    assert cache.entry("wb", "cut") is None
+    assert cache.get("wb", "swapped") is None
+    assert cache.entry("wb", "gone") is None
     assert os.listdir(tmp_path) == []
-    assert fresh.total_bytes == 0
+    assert cache.total_bytes == 0 and len(cache) == 0
 
 
 def test_unreadable_entry_is_a_miss(tmp_path: Path) -> None:
     cache = DiskCache(tmp_path)
-    entry_path(cache, "wb", "k").mkdir()  # open() fails with an OSError even for root
+    cache.put("wb", "k", b"abc")
+    path = entry_path(cache, "wb", "k")
+    path.unlink()
+    path.mkdir()  # open() fails with an OSError even for root
     assert cache.get("wb", "k") is None
+    assert len(cache) == 0
 
 
 def test_stale_temp_files_are_swept_and_never_read(tmp_path: Path) -> None:
@@ -209,6 +228,7 @@ def test_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
     target.mkdir()  # os.replace onto a directory fails
     assert cache.put("wb", "k", b"abc") is False
     assert sorted(os.listdir(tmp_path)) == [target.name]
+    assert len(cache) == 0
 
 
 def test_discard_and_clear(tmp_path: Path) -> None:
@@ -232,3 +252,45 @@ def test_concurrent_writers_of_one_key(tmp_path: Path) -> None:
     assert cache.get("wb", "k") in payloads
     assert len(os.listdir(tmp_path)) == 1
     assert cache.total_bytes == entry_path(cache, "wb", "k").stat().st_size
+
+
+def test_adopt_links_a_saved_file_without_changing_it(tmp_path: Path) -> None:
+    saved = tmp_path / "saved.jpg"
+    saved.write_bytes(b"\xff\xd8\xff picture")
+    os.chmod(saved, 0o644)
+    cache = DiskCache(tmp_path / "cache")
+    assert cache.adopt("wb", "k", saved)
+    assert cache.get("wb", "k") == b"\xff\xd8\xff picture"
+    assert saved.read_bytes() == b"\xff\xd8\xff picture" and stat.S_IMODE(saved.stat().st_mode) == 0o644
+    assert entry_path(cache, "wb", "k").stat().st_ino == saved.stat().st_ino  # one copy of the bytes
+    cache.clear()
+    assert saved.read_bytes() == b"\xff\xd8\xff picture"  # clearing drops the cache's name only
+
+
+def test_an_adopted_file_edited_later_is_not_served(tmp_path: Path) -> None:
+    saved = tmp_path / "saved.jpg"
+    saved.write_bytes(b"cloud bytes")
+    cache = DiskCache(tmp_path / "cache")
+    cache.adopt("wb", "k", saved)
+    saved.write_bytes(b"the user's edit, longer")  # in place: the cache's link sees it
+    assert cache.get("wb", "k") is None
+    assert saved.read_bytes() == b"the user's edit, longer"
+
+
+def test_adopt_copies_when_links_cannot_reach(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    saved = tmp_path / "saved.jpg"
+    saved.write_bytes(b"bytes on another file system")
+    cache = DiskCache(tmp_path / "cache")
+
+    def cross_device(src: object, dst: object, **kwargs: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", cross_device)  # a second file system cannot be mounted in a test
+    assert cache.adopt("wb", "k", saved)
+    path = entry_path(cache, "wb", "k")
+    assert path.stat().st_ino != saved.stat().st_ino
+    assert cache.get("wb", "k") == b"bytes on another file system"
+    if sys.platform != "win32":
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert cache.adopt("wb", "missing", tmp_path / "nope") is False
+    assert sorted(os.listdir(tmp_path / "cache")) == [path.name]

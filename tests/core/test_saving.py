@@ -7,6 +7,8 @@ import io
 import itertools
 import os
 import re
+import stat
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +19,7 @@ from hypothesis import strategies as st
 from pathvalidate import validate_filename
 from PIL import Image
 
+from kdocs_viewer.core.cache import CachedFile, DiskCache
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.saving import (
     DEFAULT_TEMPLATE,
@@ -466,3 +469,140 @@ def test_a_failing_progress_callback_winds_down_cleanly(tmp_path: Path) -> None:
         save_batch([ref(f"p{i}", f"k{i}") for i in range(5)], Source(dict.fromkeys(
             [f"k{i}" for i in range(5)], JPEG)), tmp_path, progress=boom)  # fmt: skip
     assert not any(n.endswith(".part") for n in files(tmp_path))
+
+
+def test_fetching_runs_ahead_of_a_slow_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Downloads must not wait for the disk: with every write stuck in fsync, fetching goes on."""
+    disk_free = threading.Event()
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        assert disk_free.wait(10)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", slow_fsync)
+    keys = [f"k{i}" for i in range(8)]
+    source = Source(dict.fromkeys(keys, JPEG))
+
+    fetched_while_stuck: list[int] = []
+
+    def release_when_fetching_got_ahead() -> None:
+        for _ in range(300):
+            with source.lock:
+                if len(source.calls) >= 3:  # 2 fetch slots; the first pictures are still in fsync
+                    break
+            threading.Event().wait(0.01)
+        with source.lock:
+            fetched_while_stuck.append(len(source.calls))
+        disk_free.set()
+
+    helper = threading.Thread(target=release_when_fetching_got_ahead)
+    helper.start()
+    summary = save_batch([ref(k, k) for k in keys], source, tmp_path, workers=2)
+    helper.join()
+    assert fetched_while_stuck[0] >= 3
+    assert [r.status for r in summary.results] == ["saved"] * 8
+    assert len(source.calls) == 8
+
+
+def test_fetches_in_flight_never_exceed_workers(tmp_path: Path) -> None:
+    busy = peak = 0
+    lock = threading.Lock()
+
+    def fetch(r: PicRef, ev: threading.Event | None) -> bytes:
+        nonlocal busy, peak
+        with lock:
+            busy += 1
+            peak = max(peak, busy)
+        threading.Event().wait(0.01)
+        with lock:
+            busy -= 1
+        return JPEG
+
+    summary = save_batch([ref(f"p{i}", f"k{i}") for i in range(30)], fetch, tmp_path, workers=3)
+    assert len(summary.saved) == 30
+    assert 1 <= peak <= 3
+
+
+def cached(tmp_path: Path, data: bytes, key: str = "k") -> tuple[DiskCache, CachedFile]:
+    cache = DiskCache(tmp_path / "cache")
+    cache.put("wb", key, data)
+    entry = cache.entry("wb", key)
+    assert entry is not None
+    return cache, entry
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_a_cached_file_is_linked_with_the_modes_of_a_new_file(tmp_path: Path) -> None:
+    cache, entry = cached(tmp_path, JPEG)
+    out = tmp_path / "out"
+    summary = save_batch([ref("cat", "k")], lambda r, ev: entry, out)
+    path = summary.results[0].path
+    assert summary.results[0].status == "saved" and path is not None and path.name == "0001 cat.jpg"
+    assert path.read_bytes() == JPEG and summary.results[0].bytes == len(JPEG)
+    assert path.stat().st_ino == entry.path.stat().st_ino  # no second copy of the bytes
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask  # not the cache's private 0600
+    assert files(out) == ["0001 cat.jpg"]
+    assert cache.get("wb", "k") == JPEG  # the cache still trusts its entry
+
+
+def test_a_cached_file_is_copied_where_links_cannot_reach(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, entry = cached(tmp_path, PNG)
+
+    def cross_device(src: object, dst: object, **kwargs: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", cross_device)
+    out = tmp_path / "out"
+    summary = save_batch([ref("p", "k")], lambda r, ev: entry, out)
+    path = summary.results[0].path
+    assert path is not None and path.read_bytes() == PNG and path.suffix == ".png"
+    assert path.stat().st_ino != entry.path.stat().st_ino
+    assert files(out) == [path.name]
+
+
+def test_a_cached_file_evicted_meanwhile_is_fetched_again(tmp_path: Path) -> None:
+    cache, entry = cached(tmp_path, JPEG)
+    calls: list[str] = []
+
+    def fetch(r: PicRef, ev: threading.Event | None) -> bytes | CachedFile:
+        calls.append(r.pic_key)
+        if len(calls) == 1:
+            cache.discard("wb", "k")  # evicted between the lookup and the link
+            return entry
+        return JPEG
+
+    out = tmp_path / "out"
+    summary = save_batch([ref("x", "k")], fetch, out)
+    assert summary.results[0].status == "saved" and len(calls) == 2
+    assert summary.results[0].path is not None and summary.results[0].path.read_bytes() == JPEG
+    assert files(out) == ["0001 x.jpg"]
+
+
+def test_a_cached_file_replaced_meanwhile_is_not_saved(tmp_path: Path) -> None:
+    cache, entry = cached(tmp_path, JPEG)
+    cache.put("wb", "k", PNG)  # the entry is another file now; the old CachedFile must not be trusted
+    summary = save_batch([ref("x", "k")], lambda r, ev: entry, tmp_path / "out")
+    result = summary.results[0]
+    assert result.status == "failed" and result.reason is not None and "cached copy" in result.reason
+    assert files(tmp_path / "out") == []
+
+
+def test_on_saved_hears_of_downloads_only_and_cannot_fail_a_save(tmp_path: Path) -> None:
+    _, entry = cached(tmp_path, PNG, "c")
+    heard: list[tuple[str, str]] = []
+
+    def on_saved(r: PicRef, path: Path) -> None:
+        heard.append((r.pic_key, path.name))
+        raise OSError(errno.EXDEV, "the cache is elsewhere")
+
+    def fetch(r: PicRef, ev: threading.Event | None) -> bytes | CachedFile:
+        return entry if r.pic_key == "c" else JPEG
+
+    summary = save_batch([ref("d", "d"), ref("c", "c")], fetch, tmp_path / "out", on_saved=on_saved)
+    assert [r.status for r in summary.results] == ["saved", "saved"]
+    assert heard == [("d", "0001 d.jpg")]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kdocs_viewer.core.api import KDocsClient, TokenInvalidError
-from kdocs_viewer.core.cache import DiskCache
+from kdocs_viewer.core.cache import CachedFile, DiskCache
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL, PICTURE_URLS_PATH
 from kdocs_viewer.core.download import DownloadCancelled, Downloader, DownloadError
 from kdocs_viewer.core.models import Lease, PicRef
@@ -311,10 +311,11 @@ def test_disk_cache_serves_a_new_session_without_any_request(
     standin: StandinServer, make_session: SessionFactory, tmp_path: Path
 ) -> None:
     ref = standin.pictures()[9]
-    first = make_session(standin, disk_cache=DiskCache(tmp_path / "pics"))
+    disk = DiskCache(tmp_path / "pics")
+    first = make_session(standin, disk_cache=disk)
     data = first.fetch_bytes(ref)
-    first.close()
-    second = make_session(standin, disk_cache=DiskCache(tmp_path / "pics"))
+    first.close()  # e.g. the same workbook opened again in one run of the app
+    second = make_session(standin, disk_cache=disk)
     assert second.fetch_bytes(ref) == data
     assert second.cached_bytes(ref) == data
     assert standin.image_gets(ref.pic_key) == 1
@@ -330,3 +331,37 @@ def test_cloud_pictures_have_unbounded_leases(standin: StandinServer, make_sessi
     assert session.ensure_lease(ref) is lease
     assert session.fetch_bytes(ref) == standin.image_bytes(ref.pic_key)
     assert url_calls(standin) == 1
+
+
+def test_saving_downloads_once_caches_by_adopting_the_saved_file(
+    standin: StandinServer, make_session: SessionFactory, tmp_path: Path
+) -> None:
+    ref = standin.pictures()[10]
+    disk = DiskCache(tmp_path / "pics")
+    session = make_session(standin, disk_cache=disk)
+    data = session.fetch_for_save(ref)
+    assert data == standin.image_bytes(ref.pic_key)
+    assert session.cached_bytes(ref) is None  # not kept twice: the saved file is about to exist
+    saved = tmp_path / "saved.jpg"
+    saved.write_bytes(data)  # what the saver did with them
+    session.keep_saved(ref, saved)
+    again = session.fetch_for_save(ref)
+    assert isinstance(again, CachedFile) and again.path.read_bytes() == data
+    assert session.fetch_bytes(ref) == data  # the grid, too, is served from the adopted file
+    assert standin.image_gets(ref.pic_key) == 1
+    assert session.stats.disk_hits == 2
+
+
+def test_saving_a_viewed_picture_hands_over_the_cached_file(
+    standin: StandinServer, make_session: SessionFactory, tmp_path: Path
+) -> None:
+    ref = standin.pictures()[11]
+    session = make_session(standin, memory_budget=0, disk_cache=DiskCache(tmp_path / "pics"))
+    viewed = session.fetch_bytes(ref)  # the grid's fetch keeps the bytes on disk
+    source = session.fetch_for_save(ref)
+    assert isinstance(source, CachedFile) and source.size == len(viewed)
+    assert standin.image_gets(ref.pic_key) == 1
+    plain = make_session(standin)  # no disk cache: bytes from memory
+    plain.fetch_bytes(ref)
+    assert plain.fetch_for_save(ref) == viewed
+    assert plain.stats.memory_hits == 1

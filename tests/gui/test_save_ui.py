@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -60,6 +62,36 @@ def test_save_selected_writes_byte_identical_files(
     assert not summary_dialog.retry_button.isEnabled()
     assert window.settings.get(S.LAST_FOLDER) == str(out)
     assert window.settings.get(S.TEMPLATE) == "{index:02d} {pic_key}"
+
+
+UNIQUIFY = ConflictPolicy.UNIQUIFY
+
+
+def test_saving_again_downloads_nothing_and_gives_ordinary_files(
+    demo_window: Callable[..., DemoWindow], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qtbot: QtBot
+) -> None:
+    demo = demo_window(pictures=6)
+    window, browser = demo.window, demo.window.browser
+    refs = browser.all_refs()[:3]
+    gets = [demo.server.image_gets(r.pic_key) for r in refs]
+    first = window.start_save(SaveJob(tuple(refs), tmp_path / "a", DEFAULT_TEMPLATE, UNIQUIFY))
+    assert first is not None
+    qtbot.waitUntil(lambda: first.summary() is not None, timeout=15_000)
+    assert all(demo.server.image_gets(r.pic_key) <= max(1, n) for r, n in zip(refs, gets, strict=True))
+    gets = [demo.server.image_gets(r.pic_key) for r in refs]
+    second = window.start_save(SaveJob(tuple(refs), tmp_path / "b", DEFAULT_TEMPLATE, UNIQUIFY))
+    assert second is not None
+    qtbot.waitUntil(lambda: second.summary() is not None, timeout=15_000)
+    summary = second.summary()
+    assert isinstance(summary, SaveSummary) and len(summary.saved) == 3
+    assert [demo.server.image_gets(r.pic_key) for r in refs] == gets  # served by the session's caches
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for result in summary.saved:
+        assert result.path is not None
+        assert result.path.read_bytes() == demo.server.image_bytes(result.ref.pic_key)
+        assert stat.S_IMODE(result.path.stat().st_mode) == 0o666 & ~umask  # not the cache's private 0600
+    assert not _part_files(tmp_path)
 
 
 def test_cancel_leaves_no_part_file(
