@@ -11,7 +11,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from kdocs_viewer.core.download import (
-    CHUNK_SIZE,
     DownloadCancelled,
     Downloader,
     DownloadError,
@@ -19,6 +18,8 @@ from kdocs_viewer.core.download import (
 )
 
 Script = Callable[[BaseHTTPRequestHandler], None]
+
+CHUNK = 64 * 1024  # what httpcore reads from the socket at a time
 
 
 @dataclass
@@ -123,7 +124,7 @@ def assert_no_url(exc: BaseException) -> None:
 
 
 def test_returns_the_exact_bytes_of_a_multi_chunk_body(server: Scripted, downloader: Downloader) -> None:
-    data = bytes(range(256)) * (3 * CHUNK_SIZE // 256 + 17)
+    data = bytes(range(256)) * (3 * CHUNK // 256 + 17)
     url = server.on("/img/a", body(data))
     assert downloader.get(url) == data
     assert downloader.get(url) == data
@@ -215,7 +216,7 @@ def test_cancel_before_start_sends_nothing(server: Scripted, downloader: Downloa
 
 def test_cancel_between_chunks(server: Scripted, downloader: Downloader) -> None:
     first_sent = threading.Event()
-    chunk = b"c" * CHUNK_SIZE
+    chunk = b"c" * CHUNK
     url = server.on("/img/slow", chunked([chunk] * 200, after_first=first_sent, pause=0.02))
     cancel = threading.Event()
     outcome: list[BaseException] = []
