@@ -11,6 +11,7 @@ A rejected token (code 20007) pauses the worker with its queue intact; ``set_tok
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -146,9 +147,12 @@ class LeaseKeeper(QObject):
         """
         if self._closed:
             return
-        for ref in (*first, *rest):
-            self._refs.setdefault(ref.ident, ref)
-        self._unresolved = set(self._refs)
+        known = self._refs
+        for ref in itertools.chain(first, rest):  # 10,000 refs on the GUI thread: no copy, no setdefault
+            ident = ref.ident
+            if ident not in known:
+                known[ident] = ref
+        self._unresolved = set(known)
         self._prioritised = {ref.ident for ref in first}  # already at the head of the queue
         rest = list(rest)
         background = [

@@ -11,9 +11,11 @@ from ``Lease.obtained_at``/``ttl``, so the 1 Hz badge clock never emits ``dataCh
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -23,6 +25,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QRegularExpression,
     QSortFilterProxyModel,
     Qt,
     Signal,
@@ -45,6 +48,8 @@ StateRole = _ROLE + 5
 ErrorRole = _ROLE + 6
 TagRole = _ROLE + 7
 PaintRole = _ROLE + 8  # (PictureItem, QPixmap | None): all a tile paint needs, in one data() call
+FilterRole = _ROLE + 9  # "tag\x1fsearch text": what the filter proxy matches (see PictureFilterProxy)
+FILTER_SEPARATOR = "\x1f"  # between the tag and the search text in FilterRole
 
 # A batch of lease refreshes up to this many rows repaints them at once; larger batches (background
 # resolves, mostly off screen) wait for the grid's 1 Hz viewport repaint.
@@ -60,25 +65,65 @@ class PicState(Enum):
     FAILED = "failed"  # no URL, download failed, or not a valid image; ``error`` says why
 
 
-@dataclass(slots=True, eq=False)
 class PictureItem:
-    """One row's state. Mutated only on the GUI thread, by the model's update methods."""
+    """One row's state. Mutated only on the GUI thread, by the model's update methods.
+
+    A plain slotted class rather than a dataclass: ``set_refs`` makes one per picture on the GUI thread, and
+    this ``__init__`` costs half of the generated one (10,000 rows: ~6 ms instead of ~12 ms).
+    """
+
+    __slots__ = (
+        "_search_text",
+        "byte_count",
+        "error",
+        "ident",
+        "image_format",
+        "lease",
+        "order",
+        "pixel_size",
+        "ref",
+        "state",
+        "thumb_bucket",
+    )
 
     ref: PicRef
     order: int
-    ident: Ident = ("", "")  # ref.ident, stored: it is looked up on every update and paint
-    lease: Lease | None = None
-    state: PicState = PicState.LOADING
-    error: str = ""
-    thumb_bucket: int = 0  # bucket of the last decoded thumbnail (0 = never)
-    byte_count: int | None = None
-    image_format: str = ""
-    pixel_size: tuple[int, int] | None = None
-    search_text: str = ""
+    ident: Ident  # ref.ident, stored: it is looked up on every update and paint
+    lease: Lease | None
+    state: PicState
+    error: str
+    thumb_bucket: int  # bucket of the last decoded thumbnail (0 = never)
+    byte_count: int | None
+    image_format: str
+    pixel_size: tuple[int, int] | None
+    _search_text: str | None
 
-    def __post_init__(self) -> None:
-        if not self.ident[0]:
-            self.ident = self.ref.ident
+    def __init__(self, ref: PicRef, order: int, ident: Ident | None = None) -> None:
+        self.ref = ref
+        self.order = order
+        self.ident = ident if ident is not None else ref.ident
+        self.lease = None
+        self.state = PicState.LOADING
+        self.error = ""
+        self.thumb_bucket = 0
+        self.byte_count = None
+        self.image_format = ""
+        self.pixel_size = None
+        self._search_text = None
+
+    def __repr__(self) -> str:
+        return f"PictureItem({self.ref!r}, order={self.order}, state={self.state.name})"
+
+    @property
+    def search_text(self) -> str:
+        """What the text filter searches (caption, cell, sheet, key; casefolded). Made on first use: most
+        sessions never filter, and building it for every row was a third of ``set_refs``."""
+        text = self._search_text
+        if text is None:
+            ref = self.ref
+            parts = (ref.caption, ref.cell, ref.sheet, ref.pic_key)
+            text = self._search_text = " ".join(part for part in parts if part).casefold()
+        return text
 
     def short_label(self) -> str:
         """Cell address and caption ("B7 产品图"), else whichever is known, else the key."""
@@ -122,6 +167,23 @@ def contiguous_ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
     return ranges
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block (restored after, unless it was off already).
+
+    Building a whole workbook's rows makes tens of thousands of objects at once; each 700 of them could start
+    a collection, and a full one (tens of ms with 10,000 rows) would land inside the one call that already
+    holds the GUI thread longest.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class PictureModel(QAbstractListModel):
     """A flat list of pictures in workbook order.
 
@@ -144,21 +206,22 @@ class PictureModel(QAbstractListModel):
 
     # -- population ------------------------------------------------------------------------------------
     def set_refs(self, refs: Sequence[PicRef]) -> None:
-        """Replace the list; duplicates (same key and tag) keep their first occurrence."""
+        """Replace the list; duplicates (same key and tag) keep their first occurrence.
+
+        Runs on the GUI thread for the whole workbook (10,000 rows), so it does the least per row: one dict
+        insertion to collapse duplicates, one small object; search text is made lazily.
+        """
         self.beginResetModel()
-        self._items = []
-        self._rows = {}
-        for ref in refs:
-            ident = (ref.pic_key, ref.tag)
-            if ident in self._rows:
-                continue
-            item = PictureItem(ref=ref, order=len(self._items), ident=ident)
-            item.search_text = " ".join(
-                part for part in (ref.caption, ref.cell, ref.sheet, ref.pic_key) if part
-            ).casefold()
-            self._rows[ident] = len(self._items)
-            self._items.append(item)
-        self._workbook = list(self._items)
+        with collector_paused():  # tens of thousands of new objects: no collection half-way
+            rows: dict[Ident, PicRef] = {}
+            for ref in refs:
+                ident = (ref.pic_key, ref.tag)
+                if ident not in rows:
+                    rows[ident] = ref
+            items = [PictureItem(ref, order, ident) for order, (ident, ref) in enumerate(rows.items())]
+            self._items = items
+            self._workbook = list(items)
+            self._rows = dict(zip(rows, range(len(items)), strict=True))
         self._ready = self._failed = 0
         if self._sort is not SortKey.WORKBOOK:
             self._items.sort(key=_SORT_KEYS[self._sort])
@@ -259,6 +322,8 @@ class PictureModel(QAbstractListModel):
             return item.error
         if role == TagRole:
             return item.ref.tag
+        if role == FilterRole:
+            return f"{item.ref.tag}{FILTER_SEPARATOR}{item.search_text}"
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
@@ -434,11 +499,18 @@ class PictureFilterProxy(QSortFilterProxyModel):
 
     Not dynamic: a lease renewal must not reshuffle or hide rows under the user's pointer; the filter is
     re-applied when it changes.
+
+    The filter is Qt's own (a regular expression over ``FilterRole``), not a Python ``filterAcceptsRow``: with
+    no filter set Qt then accepts every row without calling Python, where the override cost ~15 ms per model
+    reset of 10,000 rows. The expression means exactly ``accepts()``: the tag equal (when one is chosen), and
+    the casefolded text a substring of the row's casefolded search text.
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.setDynamicSortFilter(False)
+        self.setFilterRole(FilterRole)
+        self.setFilterKeyColumn(0)
         self._text = ""
         self._tag: str | None = None
 
@@ -452,13 +524,8 @@ class PictureFilterProxy(QSortFilterProxyModel):
             self._refilter(self._text, tag)
 
     def _refilter(self, text: str, tag: str | None) -> None:
-        if hasattr(self, "beginFilterChange"):  # Qt ≥ 6.9; invalidateFilter() is deprecated there
-            self.beginFilterChange()
-            self._text, self._tag = text, tag
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:  # pragma: no cover - older PySide6
-            self._text, self._tag = text, tag
-            self.invalidateFilter()
+        self._text, self._tag = text, tag
+        self.setFilterRegularExpression(filter_expression(text, tag))
 
     def sort_by(self, key: SortKey) -> None:
         """Convenience: sort the source model."""
@@ -466,14 +533,26 @@ class PictureFilterProxy(QSortFilterProxyModel):
         if isinstance(model, PictureModel):
             model.sort_by(key)
 
+    def is_filtering(self) -> bool:
+        """A text or a tag is set (some rows may be hidden)."""
+        return bool(self._text) or self._tag is not None
+
     def accepts(self, item: PictureItem) -> bool:
         """The filter as a plain predicate (the proxy never reorders: view order = model order, filtered)."""
         if self._tag is not None and item.ref.tag != self._tag:
             return False
         return not self._text or self._text in item.search_text
 
-    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
-        if not self._text and self._tag is None:  # no filter: every model reset asks once per row
-            return True
-        model = self.sourceModel()
-        return not isinstance(model, PictureModel) or self.accepts(model.item(source_row))
+
+def filter_expression(text: str, tag: str | None) -> QRegularExpression:
+    """The expression over ``FilterRole`` ("tag␟search text") that accepts what ``accepts()`` accepts.
+
+    Empty when nothing is filtered (Qt then accepts every row without asking the model). The text must be
+    found after the separator, so it never matches inside the tag; the search text may hold line breaks.
+    """
+    if not text and tag is None:
+        return QRegularExpression()
+    sep = QRegularExpression.escape(FILTER_SEPARATOR)
+    head = "^" + QRegularExpression.escape(tag) + sep if tag is not None else sep
+    pattern = head + (".*" + QRegularExpression.escape(text) if text else "")
+    return QRegularExpression(pattern, QRegularExpression.PatternOption.DotMatchesEverythingOption)
