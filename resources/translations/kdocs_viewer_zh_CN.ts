@@ -12,7 +12,7 @@
     <context>
         <name>ErrorDialog</name>
         <message>
-            <location filename="../../kdocs_viewer/app.py" line="+89" />
+            <location filename="../../kdocs_viewer/app.py" line="+90" />
             <source>Unexpected error</source>
             <translation>意外错误</translation>
         </message>
@@ -31,7 +31,7 @@ The details were written to the log.</source>
     <context>
         <name>LeaseKeeper</name>
         <message numerus="yes">
-            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+309" />
+            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+345" />
             <source>No download link for %n picture(s): %1 (F5 retries)</source>
             <translation>
                 <numerusform>有 %n 张图片未能取得下载链接：%1（按 F5 重试）</numerusform>
@@ -48,7 +48,7 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+217" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+213" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
@@ -405,7 +405,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureBrowser</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/browser.py" line="+144" />
+            <location filename="../../kdocs_viewer/gui/browser.py" line="+208" />
             <source>Filter by caption, cell or key</source>
             <translation>按标题、单元格或 key 筛选</translation>
         </message>
@@ -456,7 +456,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>大小：</translation>
         </message>
         <message>
-            <location line="+418" />
+            <location line="+433" />
             <source>Could not copy the picture: %1</source>
             <translation>无法复制图片：%1</translation>
         </message>
@@ -479,7 +479,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureModel</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+254" />
+            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+338" />
             <source>Key: %1</source>
             <translation>Key：%1</translation>
         </message>
@@ -502,7 +502,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PreviewDialog</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/preview.py" line="+119" />
+            <location filename="../../kdocs_viewer/gui/preview.py" line="+113" />
             <source>Preview</source>
             <translation>预览</translation>
         </message>
@@ -606,7 +606,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>SaveDialog</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/save_dialog.py" line="+61" />
+            <location filename="../../kdocs_viewer/gui/save_dialog.py" line="+52" />
             <source>Keep both (add a number)</source>
             <translation>两者都保留（加编号）</translation>
         </message>
@@ -766,7 +766,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>ThumbnailLoader</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+74" />
+            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+84" />
             <source>empty file</source>
             <translation>空文件</translation>
         </message>
@@ -776,7 +776,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>不是有效的图片：%1</translation>
         </message>
         <message>
-            <location line="+288" />
+            <location line="+407" />
             <source>the access token was rejected</source>
             <translation>访问令牌被拒绝</translation>
         </message>
@@ -789,12 +789,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>TileDelegate</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/tile_delegate.py" line="+74" />
+            <location filename="../../kdocs_viewer/gui/tile_delegate.py" line="+88" />
             <source>expired</source>
             <translation>已过期</translation>
         </message>
         <message>
-            <location line="+157" />
+            <location line="+331" />
             <source>Failed</source>
             <translation>失败</translation>
         </message>
@@ -875,7 +875,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>api</name>
         <message>
-            <location filename="../../kdocs_viewer/core/api.py" line="+231" />
+            <location filename="../../kdocs_viewer/core/api.py" line="+216" />
             <source>the connection timed out</source>
             <translation>连接超时</translation>
         </message>
@@ -920,7 +920,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>发生了网络错误</translation>
         </message>
         <message>
-            <location line="+97" />
+            <location line="+98" />
             <source>not a usable API base URL: {detail}</source>
             <translation>不可用的 API 基础地址：{detail}</translation>
         </message>
@@ -1034,22 +1034,22 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+4" />
-            <location line="+127" />
+            <location line="+130" />
             <source>the picture link is not a usable http(s) address</source>
             <translation>图片链接不是可用的 http(s) 地址</translation>
         </message>
         <message>
-            <location line="-126" />
+            <location line="-129" />
             <source>network error while downloading the picture ({error})</source>
             <translation>下载图片时发生网络错误（{error}）</translation>
         </message>
         <message>
-            <location line="+86" />
+            <location line="+87" />
             <source>the picture is too large ({size} bytes; the limit is {limit})</source>
             <translation>图片过大（{size} 字节，上限为 {limit}）</translation>
         </message>
         <message>
-            <location line="+13" />
+            <location line="+15" />
             <source>the picture is larger than the limit of {limit} bytes</source>
             <translation>图片超过了 {limit} 字节的上限</translation>
         </message>
@@ -1082,7 +1082,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>piclist</name>
         <message>
-            <location filename="../../kdocs_viewer/core/piclist.py" line="+41" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="+42" />
             <source>{where}: {message}</source>
             <translation>{where}：{message}</translation>
         </message>
@@ -1104,13 +1104,13 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="-103" />
-            <location line="+227" />
+            <location line="+218" />
             <location line="+25" />
             <source>line {line}</source>
             <translation>第 {line} 行</translation>
         </message>
         <message>
-            <location line="-239" />
+            <location line="-230" />
             <source>{field} contains an invalid character (a lone surrogate)</source>
             <translation>{field} 包含无效字符（孤立的代理项）</translation>
         </message>
@@ -1206,23 +1206,23 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+8" />
-            <location line="+45" />
+            <location line="+36" />
             <source>{what} must be a list, got {value}</source>
             <translation>{what} 必须是列表，实际为 {value}</translation>
         </message>
         <message>
-            <location line="-40" />
-            <location line="+57" />
+            <location line="-31" />
+            <location line="+48" />
             <source>item {number}</source>
             <translation>第 {number} 项</translation>
         </message>
         <message>
-            <location line="-55" />
+            <location line="-46" />
             <source>expected an object with pic_key and tag, got {value}</source>
             <translation>应为包含 pic_key 和 tag 的对象，实际为 {value}</translation>
         </message>
         <message>
-            <location line="+53" />
+            <location line="+44" />
             <source>cell {cell}</source>
             <translation>单元格 {cell}</translation>
         </message>
@@ -1260,7 +1260,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>saving</name>
         <message>
-            <location filename="../../kdocs_viewer/core/saving.py" line="+75" />
+            <location filename="../../kdocs_viewer/core/saving.py" line="+80" />
             <source>the name template is empty</source>
             <translation>文件名模板为空</translation>
         </message>
@@ -1305,35 +1305,38 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>{field}：格式说明无效（{error}）</translation>
         </message>
         <message>
-            <location line="+392" />
+            <location line="+477" />
             <source>(link hidden)</source>
             <translation>（链接已隐藏）</translation>
         </message>
         <message>
-            <location line="+45" />
-            <location line="+5" />
-            <location line="+9" />
-            <location line="+27" />
+            <location line="+54" />
             <source>cancelled</source>
             <translation>已取消</translation>
         </message>
         <message>
-            <location line="-35" />
+            <location line="+13" />
             <source>download failed: {detail}</source>
             <translation>下载失败：{detail}</translation>
         </message>
         <message>
-            <location line="+4" />
+            <location line="+5" />
             <source>the picture is empty (0 bytes)</source>
             <translation>图片为空（0 字节）</translation>
         </message>
         <message>
             <location line="+6" />
+            <source>the cached copy kept changing while it was being saved</source>
+            <translation>保存期间缓存的副本一再变化</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <location line="+5" />
             <source>could not save: {detail}</source>
             <translation>无法保存：{detail}</translation>
         </message>
         <message>
-            <location line="+3" />
+            <location line="+4" />
             <source>{name} already exists</source>
             <translation>{name} 已存在</translation>
         </message>
@@ -1341,7 +1344,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>session</name>
         <message>
-            <location filename="../../kdocs_viewer/core/session.py" line="+211" />
+            <location filename="../../kdocs_viewer/core/session.py" line="+212" />
             <source>cancelled</source>
             <translation>已取消</translation>
         </message>
@@ -1359,7 +1362,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>服务器的回复中没有这张图片</translation>
         </message>
         <message>
-            <location line="+193" />
+            <location line="+220" />
             <source>the picture server refused the download link (HTTP {status}) even after a fresh link was obtained: the picture may have been removed or access revoked</source>
             <translation>即使已获取新链接，图片服务器仍拒绝下载（HTTP {status}）：图片可能已被删除或访问权限已被撤销</translation>
         </message>
