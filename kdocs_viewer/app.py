@@ -20,7 +20,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from kdocs_viewer import __version__
-from kdocs_viewer.core import tls
 from kdocs_viewer.core.redact import install_log_redaction, redact
 
 if TYPE_CHECKING:
@@ -31,12 +30,14 @@ if TYPE_CHECKING:
     from kdocs_viewer.standin.server import StandinServer
 
 __all__ = [
+    "WARM_UP_MODULES",
     "DemoLauncher",
     "build_parser",
     "create_application",
     "install_excepthook",
     "main",
     "user_error_text",
+    "warm_up",
 ]
 
 log = logging.getLogger("kdocs_viewer")
@@ -182,13 +183,47 @@ class DemoLauncher:
             self.server = None
 
 
+WARM_UP_MODULES = (
+    "kdocs_viewer.core.tls",  # httpx, ~0.13 s
+    "kdocs_viewer.core.api",
+    "kdocs_viewer.core.session",
+    "kdocs_viewer.core.secrets",  # keyring, ~0.07 s
+    "kdocs_viewer.core.piclist",
+)
+
+
+def _warm_up_in_background() -> None:
+    import importlib
+
+    for name in WARM_UP_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # the code that needs it will import it again and report
+            log.warning("warm-up: could not import %s: %s", name, redact(str(exc)))
+            return
+    from kdocs_viewer.core import tls
+
+    tls.shared_ssl_context()  # the CA bundle, ~60 ms with the GIL held: not on the GUI thread
+
+
+def warm_up() -> threading.Thread:
+    """Import what the first Load needs and build the TLS context, on a short-lived daemon thread.
+
+    Started once the window is up: none of it is needed for the first paint (``-X importtime``: httpx
+    and keyring alone were ~0.2 s of a ~0.9 s start-up). Only Qt-free modules: a thread must not create Qt
+    classes. Whoever needs a module first simply imports it; Python's import locks make the two meet.
+    """
+    thread = threading.Thread(target=_warm_up_in_background, name="kdocs-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``kdocs-viewer`` console script."""
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     install_log_redaction()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_excepthook()
-    tls.warm_up()  # the CA bundle loads while Qt starts, not later on the GUI thread
 
     from PySide6.QtCore import QTimer
 
@@ -209,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         app_settings=app_settings, base_url=None if args.demo else args.base_url, language=language
     )
     window.show()
+    QTimer.singleShot(0, warm_up)  # after the first paint, like everything below
     launcher: DemoLauncher | None = None
     if args.demo:
         launcher = DemoLauncher(window)

@@ -16,13 +16,15 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEventLoop, QMimeData, QObject, QTimer, QUrl, Signal, Slot
 
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.redact import redact
-from kdocs_viewer.core.saving import DEFAULT_TEMPLATE, ConflictPolicy, save_batch
-from kdocs_viewer.gui.thumbnails import Fetcher
+
+if TYPE_CHECKING:  # saving (pathvalidate) and the loader's module are not needed until a drag starts
+    from kdocs_viewer.gui.thumbnails import Fetcher
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,8 @@ class DragExporter(QObject):
         return staging
 
     def _run(self, staging: _Staging, refs: list[PicRef]) -> None:
+        from kdocs_viewer.core.saving import DEFAULT_TEMPLATE, ConflictPolicy, save_batch  # on the first drag
+
         def fetch(ref: PicRef, cancel: threading.Event | None) -> bytes:
             return self._session.fetch_bytes(ref, cancel=cancel)
 

@@ -5,6 +5,9 @@ the first ``keyring`` call may probe D-Bus. So every get/set/delete runs as a ``
 pool owned by the bridge (calls stay in order: a "set" never overtakes the "get" before it). The runnable
 emits on a relay created in the GUI thread; the relay's queued signal reaches ``KeyringBridge`` slots there,
 which re-emit ``finished(op, TokenResult)``. Any exception becomes an ``ERROR`` result, never a crash.
+
+Without a store given, the bridge makes the default ``TokenStore`` on its worker at the first call: importing
+``keyring`` (~70 ms with its backends' dependencies) then never holds up the window's first paint.
 """
 
 from __future__ import annotations
@@ -12,15 +15,21 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from kdocs_viewer.core.redact import redact
-from kdocs_viewer.core.secrets import TokenResult, TokenStatus, TokenStore
+
+if TYPE_CHECKING:
+    from kdocs_viewer.core.secrets import TokenStore
 
 __all__ = ["KeyringBridge", "KeyringOp"]
 
 log = logging.getLogger(__name__)
+
+DEFAULT_STORE_TIMEOUT = 5.0  # seconds: TokenStore's default, for shutdown() before the store was made
 
 
 class KeyringOp:
@@ -36,7 +45,9 @@ class _Relay(QObject):
 
 
 class _KeyringJob(QRunnable):
-    def __init__(self, relay: _Relay, store: TokenStore, op: str, base_url: str, token: str | None) -> None:
+    def __init__(
+        self, relay: _Relay, store: Callable[[], TokenStore], op: str, base_url: str, token: str | None
+    ) -> None:
         super().__init__()
         self.setAutoDelete(True)
         self._relay = relay
@@ -46,13 +57,16 @@ class _KeyringJob(QRunnable):
         self._token = token
 
     def run(self) -> None:
+        from kdocs_viewer.core.secrets import TokenResult, TokenStatus
+
         try:
+            store = self._store()
             if self._op == KeyringOp.GET:
-                result = self._store.get(self._base_url)
+                result = store.get(self._base_url)
             elif self._op == KeyringOp.SET:
-                result = self._store.set(self._base_url, self._token or "")
+                result = store.set(self._base_url, self._token or "")
             else:
-                result = self._store.delete(self._base_url)
+                result = store.delete(self._base_url)
         except Exception as exc:  # reported as a state, the window never sees an exception
             text = str(exc)
             if self._token:
@@ -70,9 +84,10 @@ class KeyringBridge(QObject):
 
     finished = Signal(str, object)  # (KeyringOp, TokenResult)
 
-    def __init__(self, store: TokenStore, parent: QObject | None = None) -> None:
+    def __init__(self, store: TokenStore | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._store = store
+        self._store_lock = threading.Lock()
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._pool.setExpiryTimeout(1000)
@@ -83,7 +98,16 @@ class KeyringBridge(QObject):
 
     @property
     def store(self) -> TokenStore:
-        return self._store
+        """The store (made now, on the calling thread, if no call has made it yet)."""
+        return self._the_store()
+
+    def _the_store(self) -> TokenStore:
+        with self._store_lock:
+            if self._store is None:
+                from kdocs_viewer.core.secrets import TokenStore
+
+                self._store = TokenStore()
+            return self._store
 
     def pending(self) -> int:
         """Calls started and not answered yet."""
@@ -102,13 +126,15 @@ class KeyringBridge(QObject):
         if self._closed.is_set():
             return
         self._pending += 1
-        self._pool.start(_KeyringJob(self._relay, self._store, op, base_url, token))
+        self._pool.start(_KeyringJob(self._relay, self._the_store, op, base_url, token))
 
     @Slot(str, object)
     def _on_done(self, op: str, result: object) -> None:
         self._pending = max(0, self._pending - 1)
         if self._closed.is_set():
             return
+        from kdocs_viewer.core.secrets import TokenResult  # loaded by the worker that answered
+
         if isinstance(result, TokenResult):
             log.info("keyring %s: %s via %s", op, result.status.value, result.backend)
         self.finished.emit(op, result)
@@ -121,5 +147,7 @@ class KeyringBridge(QObject):
         self._closed.set()
         self._pool.clear()
         if timeout_ms is None:
-            timeout_ms = int((self._store.timeout + 1.0) * 1000)
+            with self._store_lock:  # no store yet: no call ever ran, only the first one may be making it
+                timeout = self._store.timeout if self._store is not None else DEFAULT_STORE_TIMEOUT
+            timeout_ms = int((timeout + 1.0) * 1000)
         return bool(self._pool.waitForDone(timeout_ms))

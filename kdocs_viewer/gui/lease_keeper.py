@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from kdocs_viewer.core.api import TokenInvalidError
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
 from kdocs_viewer.core.expiry import next_refresh_at, plan_refresh
 from kdocs_viewer.core.models import Lease, Outcome, PicFailure, PicRef
@@ -384,6 +383,8 @@ class LeaseKeeper(QObject):
             return self._tasks.popleft()
 
     def _run(self) -> None:
+        from kdocs_viewer.core.api import TokenInvalidError  # here, not at start-up: it brings httpx
+
         while (task := self._next_task()) is not None:
             refs = task.refs
             if task.kind == "initial":  # prioritised meanwhile, or learned by a fetch: skip

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from enum import Enum
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import QByteArray, QMimeData, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
@@ -50,13 +50,10 @@ from PySide6.QtWidgets import (
 )
 
 from kdocs_viewer import __version__
-from kdocs_viewer.core.api import KDocsClient, KDocsError, TokenInvalidError
 from kdocs_viewer.core.contract import QUOTA_TEST_APP
 from kdocs_viewer.core.models import PicRef
-from kdocs_viewer.core.piclist import PicListError, dump_pic_list, line_of, parse_pic_list
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.core.saving import ConflictPolicy, SaveSummary, Source
-from kdocs_viewer.core.secrets import TokenResult, TokenStatus, TokenStore
 from kdocs_viewer.gui import settings as S
 from kdocs_viewer.gui.browser import PictureBrowser
 from kdocs_viewer.gui.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES
@@ -65,7 +62,12 @@ from kdocs_viewer.gui.save_dialog import SaveDialog, SaveProgressDialog, SaveSum
 from kdocs_viewer.gui.save_runner import SaveJob, SaveRunner, refs_in_order
 from kdocs_viewer.gui.settings import AppSettings
 from kdocs_viewer.gui.tasks import BackgroundCalls, TaskResult
-from kdocs_viewer.gui.token_dialog import TokenChoice, TokenDialog
+
+if TYPE_CHECKING:  # imported where used: the client, the keyring and the parser wait for the first paint
+    from kdocs_viewer.core.api import KDocsClient
+    from kdocs_viewer.core.piclist import PicListError
+    from kdocs_viewer.core.secrets import TokenStore
+    from kdocs_viewer.gui.token_dialog import TokenChoice
 
 __all__ = ["MAX_PIC_LIST_BYTES", "MainWindow", "PicFileError", "TokenSource", "read_pic_list_file"]
 
@@ -212,7 +214,7 @@ class MainWindow(QMainWindow):
 
         self.setWindowTitle(self.tr("KDocs picture viewer"))
         self.setAcceptDrops(True)
-        self._bridge = KeyringBridge(token_store if token_store is not None else TokenStore(), self)
+        self._bridge = KeyringBridge(token_store, self)  # None: the default store, made on its worker
         self._bridge.finished.connect(self._on_keyring_result)
         self._calls = BackgroundCalls(self)
         self._calls.finished.connect(self._on_task_done)
@@ -469,6 +471,8 @@ class MainWindow(QMainWindow):
     def _set_client_token(self, token: str) -> None:
         self._token = token
         if self._client is None:
+            from kdocs_viewer.core.api import KDocsClient, KDocsError
+
             try:
                 self._client = KDocsClient(token, self._base_url)
             except KDocsError as exc:  # e.g. a plain-http base URL that is not loopback
@@ -488,6 +492,8 @@ class MainWindow(QMainWindow):
         if self._token_dialog_open:
             return False
         self._token_dialog_open = True
+        from kdocs_viewer.gui.token_dialog import TokenDialog
+
         try:
             dialog = TokenDialog(
                 self,
@@ -531,6 +537,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str, object)
     def _on_keyring_result(self, op: str, result: object) -> None:
+        from kdocs_viewer.core.secrets import TokenResult, TokenStatus  # loaded by the worker that answered
+
         if not isinstance(result, TokenResult) or self._closed:
             return
         self._keyring_backend = result.backend
@@ -726,6 +734,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def load(self) -> bool:
         """Parse the editor's text and show its pictures. False (with a message) when something is missing."""
+        from kdocs_viewer.core.piclist import PicListError, parse_pic_list
+
         file_token = self.file_token_edit.text().strip()
         try:
             result = parse_pic_list(self.editor.toPlainText())
@@ -750,6 +760,8 @@ class MainWindow(QMainWindow):
         return True
 
     def _show_parse_error(self, exc: PicListError) -> None:
+        from kdocs_viewer.core.piclist import line_of
+
         problems = exc.problems or []
         lines = [str(problem) for problem in problems[:5]]
         if len(problems) > 5:
@@ -829,6 +841,8 @@ class MainWindow(QMainWindow):
         self.find_button.setEnabled(True)
         self.find_action.setEnabled(True)
         self._update_status()
+        from kdocs_viewer.core.api import TokenInvalidError  # the client that answered imported it
+
         if isinstance(result.error, TokenInvalidError):
             reason = self.tr("The server rejected the access token (code 20007). Enter a new one.")
             if self.ask_token(reason):
@@ -850,6 +864,8 @@ class MainWindow(QMainWindow):
         if not refs:
             self.show_message("warning", self.tr("No pictures found in this workbook."))
             return
+        from kdocs_viewer.core.piclist import dump_pic_list
+
         self._replace_editor_text(dump_pic_list(refs))
         if self.file_token_edit.text().strip() != file_token:
             self.file_token_edit.setText(file_token)
