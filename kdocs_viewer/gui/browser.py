@@ -14,23 +14,36 @@ from __future__ import annotations
 import bisect
 import contextlib
 import gc
+import importlib
+import logging
 import shutil
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelection, QMimeData, QModelIndex, QStandardPaths, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    QItemSelection,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QStandardPaths,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QSlider, QVBoxLayout, QWidget
 
-from kdocs_viewer.core.api import KDocsClient
 from kdocs_viewer.core.cache import ByteBudgetCache, DiskCache
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
 from kdocs_viewer.core.models import Lease, Outcome, PicRef
 from kdocs_viewer.core.redact import redact
-from kdocs_viewer.core.session import PictureSession
 from kdocs_viewer.gui.drag_export import MAX_DRAG_PICTURES, DragExporter
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
 from kdocs_viewer.gui.picture_grid import TILE_BUCKETS, PictureGrid, snap_tile_size
@@ -46,8 +59,19 @@ from kdocs_viewer.gui.picture_model import (
     ThumbnailResult,
     collector_paused,
 )
-from kdocs_viewer.gui.preview import PreviewDialog
-from kdocs_viewer.gui.thumbnails import FullImage, ThumbnailLoader, pixmap_bytes
+
+if TYPE_CHECKING:  # the network stack (httpx, ~0.12 s of imports) waits until the window has painted
+    from kdocs_viewer.core.api import KDocsClient
+    from kdocs_viewer.core.session import PictureSession
+    from kdocs_viewer.gui.preview import PreviewDialog
+    from kdocs_viewer.gui.thumbnails import FullImage, ThumbnailLoader
+
+# What start() needs that is not needed to paint an empty browser: loaded after the first paint (see
+# PictureBrowser._warm_up), or by start() itself if it comes first. The first two are Qt-free.
+NETWORK_MODULES = ("kdocs_viewer.core.api", "kdocs_viewer.core.session")
+LOADER_MODULE = "kdocs_viewer.gui.thumbnails"
+
+log = logging.getLogger(__name__)
 
 THUMBNAIL_BUDGET = 128 * 1024 * 1024  # decoded thumbnails kept in memory (bytes)
 # Original bytes: a small hot set in memory (preview, copy, drag), the rest in a private (0700), bounded,
@@ -130,6 +154,19 @@ class BrowserStats:
     expired: int = 0  # leases past their lifetime (only needed ones get refreshed)
 
 
+def _pixmap_bytes(pixmap: QPixmap) -> int:
+    """``thumbnails.pixmap_bytes``, imported on first use (after the loader module is loaded anyway)."""
+    from kdocs_viewer.gui.thumbnails import pixmap_bytes
+
+    return pixmap_bytes(pixmap)
+
+
+class _Relay(QObject):
+    """Lives in the GUI thread: a worker thread emits, the browser's slot runs there (queued)."""
+
+    loaded = Signal()
+
+
 def settle_long_lived() -> None:
     """Move every object alive now out of the collector's future scans (``gc.freeze``).
 
@@ -151,7 +188,7 @@ class PictureBrowser(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._thumbs: ByteBudgetCache[ThumbKey, QPixmap] = ByteBudgetCache(THUMBNAIL_BUDGET, pixmap_bytes)
+        self._thumbs: ByteBudgetCache[ThumbKey, QPixmap] = ByteBudgetCache(THUMBNAIL_BUDGET, _pixmap_bytes)
         self._model = PictureModel(self._thumbs, self)
         self._proxy = PictureFilterProxy(self)
         self._proxy.setSourceModel(self._model)
@@ -172,6 +209,10 @@ class PictureBrowser(QWidget):
         self._copy_request = 0
         self._closed = False
         self._deadlines = _DeadlineIndex()  # sorted lease deadlines for stats(), kept up to date
+        self._warm_up_thread: threading.Thread | None = None
+        self._relay = _Relay(self)
+        self._relay.loaded.connect(self._import_loader)
+        QTimer.singleShot(0, self, self._warm_up)  # once the event loop runs; dropped if we are gone
         self._last_stats: BrowserStats | None = None
 
         self._build_toolbar()
@@ -198,6 +239,48 @@ class PictureBrowser(QWidget):
         self._grid.set_drag_provider(self.drag_mime)
         self._grid.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self._model.countsChanged.connect(self._schedule_status)
+
+    # -- warm-up -------------------------------------------------------------------------------------------
+    @Slot()
+    def _warm_up(self) -> None:
+        """Pay now, while the window sits idle after its first paint, what ``start()`` would pay at the first
+        Load: PySide's first QWidget wrapper (``PictureGrid.warm_up``) and the loader's imports.
+
+        The loader module needs the network stack (httpx, ~0.12 s of imports). When httpx is loaded already
+        (a client exists), the rest is imported now: ~20 ms. Otherwise the Qt-free part is imported on a
+        daemon thread first, so the GUI thread never waits for it, and the loader follows here (a module
+        with Qt classes is never imported off the GUI thread).
+        """
+        if self._closed:
+            return
+        self._grid.warm_up()
+        if LOADER_MODULE in sys.modules:
+            return
+        if "httpx" in sys.modules:
+            for name in NETWORK_MODULES:
+                importlib.import_module(name)
+            self._import_loader()
+            return
+        self._warm_up_thread = threading.Thread(
+            target=self._import_network, name="kdocs-browser-warm-up", daemon=True
+        )
+        self._warm_up_thread.start()
+
+    def _import_network(self) -> None:
+        """Worker thread: the Qt-free modules, then a queued nudge to the GUI thread."""
+        try:
+            for name in NETWORK_MODULES:
+                importlib.import_module(name)
+        except Exception as exc:  # start() imports them again and reports whatever is wrong
+            log.warning("warm-up: %s", redact(str(exc)))
+            return
+        with contextlib.suppress(RuntimeError):  # the browser was deleted meanwhile
+            self._relay.loaded.emit()
+
+    @Slot()
+    def _import_loader(self) -> None:
+        if not self._closed:
+            importlib.import_module(LOADER_MODULE)
 
     # -- toolbar ---------------------------------------------------------------------------------------
     def _build_toolbar(self) -> None:
@@ -286,6 +369,9 @@ class PictureBrowser(QWidget):
         settle_long_lived()
 
     def _start(self, client: KDocsClient, file_token: str, refs: list[PicRef]) -> None:
+        from kdocs_viewer.core.session import PictureSession
+        from kdocs_viewer.gui.thumbnails import ThumbnailLoader
+
         self._closed = False
         self._token_paused = False
         self._client = client
@@ -424,6 +510,9 @@ class PictureBrowser(QWidget):
         self._status_timer.stop()
         self._selection_timer.stop()
         self._closed = True
+        if self._warm_up_thread is not None:  # an import cannot be cancelled; it takes a fraction of a second
+            self._warm_up_thread.join(10.0)
+            self._warm_up_thread = None
 
     # -- for tests and the shell -----------------------------------------------------------------------
     def grid(self) -> PictureGrid:
@@ -630,6 +719,8 @@ class PictureBrowser(QWidget):
         if self._loader is None or not index.isValid():
             return
         if self._preview is None:
+            from kdocs_viewer.gui.preview import PreviewDialog
+
             self._preview = PreviewDialog(self._proxy, self._loader, self)
             self._preview.currentChanged.connect(self._on_preview_changed)
             self._grid.ticked.connect(self._preview.tick)

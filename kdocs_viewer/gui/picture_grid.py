@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QItemSelectionModel, QMimeData, QModelIndex, QPoint, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QDrag, QKeyEvent, QKeySequence, QPixmap, QResizeEvent, QShowEvent
+from PySide6.QtGui import QDrag, QKeyEvent, QKeySequence, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from kdocs_viewer.gui.picture_model import PixmapRole
@@ -73,16 +73,8 @@ class PictureGrid(QListView):
         self._clock.start()
 
         self.doubleClicked.connect(self._on_double_clicked)
-        self._warmed_up = False
 
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if not self._warmed_up:
-            self._warmed_up = True
-            QTimer.singleShot(0, self, self._warm_up)  # dropped if the grid is gone by then
-
-    @Slot()
-    def _warm_up(self) -> None:
+    def warm_up(self) -> None:
         """Pay PySide's one-off costs while the window sits idle, not inside the first Load.
 
         The first QWidget pointer PySide wraps (here: the viewport, which ``visible_rows`` reads) makes it
