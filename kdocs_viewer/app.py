@@ -189,6 +189,7 @@ WARM_UP_MODULES = (
     "kdocs_viewer.core.session",
     "kdocs_viewer.core.secrets",  # keyring, ~0.07 s
     "kdocs_viewer.core.piclist",
+    "kdocs_viewer.core.saving",  # pathvalidate
 )
 
 

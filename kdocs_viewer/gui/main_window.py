@@ -53,20 +53,20 @@ from kdocs_viewer import __version__
 from kdocs_viewer.core.contract import QUOTA_TEST_APP
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.redact import redact
-from kdocs_viewer.core.saving import ConflictPolicy, SaveSummary, Source
 from kdocs_viewer.gui import settings as S
 from kdocs_viewer.gui.browser import PictureBrowser
 from kdocs_viewer.gui.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES
 from kdocs_viewer.gui.keyring_bridge import KeyringBridge, KeyringOp
-from kdocs_viewer.gui.save_dialog import SaveDialog, SaveProgressDialog, SaveSummaryDialog
-from kdocs_viewer.gui.save_runner import SaveJob, SaveRunner, refs_in_order
 from kdocs_viewer.gui.settings import AppSettings
 from kdocs_viewer.gui.tasks import BackgroundCalls, TaskResult
 
 if TYPE_CHECKING:  # imported where used: the client, the keyring and the parser wait for the first paint
     from kdocs_viewer.core.api import KDocsClient
     from kdocs_viewer.core.piclist import PicListError
+    from kdocs_viewer.core.saving import Source
     from kdocs_viewer.core.secrets import TokenStore
+    from kdocs_viewer.gui.save_dialog import SaveProgressDialog, SaveSummaryDialog
+    from kdocs_viewer.gui.save_runner import SaveJob, SaveRunner
     from kdocs_viewer.gui.token_dialog import TokenChoice
 
 __all__ = ["MAX_PIC_LIST_BYTES", "MainWindow", "PicFileError", "TokenSource", "read_pic_list_file"]
@@ -890,6 +890,10 @@ class MainWindow(QMainWindow):
     @Slot()
     def save_selected(self) -> None:
         """Ask where and how, then save the selected pictures in the background."""
+        from kdocs_viewer.core.saving import ConflictPolicy  # saving's modules load at the first save
+        from kdocs_viewer.gui.save_dialog import SaveDialog
+        from kdocs_viewer.gui.save_runner import SaveJob, refs_in_order
+
         refs = self.browser.selected_refs()
         session = self.browser.session()
         if not refs or session is None:
@@ -926,6 +930,8 @@ class MainWindow(QMainWindow):
             return None
         if self._save_runner is not None and self._save_runner.is_running():
             return None
+        from kdocs_viewer.gui.save_dialog import SaveProgressDialog
+        from kdocs_viewer.gui.save_runner import SaveRunner
 
         def fetch(ref: PicRef, cancel: Any) -> Source:
             return session.fetch_for_save(ref, cancel=cancel)
@@ -952,6 +958,9 @@ class MainWindow(QMainWindow):
         if isinstance(summary, str):
             self.show_message("error", self.tr("Could not save: %1").replace("%1", summary))
             return
+        from kdocs_viewer.core.saving import SaveSummary
+        from kdocs_viewer.gui.save_dialog import SaveSummaryDialog
+
         if not isinstance(summary, SaveSummary):
             return
         if self._last_summary is not None:
@@ -968,6 +977,8 @@ class MainWindow(QMainWindow):
         job, failed = self._last_job, self._last_failed
         if job is None or not failed:
             return
+        from kdocs_viewer.gui.save_runner import SaveJob
+
         self.start_save(SaveJob(failed, job.folder, job.template, job.policy))
 
     # ------------------------------------------------------------------------------------------------------

@@ -26,6 +26,10 @@ LAZY = [
     "kdocs_viewer.gui.thumbnails",
     "kdocs_viewer.gui.preview",
     "kdocs_viewer.gui.token_dialog",
+    "pathvalidate",
+    "kdocs_viewer.core.saving",
+    "kdocs_viewer.gui.save_dialog",
+    "kdocs_viewer.gui.save_runner",
 ]
 
 PROBE = """
