@@ -1,9 +1,10 @@
 """Realistic pictures for the benchmark, generated once and cached on disk.
 
 Phone photos are 4000×3000 JPEGs built from gradients, shapes and Gaussian noise so they compress like real
-photos (2–4 MB); screenshots are flat UI-like 1920×1080 PNGs; a few small pictures stand for icons and
-pasted clips. The stand-in cycles through the files, so a few dozen files make any number of pictures.
-Generation is deterministic (fixed seeds) and skipped when the folder already holds a complete set.
+photos (2–4 MB), with the 160×120 EXIF thumbnail cameras embed; screenshots are flat UI-like 1920×1080
+PNGs; a few small pictures stand for icons and pasted clips. The stand-in cycles through the files, so a few
+dozen files make any number of pictures. Generation is deterministic (fixed seeds) and skipped when the
+folder already holds a complete set.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
+from kdocs_viewer.standin.images import camera_exif
+
 MANIFEST = ".bench-dataset.json"  # not "manifest.json": the stand-in reads that one for tags
-_VERSION = 2  # bump when the generator changes, so stale caches are rebuilt
+_VERSION = 3  # bump when the generator changes, so stale caches are rebuilt (3: EXIF thumbnails)
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,8 @@ def ensure_dataset(folder: Path, spec: DatasetSpec) -> list[Path]:
     files = []
     for i in range(spec.photos):
         path = folder / f"photo_{i:02d}.jpg"
-        _photo(1000 + i, spec.photo_size).save(path, "JPEG", quality=92)
+        photo = _photo(1000 + i, spec.photo_size)
+        photo.save(path, "JPEG", quality=92, exif=camera_exif(photo))  # with a 160×120 thumbnail, as phones
         files.append(path)
     for i in range(spec.screenshots):
         path = folder / f"screenshot_{i:02d}.png"
