@@ -16,14 +16,11 @@ import contextlib
 import gc
 import importlib
 import logging
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
@@ -31,7 +28,6 @@ from PySide6.QtCore import (
     QMimeData,
     QModelIndex,
     QObject,
-    QStandardPaths,
     Qt,
     QTimer,
     Signal,
@@ -46,6 +42,7 @@ from kdocs_viewer.core.models import Lease, Outcome, PicRef
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.gui.drag_export import MAX_DRAG_PICTURES, DragExporter
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
+from kdocs_viewer.gui.originals import SessionFolder
 from kdocs_viewer.gui.picture_grid import TILE_BUCKETS, PictureGrid, snap_tile_size
 from kdocs_viewer.gui.picture_model import (
     Ident,
@@ -80,11 +77,6 @@ THUMBNAIL_BUDGET = 128 * 1024 * 1024  # decoded thumbnails kept in memory (bytes
 ORIGINALS_MEMORY_BUDGET = 48 * 1024 * 1024
 ORIGINALS_DISK_BUDGET = 2 * 1024 * 1024 * 1024
 
-
-def originals_cache_root() -> str:
-    """Where session folders of original bytes go: the user's cache folder (not /tmp, often RAM-backed)."""
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericCacheLocation)
-    return str(Path(base or tempfile.gettempdir()) / "kdocs-viewer" / "originals")
 EXPIRING_SOON = 60.0  # seconds, for stats()
 SELECTED_KEPT_FRESH = MAX_PICS_PER_CALL  # selected pictures whose links are refreshed ahead of time
 STATUS_THROTTLE_MS = 250  # statusChanged at most 4 times a second
@@ -198,7 +190,8 @@ class PictureBrowser(QWidget):
 
         self._client: KDocsClient | None = None
         self._session: PictureSession | None = None
-        self._originals_dir: str | None = None
+        self._originals: SessionFolder | None = None
+        self._released: list[SessionFolder] = []  # being deleted; shutdown() waits for them
         self._loader: ThumbnailLoader | None = None
         self._keeper: LeaseKeeper | None = None
         self._exporter: DragExporter | None = None
@@ -375,14 +368,12 @@ class PictureBrowser(QWidget):
         self._closed = False
         self._token_paused = False
         self._client = client
-        root = originals_cache_root()
-        Path(root).mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._originals_dir = tempfile.mkdtemp(prefix="session-", dir=root)  # 0700
+        self._originals = SessionFolder()
         session = PictureSession(
             client,
             file_token,
             memory_budget=ORIGINALS_MEMORY_BUDGET,
-            disk_cache=DiskCache(self._originals_dir, ORIGINALS_DISK_BUDGET),
+            disk_cache=DiskCache(self._originals.path, ORIGINALS_DISK_BUDGET),
         )
         self._session = session
         self._thumbs.clear()
@@ -513,6 +504,9 @@ class PictureBrowser(QWidget):
         if self._warm_up_thread is not None:  # an import cannot be cancelled; it takes a fraction of a second
             self._warm_up_thread.join(10.0)
             self._warm_up_thread = None
+        for folder in self._released:  # the pictures must not outlive the app on disk
+            folder.join()
+        self._released.clear()
 
     # -- for tests and the shell -----------------------------------------------------------------------
     def grid(self) -> PictureGrid:
@@ -571,9 +565,11 @@ class PictureBrowser(QWidget):
         if self._session is not None:
             self._session.close()
             self._session = None
-        if self._originals_dir is not None:
-            shutil.rmtree(self._originals_dir, ignore_errors=True)
-            self._originals_dir = None
+        if self._originals is not None:
+            self._originals.release()  # renamed aside now, deleted on a worker thread
+            self._released = [f for f in self._released if not f.join(0)]
+            self._released.append(self._originals)
+            self._originals = None
         self._client = None
         self._copy_request = 0
 
