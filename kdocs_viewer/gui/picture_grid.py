@@ -79,9 +79,10 @@ class PictureGrid(QListView):
 
         The first QWidget pointer PySide wraps (here: the viewport, which ``visible_rows`` reads) makes it
         initialise the binding of every QWidget subclass: ~20 ms, once per process, that used to land inside
-        ``PictureBrowser.start()``.
+        ``PictureBrowser.start()``. The delegate loads the fonts captions will need.
         """
         self.viewport()
+        self._delegate.warm_up(self.font())
 
     # -- tile size -------------------------------------------------------------------------------------
     def tile_size(self) -> int:
