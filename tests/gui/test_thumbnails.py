@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
+from PySide6.QtCore import QCoreApplication, QRunnable
 from PySide6.QtGui import QPixmap
 from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.api import KDocsClient
 from kdocs_viewer.core.cache import ByteBudgetCache
+from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.session import PictureSession
 from kdocs_viewer.gui.picture_model import ThumbKey, ThumbnailResult
 from kdocs_viewer.gui.thumbnails import (
+    DECODE_BACKLOG,
+    FETCHERS,
     MAX_PENDING,
     FullImage,
     ImageDecodeError,
@@ -144,9 +149,13 @@ def test_newer_request_drops_jobs_that_have_not_started(qtbot: QtBot, setup: Cal
     qtbot.waitUntil(lambda: {r.ident for r in got} >= {ref.ident for ref in second}, timeout=5000)
     qtbot.waitUntil(loader.is_idle, timeout=3000)
     fetched_first = sum(server.image_gets(ref.pic_key) for ref in first)
-    assert fetched_first <= 3  # at most the pool's three running jobs
-    assert loader.jobs_dropped >= 2  # the two handed to the pool but not started
-    assert all(server.image_gets(ref.pic_key) == 0 for ref in first[5:])
+    assert fetched_first <= FETCHERS  # at most the fetches already handed to the fetch stage
+    assert all(server.image_gets(ref.pic_key) == 0 for ref in first[FETCHERS:])
+    # Each of those was dropped: before its fetch began, or fetched (bytes cached) but never decoded.
+    assert loader.jobs_started == FETCHERS + len(second)
+    assert loader.jobs_dropped == FETCHERS
+    assert loader.decodes_started == len(second)
+    assert {r.ident for r in got} == {ref.ident for ref in second}
 
 
 def test_pending_work_is_capped(qtbot: QtBot, setup: Callable[..., Setup]) -> None:
@@ -177,3 +186,204 @@ def test_full_image_and_token_rejection(qtbot: QtBot, setup: Callable[..., Setup
         loader2.request(server2.pictures()[:2], [], 96, 1.0)
     qtbot.wait(100)
     assert failures == []
+
+
+# ------------------------------------------------------------- the two stages, with a fetcher we control
+class GatedFetcher:
+    """A ``Fetcher`` whose calls for ``held`` keys wait for ``gate`` (or their cancel); others answer at once.
+
+    Counts calls, how many are waiting right now, and the order keys were asked for.
+    """
+
+    def __init__(self, held: set[str] | None = None) -> None:
+        self.gate = threading.Event()
+        self.held = held  # None: every key waits for the gate
+        self.data = jpeg_bytes(320, 240)
+        self.lock = threading.Lock()
+        self.calls: list[str] = []
+        self.waiting = 0
+        self.returned = 0
+
+    def fetch_bytes(self, ref: PicRef, *, cancel: threading.Event | None = None) -> bytes:
+        with self.lock:
+            self.calls.append(ref.pic_key)
+            self.waiting += 1
+        try:
+            if self.held is None or ref.pic_key in self.held:
+                while not self.gate.wait(0.01):
+                    if cancel is not None and cancel.is_set():
+                        raise RuntimeError("cancelled")
+            return self.data
+        finally:
+            with self.lock:
+                self.waiting -= 1
+                self.returned += 1
+
+
+class DecoderBlocker(QRunnable):
+    """Occupies a decode thread until ``release`` is set: decode jobs queue up behind it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = threading.Event()
+        self.release = threading.Event()
+
+    def run(self) -> None:
+        self.running.set()
+        self.release.wait(10)
+
+
+def fake_refs(count: int) -> list[PicRef]:
+    return [PicRef(f"k{index:03d}", "local") for index in range(count)]
+
+
+@pytest.fixture
+def make_loader(qtbot: QtBot) -> Iterator[Callable[..., ThumbnailLoader]]:
+    made: list[tuple[ThumbnailLoader, list[DecoderBlocker]]] = []
+
+    def make(
+        fetcher: GatedFetcher,
+        *,
+        blockers: list[DecoderBlocker] | None = None,
+        threads: int = 3,
+        fetchers: int = FETCHERS,
+    ) -> ThumbnailLoader:
+        cache: ByteBudgetCache[ThumbKey, QPixmap] = ByteBudgetCache(32 * 1024 * 1024, pixmap_bytes)
+        loader = ThumbnailLoader(fetcher, cache, threads=threads, fetchers=fetchers)
+        made.append((loader, blockers if blockers is not None else []))
+        return loader
+
+    yield make
+    for loader, blockers in made:
+        for blocker in blockers:
+            blocker.release.set()
+        loader.shutdown()
+
+
+def block_decoders(loader: ThumbnailLoader, qtbot: QtBot, count: int) -> list[DecoderBlocker]:
+    pool = loader.pool()
+    assert pool is not None
+    blockers = [DecoderBlocker() for _ in range(count)]
+    for blocker in blockers:
+        pool.start(blocker, 9)
+    qtbot.waitUntil(lambda: all(b.running.is_set() for b in blockers), timeout=2000)
+    return blockers
+
+
+def test_fetches_run_ahead_of_the_decoders(qtbot: QtBot, make_loader: Callable[..., ThumbnailLoader]) -> None:
+    fetcher = GatedFetcher()
+    loader = make_loader(fetcher, threads=2, fetchers=6)
+    got = collect_ready(loader)
+    refs = fake_refs(20)
+    loader.request(refs, [], 64, 1.0)
+    # Six GETs wait on the network at once, more than the two decode threads: the stages overlap.
+    qtbot.waitUntil(lambda: fetcher.waiting == 6, timeout=2000)
+    assert loader.fetching_count() == 6 and loader.pending_count() == 14
+    fetcher.gate.set()
+    qtbot.waitUntil(lambda: len(got) == 20, timeout=5000)
+    qtbot.waitUntil(loader.is_idle, timeout=2000)
+    assert sorted(fetcher.calls) == [ref.pic_key for ref in refs]  # each fetched once
+    assert loader.jobs_started == 20 and loader.decodes_started == 20 and loader.jobs_dropped == 0
+
+
+def test_fetch_order_is_visible_first(qtbot: QtBot, make_loader: Callable[..., ThumbnailLoader]) -> None:
+    fetcher = GatedFetcher(held=set())
+    loader = make_loader(fetcher, fetchers=1)
+    got = collect_ready(loader)
+    refs = fake_refs(8)
+    loader.request(refs[5:], refs[:5], 64, 1.0)
+    qtbot.waitUntil(lambda: len(got) == 8, timeout=5000)
+    assert fetcher.calls == [ref.pic_key for ref in (*refs[5:], *refs[:5])]
+
+
+def test_prefetch_waits_until_the_decoders_are_free(
+    qtbot: QtBot, make_loader: Callable[..., ThumbnailLoader]
+) -> None:
+    fetcher = GatedFetcher(held=set())
+    blockers: list[DecoderBlocker] = []
+    loader = make_loader(fetcher, blockers=blockers, threads=1, fetchers=4)
+    blockers += block_decoders(loader, qtbot, 1)
+    got = collect_ready(loader)
+    refs = fake_refs(8)
+    visible, margin = refs[:3], refs[3:]
+    loader.request(visible, margin, 64, 1.0)
+    qtbot.waitUntil(lambda: loader.fetching_count() == 0 and loader.inflight_count() == 3, timeout=3000)
+    # The screen's pictures wait for the decoder; the margin is not fetched meanwhile.
+    assert sorted(fetcher.calls) == [ref.pic_key for ref in visible]
+    assert loader.pending_count() == len(margin)
+    blockers[0].release.set()
+    qtbot.waitUntil(lambda: len(got) == 8, timeout=5000)
+    assert sorted(fetcher.calls[3:]) == [ref.pic_key for ref in margin]
+
+
+def test_fetched_but_undecoded_pictures_are_bounded(
+    qtbot: QtBot, make_loader: Callable[..., ThumbnailLoader]
+) -> None:
+    fetcher = GatedFetcher(held=set())  # instant network, so only the cap holds fetching back
+    blockers: list[DecoderBlocker] = []
+    loader = make_loader(fetcher, blockers=blockers, threads=1, fetchers=4)
+    blockers += block_decoders(loader, qtbot, 1)
+    got = collect_ready(loader)
+    refs = fake_refs(30)
+    loader.request(refs, [], 64, 1.0)
+    cap = 1 + DECODE_BACKLOG
+    qtbot.waitUntil(lambda: loader.fetching_count() == 0 and loader.inflight_count() == cap, timeout=3000)
+    # Every fetched picture waits for the one (blocked) decoder; no further fetch starts meanwhile.
+    assert len(fetcher.calls) == cap and loader.pending_count() == 30 - cap and got == []
+    blockers[0].release.set()
+    qtbot.waitUntil(lambda: len(got) == 30, timeout=5000)
+    assert sorted(fetcher.calls) == [ref.pic_key for ref in refs]
+
+
+def test_scrolled_away_pictures_are_not_decoded(
+    qtbot: QtBot, make_loader: Callable[..., ThumbnailLoader]
+) -> None:
+    refs = fake_refs(12)
+    first, second = refs[:4], refs[4:7]
+    fetcher = GatedFetcher(held={ref.pic_key for ref in first})
+    loader = make_loader(fetcher, threads=1, fetchers=6)
+    got = collect_ready(loader)
+    loader.request(first, [], 64, 1.0)
+    qtbot.waitUntil(lambda: fetcher.waiting == 4, timeout=2000)
+    loader.request(second, [], 64, 1.0)  # the user scrolled away while the first four were being fetched
+    qtbot.waitUntil(lambda: len(got) == 3, timeout=5000)
+    assert loader.inflight_count() == 4  # still fetching: a started GET is not abandoned
+    fetcher.gate.set()
+    qtbot.waitUntil(loader.is_idle, timeout=5000)
+    assert {r.ident for r in got} == {ref.ident for ref in second}
+    assert loader.decodes_started == 3 and loader.jobs_dropped == 4
+
+    # Fetched, waiting for a decoder, then scrolled away: dropped before decoding, the bytes let go.
+    blockers = block_decoders(loader, qtbot, 1)
+    third, fourth = refs[7:10], refs[10:]
+    loader.request(third, [], 64, 1.0)
+    qtbot.waitUntil(lambda: loader.inflight_count() == 3 and loader.fetching_count() == 0, timeout=3000)
+    loader.request(fourth, [], 64, 1.0)
+    assert loader.jobs_dropped == 4 + 3  # at once: those decode jobs will never run
+    blockers[0].release.set()
+    qtbot.waitUntil(lambda: len(got) == 5 and loader.is_idle(), timeout=5000)
+    assert {r.ident for r in got[3:]} == {ref.ident for ref in fourth}
+
+
+def test_shutdown_joins_both_stages(qtbot: QtBot, make_loader: Callable[..., ThumbnailLoader]) -> None:
+    refs = fake_refs(6)
+    fetcher = GatedFetcher(held={ref.pic_key for ref in refs[3:]})
+    loader = make_loader(fetcher, threads=1, fetchers=3)
+    blockers = block_decoders(loader, qtbot, 1)
+    got = collect_ready(loader)
+    fulls: list[FullImage] = []
+    loader.fullImageReady.connect(fulls.append)
+    loader.request(refs, [], 64, 1.0)
+    # Three fetched and queued for the blocked decoder, three GETs held on the network.
+    qtbot.waitUntil(lambda: fetcher.waiting == 3 and loader.fetching_count() == 3, timeout=3000)
+    qtbot.waitUntil(lambda: loader.inflight_count() == 6, timeout=3000)
+    loader.request_full(refs[4])  # a preview waiting on the network too
+    qtbot.waitUntil(lambda: fetcher.waiting == 4, timeout=3000)
+    blockers[0].release.set()
+    loader.shutdown()
+    assert fetcher.waiting == 0 and fetcher.returned == len(fetcher.calls)  # every held GET let go, joined
+    assert loader.pool() is None and loader.is_idle()
+    QCoreApplication.processEvents()  # whatever the workers emitted before the join
+    assert got == [] and fulls == []
+    loader.request(refs, [], 64, 1.0)  # after shutdown: nothing starts
+    assert len(fetcher.calls) == 7 and loader.jobs_started == 6
