@@ -13,8 +13,6 @@ import io
 import logging
 import warnings
 
-from PIL import ExifTags, Image
-
 __all__ = ["embedded_thumbnail", "same_aspect"]
 
 log = logging.getLogger(__name__)
@@ -32,6 +30,9 @@ def embedded_thumbnail(data: bytes) -> bytes | None:
     """
     if not data.startswith(b"\xff\xd8"):
         return None
+    # Imported here, not at the top: the first call runs on a decode thread, not on the GUI thread.
+    from PIL import ExifTags, Image
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pillow warns about odd EXIF; odd EXIF just means "no thumbnail"
