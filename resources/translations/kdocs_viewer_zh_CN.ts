@@ -4,7 +4,7 @@
     <context>
         <name>DragExporter</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/drag_export.py" line="+145" />
+            <location filename="../../kdocs_viewer/gui/drag_export.py" line="+149" />
             <source>still writing the files</source>
             <translation>仍在写入文件</translation>
         </message>
@@ -12,7 +12,7 @@
     <context>
         <name>ErrorDialog</name>
         <message>
-            <location filename="../../kdocs_viewer/app.py" line="+90" />
+            <location filename="../../kdocs_viewer/app.py" line="+91" />
             <source>Unexpected error</source>
             <translation>意外错误</translation>
         </message>
@@ -31,7 +31,7 @@ The details were written to the log.</source>
     <context>
         <name>LeaseKeeper</name>
         <message numerus="yes">
-            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+345" />
+            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+344" />
             <source>No download link for %n picture(s): %1 (F5 retries)</source>
             <translation>
                 <numerusform>有 %n 张图片未能取得下载链接：%1（按 F5 重试）</numerusform>
@@ -48,7 +48,7 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+213" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+215" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
@@ -182,12 +182,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>帮助(&amp;H)</translation>
         </message>
         <message>
-            <location line="+142" />
+            <location line="+146" />
             <source>The access token was forgotten.</source>
             <translation>已忘记访问令牌。</translation>
         </message>
         <message>
-            <location line="+33" />
+            <location line="+35" />
             <source>Keyring unavailable — a token you enter is kept for this session only. (%1)</source>
             <translation>密钥环不可用 —— 输入的令牌仅在本次会话中保留。（%1）</translation>
         </message>
@@ -213,12 +213,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+2" />
-            <location line="+243" />
+            <location line="+249" />
             <source>No access token: set one with File → Set access token…</source>
             <translation>没有访问令牌：请通过“文件 → 设置访问令牌…”设置。</translation>
         </message>
         <message>
-            <location line="-226" />
+            <location line="-232" />
             <source>The server rejected the access token (code 20007) — it may have expired. Enter a new one; the picture list and your selection are kept.</source>
             <translation>服务器拒绝了访问令牌（代码 20007），令牌可能已过期。请输入新的令牌；图片列表和当前选择都会保留。</translation>
         </message>
@@ -304,13 +304,13 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>无法读取 %1：%2</translation>
         </message>
         <message>
-            <location line="+12" />
-            <location line="+68" />
+            <location line="+14" />
+            <location line="+70" />
             <source>Enter the workbook's file token first.</source>
             <translation>请先输入工作簿的文件 ID。</translation>
         </message>
         <message>
-            <location line="-61" />
+            <location line="-63" />
             <source>Loaded %1 pictures.</source>
             <translation>已加载 %1 张图片。</translation>
         </message>
@@ -320,7 +320,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>已忽略重复项：%1</translation>
         </message>
         <message>
-            <location line="+9" />
+            <location line="+11" />
             <source>… and %1 more problems</source>
             <translation>…… 另有 %1 个问题</translation>
         </message>
@@ -335,7 +335,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>正在查找工作簿中的图片…</translation>
         </message>
         <message>
-            <location line="+17" />
+            <location line="+19" />
             <source>The server rejected the access token (code 20007). Enter a new one.</source>
             <translation>服务器拒绝了访问令牌（代码 20007）。请输入新的令牌。</translation>
         </message>
@@ -350,22 +350,22 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>此工作簿中没有找到图片。</translation>
         </message>
         <message>
-            <location line="+15" />
+            <location line="+17" />
             <source>Read %1. Click “Load” to show its pictures.</source>
             <translation>已读取 %1。点击“加载”显示其中的图片。</translation>
         </message>
         <message>
-            <location line="+14" />
+            <location line="+18" />
             <source>Select the pictures to save first.</source>
             <translation>请先选择要保存的图片。</translation>
         </message>
         <message>
-            <location line="+57" />
+            <location line="+59" />
             <source>Could not save: %1</source>
             <translation>无法保存：%1</translation>
         </message>
         <message>
-            <location line="+57" />
+            <location line="+62" />
             <source>Language</source>
             <translation>语言</translation>
         </message>
@@ -405,7 +405,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureBrowser</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/browser.py" line="+208" />
+            <location filename="../../kdocs_viewer/gui/browser.py" line="+284" />
             <source>Filter by caption, cell or key</source>
             <translation>按标题、单元格或 key 筛选</translation>
         </message>
@@ -456,7 +456,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>大小：</translation>
         </message>
         <message>
-            <location line="+433" />
+            <location line="+444" />
             <source>Could not copy the picture: %1</source>
             <translation>无法复制图片：%1</translation>
         </message>
@@ -766,17 +766,17 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>ThumbnailLoader</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+84" />
+            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+90" />
             <source>empty file</source>
             <translation>空文件</translation>
         </message>
         <message>
-            <location line="+14" />
+            <location line="+19" />
             <source>not a valid image: %1</source>
             <translation>不是有效的图片：%1</translation>
         </message>
         <message>
-            <location line="+407" />
+            <location line="+453" />
             <source>the access token was rejected</source>
             <translation>访问令牌被拒绝</translation>
         </message>
@@ -789,12 +789,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>TileDelegate</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/tile_delegate.py" line="+88" />
+            <location filename="../../kdocs_viewer/gui/tile_delegate.py" line="+91" />
             <source>expired</source>
             <translation>已过期</translation>
         </message>
         <message>
-            <location line="+331" />
+            <location line="+339" />
             <source>Failed</source>
             <translation>失败</translation>
         </message>
