@@ -217,15 +217,33 @@ def plan_refresh(
     needed: Iterable[tuple[str, str]],
     now: float,
     batch_size: int = MAX_PICS_PER_CALL,
+    *,
+    lookahead: float = 0.0,
 ) -> list[list[PicRef]]:
     """Batches (≤ ``batch_size``) of the needed refs whose lease is due for refresh, in ``needed`` order.
 
     Idents without a lease are not planned (they were never resolved: that is a first fetch, not a refresh);
-    unbounded leases never are. Quota is precious, so nothing outside ``needed`` is ever included.
+    unbounded leases never are. Quota is precious, so nothing outside ``needed`` is ever included. When a
+    call is due anyway, leases falling due within ``lookahead`` seconds ride along — soonest first, only
+    into room left in the last batch, so they never cost a call of their own (leases resolved a second
+    apart would otherwise fall due a second apart, and cost two calls).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    due = [lease.ref for lease in _needed_leases(leases, needed) if needs_refresh(lease, now)]
+    due: list[PicRef] = []
+    soon: list[tuple[float, int, PicRef]] = []
+    for order, lease in enumerate(_needed_leases(leases, needed)):
+        at = refresh_due_at(lease)
+        if at is None:
+            continue
+        if now >= at:
+            due.append(lease.ref)
+        elif at <= now + lookahead:
+            soon.append((at, order, lease.ref))
+    if not due:
+        return []
+    room = -len(due) % batch_size
+    due.extend(ref for _, _, ref in sorted(soon, key=lambda s: s[:2])[:room])
     return [due[i : i + batch_size] for i in range(0, len(due), batch_size)]
 
 

@@ -43,6 +43,9 @@ BACKGROUND_POLL_MS = 100
 BACKGROUND_MAX_WAIT_MS = 3000
 RETRY_AFTER_FAILURE = 15.0  # seconds before a failed refresh of the same picture is tried again
 MAX_RETRY_AFTER = 300.0
+# A refresh that is sent anyway also takes the needed leases due within this many seconds: a second call a
+# moment later costs quota; 30 s is 5-10 % of a local (300 s) or attachment (600 s) link's life.
+REFRESH_LOOKAHEAD = 30.0
 
 
 @dataclass(slots=True)
@@ -272,7 +275,7 @@ class LeaseKeeper(QObject):
             return
         now = time.monotonic()
         idents, _ = self._plannable(now)
-        batches = plan_refresh(self._lease_view(idents), idents, now)
+        batches = plan_refresh(self._lease_view(idents), idents, now, lookahead=REFRESH_LOOKAHEAD)
         if batches:
             with self._cond:
                 for batch in batches:

@@ -192,6 +192,30 @@ def test_plan_refresh_batches_at_the_call_limit() -> None:
         plan_refresh(leases, needed, now=0.0, batch_size=0)
 
 
+def test_plan_refresh_takes_leases_due_soon_along_but_never_alone() -> None:
+    # 300 s local links: margin 60 s, so a lease obtained at t is due at t + 240.
+    leases = {
+        (k, "local"): make_lease(k, 300.0, obtained_at=at, tag="local")
+        for k, at in [("now", 760.0), ("in10", 770.0), ("in25", 785.0), ("in40", 800.0)]
+    }
+    needed = [("in40", "local"), ("in25", "local"), ("in10", "local"), ("now", "local")]
+    plan = plan_refresh(leases, needed, now=1000.0, lookahead=30.0)
+    assert [[ref.pic_key for ref in batch] for batch in plan] == [["now", "in10", "in25"]]  # soonest first
+    assert plan_refresh(leases, needed, now=1000.0) == [[leases["now", "local"].ref]]  # no lookahead
+    assert plan_refresh(leases, needed, now=999.0, lookahead=30.0) == []  # nothing due: no call at all
+
+
+def test_plan_refresh_lookahead_only_fills_the_last_batch() -> None:
+    n = MAX_PICS_PER_CALL - 2
+    leases = {(f"d{i}", "local"): make_lease(f"d{i}", 300.0, obtained_at=0.0, tag="local") for i in range(n)}
+    leases.update(
+        {(f"s{i}", "local"): make_lease(f"s{i}", 300.0, obtained_at=i, tag="local") for i in range(10, 0, -1)}
+    )
+    plan = plan_refresh(leases, list(leases), now=240.0, lookahead=30.0)
+    assert [len(batch) for batch in plan] == [MAX_PICS_PER_CALL]  # two ride along; the other eight wait
+    assert [ref.pic_key for ref in plan[0][n:]] == ["s1", "s2"]
+
+
 def test_plan_refresh_nothing_due() -> None:
     leases = {("a", "local"): make_lease("a", 300.0, obtained_at=1000.0, tag="local")}
     assert plan_refresh(leases, [("a", "local")], now=1001.0) == []
