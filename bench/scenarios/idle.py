@@ -86,19 +86,23 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
         return real_resolve(file_token, pics, **kwargs)
 
     run.client.resolve = counting_resolve  # type: ignore[method-assign]
+    answers = [0]
+    keeper.leasesResolved.connect(lambda _outcomes: answers.__setitem__(0, answers[0] + 1))
     times: list[float] = []
     while refresh_timer.isActive():
         jump = max(0, refresh_timer.remainingTime()) / 1000.0
         if clock.offset + jump > params["simulated"]:
             break
         clock.advance(jump)
-        before = keeper.refresh_batches
+        before, answered = keeper.refresh_batches, answers[0]
         refresh_timer.start(0)  # fire now: the fake clock says it is due
-        pause(0.01)
-        wait_until(keeper.is_idle, params["timeout"])
-        pause(0.02)  # the worker's answer is delivered to the keeper, which re-arms its timer
-        if keeper.refresh_batches > before:
+        # Wait for the refresh to be planned and its answer handled (the keeper re-arms its timer then): a
+        # refresh of every bounded lease stops the timer until the answer, which must not end the hour.
+        if wait_until(lambda b=before: keeper.refresh_batches > b, 2.0) is not None:
             times.append(round(clock.offset))
+            wait_until(lambda a=answered: answers[0] > a, params["timeout"])
+        wait_until(keeper.is_idle, params["timeout"])
+        pause(0.02)
     hour_calls = run.client.calls_made - calls0
     batches = keeper.refresh_batches - batches0
     run.close()
