@@ -62,7 +62,7 @@ from kdocs_viewer.gui.tasks import BackgroundCalls, TaskResult
 
 if TYPE_CHECKING:  # imported where used: the client, the keyring and the parser wait for the first paint
     from kdocs_viewer.core.api import KDocsClient
-    from kdocs_viewer.core.piclist import PicListError
+    from kdocs_viewer.core.piclist import ParseResult, PicListError
     from kdocs_viewer.core.saving import Source
     from kdocs_viewer.core.secrets import TokenStore
     from kdocs_viewer.gui.save_dialog import SaveProgressDialog, SaveSummaryDialog
@@ -76,6 +76,12 @@ log = logging.getLogger(__name__)
 MAX_PIC_LIST_BYTES = 20 * 1024 * 1024  # a pic list is text; anything bigger is not one
 TASK_FIND = "find"
 TASK_READ = "read"
+TASK_PARSE = "parse"
+# Longer pic lists are parsed on a worker: ~200,000 characters (about 3,000 pictures as JSON) parse in about
+# 40 ms; 10,000 pictures took 0.12 s and 250,000 took 3 s on the GUI thread.
+SYNC_PARSE_CHARS = 200_000
+
+
 class TokenSource(Enum):
     NONE = "none"
     CHECKING = "checking"  # the keyring lookup is still running
@@ -309,6 +315,7 @@ class MainWindow(QMainWindow):
         self.open_button.clicked.connect(self.open_pic_list)
         self.editor.fileDropped.connect(self._on_file_dropped)
         self.editor.textChanged.connect(self._clear_error_highlight)
+        self.editor.textChanged.connect(self._on_editor_changed)
         self.browser.tokenRejected.connect(self._on_token_rejected)
         self.browser.statusChanged.connect(self._update_status)
         self.browser.errorOccurred.connect(self._on_browser_error)
@@ -733,15 +740,52 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def load(self) -> bool:
-        """Parse the editor's text and show its pictures. False (with a message) when something is missing."""
+        """Parse the editor's text and show its pictures. False (with a message) when something is missing.
+
+        A list longer than ``SYNC_PARSE_CHARS`` is parsed on a worker, so the window never freezes on a big
+        paste: then True means "started", and the pictures or the problem show when the parse is done.
+        """
         from kdocs_viewer.core.piclist import PicListError, parse_pic_list
 
-        file_token = self.file_token_edit.text().strip()
+        text = self.editor.toPlainText()
+        if len(text) > SYNC_PARSE_CHARS:
+            self._set_load_enabled(False)
+            self.show_message("info", self.tr("Reading the pic list…"))
+            self._calls.submit(TASK_PARSE, lambda: parse_pic_list(text))
+            return True
         try:
-            result = parse_pic_list(self.editor.toPlainText())
+            result = parse_pic_list(text)
         except PicListError as exc:
             self._show_parse_error(exc)
             return False
+        return self._load_parsed(result)
+
+    def _on_parsed(self, result: TaskResult) -> None:
+        from kdocs_viewer.core.piclist import PicListError
+
+        self._set_load_enabled(True)
+        if isinstance(result.error, PicListError):
+            self._show_parse_error(result.error)
+        elif result.error is not None:
+            message = self.tr("Could not read the pic list: %1").replace("%1", redact(str(result.error)))
+            self.show_message("error", message)
+        else:
+            self._load_parsed(result.value)
+
+    @Slot()
+    def _on_editor_changed(self) -> None:
+        """An edit while a long list is being parsed makes that parse stale: drop it, Load is free again."""
+        if self._calls.is_busy(TASK_PARSE) and not self.load_button.isEnabled():
+            self._calls.forget(TASK_PARSE)
+            self._set_load_enabled(True)
+            self.show_message("info", self.tr("The pic list changed: press Load again."))
+
+    def _set_load_enabled(self, on: bool) -> None:
+        self.load_button.setEnabled(on)
+        self.load_action.setEnabled(on)
+
+    def _load_parsed(self, result: ParseResult) -> bool:
+        file_token = self.file_token_edit.text().strip()
         if not file_token:
             self.show_message("error", self.tr("Enter the workbook's file token first."))
             self.file_token_edit.setFocus()
@@ -836,6 +880,8 @@ class MainWindow(QMainWindow):
             self._on_found(result)
         elif result.kind == TASK_READ:
             self._on_read(result)
+        elif result.kind == TASK_PARSE:
+            self._on_parsed(result)
 
     def _on_found(self, result: TaskResult) -> None:
         self.find_button.setEnabled(True)

@@ -31,7 +31,7 @@ The details were written to the log.</source>
     <context>
         <name>LeaseKeeper</name>
         <message numerus="yes">
-            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+344" />
+            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+347" />
             <source>No download link for %n picture(s): %1 (F5 retries)</source>
             <translation>
                 <numerusform>有 %n 张图片未能取得下载链接：%1（按 F5 重试）</numerusform>
@@ -48,7 +48,7 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+215" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+221" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
@@ -107,7 +107,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
 请输入工作簿的文件 ID，然后点击“查找工作簿中的图片”；或者粘贴图片列表后点击“加载”。</translation>
         </message>
         <message>
-            <location line="+46" />
+            <location line="+47" />
             <source>&amp;Open pic list…</source>
             <translation>打开图片列表(&amp;O)…</translation>
         </message>
@@ -213,12 +213,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+2" />
-            <location line="+249" />
+            <location line="+288" />
             <source>No access token: set one with File → Set access token…</source>
             <translation>没有访问令牌：请通过“文件 → 设置访问令牌…”设置。</translation>
         </message>
         <message>
-            <location line="-232" />
+            <location line="-271" />
             <source>The server rejected the access token (code 20007) — it may have expired. Enter a new one; the picture list and your selection are kept.</source>
             <translation>服务器拒绝了访问令牌（代码 20007），令牌可能已过期。请输入新的令牌；图片列表和当前选择都会保留。</translation>
         </message>
@@ -305,6 +305,21 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+14" />
+            <source>Reading the pic list…</source>
+            <translation>正在读取图片列表…</translation>
+        </message>
+        <message>
+            <location line="+17" />
+            <source>Could not read the pic list: %1</source>
+            <translation>无法读取图片列表：%1</translation>
+        </message>
+        <message>
+            <location line="+11" />
+            <source>The pic list changed: press Load again.</source>
+            <translation>图片列表已更改：请再次点击“加载”。</translation>
+        </message>
+        <message>
+            <location line="+9" />
             <location line="+70" />
             <source>Enter the workbook's file token first.</source>
             <translation>请先输入工作簿的文件 ID。</translation>
@@ -335,7 +350,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>正在查找工作簿中的图片…</translation>
         </message>
         <message>
-            <location line="+19" />
+            <location line="+21" />
             <source>The server rejected the access token (code 20007). Enter a new one.</source>
             <translation>服务器拒绝了访问令牌（代码 20007）。请输入新的令牌。</translation>
         </message>

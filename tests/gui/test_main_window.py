@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.piclist import parse_pic_list
 from kdocs_viewer.gui import settings as S
-from kdocs_viewer.gui.main_window import MainWindow, PicFileError, read_pic_list_file
+from kdocs_viewer.gui.main_window import SYNC_PARSE_CHARS, MainWindow, PicFileError, read_pic_list_file
 from kdocs_viewer.standin.server import StandinServer
 from tests.gui.shell_helpers import DemoWindow, TokenTyper
 
@@ -56,6 +57,66 @@ def test_missing_file_token_is_asked_for_before_any_token(make_window: MakeWindo
     assert window.load() is False
     assert "file token" in window.message()[1]
     assert typer.calls == 0
+
+
+def _long_list(bad_line: int | None = None) -> str:
+    """More than SYNC_PARSE_CHARS of plain-text pic list; ``bad_line`` has no tag."""
+    lines = [f"key{i:07d}{'x' * 20} attachment" for i in range(SYNC_PARSE_CHARS // 30 + 100)]
+    if bad_line is not None:
+        lines[bad_line - 1] = lines[bad_line - 1].split()[0]
+    return "\n".join(lines)
+
+
+def test_a_long_list_is_parsed_off_the_gui_thread_and_its_problem_still_named(
+    make_window: MakeWindow, monkeypatch: pytest.MonkeyPatch, qtbot: QtBot
+) -> None:
+    import kdocs_viewer.core.piclist as piclist
+
+    parsed_on: list[bool] = []
+    real = piclist.parse_pic_list
+
+    def recording(text: str) -> object:
+        parsed_on.append(threading.current_thread() is threading.main_thread())
+        return real(text)
+
+    monkeypatch.setattr(piclist, "parse_pic_list", recording)
+    window = make_window()
+    window.file_token_edit.setText("demo-workbook")
+    text = _long_list(bad_line=4321)
+    window.editor.setPlainText(text)
+    assert len(text) > SYNC_PARSE_CHARS
+    assert window.load() is True  # started
+    assert not window.load_button.isEnabled() and "Reading" in window.message()[1]
+    qtbot.waitUntil(window.load_button.isEnabled, timeout=10_000)
+    assert parsed_on == [False]
+    kind, message = window.message()
+    assert kind == "error" and "line 4321" in message
+    assert window.current_line() == 4321
+    assert window.editor.toPlainText() == text
+
+
+def test_editing_while_a_long_list_is_parsed_drops_that_parse(
+    make_window: MakeWindow, monkeypatch: pytest.MonkeyPatch, qtbot: QtBot
+) -> None:
+    import kdocs_viewer.core.piclist as piclist
+
+    release = threading.Event()
+    real = piclist.parse_pic_list
+
+    def slow(text: str) -> object:
+        assert release.wait(10)
+        return real(text)
+
+    monkeypatch.setattr(piclist, "parse_pic_list", slow)
+    window = make_window()
+    window.file_token_edit.setText("demo-workbook")
+    window.editor.setPlainText(_long_list(bad_line=7))
+    assert window.load() is True
+    window.editor.insertPlainText("x")  # the user keeps typing
+    assert window.load_button.isEnabled() and "changed" in window.message()[1]
+    release.set()
+    qtbot.wait(300)  # the stale answer arrives and must be ignored
+    assert "line 7" not in window.message()[1]
 
 
 def test_load_reports_duplicates_and_shows_pictures(
