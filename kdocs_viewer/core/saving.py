@@ -391,23 +391,29 @@ def _place_cached(
 ) -> tuple[Path, int]:
     """Make ``.final.part`` a complete, durable copy of ``source`` without reading it into Python.
 
-    A hard link where the folder's file system allows it: the viewer's cache and the saved file then share
-    one copy of the bytes (the cache checks an entry's identity before every use, so a later edit of the
-    saved file is never served as the cloud picture). Elsewhere a kernel copy (``shutil.copyfile``). Raises
-    _SourceChanged when the cache evicted or replaced the file meanwhile.
+    A hard link when the cached file is not yet shared with a saved picture and the folder's file system
+    allows it: the viewer's cache and the saved file then share one copy of the bytes (the cache checks an
+    entry's identity before every use, so a later edit of the saved file is never served as the cloud
+    picture). Otherwise a kernel copy (``shutil.copyfile``), so two saved pictures are never one file that
+    an edit of either would change. Raises _SourceChanged when the cache evicted or replaced the file.
     """
 
     def make(part: Path) -> bool:
         try:
-            os.link(source.path, part)
-            return True
-        except FileExistsError:
-            raise
-        except OSError as e:
-            if not os.path.lexists(source.path):
-                raise _SourceChanged() from None
-            if e.errno not in NO_HARD_LINKS:
+            shared = os.stat(source.path).st_nlink > 1
+        except FileNotFoundError:
+            raise _SourceChanged() from None
+        if not shared:
+            try:
+                os.link(source.path, part)
+                return True
+            except FileExistsError:
                 raise
+            except OSError as e:
+                if not os.path.lexists(source.path):
+                    raise _SourceChanged() from None
+                if e.errno not in NO_HARD_LINKS:
+                    raise
         os.close(os.open(part, _EXCLUSIVE, 0o666))
         return False
 

@@ -548,6 +548,19 @@ def test_a_cached_file_is_linked_with_the_modes_of_a_new_file(tmp_path: Path) ->
     assert cache.get("wb", "k") == JPEG  # the cache still trusts its entry
 
 
+def test_two_saves_of_a_cached_file_are_never_one_file(tmp_path: Path) -> None:
+    cache, entry = cached(tmp_path, JPEG)
+    first = save_batch([ref("a", "k")], lambda r, ev: entry, tmp_path / "one").results[0].path
+    second = save_batch([ref("a", "k")], lambda r, ev: entry, tmp_path / "two").results[0].path
+    assert first is not None and second is not None
+    assert first.stat().st_ino == entry.path.stat().st_ino  # the cache's copy, shared once
+    assert second.stat().st_ino != first.stat().st_ino  # then copied: saved pictures stay independent
+    assert second.read_bytes() == JPEG
+    first.write_bytes(PNG)  # an editor rewriting the first one in place
+    assert second.read_bytes() == JPEG
+    assert cache.get("wb", "k") is None  # and the cache no longer trusts what it shared
+
+
 def test_a_cached_file_is_copied_where_links_cannot_reach(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
