@@ -543,16 +543,16 @@ class PictureSession:
         return data
 
     def fetch_for_save(self, ref: PicRef, *, cancel: CancelFlag | None = None) -> bytes | CachedFile:
-        """What saving ``ref`` needs: bytes from memory, the disk cache's file itself (the saver links or
-        copies it without reading it), else one download that is not cached — ``keep_saved`` then adopts
-        the saved file, so a batch never writes each picture twice or flushes the viewer's memory cache."""
-        data = self._memory.get(self._memory_key(ref))
-        if data is None and self._disk is not None:
+        """What saving ``ref`` needs: the disk cache's file itself (the saver links or copies it without
+        reading it), else bytes from memory, else one download that is not cached — ``keep_saved`` then
+        adopts the saved file, so a batch never writes each picture twice or flushes the memory cache."""
+        if self._disk is not None:  # first: linking the file beats writing the bytes out again
             cached = self._disk.entry(self._file_token, ref.pic_key)
             if cached is not None:
                 with self._lock:
                     self._disk_hits += 1
                 return cached
+        data = self._memory.get(self._memory_key(ref))
         if data is not None:
             with self._lock:
                 self._memory_hits += 1
