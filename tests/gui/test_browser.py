@@ -4,83 +4,23 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 from PySide6.QtCore import QItemSelectionModel, QPoint, Qt, QThreadPool
 from PySide6.QtGui import QColor, QGuiApplication, QImage
 from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
-from kdocs_viewer.core.api import KDocsClient
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.gui.browser import BrowserStats, PictureBrowser
 from kdocs_viewer.gui.originals import LOCK_NAME
 from kdocs_viewer.gui.picture_model import PicState, PictureItem, RefRole, TagRole
 from kdocs_viewer.gui.tile_delegate import placeholder_color
-from kdocs_viewer.standin.server import StandinServer
+from tests.gui.browser_helpers import MakeBrowser
 
-FILE_TOKEN = "demo-workbook"
-
-
-@dataclass
-class Harness:
-    browser: PictureBrowser
-    server: StandinServer
-    client: KDocsClient
-
-    def start(self, refs: list[PicRef] | None = None) -> None:
-        self.browser.start(self.client, FILE_TOKEN, refs if refs is not None else self.server.pictures())
-
-
-MakeBrowser = Callable[..., Harness]
-
-
-@pytest.fixture(scope="module")
-def small_pictures(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Six small real files: the stand-in serves them from disk at once (its demo generates each picture with
-    Pillow on first request, ~0.2 s apiece — fine for the demo, slow for a suite)."""
-    folder = tmp_path_factory.mktemp("pictures")
-    colours = ["#d23", "#2a6", "#36c", "#fb0", "#a3c", "#0bb"]
-    for index, colour in enumerate(colours):
-        image = Image.new("RGB", (160 + 20 * index, 120), colour)
-        image.save(folder / f"{index:02d}.{'jpg' if index % 2 == 0 else 'png'}")
-    return folder
-
-
-@pytest.fixture
-def make_browser(
-    qtbot: QtBot, standin_factory: Callable[..., StandinServer], small_pictures: Path
-) -> Iterator[MakeBrowser]:
-    """A shown PictureBrowser (started unless ``start=False``) on a fresh stand-in; shut down at teardown.
-
-    The stand-in serves the small files unless ``demo=True`` (the generated demo workbook)."""
-    made: list[Harness] = []
-
-    def make(
-        *, size: tuple[int, int] = (640, 420), start: bool = True, demo: bool = False, **config: Any
-    ) -> Harness:
-        if not demo:
-            config.setdefault("dataset", small_pictures)
-        server = standin_factory(**config)
-        harness = Harness(PictureBrowser(), server, KDocsClient("demo-token", server.base_url))
-        qtbot.addWidget(harness.browser)
-        harness.browser.resize(*size)
-        harness.browser.show()
-        qtbot.waitExposed(harness.browser)
-        made.append(harness)
-        if start:
-            harness.start()
-        return harness
-
-    yield make
-    for harness in made:
-        harness.browser.shutdown()
-        harness.client.close()
+pytest_plugins = ["tests.gui.browser_support"]
 
 
 def visible_ready(browser: PictureBrowser) -> bool:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import stat
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 from pytestqt.qtbot import QtBot
 
-from kdocs_viewer.core.api import KDocsClient
 from kdocs_viewer.gui.browser import PictureBrowser
 from kdocs_viewer.gui.drag_export import MAX_DRAG_PICTURES
 from kdocs_viewer.standin.server import StandinServer
+from tests.gui.browser_helpers import MakeBrowser
+
+pytest_plugins = ["tests.gui.browser_support"]
 
 
 @pytest.fixture(scope="module")
@@ -26,20 +27,11 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def browser(
-    qtbot: QtBot, standin_factory: Callable[..., StandinServer], folder: Path
-) -> Iterator[tuple[PictureBrowser, StandinServer]]:
-    server = standin_factory(pictures=120, dataset=folder)
-    client = KDocsClient("demo-token", server.base_url)
-    widget = PictureBrowser()
-    qtbot.addWidget(widget)
-    widget.resize(520, 360)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.start(client, "demo-workbook", server.pictures())
-    qtbot.waitUntil(lambda: widget.stats().loaded >= 2, timeout=5000)
-    yield widget, server
-    widget.shutdown()
-    client.close()
+    qtbot: QtBot, make_browser: MakeBrowser, folder: Path
+) -> tuple[PictureBrowser, StandinServer]:
+    harness = make_browser(pictures=120, dataset=folder, size=(520, 360))
+    qtbot.waitUntil(lambda: harness.browser.stats().loaded >= 2, timeout=5000)
+    return harness.browser, harness.server
 
 
 def test_drag_offers_private_files_with_the_picture_bytes(

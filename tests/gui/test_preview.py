@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,10 +10,12 @@ from PIL import Image
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from kdocs_viewer.core.api import KDocsClient
 from kdocs_viewer.gui.browser import PictureBrowser
 from kdocs_viewer.gui.preview import PreviewDialog, format_bytes
 from kdocs_viewer.standin.server import StandinServer
+from tests.gui.browser_helpers import MakeBrowser
+
+pytest_plugins = ["tests.gui.browser_support"]
 
 
 @pytest.fixture(scope="module")
@@ -28,20 +29,11 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def browser(
-    qtbot: QtBot, standin_factory: Callable[..., StandinServer], folder: Path
-) -> Iterator[tuple[PictureBrowser, StandinServer]]:
-    server = standin_factory(pictures=6, dataset=folder)
-    client = KDocsClient("demo-token", server.base_url)
-    widget = PictureBrowser()
-    qtbot.addWidget(widget)
-    widget.resize(640, 420)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.start(client, "demo-workbook", server.pictures())
-    qtbot.waitUntil(lambda: widget.stats().loaded >= 3, timeout=5000)
-    yield widget, server
-    widget.shutdown()
-    client.close()
+    qtbot: QtBot, make_browser: MakeBrowser, folder: Path
+) -> tuple[PictureBrowser, StandinServer]:
+    harness = make_browser(pictures=6, dataset=folder, size=(640, 420))
+    qtbot.waitUntil(lambda: harness.browser.stats().loaded >= 3, timeout=5000)
+    return harness.browser, harness.server
 
 
 def open_preview(qtbot: QtBot, widget: PictureBrowser, row: int = 0) -> PreviewDialog:
