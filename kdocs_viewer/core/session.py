@@ -552,12 +552,8 @@ class PictureSession:
                 with self._lock:
                     self._disk_hits += 1
                 return cached
-        data = self._memory.get(self._memory_key(ref))
-        if data is not None:
-            with self._lock:
-                self._memory_hits += 1
-            return data
-        return self._fetch(ref, cancel, store=False)
+        data = self._memory_hit(ref)
+        return data if data is not None else self._fetch(ref, cancel, store=False)
 
     def keep_saved(self, ref: PicRef, path: Path) -> None:
         """``ref`` was just saved to ``path`` from downloaded bytes: let the disk cache adopt that file."""
@@ -572,12 +568,16 @@ class PictureSession:
         DownloadError (incl. a URL still refused after one re-resolve), DownloadCancelled, and what
         ``ensure_lease`` raises. Bytes are returned as served: decoding is the caller's business.
         """
+        data = self._memory_hit(ref)
+        return data if data is not None else self._fetch(ref, cancel, store=True)
+
+    def _memory_hit(self, ref: PicRef) -> bytes | None:
+        """The bytes from the memory cache, counted as a hit; None on a miss."""
         data = self._memory.get(self._memory_key(ref))
         if data is not None:
             with self._lock:
                 self._memory_hits += 1
-            return data
-        return self._fetch(ref, cancel, store=True)
+        return data
 
     def _fetch(self, ref: PicRef, cancel: CancelFlag | None, *, store: bool) -> bytes:
         """Single-flight download of ``ref``; the caller that starts the flight decides whether to cache."""
