@@ -7,25 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.api import KDocsClient
 from kdocs_viewer.gui.browser import PictureBrowser
 from kdocs_viewer.standin.server import StandinServer
-from tests.gui.browser_helpers import Harness, MakeBrowser
+from tests.gui.browser_helpers import Harness, MakeBrowser, write_colour_pictures
 
 
 @pytest.fixture(scope="module")
 def small_pictures(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Six small real files: the stand-in serves them from disk at once (its demo generates each picture with
-    Pillow on first request, ~0.2 s apiece — fine for the demo, slow for a suite)."""
-    folder = tmp_path_factory.mktemp("pictures")
-    colours = ["#d23", "#2a6", "#36c", "#fb0", "#a3c", "#0bb"]
-    for index, colour in enumerate(colours):
-        image = Image.new("RGB", (160 + 20 * index, 120), colour)
-        image.save(folder / f"{index:02d}.{'jpg' if index % 2 == 0 else 'png'}")
-    return folder
+    return write_colour_pictures(tmp_path_factory.mktemp("pictures"), (160, 120), 20)
 
 
 @pytest.fixture

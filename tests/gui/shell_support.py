@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
@@ -30,6 +29,7 @@ from kdocs_viewer.core.secrets import TokenStore
 from kdocs_viewer.gui.main_window import MainWindow
 from kdocs_viewer.gui.settings import SETTINGS_ENV, AppSettings
 from kdocs_viewer.standin.config import StandinConfig
+from tests.gui.browser_helpers import write_colour_pictures
 from tests.gui.shell_helpers import DemoWindow
 
 __all__ = ["demo_window", "make_window", "settings_path", "small_dataset"]
@@ -44,12 +44,7 @@ def settings_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def small_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("shell-pictures")
-    colours = ["#d23", "#2a6", "#36c", "#fb0", "#a3c", "#0bb"]
-    for index, colour in enumerate(colours):
-        image = Image.new("RGB", (120 + 16 * index, 90), colour)
-        image.save(folder / f"{index:02d}.{'jpg' if index % 2 == 0 else 'png'}")
-    return folder
+    return write_colour_pictures(tmp_path_factory.mktemp("shell-pictures"), (120, 90), 16)
 
 
 def _python_threads() -> set[threading.Thread]:
