@@ -50,10 +50,10 @@ from PySide6.QtWidgets import (
 )
 
 from kdocs_viewer import __version__
-from kdocs_viewer.core.contract import QUOTA_TEST_APP
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.gui import settings as S
+from kdocs_viewer.gui.api_usage import ApiCallsLabel, ApiUsage
 from kdocs_viewer.gui.browser import PictureBrowser
 from kdocs_viewer.gui.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES
 from kdocs_viewer.gui.keyring_bridge import KeyringBridge, KeyringOp
@@ -208,7 +208,7 @@ class MainWindow(QMainWindow):
         self._token_dialog_open = False
         self._rejected_prompt_queued = False
         self._client: KDocsClient | None = None
-        self._calls_earlier_today = self.settings.calls_earlier_today()
+        self._usage = ApiUsage(self.settings, self._base_url)
         self._save_runner: SaveRunner | None = None
         self._save_progress: SaveProgressDialog | None = None
         self._last_summary: SaveSummaryDialog | None = None
@@ -390,8 +390,7 @@ class MainWindow(QMainWindow):
         self.counts_label = QLabel(self)
         self.counts_label.setObjectName("countsLabel")
         self.selection_label = QLabel(self)
-        self.api_label = QLabel(self)
-        self.api_label.setObjectName("apiCallsLabel")
+        self.api_label = ApiCallsLabel(self)
         self.token_button = QToolButton(self)
         self.token_button.setObjectName("tokenStatus")
         self.token_button.setAutoRaise(True)
@@ -439,6 +438,7 @@ class MainWindow(QMainWindow):
         """Use an in-process stand-in server: its token is for this session only (never the keyring)."""
         self._demo = True
         self._base_url = base_url
+        self._usage = ApiUsage(self.settings, base_url, remember=False)
         self._set_client_token(token)
         self._token_source = TokenSource.SESSION
         self._update_token_label()
@@ -1094,9 +1094,8 @@ class MainWindow(QMainWindow):
         self.save_action.setEnabled(has_session and self._selection_count > 0 and not saving)
 
     def api_calls_today(self) -> int:
-        stats = self.browser.stats()
-        this_run = max(stats.api_calls, self._client.calls_made if self._client is not None else 0)
-        return this_run + (0 if self._demo else self._calls_earlier_today)
+        """API calls made against this window's server on this quota day, earlier runs included."""
+        return self._usage.update(self._client)[0]
 
     @Slot()
     def _update_status(self) -> None:
@@ -1111,13 +1110,7 @@ class MainWindow(QMainWindow):
             .replace("%4", str(stats.expiring_soon))
         )
         self.selection_label.setText(self.tr("Selected: %1").replace("%1", str(self._selection_count)))
-        calls = self.api_calls_today()
-        self.api_label.setText(
-            self.tr("API calls today: %1 / %2")
-            .replace("%1", f"{calls:,}")
-            .replace("%2", f"{QUOTA_TEST_APP:,}")
-        )
-        self.api_label.setStyleSheet("color: #c42b1c;" if calls >= 0.8 * QUOTA_TEST_APP else "")
+        self.api_label.show_usage(*self._usage.update(self._client))
 
     # ------------------------------------------------------------------------------------------------------
     # closing
@@ -1141,8 +1134,7 @@ class MainWindow(QMainWindow):
             self._save_progress.close()
         self._calls.shutdown()
         self._bridge.shutdown()
-        if self._client is not None and not self._demo:
-            self.settings.record_calls_today(self.api_calls_today())
+        self._usage.save(self._client)
         if self._client is not None:
             self._client.close()
         self._save_window_settings()

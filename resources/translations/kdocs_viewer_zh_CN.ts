@@ -2,6 +2,29 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
     <context>
+        <name>ApiCallsLabel</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/api_usage.py" line="+68" />
+            <source>API calls today: %1</source>
+            <translation>今日 API 调用：%1</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>The server has not said how many calls a day it allows.</source>
+            <translation>服务器尚未告知每天允许的调用次数。</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>API calls today: %1 / %2</source>
+            <translation>今日 API 调用：%1 / %2</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>The server allows %1 API calls a day.</source>
+            <translation>服务器每天允许 %1 次 API 调用。</translation>
+        </message>
+    </context>
+    <context>
         <name>DragExporter</name>
         <message>
             <location filename="../../kdocs_viewer/gui/drag_export.py" line="+149" />
@@ -402,7 +425,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
 查看金山文档表格中图片的工具。</translation>
         </message>
         <message>
-            <location line="+30" />
+            <location line="+29" />
             <source>Pictures: %1 · loaded: %2 · failed: %3 · expiring within a minute: %4</source>
             <translation>图片：%1 · 已加载：%2 · 失败：%3 · 一分钟内过期：%4</translation>
         </message>
@@ -410,11 +433,6 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location line="+6" />
             <source>Selected: %1</source>
             <translation>已选：%1</translation>
-        </message>
-        <message>
-            <location line="+3" />
-            <source>API calls today: %1 / %2</source>
-            <translation>今日 API 调用：%1 / %2</translation>
         </message>
     </context>
     <context>
@@ -890,7 +908,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>api</name>
         <message>
-            <location filename="../../kdocs_viewer/core/api.py" line="+216" />
+            <location filename="../../kdocs_viewer/core/api.py" line="+217" />
             <source>the connection timed out</source>
             <translation>连接超时</translation>
         </message>
@@ -935,7 +953,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>发生了网络错误</translation>
         </message>
         <message>
-            <location line="+98" />
+            <location line="+99" />
             <source>not a usable API base URL: {detail}</source>
             <translation>不可用的 API 基础地址：{detail}</translation>
         </message>
@@ -955,7 +973,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>拒绝通过明文 http 将访问令牌发送到 {host}：请使用 https://（明文 http 只允许连接本机，例如本地模拟服务器）。</translation>
         </message>
         <message>
-            <location line="+62" />
+            <location line="+68" />
             <source>The KDocs client was closed while waiting to retry.</source>
             <translation>等待重试时 KDocs 客户端已关闭。</translation>
         </message>
@@ -970,7 +988,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>无法访问 KDocs API：{reason}。</translation>
         </message>
         <message>
-            <location line="+37" />
+            <location line="+40" />
             <source>a redirect, which is not followed (the token stays on the API host)</source>
             <translation>重定向（不会跟随，令牌只发送给 API 主机）</translation>
         </message>
@@ -1097,7 +1115,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>piclist</name>
         <message>
-            <location filename="../../kdocs_viewer/core/piclist.py" line="+42" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="+45" />
             <source>{where}: {message}</source>
             <translation>{where}：{message}</translation>
         </message>
@@ -1320,7 +1338,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>{field}：格式说明无效（{error}）</translation>
         </message>
         <message>
-            <location line="+477" />
+            <location line="+483" />
             <source>(link hidden)</source>
             <translation>（链接已隐藏）</translation>
         </message>
