@@ -174,6 +174,14 @@ class MessageArea(QLabel):
         self.setStyleSheet(f"QLabel#messageArea {{ {self._STYLES.get(kind, '')} padding: 6px; }}")
         self.setVisible(bool(text))
 
+    def show_notice(self, kind: str, text: str) -> None:
+        """A message about something else (the keyring) that arrives in its own time: it never hides an error
+        about the input (a bad ``--pics`` file at start-up) but is added below it; otherwise it replaces."""
+        if self.kind == "error" and self.text():
+            self.setText(f"{self.text()}\n\n{text}")
+        else:
+            self.show_message(kind, text)
+
     def clear_message(self) -> None:
         self.kind = ""
         self.clear()
@@ -215,6 +223,7 @@ class MainWindow(QMainWindow):
         self._last_job: SaveJob | None = None
         self._last_failed: tuple[PicRef, ...] = ()
         self._reading: Path | None = None
+        self._editor_file = ""  # the name of the file whose text the editor holds, untouched since
         self._closed = False
         self._selection_count = 0
 
@@ -560,7 +569,7 @@ class MainWindow(QMainWindow):
                 self._token_source = TokenSource.NONE
             if not result.ok:
                 self._keyring_note = result.detail
-                self.show_message(
+                self.show_notice(
                     "warning",
                     self.tr(
                         "Keyring unavailable — a token you enter is kept for this session only. (%1)"
@@ -578,7 +587,7 @@ class MainWindow(QMainWindow):
             else:
                 self._stored_in_keyring = False
                 self._keyring_note = result.detail
-                self.show_message(
+                self.show_notice(
                     "warning",
                     self.tr("Keyring unavailable — the token is kept for this session only. (%1)").replace(
                         "%1", result.detail
@@ -586,7 +595,7 @@ class MainWindow(QMainWindow):
                 )
             self._update_token_label()
         elif op == KeyringOp.DELETE and not result.ok:
-            self.show_message(
+            self.show_notice(
                 "warning",
                 self.tr("Could not remove the token from the keyring: %1").replace("%1", result.detail),
             )
@@ -661,6 +670,10 @@ class MainWindow(QMainWindow):
     def show_message(self, kind: str, text: str) -> None:
         """Tell the user something about their input (kind: info, warning, error)."""
         self.message_area.show_message(kind, redact(text))
+
+    def show_notice(self, kind: str, text: str) -> None:
+        """Like ``show_message``, for news that is not about the input; see ``MessageArea.show_notice``."""
+        self.message_area.show_notice(kind, redact(text))
 
     def message(self) -> tuple[str, str]:
         return self.message_area.kind, self.message_area.text()
@@ -775,6 +788,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_editor_changed(self) -> None:
         """An edit while a long list is being parsed makes that parse stale: drop it, Load is free again."""
+        self._editor_file = ""
         if self._calls.is_busy(TASK_PARSE) and not self.load_button.isEnabled():
             self._calls.forget(TASK_PARSE)
             self._set_load_enabled(True)
@@ -810,7 +824,12 @@ class MainWindow(QMainWindow):
         lines = [str(problem) for problem in problems[:5]]
         if len(problems) > 5:
             lines.append(self.tr("… and %1 more problems").replace("%1", str(len(problems) - 5)))
-        text = self.tr("The pic list has a problem:") + "\n" + "\n".join(lines or [str(exc)])
+        lead = (
+            self.tr("%1 has a problem:").replace("%1", self._editor_file)
+            if self._editor_file
+            else self.tr("The pic list has a problem:")
+        )
+        text = lead + "\n" + "\n".join(lines or [str(exc)])
         self.show_message("error", text)
         for problem in problems:
             line = line_of(problem.where)  # reads the translated "第 3 行" as well as "line 3"
@@ -924,6 +943,7 @@ class MainWindow(QMainWindow):
             return
         path, text = result.value
         self._replace_editor_text(text)
+        self._editor_file = path.name
         self.show_message(
             "info", self.tr("Read %1. Click “Load” to show its pictures.").replace("%1", path.name)
         )

@@ -71,7 +71,7 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+221" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+230" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
@@ -236,12 +236,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+2" />
-            <location line="+288" />
+            <location line="+298" />
             <source>No access token: set one with File → Set access token…</source>
             <translation>没有访问令牌：请通过“文件 → 设置访问令牌…”设置。</translation>
         </message>
         <message>
-            <location line="-271" />
+            <location line="-281" />
             <source>The server rejected the access token (code 20007) — it may have expired. Enter a new one; the picture list and your selection are kept.</source>
             <translation>服务器拒绝了访问令牌（代码 20007），令牌可能已过期。请输入新的令牌；图片列表和当前选择都会保留。</translation>
         </message>
@@ -291,7 +291,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>设置、更换或忘记访问令牌</translation>
         </message>
         <message>
-            <location line="+28" />
+            <location line="+32" />
             <source>Open pic list</source>
             <translation>打开图片列表</translation>
         </message>
@@ -337,18 +337,18 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>无法读取图片列表：%1</translation>
         </message>
         <message>
-            <location line="+11" />
+            <location line="+12" />
             <source>The pic list changed: press Load again.</source>
             <translation>图片列表已更改：请再次点击“加载”。</translation>
         </message>
         <message>
             <location line="+9" />
-            <location line="+70" />
+            <location line="+75" />
             <source>Enter the workbook's file token first.</source>
             <translation>请先输入工作簿的文件 ID。</translation>
         </message>
         <message>
-            <location line="-63" />
+            <location line="-68" />
             <source>Loaded %1 pictures.</source>
             <translation>已加载 %1 张图片。</translation>
         </message>
@@ -363,12 +363,17 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>…… 另有 %1 个问题</translation>
         </message>
         <message>
-            <location line="+1" />
+            <location line="+2" />
+            <source>%1 has a problem:</source>
+            <translation>%1 有问题：</translation>
+        </message>
+        <message>
+            <location line="+2" />
             <source>The pic list has a problem:</source>
             <translation>图片列表有问题：</translation>
         </message>
         <message>
-            <location line="+59" />
+            <location line="+61" />
             <source>Looking for pictures in the workbook…</source>
             <translation>正在查找工作簿中的图片…</translation>
         </message>
@@ -388,7 +393,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>此工作簿中没有找到图片。</translation>
         </message>
         <message>
-            <location line="+17" />
+            <location line="+18" />
             <source>Read %1. Click “Load” to show its pictures.</source>
             <translation>已读取 %1。点击“加载”显示其中的图片。</translation>
         </message>
