@@ -57,6 +57,13 @@ from kdocs_viewer.gui.api_usage import ApiCallsLabel, ApiUsage
 from kdocs_viewer.gui.browser import PictureBrowser
 from kdocs_viewer.gui.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES
 from kdocs_viewer.gui.keyring_bridge import KeyringBridge, KeyringOp
+from kdocs_viewer.gui.pic_input import (
+    SUMMARY_ABOVE_CHARS,
+    BigPicList,
+    PicListSummary,
+    prepare_found,
+    prepare_text,
+)
 from kdocs_viewer.gui.settings import AppSettings
 from kdocs_viewer.gui.tasks import BackgroundCalls, TaskResult
 
@@ -135,9 +142,11 @@ def _local_file(mime: QMimeData) -> Path | None:
 
 
 class PicListEditor(QPlainTextEdit):
-    """The pic list text. A dropped *file* is read (by the window), not pasted as its URL."""
+    """The pic list text. A dropped *file* is read (by the window), not pasted as its URL; a paste too big to
+    edit is handed to the window as well (``pic_input``), never inserted."""
 
     fileDropped = Signal(str)
+    largeTextPasted = Signal(str)
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:
         return _local_file(source) is not None or super().canInsertFromMimeData(source)
@@ -146,6 +155,9 @@ class PicListEditor(QPlainTextEdit):
         path = _local_file(source)
         if path is not None:
             self.fileDropped.emit(str(path))
+            return
+        if source.hasText() and len(text := source.text()) > SUMMARY_ABOVE_CHARS:
+            self.largeTextPasted.emit(text)
             return
         super().insertFromMimeData(source)
 
@@ -223,6 +235,7 @@ class MainWindow(QMainWindow):
         self._last_job: SaveJob | None = None
         self._last_failed: tuple[PicRef, ...] = ()
         self._reading: Path | None = None
+        self._big: BigPicList | None = None  # the list in use while the summary stands in for the editor
         self._editor_file = ""  # the name of the file whose text the editor holds, untouched since
         self._closed = False
         self._selection_count = 0
@@ -284,7 +297,11 @@ class MainWindow(QMainWindow):
         fixed.setStyleHint(fixed.StyleHint.Monospace)
         fixed.setFamily("monospace")
         self.editor.setFont(fixed)
-        layout.addWidget(self.editor, 1)
+        self.summary = PicListSummary(panel)
+        self.input_stack = QStackedWidget(panel)
+        self.input_stack.addWidget(self.editor)
+        self.input_stack.addWidget(self.summary)
+        layout.addWidget(self.input_stack, 1)
 
         self.load_button = QPushButton(self.tr("Load"), panel)
         self.load_button.setObjectName("loadButton")
@@ -323,6 +340,9 @@ class MainWindow(QMainWindow):
         self.load_button.clicked.connect(self.load)
         self.open_button.clicked.connect(self.open_pic_list)
         self.editor.fileDropped.connect(self._on_file_dropped)
+        self.editor.largeTextPasted.connect(self._on_large_paste)
+        self.summary.clearRequested.connect(self.clear_big_list)
+        self.summary.replaceRequested.connect(self.open_pic_list)
         self.editor.textChanged.connect(self._clear_error_highlight)
         self.editor.textChanged.connect(self._on_editor_changed)
         self.browser.tokenRejected.connect(self._on_token_rejected)
@@ -704,7 +724,34 @@ class MainWindow(QMainWindow):
         self._load_after_read = load
         self._reading = path
         self.show_message("info", self.tr("Reading %1…").replace("%1", path.name))
-        self._calls.submit(TASK_READ, lambda: (path, read_pic_list_file(path)))
+        self._calls.submit(TASK_READ, lambda: (path, prepare_text(read_pic_list_file(path), path.name)))
+
+    @Slot(str)
+    def _on_large_paste(self, text: str) -> None:
+        """A paste too big to edit: parsed on a worker, then shown as a summary like a big file."""
+        self._load_after_read = False
+        self._reading = None
+        name = self.tr("Pasted pic list")
+        self.show_message("info", self.tr("Reading %1…").replace("%1", name))
+        self._calls.submit(TASK_READ, lambda: (None, prepare_text(text, name)))
+
+    @Slot()
+    def clear_big_list(self) -> None:
+        """Drop the big list; the editor comes back with the text it had."""
+        self._show_editor()
+        self.message_area.clear_message()
+
+    def big_list(self) -> BigPicList | None:
+        return self._big
+
+    def _show_big_list(self, big: BigPicList) -> None:
+        self._big = big
+        self.summary.show_list(big)
+        self.input_stack.setCurrentWidget(self.summary)
+
+    def _show_editor(self) -> None:
+        self._big = None
+        self.input_stack.setCurrentWidget(self.editor)
 
     @Slot(str)
     def _on_file_dropped(self, path: str) -> None:
@@ -758,6 +805,8 @@ class MainWindow(QMainWindow):
         A list longer than ``SYNC_PARSE_CHARS`` is parsed on a worker, so the window never freezes on a big
         paste: then True means "started", and the pictures or the problem show when the parse is done.
         """
+        if self._big is not None:
+            return self._load_parsed(self._big.result)
         from kdocs_viewer.core.piclist import PicListError, parse_pic_list
 
         text = self.editor.toPlainText()
@@ -806,6 +855,9 @@ class MainWindow(QMainWindow):
             return False
         if not self._ensure_token("load"):
             return False
+        return self._start_parsed(file_token, result)
+
+    def _start_parsed(self, file_token: str, result: ParseResult) -> bool:
         self._start_browser(file_token, result.pics)
         count = len(result.pics)
         text = self.tr("Loaded %1 pictures.").replace("%1", str(count))
@@ -817,20 +869,24 @@ class MainWindow(QMainWindow):
         self.show_message("info", text)
         return True
 
-    def _show_parse_error(self, exc: PicListError) -> None:
+    def _show_parse_error(self, exc: PicListError, source: str | None = None) -> None:
+        """The problems, and the editor at the first bad line; ``source`` names a list that is not in the
+        editor (a big file or paste), which is then left alone."""
         from kdocs_viewer.core.piclist import line_of
 
         problems = exc.problems or []
         lines = [str(problem) for problem in problems[:5]]
         if len(problems) > 5:
             lines.append(self.tr("… and %1 more problems").replace("%1", str(len(problems) - 5)))
-        lead = (
-            self.tr("%1 has a problem:").replace("%1", self._editor_file)
-            if self._editor_file
-            else self.tr("The pic list has a problem:")
-        )
+        name = self._editor_file if source is None else source
+        if name:
+            lead = self.tr("%1 has a problem:").replace("%1", name)
+        else:
+            lead = self.tr("The pic list has a problem:")
         text = lead + "\n" + "\n".join(lines or [str(exc)])
         self.show_message("error", text)
+        if source is not None:
+            return
         for problem in problems:
             line = line_of(problem.where)  # reads the translated "第 3 行" as well as "line 3"
             if line is not None:
@@ -886,10 +942,16 @@ class MainWindow(QMainWindow):
         client = self._client
         assert client is not None
         cancel = self._calls.cancel
+        name = self.tr("Pictures found in the workbook")
+
+        def find() -> tuple[str, int, str | BigPicList]:
+            refs = client.find_pictures(file_token, cancel=cancel)
+            return file_token, len(refs), prepare_found(refs, name)
+
         self.find_button.setEnabled(False)
         self.find_action.setEnabled(False)
         self.show_message("info", self.tr("Looking for pictures in the workbook…"))
-        self._calls.submit(TASK_FIND, lambda: (file_token, client.find_pictures(file_token, cancel=cancel)))
+        self._calls.submit(TASK_FIND, find)
 
     @Slot(object)
     def _on_task_done(self, result: object) -> None:
@@ -925,28 +987,46 @@ class MainWindow(QMainWindow):
                 ),
             )
             return
-        file_token, refs = result.value
-        if not refs:
+        file_token, count, prepared = result.value
+        if not count:
             self.show_message("warning", self.tr("No pictures found in this workbook."))
             return
-        from kdocs_viewer.core.piclist import dump_pic_list
-
-        self._replace_editor_text(dump_pic_list(refs))
+        if isinstance(prepared, BigPicList):
+            self._show_big_list(prepared)
+        else:
+            self._replace_editor_text(prepared)
+            self._show_editor()
         if self.file_token_edit.text().strip() != file_token:
             self.file_token_edit.setText(file_token)
         self.load()
 
     def _on_read(self, result: TaskResult) -> None:
         load, self._load_after_read = self._load_after_read, False
+        from kdocs_viewer.core.piclist import PicListError  # the worker that answered imported it
+
+        if isinstance(result.error, PicListError):  # a list too big to edit, parsed there
+            name = self._reading.name if self._reading is not None else self.tr("Pasted pic list")
+            self._show_parse_error(result.error, source=name)
+            return
         if result.error is not None:
             self.show_message("error", self._file_error_text(self._reading, result.error))
             return
-        path, text = result.value
-        self._replace_editor_text(text)
-        self._editor_file = path.name
-        self.show_message(
-            "info", self.tr("Read %1. Click “Load” to show its pictures.").replace("%1", path.name)
-        )
+        path, prepared = result.value
+        if isinstance(prepared, BigPicList):
+            self._show_big_list(prepared)
+            self.show_message(
+                "info",
+                self.tr("Read %1: %2 pictures. Click “Load” to show them.")
+                .replace("%1", prepared.source)
+                .replace("%2", f"{prepared.count:,}"),
+            )
+        else:
+            self._replace_editor_text(prepared)
+            self._editor_file = path.name
+            self._show_editor()
+            self.show_message(
+                "info", self.tr("Read %1. Click “Load” to show its pictures.").replace("%1", path.name)
+            )
         if load:
             self.load()
 

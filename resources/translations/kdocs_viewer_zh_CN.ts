@@ -71,7 +71,7 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+230" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+243" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
@@ -116,7 +116,7 @@ The details were written to the log.</source>
             <translation>粘贴图片列表：接口的 JSON 请求体 {"pics": [...]}、单元格接口的返回、CSV/TSV（pic_key,tag），或每行一个“pic_key tag”。也可以把文件拖到这里。</translation>
         </message>
         <message>
-            <location line="+11" />
+            <location line="+15" />
             <source>Load</source>
             <translation>加载</translation>
         </message>
@@ -130,7 +130,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
 请输入工作簿的文件 ID，然后点击“查找工作簿中的图片”；或者粘贴图片列表后点击“加载”。</translation>
         </message>
         <message>
-            <location line="+47" />
+            <location line="+50" />
             <source>&amp;Open pic list…</source>
             <translation>打开图片列表(&amp;O)…</translation>
         </message>
@@ -236,12 +236,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+2" />
-            <location line="+298" />
+            <location line="+340" />
             <source>No access token: set one with File → Set access token…</source>
             <translation>没有访问令牌：请通过“文件 → 设置访问令牌…”设置。</translation>
         </message>
         <message>
-            <location line="-281" />
+            <location line="-323" />
             <source>The server rejected the access token (code 20007) — it may have expired. Enter a new one; the picture list and your selection are kept.</source>
             <translation>服务器拒绝了访问令牌（代码 20007），令牌可能已过期。请输入新的令牌；图片列表和当前选择都会保留。</translation>
         </message>
@@ -302,11 +302,18 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+10" />
+            <location line="+9" />
             <source>Reading %1…</source>
             <translation>正在读取 %1…</translation>
         </message>
         <message>
-            <location line="+37" />
+            <location line="-1" />
+            <location line="+274" />
+            <source>Pasted pic list</source>
+            <translation>粘贴的图片列表</translation>
+        </message>
+        <message>
+            <location line="-218" />
             <source>%1 is larger than %2 MB: that is not a pic list.</source>
             <translation>%1 大于 %2 MB，不是图片列表。</translation>
         </message>
@@ -327,7 +334,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>无法读取 %1：%2</translation>
         </message>
         <message>
-            <location line="+14" />
+            <location line="+16" />
             <source>Reading the pic list…</source>
             <translation>正在读取图片列表…</translation>
         </message>
@@ -343,12 +350,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+9" />
-            <location line="+75" />
+            <location line="+82" />
             <source>Enter the workbook's file token first.</source>
             <translation>请先输入工作簿的文件 ID。</translation>
         </message>
         <message>
-            <location line="-68" />
+            <location line="-72" />
             <source>Loaded %1 pictures.</source>
             <translation>已加载 %1 张图片。</translation>
         </message>
@@ -358,12 +365,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>已忽略重复项：%1</translation>
         </message>
         <message>
-            <location line="+11" />
+            <location line="+13" />
             <source>… and %1 more problems</source>
             <translation>…… 另有 %1 个问题</translation>
         </message>
         <message>
-            <location line="+2" />
+            <location line="+3" />
             <source>%1 has a problem:</source>
             <translation>%1 有问题：</translation>
         </message>
@@ -373,7 +380,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>图片列表有问题：</translation>
         </message>
         <message>
-            <location line="+61" />
+            <location line="+60" />
+            <source>Pictures found in the workbook</source>
+            <translation>在工作簿中找到的图片</translation>
+        </message>
+        <message>
+            <location line="+8" />
             <source>Looking for pictures in the workbook…</source>
             <translation>正在查找工作簿中的图片…</translation>
         </message>
@@ -393,7 +405,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>此工作簿中没有找到图片。</translation>
         </message>
         <message>
-            <location line="+18" />
+            <location line="+27" />
+            <source>Read %1: %2 pictures. Click “Load” to show them.</source>
+            <translation>已读取 %1：%2 张图片。点击“加载”显示它们。</translation>
+        </message>
+        <message>
+            <location line="+9" />
             <source>Read %1. Click “Load” to show its pictures.</source>
             <translation>已读取 %1。点击“加载”显示其中的图片。</translation>
         </message>
@@ -438,6 +455,34 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location line="+6" />
             <source>Selected: %1</source>
             <translation>已选：%1</translation>
+        </message>
+    </context>
+    <context>
+        <name>PicListSummary</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/pic_input.py" line="+91" />
+            <source>Too big to edit here: Load uses this list as it was read. Edit the file elsewhere.</source>
+            <translation>列表太大，无法在此编辑：“加载”将按读取时的内容使用它。如需修改，请在其他编辑器中编辑该文件。</translation>
+        </message>
+        <message>
+            <location line="+7" />
+            <source>Clear</source>
+            <translation>清除</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Drop this list and go back to the text you had</source>
+            <translation>放弃此列表，回到之前的文本</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Open another…</source>
+            <translation>打开其他文件…</translation>
+        </message>
+        <message>
+            <location line="+11" />
+            <source>%1 — %2 pictures, %3</source>
+            <translation>%1 —— %2 张图片，%3</translation>
         </message>
     </context>
     <context>
