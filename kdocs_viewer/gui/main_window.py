@@ -51,6 +51,7 @@ from PySide6.QtWidgets import (
 
 from kdocs_viewer import __version__
 from kdocs_viewer.core.models import PicRef
+from kdocs_viewer.core.quota import calls_to_resolve
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.gui import settings as S
 from kdocs_viewer.gui.api_usage import ApiCallsLabel, ApiUsage
@@ -60,6 +61,7 @@ from kdocs_viewer.gui.keyring_bridge import KeyringBridge, KeyringOp
 from kdocs_viewer.gui.pic_input import (
     SUMMARY_ABOVE_CHARS,
     BigPicList,
+    LargeListQuestion,
     PicListSummary,
     prepare_found,
     prepare_text,
@@ -236,6 +238,8 @@ class MainWindow(QMainWindow):
         self._last_failed: tuple[PicRef, ...] = ()
         self._reading: Path | None = None
         self._big: BigPicList | None = None  # the list in use while the summary stands in for the editor
+        self._question: LargeListQuestion | None = None
+        self._question_load: tuple[str, ParseResult] | None = None  # what a "yes" starts
         self._editor_file = ""  # the name of the file whose text the editor holds, untouched since
         self._closed = False
         self._selection_count = 0
@@ -855,7 +859,40 @@ class MainWindow(QMainWindow):
             return False
         if not self._ensure_token("load"):
             return False
+        from kdocs_viewer.core.piclist import CONFIRM_PICTURES_ABOVE
+
+        if len(result.pics) > CONFIRM_PICTURES_ABOVE:
+            self._ask_before_loading(file_token, result)
+            return True
         return self._start_parsed(file_token, result)
+
+    def _ask_before_loading(self, file_token: str, result: ParseResult) -> None:
+        """A list that costs many API calls starts only after a "yes" (asked without blocking the window)."""
+        if self._question is not None:
+            return
+        count = len(result.pics)
+        limit = self._usage.update(self._client)[1]
+        self._question = LargeListQuestion(count, calls_to_resolve(count), limit, self)
+        self._question_load = (file_token, result)
+        self._question.finished.connect(self._on_question_answered)
+        self._question.open()
+
+    def large_list_question(self) -> LargeListQuestion | None:
+        return self._question
+
+    @Slot(int)
+    def _on_question_answered(self, _code: int) -> None:
+        box, self._question = self._question, None
+        pending, self._question_load = self._question_load, None
+        if box is None:
+            return
+        box.deleteLater()
+        if pending is None or self._closed:
+            return
+        if box.accepted_load():
+            self._start_parsed(*pending)
+        else:
+            self.show_message("info", self.tr("Not loaded. The list is kept; press Load to be asked again."))
 
     def _start_parsed(self, file_token: str, result: ParseResult) -> bool:
         self._start_browser(file_token, result.pics)

@@ -1,4 +1,4 @@
-"""Pic lists too big for the editor.
+"""Pic lists too big for the editor, and lists big enough to ask about before they cost API calls.
 
 A text editor is the wrong tool for a 10 MB list: ``QPlainTextEdit`` lays a line out whole, so a list saved
 on one line (minified JSON) costs ~0.15 s per keystroke at 1 MB and ~1.7 s at 10 MB, and past ~4 million
@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
+from kdocs_viewer.core.contract import QUOTA_TEST_APP
 from kdocs_viewer.core.units import format_size
 
 if TYPE_CHECKING:  # the parser loads after the first paint
@@ -29,6 +30,7 @@ if TYPE_CHECKING:  # the parser loads after the first paint
 __all__ = [
     "SUMMARY_ABOVE_CHARS",
     "BigPicList",
+    "LargeListQuestion",
     "PicListSummary",
     "prepare_found",
     "prepare_text",
@@ -117,3 +119,32 @@ class PicListSummary(QFrame):
 
     def text(self) -> str:
         return self.title_label.text()
+
+
+class LargeListQuestion(QMessageBox):
+    """Asks "load 200,000 pictures, about 2,000 API calls?"; Cancel is the default (and Esc) answer."""
+
+    def __init__(self, pictures: int, calls: int, limit: int | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("largeListQuestion")
+        self.setIcon(QMessageBox.Icon.Question)
+        self.setWindowTitle(self.tr("Load a large pic list?"))
+        self.setText(
+            self.tr("This list has %1 pictures. Getting their links takes about %2 API calls.")
+            .replace("%1", f"{pictures:,}")
+            .replace("%2", f"{calls:,}")
+        )
+        if limit is not None:
+            quota = self.tr("The server allows %1 API calls a day.").replace("%1", f"{limit:,}")
+        else:
+            quota = self.tr("A KDocs test app may make %1 API calls a day.").replace(
+                "%1", f"{QUOTA_TEST_APP:,}"
+            )
+        self.setInformativeText(quota)
+        self.load_button = self.addButton(self.tr("Load all"), QMessageBox.ButtonRole.AcceptRole)
+        self.cancel_button = self.addButton(QMessageBox.StandardButton.Cancel)
+        self.setDefaultButton(self.cancel_button)
+        self.setEscapeButton(self.cancel_button)
+
+    def accepted_load(self) -> bool:
+        return self.clickedButton() is self.load_button

@@ -52,6 +52,34 @@ The details were written to the log.</source>
         </message>
     </context>
     <context>
+        <name>LargeListQuestion</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/pic_input.py" line="+131" />
+            <source>Load a large pic list?</source>
+            <translation>加载一个很大的图片列表？</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>This list has %1 pictures. Getting their links takes about %2 API calls.</source>
+            <translation>此列表有 %1 张图片。获取它们的链接大约需要 %2 次 API 调用。</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>The server allows %1 API calls a day.</source>
+            <translation>服务器每天允许 %1 次 API 调用。</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>A KDocs test app may make %1 API calls a day.</source>
+            <translation>金山文档测试应用每天最多可调用 %1 次 API。</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Load all</source>
+            <translation>全部加载</translation>
+        </message>
+    </context>
+    <context>
         <name>LeaseKeeper</name>
         <message numerus="yes">
             <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+347" />
@@ -71,7 +99,7 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+243" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+246" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
@@ -236,12 +264,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+2" />
-            <location line="+340" />
+            <location line="+375" />
             <source>No access token: set one with File → Set access token…</source>
             <translation>没有访问令牌：请通过“文件 → 设置访问令牌…”设置。</translation>
         </message>
         <message>
-            <location line="-323" />
+            <location line="-358" />
             <source>The server rejected the access token (code 20007) — it may have expired. Enter a new one; the picture list and your selection are kept.</source>
             <translation>服务器拒绝了访问令牌（代码 20007），令牌可能已过期。请输入新的令牌；图片列表和当前选择都会保留。</translation>
         </message>
@@ -308,12 +336,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="-1" />
-            <location line="+274" />
+            <location line="+309" />
             <source>Pasted pic list</source>
             <translation>粘贴的图片列表</translation>
         </message>
         <message>
-            <location line="-218" />
+            <location line="-253" />
             <source>%1 is larger than %2 MB: that is not a pic list.</source>
             <translation>%1 大于 %2 MB，不是图片列表。</translation>
         </message>
@@ -350,12 +378,17 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+9" />
-            <location line="+82" />
+            <location line="+117" />
             <source>Enter the workbook's file token first.</source>
             <translation>请先输入工作簿的文件 ID。</translation>
         </message>
         <message>
-            <location line="-72" />
+            <location line="-77" />
+            <source>Not loaded. The list is kept; press Load to be asked again.</source>
+            <translation>未加载。列表已保留；再次点击“加载”会重新询问。</translation>
+        </message>
+        <message>
+            <location line="+5" />
             <source>Loaded %1 pictures.</source>
             <translation>已加载 %1 张图片。</translation>
         </message>
@@ -460,7 +493,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PicListSummary</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/pic_input.py" line="+91" />
+            <location filename="../../kdocs_viewer/gui/pic_input.py" line="-51" />
             <source>Too big to edit here: Load uses this list as it was read. Edit the file elsewhere.</source>
             <translation>列表太大，无法在此编辑：“加载”将按读取时的内容使用它。如需修改，请在其他编辑器中编辑该文件。</translation>
         </message>

@@ -1,4 +1,5 @@
-"""Big pic lists: a summary instead of the editor above SUMMARY_ABOVE_CHARS."""
+"""Big pic lists: a summary instead of the editor above SUMMARY_ABOVE_CHARS, and a question before a list
+of more than CONFIRM_PICTURES_ABOVE pictures costs its API calls."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QMimeData
+from PySide6.QtCore import QMimeData, Qt
 from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.models import PicRef
-from kdocs_viewer.core.piclist import dump_pic_list
+from kdocs_viewer.core.piclist import CONFIRM_PICTURES_ABOVE, dump_pic_list
 from kdocs_viewer.core.units import format_size
 from kdocs_viewer.gui.main_window import MainWindow
 from kdocs_viewer.gui.pic_input import SUMMARY_ABOVE_CHARS
@@ -132,3 +133,75 @@ def test_a_big_paste_is_summarised_and_a_small_one_is_typed_in(
     assert window.summary.text() == f"Pasted pic list — 9,000 pictures, {format_size(len(text.encode()))}"
     assert window.editor.toPlainText() == "abc123 attachment\n"
     assert parses == [False]
+
+
+def _text_list(count: int) -> str:
+    return "".join(f"key{i:07d} attachment\n" for i in range(count))
+
+
+@pytest.mark.parametrize("answer", ["enter", "load"])
+def test_a_list_above_the_limit_asks_first_and_cancel_is_the_default(
+    answer: str,
+    make_window: MakeWindow,
+    server: StandinServer,
+    settings_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    qtbot: QtBot,
+    no_keyring: Any,
+) -> None:
+    from kdocs_viewer.gui.settings import AppSettings
+
+    if answer == "enter":  # and the server's daily limit is known from an earlier run
+        settings = AppSettings()
+        settings.record_daily_limit(server.base_url, 500)
+        settings.sync()
+    TokenTyper(monkeypatch, "demo-token", remember=False)
+    window = make_window(base_url=server.base_url)
+    window.file_token_edit.setText("demo-workbook")
+    window.editor.setPlainText(_text_list(CONFIRM_PICTURES_ABOVE + 1))
+    assert window.load() is True
+
+    def asked() -> None:
+        box = window.large_list_question()
+        assert box is not None and box.isVisible()
+
+    qtbot.waitUntil(asked, timeout=10_000)
+    box = window.large_list_question()
+    assert box is not None
+    assert box.text() == "This list has 10,001 pictures. Getting their links takes about 101 API calls."
+    if answer == "enter":
+        assert box.informativeText() == "The server allows 500 API calls a day."
+    else:
+        assert box.informativeText() == "A KDocs test app may make 10,000 API calls a day."
+    assert box.defaultButton() is box.cancel_button and box.escapeButton() is box.cancel_button
+    assert server.api_calls_today() == 0  # nothing is asked of the server before the answer
+
+    if answer == "enter":
+        qtbot.keyClick(box, Qt.Key.Key_Return)  # the default answer
+        qtbot.waitUntil(lambda: window.large_list_question() is None, timeout=5000)
+        assert window.message() == ("info", "Not loaded. The list is kept; press Load to be asked again.")
+        assert window.stack.currentWidget() is window.placeholder
+        assert window.browser.session() is None
+        assert server.api_calls_today() == 0
+        assert window.editor.toPlainText() == _text_list(CONFIRM_PICTURES_ABOVE + 1)
+    else:
+        box.load_button.click()
+        qtbot.waitUntil(lambda: window.browser.stats().pictures == CONFIRM_PICTURES_ABOVE + 1, timeout=10_000)
+        assert window.message()[1].startswith("Loaded 10001 pictures.")
+        qtbot.waitUntil(lambda: server.api_calls_today() > 0, timeout=10_000)
+
+
+def test_exactly_the_limit_loads_without_a_question(
+    make_window: MakeWindow,
+    server: StandinServer,
+    monkeypatch: pytest.MonkeyPatch,
+    qtbot: QtBot,
+    no_keyring: Any,
+) -> None:
+    TokenTyper(monkeypatch, "demo-token", remember=False)
+    window = make_window(base_url=server.base_url)
+    window.file_token_edit.setText("demo-workbook")
+    window.editor.setPlainText(_text_list(CONFIRM_PICTURES_ABOVE))
+    assert window.load() is True
+    qtbot.waitUntil(lambda: window.browser.stats().pictures == CONFIRM_PICTURES_ABOVE, timeout=10_000)
+    assert window.large_list_question() is None
