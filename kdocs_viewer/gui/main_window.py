@@ -5,6 +5,8 @@ What it guarantees:
   on it (``KeyringBridge``, ``BackgroundCalls``); nothing here blocks on the network or the keyring;
 - a pic list that does not parse keeps the user's text untouched; the message names the line and the editor
   jumps there (highlighted, not selected, so the next keystroke cannot wipe it);
+- a list too big to edit is summarised, not put in the editor, and one that costs many API calls is asked
+  about before the first call (``pic_input``); keyring news never hides an error about the input;
 - on a rejected token (20007) it asks once for a new token and hands it to the browser, which keeps the list
   and the selection; the token itself goes only to the client and (if asked) the keyring — never into the
   settings, a title, a tooltip or a log;
