@@ -44,6 +44,7 @@ from kdocs_viewer.core.contract import (
 )
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import DEFAULT_BASE_URL, Lease, Outcome, PicFailure, PicRef, now_pair
+from kdocs_viewer.core.quota import daily_limit_from_headers
 from kdocs_viewer.core.redact import MASK, redact, redact_url
 from kdocs_viewer.core.retry import RetryPolicy, retry_delay
 from kdocs_viewer.core.tls import shared_ssl_context
@@ -301,6 +302,7 @@ class KDocsClient:
         self._retry = retry
         self._lock = threading.Lock()
         self._calls_made = 0
+        self._daily_limit: int | None = None
         self._closed = threading.Event()
         host = httpx.URL(self._base_url).host
         # A loopback API host is never reached through a proxy: the proxy's loopback is not ours, and the
@@ -354,6 +356,12 @@ class KDocsClient:
         """API HTTP requests this client has sent (retries included)."""
         with self._lock:
             return self._calls_made
+
+    @property
+    def daily_limit(self) -> int | None:
+        """The daily call limit the server last stated (see ``core.quota``), or None while it has not."""
+        with self._lock:
+            return self._daily_limit
 
     def set_token(self, token: str) -> None:
         """Use a new token for the following calls (after a TokenInvalidError)."""
@@ -472,6 +480,9 @@ class KDocsClient:
                     raise ApiTransportError(message.format(reason=result.reason, attempts=attempt))
                 self._sleep(wait_s, cancel)
                 continue
+            if (limit := daily_limit_from_headers(result.headers.multi_items())) is not None:
+                with self._lock:
+                    self._daily_limit = limit
             data, error = self._parse(result)
             log.debug("%s %s → HTTP %d%s", method, shown, result.status_code, " (error)" if error else "")
             if error is None:

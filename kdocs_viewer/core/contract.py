@@ -44,3 +44,5 @@ STANDIN_TAGS: tuple[str, ...] = ("attachment", "local", "cloud")
 # Quotas per app per day [doc].
 QUOTA_TEST_APP = 10_000
 QUOTA_PUBLISHED_APP = 10_000_000
+# [ours] The quota day runs on China Standard Time (UTC+8): the service is in Beijing and does not say.
+QUOTA_DAY_UTC_OFFSET_HOURS = 8

@@ -9,8 +9,32 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from enum import Enum
+from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_BASE_URL = "https://developer.kdocs.cn"
+
+
+def normalise_base_url(base_url: str) -> str:
+    """One server, one name — the keyring account and the API-call counter both go by it.
+
+    Lower-case scheme and host, no default port, no trailing slash, no user info, query or fragment:
+    ``https://Developer.KDocs.cn:443/`` → ``https://developer.kdocs.cn``.
+    """
+    text = base_url.strip()
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return text.rstrip("/")
+    scheme = parts.scheme.lower()
+    if not scheme or not host:
+        return text.rstrip("/")
+    if ":" in host:
+        host = f"[{host}]"
+    if port is not None and not ((scheme == "https" and port == 443) or (scheme == "http" and port == 80)):
+        host = f"{host}:{port}"
+    return urlunsplit((scheme, host, parts.path.rstrip("/"), "", ""))
 
 
 @dataclass(frozen=True, slots=True)

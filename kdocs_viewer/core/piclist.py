@@ -27,8 +27,8 @@ MAX_PIC_KEY_LEN = 256
 SHOWN_PROBLEMS = 5  # PicListError's text lists this many, then "and N more"
 COLUMNS = ("pic_key", "tag", "sheet", "cell", "caption")
 CONTEXT_FIELDS = ("sheet", "cell", "caption")
-# Above this many pictures a list costs over 100 API calls (of a test app's 10,000 a day): the GUI asks first and
-# the CLI wants --yes. One number for both.
+# Above this many pictures a list costs over 100 API calls (of a test app's 10,000 a day): the GUI asks first
+# and the CLI wants --yes. One number for both.
 CONFIRM_PICTURES_ABOVE = 10_000
 
 

@@ -24,12 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import keyring
 import keyring.backend
 import keyring.errors
 
+from kdocs_viewer.core.models import normalise_base_url
 from kdocs_viewer.core.redact import MASK, redact
 
 __all__ = [
@@ -75,27 +75,6 @@ class TokenResult:
     def ok(self) -> bool:
         """The keyring answered (the token is stored, or is known not to be)."""
         return self.status in (TokenStatus.STORED, TokenStatus.NOT_STORED)
-
-
-def normalise_base_url(base_url: str) -> str:
-    """The keyring account for ``base_url``: lower-case scheme and host, no default port, no trailing
-    slash, no user info, query or fragment. ``https://Developer.KDocs.cn:443/`` → ``https://developer.kdocs.cn``.
-    """
-    text = base_url.strip()
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return text.rstrip("/")
-    scheme = parts.scheme.lower()
-    if not scheme or not host:
-        return text.rstrip("/")
-    if ":" in host:
-        host = f"[{host}]"
-    if port is not None and not ((scheme == "https" and port == 443) or (scheme == "http" and port == 80)):
-        host = f"{host}:{port}"
-    return urlunsplit((scheme, host, parts.path.rstrip("/"), "", ""))
 
 
 # Human names by backend module; anything else falls back to keyring's own display name.

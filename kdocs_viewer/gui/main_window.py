@@ -5,6 +5,8 @@ What it guarantees:
   on it (``KeyringBridge``, ``BackgroundCalls``); nothing here blocks on the network or the keyring;
 - a pic list that does not parse keeps the user's text untouched; the message names the line and the editor
   jumps there (highlighted, not selected, so the next keystroke cannot wipe it);
+- a list too big to edit is summarised, not put in the editor, and one that costs many API calls is asked
+  about before the first call (``pic_input``); keyring news never hides an error about the input;
 - on a rejected token (20007) it asks once for a new token and hands it to the browser, which keeps the list
   and the selection; the token itself goes only to the client and (if asked) the keyring — never into the
   settings, a title, a tooltip or a log;
@@ -50,13 +52,22 @@ from PySide6.QtWidgets import (
 )
 
 from kdocs_viewer import __version__
-from kdocs_viewer.core.contract import QUOTA_TEST_APP
 from kdocs_viewer.core.models import PicRef
+from kdocs_viewer.core.quota import calls_to_resolve
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.gui import settings as S
+from kdocs_viewer.gui.api_usage import ApiCallsLabel, ApiUsage
 from kdocs_viewer.gui.browser import PictureBrowser
 from kdocs_viewer.gui.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES
 from kdocs_viewer.gui.keyring_bridge import KeyringBridge, KeyringOp
+from kdocs_viewer.gui.pic_input import (
+    SUMMARY_ABOVE_CHARS,
+    BigPicList,
+    LargeListQuestion,
+    PicListSummary,
+    prepare_found,
+    prepare_text,
+)
 from kdocs_viewer.gui.settings import AppSettings
 from kdocs_viewer.gui.tasks import BackgroundCalls, TaskResult
 
@@ -135,9 +146,11 @@ def _local_file(mime: QMimeData) -> Path | None:
 
 
 class PicListEditor(QPlainTextEdit):
-    """The pic list text. A dropped *file* is read (by the window), not pasted as its URL."""
+    """The pic list text. A dropped *file* is read (by the window), not pasted as its URL; a paste too big to
+    edit is handed to the window as well (``pic_input``), never inserted."""
 
     fileDropped = Signal(str)
+    largeTextPasted = Signal(str)
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:
         return _local_file(source) is not None or super().canInsertFromMimeData(source)
@@ -146,6 +159,9 @@ class PicListEditor(QPlainTextEdit):
         path = _local_file(source)
         if path is not None:
             self.fileDropped.emit(str(path))
+            return
+        if source.hasText() and len(text := source.text()) > SUMMARY_ABOVE_CHARS:
+            self.largeTextPasted.emit(text)
             return
         super().insertFromMimeData(source)
 
@@ -173,6 +189,14 @@ class MessageArea(QLabel):
         self.setText(text)
         self.setStyleSheet(f"QLabel#messageArea {{ {self._STYLES.get(kind, '')} padding: 6px; }}")
         self.setVisible(bool(text))
+
+    def show_notice(self, kind: str, text: str) -> None:
+        """A message about something else (the keyring) that arrives in its own time: it never hides an error
+        about the input (a bad ``--pics`` file at start-up) but is added below it; otherwise it replaces."""
+        if self.kind == "error" and self.text():
+            self.setText(f"{self.text()}\n\n{text}")
+        else:
+            self.show_message(kind, text)
 
     def clear_message(self) -> None:
         self.kind = ""
@@ -208,13 +232,17 @@ class MainWindow(QMainWindow):
         self._token_dialog_open = False
         self._rejected_prompt_queued = False
         self._client: KDocsClient | None = None
-        self._calls_earlier_today = self.settings.calls_earlier_today()
+        self._usage = ApiUsage(self.settings, self._base_url)
         self._save_runner: SaveRunner | None = None
         self._save_progress: SaveProgressDialog | None = None
         self._last_summary: SaveSummaryDialog | None = None
         self._last_job: SaveJob | None = None
         self._last_failed: tuple[PicRef, ...] = ()
         self._reading: Path | None = None
+        self._big: BigPicList | None = None  # the list in use while the summary stands in for the editor
+        self._question: LargeListQuestion | None = None
+        self._question_load: tuple[str, ParseResult] | None = None  # what a "yes" starts
+        self._editor_file = ""  # the name of the file whose text the editor holds, untouched since
         self._closed = False
         self._selection_count = 0
 
@@ -275,7 +303,11 @@ class MainWindow(QMainWindow):
         fixed.setStyleHint(fixed.StyleHint.Monospace)
         fixed.setFamily("monospace")
         self.editor.setFont(fixed)
-        layout.addWidget(self.editor, 1)
+        self.summary = PicListSummary(panel)
+        self.input_stack = QStackedWidget(panel)
+        self.input_stack.addWidget(self.editor)
+        self.input_stack.addWidget(self.summary)
+        layout.addWidget(self.input_stack, 1)
 
         self.load_button = QPushButton(self.tr("Load"), panel)
         self.load_button.setObjectName("loadButton")
@@ -314,6 +346,9 @@ class MainWindow(QMainWindow):
         self.load_button.clicked.connect(self.load)
         self.open_button.clicked.connect(self.open_pic_list)
         self.editor.fileDropped.connect(self._on_file_dropped)
+        self.editor.largeTextPasted.connect(self._on_large_paste)
+        self.summary.clearRequested.connect(self.clear_big_list)
+        self.summary.replaceRequested.connect(self.open_pic_list)
         self.editor.textChanged.connect(self._clear_error_highlight)
         self.editor.textChanged.connect(self._on_editor_changed)
         self.browser.tokenRejected.connect(self._on_token_rejected)
@@ -390,8 +425,7 @@ class MainWindow(QMainWindow):
         self.counts_label = QLabel(self)
         self.counts_label.setObjectName("countsLabel")
         self.selection_label = QLabel(self)
-        self.api_label = QLabel(self)
-        self.api_label.setObjectName("apiCallsLabel")
+        self.api_label = ApiCallsLabel(self)
         self.token_button = QToolButton(self)
         self.token_button.setObjectName("tokenStatus")
         self.token_button.setAutoRaise(True)
@@ -439,6 +473,7 @@ class MainWindow(QMainWindow):
         """Use an in-process stand-in server: its token is for this session only (never the keyring)."""
         self._demo = True
         self._base_url = base_url
+        self._usage = ApiUsage(self.settings, base_url, remember=False)
         self._set_client_token(token)
         self._token_source = TokenSource.SESSION
         self._update_token_label()
@@ -560,7 +595,7 @@ class MainWindow(QMainWindow):
                 self._token_source = TokenSource.NONE
             if not result.ok:
                 self._keyring_note = result.detail
-                self.show_message(
+                self.show_notice(
                     "warning",
                     self.tr(
                         "Keyring unavailable — a token you enter is kept for this session only. (%1)"
@@ -578,7 +613,7 @@ class MainWindow(QMainWindow):
             else:
                 self._stored_in_keyring = False
                 self._keyring_note = result.detail
-                self.show_message(
+                self.show_notice(
                     "warning",
                     self.tr("Keyring unavailable — the token is kept for this session only. (%1)").replace(
                         "%1", result.detail
@@ -586,7 +621,7 @@ class MainWindow(QMainWindow):
                 )
             self._update_token_label()
         elif op == KeyringOp.DELETE and not result.ok:
-            self.show_message(
+            self.show_notice(
                 "warning",
                 self.tr("Could not remove the token from the keyring: %1").replace("%1", result.detail),
             )
@@ -662,6 +697,10 @@ class MainWindow(QMainWindow):
         """Tell the user something about their input (kind: info, warning, error)."""
         self.message_area.show_message(kind, redact(text))
 
+    def show_notice(self, kind: str, text: str) -> None:
+        """Like ``show_message``, for news that is not about the input; see ``MessageArea.show_notice``."""
+        self.message_area.show_notice(kind, redact(text))
+
     def message(self) -> tuple[str, str]:
         return self.message_area.kind, self.message_area.text()
 
@@ -691,7 +730,34 @@ class MainWindow(QMainWindow):
         self._load_after_read = load
         self._reading = path
         self.show_message("info", self.tr("Reading %1…").replace("%1", path.name))
-        self._calls.submit(TASK_READ, lambda: (path, read_pic_list_file(path)))
+        self._calls.submit(TASK_READ, lambda: (path, prepare_text(read_pic_list_file(path), path.name)))
+
+    @Slot(str)
+    def _on_large_paste(self, text: str) -> None:
+        """A paste too big to edit: parsed on a worker, then shown as a summary like a big file."""
+        self._load_after_read = False
+        self._reading = None
+        name = self.tr("Pasted pic list")
+        self.show_message("info", self.tr("Reading %1…").replace("%1", name))
+        self._calls.submit(TASK_READ, lambda: (None, prepare_text(text, name)))
+
+    @Slot()
+    def clear_big_list(self) -> None:
+        """Drop the big list; the editor comes back with the text it had."""
+        self._show_editor()
+        self.message_area.clear_message()
+
+    def big_list(self) -> BigPicList | None:
+        return self._big
+
+    def _show_big_list(self, big: BigPicList) -> None:
+        self._big = big
+        self.summary.show_list(big)
+        self.input_stack.setCurrentWidget(self.summary)
+
+    def _show_editor(self) -> None:
+        self._big = None
+        self.input_stack.setCurrentWidget(self.editor)
 
     @Slot(str)
     def _on_file_dropped(self, path: str) -> None:
@@ -745,6 +811,8 @@ class MainWindow(QMainWindow):
         A list longer than ``SYNC_PARSE_CHARS`` is parsed on a worker, so the window never freezes on a big
         paste: then True means "started", and the pictures or the problem show when the parse is done.
         """
+        if self._big is not None:
+            return self._load_parsed(self._big.result)
         from kdocs_viewer.core.piclist import PicListError, parse_pic_list
 
         text = self.editor.toPlainText()
@@ -775,6 +843,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_editor_changed(self) -> None:
         """An edit while a long list is being parsed makes that parse stale: drop it, Load is free again."""
+        self._editor_file = ""
         if self._calls.is_busy(TASK_PARSE) and not self.load_button.isEnabled():
             self._calls.forget(TASK_PARSE)
             self._set_load_enabled(True)
@@ -792,6 +861,42 @@ class MainWindow(QMainWindow):
             return False
         if not self._ensure_token("load"):
             return False
+        from kdocs_viewer.core.piclist import CONFIRM_PICTURES_ABOVE
+
+        if len(result.pics) > CONFIRM_PICTURES_ABOVE:
+            self._ask_before_loading(file_token, result)
+            return True
+        return self._start_parsed(file_token, result)
+
+    def _ask_before_loading(self, file_token: str, result: ParseResult) -> None:
+        """A list that costs many API calls starts only after a "yes" (asked without blocking the window)."""
+        if self._question is not None:
+            return
+        count = len(result.pics)
+        limit = self._usage.update(self._client)[1]
+        self._question = LargeListQuestion(count, calls_to_resolve(count), limit, self)
+        self._question_load = (file_token, result)
+        self._question.finished.connect(self._on_question_answered)
+        self._question.open()
+
+    def large_list_question(self) -> LargeListQuestion | None:
+        return self._question
+
+    @Slot(int)
+    def _on_question_answered(self, _code: int) -> None:
+        box, self._question = self._question, None
+        pending, self._question_load = self._question_load, None
+        if box is None:
+            return
+        box.deleteLater()
+        if pending is None or self._closed:
+            return
+        if box.accepted_load():
+            self._start_parsed(*pending)
+        else:
+            self.show_message("info", self.tr("Not loaded. The list is kept; press Load to be asked again."))
+
+    def _start_parsed(self, file_token: str, result: ParseResult) -> bool:
         self._start_browser(file_token, result.pics)
         count = len(result.pics)
         text = self.tr("Loaded %1 pictures.").replace("%1", str(count))
@@ -803,15 +908,24 @@ class MainWindow(QMainWindow):
         self.show_message("info", text)
         return True
 
-    def _show_parse_error(self, exc: PicListError) -> None:
+    def _show_parse_error(self, exc: PicListError, source: str | None = None) -> None:
+        """The problems, and the editor at the first bad line; ``source`` names a list that is not in the
+        editor (a big file or paste), which is then left alone."""
         from kdocs_viewer.core.piclist import line_of
 
         problems = exc.problems or []
         lines = [str(problem) for problem in problems[:5]]
         if len(problems) > 5:
             lines.append(self.tr("… and %1 more problems").replace("%1", str(len(problems) - 5)))
-        text = self.tr("The pic list has a problem:") + "\n" + "\n".join(lines or [str(exc)])
+        name = self._editor_file if source is None else source
+        if name:
+            lead = self.tr("%1 has a problem:").replace("%1", name)
+        else:
+            lead = self.tr("The pic list has a problem:")
+        text = lead + "\n" + "\n".join(lines or [str(exc)])
         self.show_message("error", text)
+        if source is not None:
+            return
         for problem in problems:
             line = line_of(problem.where)  # reads the translated "第 3 行" as well as "line 3"
             if line is not None:
@@ -867,10 +981,16 @@ class MainWindow(QMainWindow):
         client = self._client
         assert client is not None
         cancel = self._calls.cancel
+        name = self.tr("Pictures found in the workbook")
+
+        def find() -> tuple[str, int, str | BigPicList]:
+            refs = client.find_pictures(file_token, cancel=cancel)
+            return file_token, len(refs), prepare_found(refs, name)
+
         self.find_button.setEnabled(False)
         self.find_action.setEnabled(False)
         self.show_message("info", self.tr("Looking for pictures in the workbook…"))
-        self._calls.submit(TASK_FIND, lambda: (file_token, client.find_pictures(file_token, cancel=cancel)))
+        self._calls.submit(TASK_FIND, find)
 
     @Slot(object)
     def _on_task_done(self, result: object) -> None:
@@ -906,27 +1026,46 @@ class MainWindow(QMainWindow):
                 ),
             )
             return
-        file_token, refs = result.value
-        if not refs:
+        file_token, count, prepared = result.value
+        if not count:
             self.show_message("warning", self.tr("No pictures found in this workbook."))
             return
-        from kdocs_viewer.core.piclist import dump_pic_list
-
-        self._replace_editor_text(dump_pic_list(refs))
+        if isinstance(prepared, BigPicList):
+            self._show_big_list(prepared)
+        else:
+            self._replace_editor_text(prepared)
+            self._show_editor()
         if self.file_token_edit.text().strip() != file_token:
             self.file_token_edit.setText(file_token)
         self.load()
 
     def _on_read(self, result: TaskResult) -> None:
         load, self._load_after_read = self._load_after_read, False
+        from kdocs_viewer.core.piclist import PicListError  # the worker that answered imported it
+
+        if isinstance(result.error, PicListError):  # a list too big to edit, parsed there
+            name = self._reading.name if self._reading is not None else self.tr("Pasted pic list")
+            self._show_parse_error(result.error, source=name)
+            return
         if result.error is not None:
             self.show_message("error", self._file_error_text(self._reading, result.error))
             return
-        path, text = result.value
-        self._replace_editor_text(text)
-        self.show_message(
-            "info", self.tr("Read %1. Click “Load” to show its pictures.").replace("%1", path.name)
-        )
+        path, prepared = result.value
+        if isinstance(prepared, BigPicList):
+            self._show_big_list(prepared)
+            self.show_message(
+                "info",
+                self.tr("Read %1: %2 pictures. Click “Load” to show them.")
+                .replace("%1", prepared.source)
+                .replace("%2", f"{prepared.count:,}"),
+            )
+        else:
+            self._replace_editor_text(prepared)
+            self._editor_file = path.name
+            self._show_editor()
+            self.show_message(
+                "info", self.tr("Read %1. Click “Load” to show its pictures.").replace("%1", path.name)
+            )
         if load:
             self.load()
 
@@ -1094,9 +1233,8 @@ class MainWindow(QMainWindow):
         self.save_action.setEnabled(has_session and self._selection_count > 0 and not saving)
 
     def api_calls_today(self) -> int:
-        stats = self.browser.stats()
-        this_run = max(stats.api_calls, self._client.calls_made if self._client is not None else 0)
-        return this_run + (0 if self._demo else self._calls_earlier_today)
+        """API calls made against this window's server on this quota day, earlier runs included."""
+        return self._usage.update(self._client)[0]
 
     @Slot()
     def _update_status(self) -> None:
@@ -1111,13 +1249,7 @@ class MainWindow(QMainWindow):
             .replace("%4", str(stats.expiring_soon))
         )
         self.selection_label.setText(self.tr("Selected: %1").replace("%1", str(self._selection_count)))
-        calls = self.api_calls_today()
-        self.api_label.setText(
-            self.tr("API calls today: %1 / %2")
-            .replace("%1", f"{calls:,}")
-            .replace("%2", f"{QUOTA_TEST_APP:,}")
-        )
-        self.api_label.setStyleSheet("color: #c42b1c;" if calls >= 0.8 * QUOTA_TEST_APP else "")
+        self.api_label.show_usage(*self._usage.update(self._client))
 
     # ------------------------------------------------------------------------------------------------------
     # closing
@@ -1141,8 +1273,7 @@ class MainWindow(QMainWindow):
             self._save_progress.close()
         self._calls.shutdown()
         self._bridge.shutdown()
-        if self._client is not None and not self._demo:
-            self.settings.record_calls_today(self.api_calls_today())
+        self._usage.save(self._client)
         if self._client is not None:
             self._client.close()
         self._save_window_settings()

@@ -19,6 +19,8 @@ from typing import Any, Generic, TypeVar, cast
 from PySide6.QtCore import QByteArray, QSettings
 
 from kdocs_viewer.core.models import DEFAULT_BASE_URL
+from kdocs_viewer.core.quota import quota_day, server_key
+from kdocs_viewer.core.redact import redact_url
 
 __all__ = [
     "ALL_SETTINGS",
@@ -28,6 +30,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SETTINGS_ENV",
     "AppSettings",
+    "ServerQuota",
     "Setting",
     "open_qsettings",
 ]
@@ -86,8 +89,8 @@ TILE_SIZE: Setting[int] = Setting("view/tile_size", 0, int)  # 0 = the grid's ow
 REFRESH: Setting[bool] = Setting("view/refresh_enabled", True, bool)
 BASE_URL: Setting[str] = Setting("api/base_url", DEFAULT_BASE_URL, str)
 LANGUAGE: Setting[str] = Setting("ui/language", "", str)  # "" = follow the system locale
-QUOTA_DAY: Setting[str] = Setting("quota/day", "", str)  # ISO date the counter below belongs to
-QUOTA_CALLS: Setting[int] = Setting("quota/calls", 0, int)  # API calls of earlier runs on QUOTA_DAY
+# One shared counter of earlier releases: it mixed servers and counted by the local date.
+_RETIRED_KEYS = ("quota/day", "quota/calls")
 
 ALL_SETTINGS: tuple[Setting[Any], ...] = (
     GEOMETRY,
@@ -101,8 +104,6 @@ ALL_SETTINGS: tuple[Setting[Any], ...] = (
     REFRESH,
     BASE_URL,
     LANGUAGE,
-    QUOTA_DAY,
-    QUOTA_CALLS,
 )
 
 
@@ -114,6 +115,34 @@ def _check_key(key: str) -> None:
 
 for _setting in ALL_SETTINGS:
     _check_key(_setting.key)
+
+
+@dataclass(frozen=True)
+class ServerQuota:
+    """The daily API-call counter of one server: ``quota/<server key>/…``.
+
+    The key is ``core.quota.server_key`` (a hash), never the URL: a URL can carry a query, and with it a
+    token. ``server`` repeats the redacted URL as a value, so a person reading the file knows which is which
+    and can set ``limit`` by hand (0 = not known).
+    """
+
+    server: Setting[str]
+    day: Setting[str]  # ISO quota day (core.quota.quota_day) that ``calls`` belongs to
+    calls: Setting[int]  # API calls of earlier runs on ``day``
+    limit: Setting[int]  # the daily limit the server stated (or a person set); 0 = not known
+
+    @classmethod
+    def of(cls, base_url: str) -> ServerQuota:
+        group = f"quota/{server_key(base_url)}"
+        quota = cls(
+            Setting(f"{group}/server", "", str),
+            Setting(f"{group}/day", "", str),
+            Setting(f"{group}/calls", 0, int),
+            Setting(f"{group}/limit", 0, int),
+        )
+        for setting in (quota.server, quota.day, quota.calls, quota.limit):
+            _check_key(setting.key)
+        return quota
 
 
 def open_qsettings() -> QSettings:
@@ -132,6 +161,9 @@ class AppSettings:
         stored = self._q.value(_VERSION_KEY)
         if stored is None:
             self._q.setValue(_VERSION_KEY, SCHEMA_VERSION)
+        for key in _RETIRED_KEYS:
+            if self._q.contains(key):
+                self._q.remove(key)
 
     @property
     def qsettings(self) -> QSettings:
@@ -162,14 +194,27 @@ class AppSettings:
     def sync(self) -> None:
         self._q.sync()
 
-    # -- the daily API-call counter ------------------------------------------------------------------------
+    # -- the daily API-call counter, per server -----------------------------------------------------------
 
-    def calls_earlier_today(self, today: datetime.date | None = None) -> int:
-        """API calls recorded by earlier runs today (0 on a new day)."""
-        day = (today or datetime.date.today()).isoformat()
-        return self.get(QUOTA_CALLS) if self.get(QUOTA_DAY) == day else 0
+    def calls_earlier_today(self, base_url: str, today: datetime.date | None = None) -> int:
+        """API calls that earlier runs made against ``base_url`` on this quota day (0 on a new day)."""
+        quota = ServerQuota.of(base_url)
+        day = (today or quota_day()).isoformat()
+        return max(0, self.get(quota.calls)) if self.get(quota.day) == day else 0
 
-    def record_calls_today(self, total: int, today: datetime.date | None = None) -> None:
-        """Remember ``total`` as today's count (earlier runs included)."""
-        self.set(QUOTA_DAY, (today or datetime.date.today()).isoformat())
-        self.set(QUOTA_CALLS, int(total))
+    def record_calls_today(self, base_url: str, total: int, today: datetime.date | None = None) -> None:
+        """Remember ``total`` (earlier runs included) as this quota day's count for ``base_url``."""
+        quota = ServerQuota.of(base_url)
+        self.set(quota.server, redact_url(base_url))
+        self.set(quota.day, (today or quota_day()).isoformat())
+        self.set(quota.calls, int(total))
+
+    def daily_limit(self, base_url: str) -> int | None:
+        """The daily call limit known for ``base_url``, or None."""
+        limit = self.get(ServerQuota.of(base_url).limit)
+        return limit if limit > 0 else None
+
+    def record_daily_limit(self, base_url: str, limit: int) -> None:
+        quota = ServerQuota.of(base_url)
+        self.set(quota.server, redact_url(base_url))
+        self.set(quota.limit, int(limit))

@@ -5,9 +5,11 @@ Decisions marked [ours] (the real service does not document them; the client mus
 - HTTP status of API errors [ours]: wrong/missing token → 401 with code 20007 (``msg`` "AccessTokenInvalid",
   ``hint`` "access_token is required"); unknown file token → 404 with CODE_FILE_NOT_FOUND; malformed body,
   more than MAX_PICS_PER_CALL pictures, bad cells range or unknown sheet → 400 with CODE_BAD_REQUEST /
-  CODE_TOO_MANY_PICS; quota used up → 429 + ``Retry-After`` (seconds to the next day, UTC+8) with
-  CODE_QUOTA_EXCEEDED; injected server faults → 500/502/503 with CODE_INTERNAL. Error envelopes carry
-  ``code``, ``msg`` (symbolic name) and ``message`` (for people); 20007 carries ``hint`` instead.
+  CODE_TOO_MANY_PICS; quota used up → 429 with CODE_QUOTA_EXCEEDED, ``Retry-After`` (seconds to the next
+  quota day, ``core.quota``) and the daily limit in ``RateLimit-Policy`` (``"day";q=N;w=86400``; the
+  injected "slow down" 429 states none); injected server faults → 500/502/503 with CODE_INTERNAL. Error
+  envelopes carry ``code``, ``msg`` (symbolic name) and ``message`` (for people); 20007 carries ``hint``
+  instead.
 - Order of checks on an API call: latency → daily quota (every call that is not refused by the quota counts,
   whatever its outcome) → injected fault (queued first, then ``fail_rate``) → token → file token → request.
 - A (pic_key, tag) pair that is not in the workbook — unknown key, or a known key with another tag — comes
@@ -30,7 +32,6 @@ import asyncio
 import base64
 import collections
 import contextlib
-import datetime
 import hashlib
 import hmac
 import json
@@ -72,12 +73,12 @@ from kdocs_viewer.core.contract import (
     TOKEN_PARAM,
     UNBOUNDED_TAGS,
 )
+from kdocs_viewer.core.quota import daily_limit_header, quota_day, seconds_to_next_quota_day
 from kdocs_viewer.standin.config import StandinConfig
 from kdocs_viewer.standin.dataset import Cell, Picture, Workbook
 from kdocs_viewer.standin.images import ImageStore, corrupt_bytes
 
 IMAGE_PATH = "/img/{file_token}/{pic_key}"
-QUOTA_DAY_UTC_OFFSET = datetime.timedelta(hours=8)  # [ours] the quota day runs on China Standard Time
 
 API_FAULTS = frozenset({"500", "502", "503", "html", "empty", "429", "reset", "truncated", "20007"})
 IMAGE_FAULTS = frozenset({"500", "reset", "truncated", "403", "corrupt"})
@@ -115,7 +116,7 @@ class StandinState:
         self._rng = random.Random(f"faults:{config.seed}")
         self._secret = secrets.token_bytes(32)
         self._calls = 0
-        self._day = _quota_day()
+        self._day = quota_day()
         self._faults: collections.deque[str] = collections.deque()
         self._image_faults: collections.deque[str] = collections.deque()
         self._epochs: dict[str, int] = {}
@@ -188,7 +189,7 @@ class StandinState:
     def charge_call(self) -> bool:
         """Count one API call; False when the day's quota is used up (the call is then not counted)."""
         with self._lock:
-            today = _quota_day()
+            today = quota_day()
             if today != self._day:
                 self._day, self._calls = today, 0
             if self._calls >= self.config.quota:
@@ -198,7 +199,7 @@ class StandinState:
 
     def api_calls_today(self) -> int:
         with self._lock:
-            if _quota_day() != self._day:
+            if quota_day() != self._day:
                 return 0
             return self._calls
 
@@ -263,18 +264,6 @@ def _lifetime(tag: str) -> float | None:
     if tag in UNBOUNDED_TAGS:
         return None
     return TAG_LIFETIMES.get(tag, ESTIMATED_LIFETIME)
-
-
-def _quota_day() -> datetime.date:
-    return (datetime.datetime.now(datetime.UTC) + QUOTA_DAY_UTC_OFFSET).date()
-
-
-def _seconds_to_next_quota_day() -> int:
-    now = datetime.datetime.now(datetime.UTC) + QUOTA_DAY_UTC_OFFSET
-    midnight = datetime.datetime.combine(
-        now.date() + datetime.timedelta(days=1), datetime.time(), tzinfo=datetime.UTC
-    )
-    return max(1, math.ceil((midnight - now).total_seconds()))
 
 
 # ------------------------------------------------------------------------------------------------ replies
@@ -390,7 +379,10 @@ def create_app(state: StandinState) -> ASGIApp:
                 CODE_QUOTA_EXCEEDED,
                 "QuotaExceeded",
                 f"daily quota of {state.config.quota} API calls used up",
-                headers={"Retry-After": str(_seconds_to_next_quota_day())},
+                headers={
+                    "Retry-After": str(seconds_to_next_quota_day()),
+                    **daily_limit_header(state.config.quota),
+                },
             )
         fault = state.next_fault()
         if fault is not None:

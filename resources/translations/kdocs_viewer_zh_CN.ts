@@ -2,6 +2,29 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
     <context>
+        <name>ApiCallsLabel</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/api_usage.py" line="+68" />
+            <source>API calls today: %1</source>
+            <translation>今日 API 调用：%1</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>The server has not said how many calls a day it allows.</source>
+            <translation>服务器尚未告知每天允许的调用次数。</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>API calls today: %1 / %2</source>
+            <translation>今日 API 调用：%1 / %2</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>The server allows %1 API calls a day.</source>
+            <translation>服务器每天允许 %1 次 API 调用。</translation>
+        </message>
+    </context>
+    <context>
         <name>DragExporter</name>
         <message>
             <location filename="../../kdocs_viewer/gui/drag_export.py" line="+149" />
@@ -29,6 +52,34 @@ The details were written to the log.</source>
         </message>
     </context>
     <context>
+        <name>LargeListQuestion</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/pic_input.py" line="+131" />
+            <source>Load a large pic list?</source>
+            <translation>加载一个很大的图片列表？</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>This list has %1 pictures. Getting their links takes about %2 API calls.</source>
+            <translation>此列表有 %1 张图片。获取它们的链接大约需要 %2 次 API 调用。</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>The server allows %1 API calls a day.</source>
+            <translation>服务器每天允许 %1 次 API 调用。</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>A KDocs test app may make %1 API calls a day.</source>
+            <translation>金山文档测试应用每天最多可调用 %1 次 API。</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Load all</source>
+            <translation>全部加载</translation>
+        </message>
+    </context>
+    <context>
         <name>LeaseKeeper</name>
         <message numerus="yes">
             <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+347" />
@@ -48,7 +99,7 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+221" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+246" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
@@ -93,7 +144,7 @@ The details were written to the log.</source>
             <translation>粘贴图片列表：接口的 JSON 请求体 {"pics": [...]}、单元格接口的返回、CSV/TSV（pic_key,tag），或每行一个“pic_key tag”。也可以把文件拖到这里。</translation>
         </message>
         <message>
-            <location line="+11" />
+            <location line="+15" />
             <source>Load</source>
             <translation>加载</translation>
         </message>
@@ -107,7 +158,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
 请输入工作簿的文件 ID，然后点击“查找工作簿中的图片”；或者粘贴图片列表后点击“加载”。</translation>
         </message>
         <message>
-            <location line="+47" />
+            <location line="+50" />
             <source>&amp;Open pic list…</source>
             <translation>打开图片列表(&amp;O)…</translation>
         </message>
@@ -213,12 +264,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+2" />
-            <location line="+288" />
+            <location line="+375" />
             <source>No access token: set one with File → Set access token…</source>
             <translation>没有访问令牌：请通过“文件 → 设置访问令牌…”设置。</translation>
         </message>
         <message>
-            <location line="-271" />
+            <location line="-358" />
             <source>The server rejected the access token (code 20007) — it may have expired. Enter a new one; the picture list and your selection are kept.</source>
             <translation>服务器拒绝了访问令牌（代码 20007），令牌可能已过期。请输入新的令牌；图片列表和当前选择都会保留。</translation>
         </message>
@@ -268,7 +319,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>设置、更换或忘记访问令牌</translation>
         </message>
         <message>
-            <location line="+28" />
+            <location line="+32" />
             <source>Open pic list</source>
             <translation>打开图片列表</translation>
         </message>
@@ -279,11 +330,18 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+10" />
+            <location line="+9" />
             <source>Reading %1…</source>
             <translation>正在读取 %1…</translation>
         </message>
         <message>
-            <location line="+37" />
+            <location line="-1" />
+            <location line="+309" />
+            <source>Pasted pic list</source>
+            <translation>粘贴的图片列表</translation>
+        </message>
+        <message>
+            <location line="-253" />
             <source>%1 is larger than %2 MB: that is not a pic list.</source>
             <translation>%1 大于 %2 MB，不是图片列表。</translation>
         </message>
@@ -304,7 +362,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>无法读取 %1：%2</translation>
         </message>
         <message>
-            <location line="+14" />
+            <location line="+16" />
             <source>Reading the pic list…</source>
             <translation>正在读取图片列表…</translation>
         </message>
@@ -314,18 +372,23 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>无法读取图片列表：%1</translation>
         </message>
         <message>
-            <location line="+11" />
+            <location line="+12" />
             <source>The pic list changed: press Load again.</source>
             <translation>图片列表已更改：请再次点击“加载”。</translation>
         </message>
         <message>
             <location line="+9" />
-            <location line="+70" />
+            <location line="+117" />
             <source>Enter the workbook's file token first.</source>
             <translation>请先输入工作簿的文件 ID。</translation>
         </message>
         <message>
-            <location line="-63" />
+            <location line="-77" />
+            <source>Not loaded. The list is kept; press Load to be asked again.</source>
+            <translation>未加载。列表已保留；再次点击“加载”会重新询问。</translation>
+        </message>
+        <message>
+            <location line="+5" />
             <source>Loaded %1 pictures.</source>
             <translation>已加载 %1 张图片。</translation>
         </message>
@@ -335,17 +398,27 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>已忽略重复项：%1</translation>
         </message>
         <message>
-            <location line="+11" />
+            <location line="+13" />
             <source>… and %1 more problems</source>
             <translation>…… 另有 %1 个问题</translation>
         </message>
         <message>
-            <location line="+1" />
+            <location line="+3" />
+            <source>%1 has a problem:</source>
+            <translation>%1 有问题：</translation>
+        </message>
+        <message>
+            <location line="+2" />
             <source>The pic list has a problem:</source>
             <translation>图片列表有问题：</translation>
         </message>
         <message>
-            <location line="+59" />
+            <location line="+60" />
+            <source>Pictures found in the workbook</source>
+            <translation>在工作簿中找到的图片</translation>
+        </message>
+        <message>
+            <location line="+8" />
             <source>Looking for pictures in the workbook…</source>
             <translation>正在查找工作簿中的图片…</translation>
         </message>
@@ -365,7 +438,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>此工作簿中没有找到图片。</translation>
         </message>
         <message>
-            <location line="+17" />
+            <location line="+27" />
+            <source>Read %1: %2 pictures. Click “Load” to show them.</source>
+            <translation>已读取 %1：%2 张图片。点击“加载”显示它们。</translation>
+        </message>
+        <message>
+            <location line="+9" />
             <source>Read %1. Click “Load” to show its pictures.</source>
             <translation>已读取 %1。点击“加载”显示其中的图片。</translation>
         </message>
@@ -402,7 +480,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
 查看金山文档表格中图片的工具。</translation>
         </message>
         <message>
-            <location line="+30" />
+            <location line="+29" />
             <source>Pictures: %1 · loaded: %2 · failed: %3 · expiring within a minute: %4</source>
             <translation>图片：%1 · 已加载：%2 · 失败：%3 · 一分钟内过期：%4</translation>
         </message>
@@ -411,10 +489,33 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <source>Selected: %1</source>
             <translation>已选：%1</translation>
         </message>
+    </context>
+    <context>
+        <name>PicListSummary</name>
         <message>
-            <location line="+3" />
-            <source>API calls today: %1 / %2</source>
-            <translation>今日 API 调用：%1 / %2</translation>
+            <location filename="../../kdocs_viewer/gui/pic_input.py" line="-51" />
+            <source>Too big to edit here: Load uses this list as it was read. Edit the file elsewhere.</source>
+            <translation>列表太大，无法在此编辑：“加载”将按读取时的内容使用它。如需修改，请在其他编辑器中编辑该文件。</translation>
+        </message>
+        <message>
+            <location line="+7" />
+            <source>Clear</source>
+            <translation>清除</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Drop this list and go back to the text you had</source>
+            <translation>放弃此列表，回到之前的文本</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Open another…</source>
+            <translation>打开其他文件…</translation>
+        </message>
+        <message>
+            <location line="+11" />
+            <source>%1 — %2 pictures, %3</source>
+            <translation>%1 —— %2 张图片，%3</translation>
         </message>
     </context>
     <context>
@@ -890,7 +991,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>api</name>
         <message>
-            <location filename="../../kdocs_viewer/core/api.py" line="+216" />
+            <location filename="../../kdocs_viewer/core/api.py" line="+217" />
             <source>the connection timed out</source>
             <translation>连接超时</translation>
         </message>
@@ -935,7 +1036,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>发生了网络错误</translation>
         </message>
         <message>
-            <location line="+98" />
+            <location line="+99" />
             <source>not a usable API base URL: {detail}</source>
             <translation>不可用的 API 基础地址：{detail}</translation>
         </message>
@@ -955,7 +1056,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>拒绝通过明文 http 将访问令牌发送到 {host}：请使用 https://（明文 http 只允许连接本机，例如本地模拟服务器）。</translation>
         </message>
         <message>
-            <location line="+62" />
+            <location line="+68" />
             <source>The KDocs client was closed while waiting to retry.</source>
             <translation>等待重试时 KDocs 客户端已关闭。</translation>
         </message>
@@ -970,7 +1071,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>无法访问 KDocs API：{reason}。</translation>
         </message>
         <message>
-            <location line="+37" />
+            <location line="+40" />
             <source>a redirect, which is not followed (the token stays on the API host)</source>
             <translation>重定向（不会跟随，令牌只发送给 API 主机）</translation>
         </message>
@@ -1097,7 +1198,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>piclist</name>
         <message>
-            <location filename="../../kdocs_viewer/core/piclist.py" line="+42" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="+45" />
             <source>{where}: {message}</source>
             <translation>{where}：{message}</translation>
         </message>
@@ -1320,7 +1421,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>{field}：格式说明无效（{error}）</translation>
         </message>
         <message>
-            <location line="+477" />
+            <location line="+483" />
             <source>(link hidden)</source>
             <translation>（链接已隐藏）</translation>
         </message>

@@ -650,8 +650,10 @@ def test_quota_used_up_is_not_waited_out(standin_factory: Callable[..., StandinS
     standin = standin_factory(quota=1)
     with KDocsClient("demo-token", standin.base_url) as client:
         client.list_sheets(FILE)
+        assert client.daily_limit is None  # not stated by a good answer
         with pytest.raises(QuotaExceededError) as info:
             client.list_sheets(FILE)
+        assert client.daily_limit == 1  # stated by the quota answer
     assert "quota" in str(info.value) and info.value.status == 429
     assert len(settled_log(standin, client)) == 2  # Retry-After points to tomorrow: beyond any budget
 

@@ -23,6 +23,7 @@ from kdocs_viewer.core.contract import (
     TOKEN_PARAM,
 )
 from kdocs_viewer.core.models import PicRef
+from kdocs_viewer.core.quota import daily_limit_from_headers
 from kdocs_viewer.standin.server import StandinServer
 
 Factory = Callable[..., StandinServer]
@@ -322,6 +323,7 @@ def test_quota_exhausted_answers_429_with_retry_after(standin_factory: Factory, 
     assert response.status_code == 429
     assert int(response.headers["Retry-After"]) > 0
     assert response.json()["code"] == CODE_QUOTA_EXCEEDED
+    assert daily_limit_from_headers(response.headers.multi_items()) == 3  # the limit, stated once used up
     assert server.api_calls_today() == 3
     assert http.get(url).status_code == 200  # downloads are not API calls
     assert server.api_calls_today() == 3

@@ -19,6 +19,7 @@ from kdocs_viewer.core.contract import (
     SHEETS_PATH,
     TOKEN_PARAM,
 )
+from kdocs_viewer.core.quota import daily_limit_from_headers
 from kdocs_viewer.standin.server import StandinServer
 
 Factory = Callable[..., StandinServer]
@@ -74,6 +75,7 @@ def test_429_fault_asks_to_retry_after_a_second(standin: StandinServer, http: ht
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "1"
     assert response.json()["code"] == CODE_QUOTA_EXCEEDED
+    assert daily_limit_from_headers(response.headers.multi_items()) is None  # "slow down" is no daily limit
 
 
 def test_20007_fault_rejects_the_token_once(standin: StandinServer, http: httpx.Client) -> None:
