@@ -26,7 +26,7 @@ from kdocs_viewer.core.contract import (
     TAG_LIFETIMES,
     UNBOUNDED_TAGS,
 )
-from kdocs_viewer.core.models import Lease, LeaseState, PicRef
+from kdocs_viewer.core.models import Ident, Lease, LeaseState, PicRef
 
 __all__ = [
     "MIN_REFRESH_MARGIN",
@@ -198,11 +198,9 @@ def lease_state(lease: Lease, now: float) -> LeaseState:
     return LeaseState.FRESH
 
 
-def _needed_leases(
-    leases: Mapping[tuple[str, str], Lease], needed: Iterable[tuple[str, str]]
-) -> Iterable[Lease]:
+def _needed_leases(leases: Mapping[Ident, Lease], needed: Iterable[Ident]) -> Iterable[Lease]:
     """Bounded leases of the needed idents, each once, in the order first needed."""
-    seen: set[tuple[str, str]] = set()
+    seen: set[Ident] = set()
     for ident in needed:
         if ident in seen:
             continue
@@ -213,8 +211,8 @@ def _needed_leases(
 
 
 def plan_refresh(
-    leases: Mapping[tuple[str, str], Lease],
-    needed: Iterable[tuple[str, str]],
+    leases: Mapping[Ident, Lease],
+    needed: Iterable[Ident],
     now: float,
     batch_size: int = MAX_PICS_PER_CALL,
     *,
@@ -247,9 +245,7 @@ def plan_refresh(
     return [due[i : i + batch_size] for i in range(0, len(due), batch_size)]
 
 
-def next_refresh_at(
-    leases: Mapping[tuple[str, str], Lease], needed: Iterable[tuple[str, str]], now: float
-) -> float | None:
+def next_refresh_at(leases: Mapping[Ident, Lease], needed: Iterable[Ident], now: float) -> float | None:
     """Monotonic time of the earliest refresh among the needed leases (``now`` if one is already due).
 
     None when nothing needed can expire, so callers arm one timer instead of polling every row.

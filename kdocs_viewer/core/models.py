@@ -12,6 +12,8 @@ from enum import Enum
 
 DEFAULT_BASE_URL = "https://developer.kdocs.cn"
 
+Ident = tuple[str, str]  # (pic_key, tag): what names one picture of a workbook; see ``PicRef.ident``
+
 
 @dataclass(frozen=True, slots=True)
 class PicRef:
@@ -28,7 +30,7 @@ class PicRef:
     caption: str | None = field(default=None, compare=False)
 
     @property
-    def ident(self) -> tuple[str, str]:
+    def ident(self) -> Ident:
         return (self.pic_key, self.tag)
 
     def label(self) -> str:

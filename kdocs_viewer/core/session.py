@@ -34,13 +34,11 @@ from kdocs_viewer.core.download import (
     UrlExpiredError,
 )
 from kdocs_viewer.core.i18n import translate
-from kdocs_viewer.core.models import Lease, Outcome, PicFailure, PicRef
+from kdocs_viewer.core.models import Ident, Lease, Outcome, PicFailure, PicRef
 
 __all__ = ["LeaseClient", "LeaseTable", "PicUnavailable", "PictureSession", "SessionStats"]
 
 log = logging.getLogger(__name__)
-
-Ident = tuple[str, str]
 
 DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024
 # A lease is reused while more than min(REUSE_MARGIN, REUSE_FRACTION × ttl) is left: enough for a GET to

@@ -23,12 +23,10 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
 from kdocs_viewer.core.expiry import next_refresh_at, plan_refresh
-from kdocs_viewer.core.models import Lease, Outcome, PicFailure, PicRef
+from kdocs_viewer.core.models import Ident, Lease, Outcome, PicFailure, PicRef
 from kdocs_viewer.core.redact import redact
 
 log = logging.getLogger(__name__)
-
-Ident = tuple[str, str]
 
 BACKGROUND_CHUNK = (
     4 * MAX_PICS_PER_CALL

@@ -33,9 +33,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QPixmap
 
 from kdocs_viewer.core.cache import ByteBudgetCache
-from kdocs_viewer.core.models import Lease, Outcome, PicFailure, PicRef
+from kdocs_viewer.core.models import Ident, Lease, Outcome, PicFailure, PicRef
 
-Ident = tuple[str, str]
 ThumbKey = tuple[str, str, int]
 AnyIndex = QModelIndex | QPersistentModelIndex
 

@@ -45,9 +45,9 @@ from shiboken6 import Shiboken
 from kdocs_viewer.core.api import TokenInvalidError
 from kdocs_viewer.core.cache import ByteBudgetCache
 from kdocs_viewer.core.exif import embedded_thumbnail, same_aspect
-from kdocs_viewer.core.models import Lease, PicRef
+from kdocs_viewer.core.models import Ident, Lease, PicRef
 from kdocs_viewer.core.redact import redact
-from kdocs_viewer.gui.picture_model import Ident, ThumbKey, ThumbnailResult
+from kdocs_viewer.gui.picture_model import ThumbKey, ThumbnailResult
 
 log = logging.getLogger(__name__)
 
