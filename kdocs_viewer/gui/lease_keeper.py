@@ -18,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
@@ -25,6 +26,9 @@ from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
 from kdocs_viewer.core.expiry import next_refresh_at, plan_refresh
 from kdocs_viewer.core.models import Ident, Lease, Outcome, PicFailure, PicRef
 from kdocs_viewer.core.redact import redact
+
+if TYPE_CHECKING:  # the session module is loaded after the first paint (it brings the network stack)
+    from kdocs_viewer.core.session import LeaseResolver
 
 log = logging.getLogger(__name__)
 
@@ -85,18 +89,6 @@ class _LeaseView(Mapping[Ident, Lease]):
         return len(self._leases)
 
 
-def session_lease(session: object, ident: Ident) -> Lease | None:
-    """``session.leases.get(ident)`` tolerant of the table's exact shape."""
-    table = getattr(session, "leases", None)
-    if table is None:
-        return None
-    try:
-        lease = table.get(ident)
-    except Exception:
-        return None
-    return lease if isinstance(lease, Lease) else None
-
-
 class LeaseKeeper(QObject):
     """Owner of the resolve worker and the single refresh timer."""
 
@@ -105,7 +97,7 @@ class LeaseKeeper(QObject):
     errorOccurred = Signal(str)  # human, redacted
     idle = Signal()  # the worker's queue ran empty
 
-    def __init__(self, session: object, parent: QObject | None = None) -> None:
+    def __init__(self, session: LeaseResolver, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._session = session
         self._signals = _Signals(self)
@@ -248,7 +240,7 @@ class LeaseKeeper(QObject):
     def _lease_view(self, idents: Iterable[Ident]) -> _LeaseView:
         leases: dict[Ident, Lease] = {}
         for ident in idents:
-            lease = session_lease(self._session, ident)
+            lease = self._session.leases.get(ident)
             if lease is not None:
                 leases[ident] = lease
         return _LeaseView(leases)
@@ -384,25 +376,26 @@ class LeaseKeeper(QObject):
             return self._tasks.popleft()
 
     def _run(self) -> None:
-        from kdocs_viewer.core.api import TokenInvalidError  # here, not at start-up: it brings httpx
+        from kdocs_viewer.core.api import KDocsError, TokenInvalidError  # here, not at start-up: httpx
 
         while (task := self._next_task()) is not None:
             refs = task.refs
             if task.kind == "initial":  # prioritised meanwhile, or learned by a fetch: skip
-                refs = [ref for ref in refs if session_lease(self._session, ref.ident) is None]
+                leases = self._session.leases
+                refs = [ref for ref in refs if leases.get(ref.ident) is None]
                 if not refs:
                     if task.first:  # nothing to ask, but the background must not wait forever
                         self._signals.answered.emit(ResolveAnswer(task.kind, [], [], first=True))
                     continue
             try:
-                outcomes = list(self._session.resolve(refs, cancel=self._cancel))  # type: ignore[attr-defined]
+                outcomes = self._session.resolve(refs, cancel=self._cancel)
             except TokenInvalidError:
                 with self._cond:
                     self._paused = True
                     self._tasks.appendleft(_Task(refs, task.kind, task.first))
                 self._signals.rejected.emit()
                 continue
-            except Exception as exc:
+            except (KDocsError, ValueError, RuntimeError) as exc:  # what LeaseResolver.resolve raises
                 if self._cancel.is_set():
                     return
                 message = redact(str(exc)) or type(exc).__name__

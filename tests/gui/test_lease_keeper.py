@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 
@@ -9,7 +10,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.api import KDocsClient
-from kdocs_viewer.core.models import Lease, Outcome
+from kdocs_viewer.core.models import Lease, Outcome, PicFailure
 from kdocs_viewer.core.session import PictureSession
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
 from kdocs_viewer.standin.server import StandinServer
@@ -190,3 +191,32 @@ def test_background_also_waits_for_its_gate(qtbot: QtBot, setup: Callable[..., S
     open_gate.append(True)
     qtbot.waitUntil(lambda: sum(len(a) for a in answers) == 300, timeout=5000)
     assert server.api_calls_today() == 4  # 10, then 290 in three batches of ≤ 100
+
+
+def test_a_call_that_cannot_be_made_fails_its_pictures_and_the_worker_goes_on(
+    qtbot: QtBot, standin_factory: Callable[..., StandinServer], caplog: pytest.LogCaptureFixture
+) -> None:
+    server = standin_factory(pictures=5)
+    refs = server.pictures()
+    client = KDocsClient("demo-token", server.base_url)
+    session = PictureSession(client, "")  # no file token: every resolve raises ValueError
+    keeper = LeaseKeeper(session)
+    try:
+        answers = collect(keeper)
+        errors: list[str] = []
+        keeper.errorOccurred.connect(errors.append)
+        with caplog.at_level(logging.WARNING, logger="kdocs_viewer.gui.lease_keeper"):
+            keeper.start(refs[:2], refs[2:])
+            qtbot.waitUntil(lambda: len(answers) == 1, timeout=3000)
+            keeper.resolve_again(refs[2:])  # the worker is still there to take it
+            qtbot.waitUntil(lambda: len(answers) == 2, timeout=3000)
+        assert [o.ref for o in answers[0]] == refs[:2]
+        assert [o.ref for o in answers[1]] == refs[2:]
+        assert all(isinstance(o, PicFailure) and "file_token" in o.message for a in answers for o in a)
+        assert errors and all("file_token" in e for e in errors)
+        assert any("resolve failed" in r.getMessage() for r in caplog.records)
+        assert server.api_calls_today() == 0
+    finally:
+        keeper.shutdown()
+        session.close()
+        client.close()
