@@ -159,7 +159,7 @@ def test_background_waits_for_the_first_screen_answer(qtbot: QtBot, setup: Calla
     qtbot.waitUntil(lambda: len(answers) >= 1, timeout=5000)
     assert [o.ref for o in answers[0]] == refs[:10]
     assert calls_at_answer[0] == 1  # no background call was sent while the first screen resolved
-    qtbot.wait(100)  # well inside BACKGROUND_DELAY_MS: the thumbnails of the first screen have the CPU
+    qtbot.wait(100)  # well inside refresh.BACKGROUND_DELAY: the thumbnails of the first screen have the CPU
     assert server.api_calls_today() == 1 and len(answers) == 1
     qtbot.waitUntil(lambda: sum(len(a) for a in answers) == 900, timeout=8000)
     qtbot.waitUntil(keeper.is_idle, timeout=2000)
@@ -186,7 +186,7 @@ def test_background_also_waits_for_its_gate(qtbot: QtBot, setup: Callable[..., S
     answers = collect(keeper)
     keeper.start(refs[:10], refs[10:])
     qtbot.waitUntil(lambda: len(answers) >= 1, timeout=5000)
-    qtbot.wait(500)  # past BACKGROUND_DELAY_MS, well before BACKGROUND_MAX_WAIT_MS
+    qtbot.wait(500)  # past BACKGROUND_DELAY, well before BACKGROUND_MAX_WAIT
     assert server.api_calls_today() == 1 and not keeper.is_idle()
     open_gate.append(True)
     qtbot.waitUntil(lambda: sum(len(a) for a in answers) == 300, timeout=5000)
