@@ -42,8 +42,10 @@ class PicRef:
 
 
 class LeaseState(Enum):
+    """What a lease's badge says (``expiry.lease_state``)."""
+
     FRESH = "fresh"
-    EXPIRING = "expiring"  # inside the refresh margin
+    EXPIRING = "expiring"  # less than expiry.EXPIRING_SOON left
     EXPIRED = "expired"
     UNBOUNDED = "unbounded"  # no known expiry (cloud pictures)
 

@@ -31,7 +31,7 @@ The details were written to the log.</source>
     <context>
         <name>LeaseKeeper</name>
         <message numerus="yes">
-            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+347" />
+            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+215" />
             <source>No download link for %n picture(s): %1 (F5 retries)</source>
             <translation>
                 <numerusform>有 %n 张图片未能取得下载链接：%1（按 F5 重试）</numerusform>
@@ -403,8 +403,8 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+30" />
-            <source>Pictures: %1 · loaded: %2 · failed: %3 · expiring within a minute: %4</source>
-            <translation>图片：%1 · 已加载：%2 · 失败：%3 · 一分钟内过期：%4</translation>
+            <source>Pictures: %1 · loaded: %2 · failed: %3 · expiring soon: %4</source>
+            <translation>图片：%1 · 已加载：%2 · 失败：%3 · 即将过期：%4</translation>
         </message>
         <message>
             <location line="+6" />
@@ -420,7 +420,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureBrowser</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/browser.py" line="+284" />
+            <location filename="../../kdocs_viewer/gui/browser.py" line="+283" />
             <source>Filter by caption, cell or key</source>
             <translation>按标题、单元格或 key 筛选</translation>
         </message>
@@ -494,7 +494,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureModel</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+338" />
+            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+339" />
             <source>Key: %1</source>
             <translation>Key：%1</translation>
         </message>
@@ -781,7 +781,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>ThumbnailLoader</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+90" />
+            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+91" />
             <source>empty file</source>
             <translation>空文件</translation>
         </message>
@@ -791,7 +791,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>不是有效的图片：%1</translation>
         </message>
         <message>
-            <location line="+453" />
+            <location line="+440" />
             <source>the access token was rejected</source>
             <translation>访问令牌被拒绝</translation>
         </message>
@@ -804,12 +804,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>TileDelegate</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/tile_delegate.py" line="+91" />
+            <location filename="../../kdocs_viewer/gui/tile_delegate.py" line="+100" />
             <source>expired</source>
             <translation>已过期</translation>
         </message>
         <message>
-            <location line="+339" />
+            <location line="+332" />
             <source>Failed</source>
             <translation>失败</translation>
         </message>
@@ -1320,7 +1320,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>{field}：格式说明无效（{error}）</translation>
         </message>
         <message>
-            <location line="+477" />
+            <location line="+483" />
             <source>(link hidden)</source>
             <translation>（链接已隐藏）</translation>
         </message>
@@ -1359,7 +1359,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>session</name>
         <message>
-            <location filename="../../kdocs_viewer/core/session.py" line="+212" />
+            <location filename="../../kdocs_viewer/core/session.py" line="+239" />
             <source>cancelled</source>
             <translation>已取消</translation>
         </message>
