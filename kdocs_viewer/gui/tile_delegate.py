@@ -40,7 +40,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from kdocs_viewer.core.expiry import lease_state
-from kdocs_viewer.core.models import Lease, LeaseState
+from kdocs_viewer.core.models import Ident, Lease, LeaseState
 from kdocs_viewer.gui.picture_model import PaintRole, PicState, PictureItem
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -216,7 +216,7 @@ class TileDelegate(QStyledItemDelegate):
         self._badges: BoundedCache[tuple[str, Urgency, float], Sprite] = BoundedCache(self.BADGE_CACHE)
         self._chips: BoundedCache[tuple[str, int, float], Sprite] = BoundedCache(self.CHIP_CACHE)
         self._faces: BoundedCache[tuple[object, ...], Sprite] = BoundedCache(self.FACE_CACHE)
-        self._captions: BoundedCache[tuple[tuple[str, str], int, str], _Caption] = BoundedCache(
+        self._captions: BoundedCache[tuple[Ident, int, str], _Caption] = BoundedCache(
             self.CAPTION_CACHE
         )
 
