@@ -26,9 +26,10 @@ from kdocs_viewer.core.contract import (
     TAG_LIFETIMES,
     UNBOUNDED_TAGS,
 )
-from kdocs_viewer.core.models import Lease, LeaseState, PicRef
+from kdocs_viewer.core.models import Ident, Lease, LeaseState, PicRef
 
 __all__ = [
+    "EXPIRING_SOON",
     "MIN_REFRESH_MARGIN",
     "embedded_expiry",
     "lease_state",
@@ -42,6 +43,12 @@ __all__ = [
 
 MIN_REFRESH_MARGIN = 60.0  # seconds: a refresh must land before the URL dies, even on a slow network
 REFRESH_FRACTION = 0.2  # of the ttl
+# A lease is "expiring soon" (a red badge, the status bar's count) with less than this left. Half the
+# smallest refresh margin: a needed lease of any documented lifetime (≥ 120 s, margin ≥ 60 s) gets the first
+# half to land its refresh — a call, its retries, and one more try after a failure (core.refresh waits 15
+# s) — so the warning never fires for a link that is being renewed; it means "nobody renews this one" (not
+# needed, refresh off, the token rejected, the server failing), with still half a minute to go.
+EXPIRING_SOON = MIN_REFRESH_MARGIN / 2
 
 # Unix times before this (2001-09-09) are not plausible expiries: such a parameter means something else
 # (e.g. a relative count), so it is ignored instead of making every URL look long dead.
@@ -188,21 +195,23 @@ def refresh_due_at(lease: Lease) -> float | None:
 
 
 def lease_state(lease: Lease, now: float) -> LeaseState:
-    """The badge a lease should show at monotonic time ``now``."""
-    if lease.ttl is None:
+    """What a lease's badge says at monotonic time ``now``; EXPIRING: less than EXPIRING_SOON left.
+
+    The one rule for the tile badge, the model's repaint decisions and the status bar's count.
+    """
+    left = lease.remaining(now)
+    if left is None:
         return LeaseState.UNBOUNDED
-    if lease.is_expired(now):
+    if left <= 0:
         return LeaseState.EXPIRED
-    if needs_refresh(lease, now):
+    if left < EXPIRING_SOON:
         return LeaseState.EXPIRING
     return LeaseState.FRESH
 
 
-def _needed_leases(
-    leases: Mapping[tuple[str, str], Lease], needed: Iterable[tuple[str, str]]
-) -> Iterable[Lease]:
+def _needed_leases(leases: Mapping[Ident, Lease], needed: Iterable[Ident]) -> Iterable[Lease]:
     """Bounded leases of the needed idents, each once, in the order first needed."""
-    seen: set[tuple[str, str]] = set()
+    seen: set[Ident] = set()
     for ident in needed:
         if ident in seen:
             continue
@@ -213,8 +222,8 @@ def _needed_leases(
 
 
 def plan_refresh(
-    leases: Mapping[tuple[str, str], Lease],
-    needed: Iterable[tuple[str, str]],
+    leases: Mapping[Ident, Lease],
+    needed: Iterable[Ident],
     now: float,
     batch_size: int = MAX_PICS_PER_CALL,
     *,
@@ -247,9 +256,7 @@ def plan_refresh(
     return [due[i : i + batch_size] for i in range(0, len(due), batch_size)]
 
 
-def next_refresh_at(
-    leases: Mapping[tuple[str, str], Lease], needed: Iterable[tuple[str, str]], now: float
-) -> float | None:
+def next_refresh_at(leases: Mapping[Ident, Lease], needed: Iterable[Ident], now: float) -> float | None:
     """Monotonic time of the earliest refresh among the needed leases (``now`` if one is already due).
 
     None when nothing needed can expire, so callers arm one timer instead of polling every row.

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_BASE_URL = "https://developer.kdocs.cn"
 
+Ident = tuple[str, str]  # (pic_key, tag): what names one picture of a workbook; see ``PicRef.ident``
+
 
 def normalise_base_url(base_url: str) -> str:
     """One server, one name — the keyring account and the API-call counter both go by it.
@@ -52,7 +54,7 @@ class PicRef:
     caption: str | None = field(default=None, compare=False)
 
     @property
-    def ident(self) -> tuple[str, str]:
+    def ident(self) -> Ident:
         return (self.pic_key, self.tag)
 
     def label(self) -> str:
@@ -64,8 +66,10 @@ class PicRef:
 
 
 class LeaseState(Enum):
+    """What a lease's badge says (``expiry.lease_state``)."""
+
     FRESH = "fresh"
-    EXPIRING = "expiring"  # inside the refresh margin
+    EXPIRING = "expiring"  # less than expiry.EXPIRING_SOON left
     EXPIRED = "expired"
     UNBOUNDED = "unbounded"  # no known expiry (cloud pictures)
 

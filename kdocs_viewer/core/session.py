@@ -34,13 +34,19 @@ from kdocs_viewer.core.download import (
     UrlExpiredError,
 )
 from kdocs_viewer.core.i18n import translate
-from kdocs_viewer.core.models import Lease, Outcome, PicFailure, PicRef
+from kdocs_viewer.core.models import Ident, Lease, Outcome, PicFailure, PicRef
 
-__all__ = ["LeaseClient", "LeaseTable", "PicUnavailable", "PictureSession", "SessionStats"]
+__all__ = [
+    "LeaseClient",
+    "LeaseResolver",
+    "LeaseSource",
+    "LeaseTable",
+    "PicUnavailable",
+    "PictureSession",
+    "SessionStats",
+]
 
 log = logging.getLogger(__name__)
-
-Ident = tuple[str, str]
 
 DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024
 # A lease is reused while more than min(REUSE_MARGIN, REUSE_FRACTION × ttl) is left: enough for a GET to
@@ -62,6 +68,27 @@ class LeaseClient(Protocol):
     def resolve(
         self, file_token: str, pics: Iterable[PicRef], *, cancel: threading.Event | None = None
     ) -> list[Outcome]: ...
+
+
+class LeaseSource(Protocol):
+    """What the GUI's lease keeper and thumbnail loader both read of a ``PictureSession``: its lease table.
+
+    The keeper plans refreshes from the leases in it; the loader hands a tile the lease its fetch used (a
+    fetch may have re-resolved after a 403). ``LeaseTable.get`` never raises.
+    """
+
+    @property
+    def leases(self) -> LeaseTable: ...
+
+
+class LeaseResolver(LeaseSource, Protocol):
+    """What the GUI's lease keeper needs of a ``PictureSession``: the leases, and resolving on its worker."""
+
+    def resolve(self, refs: Iterable[PicRef], *, cancel: threading.Event | None = None) -> list[Outcome]:
+        """A Lease or PicFailure per ref. Raises TokenInvalidError (the token was rejected), another
+        KDocsError (the call failed as a whole), ValueError (no file token) or RuntimeError (the client
+        was closed)."""
+        ...
 
 
 class PicUnavailable(Exception):

@@ -38,14 +38,14 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QSlider
 
 from kdocs_viewer.core.cache import ByteBudgetCache, DiskCache
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
-from kdocs_viewer.core.models import Lease, Outcome, PicRef
+from kdocs_viewer.core.expiry import EXPIRING_SOON
+from kdocs_viewer.core.models import Ident, Lease, Outcome, PicRef
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.gui.drag_export import MAX_DRAG_PICTURES, DragExporter
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
 from kdocs_viewer.gui.originals import SessionFolder
 from kdocs_viewer.gui.picture_grid import TILE_BUCKETS, PictureGrid, snap_tile_size
 from kdocs_viewer.gui.picture_model import (
-    Ident,
     ItemRole,
     PicState,
     PictureFilterProxy,
@@ -77,7 +77,6 @@ THUMBNAIL_BUDGET = 128 * 1024 * 1024  # decoded thumbnails kept in memory (bytes
 ORIGINALS_MEMORY_BUDGET = 48 * 1024 * 1024
 ORIGINALS_DISK_BUDGET = 2 * 1024 * 1024 * 1024
 
-EXPIRING_SOON = 60.0  # seconds, for stats()
 SELECTED_KEPT_FRESH = MAX_PICS_PER_CALL  # selected pictures whose links are refreshed ahead of time
 STATUS_THROTTLE_MS = 250  # statusChanged at most 4 times a second
 
@@ -141,7 +140,7 @@ class BrowserStats:
     pictures: int = 0
     loaded: int = 0
     failed: int = 0
-    expiring_soon: int = 0  # needed or not: leases with 0 < time left < 60 s
+    expiring_soon: int = 0  # needed or not: leases with 0 < time left < expiry.EXPIRING_SOON
     api_calls: int = 0
     expired: int = 0  # leases past their lifetime (only needed ones get refreshed)
 

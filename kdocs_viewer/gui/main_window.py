@@ -1242,7 +1242,7 @@ class MainWindow(QMainWindow):
             return
         stats = self.browser.stats()
         self.counts_label.setText(
-            self.tr("Pictures: %1 · loaded: %2 · failed: %3 · expiring within a minute: %4")
+            self.tr("Pictures: %1 · loaded: %2 · failed: %3 · expiring soon: %4")
             .replace("%1", str(stats.pictures))
             .replace("%2", str(stats.loaded))
             .replace("%3", str(stats.failed))

@@ -33,9 +33,9 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QPixmap
 
 from kdocs_viewer.core.cache import ByteBudgetCache
-from kdocs_viewer.core.models import Lease, Outcome, PicFailure, PicRef
+from kdocs_viewer.core.expiry import lease_state
+from kdocs_viewer.core.models import Ident, Lease, LeaseState, Outcome, PicFailure, PicRef
 
-Ident = tuple[str, str]
 ThumbKey = tuple[str, str, int]
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -145,15 +145,16 @@ class ThumbnailResult:
     pixel_size: tuple[int, int]
 
 
-def badge_kind(lease: Lease | None, now: float) -> tuple[bool, bool, bool] | None:
-    """What of a tile's badge a new lease can change beyond its countdown: none/unbounded/estimated/expired.
+def badge_kind(lease: Lease | None, now: float) -> tuple[LeaseState, bool] | None:
+    """What of a tile's badge a new lease can change beyond its countdown: its state (``expiry.lease_state``:
+    the colour, "expired", "∞") and the estimate mark; None without a lease.
 
     Rows whose kind is unchanged by a refresh need no ``dataChanged``: the countdown is painted from the
     lease on the next 1 Hz repaint anyway.
     """
     if lease is None:
         return None
-    return (lease.ttl is None, lease.estimated, lease.is_expired(now))
+    return (lease_state(lease, now), lease.estimated)
 
 
 def contiguous_ranges(rows: Iterable[int]) -> list[tuple[int, int]]:

@@ -45,9 +45,10 @@ from shiboken6 import Shiboken
 from kdocs_viewer.core.api import TokenInvalidError
 from kdocs_viewer.core.cache import ByteBudgetCache
 from kdocs_viewer.core.exif import embedded_thumbnail, same_aspect
-from kdocs_viewer.core.models import Lease, PicRef
+from kdocs_viewer.core.models import Ident, Lease, PicRef
 from kdocs_viewer.core.redact import redact
-from kdocs_viewer.gui.picture_model import Ident, ThumbKey, ThumbnailResult
+from kdocs_viewer.core.session import LeaseSource
+from kdocs_viewer.gui.picture_model import ThumbKey, ThumbnailResult
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,8 @@ DECODE_BACKLOG = 6  # pictures being fetched or fetched-but-waiting for a decode
 FULL_MAX_SIDE = 8192  # previews/copies larger than this are decoded down to it (memory, allocation limit)
 
 
-class Fetcher(Protocol):
-    """What the loader needs from a ``PictureSession``."""
+class Fetcher(LeaseSource, Protocol):
+    """What the loader needs from a ``PictureSession``: the picture's bytes, and its lease for the badge."""
 
     def fetch_bytes(self, ref: PicRef, *, cancel: threading.Event | None = None) -> bytes: ...
 
@@ -258,7 +259,7 @@ class _FetchJob(QRunnable):
         except Exception as exc:  # every failure becomes a tile state, never a dead worker
             result.kind = ResultKind.CANCELLED if cancel.is_set() else ResultKind.FAILED
             result.error = redact(str(exc)) or type(exc).__name__
-        result.lease = _current_lease(self._session, self._ref)
+        result.lease = self._session.leases.get(self._ref.ident)  # a 403 may have brought a new one
         self._signals.fetched.emit(
             _Fetched(self._ticket, result, data if result.kind is ResultKind.OK else None)
         )
@@ -295,19 +296,6 @@ class _DecodeJob(QRunnable):
             result.kind = ResultKind.FAILED
             result.error = redact(str(exc)) or type(exc).__name__
         self._signals.finished.emit(result)
-
-
-def _current_lease(session: object, ref: PicRef) -> Lease | None:
-    """The session's lease after a fetch (it may have re-resolved after a 403), for the badge."""
-    table = getattr(session, "leases", None)
-    getter = getattr(table, "get", None)
-    if getter is None:
-        return None
-    try:
-        lease = getter(ref.ident)
-    except Exception:
-        return None
-    return lease if isinstance(lease, Lease) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,26 +39,34 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from kdocs_viewer.core.models import Lease
+from kdocs_viewer.core.expiry import lease_state
+from kdocs_viewer.core.models import Ident, Lease, LeaseState
 from kdocs_viewer.gui.picture_model import PaintRole, PicState, PictureItem
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 PAD = 6  # around the thumbnail box, and between box and caption
-WARNING_BELOW = 120.0  # seconds: the badge turns amber
-URGENT_BELOW = 30.0  # seconds: the badge turns red
 
 
 WARM_UP_CAPTION = "A1  产品图 Photo"
 
 
 class Urgency(Enum):
+    """The badge's colour: ``expiry.lease_state``, plus "no lease yet"."""
+
     NONE = "none"  # no lease yet: no badge
     CALM = "calm"
-    WARNING = "warning"
-    URGENT = "urgent"
+    URGENT = "urgent"  # expiring soon: nobody is renewing this link (see expiry.EXPIRING_SOON)
     EXPIRED = "expired"
     UNBOUNDED = "unbounded"
+
+
+_URGENCY = {
+    LeaseState.FRESH: Urgency.CALM,
+    LeaseState.EXPIRING: Urgency.URGENT,
+    LeaseState.EXPIRED: Urgency.EXPIRED,
+    LeaseState.UNBOUNDED: Urgency.UNBOUNDED,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,25 +92,19 @@ def badge_text(lease: Lease | None, now: float) -> Badge:
     """
     if lease is None:
         return Badge("", Urgency.NONE)
+    urgency = _URGENCY[lease_state(lease, now)]
     left = lease.remaining(now)
     if left is None:
-        return Badge("∞", Urgency.UNBOUNDED)
-    if left <= 0:
-        return Badge(QCoreApplication.translate("TileDelegate", "expired"), Urgency.EXPIRED)
+        return Badge("∞", urgency)
+    if urgency is Urgency.EXPIRED:
+        return Badge(QCoreApplication.translate("TileDelegate", "expired"), urgency)
     text = format_left(left)
-    if lease.estimated:
-        text = "≈" + text
-    if left < URGENT_BELOW:
-        return Badge(text, Urgency.URGENT)
-    if left < WARNING_BELOW:
-        return Badge(text, Urgency.WARNING)
-    return Badge(text, Urgency.CALM)
+    return Badge("≈" + text if lease.estimated else text, urgency)
 
 
 # Badge colours sit on top of pictures, so they carry their own contrast instead of following the palette.
 _BADGE_COLOURS: dict[Urgency, tuple[QColor, QColor]] = {
     Urgency.CALM: (QColor(24, 96, 56, 215), QColor(255, 255, 255)),
-    Urgency.WARNING: (QColor(214, 140, 0, 230), QColor(0, 0, 0)),
     Urgency.URGENT: (QColor(200, 30, 30, 235), QColor(255, 255, 255)),
     Urgency.EXPIRED: (QColor(90, 90, 90, 230), QColor(255, 215, 215)),
     Urgency.UNBOUNDED: (QColor(40, 70, 140, 200), QColor(255, 255, 255)),
@@ -214,7 +216,7 @@ class TileDelegate(QStyledItemDelegate):
         self._badges: BoundedCache[tuple[str, Urgency, float], Sprite] = BoundedCache(self.BADGE_CACHE)
         self._chips: BoundedCache[tuple[str, int, float], Sprite] = BoundedCache(self.CHIP_CACHE)
         self._faces: BoundedCache[tuple[object, ...], Sprite] = BoundedCache(self.FACE_CACHE)
-        self._captions: BoundedCache[tuple[tuple[str, str], int, str], _Caption] = BoundedCache(
+        self._captions: BoundedCache[tuple[Ident, int, str], _Caption] = BoundedCache(
             self.CAPTION_CACHE
         )
 

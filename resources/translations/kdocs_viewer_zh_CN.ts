@@ -82,7 +82,7 @@ The details were written to the log.</source>
     <context>
         <name>LeaseKeeper</name>
         <message numerus="yes">
-            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+347" />
+            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+215" />
             <source>No download link for %n picture(s): %1 (F5 retries)</source>
             <translation>
                 <numerusform>有 %n 张图片未能取得下载链接：%1（按 F5 重试）</numerusform>
@@ -99,7 +99,7 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+246" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+249" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
@@ -264,12 +264,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+2" />
-            <location line="+375" />
+            <location line="+373" />
             <source>No access token: set one with File → Set access token…</source>
             <translation>没有访问令牌：请通过“文件 → 设置访问令牌…”设置。</translation>
         </message>
         <message>
-            <location line="-358" />
+            <location line="-356" />
             <source>The server rejected the access token (code 20007) — it may have expired. Enter a new one; the picture list and your selection are kept.</source>
             <translation>服务器拒绝了访问令牌（代码 20007），令牌可能已过期。请输入新的令牌；图片列表和当前选择都会保留。</translation>
         </message>
@@ -336,12 +336,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="-1" />
-            <location line="+309" />
+            <location line="+307" />
             <source>Pasted pic list</source>
             <translation>粘贴的图片列表</translation>
         </message>
         <message>
-            <location line="-253" />
+            <location line="-251" />
             <source>%1 is larger than %2 MB: that is not a pic list.</source>
             <translation>%1 大于 %2 MB，不是图片列表。</translation>
         </message>
@@ -378,7 +378,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+9" />
-            <location line="+117" />
+            <location line="+115" />
             <source>Enter the workbook's file token first.</source>
             <translation>请先输入工作簿的文件 ID。</translation>
         </message>
@@ -481,8 +481,8 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+29" />
-            <source>Pictures: %1 · loaded: %2 · failed: %3 · expiring within a minute: %4</source>
-            <translation>图片：%1 · 已加载：%2 · 失败：%3 · 一分钟内过期：%4</translation>
+            <source>Pictures: %1 · loaded: %2 · failed: %3 · expiring soon: %4</source>
+            <translation>图片：%1 · 已加载：%2 · 失败：%3 · 即将过期：%4</translation>
         </message>
         <message>
             <location line="+6" />
@@ -521,7 +521,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureBrowser</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/browser.py" line="+284" />
+            <location filename="../../kdocs_viewer/gui/browser.py" line="+283" />
             <source>Filter by caption, cell or key</source>
             <translation>按标题、单元格或 key 筛选</translation>
         </message>
@@ -595,7 +595,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureModel</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+338" />
+            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+339" />
             <source>Key: %1</source>
             <translation>Key：%1</translation>
         </message>
@@ -882,7 +882,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>ThumbnailLoader</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+90" />
+            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+91" />
             <source>empty file</source>
             <translation>空文件</translation>
         </message>
@@ -892,7 +892,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>不是有效的图片：%1</translation>
         </message>
         <message>
-            <location line="+453" />
+            <location line="+440" />
             <source>the access token was rejected</source>
             <translation>访问令牌被拒绝</translation>
         </message>
@@ -905,12 +905,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>TileDelegate</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/tile_delegate.py" line="+91" />
+            <location filename="../../kdocs_viewer/gui/tile_delegate.py" line="+100" />
             <source>expired</source>
             <translation>已过期</translation>
         </message>
         <message>
-            <location line="+339" />
+            <location line="+332" />
             <source>Failed</source>
             <translation>失败</translation>
         </message>
@@ -1460,7 +1460,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>session</name>
         <message>
-            <location filename="../../kdocs_viewer/core/session.py" line="+212" />
+            <location filename="../../kdocs_viewer/core/session.py" line="+239" />
             <source>cancelled</source>
             <translation>已取消</translation>
         </message>

@@ -11,15 +11,18 @@ from hypothesis import strategies as st
 
 from kdocs_viewer.core.contract import ESTIMATED_LIFETIME, MAX_PICS_PER_CALL, TAG_LIFETIMES
 from kdocs_viewer.core.expiry import (
+    EXPIRING_SOON,
     embedded_expiry,
     lease_state,
     lifetime_for,
     needs_refresh,
     next_refresh_at,
     plan_refresh,
+    refresh_due_at,
     refresh_margin,
 )
 from kdocs_viewer.core.models import Lease, LeaseState, PicRef
+from kdocs_viewer.core.refresh import RETRY_AFTER_FAILURE
 
 SENT = 1_700_000_000.0  # a wall-clock send time
 
@@ -145,10 +148,27 @@ def test_needs_refresh_and_state_over_time() -> None:
     assert lease_state(lease, 1000.0) is LeaseState.FRESH
     assert not needs_refresh(lease, 1479.9)
     assert needs_refresh(lease, 1480.0)
-    assert lease_state(lease, 1500.0) is LeaseState.EXPIRING
+    assert lease_state(lease, 1500.0) is LeaseState.FRESH  # due for refresh, not expiring soon
+    assert lease_state(lease, 1600.0 - EXPIRING_SOON) is LeaseState.FRESH
+    assert lease_state(lease, 1600.0 - EXPIRING_SOON + 0.5) is LeaseState.EXPIRING
     assert needs_refresh(lease, 1600.0)
     assert lease_state(lease, 1600.0) is LeaseState.EXPIRED
     assert needs_refresh(lease, 99999.0)
+
+
+@pytest.mark.parametrize("ttl", sorted({*TAG_LIFETIMES.values(), ESTIMATED_LIFETIME, 120.0, 3600.0, 86400.0}))
+def test_a_lease_the_keeper_refreshes_never_shows_as_expiring_soon(ttl: float) -> None:
+    """The keeper refreshes a needed lease at its refresh point; the badge turns only EXPIRING_SOON before
+    the end, which leaves the refresh at least as long again to land — with room for one retry after a
+    failed call — so "expiring soon" only ever shows on links nobody is renewing."""
+    lease = make_lease("k", ttl, obtained_at=0.0)
+    due, end = refresh_due_at(lease), lease.expires_at
+    assert due is not None and end is not None
+    warns_at = end - EXPIRING_SOON
+    assert warns_at - due >= EXPIRING_SOON > RETRY_AFTER_FAILURE
+    assert lease_state(lease, due) is LeaseState.FRESH
+    assert lease_state(lease, warns_at - 0.001) is LeaseState.FRESH
+    assert lease_state(lease, warns_at + 0.001) is LeaseState.EXPIRING
 
 
 def test_unbounded_never_needs_refresh() -> None:

@@ -37,8 +37,10 @@ def lease(ttl: float | None, *, at: float = 100.0, estimated: bool = False) -> L
     [
         (600.0, 119.0, "9:41", Urgency.CALM),  # 581 s left
         (600.0, 100.0, "10:00", Urgency.CALM),
-        (600.0, 580.5, "2:00", Urgency.WARNING),  # 119.5 s left: shown rounded up, coloured as < 2 min
-        (600.0, 620.0, "1:20", Urgency.WARNING),
+        (600.0, 580.5, "2:00", Urgency.CALM),  # 119.5 s left: past the keeper's refresh point, still calm
+        (600.0, 620.0, "1:20", Urgency.CALM),
+        (600.0, 670.0, "0:30", Urgency.CALM),  # expiry.EXPIRING_SOON left: not yet "expiring soon"
+        (600.0, 670.5, "0:30", Urgency.URGENT),  # 29.5 s left: shown rounded up, coloured as < 30 s
         (600.0, 671.0, "0:29", Urgency.URGENT),
         (600.0, 699.2, "0:01", Urgency.URGENT),  # never "0:00" while it still works
         (600.0, 700.0, "expired", Urgency.EXPIRED),
@@ -193,3 +195,18 @@ def test_lease_refreshes_repaint_only_what_looks_different(qtbot: QtBot) -> None
     rows.clear()
     model.note_leases([Lease(refs[1], "https://example.invalid/g", now - 9000, 10.0)])  # older: ignored
     assert rows == []
+
+
+def test_a_refresh_that_ends_an_expiring_soon_badge_repaints_every_row(qtbot: QtBot) -> None:
+    model, refs = make_model(1000)
+    rows: list[int] = []
+
+    def record(top: QModelIndex | QPersistentModelIndex, bottom: QModelIndex | QPersistentModelIndex) -> None:
+        rows.extend(range(top.row(), bottom.row() + 1))
+
+    now = time.monotonic()
+    model.apply_outcomes([Lease(ref, "https://example.invalid/a", now - 590, 600.0) for ref in refs])
+    assert badge_text(model.item(0).lease, now).urgency is Urgency.URGENT
+    model.dataChanged.connect(record)
+    model.apply_outcomes([Lease(ref, "https://example.invalid/b", now, 600.0) for ref in refs])
+    assert len(rows) == 1000  # red → green on every tile now, not at the next 1 Hz repaint

@@ -6,6 +6,8 @@ import random
 
 import pytest
 
+from kdocs_viewer.core.expiry import EXPIRING_SOON, lease_state
+from kdocs_viewer.core.models import Lease, LeaseState, PicRef
 from kdocs_viewer.gui.browser import _DeadlineIndex
 
 
@@ -45,3 +47,21 @@ def test_clear_forgets_everything() -> None:
     index.clear()
     assert index.counts(10.0, 60.0) == (0, 0)
     assert len(index) == 0
+
+
+def test_counts_are_the_lease_badges_expired_and_expiring_soon() -> None:
+    """The status bar's counts (``stats()``: the index at EXPIRING_SOON) agree with ``expiry.lease_state``,
+    the rule every badge is painted by."""
+    rng = random.Random(7)
+    now = 10_000.0
+    leases = [
+        Lease(PicRef(f"k{i}", "photo"), "https://cdn.example/p", now - rng.uniform(0, 700), 600.0)
+        for i in range(2000)
+    ]
+    leases += [Lease(PicRef("edge", "photo"), "https://cdn.example/p", now + EXPIRING_SOON - 600.0, 600.0)]
+    index = _DeadlineIndex()
+    index.update((lease.ref.ident, lease.expires_at) for lease in leases)
+    states = [lease_state(lease, now) for lease in leases]
+    expired, soon = index.counts(now, EXPIRING_SOON)
+    assert (expired, soon) == (states.count(LeaseState.EXPIRED), states.count(LeaseState.EXPIRING))
+    assert 0 < soon < expired

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 
@@ -9,7 +10,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.api import KDocsClient
-from kdocs_viewer.core.models import Lease, Outcome
+from kdocs_viewer.core.models import Lease, Outcome, PicFailure
 from kdocs_viewer.core.session import PictureSession
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
 from kdocs_viewer.standin.server import StandinServer
@@ -158,7 +159,7 @@ def test_background_waits_for_the_first_screen_answer(qtbot: QtBot, setup: Calla
     qtbot.waitUntil(lambda: len(answers) >= 1, timeout=5000)
     assert [o.ref for o in answers[0]] == refs[:10]
     assert calls_at_answer[0] == 1  # no background call was sent while the first screen resolved
-    qtbot.wait(100)  # well inside BACKGROUND_DELAY_MS: the thumbnails of the first screen have the CPU
+    qtbot.wait(100)  # well inside refresh.BACKGROUND_DELAY: the thumbnails of the first screen have the CPU
     assert server.api_calls_today() == 1 and len(answers) == 1
     qtbot.waitUntil(lambda: sum(len(a) for a in answers) == 900, timeout=8000)
     qtbot.waitUntil(keeper.is_idle, timeout=2000)
@@ -185,8 +186,37 @@ def test_background_also_waits_for_its_gate(qtbot: QtBot, setup: Callable[..., S
     answers = collect(keeper)
     keeper.start(refs[:10], refs[10:])
     qtbot.waitUntil(lambda: len(answers) >= 1, timeout=5000)
-    qtbot.wait(500)  # past BACKGROUND_DELAY_MS, well before BACKGROUND_MAX_WAIT_MS
+    qtbot.wait(500)  # past BACKGROUND_DELAY, well before BACKGROUND_MAX_WAIT
     assert server.api_calls_today() == 1 and not keeper.is_idle()
     open_gate.append(True)
     qtbot.waitUntil(lambda: sum(len(a) for a in answers) == 300, timeout=5000)
     assert server.api_calls_today() == 4  # 10, then 290 in three batches of ≤ 100
+
+
+def test_a_call_that_cannot_be_made_fails_its_pictures_and_the_worker_goes_on(
+    qtbot: QtBot, standin_factory: Callable[..., StandinServer], caplog: pytest.LogCaptureFixture
+) -> None:
+    server = standin_factory(pictures=5)
+    refs = server.pictures()
+    client = KDocsClient("demo-token", server.base_url)
+    session = PictureSession(client, "")  # no file token: every resolve raises ValueError
+    keeper = LeaseKeeper(session)
+    try:
+        answers = collect(keeper)
+        errors: list[str] = []
+        keeper.errorOccurred.connect(errors.append)
+        with caplog.at_level(logging.WARNING, logger="kdocs_viewer.gui.lease_keeper"):
+            keeper.start(refs[:2], refs[2:])
+            qtbot.waitUntil(lambda: len(answers) == 1, timeout=3000)
+            keeper.resolve_again(refs[2:])  # the worker is still there to take it
+            qtbot.waitUntil(lambda: len(answers) == 2, timeout=3000)
+        assert [o.ref for o in answers[0]] == refs[:2]
+        assert [o.ref for o in answers[1]] == refs[2:]
+        assert all(isinstance(o, PicFailure) and "file_token" in o.message for a in answers for o in a)
+        assert errors and all("file_token" in e for e in errors)
+        assert any("resolve failed" in r.getMessage() for r in caplog.records)
+        assert server.api_calls_today() == 0
+    finally:
+        keeper.shutdown()
+        session.close()
+        client.close()

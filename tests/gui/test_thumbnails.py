@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from kdocs_viewer.core.api import KDocsClient
 from kdocs_viewer.core.cache import ByteBudgetCache
 from kdocs_viewer.core.models import PicRef
-from kdocs_viewer.core.session import PictureSession
+from kdocs_viewer.core.session import LeaseTable, PictureSession
 from kdocs_viewer.gui.picture_model import ThumbKey, ThumbnailResult
 from kdocs_viewer.gui.thumbnails import (
     DECODE_BACKLOG,
@@ -192,10 +192,12 @@ def test_full_image_and_token_rejection(qtbot: QtBot, setup: Callable[..., Setup
 class GatedFetcher:
     """A ``Fetcher`` whose calls for ``held`` keys wait for ``gate`` (or their cancel); others answer at once.
 
-    Counts calls, how many are waiting right now, and the order keys were asked for.
+    Counts calls, how many are waiting right now, and the order keys were asked for. Its lease table stays
+    empty: the tiles it feeds have no badge.
     """
 
     def __init__(self, held: set[str] | None = None) -> None:
+        self.leases = LeaseTable()
         self.gate = threading.Event()
         self.held = held  # None: every key waits for the gate
         self.data = jpeg_bytes(320, 240)

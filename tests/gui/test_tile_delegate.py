@@ -28,7 +28,7 @@ THUMB = QColor(40, 160, 220)
 # (ttl, obtained_at, estimated) → the badge it must show at NOW
 BADGES: list[tuple[float | None, float, bool, Urgency]] = [
     (600.0, NOW - 10, False, Urgency.CALM),
-    (600.0, NOW - 520, False, Urgency.WARNING),
+    (300.0, NOW - 250, False, Urgency.CALM),  # 50 s left, past its refresh point: a refresh is coming
     (600.0, NOW - 590, False, Urgency.URGENT),
     (600.0, NOW - 900, False, Urgency.EXPIRED),
     (None, NOW - 900, False, Urgency.UNBOUNDED),
