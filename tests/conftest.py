@@ -1,4 +1,28 @@
-"""Shared fixtures: offscreen Qt, and a real stand-in KDocs server on a free loopback port."""
+"""Shared fixtures: offscreen Qt, a real stand-in KDocs server on a free loopback port, and strict logs.
+
+Strict logs (``tests/helpers/logfail.py``, loaded below): any Python log record at WARNING or above, from
+any thread, during a test's setup, call or teardown fails that phase unless the test declares it. (Qt's
+own warnings fail tests too: pytest-qt's ``qt_log_level_fail`` in pyproject.toml.) Two ways to declare:
+
+- Expect it, when the record is part of what the test checks. The block fails if no matching record
+  came, so the declaration cannot go stale::
+
+      from tests.helpers.logfail import ExpectLog
+
+      def test_failing_hook_is_logged(expect_log: ExpectLog) -> None:
+          with expect_log("kdocs_viewer.core.saving", logging.WARNING, match=r"after saving") as records:
+              ...  # make it happen; if a worker logs it, wait (qtbot.waitUntil) inside the block
+          assert len(records) == 1
+
+- Tolerate it, when the record may or may not come (random fault injection) or comes from a fixture::
+
+      @pytest.mark.logfail_ignore("kdocs_viewer.core.api", logging.WARNING, match=r"retrying", reason="...")
+
+Both cover one logger and its children, one exact level, and a message regex (``re.search``). Give a
+regex: a record at WARNING+ is either behaviour the test is about or a bug, and a declaration without
+one hides the next, different record too. Third-party records that no test can avoid go in the
+plugin's ``THIRD_PARTY_ALLOWED``, each with its reason.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +39,7 @@ import pytest
 from kdocs_viewer.standin.config import StandinConfig
 from kdocs_viewer.standin.server import StandinServer
 
-pytest_plugins = ["tests.keyring_support"]
+pytest_plugins = ["tests.keyring_support", "tests.helpers.logfail"]
 
 CANARY_TOKEN = "canary-TOKEN-5f3a9c1e-do-not-leak"
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import decimal
 import math
 import re
 import time
@@ -97,12 +98,31 @@ def _query_params(url: str) -> dict[str, str]:
     return params
 
 
-def _parse_number(text: str) -> float | None:
+# Arithmetic on an expiry rounds toward the past: a URL must never look alive later than it said.
+_TOWARD_PAST = decimal.Context(rounding=decimal.ROUND_FLOOR)
+
+
+def _parse_decimal(text: str) -> decimal.Decimal | None:
+    """The exact number a parameter spells (the same forms ``float`` reads), None when not a finite number."""
     try:
-        value = float(text)
-    except ValueError:
+        value = decimal.Decimal(text)
+    except decimal.InvalidOperation:
         return None
-    return value if math.isfinite(value) else None
+    return value if value.is_finite() else None
+
+
+def _float_not_after(instant: decimal.Decimal) -> float | None:
+    """The latest float not after ``instant``, None when out of float range.
+
+    ``float()`` rounds to nearest, which can land up to half a unit in the last place (~0.1 µs for today's
+    Unix times) *after* the promised instant.
+    """
+    value = float(instant)
+    if not math.isfinite(value):
+        return None
+    if decimal.Decimal(value) > instant:
+        value = math.nextafter(value, -math.inf)
+    return value
 
 
 _AMZ_DATE = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z")
@@ -131,21 +151,25 @@ def _parse_amz_date(text: str) -> float | None:
 
 
 def embedded_expiry(url: str) -> float | None:
-    """The Unix time at which a signed URL says it expires, or None when it says nothing usable."""
+    """The Unix time at which a signed URL says it expires, or None when it says nothing usable.
+
+    Never later than the instant the URL names (rounded toward the past where a float cannot hold it).
+    """
     params = _expiry_params(url)
     expires = params.get("expires")
     if expires is not None:
-        value = _parse_number(expires)
+        value = _parse_decimal(expires)
         if value is not None and value >= _MILLIS_THRESHOLD:
-            value /= 1000.0
-        if value is not None and value >= _PLAUSIBLE_UNIX:
-            return value
+            value = _TOWARD_PAST.scaleb(value, -3)
+        instant = None if value is None else _float_not_after(value)
+        if instant is not None and instant >= _PLAUSIBLE_UNIX:
+            return instant
     amz_date, amz_expires = params.get("x-amz-date"), params.get("x-amz-expires")
     if amz_date is not None and amz_expires is not None:
         start = _parse_amz_date(amz_date)
-        seconds = _parse_number(amz_expires)
+        seconds = _parse_decimal(amz_expires)
         if start is not None and seconds is not None and seconds >= 0:
-            return start + seconds
+            return _float_not_after(_TOWARD_PAST.add(decimal.Decimal(start), seconds))
     return None
 
 

@@ -46,6 +46,7 @@ import time
 from collections.abc import MutableMapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 from urllib.parse import quote
 
@@ -209,7 +210,7 @@ class StandinState:
         path = f"{base}/img/{quote(self.workbook.file_token, safe='')}/{quote(picture.pic_key, safe='')}"
         if lifetime is None:
             return f"{path}?Sig={self._sign(picture.pic_key, '')}"
-        expires = f"{time.time() + lifetime * self.config.time_scale:.3f}"
+        expires = expires_param(time.time_ns(), lifetime * self.config.time_scale)
         return f"{path}?Expires={expires}&Sig={self._sign(picture.pic_key, expires)}"
 
     def url_valid(self, pic_key: str, expires: str | None, sig: str | None) -> bool:
@@ -258,6 +259,17 @@ class StandinState:
     def request_log(self) -> list[RequestLogEntry]:
         with self._lock:
             return list(self._log)
+
+
+def expires_param(now_ns: int, lifetime: float) -> str:
+    """The ``Expires`` text (Unix seconds, 3 decimals) of a URL issued at ``now_ns`` living ``lifetime`` s.
+
+    Rounded *down* to the millisecond, in integers: a URL may die a little early but never promises to
+    live longer than its lifetime (rounding to nearest overshot by up to half a millisecond).
+    """
+    deadline_ms = (now_ns + math.floor(Fraction(lifetime) * 1_000_000_000)) // 1_000_000
+    seconds, millis = divmod(deadline_ms, 1000)
+    return f"{seconds}.{millis:03d}"
 
 
 def _lifetime(tag: str) -> float | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import stat
 import sys
@@ -15,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kdocs_viewer.core.cache import ByteBudgetCache, DiskCache, disk_key
+from tests.helpers.logfail import ExpectLog
 
 # ---- ByteBudgetCache -------------------------------------------------------------------------------------
 
@@ -222,11 +224,12 @@ def test_stale_temp_files_are_swept_and_never_read(tmp_path: Path) -> None:
     assert cache.total_bytes == 0
 
 
-def test_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
+def test_failed_write_leaves_nothing_behind(tmp_path: Path, expect_log: ExpectLog) -> None:
     cache = DiskCache(tmp_path)
     target = entry_path(cache, "wb", "k")
     target.mkdir()  # os.replace onto a directory fails
-    assert cache.put("wb", "k", b"abc") is False
+    with expect_log("kdocs_viewer.core.cache", logging.WARNING, match=r"^disk cache write failed"):
+        assert cache.put("wb", "k", b"abc") is False
     assert sorted(os.listdir(tmp_path)) == [target.name]
     assert len(cache) == 0
 

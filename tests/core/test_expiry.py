@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import calendar
+import math
 import time
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -82,6 +84,35 @@ def test_milliseconds_expires_is_understood() -> None:
     url = f"https://h/x?Expires={int((SENT + 120) * 1000)}"
     ttl, _ = lifetime_for("attachment", url, SENT)
     assert ttl == pytest.approx(120.0)
+
+
+# Each of these names an instant that the nearest float lies a hair *after*: ``float()`` alone would let the
+# client believe in the URL ~0.1 µs longer than the server promised.
+@pytest.mark.parametrize(
+    ("query", "promised"),
+    [
+        ("Expires=1700000300.7", Decimal("1700000300.7")),
+        ("Expires=1700000300121", Decimal("1700000300.121")),  # milliseconds
+        ("X-Amz-Date=20231114T221320Z&X-Amz-Expires=900.7", Decimal("1700000900.7")),
+    ],
+)
+def test_embedded_expiry_is_never_after_the_promised_instant(query: str, promised: Decimal) -> None:
+    expiry = embedded_expiry(f"https://h/x?{query}")
+    assert expiry is not None
+    assert Decimal(expiry) <= promised
+    assert math.nextafter(expiry, math.inf) > promised  # the latest float that is not after it
+
+
+@given(
+    seconds=st.decimals(min_value=1_000_000_000, max_value=99_999_999_999, allow_nan=False, places=6),
+    millis=st.booleans(),
+)
+def test_embedded_expiry_rounds_toward_the_past(seconds: Decimal, millis: bool) -> None:
+    text = str(seconds.scaleb(3).to_integral_value()) if millis else str(seconds)
+    promised = Decimal(text).scaleb(-3) if millis else Decimal(text)
+    expiry = embedded_expiry(f"https://h/x?Expires={text}")
+    assert expiry is not None
+    assert Decimal(expiry) <= promised < Decimal(math.nextafter(expiry, math.inf))
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kdocs_viewer.core.redact import MASK, RedactingFilter, install_log_redaction, redact, redact_url
+from tests.helpers.logfail import ExpectLog
 
 SECRET = "s3cr3t-Tok_en.value~42"
 
@@ -136,7 +137,9 @@ def test_filter_survives_a_broken_format_call() -> None:
 
 
 @pytest.mark.usefixtures("clean_logging")
-def test_install_covers_child_loggers_and_later_handlers(caplog: pytest.LogCaptureFixture) -> None:
+def test_install_covers_child_loggers_and_later_handlers(
+    caplog: pytest.LogCaptureFixture, expect_log: ExpectLog
+) -> None:
     install_log_redaction()
     install_log_redaction()  # idempotent
     root = logging.getLogger()
@@ -146,10 +149,11 @@ def test_install_covers_child_loggers_and_later_handlers(caplog: pytest.LogCaptu
 
     caplog.set_level(logging.DEBUG)  # caplog's handler is added after the install
     logging.getLogger("some.library").debug("calling %s", f"https://api.example/x?access_token={SECRET}")
-    try:
-        raise ValueError(f"access_token={SECRET}")
-    except ValueError:
-        logging.getLogger("kdocs_viewer.x").exception("failed")
+    with expect_log("kdocs_viewer.x", logging.ERROR, match="^failed$"):
+        try:
+            raise ValueError(f"access_token={SECRET}")
+        except ValueError:
+            logging.getLogger("kdocs_viewer.x").exception("failed")
     assert "calling https://api.example/x?" in caplog.text
     assert SECRET not in caplog.text
     for record in caplog.records:
@@ -158,7 +162,7 @@ def test_install_covers_child_loggers_and_later_handlers(caplog: pytest.LogCaptu
 
 
 @pytest.mark.usefixtures("clean_logging")
-def test_a_handler_added_after_the_install_gets_redacted_records() -> None:
+def test_a_handler_added_after_the_install_gets_redacted_records(expect_log: ExpectLog) -> None:
     install_log_redaction()
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)  # no filter of ours on it
@@ -167,10 +171,11 @@ def test_a_handler_added_after_the_install_gets_redacted_records() -> None:
     logger.setLevel(logging.DEBUG)
     try:
         logger.debug("GET %s", f"https://api.example/x?access_token={SECRET}")
-        try:
-            raise OSError(f"for url https://api.example/x?access_token={SECRET}")
-        except OSError:
-            logger.exception("failed")
+        with expect_log("kdocs_viewer.late", logging.ERROR, match="^failed$"):
+            try:
+                raise OSError(f"for url https://api.example/x?access_token={SECRET}")
+            except OSError:
+                logger.exception("failed")
     finally:
         logger.removeHandler(handler)
         logger.setLevel(logging.NOTSET)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import io
 import itertools
+import logging
 import os
 import re
 import stat
@@ -34,6 +35,7 @@ from kdocs_viewer.core.saving import (
     sniff_extension,
     validate_template,
 )
+from tests.helpers.logfail import ExpectLog
 
 UNIQUIFY, SKIP, OVERWRITE = ConflictPolicy.UNIQUIFY, ConflictPolicy.SKIP, ConflictPolicy.OVERWRITE
 
@@ -605,7 +607,9 @@ def test_a_cached_file_replaced_meanwhile_is_not_saved(tmp_path: Path) -> None:
     assert files(tmp_path / "out") == []
 
 
-def test_on_saved_hears_of_downloads_only_and_cannot_fail_a_save(tmp_path: Path) -> None:
+def test_on_saved_hears_of_downloads_only_and_cannot_fail_a_save(
+    tmp_path: Path, expect_log: ExpectLog
+) -> None:
     _, entry = cached(tmp_path, PNG, "c")
     heard: list[tuple[str, str]] = []
 
@@ -616,6 +620,8 @@ def test_on_saved_hears_of_downloads_only_and_cannot_fail_a_save(tmp_path: Path)
     def fetch(r: PicRef, ev: threading.Event | None) -> bytes | CachedFile:
         return entry if r.pic_key == "c" else JPEG
 
-    summary = save_batch([ref("d", "d"), ref("c", "c")], fetch, tmp_path / "out", on_saved=on_saved)
+    with expect_log("kdocs_viewer.core.saving", logging.WARNING, match="the cache is elsewhere") as logged:
+        summary = save_batch([ref("d", "d"), ref("c", "c")], fetch, tmp_path / "out", on_saved=on_saved)
     assert [r.status for r in summary.results] == ["saved", "saved"]
     assert heard == [("d", "0001 d.jpg")]
+    assert len(logged) == 1  # the failing hook is reported, once

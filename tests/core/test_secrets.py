@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 
@@ -20,6 +21,7 @@ from kdocs_viewer.core.secrets import (
     is_insecure_backend,
     normalise_base_url,
 )
+from tests.helpers.logfail import ExpectLog
 from tests.keyring_support import HangingKeyring, swap_keyring, wait_for_keyring_workers
 
 TOKEN = "tok-SECRET-1d2e3f-never-shown"
@@ -203,9 +205,10 @@ def test_round_trip_on_a_memory_backend(scripted: ScriptedKeyring) -> None:
 # --- a keyring that hangs -------------------------------------------------------------------------------
 
 
-def test_hanging_backend_times_out(hanging_keyring: HangingKeyring) -> None:
+def test_hanging_backend_times_out(hanging_keyring: HangingKeyring, expect_log: ExpectLog) -> None:
     store = TokenStore(timeout=0.2)
-    result = store.get("https://developer.kdocs.cn")
+    with expect_log("kdocs_viewer.core.secrets", logging.WARNING, match="did not answer within 0.2 s"):
+        result = store.get("https://developer.kdocs.cn")
     assert result.status is TokenStatus.TIMED_OUT
     assert "did not answer" in result.detail
     assert hanging_keyring.entered.is_set()
@@ -217,9 +220,12 @@ def test_hanging_backend_times_out(hanging_keyring: HangingKeyring) -> None:
     assert_no_token(again)
 
 
-def test_store_recovers_once_the_keyring_answers_again(hanging_keyring: HangingKeyring) -> None:
+def test_store_recovers_once_the_keyring_answers_again(
+    hanging_keyring: HangingKeyring, expect_log: ExpectLog
+) -> None:
     store = TokenStore(timeout=0.2)
-    assert store.get("https://developer.kdocs.cn").status is TokenStatus.TIMED_OUT
+    with expect_log("kdocs_viewer.core.secrets", logging.WARNING, match="did not answer"):
+        assert store.get("https://developer.kdocs.cn").status is TokenStatus.TIMED_OUT
     hanging_keyring.release.set()
     wait_for_keyring_workers()
     assert store.get("https://developer.kdocs.cn").status is TokenStatus.NOT_STORED

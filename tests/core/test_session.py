@@ -63,6 +63,31 @@ class GatedResolver:
         return out
 
 
+class WaitingProbe:
+    """A cancel flag that never cancels, and tells when its caller is parked waiting for a lease.
+
+    ``PictureSession`` looks at a caller's cancel flag only while that caller waits for a request's answer
+    (every ``_POLL``), so the first look proves the call got past its enqueue: it joined a request in flight
+    or queued a new one. Tests wait for that instead of sleeping "long enough" before they open the gate.
+    """
+
+    def __init__(self) -> None:
+        self.waiting = threading.Event()
+
+    def is_set(self) -> bool:
+        self.waiting.set()
+        return False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waiting.set()
+        return False
+
+
+def wait_parked(probes: Iterable[WaitingProbe]) -> None:
+    for probe in probes:
+        assert probe.waiting.wait(5), "a caller never started waiting for its lease"
+
+
 @pytest.fixture
 def resolver() -> GatedResolver:
     return GatedResolver()
@@ -182,15 +207,16 @@ def test_requests_arriving_during_a_call_share_the_next_one_and_join_in_flight_r
     first.start()
     assert resolver.entered.wait(5)  # batch ["a"] is now in flight and held
     late = refs("a", "b", "c", "b", tag="local")  # "a" joins the flight; b and c queue
+    probes = [WaitingProbe() for _ in late]
     results: list[Lease] = []
 
     def run(i: int) -> None:
-        results.append(session.ensure_lease(late[i]))
+        results.append(session.ensure_lease(late[i], cancel=probes[i]))
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(late))]
     for t in threads:
         t.start()
-    time.sleep(0.1)  # let b and c be collected while "a" is held
+    wait_parked(probes)  # every late caller waits on a request while "a" is held
     resolver.gate.set()
     for t in [first, *threads]:
         t.join(5)
@@ -307,12 +333,15 @@ def test_fetches_during_an_explicit_resolve_wait_for_its_answer(
     keeper.start()
     assert resolver.entered.wait(5)
     got: list[Lease] = []
-    tile = threading.Thread(target=lambda: got.append(session.ensure_lease(screen[1])))
+    probe = WaitingProbe()
+    tile = threading.Thread(target=lambda: got.append(session.ensure_lease(screen[1], cancel=probe)))
     tile.start()
-    time.sleep(0.1)  # longer than the collection window: a separate call would have been sent by now
+    wait_parked([probe])  # the tile waits while the explicit resolve is held
     resolver.gate.set()
     keeper.join(5)
     tile.join(5)
+    # Had the tile queued a request of its own, it could only have been answered by a second call (the tile
+    # returned, so its answer came): no "long enough" wait is needed to see one.
     assert resolver.calls_made == 1
     assert got and got[0].ref == screen[1]
 
@@ -323,7 +352,8 @@ def test_explicit_resolve_takes_over_queued_requests(resolver: GatedResolver) ->
         session.request_leases(wanted)  # queued; the collector waits up to a second for more
         session.resolve(wanted)
         assert session.ensure_leases(wanted)
-        time.sleep(0.05)
+    # close() makes the collector send what it still holds rather than drop it, so a queued request the
+    # resolve failed to take over would show here as a second call: no sleep needed to give it time.
     assert resolver.calls_made == 1
 
 
@@ -337,9 +367,10 @@ def test_a_cancelled_resolve_does_not_fail_others_waiting_on_it(
     keeper.start()
     assert resolver.entered.wait(5)
     got: list[Lease] = []
-    tile = threading.Thread(target=lambda: got.append(session.ensure_lease(ref)))
+    probe = WaitingProbe()
+    tile = threading.Thread(target=lambda: got.append(session.ensure_lease(ref, cancel=probe)))
     tile.start()
-    time.sleep(0.05)
+    wait_parked([probe])  # the tile waits on the explicit resolve's request
     stop.set()  # the explicit resolve gives up without an answer ...
     keeper.join(5)
     resolver.gate.set()

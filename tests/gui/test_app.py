@@ -19,6 +19,7 @@ from pytestqt.qtbot import QtBot
 from kdocs_viewer import __version__, app
 from kdocs_viewer.gui.main_window import MainWindow, TokenSource
 from tests.gui.shell_helpers import DemoWindow
+from tests.helpers.logfail import ExpectLog
 
 pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
 
@@ -86,7 +87,7 @@ def test_user_error_text_is_short_and_redacted() -> None:
 
 
 def test_excepthook_logs_redacted_and_shows_short_dialog(
-    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, expect_log: ExpectLog
 ) -> None:
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     monkeypatch.setattr(threading, "excepthook", threading.excepthook)
@@ -101,7 +102,10 @@ def test_excepthook_logs_redacted_and_shows_short_dialog(
     try:
         raise ValueError(f"https://h.example/img?Sig=zzz&access_token={SECRET}")
     except ValueError as exc:
-        with caplog.at_level(logging.CRITICAL):
+        with (
+            caplog.at_level(logging.CRITICAL),
+            expect_log("kdocs_viewer", logging.CRITICAL, match="^unhandled exception$"),
+        ):
             sys.excepthook(type(exc), exc, exc.__traceback__)
     assert len(shown) == 1
     assert SECRET not in shown[0] and "Sig=zzz" not in shown[0]

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
 from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.api import KDocsClient
+from kdocs_viewer.core.expiry import next_refresh_at
 from kdocs_viewer.core.models import Lease, Outcome, PicFailure
 from kdocs_viewer.core.session import PictureSession
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
 from kdocs_viewer.standin.server import StandinServer
+from tests.helpers.logfail import ExpectLog
+from tests.helpers.sentinel import Sentinel, after_coarse
 
 Setup = tuple[LeaseKeeper, PictureSession, StandinServer, KDocsClient]
 
@@ -97,16 +100,23 @@ def test_refreshes_only_needed_leases_with_one_timer(qtbot: QtBot, setup: Callab
 
 
 def test_refresh_can_be_switched_off(qtbot: QtBot, setup: Callable[..., Setup]) -> None:
-    keeper, _, server, _ = setup(pictures=6, time_scale=0.01)
+    keeper, session, server, _ = setup(pictures=6, time_scale=0.01)
     refs = server.pictures()
     answers = collect(keeper)
     keeper.start(refs, [])
     qtbot.waitUntil(lambda: len(answers) == 1, timeout=3000)
     keeper.set_refresh_enabled(False)
-    keeper.set_needed("visible", {ref.ident for ref in refs})
+    needed = {ref.ident for ref in refs}
+    keeper.set_needed("visible", needed)
     assert not keeper.refresh_timer_active()
     calls = server.api_calls_today()
-    qtbot.wait(1700)  # past the 1.5 s refresh point of the local URLs
+    # Until just after the keeper's timer would have fired, were refresh on: the earliest refresh point of
+    # the needed leases (the local ones, at 1.5 s). A refresh it planned then would be counted by now.
+    now = time.monotonic()
+    due = next_refresh_at(session.leases.snapshot(), needed, now)
+    assert due is not None
+    Sentinel(after_coarse((due - now) * 1000)).wait(qtbot)
+    assert keeper.refresh_batches == 0
     assert server.api_calls_today() == calls
     keeper.set_refresh_enabled(True)
     qtbot.waitUntil(lambda: server.api_calls_today() > calls, timeout=2000)  # due already: refreshed at once
@@ -122,13 +132,15 @@ def test_rejected_token_pauses_and_resumes(qtbot: QtBot, setup: Callable[..., Se
     keeper.start(refs[:20], refs[20:])
     qtbot.waitUntil(lambda: rejected == [1], timeout=5000)
     assert keeper.is_paused()
-    qtbot.wait(200)
     assert rejected == [1] and answers == []
     client.set_token("other")
     keeper.resume()
     qtbot.waitUntil(lambda: sum(len(a) for a in answers) == 250, timeout=5000)
     assert len(session.leases) == 250
     assert rejected == [1]
+    # Paused means silent: a worker that went on would have retried at once with the refused token, and
+    # those calls, refused too, would sit in the server's log before the calls made after resume().
+    assert [e.status for e in server.request_log() if e.method == "POST"] == [401, 200, 200, 200, 200]
 
 
 def test_shutdown_joins_the_worker(qtbot: QtBot, setup: Callable[..., Setup]) -> None:
@@ -148,22 +160,36 @@ def test_background_waits_for_the_first_screen_answer(qtbot: QtBot, setup: Calla
     refs = server.pictures()
     calls_at_answer: list[int] = []
     answers: list[list[Outcome]] = []
+    sentinels: list[Sentinel] = []
 
     def on_answer(outcomes: list[Outcome]) -> None:
         calls_at_answer.append(server.api_calls_today())
         answers.append(outcomes)
+        if len(answers) == 1:  # the background delay starts with this answer
+            sentinels.append(Sentinel(100))  # well inside refresh.BACKGROUND_DELAY
 
+    # An always-open gate: the keeper asks it at the moment it would release the background, which makes
+    # that moment visible without changing what it does.
+    gate_asked: list[int] = []
+
+    def open_gate() -> bool:
+        gate_asked.append(server.api_calls_today())
+        return True
+
+    keeper.set_background_gate(open_gate)
     keeper.leasesResolved.connect(on_answer)
     keeper.start(refs[:10], refs[10:])
     assert not keeper.is_idle()
     qtbot.waitUntil(lambda: len(answers) >= 1, timeout=5000)
     assert [o.ref for o in answers[0]] == refs[:10]
     assert calls_at_answer[0] == 1  # no background call was sent while the first screen resolved
-    qtbot.wait(100)  # well inside refresh.BACKGROUND_DELAY: the thumbnails of the first screen have the CPU
+    sentinels[0].wait(qtbot)  # the thumbnails of the first screen have the CPU
+    assert gate_asked == []  # not released yet ...
     assert server.api_calls_today() == 1 and len(answers) == 1
     qtbot.waitUntil(lambda: sum(len(a) for a in answers) == 900, timeout=8000)
     qtbot.waitUntil(keeper.is_idle, timeout=2000)
     assert len(session.leases) == 900
+    assert gate_asked == [1]  # ... and released once, before any background call
 
 
 def test_background_starts_when_the_first_screen_needed_no_call(
@@ -182,11 +208,19 @@ def test_background_also_waits_for_its_gate(qtbot: QtBot, setup: Callable[..., S
     keeper, _, server, _ = setup(pictures=300)
     refs = server.pictures()
     open_gate: list[bool] = []
-    keeper.set_background_gate(lambda: bool(open_gate))  # e.g. "the thumbnail loader went idle"
+    asked: list[bool] = []
+
+    def gate() -> bool:  # e.g. "the thumbnail loader went idle"
+        asked.append(bool(open_gate))
+        return bool(open_gate)
+
+    keeper.set_background_gate(gate)
     answers = collect(keeper)
     keeper.start(refs[:10], refs[10:])
     qtbot.waitUntil(lambda: len(answers) >= 1, timeout=5000)
-    qtbot.wait(500)  # past BACKGROUND_DELAY, well before BACKGROUND_MAX_WAIT
+    # Asked once when refresh.BACKGROUND_DELAY ran out, and again a poll later: it kept waiting for the gate
+    # (well before refresh.BACKGROUND_MAX_WAIT).
+    qtbot.waitUntil(lambda: len(asked) >= 2, timeout=2000)
     assert server.api_calls_today() == 1 and not keeper.is_idle()
     open_gate.append(True)
     qtbot.waitUntil(lambda: sum(len(a) for a in answers) == 300, timeout=5000)
@@ -194,7 +228,7 @@ def test_background_also_waits_for_its_gate(qtbot: QtBot, setup: Callable[..., S
 
 
 def test_a_call_that_cannot_be_made_fails_its_pictures_and_the_worker_goes_on(
-    qtbot: QtBot, standin_factory: Callable[..., StandinServer], caplog: pytest.LogCaptureFixture
+    qtbot: QtBot, standin_factory: Callable[..., StandinServer], expect_log: ExpectLog
 ) -> None:
     server = standin_factory(pictures=5)
     refs = server.pictures()
@@ -205,7 +239,7 @@ def test_a_call_that_cannot_be_made_fails_its_pictures_and_the_worker_goes_on(
         answers = collect(keeper)
         errors: list[str] = []
         keeper.errorOccurred.connect(errors.append)
-        with caplog.at_level(logging.WARNING, logger="kdocs_viewer.gui.lease_keeper"):
+        with expect_log("kdocs_viewer.gui.lease_keeper", match="resolve failed") as records:
             keeper.start(refs[:2], refs[2:])
             qtbot.waitUntil(lambda: len(answers) == 1, timeout=3000)
             keeper.resolve_again(refs[2:])  # the worker is still there to take it
@@ -214,7 +248,7 @@ def test_a_call_that_cannot_be_made_fails_its_pictures_and_the_worker_goes_on(
         assert [o.ref for o in answers[1]] == refs[2:]
         assert all(isinstance(o, PicFailure) and "file_token" in o.message for a in answers for o in a)
         assert errors and all("file_token" in e for e in errors)
-        assert any("resolve failed" in r.getMessage() for r in caplog.records)
+        assert all("file_token" in r.getMessage() for r in records)
         assert server.api_calls_today() == 0
     finally:
         keeper.shutdown()

@@ -19,6 +19,7 @@ from kdocs_viewer.gui.token_dialog import TokenDialog
 from kdocs_viewer.standin.server import StandinServer
 from tests.conftest import CANARY_TOKEN
 from tests.gui.shell_helpers import DemoWindow, FolderChooser, TokenTyper
+from tests.helpers.logfail import ExpectLog
 
 pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
 
@@ -99,7 +100,11 @@ def test_no_keyring_leaves_a_usable_window(
 
 
 def test_hanging_keyring_leaves_a_usable_window(
-    make_window: MakeWindow, monkeypatch: pytest.MonkeyPatch, qtbot: QtBot, hanging_keyring: Any
+    make_window: MakeWindow,
+    monkeypatch: pytest.MonkeyPatch,
+    qtbot: QtBot,
+    hanging_keyring: Any,
+    expect_log: ExpectLog,
 ) -> None:
     started = time.monotonic()
     window = make_window(token_store=TokenStore(timeout=0.5))
@@ -111,7 +116,8 @@ def test_hanging_keyring_leaves_a_usable_window(
     window.file_token_edit.setText("demo-workbook")
     assert window.load() is False  # the GUI answers while the keyring hangs
     assert "line 1" in window.message()[1]
-    qtbot.waitUntil(lambda: window.token_source() is TokenSource.NONE, timeout=5000)
+    with expect_log("kdocs_viewer.core.secrets", logging.WARNING, match="did not answer within 0.5 s"):
+        qtbot.waitUntil(lambda: window.token_source() is TokenSource.NONE, timeout=5000)
     assert "Keyring unavailable" in window.message()[1]
     TokenTyper(monkeypatch, "session-token")
     assert window.ask_token() is True
@@ -125,6 +131,7 @@ def test_load_waits_for_the_keyring_lookup_then_asks(
     monkeypatch: pytest.MonkeyPatch,
     qtbot: QtBot,
     hanging_keyring: Any,
+    expect_log: ExpectLog,
 ) -> None:
     server = standin_factory(pictures=3, dataset=small_dataset)
     typer = TokenTyper(monkeypatch, "demo-token")
@@ -133,7 +140,8 @@ def test_load_waits_for_the_keyring_lookup_then_asks(
     window.editor.setPlainText("\n".join(f"{r.pic_key} {r.tag}" for r in server.pictures()))
     assert window.load() is False
     assert typer.calls == 0 and "Looking for a stored access token" in window.message()[1]
-    qtbot.waitUntil(lambda: window.browser.stats().pictures == 3, timeout=5000)
+    with expect_log("kdocs_viewer.core.secrets", logging.WARNING, match="did not answer within 0.5 s"):
+        qtbot.waitUntil(lambda: window.browser.stats().pictures == 3, timeout=5000)
     assert typer.calls == 1
 
 

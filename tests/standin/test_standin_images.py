@@ -6,6 +6,7 @@ import io
 import re
 import time
 from collections.abc import Callable
+from fractions import Fraction
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
@@ -16,6 +17,7 @@ from PIL import Image, ImageOps
 from kdocs_viewer.core.contract import PICTURE_URLS_PATH, TAG_LIFETIMES, TOKEN_PARAM, UNBOUNDED_TAGS
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.standin import dataset, images
+from kdocs_viewer.standin.app import expires_param
 from kdocs_viewer.standin.server import StandinServer
 
 Factory = Callable[..., StandinServer]
@@ -74,6 +76,26 @@ def test_url_shapes_follow_the_tag(standin: StandinServer, http: httpx.Client) -
             assert set(query) == {"Expires", "Sig"}
             remaining = float(query["Expires"][0]) - time.time()
             assert TAG_LIFETIMES[tag] - 30 < remaining <= TAG_LIFETIMES[tag]
+
+
+# Issued at a fixed instant whose sub-millisecond part (0.6 ms) would round *up* to the nearest millisecond.
+ISSUED_NS = 1_700_000_000_123_600_000
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "expires"),
+    [
+        (300.0, "1700000300.123"),
+        (300.0 * SCALE, "1700000001.623"),
+        (0.0004, "1700000000.124"),  # the float 0.0004 is a hair above 4/10000: ends just past .124
+        (0.0014, "1700000000.124"),  # the float 0.0014 is a hair below 14/10000: ends just before .125
+    ],
+)
+def test_expires_is_rounded_down_so_a_url_never_outlives_its_lifetime(lifetime: float, expires: str) -> None:
+    text = expires_param(ISSUED_NS, lifetime)
+    assert text == expires
+    promised = Fraction(ISSUED_NS, 1_000_000_000) + Fraction(lifetime)
+    assert promised - Fraction(1, 1000) < Fraction(text) <= promised
 
 
 @pytest.mark.parametrize(
