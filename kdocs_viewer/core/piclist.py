@@ -22,13 +22,14 @@ from typing import Any
 from kdocs_viewer.core.cells import cell_name
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import PicRef
+from kdocs_viewer.core.validation import MAX_ID_LEN, pic_key_problem
 
-MAX_PIC_KEY_LEN = 256
+MAX_PIC_KEY_LEN = MAX_ID_LEN
 SHOWN_PROBLEMS = 5  # PicListError's text lists this many, then "and N more"
 COLUMNS = ("pic_key", "tag", "sheet", "cell", "caption")
 CONTEXT_FIELDS = ("sheet", "cell", "caption")
-# Above this many pictures a list costs over 100 API calls (of a test app's 10,000 a day): the GUI asks first and
-# the CLI wants --yes. One number for both.
+# Above this many pictures a list costs over 100 API calls (of a test app's 10,000 a day): the GUI asks first
+# and the CLI wants --yes. One number for both.
 CONFIRM_PICTURES_ABOVE = 10_000
 
 
@@ -130,17 +131,7 @@ def _pic_key_problem(key: object) -> str | None:
     if not isinstance(key, str) or not key:
         msg = translate("piclist", "pic_key must be a non-empty string, got {value}")
         return msg.format(value=_show(key))
-    if len(key) > MAX_PIC_KEY_LEN:
-        return translate("piclist", "pic_key is {length} characters long (at most {limit})").format(
-            length=len(key), limit=MAX_PIC_KEY_LEN
-        )
-    if any(c.isspace() for c in key):
-        return translate("piclist", "pic_key {key} contains whitespace").format(key=_show(key))
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in key):
-        return translate("piclist", "pic_key {key} contains a control or invisible character").format(
-            key=_show(key)
-        )
-    return None
+    return pic_key_problem(key)
 
 
 def _tag_problem(tag: object, key: str) -> str | None:

@@ -890,7 +890,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>api</name>
         <message>
-            <location filename="../../kdocs_viewer/core/api.py" line="+216" />
+            <location filename="../../kdocs_viewer/core/api.py" line="+209" />
             <source>the connection timed out</source>
             <translation>连接超时</translation>
         </message>
@@ -935,27 +935,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>发生了网络错误</translation>
         </message>
         <message>
-            <location line="+98" />
-            <source>not a usable API base URL: {detail}</source>
-            <translation>不可用的 API 基础地址：{detail}</translation>
-        </message>
-        <message>
-            <location line="+3" />
-            <source>the API base URL must start with https:// and name a host</source>
-            <translation>API 基础地址必须以 https:// 开头并包含主机名</translation>
-        </message>
-        <message>
-            <location line="+3" />
-            <source>the API base URL must not contain a query, a fragment or user credentials</source>
-            <translation>API 基础地址不能包含查询参数、片段或用户凭据</translation>
-        </message>
-        <message>
-            <location line="+3" />
-            <source>Refusing to send the access token over plain http to {host}: use https:// (plain http is only allowed to this machine, e.g. the stand-in server).</source>
-            <translation>拒绝通过明文 http 将访问令牌发送到 {host}：请使用 https://（明文 http 只允许连接本机，例如本地模拟服务器）。</translation>
-        </message>
-        <message>
-            <location line="+62" />
+            <location line="+154" />
             <source>The KDocs client was closed while waiting to retry.</source>
             <translation>等待重试时 KDocs 客户端已关闭。</translation>
         </message>
@@ -1010,7 +990,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>代码 {code}</translation>
         </message>
         <message>
-            <location line="+191" />
+            <location line="+203" />
             <source>the server's reply did not include this picture</source>
             <translation>服务器的回复中没有这张图片</translation>
         </message>
@@ -1097,7 +1077,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>piclist</name>
         <message>
-            <location filename="../../kdocs_viewer/core/piclist.py" line="+42" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="+46" />
             <source>{where}: {message}</source>
             <translation>{where}：{message}</translation>
         </message>
@@ -1113,19 +1093,19 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+24" />
-            <location line="+104" />
+            <location line="+94" />
             <source>line {line}, column {column}</source>
             <translation>第 {line} 行，第 {column} 列</translation>
         </message>
         <message>
-            <location line="-103" />
-            <location line="+218" />
+            <location line="-93" />
+            <location line="+208" />
             <location line="+25" />
             <source>line {line}</source>
             <translation>第 {line} 行</translation>
         </message>
         <message>
-            <location line="-230" />
+            <location line="-220" />
             <source>{field} contains an invalid character (a lone surrogate)</source>
             <translation>{field} 包含无效字符（孤立的代理项）</translation>
         </message>
@@ -1135,22 +1115,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>pic_key 必须是非空字符串，实际为 {value}</translation>
         </message>
         <message>
-            <location line="+3" />
-            <source>pic_key is {length} characters long (at most {limit})</source>
-            <translation>pic_key 长 {length} 个字符（最多 {limit} 个）</translation>
-        </message>
-        <message>
-            <location line="+4" />
-            <source>pic_key {key} contains whitespace</source>
-            <translation>pic_key {key} 含有空白字符</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>pic_key {key} contains a control or invisible character</source>
-            <translation>pic_key {key} 含有控制字符或不可见字符</translation>
-        </message>
-        <message>
-            <location line="+8" />
+            <location line="+7" />
             <source>missing tag after pic_key {key}</source>
             <translation>pic_key {key} 后缺少 tag</translation>
         </message>
@@ -1320,7 +1285,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>{field}：格式说明无效（{error}）</translation>
         </message>
         <message>
-            <location line="+477" />
+            <location line="+483" />
             <source>(link hidden)</source>
             <translation>（链接已隐藏）</translation>
         </message>
@@ -1380,6 +1345,125 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location line="+220" />
             <source>the picture server refused the download link (HTTP {status}) even after a fresh link was obtained: the picture may have been removed or access revoked</source>
             <translation>即使已获取新链接，图片服务器仍拒绝下载（HTTP {status}）：图片可能已被删除或访问权限已被撤销</translation>
+        </message>
+    </context>
+    <context>
+        <name>validation</name>
+        <message>
+            <location filename="../../kdocs_viewer/core/validation.py" line="+60" />
+            <source>{field} is empty</source>
+            <translation>{field} 为空</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>{field} must be a string</source>
+            <translation>{field} 必须是字符串</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>{field} is {length} characters long (at most {limit})</source>
+            <translation>{field} 长 {length} 个字符（最多 {limit} 个）</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>{field} {value} contains whitespace</source>
+            <translation>{field} {value} 含有空白字符</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>{field} {value} contains a control or invisible character</source>
+            <translation>{field} {value} 含有控制字符或不可见字符</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>{field} cannot be {value}</source>
+            <translation>{field} 不能是 {value}</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>{field} {value} contains a slash (/ or \)</source>
+            <translation>{field} {value} 含有斜杠（/ 或 \）</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>the file token</source>
+            <translation>文件 ID</translation>
+        </message>
+        <message>
+            <location line="+42" />
+            <source>the API base URL {problem}</source>
+            <translation>API 基础地址{problem}</translation>
+        </message>
+        <message>
+            <location line="+14" />
+            <source>is empty</source>
+            <translation>为空</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>contains spaces or control characters</source>
+            <translation>含有空格或控制字符</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>has no scheme: write it as https://host</source>
+            <translation>缺少协议：请写成 https://主机名</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>must start with https:// (or http:// to this machine), not {scheme}:</source>
+            <translation>必须以 https:// 开头（连接本机时可用 http://），而不是 {scheme}:</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>must not contain a query (?…)</source>
+            <translation>不能包含查询参数（?…）</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>must not contain a fragment (#…)</source>
+            <translation>不能包含片段（#…）</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <location line="+10" />
+            <source>has an invalid IPv6 address</source>
+            <translation>的 IPv6 地址无效</translation>
+        </message>
+        <message>
+            <location line="-8" />
+            <source>must not contain user credentials (user:password@)</source>
+            <translation>不能包含用户凭据（user:password@）</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>names no host</source>
+            <translation>缺少主机名</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>has an invalid host name</source>
+            <translation>的主机名无效</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>has an invalid port {port}</source>
+            <translation>的端口 {port} 无效</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>has port {port}, outside 1–65535</source>
+            <translation>的端口 {port} 超出 1–65535 的范围</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>is not a valid URL</source>
+            <translation>不是有效的 URL</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Refusing to send the access token over plain http to {host}: use https:// (plain http is only allowed to this machine, e.g. the stand-in server).</source>
+            <translation>拒绝通过明文 http 将访问令牌发送到 {host}：请使用 https://（明文 http 只允许连接本机，例如本地模拟服务器）。</translation>
         </message>
     </context>
 </TS>

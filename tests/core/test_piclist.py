@@ -170,6 +170,10 @@ def test_invalid_json_names_line_and_column() -> None:
         ("a\u200bb", "pic_key 'a\\u200bb' contains a control or invisible character"),
         ("k" * (MAX_PIC_KEY_LEN + 1), f"pic_key is {MAX_PIC_KEY_LEN + 1} characters long (at most 256)"),
         ("", "missing pic_key"),
+        (".", "pic_key cannot be '.'"),
+        ("..", "pic_key cannot be '..'"),
+        ("a/b", "pic_key 'a/b' contains a slash (/ or \\)"),
+        ("..\\..\\x", "pic_key '..\\\\..\\\\x' contains a slash (/ or \\)"),
     ],
 )
 def test_pic_key_validation(key: str, expected: str) -> None:
@@ -214,8 +218,10 @@ def test_nothing_found_is_an_error(text: str) -> None:
 # --- round trip and robustness ---------------------------------------------------------------------
 
 keys = st.text(
-    st.characters(exclude_categories=["Cc", "Cf", "Cs", "Zs", "Zl", "Zp"]), min_size=1, max_size=40
-).filter(lambda k: not any(c.isspace() for c in k))
+    st.characters(exclude_categories=["Cc", "Cf", "Cs", "Zs", "Zl", "Zp"], exclude_characters="/\\"),
+    min_size=1,
+    max_size=40,
+).filter(lambda k: not any(c.isspace() for c in k) and k not in (".", ".."))
 tags = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=20)
 context = st.none() | st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
 cjk = st.none() | st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), max_size=10)
