@@ -1077,7 +1077,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>piclist</name>
         <message>
-            <location filename="../../kdocs_viewer/core/piclist.py" line="+46" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="+48" />
             <source>{where}: {message}</source>
             <translation>{where}：{message}</translation>
         </message>
@@ -1092,20 +1092,21 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>未找到图片</translation>
         </message>
         <message>
-            <location line="+24" />
-            <location line="+94" />
+            <location line="+34" />
+            <location line="+102" />
+            <location line="+60" />
             <source>line {line}, column {column}</source>
             <translation>第 {line} 行，第 {column} 列</translation>
         </message>
         <message>
-            <location line="-93" />
-            <location line="+208" />
-            <location line="+25" />
+            <location line="-161" />
+            <location line="+296" />
+            <location line="+62" />
             <source>line {line}</source>
             <translation>第 {line} 行</translation>
         </message>
         <message>
-            <location line="-220" />
+            <location line="-345" />
             <source>{field} contains an invalid character (a lone surrogate)</source>
             <translation>{field} 包含无效字符（孤立的代理项）</translation>
         </message>
@@ -1150,17 +1151,18 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>一个列表</translation>
         </message>
         <message>
-            <location line="+13" />
+            <location line="+21" />
+            <location line="+72" />
             <source>invalid JSON: {error}</source>
             <translation>JSON 无效：{error}</translation>
         </message>
         <message>
-            <location line="+2" />
+            <location line="-70" />
             <source>invalid JSON: nested too deeply</source>
             <translation>JSON 无效：嵌套层级过深</translation>
         </message>
         <message>
-            <location line="+5" />
+            <location line="+9" />
             <source>the list</source>
             <translation>该列表</translation>
         </message>
@@ -1185,7 +1187,17 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>应为 {example}、图片列表或单元格接口的响应；实际的键为 {keys}</translation>
         </message>
         <message>
-            <location line="+8" />
+            <location line="+42" />
+            <source>a number with {digits} digits is too long (at most {limit})</source>
+            <translation>数字有 {digits} 位，过长（最多 {limit} 位）</translation>
+        </message>
+        <message>
+            <location line="+33" />
+            <source>the key {key} appears twice in one object (first on line {line})</source>
+            <translation>同一对象中键 {key} 出现了两次（第一次在第 {line} 行）</translation>
+        </message>
+        <message>
+            <location line="+9" />
             <location line="+36" />
             <source>{what} must be a list, got {value}</source>
             <translation>{what} 必须是列表，实际为 {value}</translation>
@@ -1212,22 +1224,37 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>应为“pic_key tag”，实际有 {count} 个词</translation>
         </message>
         <message>
-            <location line="+29" />
+            <location line="+33" />
+            <source>unknown column {column} (expected pic_key and tag, optionally {optional})</source>
+            <translation>未知的列 {column}（应为 pic_key 和 tag，可选 {optional}）</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>unknown columns {columns} (expected pic_key and tag, optionally {optional})</source>
+            <translation>未知的列 {columns}（应为 pic_key 和 tag，可选 {optional}）</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>the header has no pic_key and no tag column</source>
+            <translation>表头中没有 pic_key 列，也没有 tag 列</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>the header has no pic_key column</source>
+            <translation>表头中没有 pic_key 列</translation>
+        </message>
+        <message>
+            <location line="+20" />
             <source>invalid {kind}: {error}</source>
             <translation>{kind} 无效：{error}</translation>
         </message>
         <message>
-            <location line="+12" />
-            <source>unknown column {column} (known: {known})</source>
-            <translation>未知的列 {column}（可用的列：{known}）</translation>
-        </message>
-        <message>
-            <location line="+4" />
+            <location line="-18" />
             <source>the header has no tag column</source>
             <translation>表头中没有 tag 列</translation>
         </message>
         <message>
-            <location line="+8" />
+            <location line="+36" />
             <source>{count} fields, expected {expected}</source>
             <translation>有 {count} 个字段，应为 {expected} 个</translation>
         </message>
