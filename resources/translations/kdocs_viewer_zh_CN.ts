@@ -1008,7 +1008,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>download</name>
         <message>
-            <location filename="../../kdocs_viewer/core/download.py" line="+73" />
+            <location filename="../../kdocs_viewer/core/download.py" line="+81" />
             <source>download cancelled</source>
             <translation>下载已取消</translation>
         </message>
@@ -1029,6 +1029,11 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+4" />
+            <source>the picture server reset the connection</source>
+            <translation>图片服务器重置了连接</translation>
+        </message>
+        <message>
+            <location line="+2" />
             <location line="+130" />
             <source>the picture link is not a usable http(s) address</source>
             <translation>图片链接不是可用的 http(s) 地址</translation>
@@ -1072,6 +1077,34 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location line="+2" />
             <source>the picture server refused the download (HTTP {status})</source>
             <translation>图片服务器拒绝了下载（HTTP {status}）</translation>
+        </message>
+    </context>
+    <context>
+        <name>formats</name>
+        <message>
+            <location filename="../../kdocs_viewer/core/formats.py" line="+97" />
+            <source>the server sent an HTML page ({title}), not a picture</source>
+            <translation>服务器返回的是 HTML 网页（{title}），不是图片</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>the server sent an HTML page, not a picture</source>
+            <translation>服务器返回的是 HTML 网页，不是图片</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>the server sent an XML document, not a picture</source>
+            <translation>服务器返回的是 XML 文档，不是图片</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>the server sent JSON data, not a picture</source>
+            <translation>服务器返回的是 JSON 数据，不是图片</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>the server sent text, not a picture</source>
+            <translation>服务器返回的是文本，不是图片</translation>
         </message>
     </context>
     <context>
@@ -1267,7 +1300,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>saving</name>
         <message>
-            <location filename="../../kdocs_viewer/core/saving.py" line="+80" />
+            <location filename="../../kdocs_viewer/core/saving.py" line="+81" />
             <source>the name template is empty</source>
             <translation>文件名模板为空</translation>
         </message>
@@ -1312,7 +1345,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>{field}：格式说明无效（{error}）</translation>
         </message>
         <message>
-            <location line="+483" />
+            <location line="+451" />
             <source>(link hidden)</source>
             <translation>（链接已隐藏）</translation>
         </message>
@@ -1351,7 +1384,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>session</name>
         <message>
-            <location filename="../../kdocs_viewer/core/session.py" line="+212" />
+            <location filename="../../kdocs_viewer/core/session.py" line="+216" />
             <source>cancelled</source>
             <translation>已取消</translation>
         </message>
@@ -1369,7 +1402,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>服务器的回复中没有这张图片</translation>
         </message>
         <message>
-            <location line="+220" />
+            <location line="+222" />
             <source>the picture server refused the download link (HTTP {status}) even after a fresh link was obtained: the picture may have been removed or access revoked</source>
             <translation>即使已获取新链接，图片服务器仍拒绝下载（HTTP {status}）：图片可能已被删除或访问权限已被撤销</translation>
         </message>
