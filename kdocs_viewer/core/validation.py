@@ -16,9 +16,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
-from urllib.parse import urlsplit
-
-import httpx
+from urllib.parse import quote, urlsplit
 
 from kdocs_viewer.core.i18n import translate
 
@@ -181,10 +179,11 @@ def check_base_url(value: str) -> str:
         if not 1 <= int(port_text) <= 65535:
             message = translate("validation", "has port {port}, outside 1–65535")
             raise _url_problem(message.format(port=int(port_text)))
-    try:
-        url = httpx.URL(text)
-    except (httpx.InvalidURL, ValueError):
-        raise _url_problem(translate("validation", "is not a valid URL")) from None
+    if not bracketed:
+        try:
+            host = host.encode("idna").decode("ascii")  # an internationalised name, as DNS knows it
+        except UnicodeError:
+            raise _url_problem(translate("validation", "has an invalid host name")) from None
     if scheme == "http" and not is_loopback_host(host):
         message = translate(
             "validation",
@@ -192,4 +191,8 @@ def check_base_url(value: str) -> str:
             "(plain http is only allowed to this machine, e.g. the stand-in server).",
         )
         raise InsecureBaseUrlError(message.format(host=host))
-    return str(url).rstrip("/")
+    port = parts.port
+    shown_host = f"[{host}]" if bracketed else host
+    shown_port = "" if port is None or port == {"http": 80, "https": 443}[scheme] else f":{port}"
+    path = quote(parts.path, safe="/%:@!$&'()*+,;=-._~").rstrip("/")
+    return f"{scheme}://{shown_host}{shown_port}{path}"

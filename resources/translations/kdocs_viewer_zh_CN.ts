@@ -1410,7 +1410,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>validation</name>
         <message>
-            <location filename="../../kdocs_viewer/core/validation.py" line="+60" />
+            <location filename="../../kdocs_viewer/core/validation.py" line="+58" />
             <source>{field} is empty</source>
             <translation>{field} 为空</translation>
         </message>
@@ -1502,11 +1502,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+8" />
+            <location line="+15" />
             <source>has an invalid host name</source>
             <translation>的主机名无效</translation>
         </message>
         <message>
-            <location line="+6" />
+            <location line="-9" />
             <source>has an invalid port {port}</source>
             <translation>的端口 {port} 无效</translation>
         </message>
@@ -1516,12 +1517,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>的端口 {port} 超出 1–65535 的范围</translation>
         </message>
         <message>
-            <location line="+5" />
-            <source>is not a valid URL</source>
-            <translation>不是有效的 URL</translation>
-        </message>
-        <message>
-            <location line="+2" />
+            <location line="+8" />
             <source>Refusing to send the access token over plain http to {host}: use https:// (plain http is only allowed to this machine, e.g. the stand-in server).</source>
             <translation>拒绝通过明文 http 将访问令牌发送到 {host}：请使用 https://（明文 http 只允许连接本机，例如本地模拟服务器）。</translation>
         </message>

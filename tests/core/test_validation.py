@@ -80,6 +80,8 @@ def test_loopback_detection() -> None:
         ("http://localhost:8080/", "http://localhost:8080"),
         ("http://[::1]:8080/", "http://[::1]:8080"),
         ("https://h.example:8443", "https://h.example:8443"),
+        ("https://h.example:443/", "https://h.example"),
+        ("https://例子.测试/接口/", "https://xn--fsqu00a.xn--0zwm56d/%E6%8E%A5%E5%8F%A3"),
     ],
 )
 def test_usable_base_urls_are_normalised(given: str, expected: str) -> None:
@@ -109,6 +111,7 @@ def test_usable_base_urls_are_normalised(given: str, expected: str) -> None:
         ("https://", "the API base URL names no host"),
         ("https://exa mple.com", "the API base URL contains spaces or control characters"),
         ("https://a..b/", "the API base URL has an invalid host name"),
+        ("https://" + "x" * 64 + ".example/", "the API base URL has an invalid host name"),
         ("http://[::1/", "the API base URL has an invalid IPv6 address"),
     ],
 )
