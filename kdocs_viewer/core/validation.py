@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from kdocs_viewer.core.i18n import translate
 
@@ -126,7 +126,8 @@ def _url_problem(message: str) -> InvalidBaseUrlError:
 
 
 def check_base_url(value: str) -> str:
-    """The normalised API base URL (scheme and host lower case, no trailing slash) when ``value`` is usable.
+    """The normalised API base URL when ``value`` is usable: scheme and host in lower case, no default
+    port, no trailing slash — the same form as ``secrets.normalise_base_url``, the keyring's account name.
 
     Raises InvalidBaseUrlError saying what is wrong: empty (an empty value never means "the default": the
     token would silently go to the real service), no scheme or not http(s), no host, a port outside
@@ -181,7 +182,7 @@ def check_base_url(value: str) -> str:
             raise _url_problem(message.format(port=int(port_text)))
     if not bracketed:
         try:
-            host = host.encode("idna").decode("ascii")  # an internationalised name, as DNS knows it
+            host.encode("idna")  # each label fits DNS (at most 63 characters, once encoded)
         except UnicodeError:
             raise _url_problem(translate("validation", "has an invalid host name")) from None
     if scheme == "http" and not is_loopback_host(host):
@@ -194,5 +195,4 @@ def check_base_url(value: str) -> str:
     port = parts.port
     shown_host = f"[{host}]" if bracketed else host
     shown_port = "" if port is None or port == {"http": 80, "https": 443}[scheme] else f":{port}"
-    path = quote(parts.path, safe="/%:@!$&'()*+,;=-._~").rstrip("/")
-    return f"{scheme}://{shown_host}{shown_port}{path}"
+    return f"{scheme}://{shown_host}{shown_port}{parts.path.rstrip('/')}"
