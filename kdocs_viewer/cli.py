@@ -26,6 +26,7 @@ from typing import Any
 
 from kdocs_viewer import __version__
 from kdocs_viewer.core.models import DEFAULT_BASE_URL, Lease, Outcome, PicFailure, PicRef
+from kdocs_viewer.core.piclist import CONFIRM_PICTURES_ABOVE
 from kdocs_viewer.core.redact import MASK, install_log_redaction, redact
 from kdocs_viewer.core.units import format_size
 
@@ -61,7 +62,8 @@ deliberately no --token option: command lines are visible to other users and kep
 exit status:
   0    success
   1    some pictures failed (the others were resolved or saved; see stderr)
-  2    usage or input error (bad option, bad pic list, bad template, unknown file token)
+  2    usage or input error (bad option, pic list, file token, base URL or template; an unknown file
+       token; a list of over {CONFIRM_PICTURES_ABOVE:,} pictures without --yes)
   3    authentication error (no access token, or the token was rejected: code 20007)
   4    network, API or keyring error
   130  cancelled (Ctrl+C); no partial files are left behind
@@ -192,13 +194,19 @@ def build_parser() -> argparse.ArgumentParser:
     scan = add("scan", "list the workbook's pictures as a pic list (JSON) on stdout")
     scan.add_argument("--file-token", required=True, help="the workbook's file token (document id)")
 
+    yes_help = (
+        f"go ahead with a list of more than {CONFIRM_PICTURES_ABOVE:,} pictures (without it such a list is "
+        "refused, saying how many API calls it would cost)"
+    )
     resolve = add("resolve", "print a download URL for each picture, one JSON object per line")
     resolve.add_argument("--file-token", required=True, help="the workbook's file token (document id)")
     resolve.add_argument("--pics", required=True, metavar="FILE", help="pic list file, or - for stdin")
+    resolve.add_argument("--yes", action="store_true", help=yes_help)
 
     save = add("save", "download pictures into a folder (atomic, never half-written files)")
     save.add_argument("--file-token", required=True, help="the workbook's file token (document id)")
     save.add_argument("--pics", required=True, metavar="FILE", help="pic list file, or - for stdin")
+    save.add_argument("--yes", action="store_true", help=yes_help)
     save.add_argument("--out", required=True, metavar="DIR", type=Path, help="target folder (created)")
     from kdocs_viewer.core.saving import DEFAULT_TEMPLATE, FIELDS
 
@@ -237,8 +245,49 @@ def _positive_int(text: str) -> int:
 
 
 def _base_url(args: argparse.Namespace) -> str:
-    given = getattr(args, "base_url", None) or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
-    return str(given).strip()
+    """--base-url, else $KDOCS_BASE_URL, else the real service; checked (core.validation), normalised.
+
+    A given but empty value is an error, never "the default": the token would go to the real service.
+    """
+    from kdocs_viewer.core.validation import InvalidBaseUrlError, check_base_url
+
+    if hasattr(args, "base_url"):
+        given, source = str(args.base_url), "--base-url"
+    elif (env := os.environ.get(ENV_BASE_URL)) is not None:
+        given, source = env, ENV_BASE_URL
+    else:
+        return DEFAULT_BASE_URL
+    try:
+        return check_base_url(given)
+    except InvalidBaseUrlError as exc:
+        hint = ""
+        if not given.strip():
+            leave_out = f"unset {ENV_BASE_URL}" if source == ENV_BASE_URL else "leave out --base-url"
+            hint = f" ({leave_out} to use {DEFAULT_BASE_URL})"
+        raise CliError(f"{source}: {exc}{hint}", EXIT_USAGE) from None
+
+
+def _file_token(args: argparse.Namespace) -> str:
+    """--file-token, checked before any URL is built (core.validation)."""
+    from kdocs_viewer.core.validation import InvalidIdentifierError, check_file_token
+
+    try:
+        return check_file_token(args.file_token)
+    except InvalidIdentifierError as exc:
+        raise CliError(f"--file-token: {exc}", EXIT_USAGE) from None
+
+
+def _check_list_size(args: argparse.Namespace, pics: Sequence[PicRef]) -> None:
+    """A list above CONFIRM_PICTURES_ABOVE needs --yes: say what it would cost instead of spending it."""
+    from kdocs_viewer.core.contract import QUOTA_TEST_APP
+    from kdocs_viewer.core.piclist import needs_confirmation, resolve_calls
+
+    if needs_confirmation(len(pics)) and not getattr(args, "yes", False):
+        raise CliError(
+            f"the pic list has {len(pics):,} pictures: resolving them costs {resolve_calls(len(pics)):,} "
+            f"API calls (a test app may make {QUOTA_TEST_APP:,} a day). Add --yes to go ahead.",
+            EXIT_USAGE,
+        )
 
 
 def _clean_token(raw: str, source: str) -> str:
@@ -311,7 +360,10 @@ def _api_failure(exc: BaseException, file_token: str) -> CliError:
     """The CliError for an exception raised by the client (token rejected, unknown file, network…)."""
     from kdocs_viewer.core.api import InsecureTransportError, KDocsError, TokenInvalidError
     from kdocs_viewer.core.contract import CODE_FILE_NOT_FOUND
+    from kdocs_viewer.core.validation import InvalidIdentifierError
 
+    if isinstance(exc, InvalidIdentifierError):  # checked up front; this is the safety net
+        return CliError(str(exc), EXIT_USAGE)
     if isinstance(exc, TokenInvalidError):
         said = exc.server_text or "missing, invalid, expired or issued for someone else"
         return CliError(f"the access token was rejected (code 20007): {said}\n{TOKEN_HELP}", EXIT_AUTH)
@@ -383,12 +435,13 @@ def _client(token: str, base_url: str) -> Any:
 def cmd_scan(args: argparse.Namespace) -> int:
     from kdocs_viewer.core.piclist import dump_pic_list
 
+    file_token = _file_token(args)
     base_url = _base_url(args)
     token = _get_token(args, base_url)
     cancel = threading.Event()
     with _client(token, base_url) as client, _ctrl_c_cancels(cancel):
         try:
-            pics = client.find_pictures(args.file_token, cancel=cancel)
+            pics = client.find_pictures(file_token, cancel=cancel)
         except Exception as exc:
             raise _api_failure(exc, args.file_token) from None
     if cancel.is_set():
@@ -419,7 +472,9 @@ def _outcome_json(outcome: Outcome) -> dict[str, Any]:
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
+    _file_token(args)
     pics = _read_pics(args)
+    _check_list_size(args, pics)
     base_url = _base_url(args)
     token = _get_token(args, base_url)
     cancel = threading.Event()
@@ -454,7 +509,9 @@ def cmd_save(args: argparse.Namespace) -> int:
         validate_template(args.template)
     except ValueError as exc:
         raise CliError(f"--template: {exc}", EXIT_USAGE) from None
+    _file_token(args)
     pics = _read_pics(args)
+    _check_list_size(args, pics)
     folder: Path = args.out
     if folder.exists() and not folder.is_dir():
         raise CliError(f"--out {folder} exists and is not a folder", EXIT_USAGE)

@@ -12,7 +12,6 @@ bad batch or one bad key never sinks the others. See /work/shared/kdocs-api.md f
 from __future__ import annotations
 
 import html
-import ipaddress
 import json
 import logging
 import re
@@ -48,6 +47,13 @@ from kdocs_viewer.core.quota import daily_limit_from_headers
 from kdocs_viewer.core.redact import MASK, redact, redact_url
 from kdocs_viewer.core.retry import RetryPolicy, retry_delay
 from kdocs_viewer.core.tls import shared_ssl_context
+from kdocs_viewer.core.validation import (
+    InsecureBaseUrlError,
+    check_base_url,
+    check_file_token,
+    is_loopback_host,
+    pic_key_problem,
+)
 
 __all__ = [
     "BAD_URL_MESSAGE",
@@ -198,19 +204,6 @@ def _server_text(body: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def _is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower().rstrip(".")
-    if host == "localhost":
-        return True
-    try:
-        addr = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        return addr.ipv4_mapped.is_loopback
-    return addr.is_loopback
-
-
 def _describe_transport_error(exc: httpx.RequestError) -> str:
     """A short, URL-free description of what went wrong on the wire."""
     if isinstance(exc, httpx.ConnectTimeout):
@@ -309,7 +302,7 @@ class KDocsClient:
         # token would travel to the proxy over plain http. (A None mount means "the client's own transport".)
         pattern = f"all://[{host}]" if ":" in host else f"all://{host}"
         mounts: dict[str, httpx.BaseTransport | None] | None = (
-            {pattern: None} if _is_loopback(host) else None
+            {pattern: None} if is_loopback_host(host) else None
         )
         self._http = httpx.Client(
             base_url=self._base_url,
@@ -325,25 +318,11 @@ class KDocsClient:
 
     @staticmethod
     def _checked_base_url(base_url: str) -> str:
+        """``core.validation.check_base_url``; plain http to another host is an InsecureTransportError."""
         try:
-            url = httpx.URL(base_url.strip())
-        except (httpx.InvalidURL, TypeError) as exc:
-            message = translate("api", "not a usable API base URL: {detail}")
-            raise ValueError(message.format(detail=redact(str(exc)))) from None
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError(translate("api", "the API base URL must start with https:// and name a host"))
-        if url.query or url.fragment or url.userinfo:
-            raise ValueError(
-                translate("api", "the API base URL must not contain a query, a fragment or user credentials")
-            )
-        if url.scheme == "http" and not _is_loopback(url.host):
-            message = translate(
-                "api",
-                "Refusing to send the access token over plain http to {host}: use https:// "
-                "(plain http is only allowed to this machine, e.g. the stand-in server).",
-            )
-            raise InsecureTransportError(message.format(host=url.host))
-        return str(url).rstrip("/")
+            return check_base_url(base_url)
+        except InsecureBaseUrlError as exc:
+            raise InsecureTransportError(str(exc)) from None
 
     # -- plumbing ------------------------------------------------------------------------------------------
 
@@ -394,9 +373,8 @@ class KDocsClient:
         return text
 
     def _path(self, template: str, file_token: str, **extra: int) -> str:
-        if not file_token:
-            raise ValueError("file_token must not be empty")
-        return template.format(file_token=quote(file_token, safe=""), **extra)
+        """The request path: the file token checked (InvalidIdentifierError), then encoded as one segment."""
+        return template.format(file_token=quote(check_file_token(file_token), safe=""), **extra)
 
     def _sleep(self, seconds: float, cancel: threading.Event | None) -> None:
         """Wait before a retry; a cancel ends the wait with _Cancelled, a close with ApiTransportError."""
@@ -571,8 +549,20 @@ class KDocsClient:
         are started). Once the quota error survives its retries, batches not yet sent fail with it too,
         without a call (quota is precious). After ``cancel`` is set no new batch starts; pictures of batches
         that never ran (or were cancelled while waiting to retry) are left out of the result.
+
+        A bad file token raises InvalidIdentifierError before any call; a picture whose pic_key breaks
+        ``core.validation``'s rule fails on its own, without being sent.
         """
+        check_file_token(file_token)
         unique = list(dict.fromkeys(pics))
+        refused: dict[PicRef, PicFailure] = {}
+        for ref in unique:
+            if (problem := pic_key_problem(ref.pic_key)) is not None:
+                refused[ref] = PicFailure(ref, problem)
+        if refused:
+            sendable = [ref for ref in unique if ref not in refused]
+            sent = {outcome.ref: outcome for outcome in self.resolve(file_token, sendable, cancel=cancel)}
+            return [refused.get(ref) or sent[ref] for ref in unique if ref in refused or ref in sent]
         if not unique:
             return []
         batches = [unique[i : i + MAX_PICS_PER_CALL] for i in range(0, len(unique), MAX_PICS_PER_CALL)]
@@ -650,7 +640,7 @@ class KDocsClient:
     # -- sheets, cells, discovery --------------------------------------------------------------------------
 
     def list_sheets(self, file_token: str) -> list[SheetInfo]:
-        """The workbook's sheets, in the server's order."""
+        """The workbook's sheets, in the server's order. A bad file token: InvalidIdentifierError, no call."""
         data = self._call("GET", SHEETS_PATH, file_token).data
         raw = data.get("sheets_info", data.get("sheets"))
         sheets: list[SheetInfo] = []

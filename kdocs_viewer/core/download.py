@@ -24,6 +24,7 @@ __all__ = [
     "DownloadCancelled",
     "DownloadError",
     "Downloader",
+    "NotAPictureError",
     "UrlExpiredError",
 ]
 
@@ -66,6 +67,13 @@ class UrlExpiredError(DownloadError):
     """The host refused the URL (HTTP 403/410): it expired or was revoked; a fresh lease may work."""
 
 
+class NotAPictureError(DownloadError):
+    """The host answered, but not with a picture (an HTML login page, JSON, text): see core.formats.
+
+    Not retried: a captive portal or a login wall answers the same way until the user does something.
+    """
+
+
 class DownloadCancelled(DownloadError):
     """The caller's cancel flag was set; nothing is wrong with the picture."""
 
@@ -90,6 +98,8 @@ def _describe_transport_error(exc: httpx.TransportError) -> str:
         return translate(
             "download", "the picture server closed the connection before the picture was complete"
         )
+    if isinstance(exc, httpx.ReadError | httpx.WriteError):
+        return translate("download", "the picture server reset the connection")
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return translate("download", "the picture link is not a usable http(s) address")
     message = translate("download", "network error while downloading the picture ({error})")

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import re
+import sys
 import unicodedata
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -20,10 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kdocs_viewer.core.cells import cell_name
+from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import PicRef
+from kdocs_viewer.core.validation import MAX_ID_LEN, pic_key_problem
 
-MAX_PIC_KEY_LEN = 256
+MAX_PIC_KEY_LEN = MAX_ID_LEN
 SHOWN_PROBLEMS = 5  # PicListError's text lists this many, then "and N more"
 COLUMNS = ("pic_key", "tag", "sheet", "cell", "caption")
 CONTEXT_FIELDS = ("sheet", "cell", "caption")
@@ -86,6 +89,16 @@ def parse_pic_list(text: str) -> ParseResult:
     return ParseResult(pics=pics, duplicates=duplicates, format=fmt)
 
 
+def needs_confirmation(pictures: int) -> bool:
+    """True when resolving this many distinct pictures should first get the user's yes."""
+    return pictures > CONFIRM_PICTURES_ABOVE
+
+
+def resolve_calls(pictures: int) -> int:
+    """API calls that resolving this many distinct pictures once costs (batches of MAX_PICS_PER_CALL)."""
+    return -(-max(pictures, 0) // MAX_PICS_PER_CALL)
+
+
 def dump_pic_list(pics: Iterable[PicRef]) -> str:
     """The request-body shape, one picture per line (diff-friendly); ``parse_pic_list`` reads it back."""
     lines = []
@@ -130,17 +143,7 @@ def _pic_key_problem(key: object) -> str | None:
     if not isinstance(key, str) or not key:
         msg = translate("piclist", "pic_key must be a non-empty string, got {value}")
         return msg.format(value=_show(key))
-    if len(key) > MAX_PIC_KEY_LEN:
-        return translate("piclist", "pic_key is {length} characters long (at most {limit})").format(
-            length=len(key), limit=MAX_PIC_KEY_LEN
-        )
-    if any(c.isspace() for c in key):
-        return translate("piclist", "pic_key {key} contains whitespace").format(key=_show(key))
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in key):
-        return translate("piclist", "pic_key {key} contains a control or invisible character").format(
-            key=_show(key)
-        )
-    return None
+    return pic_key_problem(key)
 
 
 def _tag_problem(tag: object, key: str) -> str | None:
@@ -207,13 +210,25 @@ def _show(value: object, limit: int = 40) -> str:
 
 
 def _parse_json(text: str) -> tuple[str, list[_Item], list[Problem]]:
+    repeated = False
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal repeated
+        obj = dict(items)
+        repeated = repeated or len(obj) != len(items)
+        return obj
+
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=pairs)
     except json.JSONDecodeError as e:
         where = translate("piclist", "line {line}, column {column}").format(line=e.lineno, column=e.colno)
         return "json", [], [Problem(where, translate("piclist", "invalid JSON: {error}").format(error=e.msg))]
     except RecursionError:
         return "json", [], [Problem("", translate("piclist", "invalid JSON: nested too deeply"))]
+    except ValueError as e:  # not a syntax error: an integer too long to convert (sys.int_info)
+        return "json", [], _json_value_problems(text, e)
+    if repeated:  # ambiguous: other readers keep the first value, Python the last
+        return "json", [], _repeated_key_problems(text)
     if isinstance(data, list):
         first = next((x for x in data if isinstance(x, dict)), {})
         if "pic_key" not in first and ("row_from" in first or "cell_text" in first):
@@ -237,6 +252,82 @@ def _parse_json(text: str) -> tuple[str, list[_Item], list[Problem]]:
         "piclist", "expected {example}, a list of pictures or a cells response; found keys {keys}"
     ).format(example='{"pics": [...]}', keys=keys)
     return "json", [], [Problem("", msg)]
+
+
+# The parser's callbacks know no positions, so the rare error paths find them again in the text.
+_JSON_TOKEN = re.compile(
+    r'"[^"\\]*(?:\\.[^"\\]*)*"'  # a string
+    r"|[{}\[\],:]"
+    r"|(-?\d+)(\.\d+)?([eE][+-]?\d+)?"  # a number; an integer when groups 2 and 3 are empty
+)
+
+
+class _Positions:
+    """(line, column) of offsets into ``text``, asked for in increasing order (one pass over the text)."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._offset = 0
+        self._line = 1
+        self._line_start = 0
+
+    def at(self, offset: int) -> tuple[int, int]:
+        newlines = self._text.count("\n", self._offset, offset)
+        if newlines:
+            self._line += newlines
+            self._line_start = self._text.rfind("\n", self._offset, offset) + 1
+        self._offset = offset
+        return self._line, offset - self._line_start + 1
+
+
+def _line_column(line: int, column: int) -> str:
+    return translate("piclist", "line {line}, column {column}").format(line=line, column=column)
+
+
+def _json_value_problems(text: str, error: ValueError) -> list[Problem]:
+    """Where the first integer longer than Python converts is (the parser stopped there)."""
+    limit = sys.get_int_max_str_digits()
+    for match in _JSON_TOKEN.finditer(text):
+        digits = (match.group(1) or "").lstrip("-")
+        if limit and len(digits) > limit and not match.group(2) and not match.group(3):
+            msg = translate("piclist", "a number with {digits} digits is too long (at most {limit})")
+            where = _line_column(*_Positions(text).at(match.start()))
+            return [Problem(where, msg.format(digits=len(digits), limit=limit))]
+    detail = " ".join(str(error).split())[:120]
+    return [Problem("", translate("piclist", "invalid JSON: {error}").format(error=detail))]
+
+
+def _repeated_key_problems(text: str) -> list[Problem]:
+    """Every key that repeats within one object, at the repeat, naming the line of its first use."""
+    frames: list[dict[str, int] | None] = []  # per open object: key → offset of its first use; None: a list
+    expect_key = False
+    found: list[tuple[int, str, int]] = []  # (offset of the repeat, key, offset of the first use)
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token in "{[":
+            frames.append({} if token == "{" else None)
+            expect_key = token == "{"
+        elif token in "}]":
+            if frames:
+                frames.pop()
+            expect_key = False
+        elif token == ",":
+            expect_key = bool(frames) and frames[-1] is not None
+        elif token.startswith('"') and expect_key and frames and (keys := frames[-1]) is not None:
+            expect_key = False
+            key = json.loads(token)
+            if key in keys:
+                found.append((match.start(), key, keys[key]))
+            else:
+                keys[key] = match.start()
+    first_positions = _Positions(text)
+    first_line = {first: first_positions.at(first)[0] for first in sorted({f for _, _, f in found})}
+    positions = _Positions(text)
+    msg = translate("piclist", "the key {key} appears twice in one object (first on line {line})")
+    return [
+        Problem(_line_column(*positions.at(offset)), msg.format(key=_show(key), line=first_line[first]))
+        for offset, key, first in found
+    ]
 
 
 def _json_items(items: object, what: str) -> tuple[list[_Item], list[Problem]]:
@@ -336,10 +427,47 @@ def _parse_text(text: str) -> tuple[list[_Item], list[Problem]]:
     return out, problems
 
 
+# Words that only a header row would hold in a pic_key or tag column. Known tags (contract.STANDIN_TAGS and
+# "url") are left out: "k1,url" is a picture.
+_HEADER_WORDS = frozenset(
+    {"file", "filename", "file_name", "name", "image", "img", "picture", "pic", "photo", "id", "key", "title"}
+    | {"path", "link", "图片", "文件", "文件名", "名称", "标题", "链接"}
+)
+
+
 def _header_names(row: list[str]) -> list[str] | None:
-    """Column names when ``row`` is a header (it names pic_key), else None."""
+    """Column names when ``row`` is a header, else None.
+
+    A header names pic_key, or any column we know, or holds a word only a header would (``file,name``): a
+    row of unknown column names must be refused as a header, not sent to the API as a picture.
+    """
     names = [re.sub(r"[\s\-]+", "_", c.strip().lower()).replace("pickey", "pic_key") for c in row]
-    return names if "pic_key" in names else None
+    if any(name in COLUMNS or name in _HEADER_WORDS for name in names):
+        return names
+    return None
+
+
+def _header_problem(names: list[str]) -> str | None:
+    """What is wrong with a header row, or None."""
+    unknown = [name for name in names if name not in COLUMNS]
+    if len(unknown) == 1:
+        msg = translate(
+            "piclist", "unknown column {column} (expected pic_key and tag, optionally {optional})"
+        )
+        return msg.format(column=_show(unknown[0]), optional=", ".join(CONTEXT_FIELDS))
+    if unknown:
+        msg = translate(
+            "piclist", "unknown columns {columns} (expected pic_key and tag, optionally {optional})"
+        )
+        columns = ", ".join(_show(name) for name in unknown)
+        return msg.format(columns=columns, optional=", ".join(CONTEXT_FIELDS))
+    if "pic_key" not in names and "tag" not in names:
+        return translate("piclist", "the header has no pic_key and no tag column")
+    if "pic_key" not in names:
+        return translate("piclist", "the header has no pic_key column")
+    if "tag" not in names:
+        return translate("piclist", "the header has no tag column")
+    return None
 
 
 def _parse_delimited(text: str, delimiter: str) -> tuple[list[_Item], list[Problem]]:
@@ -365,14 +493,8 @@ def _parse_delimited(text: str, delimiter: str) -> tuple[list[_Item], list[Probl
         if first_row:
             first_row = False
             if (columns := _header_names(row)) is not None:
-                unknown = [c for c in columns if c not in COLUMNS]
-                if unknown:
-                    known = ", ".join(COLUMNS)
-                    msg = translate("piclist", "unknown column {column} (known: {known})")
-                    problems.append(Problem(where, msg.format(column=_show(unknown[0]), known=known)))
-                    return out, problems
-                if "tag" not in columns:
-                    problems.append(Problem(where, translate("piclist", "the header has no tag column")))
+                if (wrong := _header_problem(columns)) is not None:
+                    problems.append(Problem(where, wrong))
                     return out, problems
                 continue
         names = columns or ["pic_key", "tag"]

@@ -36,6 +36,7 @@ from typing import Literal, TypeVar
 from pathvalidate import sanitize_filename
 
 from kdocs_viewer.core.cache import NO_HARD_LINKS, CachedFile
+from kdocs_viewer.core.formats import SNIFF_BYTES, sniff_extension
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import PicRef
 
@@ -266,38 +267,6 @@ class NameReserver:
             self._existing[_key(name)] = name
 
 
-# --- extension ------------------------------------------------------------------------------------
-
-_HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
-
-
-def sniff_extension(head: bytes) -> str | None:
-    """The extension the first bytes of an image call for, or None when unknown."""
-    head = bytes(head[:64])
-    if head.startswith(b"\xff\xd8\xff"):
-        return ".jpg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return ".png"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return ".gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return ".webp"
-    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        return ".tiff"
-    if head[:2] == b"BM" and int.from_bytes(head[14:18], "little") in (12, 16, 40, 52, 56, 64, 108, 124):
-        return ".bmp"
-    if head[4:8] == b"ftyp":  # ISO-BMFF: major brand, then compatible brands
-        size = int.from_bytes(head[:4], "big")
-        brands = {head[8:12]} | {head[i : i + 4] for i in range(16, min(size, len(head)) - 3, 4)}
-        if brands & {b"avif", b"avis"}:
-            return ".avif"
-        if brands & _HEIC_BRANDS:
-            return ".heic"
-        if brands & {b"mif1", b"msf1"}:
-            return ".heif"
-    return None
-
-
 # --- atomic writes --------------------------------------------------------------------------------
 
 
@@ -448,10 +417,10 @@ def _place_cached(
 def _read_head(source: bytes | CachedFile) -> bytes:
     """The first bytes, to name the file by its format."""
     if not isinstance(source, CachedFile):
-        return bytes(source[:64])
+        return bytes(source[:SNIFF_BYTES])
     try:
         with open(source.path, "rb") as f:
-            return f.read(64)
+            return f.read(SNIFF_BYTES)
     except FileNotFoundError:
         raise _SourceChanged() from None
 

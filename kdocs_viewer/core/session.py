@@ -9,6 +9,8 @@ What the GUI, the CLI and the saver share. The guarantees that matter:
   cached in memory (and on disk when asked) by ``(file_token, pic_key)``, never by URL.
 - **Honest failures.** A refused URL (403/410) is re-resolved once and tried again; if the fresh link is
   refused too, the error says so. Pictures without a URL raise ``PicUnavailable`` with the server's reason.
+  An answer that is not a picture (a login page with 200) raises ``NotAPictureError`` and is never cached,
+  so saving, thumbnails and the CLI all fail it with the same reason (``core.formats``).
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from kdocs_viewer.core.download import (
     DownloadCancelled,
     Downloader,
     DownloadError,
+    NotAPictureError,
     UrlExpiredError,
 )
+from kdocs_viewer.core.formats import not_a_picture
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import Ident, Lease, Outcome, PicFailure, PicRef
 
@@ -592,8 +596,10 @@ class PictureSession:
 
         Concurrent calls for the same picture share one download; each caller's ``cancel`` only lets that
         caller go (the download stops when every caller has cancelled). Raises PicUnavailable,
-        DownloadError (incl. a URL still refused after one re-resolve), DownloadCancelled, and what
-        ``ensure_lease`` raises. Bytes are returned as served: decoding is the caller's business.
+        DownloadError (incl. a URL still refused after one re-resolve, and NotAPictureError for an answer
+        that is recognisably not a picture, e.g. a login page: ``core.formats.not_a_picture``, never
+        cached), DownloadCancelled, and what ``ensure_lease`` raises. Otherwise bytes are returned as
+        served: decoding is the caller's business.
         """
         data = self._memory_hit(ref)
         return data if data is not None else self._fetch(ref, cancel, store=True)
@@ -690,6 +696,10 @@ class PictureSession:
         with self._lock:
             self._downloaded.add(ident)
             self._bytes += len(data)
+        reason = not_a_picture(data)
+        if reason is not None:  # raised before _fetch_uncached caches anything: never kept as an original
+            log.debug("picture %s: %s", lease.ref.pic_key, reason)
+            raise NotAPictureError(reason)
         return data
 
     # ---- lifetime -------------------------------------------------------------------------------------

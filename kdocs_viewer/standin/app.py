@@ -22,6 +22,9 @@ Decisions marked [ours] (the real service does not document them; the client mus
   ``?Sig=<hmac>`` for UNBOUNDED_TAGS. The HMAC (per-server random secret) covers file token, pic key,
   the Expires text and a per-picture epoch that ``revoke_url`` bumps. Bad/missing signature, expiry or a
   revoked URL → 403; unknown picture → 404. Image GETs do not count against the quota.
+- Image GETs take faults too (queued first, then ``image_fail_rate``): 500/502/503/403, "reset" and
+  "html" (a login page answered with 200 and text/html) come before the URL is checked, as a proxy or a
+  captive portal would answer; "truncated" and "corrupt" (bytes no decoder reads) spoil the real picture.
 - The request log keeps method, path (never the query string) and status; status 0 means the connection
   was dropped before a status line (fault "reset").
 """
@@ -82,8 +85,16 @@ from kdocs_viewer.standin.images import ImageStore, corrupt_bytes
 IMAGE_PATH = "/img/{file_token}/{pic_key}"
 
 API_FAULTS = frozenset({"500", "502", "503", "html", "empty", "429", "reset", "truncated", "20007"})
-IMAGE_FAULTS = frozenset({"500", "reset", "truncated", "403", "corrupt"})
+IMAGE_FAULTS = frozenset({"500", "502", "503", "reset", "truncated", "403", "corrupt", "html"})
 RANDOM_FAULTS = ("500", "502", "503", "429", "reset", "truncated")  # what fail_rate draws from
+# What image_fail_rate draws from: server errors, a dropped connection, a body cut short, and a captive
+# portal's login page answered with 200 (an HTML page where a picture should be).
+RANDOM_IMAGE_FAULTS = ("500", "502", "503", "reset", "truncated", "html")
+CAPTIVE_PORTAL_PAGE = (
+    '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Wi-Fi login</title></head>\n'
+    '<body><h1>Sign in to continue</h1><form method="post" action="/login"><input name="user">'
+    '<input name="password" type="password"><button>Sign in</button></form></body></html>\n'
+)
 
 access_logger = logging.getLogger("kdocs_viewer.standin.access")
 
@@ -115,6 +126,8 @@ class StandinState:
         self._fail_rate = config.fail_rate
         self._latency_ms = config.latency_ms
         self._rng = random.Random(f"faults:{config.seed}")
+        self._image_fail_rate = config.image_fail_rate
+        self._image_rng = random.Random(f"image-faults:{config.seed}")  # API faults stay as they were
         self._secret = secrets.token_bytes(32)
         self._calls = 0
         self._day = quota_day()
@@ -139,6 +152,12 @@ class StandinState:
             raise ValueError("fail rate must be between 0 and 1")
         with self._lock:
             self._fail_rate = rate
+
+    def set_image_fail_rate(self, rate: float) -> None:
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError("image fail rate must be between 0 and 1")
+        with self._lock:
+            self._image_fail_rate = rate
 
     def set_latency_ms(self, ms: float) -> None:
         if ms < 0:
@@ -184,7 +203,11 @@ class StandinState:
 
     def next_image_fault(self) -> str | None:
         with self._lock:
-            return self._image_faults.popleft() if self._image_faults else None
+            if self._image_faults:
+                return self._image_faults.popleft()
+            if self._image_fail_rate > 0 and self._image_rng.random() < self._image_fail_rate:
+                return self._image_rng.choice(RANDOM_IMAGE_FAULTS)
+        return None
 
     # ---- quota
     def charge_call(self) -> bool:
@@ -504,10 +527,12 @@ def create_app(state: StandinState) -> ASGIApp:
         picture = workbook.by_key.get(pic_key)
         fault = state.next_image_fault()
         if fault is not None:
-            if fault in ("500", "403"):
+            if fault in ("500", "502", "503", "403"):
                 return Response(f"injected fault {fault}\n", status_code=int(fault), media_type="text/plain")
             if fault == "reset":
                 return DroppedConnection()
+            if fault == "html":  # a captive portal answers every URL itself, whatever it is
+                return Response(CAPTIVE_PORTAL_PAGE, media_type="text/html")
         if request.path_params["file_token"] != workbook.file_token or picture is None:
             return Response("Not Found\n", status_code=404, media_type="text/plain")
         params = request.query_params

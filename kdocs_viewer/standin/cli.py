@@ -60,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-rate", type=float, default=defaults.fail_rate, help="fraction of API calls that fail"
     )
     parser.add_argument(
+        "--image-fail-rate",
+        type=float,
+        default=defaults.image_fail_rate,
+        help="fraction of picture downloads that fail: HTTP 5xx, a reset connection, a truncated body or "
+        "an HTML login page answered with 200 (a captive portal)",
+    )
+    parser.add_argument(
         "--seed", type=int, default=defaults.seed, help="seed of the demo workbook and of faults"
     )
     parser.add_argument("--file-token", default=defaults.file_token, help="the workbook's file token")
@@ -86,6 +93,7 @@ def config_from_args(args: argparse.Namespace) -> StandinConfig:
         quota=args.quota,
         latency_ms=args.latency_ms,
         fail_rate=args.fail_rate,
+        image_fail_rate=args.image_fail_rate,
         seed=args.seed,
         file_token=args.file_token,
         disk_cache=not args.no_disk_cache,

@@ -17,7 +17,9 @@ class StandinConfig:
     used when it is smaller, and ``pictures=0`` means exactly one picture per file.
     ``time_scale`` multiplies every URL lifetime (0.005 turns 300 s into 1.5 s for tests).
     ``quota`` is the number of API calls allowed per day; ``latency_ms`` delays API calls and image GETs;
-    ``fail_rate`` is the fraction of API calls that fail at random (seeded by ``seed``).
+    ``fail_rate`` is the fraction of API calls that fail at random (seeded by ``seed``);
+    ``image_fail_rate`` the fraction of picture GETs that do (5xx, reset, truncated body, or an HTML login
+    page with 200), from a random stream of their own (also seeded by ``seed``).
     ``disk_cache`` keeps generated big images under ``$XDG_CACHE_HOME/kdocs-viewer/standin`` across runs;
     ``access_log`` logs ``METHOD path status`` lines (never query strings) on the
     ``kdocs_viewer.standin.access`` logger.
@@ -32,6 +34,7 @@ class StandinConfig:
     quota: int = QUOTA_TEST_APP
     latency_ms: float = 0.0
     fail_rate: float = 0.0
+    image_fail_rate: float = 0.0
     seed: int = 1
     file_token: str = "demo-workbook"
     disk_cache: bool = False
@@ -47,6 +50,8 @@ class StandinConfig:
             raise ValueError("time_scale must be > 0")
         if not 0.0 <= self.fail_rate <= 1.0:
             raise ValueError("fail_rate must be between 0 and 1")
+        if not 0.0 <= self.image_fail_rate <= 1.0:
+            raise ValueError("image_fail_rate must be between 0 and 1")
         if self.latency_ms < 0:
             raise ValueError("latency_ms must be >= 0")
         if self.quota < 0:

@@ -183,6 +183,10 @@ class StandinServer:
     def set_fail_rate(self, rate: float) -> None:
         self._state.set_fail_rate(rate)
 
+    def set_image_fail_rate(self, rate: float) -> None:
+        """Make this fraction of the following picture GETs fail at random (see app.RANDOM_IMAGE_FAULTS)."""
+        self._state.set_image_fail_rate(rate)
+
     def set_latency_ms(self, ms: float) -> None:
         self._state.set_latency_ms(ms)
 

@@ -991,7 +991,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>api</name>
         <message>
-            <location filename="../../kdocs_viewer/core/api.py" line="+217" />
+            <location filename="../../kdocs_viewer/core/api.py" line="+210" />
             <source>the connection timed out</source>
             <translation>连接超时</translation>
         </message>
@@ -1036,27 +1036,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>发生了网络错误</translation>
         </message>
         <message>
-            <location line="+99" />
-            <source>not a usable API base URL: {detail}</source>
-            <translation>不可用的 API 基础地址：{detail}</translation>
-        </message>
-        <message>
-            <location line="+3" />
-            <source>the API base URL must start with https:// and name a host</source>
-            <translation>API 基础地址必须以 https:// 开头并包含主机名</translation>
-        </message>
-        <message>
-            <location line="+3" />
-            <source>the API base URL must not contain a query, a fragment or user credentials</source>
-            <translation>API 基础地址不能包含查询参数、片段或用户凭据</translation>
-        </message>
-        <message>
-            <location line="+3" />
-            <source>Refusing to send the access token over plain http to {host}: use https:// (plain http is only allowed to this machine, e.g. the stand-in server).</source>
-            <translation>拒绝通过明文 http 将访问令牌发送到 {host}：请使用 https://（明文 http 只允许连接本机，例如本地模拟服务器）。</translation>
-        </message>
-        <message>
-            <location line="+68" />
+            <location line="+161" />
             <source>The KDocs client was closed while waiting to retry.</source>
             <translation>等待重试时 KDocs 客户端已关闭。</translation>
         </message>
@@ -1111,7 +1091,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>代码 {code}</translation>
         </message>
         <message>
-            <location line="+191" />
+            <location line="+203" />
             <source>the server's reply did not include this picture</source>
             <translation>服务器的回复中没有这张图片</translation>
         </message>
@@ -1129,7 +1109,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>download</name>
         <message>
-            <location filename="../../kdocs_viewer/core/download.py" line="+73" />
+            <location filename="../../kdocs_viewer/core/download.py" line="+81" />
             <source>download cancelled</source>
             <translation>下载已取消</translation>
         </message>
@@ -1150,6 +1130,11 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+4" />
+            <source>the picture server reset the connection</source>
+            <translation>图片服务器重置了连接</translation>
+        </message>
+        <message>
+            <location line="+2" />
             <location line="+130" />
             <source>the picture link is not a usable http(s) address</source>
             <translation>图片链接不是可用的 http(s) 地址</translation>
@@ -1196,9 +1181,37 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
     </context>
     <context>
+        <name>formats</name>
+        <message>
+            <location filename="../../kdocs_viewer/core/formats.py" line="+97" />
+            <source>the server sent an HTML page ({title}), not a picture</source>
+            <translation>服务器返回的是 HTML 网页（{title}），不是图片</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>the server sent an HTML page, not a picture</source>
+            <translation>服务器返回的是 HTML 网页，不是图片</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>the server sent an XML document, not a picture</source>
+            <translation>服务器返回的是 XML 文档，不是图片</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>the server sent JSON data, not a picture</source>
+            <translation>服务器返回的是 JSON 数据，不是图片</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>the server sent text, not a picture</source>
+            <translation>服务器返回的是文本，不是图片</translation>
+        </message>
+    </context>
+    <context>
         <name>piclist</name>
         <message>
-            <location filename="../../kdocs_viewer/core/piclist.py" line="+45" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="+48" />
             <source>{where}: {message}</source>
             <translation>{where}：{message}</translation>
         </message>
@@ -1213,20 +1226,21 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>未找到图片</translation>
         </message>
         <message>
-            <location line="+24" />
-            <location line="+104" />
+            <location line="+34" />
+            <location line="+102" />
+            <location line="+60" />
             <source>line {line}, column {column}</source>
             <translation>第 {line} 行，第 {column} 列</translation>
         </message>
         <message>
-            <location line="-103" />
-            <location line="+218" />
-            <location line="+25" />
+            <location line="-161" />
+            <location line="+296" />
+            <location line="+62" />
             <source>line {line}</source>
             <translation>第 {line} 行</translation>
         </message>
         <message>
-            <location line="-230" />
+            <location line="-345" />
             <source>{field} contains an invalid character (a lone surrogate)</source>
             <translation>{field} 包含无效字符（孤立的代理项）</translation>
         </message>
@@ -1236,22 +1250,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>pic_key 必须是非空字符串，实际为 {value}</translation>
         </message>
         <message>
-            <location line="+3" />
-            <source>pic_key is {length} characters long (at most {limit})</source>
-            <translation>pic_key 长 {length} 个字符（最多 {limit} 个）</translation>
-        </message>
-        <message>
-            <location line="+4" />
-            <source>pic_key {key} contains whitespace</source>
-            <translation>pic_key {key} 含有空白字符</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>pic_key {key} contains a control or invisible character</source>
-            <translation>pic_key {key} 含有控制字符或不可见字符</translation>
-        </message>
-        <message>
-            <location line="+8" />
+            <location line="+7" />
             <source>missing tag after pic_key {key}</source>
             <translation>pic_key {key} 后缺少 tag</translation>
         </message>
@@ -1286,17 +1285,18 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>一个列表</translation>
         </message>
         <message>
-            <location line="+13" />
+            <location line="+21" />
+            <location line="+72" />
             <source>invalid JSON: {error}</source>
             <translation>JSON 无效：{error}</translation>
         </message>
         <message>
-            <location line="+2" />
+            <location line="-70" />
             <source>invalid JSON: nested too deeply</source>
             <translation>JSON 无效：嵌套层级过深</translation>
         </message>
         <message>
-            <location line="+5" />
+            <location line="+9" />
             <source>the list</source>
             <translation>该列表</translation>
         </message>
@@ -1321,7 +1321,17 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>应为 {example}、图片列表或单元格接口的响应；实际的键为 {keys}</translation>
         </message>
         <message>
-            <location line="+8" />
+            <location line="+42" />
+            <source>a number with {digits} digits is too long (at most {limit})</source>
+            <translation>数字有 {digits} 位，过长（最多 {limit} 位）</translation>
+        </message>
+        <message>
+            <location line="+33" />
+            <source>the key {key} appears twice in one object (first on line {line})</source>
+            <translation>同一对象中键 {key} 出现了两次（第一次在第 {line} 行）</translation>
+        </message>
+        <message>
+            <location line="+9" />
             <location line="+36" />
             <source>{what} must be a list, got {value}</source>
             <translation>{what} 必须是列表，实际为 {value}</translation>
@@ -1348,22 +1358,37 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>应为“pic_key tag”，实际有 {count} 个词</translation>
         </message>
         <message>
-            <location line="+29" />
+            <location line="+33" />
+            <source>unknown column {column} (expected pic_key and tag, optionally {optional})</source>
+            <translation>未知的列 {column}（应为 pic_key 和 tag，可选 {optional}）</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>unknown columns {columns} (expected pic_key and tag, optionally {optional})</source>
+            <translation>未知的列 {columns}（应为 pic_key 和 tag，可选 {optional}）</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>the header has no pic_key and no tag column</source>
+            <translation>表头中没有 pic_key 列，也没有 tag 列</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>the header has no pic_key column</source>
+            <translation>表头中没有 pic_key 列</translation>
+        </message>
+        <message>
+            <location line="+20" />
             <source>invalid {kind}: {error}</source>
             <translation>{kind} 无效：{error}</translation>
         </message>
         <message>
-            <location line="+12" />
-            <source>unknown column {column} (known: {known})</source>
-            <translation>未知的列 {column}（可用的列：{known}）</translation>
-        </message>
-        <message>
-            <location line="+4" />
+            <location line="-18" />
             <source>the header has no tag column</source>
             <translation>表头中没有 tag 列</translation>
         </message>
         <message>
-            <location line="+8" />
+            <location line="+36" />
             <source>{count} fields, expected {expected}</source>
             <translation>有 {count} 个字段，应为 {expected} 个</translation>
         </message>
@@ -1376,7 +1401,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>saving</name>
         <message>
-            <location filename="../../kdocs_viewer/core/saving.py" line="+80" />
+            <location filename="../../kdocs_viewer/core/saving.py" line="+81" />
             <source>the name template is empty</source>
             <translation>文件名模板为空</translation>
         </message>
@@ -1421,7 +1446,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>{field}：格式说明无效（{error}）</translation>
         </message>
         <message>
-            <location line="+483" />
+            <location line="+451" />
             <source>(link hidden)</source>
             <translation>（链接已隐藏）</translation>
         </message>
@@ -1460,7 +1485,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>session</name>
         <message>
-            <location filename="../../kdocs_viewer/core/session.py" line="+239" />
+            <location filename="../../kdocs_viewer/core/session.py" line="+243" />
             <source>cancelled</source>
             <translation>已取消</translation>
         </message>
@@ -1478,9 +1503,124 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>服务器的回复中没有这张图片</translation>
         </message>
         <message>
-            <location line="+220" />
+            <location line="+222" />
             <source>the picture server refused the download link (HTTP {status}) even after a fresh link was obtained: the picture may have been removed or access revoked</source>
             <translation>即使已获取新链接，图片服务器仍拒绝下载（HTTP {status}）：图片可能已被删除或访问权限已被撤销</translation>
+        </message>
+    </context>
+    <context>
+        <name>validation</name>
+        <message>
+            <location filename="../../kdocs_viewer/core/validation.py" line="+58" />
+            <source>{field} is empty</source>
+            <translation>{field} 为空</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>{field} must be a string</source>
+            <translation>{field} 必须是字符串</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>{field} is {length} characters long (at most {limit})</source>
+            <translation>{field} 长 {length} 个字符（最多 {limit} 个）</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>{field} {value} contains whitespace</source>
+            <translation>{field} {value} 含有空白字符</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>{field} {value} contains a control or invisible character</source>
+            <translation>{field} {value} 含有控制字符或不可见字符</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>{field} cannot be {value}</source>
+            <translation>{field} 不能是 {value}</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>{field} {value} contains a slash (/ or \)</source>
+            <translation>{field} {value} 含有斜杠（/ 或 \）</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>the file token</source>
+            <translation>文件 ID</translation>
+        </message>
+        <message>
+            <location line="+42" />
+            <source>the API base URL {problem}</source>
+            <translation>API 基础地址{problem}</translation>
+        </message>
+        <message>
+            <location line="+15" />
+            <source>is empty</source>
+            <translation>为空</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>contains spaces or control characters</source>
+            <translation>含有空格或控制字符</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>has no scheme: write it as https://host</source>
+            <translation>缺少协议：请写成 https://主机名</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>must start with https:// (or http:// to this machine), not {scheme}:</source>
+            <translation>必须以 https:// 开头（连接本机时可用 http://），而不是 {scheme}:</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>must not contain a query (?…)</source>
+            <translation>不能包含查询参数（?…）</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>must not contain a fragment (#…)</source>
+            <translation>不能包含片段（#…）</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <location line="+10" />
+            <source>has an invalid IPv6 address</source>
+            <translation>的 IPv6 地址无效</translation>
+        </message>
+        <message>
+            <location line="-8" />
+            <source>must not contain user credentials (user:password@)</source>
+            <translation>不能包含用户凭据（user:password@）</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>names no host</source>
+            <translation>缺少主机名</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <location line="+15" />
+            <source>has an invalid host name</source>
+            <translation>的主机名无效</translation>
+        </message>
+        <message>
+            <location line="-9" />
+            <source>has an invalid port {port}</source>
+            <translation>的端口 {port} 无效</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>has port {port}, outside 1–65535</source>
+            <translation>的端口 {port} 超出 1–65535 的范围</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>Refusing to send the access token over plain http to {host}: use https:// (plain http is only allowed to this machine, e.g. the stand-in server).</source>
+            <translation>拒绝通过明文 http 将访问令牌发送到 {host}：请使用 https://（明文 http 只允许连接本机，例如本地模拟服务器）。</translation>
         </message>
     </context>
 </TS>

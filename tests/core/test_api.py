@@ -32,6 +32,7 @@ from kdocs_viewer.core.api import (
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL, PICTURE_URLS_PATH, TAG_LIFETIMES
 from kdocs_viewer.core.models import Lease, PicFailure, PicRef
 from kdocs_viewer.core.retry import RetryPolicy
+from kdocs_viewer.core.validation import InvalidIdentifierError
 from kdocs_viewer.standin.server import RequestLogEntry, StandinServer
 
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, budget=10.0)
@@ -111,13 +112,6 @@ def test_snippet_strips_tags_scripts_and_length() -> None:
         b"<script>var a='<b>';</script><p>nginx</p></body></html>"
     assert api._snippet(page) == "502 Bad Gateway nginx"
     assert len(api._snippet(b"x" * 5000)) == 120
-
-
-def test_loopback_detection() -> None:
-    for host in ("127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost", "LOCALHOST", "::ffff:127.0.0.1"):
-        assert api._is_loopback(host), host
-    for host in ("10.0.0.1", "example.com", "localhost.example.com", "0.0.0.0", "::", "128.0.0.1"):
-        assert not api._is_loopback(host), host
 
 
 # ---- construction and transport security -------------------------------------------------------------------
@@ -205,13 +199,51 @@ def test_request_shape_token_as_query_param_and_file_token_as_one_segment() -> N
         return envelope({"urls": []})
 
     client, _ = client_for(handler)
-    client.resolve("a/b c?d#e%f", [PicRef("k", "local")])
+    client.resolve("a?d#e%f:é", [PicRef("k", "local")])
     request = seen[0]
     assert request.method == "POST"
-    assert request.url.raw_path.decode().startswith("/api/v1/openapi/et/a%2Fb%20c%3Fd%23e%25f/pictures/urls?")
+    path = request.url.raw_path.decode()
+    assert path.startswith("/api/v1/openapi/et/a%3Fd%23e%25f%3A%C3%A9/pictures/urls?")
     assert request.url.params["access_token"] == "tok-123456"
     assert json.loads(request.content) == {"pics": [{"pic_key": "k", "tag": "local"}]}
     assert "authorization" not in request.headers
+
+
+@pytest.mark.parametrize("file_token", ["", ".", "..", "a/b", "../../etc/passwd", "a\\b", "a b", "x" * 300])
+def test_a_bad_file_token_is_refused_before_any_request(file_token: str) -> None:
+    client, transport = client_for(lambda r: envelope({"urls": [], "sheets_info": [], "cells": []}))
+    calls: list[Callable[[], object]] = [
+        lambda: client.resolve(file_token, [PicRef("k", "local")]),
+        lambda: client.list_sheets(file_token),
+        lambda: client.find_pictures(file_token),
+        lambda: client.read_cells(file_token, 0, 0, 1, 0, 1),
+    ]
+    for call in calls:
+        with pytest.raises(InvalidIdentifierError) as info:
+            call()
+        assert "the file token" in str(info.value)
+    assert transport.hosts == []
+    assert client.calls_made == 0
+
+
+def test_a_bad_pic_key_fails_alone_and_is_never_sent() -> None:
+    bodies: list[Any] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        pics = bodies[-1]["pics"]
+        return envelope({"urls": [{**p, "pic_url": f"https://cdn.example/{p['pic_key']}"} for p in pics]})
+
+    client, _ = client_for(handler)
+    refs = [PicRef("good1", "local"), PicRef("..", "local"), PicRef("a/b", "cloud"), PicRef("good2", "local")]
+    out = client.resolve("wb", refs)
+    assert [o.ref for o in out] == refs
+    assert [type(o).__name__ for o in out] == ["Lease", "PicFailure", "PicFailure", "Lease"]
+    assert out[1].message == "pic_key cannot be '..'"  # type: ignore[union-attr]
+    assert out[2].message == "pic_key 'a/b' contains a slash (/ or \\)"  # type: ignore[union-attr]
+    assert bodies == [{"pics": [{"pic_key": "good1", "tag": "local"}, {"pic_key": "good2", "tag": "local"}]}]
+    client.resolve("wb", [PicRef(".", "x")])
+    assert len(bodies) == 1  # nothing left to ask: no call at all
 
 
 def test_base_url_with_a_path_prefix_is_kept() -> None:

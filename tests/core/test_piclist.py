@@ -10,11 +10,14 @@ from hypothesis import strategies as st
 
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.piclist import (
+    CONFIRM_PICTURES_ABOVE,
     MAX_PIC_KEY_LEN,
     PicListError,
     Problem,
     dump_pic_list,
+    needs_confirmation,
     parse_pic_list,
+    resolve_calls,
 )
 
 
@@ -170,6 +173,10 @@ def test_invalid_json_names_line_and_column() -> None:
         ("a\u200bb", "pic_key 'a\\u200bb' contains a control or invisible character"),
         ("k" * (MAX_PIC_KEY_LEN + 1), f"pic_key is {MAX_PIC_KEY_LEN + 1} characters long (at most 256)"),
         ("", "missing pic_key"),
+        (".", "pic_key cannot be '.'"),
+        ("..", "pic_key cannot be '..'"),
+        ("a/b", "pic_key 'a/b' contains a slash (/ or \\)"),
+        ("..\\..\\x", "pic_key '..\\\\..\\\\x' contains a slash (/ or \\)"),
     ],
 )
 def test_pic_key_validation(key: str, expected: str) -> None:
@@ -183,7 +190,7 @@ def test_csv_errors() -> None:
         )
     ]
     assert str(error_of("pic_key,tag,captoin\nk,t,c\n")) == (
-        "line 1: unknown column 'captoin' (known: pic_key, tag, sheet, cell, caption)"
+        "line 1: unknown column 'captoin' (expected pic_key and tag, optionally sheet, cell, caption)"
     )
     assert str(error_of("pic_key,caption\nk,c\n")) == "line 1: the header has no tag column"
     assert str(error_of("pic_key,tag\nk1,t\nk2\n,t\n")) == (
@@ -194,6 +201,72 @@ def test_csv_errors() -> None:
         "line 2: pic_key 'k 1' contains whitespace"
     )
     assert str(error_of("k,t\nk2," + "x" * 200_000)).startswith("line 2: invalid CSV: field larger than")
+
+
+def test_a_header_of_unknown_columns_is_refused_not_read_as_a_picture() -> None:
+    err = error_of("file,name\nphoto.png,cat\n")
+    assert err.problems == [
+        Problem(
+            "line 1",
+            "unknown columns 'file', 'name' (expected pic_key and tag, optionally sheet, cell, caption)",
+        )
+    ]
+    assert str(error_of("Pic Key\tTitle\nk\tt\n")) == (
+        "line 1: unknown column 'title' (expected pic_key and tag, optionally sheet, cell, caption)"
+    )
+    assert str(error_of("key,tag\nk,t\n")).startswith("line 1: unknown column 'key' (expected pic_key")
+    assert str(error_of("tag,caption\nt,c\n")) == "line 1: the header has no pic_key column"
+    assert str(error_of("cell,caption\nA1,c\n")) == "line 1: the header has no pic_key and no tag column"
+    assert str(error_of("图片,名称\nk,t\n")).startswith("line 1: unknown columns '图片', '名称'")
+    # Rows of data still need no header, also with the "url" tag of the other cell shape.
+    assert [r.ident for r in parse_pic_list("k1,url\nk2,attachment\n").pics] == [
+        ("k1", "url"),
+        ("k2", "attachment"),
+    ]
+
+
+def test_a_number_too_long_to_convert_names_its_line_and_column() -> None:
+    digits = "1" * 100_000
+    err = error_of('{"pics": [\n  {"pic_key": "a", "tag": ' + digits + "}\n]}")
+    assert err.problems == [
+        Problem("line 2, column 27", "a number with 100000 digits is too long (at most 4300)")
+    ]
+    # Inside a string the digits are text (and fine); as a negative number in a cells response, not.
+    assert parse_pic_list(json.dumps({"pics": [{"pic_key": "k", "tag": digits}]})).pics[0].tag == digits
+    cells = '{"cells": [{"row_from": -' + "9" * 5000 + ', "col_from": 1, "pic_key": "k", "tag": "t"}]}'
+    assert str(error_of(cells)) == "line 1, column 25: a number with 5000 digits is too long (at most 4300)"
+    # A float of many digits converts (to a float): it is reported as what it is, a wrong tag.
+    assert str(error_of('[{"pic_key": "k", "tag": ' + digits + ".5}]")).startswith(
+        "item 1: tag must be a non-empty string, got "
+    )
+
+
+def test_repeated_json_keys_are_refused_naming_the_key_and_line() -> None:
+    text = (
+        '{"pics": [\n'
+        '  {"pic_key": "a", "tag": "attachment"},\n'
+        '  {"pic_key": "b",\n'
+        '   "tag": "local", "pic_key": "c"},\n'
+        '  {"pic_key": "d", "t\\u0061g": "x", "tag": "y"}\n'
+        "]}"
+    )
+    err = error_of(text)
+    assert err.problems == [
+        Problem("line 4, column 20", "the key 'pic_key' appears twice in one object (first on line 3)"),
+        Problem("line 5, column 37", "the key 'tag' appears twice in one object (first on line 5)"),
+    ]
+    # The same key in different objects, nested objects and strings that look like keys are all fine.
+    fine = '{"pics": [{"pic_key": "a", "tag": "t", "caption": "\\"tag\\": {"}, {"pic_key": "b", "tag": "t"}]}'
+    assert len(parse_pic_list(fine).pics) == 2
+    assert str(error_of('{"pics": [], "pics": []}')) == (
+        "line 1, column 14: the key 'pics' appears twice in one object (first on line 1)"
+    )
+
+
+def test_confirmation_limit_and_call_count() -> None:
+    assert not needs_confirmation(CONFIRM_PICTURES_ABOVE)
+    assert needs_confirmation(CONFIRM_PICTURES_ABOVE + 1)
+    assert [resolve_calls(n) for n in (0, 1, 100, 101, 200_000)] == [0, 1, 1, 2, 2000]
 
 
 def test_many_problems_are_capped_in_the_message_but_all_kept() -> None:
@@ -214,8 +287,10 @@ def test_nothing_found_is_an_error(text: str) -> None:
 # --- round trip and robustness ---------------------------------------------------------------------
 
 keys = st.text(
-    st.characters(exclude_categories=["Cc", "Cf", "Cs", "Zs", "Zl", "Zp"]), min_size=1, max_size=40
-).filter(lambda k: not any(c.isspace() for c in k))
+    st.characters(exclude_categories=["Cc", "Cf", "Cs", "Zs", "Zl", "Zp"], exclude_characters="/\\"),
+    min_size=1,
+    max_size=40,
+).filter(lambda k: not any(c.isspace() for c in k) and k not in (".", ".."))
 tags = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=20)
 context = st.none() | st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
 cjk = st.none() | st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), max_size=10)
@@ -255,6 +330,45 @@ def test_dump_is_readable_json_with_cjk_kept() -> None:
     ).map(json.dumps)
 )  # fmt: skip
 def test_parser_only_ever_raises_picklisterror(text: str) -> None:
+    _only_picklisterror(text)
+
+
+json_piece = st.sampled_from(
+    ['"pic_key"', '"tag"', '"pics"', '"cells"', '"k"', ":", ",", "{", "}", "[", "]", " ", "\n", "1", "-",
+     ".5", "e9", '"\\u0074ag"', '"\\""', "null", "true"]
+) | st.integers(4290, 4310).map(lambda n: "7" * n)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(json_piece, max_size=40).map("".join) | st.lists(json_piece, max_size=30).map(
+    lambda parts: '{"pics": [{"pic_key": "k", "tag": "t", ' + "".join(parts) + "}]}"
+))  # fmt: skip
+def test_json_fragments_with_long_numbers_and_repeated_keys_only_raise_picklisterror(text: str) -> None:
+    _only_picklisterror(text)
+
+
+member = st.tuples(
+    st.sampled_from(["pic_key", "tag", "caption", "t\\u0061g", "pic\\u005fkey"]),
+    st.sampled_from(['"k"', '"t"', "1", "[]", '{"tag": "x", "tag": "y"}', "7" * 4301, "-" + "7" * 4301]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(member, max_size=5), st.sampled_from(["", "\n", " \r\n  "]))
+def test_repeated_keys_and_long_numbers_are_always_reported(members: list[tuple[str, str]], gap: str) -> None:
+    text = '{"pics": [' + gap + "{" + ("," + gap).join(f'"{k}": {v}' for k, v in members) + "}]}"
+    keys = [json.loads(f'"{k}"') for k, _ in members]
+    huge = any(len(v.lstrip("-")) > 4300 for _, v in members)
+    nested = any(v.startswith('{"tag"') for _, v in members)
+    if not (huge or nested or len(set(keys)) < len(keys)):
+        _only_picklisterror(text)
+        return
+    message = str(error_of(text))
+    assert message.startswith("line ")
+    assert ("digits is too long" in message) if huge else ("appears twice in one object" in message)
+
+
+def _only_picklisterror(text: str) -> None:
     try:
         result = parse_pic_list(text)
     except PicListError as e:

@@ -32,7 +32,6 @@ from kdocs_viewer.core.saving import (
     render_name,
     save_atomically,
     save_batch,
-    sniff_extension,
     validate_template,
 )
 from tests.helpers.logfail import ExpectLog
@@ -57,39 +56,6 @@ def files(folder: Path) -> list[str]:
 
 def ref(caption: str | None = None, key: str = "k", cell: str | None = None) -> PicRef:
     return PicRef(key, "attachment", sheet="Sheet1" if cell else None, cell=cell, caption=caption)
-
-
-# --- extensions ---------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("fmt", "ext"),
-    [
-        ("JPEG", ".jpg"),
-        ("PNG", ".png"),
-        ("GIF", ".gif"),
-        ("WEBP", ".webp"),
-        ("BMP", ".bmp"),
-        ("TIFF", ".tiff"),
-    ],
-)
-def test_sniff_real_images(fmt: str, ext: str) -> None:
-    assert sniff_extension(image_bytes(fmt)[:32]) == ext
-
-
-def test_sniff_iso_bmff_and_unknown() -> None:
-    def ftyp(major: bytes, *compatible: bytes) -> bytes:
-        body = major + b"\x00\x00\x00\x00" + b"".join(compatible)
-        return (8 + len(body)).to_bytes(4, "big") + b"ftyp" + body
-
-    assert sniff_extension(ftyp(b"avif", b"mif1", b"miaf")) == ".avif"
-    assert sniff_extension(ftyp(b"mif1", b"avif")) == ".avif"
-    assert sniff_extension(ftyp(b"heic", b"mif1")) == ".heic"
-    assert sniff_extension(ftyp(b"mif1", b"heic")) == ".heic"
-    assert sniff_extension(ftyp(b"isom", b"mp41")) is None  # a video is not a picture
-    assert sniff_extension(b"BMW is a car, not a bitmap") is None
-    assert sniff_extension(b"<html>403</html>") is None
-    assert sniff_extension(b"") is None
 
 
 # --- templates and names --------------------------------------------------------------------------------

@@ -12,8 +12,9 @@ import pytest
 from kdocs_viewer.core.api import KDocsClient, TokenInvalidError
 from kdocs_viewer.core.cache import CachedFile, DiskCache
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL, PICTURE_URLS_PATH
-from kdocs_viewer.core.download import DownloadCancelled, Downloader, DownloadError
+from kdocs_viewer.core.download import DownloadCancelled, Downloader, DownloadError, NotAPictureError
 from kdocs_viewer.core.models import Lease, PicRef
+from kdocs_viewer.core.saving import save_batch
 from kdocs_viewer.core.session import PictureSession, PicUnavailable
 from kdocs_viewer.standin.dataset import KIND_CORRUPT, KIND_EMPTY
 from kdocs_viewer.standin.server import StandinServer
@@ -365,3 +366,88 @@ def test_saving_a_viewed_picture_hands_over_the_cached_file(
     plain.fetch_bytes(ref)
     assert plain.fetch_for_save(ref) == viewed
     assert plain.stats.memory_hits == 1
+
+
+# ---- answers that are not pictures, and a flaky picture host -------------------------------------------
+
+PORTAL = "the server sent an HTML page (“Wi-Fi login”), not a picture"
+
+
+@pytest.fixture
+def quick_downloader() -> Iterator[Downloader]:
+    """A Downloader that retries after 10 ms (its session does not own it: closed here)."""
+    with Downloader(retry_delay=0.01) as downloader:
+        yield downloader
+
+
+def test_a_login_page_instead_of_a_picture_fails_with_the_reason_and_is_never_cached(
+    standin: StandinServer, make_session: SessionFactory, quick_downloader: Downloader, tmp_path: Path
+) -> None:
+    disk = DiskCache(tmp_path / "pics")
+    session = make_session(standin, downloader=quick_downloader, disk_cache=disk)
+    ref, other = standin.pictures()[0], standin.pictures()[1]
+    standin.queue_image_faults(["503", "html"])
+    with pytest.raises(NotAPictureError) as info:
+        session.fetch_bytes(ref)
+    assert str(info.value) == PORTAL
+    assert standin.image_gets(ref.pic_key) == 2  # the 503 was retried; the page is an answer, not retried
+    assert session.cached_bytes(ref) is None and disk.entry("demo-workbook", ref.pic_key) is None
+    standin.queue_image_faults(["html"])
+    with pytest.raises(NotAPictureError, match="HTML page"):
+        session.fetch_for_save(other)  # the saver's path meets the same rule
+    # Once the portal is gone, the next fetch downloads the picture itself.
+    assert session.fetch_bytes(ref) == standin.image_bytes(ref.pic_key)
+    assert standin.image_gets(ref.pic_key) == 3
+    assert session.stats.re_resolves == 0
+
+
+def test_a_host_failing_twice_gives_a_clear_failure_and_then_recovers(
+    standin: StandinServer, make_session: SessionFactory, quick_downloader: Downloader
+) -> None:
+    session = make_session(standin, downloader=quick_downloader)
+    ref = standin.pictures()[2]
+    standin.queue_image_faults(["500", "502"])
+    with pytest.raises(DownloadError) as info:
+        session.fetch_bytes(ref)
+    assert str(info.value) == "the picture server failed (HTTP 502)"
+    assert not isinstance(info.value, NotAPictureError)
+    assert standin.image_gets(ref.pic_key) == 2
+    assert session.fetch_bytes(ref) == standin.image_bytes(ref.pic_key)
+
+
+FLAKY_REASONS = (
+    "download failed: the picture server failed (HTTP 50",
+    "download failed: the picture server closed the connection before the picture was complete",
+    "download failed: the picture server reset the connection",
+    "download failed: the picture arrived incomplete (",
+    "download failed: " + PORTAL,
+)
+
+
+@pytest.mark.parametrize("rate", [0.3, 1.0])
+def test_saving_from_a_flaky_picture_host_writes_only_real_pictures(
+    standin_factory: Callable[..., StandinServer],
+    make_session: SessionFactory,
+    quick_downloader: Downloader,
+    tmp_path: Path,
+    rate: float,
+) -> None:
+    server = standin_factory(pictures=24, image_fail_rate=rate, seed=11)
+    spoilt = (KIND_CORRUPT, KIND_EMPTY)
+    refs = [r for r in server.pictures() if server.picture_info(r.pic_key).kind not in spoilt]
+    session = make_session(server, downloader=quick_downloader)
+    out = tmp_path / "out"
+    # One worker: the stand-in draws its faults in request order, so the run is the same every time.
+    summary = save_batch(refs, lambda ref, stop: session.fetch_for_save(ref, cancel=stop), out, workers=1)
+    failed = summary.failed
+    for item in failed:
+        assert item.reason is not None and item.reason.startswith(FLAKY_REASONS), item.reason
+    for item in summary.saved:
+        assert item.path is not None and item.path.read_bytes() == server.image_bytes(item.ref.pic_key)
+    assert sorted(p.name for p in out.iterdir()) == sorted(i.path.name for i in summary.saved if i.path)
+    assert not [p for p in out.iterdir() if p.suffix == ".bin"]
+    if rate == 1.0:
+        assert not summary.saved and len(failed) == len(refs)
+        assert any(PORTAL in (item.reason or "") for item in failed)
+    else:
+        assert failed and summary.saved

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 from kdocs_viewer.standin.cli import build_parser, config_from_args
@@ -104,12 +105,53 @@ def test_bad_flags_are_usage_errors(tmp_path: Path) -> None:
     assert "does not exist" in result.stderr
 
 
+def test_image_fail_rate_flag_spoils_picture_downloads_only(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "kdocs_viewer.standin.cli", "--pictures", "3", "--no-disk-cache",
+               "--image-fail-rate", "1", "--access-log"]  # fmt: skip
+    with running_cli(command, tmp_path) as (proc, base_url), httpx.Client(timeout=10) as http:
+        response = http.post(
+            f"{base_url}/api/v1/openapi/et/demo-workbook/pictures/urls",
+            params={"access_token": "demo-token"},
+            json={"pics": [{"pic_key": "nope", "tag": "local"}]},
+        )
+        assert response.json()["code"] == 0  # API calls take no image fault
+        sheets = http.get(f"{base_url}/api/v1/openapi/et/demo-workbook/sheets?access_token=demo-token")
+        cells = sheets.json()["data"]["sheets_info"][0]
+        url = http.get(
+            f"{base_url}/api/v1/openapi/et/demo-workbook/sheets/0/cells",
+            params={"access_token": "demo-token", "row_from": 0, "row_to": cells["row_to"], "col_from": 0,
+                    "col_to": cells["col_to"], "with_pic_url": "true"},
+        ).json()["data"]["cells"]  # fmt: skip
+        pic_url = next(c["pic_url"] for c in url if c.get("pic_url"))
+        for _ in range(5):
+            try:
+                got = http.get(pic_url)
+            except httpx.TransportError:
+                continue
+            assert got.status_code >= 500 or got.headers["Content-Type"].startswith("text/html")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+        _, err = read_rest(proc)
+    assert "POST /api/v1/openapi/et/demo-workbook/pictures/urls 200" in err
+    assert "GET /img/demo-workbook/" in err
+    bad = subprocess.run(
+        [sys.executable, "-m", "kdocs_viewer.standin.cli", "--image-fail-rate", "2"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert bad.returncode == 2
+    assert "image_fail_rate must be between 0 and 1" in bad.stderr
+
+
 def test_flags_map_onto_the_config(tmp_path: Path) -> None:
     parser = build_parser()
     config = config_from_args(parser.parse_args([
         "--host", "127.0.0.2", "--port", "8123", "--token", "t", "--time-scale", "0.5", "--quota", "9",
         "--latency-ms", "20", "--fail-rate", "0.1", "--seed", "4", "--file-token", "ft",
+        "--image-fail-rate", "0.25",
     ]))  # fmt: skip
+    assert config.image_fail_rate == 0.25
     assert (config.host, config.port, config.token, config.pictures, config.time_scale) == (
         "127.0.0.2", 8123, "t", 240, 0.5)  # fmt: skip
     assert (config.quota, config.latency_ms, config.fail_rate, config.seed, config.file_token) == (

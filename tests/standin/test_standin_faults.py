@@ -20,6 +20,7 @@ from kdocs_viewer.core.contract import (
     TOKEN_PARAM,
 )
 from kdocs_viewer.core.quota import daily_limit_from_headers
+from kdocs_viewer.standin.config import StandinConfig
 from kdocs_viewer.standin.server import StandinServer
 
 Factory = Callable[..., StandinServer]
@@ -128,11 +129,11 @@ def test_faults_are_taken_in_order_by_api_calls_only(standin: StandinServer, htt
 def test_unknown_fault_kinds_are_refused(standin: StandinServer) -> None:
     with pytest.raises(ValueError, match="nope"):
         standin.queue_faults(["500", "nope"])
-    with pytest.raises(ValueError, match="html"):
-        standin.queue_image_faults(["html"])
+    with pytest.raises(ValueError, match="20007"):
+        standin.queue_image_faults(["html", "20007"])  # an API fault, not one of a picture host
 
 
-@pytest.mark.parametrize("status", [500, 403])
+@pytest.mark.parametrize("status", [500, 502, 503, 403])
 def test_image_status_faults(standin: StandinServer, http: httpx.Client, status: int) -> None:
     url = first_url(http, standin)
     standin.queue_image_faults([str(status)])
@@ -163,6 +164,73 @@ def test_image_corrupt_fault_serves_undecodable_bytes(standin: StandinServer, ht
     with pytest.raises(Image.UnidentifiedImageError):
         Image.open(io.BytesIO(response.content))
     assert http.get(url).content == good
+
+
+def test_image_html_fault_is_a_login_page_with_200(standin: StandinServer, http: httpx.Client) -> None:
+    url = first_url(http, standin)
+    standin.queue_image_faults(["html"])
+    response = http.get(url)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "<title>Wi-Fi login</title>" in response.text
+    assert http.get(url).content == standin.image_bytes(standin.pictures()[0].pic_key)
+
+
+def test_image_fail_rate_mixes_every_fault_and_leaves_api_calls_alone(
+    standin_factory: Factory, http: httpx.Client
+) -> None:
+    server = standin_factory(image_fail_rate=1.0, seed=3, pictures=3)
+    url = first_url(http, server)  # the API call itself is not touched
+    good = server.image_bytes(server.pictures()[0].pic_key)
+    seen: set[str] = set()
+    for _ in range(60):
+        try:
+            response = http.get(url)
+        except httpx.TransportError:  # a reset connection or a body cut short
+            seen.add("truncated or reset")
+            continue
+        assert response.content != good
+        if response.status_code == 200:
+            assert response.headers["Content-Type"].startswith("text/html")
+            seen.add("html")
+        else:
+            assert response.status_code in (500, 502, 503)
+            seen.add(str(response.status_code))
+    assert seen == {"500", "502", "503", "html", "truncated or reset"}
+    assert sheets(http, server).status_code == 200
+    server.set_image_fail_rate(0.0)
+    assert http.get(url).content == good
+    with pytest.raises(ValueError):
+        server.set_image_fail_rate(-0.1)
+
+
+def _fault_sequence(server: StandinServer, http: httpx.Client, url: str, count: int) -> list[str]:
+    """What each of ``count`` GETs of ``url`` met: "ok", a status, "html" or "broken"."""
+    out = []
+    for _ in range(count):
+        try:
+            response = http.get(url)
+        except httpx.TransportError:
+            out.append("broken")
+            continue
+        kind = response.headers["Content-Type"].split(";")[0]
+        out.append("html" if kind == "text/html" else "ok" if response.status_code == 200 else "5xx")
+    return out
+
+
+def test_image_fail_rate_is_deterministic_per_seed(standin_factory: Factory, http: httpx.Client) -> None:
+    runs = []
+    for seed in (7, 7, 8):
+        server = standin_factory(image_fail_rate=0.4, seed=seed, pictures=3)
+        runs.append(_fault_sequence(server, http, first_url(http, server), 40))
+    assert runs[0] == runs[1]
+    assert runs[0] != runs[2]
+    assert 4 <= sum(kind != "ok" for kind in runs[0]) <= 30
+
+
+def test_image_fail_rate_is_validated() -> None:
+    with pytest.raises(ValueError, match="image_fail_rate"):
+        StandinConfig(image_fail_rate=1.5)
 
 
 def test_fail_rate_one_fails_every_call_and_zero_none(standin: StandinServer, http: httpx.Client) -> None:
