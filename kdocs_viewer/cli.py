@@ -280,11 +280,12 @@ def _file_token(args: argparse.Namespace) -> str:
 def _check_list_size(args: argparse.Namespace, pics: Sequence[PicRef]) -> None:
     """A list above CONFIRM_PICTURES_ABOVE needs --yes: say what it would cost instead of spending it."""
     from kdocs_viewer.core.contract import QUOTA_TEST_APP
-    from kdocs_viewer.core.piclist import needs_confirmation, resolve_calls
+    from kdocs_viewer.core.piclist import needs_confirmation
+    from kdocs_viewer.core.quota import calls_to_resolve
 
     if needs_confirmation(len(pics)) and not getattr(args, "yes", False):
         raise CliError(
-            f"the pic list has {len(pics):,} pictures: resolving them costs {resolve_calls(len(pics)):,} "
+            f"the pic list has {len(pics):,} pictures: resolving them costs {calls_to_resolve(len(pics)):,} "
             f"API calls (a test app may make {QUOTA_TEST_APP:,} a day). Add --yes to go ahead.",
             EXIT_USAGE,
         )

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kdocs_viewer.core.cells import cell_name
-from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.validation import MAX_ID_LEN, pic_key_problem
@@ -92,11 +91,6 @@ def parse_pic_list(text: str) -> ParseResult:
 def needs_confirmation(pictures: int) -> bool:
     """True when resolving this many distinct pictures should first get the user's yes."""
     return pictures > CONFIRM_PICTURES_ABOVE
-
-
-def resolve_calls(pictures: int) -> int:
-    """API calls that resolving this many distinct pictures once costs (batches of MAX_PICS_PER_CALL)."""
-    return -(-max(pictures, 0) // MAX_PICS_PER_CALL)
 
 
 def dump_pic_list(pics: Iterable[PicRef]) -> str:
