@@ -890,7 +890,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>api</name>
         <message>
-            <location filename="../../kdocs_viewer/core/api.py" line="+216" />
+            <location filename="../../kdocs_viewer/core/api.py" line="+233" />
             <source>the connection timed out</source>
             <translation>连接超时</translation>
         </message>
@@ -935,7 +935,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>发生了网络错误</translation>
         </message>
         <message>
-            <location line="+98" />
+            <location line="+102" />
             <source>not a usable API base URL: {detail}</source>
             <translation>不可用的 API 基础地址：{detail}</translation>
         </message>
@@ -955,12 +955,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>拒绝通过明文 http 将访问令牌发送到 {host}：请使用 https://（明文 http 只允许连接本机，例如本地模拟服务器）。</translation>
         </message>
         <message>
-            <location line="+62" />
+            <location line="+80" />
             <source>The KDocs client was closed while waiting to retry.</source>
             <translation>等待重试时 KDocs 客户端已关闭。</translation>
         </message>
         <message>
-            <location line="+66" />
+            <location line="+84" />
             <source>Could not reach the KDocs API: {reason} (after {attempts} attempts).</source>
             <translation>无法访问 KDocs API：{reason}（已尝试 {attempts} 次）。</translation>
         </message>
@@ -970,7 +970,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>无法访问 KDocs API：{reason}。</translation>
         </message>
         <message>
-            <location line="+37" />
+            <location line="+48" />
             <source>a redirect, which is not followed (the token stays on the API host)</source>
             <translation>重定向（不会跟随，令牌只发送给 API 主机）</translation>
         </message>
@@ -1023,6 +1023,89 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location line="+5" />
             <source>the server sent an unusable download URL</source>
             <translation>服务器返回的下载地址不可用</translation>
+        </message>
+    </context>
+    <context>
+        <name>auth</name>
+        <message>
+            <location filename="../../kdocs_viewer/core/auth.py" line="+141" />
+            <source>KDocs did not accept the sign-in code: it expired (a code lives 5 minutes) or was used already. Please sign in again.</source>
+            <translation>金山文档不接受这个登录授权码：它已过期（授权码只有 5 分钟有效）或已被使用。请重新登录。</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>KDocs refused the app's credentials: check the APPID and APPKEY in the KDocs developer console.</source>
+            <translation>金山文档拒绝了应用凭据：请在金山文档开发者后台核对 APPID 和 APPKEY。</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Access was not allowed in the browser, so you are not signed in.</source>
+            <translation>浏览器中没有允许访问，因此未登录。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>KDocs sent an error instead of a sign-in code: {error}</source>
+            <translation>金山文档返回了错误而不是登录授权码：{error}</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>This answer does not belong to the sign-in in progress (its state does not match). Start the sign-in again and use the newest browser tab.</source>
+            <translation>这个回应不属于正在进行的登录（state 不匹配）。请重新开始登录，并使用最新打开的浏览器标签页。</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>No sign-in code found. Paste the whole address the browser was sent to after you allowed access.</source>
+            <translation>没有找到登录授权码。请粘贴允许访问后浏览器跳转到的完整地址。</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>The browser did not come back within {minutes} minutes. Please sign in again.</source>
+            <translation>浏览器在 {minutes} 分钟内没有返回。请重新登录。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Signing in was cancelled.</source>
+            <translation>登录已取消。</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Port {port} on 127.0.0.1 is used by another program. Close it, or choose another port and register the matching callback address in the KDocs developer console.</source>
+            <translation>127.0.0.1 的端口 {port} 已被其他程序占用。请关闭该程序，或换一个端口，并在金山文档开发者后台登记相应的回调地址。</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>KDocs reported an error while signing in{where}: {detail}</source>
+            <translation>登录时金山文档报告了错误{where}：{detail}</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Your KDocs sign-in has expired or was revoked. Please sign in again.</source>
+            <translation>你的金山文档登录已过期或已被撤销。请重新登录。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>You are not signed in to KDocs.</source>
+            <translation>你尚未登录金山文档。</translation>
+        </message>
+        <message>
+            <location line="+29" />
+            <source>The {name} is empty.</source>
+            <translation>{name} 为空。</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>The {name} contains spaces.</source>
+            <translation>{name} 中含有空格。</translation>
+        </message>
+        <message>
+            <location line="+56" />
+            <source>the reply holds no access token</source>
+            <translation>回复中没有访问令牌</translation>
+        </message>
+        <message>
+            <location line="+46" />
+            <source>The port must be between 1 and 65535.</source>
+            <translation>端口必须在 1 到 65535 之间。</translation>
         </message>
     </context>
     <context>
@@ -1097,7 +1180,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>piclist</name>
         <message>
-            <location filename="../../kdocs_viewer/core/piclist.py" line="+42" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="+45" />
             <source>{where}: {message}</source>
             <translation>{where}：{message}</translation>
         </message>
@@ -1320,7 +1403,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>{field}：格式说明无效（{error}）</translation>
         </message>
         <message>
-            <location line="+477" />
+            <location line="+483" />
             <source>(link hidden)</source>
             <translation>（链接已隐藏）</translation>
         </message>
