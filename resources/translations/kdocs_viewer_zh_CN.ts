@@ -1107,6 +1107,11 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <source>The port must be between 1 and 65535.</source>
             <translation>端口必须在 1 到 65535 之间。</translation>
         </message>
+        <message>
+            <location filename="../../kdocs_viewer/core/oauth_listener.py" line="+263" />
+            <source>Cannot listen on 127.0.0.1:{port}: {reason}</source>
+            <translation>无法在 127.0.0.1:{port} 上监听：{reason}</translation>
+        </message>
     </context>
     <context>
         <name>download</name>
@@ -1175,6 +1180,40 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location line="+2" />
             <source>the picture server refused the download (HTTP {status})</source>
             <translation>图片服务器拒绝了下载（HTTP {status}）</translation>
+        </message>
+    </context>
+    <context>
+        <name>oauth_listener</name>
+        <message>
+            <location filename="../../kdocs_viewer/core/oauth_listener.py" line="-190" />
+            <source>KDocs sign-in</source>
+            <translation>金山文档登录</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>You are signed in</source>
+            <translation>登录成功</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <location line="+2" />
+            <source>You can close this tab and go back to the app.</source>
+            <translation>现在可以关闭此标签页并返回应用。</translation>
+        </message>
+        <message>
+            <location line="-1" />
+            <source>You are not signed in</source>
+            <translation>未登录</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>This sign-in page is out of date</source>
+            <translation>此登录页面已过期</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Go back to the app and start signing in again.</source>
+            <translation>请返回应用并重新开始登录。</translation>
         </message>
     </context>
     <context>
