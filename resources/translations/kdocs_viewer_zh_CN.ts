@@ -1183,6 +1183,14 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
     </context>
     <context>
+        <name>files</name>
+        <message>
+            <location filename="../../kdocs_viewer/core/files.py" line="+319" />
+            <source>This is a KDocs share link. Its id ({link_id}) names the link, not the workbook, and KDocs offers apps no way to find the workbook behind a link. Pick the workbook from your files instead.</source>
+            <translation>这是金山文档的分享链接。它的 ID（{link_id}）指的是链接，而不是工作簿；金山文档没有为应用提供由链接查找工作簿的方法。请改为从你的文件中选择工作簿。</translation>
+        </message>
+    </context>
+    <context>
         <name>oauth_listener</name>
         <message>
             <location filename="../../kdocs_viewer/core/oauth_listener.py" line="-190" />
