@@ -164,7 +164,7 @@ def _message(reason: AuthReason, **fields: Any) -> str:
             "after you allowed access.",
         ),
         AuthReason.TIMEOUT: translate(
-            "auth", "The browser did not come back within {minutes} minutes. Please sign in again."
+            "auth", "The browser did not come back within {duration}. Please sign in again."
         ),
         AuthReason.CANCELLED: translate("auth", "Signing in was cancelled."),
         AuthReason.PORT_IN_USE: translate(
@@ -178,7 +178,16 @@ def _message(reason: AuthReason, **fields: Any) -> str:
         ),
         AuthReason.NOT_SIGNED_IN: translate("auth", "You are not signed in to KDocs."),
     }
+    if "seconds" in fields:
+        fields["duration"] = _duration(fields.pop("seconds"))
     return texts[reason].format(**fields)
+
+
+def _duration(seconds: float) -> str:
+    """ "5 minutes" or "30 seconds", for people."""
+    if seconds >= 60 and seconds % 60 == 0:
+        return translate("auth", "{count} minutes").format(count=int(seconds // 60))
+    return translate("auth", "{count} seconds").format(count=f"{seconds:g}")
 
 
 def auth_error(reason: AuthReason, **fields: Any) -> AuthError:

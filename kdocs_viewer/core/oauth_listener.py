@@ -278,8 +278,7 @@ class CallbackListener:
             while not self._done.is_set():
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    minutes = max(1, round(self.timeout / 60))
-                    self._finish(None, auth_error(AuthReason.TIMEOUT, minutes=minutes))
+                    self._finish(None, auth_error(AuthReason.TIMEOUT, seconds=self.timeout))
                     break
                 server.timeout = min(left, _POLL)
                 server.handle_request()
@@ -318,8 +317,7 @@ class CallbackListener:
         if self._server is None:
             raise RuntimeError("start() the listener first")
         if not self._done.wait(timeout):
-            minutes = max(1, round((timeout or 0) / 60))
-            raise auth_error(AuthReason.TIMEOUT, minutes=minutes)
+            raise auth_error(AuthReason.TIMEOUT, seconds=timeout or 0)
         self._join()
         with self._lock:
             code, error = self._code, self._error

@@ -1059,8 +1059,8 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+5" />
-            <source>The browser did not come back within {minutes} minutes. Please sign in again.</source>
-            <translation>浏览器在 {minutes} 分钟内没有返回。请重新登录。</translation>
+            <source>The browser did not come back within {duration}. Please sign in again.</source>
+            <translation>浏览器在 {duration}内没有返回。请重新登录。</translation>
         </message>
         <message>
             <location line="+3" />
@@ -1088,7 +1088,17 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>你尚未登录金山文档。</translation>
         </message>
         <message>
-            <location line="+29" />
+            <location line="+10" />
+            <source>{count} minutes</source>
+            <translation>{count} 分钟</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>{count} seconds</source>
+            <translation>{count} 秒</translation>
+        </message>
+        <message>
+            <location line="+27" />
             <source>The {name} is empty.</source>
             <translation>{name} 为空。</translation>
         </message>
