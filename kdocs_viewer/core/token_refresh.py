@@ -154,17 +154,6 @@ class TokenRefresher:
                 break
         self._run(tokens, forced=True)
 
-    def refresh_now(self) -> TokenSet:
-        """Refresh at once (waits for one in flight instead of starting a second)."""
-        with self._cond:
-            while self._in_flight:
-                self._cond.wait()
-            self._raise_if_failed()
-            self._in_flight = True
-            tokens = self._tokens
-        self._run(tokens, forced=True)
-        return self.tokens
-
     # ---- machinery ---------------------------------------------------------------------------------------
 
     def _raise_if_failed(self) -> None:
@@ -189,12 +178,14 @@ class TokenRefresher:
             return self._failed_with(failure, stale, forced=forced)
         with self._save_lock:  # taken before the flight ends, so saves happen in refresh order
             with self._cond:
+                self._in_flight = False
+                self._cond.notify_all()
+                if self._tokens is not stale:  # replace() came first: a new sign-in wins
+                    return self._tokens.access_token
                 self._tokens = new
                 self._transient = None
                 self._next_try = 0.0
                 self._refreshes += 1
-                self._in_flight = False
-                self._cond.notify_all()
             log.debug("access token refreshed; it lives %.0f s", new.lifetime)
             if self._on_refreshed is not None:
                 try:
@@ -206,15 +197,17 @@ class TokenRefresher:
     def _failed_with(self, failure: KDocsError, stale: TokenSet, *, forced: bool) -> str:
         if isinstance(failure, SignInRequiredError):
             with self._cond:
-                self._failed = failure
+                if self._tokens is stale:  # not when replace() brought a new sign-in meanwhile
+                    self._failed = failure
                 self._in_flight = False
                 self._cond.notify_all()
             log.info("token refresh refused: %s", failure.reason.value)
             raise _copy(failure)
         now = self._clock()
         with self._cond:
-            self._transient = failure
-            self._next_try = now + self._retry_after
+            if self._tokens is stale:
+                self._transient = failure
+                self._next_try = now + self._retry_after
             self._in_flight = False
             self._cond.notify_all()
         log.info("token refresh failed, will retry in %.0f s: %s", self._retry_after, failure)

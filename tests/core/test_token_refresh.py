@@ -285,3 +285,19 @@ def test_a_token_due_for_refresh_is_renewed_before_the_call(
         assert "after-refresh" not in repr(client) and "after-refresh" not in repr(vars(client))
     assert renewals == ["rt-1"]
     assert [e.status for e in server.request_log()] == [200]  # no refused call first
+
+
+def test_a_new_sign_in_during_a_refresh_wins(clock: Clock, refresh: Refresher) -> None:
+    provider = TokenRefresher(tokens("at1", expires_at=clock.now + 5), refresh, clock=clock)
+    refresh.gate = threading.Event()
+    refresh.fail_with = auth_error(AuthReason.REFRESH_REJECTED)  # the old sign-in's refresh is refused …
+    results = []
+    waiter = threading.Thread(target=lambda: results.append(run_threads(1, provider.current)[0]))
+    waiter.start()
+    assert refresh.entered.wait(10)
+    provider.replace(tokens("signed-in-again", expires_at=clock.now + 1000, obtained_at=clock.now))
+    refresh.gate.set()
+    waiter.join(10)
+    assert isinstance(results[0], SignInRequiredError)  # … its caller hears so,
+    assert provider.failed is None  # … but the new sign-in stands
+    assert provider.current() == "signed-in-again"
