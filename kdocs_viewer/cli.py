@@ -22,13 +22,16 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kdocs_viewer import __version__
 from kdocs_viewer.core.models import DEFAULT_BASE_URL, Lease, Outcome, PicFailure, PicRef
 from kdocs_viewer.core.piclist import CONFIRM_PICTURES_ABOVE
 from kdocs_viewer.core.redact import MASK, install_log_redaction, redact
 from kdocs_viewer.core.units import format_size
+
+if TYPE_CHECKING:
+    from kdocs_viewer.core.api import TokenProvider
 
 __all__ = [
     "EXIT_API",
@@ -56,8 +59,9 @@ EXIT_CANCELLED = 130  # Ctrl+C
 
 EPILOG = f"""\
 The access token is taken from, in this order: standard input with --token-stdin, the {ENV_TOKEN}
-environment variable, or the system keyring (store it there once with `{PROG} token set`). There is
-deliberately no --token option: command lines are visible to other users and kept in shell history.
+environment variable, your sign-in (`{PROG} login`, renewed as needed), or the system keyring (store it
+there once with `{PROG} token set`). There is deliberately no --token option: command lines are visible
+to other users and kept in shell history.
 
 exit status:
   0    success
@@ -70,8 +74,9 @@ exit status:
 """
 
 TOKEN_HELP = (
-    f"Give a token in one of three ways: on standard input with --token-stdin; in the {ENV_TOKEN} "
-    f"environment variable; or stored in the system keyring with `{PROG} token set`."
+    f"Sign in once with `{PROG} login --app-id ID`, or give a token in one of three ways: on standard input "
+    f"with --token-stdin; in the {ENV_TOKEN} environment variable; or stored in the system keyring with "
+    f"`{PROG} token set`."
 )
 
 
@@ -228,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     token = add("token", "manage the access token stored in the system keyring")
     token.add_argument("action", choices=["set", "clear", "status"], help="set (from stdin), clear or status")
+    from kdocs_viewer.cli_auth import add_parsers
+
+    add_parsers(add)  # login, logout, whoami, files
     return parser
 
 
@@ -307,13 +315,19 @@ def _read_token_stdin() -> str:
     return _clean_token(sys.stdin.read(), "standard input")
 
 
-def _get_token(args: argparse.Namespace, base_url: str) -> str:
-    """--token-stdin, else $KDOCS_ACCESS_TOKEN, else the keyring; CliError(EXIT_AUTH) naming all three."""
+def _get_token(args: argparse.Namespace, base_url: str) -> str | TokenProvider:
+    """--token-stdin, else $KDOCS_ACCESS_TOKEN, else the signed-in user's tokens, else the keyring's token;
+    CliError(EXIT_AUTH) naming them all."""
     if getattr(args, "token_stdin", False):
         return _read_token_stdin()
     env = os.environ.get(ENV_TOKEN)
     if env is not None and env.strip():
         return _clean_token(env, ENV_TOKEN)
+    from kdocs_viewer.cli_auth import signed_in_provider
+
+    signed_in = signed_in_provider(base_url)
+    if signed_in is not None:
+        return signed_in
     from kdocs_viewer.core.secrets import TokenStatus, TokenStore
 
     result = TokenStore().get(base_url)
@@ -360,11 +374,16 @@ def _read_pics(args: argparse.Namespace) -> list[PicRef]:
 def _api_failure(exc: BaseException, file_token: str) -> CliError:
     """The CliError for an exception raised by the client (token rejected, unknown file, network…)."""
     from kdocs_viewer.core.api import InsecureTransportError, KDocsError, TokenInvalidError
+    from kdocs_viewer.core.auth import AuthError
     from kdocs_viewer.core.contract import CODE_FILE_NOT_FOUND
     from kdocs_viewer.core.validation import InvalidIdentifierError
 
     if isinstance(exc, InvalidIdentifierError):  # checked up front; this is the safety net
         return CliError(str(exc), EXIT_USAGE)
+    if isinstance(exc, AuthError):  # the signed-in tokens could not be renewed
+        from kdocs_viewer.cli_auth import auth_failure
+
+        return auth_failure(exc)
     if isinstance(exc, TokenInvalidError):
         said = exc.server_text or "missing, invalid, expired or issued for someone else"
         return CliError(f"the access token was rejected (code 20007): {said}\n{TOKEN_HELP}", EXIT_AUTH)
@@ -422,7 +441,7 @@ def _ctrl_c_cancels(cancel: threading.Event) -> Iterator[None]:
 # ---- commands ---------------------------------------------------------------------------------------------
 
 
-def _client(token: str, base_url: str) -> Any:
+def _client(token: str | TokenProvider, base_url: str) -> Any:
     from kdocs_viewer.core.api import InsecureTransportError, KDocsClient
 
     try:
@@ -646,11 +665,23 @@ def cmd_token(args: argparse.Namespace) -> int:
     return EXIT_API
 
 
+def _auth_command(name: str) -> Callable[[argparse.Namespace], int]:
+    """A command of cli_auth, imported when it runs (it imports this module)."""
+
+    def run(args: argparse.Namespace) -> int:
+        from kdocs_viewer.cli_auth import COMMANDS as AUTH_COMMANDS
+
+        return AUTH_COMMANDS[name](args)
+
+    return run
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "scan": cmd_scan,
     "resolve": cmd_resolve,
     "save": cmd_save,
     "token": cmd_token,
+    **{name: _auth_command(name) for name in ("login", "logout", "whoami", "files")},
 }
 
 
@@ -695,4 +726,7 @@ def _quiet_broken_pipe() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's main, not this __main__ copy's: cli_auth shares that module's state.
+    from kdocs_viewer.cli import main as _main
+
+    sys.exit(_main())

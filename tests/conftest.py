@@ -42,6 +42,7 @@ from kdocs_viewer.standin.server import StandinServer
 pytest_plugins = ["tests.keyring_support", "tests.helpers.logfail"]
 
 CANARY_TOKEN = "canary-TOKEN-5f3a9c1e-do-not-leak"
+CANARY_APP_KEY = "canary-APPKEY-7b21d0-do-not-leak"
 
 
 @pytest.fixture
@@ -71,3 +72,9 @@ def standin(standin_factory: Callable[..., StandinServer]) -> StandinServer:
 def canary_standin(standin_factory: Callable[..., StandinServer]) -> StandinServer:
     """A stand-in that accepts only the canary token, for leak checks."""
     return standin_factory(token=CANARY_TOKEN)
+
+
+@pytest.fixture
+def canary_oauth_standin(standin_factory: Callable[..., StandinServer]) -> StandinServer:
+    """A stand-in whose app key is the canary, consenting at once, for sign-in leak checks."""
+    return standin_factory(app_key=CANARY_APP_KEY, auto_consent=True)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -68,6 +68,7 @@ __all__ = [
     "QuotaExceededError",
     "SheetInfo",
     "TokenInvalidError",
+    "TokenProvider",
     "cell_address",
     "column_letters",
 ]
@@ -125,6 +126,22 @@ class ApiTransportError(KDocsError):
 
 class InsecureTransportError(KDocsError):
     """Refused to send the token over plain http to a host that is not this machine."""
+
+
+class TokenProvider(Protocol):
+    """Where a client gets its access token when it is not one fixed string (a signed-in user's tokens).
+
+    Both methods are called from the client's worker threads, possibly several at once, and may block
+    while a refresh is in flight. They raise a ``KDocsError`` (e.g. "sign in again") when no token can be had.
+    """
+
+    def current(self) -> str:
+        """A token good for the next call (renewed first when it is about to expire)."""
+        ...
+
+    def rejected(self, token: str) -> None:
+        """The API refused ``token`` (20007 or HTTP 401): renew it, once, unless that already happened."""
+        ...
 
 
 # ---- sheets and cells -----------------------------------------------------------------------------------
@@ -271,13 +288,15 @@ class _Reply:
 class KDocsClient:
     """A thread-safe client for the KDocs picture, sheets and cells APIs (one keep-alive httpx.Client).
 
-    ``transport`` lets tests and benchmarks plug in an httpx transport (e.g. to record hosts). Proxies from
-    the environment are honoured, except for a loopback API host, which is always reached directly.
+    ``token`` is one fixed access token, or a ``TokenProvider`` (a signed-in user's tokens, renewed before
+    they expire and once when the API rejects one). ``transport`` lets tests and benchmarks plug in an
+    httpx transport (e.g. to record hosts). Proxies from the environment are honoured, except for a
+    loopback API host, which is always reached directly.
     """
 
     def __init__(
         self,
-        token: str,
+        token: str | TokenProvider,
         base_url: str = DEFAULT_BASE_URL,
         *,
         timeout: float = 15.0,
@@ -290,7 +309,9 @@ class KDocsClient:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
         self._base_url = self._checked_base_url(base_url)
-        self._token = _Secret(token.strip())
+        # With a provider, _token holds the last token it handed out (so _scrub can hide it too).
+        self._provider: TokenProvider | None = None if isinstance(token, str) else token
+        self._token = _Secret(token.strip() if isinstance(token, str) else "")
         self._concurrency = concurrency
         self._retry = retry
         self._lock = threading.Lock()
@@ -343,9 +364,27 @@ class KDocsClient:
             return self._daily_limit
 
     def set_token(self, token: str) -> None:
-        """Use a new token for the following calls (after a TokenInvalidError)."""
+        """Use a new token for the following calls (after a TokenInvalidError); replaces any provider."""
         with self._lock:
+            self._provider = None
             self._token = _Secret(token.strip())
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int | list[str]] | None = None,
+        body: Any = None,
+        send_token: bool = True,
+    ) -> dict[str, Any]:
+        """One call of an API path that names no workbook (the user, file lists, signing in), with the same
+        envelope, errors and retries as the picture calls: the envelope's ``data``.
+
+        ``path`` is relative to the base URL, used as given. ``send_token=False`` leaves the access token
+        out (the OAuth endpoints authenticate with the app's own credentials instead).
+        """
+        return self._call(method, path, None, params=params, body=body, send_token=send_token).data
 
     def close(self) -> None:
         """Close the connection pool; waits between retries end at once."""
@@ -390,16 +429,27 @@ class KDocsClient:
                 return
             (cancel or self._closed).wait(min(left, 0.05))
 
+    def _current_token(self) -> str:
+        provider = self._provider
+        if provider is None:
+            with self._lock:
+                return self._token.value
+        token = provider.current()
+        with self._lock:
+            self._token = _Secret(token)
+        return token
+
     def _send(
-        self, method: str, path: str, params: Mapping[str, str | int], body: Any
+        self, method: str, path: str, params: Mapping[str, Any], body: Any, token: str | None
     ) -> httpx.Response | _WireFailure:
-        """One HTTP request: the response, or a URL-free description of the transport failure.
+        """One HTTP request (with ``token`` unless it is None): the response, or a URL-free description of
+        the transport failure.
 
         The httpx exception is dropped here, inside this frame: it holds the request, whose URL carries the
         token, and must not become the ``__context__`` of anything we raise.
         """
+        query: dict[str, Any] = dict(params) if token is None else {**params, TOKEN_PARAM: token}
         with self._lock:
-            query: dict[str, str | int] = {**params, TOKEN_PARAM: self._token.value}
             self._calls_made += 1
         try:
             return self._http.request(method, path, params=query, json=body)
@@ -413,25 +463,32 @@ class KDocsClient:
         self,
         method: str,
         template: str,
-        file_token: str,
+        file_token: str | None,
         *,
-        params: Mapping[str, str | int] | None = None,
+        params: Mapping[str, Any] | None = None,
         body: Any = None,
         cancel: threading.Event | None = None,
+        send_token: bool = True,
         **path_args: int,
     ) -> _Reply:
-        """One API call with retries: the envelope's ``data`` and when the successful request was sent."""
+        """One API call with retries: the envelope's ``data`` and when the successful request was sent.
+
+        ``file_token`` None: ``template`` is a plain path. With a token provider, a rejected token is
+        renewed once and the call made again at once.
+        """
         if self._closed.is_set():
             raise RuntimeError("this KDocsClient is closed")
-        path = self._path(template, file_token, **path_args)
+        path = template if file_token is None else self._path(template, file_token, **path_args)
         shown = redact_url(self._base_url + path)
         started = time.monotonic()
         attempt = 0
+        renewed = False
         while True:
             attempt += 1
+            token = self._current_token() if send_token else None
             sent_mono, sent_wall = now_pair()
             log.debug("%s %s (attempt %d)", method, shown, attempt)
-            result = self._send(method, path, params or {}, body)
+            result = self._send(method, path, params or {}, body, token)
             if isinstance(result, _WireFailure):
                 log.debug("%s %s: %s", method, shown, result.reason)
                 wait_s = (
@@ -465,6 +522,17 @@ class KDocsClient:
             log.debug("%s %s → HTTP %d%s", method, shown, result.status_code, " (error)" if error else "")
             if error is None:
                 return _Reply(data, sent_mono, sent_wall)
+            provider = self._provider
+            if (
+                provider is not None
+                and token is not None
+                and not renewed
+                and (isinstance(error, TokenInvalidError) or error.status == 401)
+            ):
+                renewed = True
+                log.debug("%s %s: token rejected, renewing it once", method, shown)
+                provider.rejected(token)
+                continue
             wait_s = retry_delay(
                 self._retry,
                 attempt,

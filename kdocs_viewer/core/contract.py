@@ -46,3 +46,33 @@ QUOTA_TEST_APP = 10_000
 QUOTA_PUBLISHED_APP = 10_000_000
 # [ours] The quota day runs on China Standard Time (UTC+8): the service is in Beijing and does not say.
 QUOTA_DAY_UTC_OFFSET_HOURS = 8
+
+# ---- signing in (OAuth 2 authorization code) and finding the user's workbooks (kdocs-api.md §3, §5) ----
+AUTH_PAGE_PATH = "/h5/auth"  # the consent page the browser opens [doc]
+OAUTH_TOKEN_PATH = "/api/v1/oauth2/access_token"  # GET ?code&app_id&app_key [doc]
+OAUTH_REFRESH_PATH = "/api/v1/oauth2/refresh_token"  # POST ?app_id, JSON {app_key, refresh_token} [seen]
+USER_BASIC_PATH = API_PREFIX + "/user/basic"  # GET, scope user_basic [doc]
+FILES_RECENT_PATH = API_PREFIX + "/personal/files/recent"  # GET ?count&offset [seen]
+FILES_FLAT_PATH = API_PREFIX + "/personal/files/flat"  # GET ?exts=…&exts=…, paged [doc]; count/offset [seen]
+
+# Comma-separated in the authorization URL: the user's name, and the files/sheets/cells/pictures calls.
+OAUTH_SCOPES: tuple[str, ...] = ("user_basic", "access_personal_files")
+
+# [ours] One fixed loopback port: the developer console matches callback URLs exactly, so public desktop
+# clients register one fixed http://127.0.0.1:<port>/callback [seen].
+DEFAULT_CALLBACK_PORT = 18765
+CALLBACK_PATH = "/callback"
+
+CODE_AUTH_CODE_INVALID = 20001  # [doc] the authorization code expired (5 min) or was used already
+CODE_APP_CREDENTIALS_INVALID = 20003  # [ours] unknown app_id or wrong app_key (real code undocumented)
+CODE_REFRESH_TOKEN_INVALID = 20008  # [ours] unknown, expired or revoked refresh token (real one undocumented)
+
+AUTH_CODE_LIFETIME = 300.0  # [doc] seconds an authorization code can be exchanged
+ACCESS_TOKEN_LIFETIME = 86_400.0  # [seen] about 24 h; the reply's expires_in wins
+REFRESH_TOKEN_LIFETIME = 90 * 86_400.0  # [seen] about 90 days; no lifetime field is returned
+
+# [ours] Spreadsheet extensions asked of personal/files/flat (``exts`` repeated) and used to pick the
+# spreadsheets out of the recent list: Excel, WPS (et/ett) and KDocs' own (ets) formats.
+SPREADSHEET_EXTS: tuple[str, ...] = ("xlsx", "xlsm", "xls", "et", "ett", "ets")
+# [ours] Items per page of the file lists; a short page means the last one.
+FILES_PAGE_SIZE = 100

@@ -1,9 +1,11 @@
 """The one place that knows how to hide secrets in text, URLs and log records.
 
 Every KDocs API URL carries the user's token as ``access_token=…`` and every picture URL is a signed,
-short-lived capability, so neither may reach a log, an error dialog or a crash report. ``redact`` masks
-the token parameter wherever it appears (also percent-encoded, or as a JSON/dict field) and drops the query
-string of every http(s) URL; ``redact_url`` keeps only scheme, host, port and path.
+short-lived capability, so neither may reach a log, an error dialog or a crash report; signing in adds the
+``refresh_token``, the app's ``app_key`` and the one-time ``code`` of a callback URL. ``redact`` masks these
+parameters wherever they appear (also percent-encoded, or as a JSON/dict field; ``code`` only as a query
+parameter, since "code" is also an ordinary word) and drops the query string of every http(s) URL;
+``redact_url`` keeps only scheme, host, port and path.
 
 ``install_log_redaction`` applies this to *all* log records, including those of third-party libraries and
 handlers added later (a GUI log view, pytest's caplog), by redacting records when they are created.
@@ -22,14 +24,18 @@ __all__ = ["MASK", "RedactingFilter", "install_log_redaction", "redact", "redact
 
 MASK = "…"
 
+_SECRET_NAMES = r"(?:access_token|refresh_token|app_key)"
 # access_token=<value> in a query string, a form body or free text; also the percent-encoded form
-# (access_token%3D<value>) that shows up when a whole URL was itself quoted into another URL.
+# (access_token%3D<value>) that shows up when a whole URL was itself quoted into another URL. The same for
+# the other secret names, and for a callback's one-time code=<value> after "?" or "&".
 _TOKEN_PARAM_RE = re.compile(
-    r"(?P<name>access_token(?:=|%3[dD]))(?P<value>[^&\s#'\"<>,;)\]}]+)", re.IGNORECASE
+    rf"(?P<name>(?:{_SECRET_NAMES}|(?<=[?&])code|(?<=%3[fF])code|(?<=%26)code)(?:=|%3[dD]))"
+    r"(?P<value>[^&\s#'\"<>,;)\]}]+)",
+    re.IGNORECASE,
 )
-# "access_token": "<value>" / 'access_token': '<value>' (JSON bodies, dict reprs).
+# "access_token": "<value>" / 'access_token': '<value>' (JSON bodies, dict reprs); the same for the others.
 _TOKEN_FIELD_RE = re.compile(
-    r"(?P<name>['\"]access_token['\"]\s*:\s*)(?P<quote>['\"])(?P<value>[^'\"]*)(?P=quote)", re.IGNORECASE
+    rf"(?P<name>['\"]{_SECRET_NAMES}['\"]\s*:\s*)(?P<quote>['\"])(?P<value>[^'\"]*)(?P=quote)", re.IGNORECASE
 )
 # An http(s) URL with a query: keep everything before "?", drop the query (up to whitespace, a quote, an
 # angle bracket or a fragment). Signed picture URLs are capabilities: their signature must never leak.

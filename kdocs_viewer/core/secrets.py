@@ -14,10 +14,15 @@ locked collection, a Secret Service that never answers (a hidden unlock prompt),
 
 One service name for the whole program; the account is the normalised API base URL, so a token for the
 stand-in server never overwrites the token for the real service.
+
+``SignInStore`` keeps a signed-in user the same way: one entry per (base URL, APPID) holding the access
+token, the refresh token, their expiry and the APPKEY (one JSON secret), and one entry per base URL naming
+the APPID signed in there. Nothing of it ever goes to settings or logs.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -30,11 +35,14 @@ import keyring.backend
 import keyring.errors
 
 from kdocs_viewer.core.models import normalise_base_url
+from kdocs_viewer.core.auth import AppCredentials, SignIn, TokenSet
 from kdocs_viewer.core.redact import MASK, redact
 
 __all__ = [
     "SERVICE_NAME",
     "WORKER_THREAD_PREFIX",
+    "SignInResult",
+    "SignInStore",
     "TokenResult",
     "TokenStatus",
     "TokenStore",
@@ -193,7 +201,10 @@ class TokenStore:
 
     def get(self, base_url: str) -> TokenResult:
         """The stored token for ``base_url`` (STORED with ``token``), or NOT_STORED, or why not."""
-        account = normalise_base_url(base_url)
+        return self.get_secret(normalise_base_url(base_url))
+
+    def get_secret(self, account: str) -> TokenResult:
+        """The secret stored under ``account`` (in ``token``), or NOT_STORED, or why not."""
 
         def op(backend: keyring.backend.KeyringBackend) -> str | None:
             return backend.get_password(self.service, account)
@@ -202,9 +213,12 @@ class TokenStore:
 
     def set(self, base_url: str, token: str) -> TokenResult:
         """Store ``token`` for ``base_url``; STORED on success (the result does not echo the token)."""
+        return self.set_secret(normalise_base_url(base_url), token)
+
+    def set_secret(self, account: str, token: str) -> TokenResult:
+        """Store the secret ``token`` under ``account``; STORED on success (never echoed)."""
         if not token or not token.strip():
             raise ValueError("refusing to store an empty token")
-        account = normalise_base_url(base_url)
 
         def op(backend: keyring.backend.KeyringBackend) -> None:
             backend.set_password(self.service, account, token)
@@ -216,7 +230,10 @@ class TokenStore:
 
     def delete(self, base_url: str) -> TokenResult:
         """Remove the token for ``base_url``; NOT_STORED whether it was there or not (see ``detail``)."""
-        account = normalise_base_url(base_url)
+        return self.delete_secret(normalise_base_url(base_url))
+
+    def delete_secret(self, account: str) -> TokenResult:
+        """Remove the secret under ``account``; NOT_STORED whether it was there or not (see ``detail``)."""
 
         def op(backend: keyring.backend.KeyringBackend) -> bool:
             try:
@@ -316,3 +333,141 @@ class TokenStore:
             return TokenResult(TokenStatus.ERROR, None, name, _scrub(f"{name}: {text}", token))
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         return TokenResult(TokenStatus.ERROR, None, name, _scrub(f"{name}: {text}", token))
+
+
+# ---- the signed-in user ------------------------------------------------------------------------------------
+
+_SIGN_IN_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    """Outcome of a ``SignInStore`` operation. ``sign_in`` (on a load) holds secrets: left out of the repr;
+    ``detail`` is for people and holds none."""
+
+    status: TokenStatus
+    sign_in: SignIn | None = field(default=None, repr=False)
+    backend: str = ""
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """The keyring answered (the sign-in is stored, or is known not to be)."""
+        return self.status in (TokenStatus.STORED, TokenStatus.NOT_STORED)
+
+
+def _pointer_account(base_url: str) -> str:
+    return f"{normalise_base_url(base_url)} oauth"
+
+
+def _tokens_account(base_url: str, app_id: str) -> str:
+    return f"{normalise_base_url(base_url)} oauth {app_id}"
+
+
+def _encode(sign_in: SignIn) -> str:
+    tokens = sign_in.tokens
+    return json.dumps(
+        {
+            "v": _SIGN_IN_VERSION,
+            "app_id": sign_in.app.app_id,
+            "app_key": sign_in.app.app_key,
+            "access_token": tokens.access_token,
+            "refresh_token": tokens.refresh_token,
+            "expires_at": tokens.expires_at,
+            "obtained_at": tokens.obtained_at,
+        },
+        separators=(",", ":"),
+    )
+
+
+def _decode(secret: str, app_id: str) -> SignIn | None:
+    """The sign-in of a stored secret, or None when it is not one of ours (never echoed anywhere)."""
+    try:
+        data = json.loads(secret)
+        if not isinstance(data, dict) or data.get("v") != _SIGN_IN_VERSION or data.get("app_id") != app_id:
+            return None
+        tokens = TokenSet(
+            str(data["access_token"]),
+            str(data.get("refresh_token") or ""),
+            float(data["expires_at"]),
+            float(data["obtained_at"]),
+        )
+        return SignIn(AppCredentials(app_id, str(data["app_key"])), tokens)
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+class SignInStore:
+    """The signed-in user per API base URL, in the system keyring (see the module docstring).
+
+    Thread-safe; each method makes two or three keyring calls, each bounded by the ``TokenStore``'s
+    timeout — call it from a worker in GUI code.
+    """
+
+    def __init__(self, store: TokenStore | None = None) -> None:
+        self._store = store or TokenStore()
+
+    def __repr__(self) -> str:
+        return f"SignInStore({self._store!r})"
+
+    def signed_in_app(self, base_url: str) -> tuple[str | None, TokenResult]:
+        """The APPID signed in at ``base_url`` (None when nobody is), and the keyring's answer."""
+        result = self._store.get_secret(_pointer_account(base_url))
+        return (result.token if result.status is TokenStatus.STORED else None), result
+
+    def load(self, base_url: str) -> SignInResult:
+        """The signed-in user at ``base_url``: STORED with ``sign_in``, NOT_STORED, or why not."""
+        app_id, pointer = self.signed_in_app(base_url)
+        if app_id is None:
+            return self._result(pointer, "nobody is signed in")
+        entry = self._store.get_secret(_tokens_account(base_url, app_id))
+        if entry.status is not TokenStatus.STORED or entry.token is None:
+            return self._result(entry, "nobody is signed in")
+        sign_in = _decode(entry.token, app_id)
+        if sign_in is None:
+            detail = f"the sign-in stored in {entry.backend} could not be read; please sign in again"
+            return SignInResult(TokenStatus.ERROR, None, entry.backend, detail)
+        detail = f"signed in with app {app_id} (tokens in {entry.backend})"
+        return SignInResult(TokenStatus.STORED, sign_in, entry.backend, detail)
+
+    def save(self, base_url: str, sign_in: SignIn) -> SignInResult:
+        """Store ``sign_in`` for ``base_url`` (replacing the entry of another app signed in there)."""
+        previous, pointer = self.signed_in_app(base_url)
+        if not pointer.ok:
+            return self._result(pointer, "")
+        app_id = sign_in.app.app_id
+        stored = self._store.set_secret(_tokens_account(base_url, app_id), _encode(sign_in))
+        if stored.status is not TokenStatus.STORED:
+            return self._result(stored, "")
+        if previous != app_id:
+            named = self._store.set_secret(_pointer_account(base_url), app_id)
+            if named.status is not TokenStatus.STORED:
+                return self._result(named, "")
+            if previous is not None:
+                self._store.delete_secret(_tokens_account(base_url, previous))
+        return SignInResult(TokenStatus.STORED, None, stored.backend, f"sign-in saved in {stored.backend}")
+
+    def clear(self, base_url: str) -> SignInResult:
+        """Sign out at ``base_url``: remove the tokens, the APPKEY and the note of who is signed in.
+        NOT_STORED afterwards whether anybody was signed in or not (see ``detail``)."""
+        app_id, pointer = self.signed_in_app(base_url)
+        if not pointer.ok:
+            return self._result(pointer, "")
+        if app_id is None:
+            return SignInResult(TokenStatus.NOT_STORED, None, pointer.backend, "nobody was signed in")
+        removed = self._store.delete_secret(_tokens_account(base_url, app_id))
+        if not removed.ok:
+            return self._result(removed, "")
+        unnamed = self._store.delete_secret(_pointer_account(base_url))
+        if not unnamed.ok:
+            return self._result(unnamed, "")
+        return SignInResult(TokenStatus.NOT_STORED, None, removed.backend, f"signed out of app {app_id}")
+
+    @staticmethod
+    def _result(result: TokenResult, not_stored_detail: str) -> SignInResult:
+        detail = (
+            not_stored_detail
+            if result.status is TokenStatus.NOT_STORED and not_stored_detail
+            else result.detail
+        )
+        return SignInResult(result.status, None, result.backend, detail)

@@ -27,6 +27,9 @@ Decisions marked [ours] (the real service does not document them; the client mus
   captive portal would answer; "truncated" and "corrupt" (bytes no decoder reads) spoil the real picture.
 - The request log keeps method, path (never the query string) and status; status 0 means the connection
   was dropped before a status line (fault "reset").
+- Signing in, the user and the file lists live in ``standin.oauth`` (its own [ours] list); the API accepts
+  the static ``token`` and every live access token issued there. A file token of the user's listing other
+  than the demo workbook answers as a workbook without pictures.
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ from kdocs_viewer.core.quota import daily_limit_header, quota_day, seconds_to_ne
 from kdocs_viewer.standin.config import StandinConfig
 from kdocs_viewer.standin.dataset import Cell, Picture, Workbook
 from kdocs_viewer.standin.images import ImageStore, corrupt_bytes
+from kdocs_viewer.standin.oauth import OAuthState, oauth_routes, other_workbook_reply
 
 IMAGE_PATH = "/img/{file_token}/{pic_key}"
 
@@ -118,6 +122,7 @@ class StandinState:
         self.config = config
         self.workbook = workbook
         self.images = images
+        self.oauth = OAuthState(config)  # sign-in, user and file lists (standin.oauth)
         self.executor: Executor | None = None  # for image generation; set by the server
         # Set (on the loop) when the server stops, so requests sleeping in latency answer at once.
         self.stopping = asyncio.Event()
@@ -145,7 +150,9 @@ class StandinState:
     def token_ok(self, token: str | None) -> bool:
         with self._lock:
             expected = self._token
-        return token is not None and hmac.compare_digest(token.encode(), expected.encode())
+        if token is not None and hmac.compare_digest(token.encode(), expected.encode()):
+            return True
+        return self.oauth.access_ok(token)
 
     def set_fail_rate(self, rate: float) -> None:
         if not 0.0 <= rate <= 1.0:
@@ -424,8 +431,10 @@ def create_app(state: StandinState) -> ASGIApp:
             return fault_response(fault)
         if not state.token_ok(request.query_params.get(TOKEN_PARAM)):
             return token_error()
-        if request.path_params.get("file_token") != workbook.file_token:
-            return api_error(404, CODE_FILE_NOT_FOUND, "FileNotFound", "no such file")
+        file_token = request.path_params.get("file_token")
+        if file_token is not None and file_token != workbook.file_token:
+            other = await other_workbook_reply(request, state.oauth, file_token)
+            return other or api_error(404, CODE_FILE_NOT_FOUND, "FileNotFound", "no such file")
         return None
 
     def base_of(request: Request) -> str:
@@ -554,6 +563,7 @@ def create_app(state: StandinState) -> ASGIApp:
         Route(SHEETS_PATH, sheets, methods=["GET"]),
         Route(CELLS_PATH, cells, methods=["GET"]),
         Route(IMAGE_PATH, image, methods=["GET"]),
+        *oauth_routes(state, api_preamble),
     ]
     return RequestLogger(Starlette(routes=routes), state)
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from kdocs_viewer.standin.config import StandinConfig
 from kdocs_viewer.standin.server import StandinServer
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=defaults.seed, help="seed of the demo workbook and of faults"
     )
     parser.add_argument("--file-token", default=defaults.file_token, help="the workbook's file token")
+    add_sign_in_arguments(parser, defaults)
     parser.add_argument(
         "--no-disk-cache",
         action="store_true",
@@ -77,6 +79,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--access-log", action="store_true", help="log METHOD path status lines to stderr")
     return parser
+
+
+def add_sign_in_arguments(parser: argparse.ArgumentParser, defaults: StandinConfig) -> None:
+    group = parser.add_argument_group("signing in and file lists")
+    group.add_argument("--app-id", default=defaults.app_id, help="the app's APPID (default %(default)s)")
+    group.add_argument(
+        "--app-key", default=defaults.app_key, help="the app's APPKEY (default: the demo key, demo-key)"
+    )
+    group.add_argument(
+        "--token-lifetime",
+        type=float,
+        default=defaults.token_lifetime,
+        help="seconds an access token lives, times --time-scale (default %(default)g)",
+    )
+    group.add_argument(
+        "--code-lifetime",
+        type=float,
+        default=defaults.code_lifetime,
+        help="seconds an authorization code can be exchanged (default %(default)g; not scaled)",
+    )
+    group.add_argument(
+        "--auto-consent",
+        action="store_true",
+        help="the consent page redirects at once, as if Allow was pressed",
+    )
+    group.add_argument(
+        "--workbooks",
+        type=int,
+        default=defaults.workbooks,
+        help="spreadsheets in the user's file lists, the demo workbook included (default %(default)s)",
+    )
+
+
+def sign_in_config(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "app_id": args.app_id,
+        "app_key": args.app_key,
+        "token_lifetime": args.token_lifetime,
+        "code_lifetime": args.code_lifetime,
+        "auto_consent": args.auto_consent,
+        "workbooks": args.workbooks,
+    }
 
 
 def config_from_args(args: argparse.Namespace) -> StandinConfig:
@@ -98,6 +142,7 @@ def config_from_args(args: argparse.Namespace) -> StandinConfig:
         file_token=args.file_token,
         disk_cache=not args.no_disk_cache,
         access_log=args.access_log,
+        **sign_in_config(args),
     )
 
 

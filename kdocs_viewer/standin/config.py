@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kdocs_viewer.core.contract import QUOTA_TEST_APP
+from kdocs_viewer.core.contract import ACCESS_TOKEN_LIFETIME, AUTH_CODE_LIFETIME, QUOTA_TEST_APP
 
 
 @dataclass
@@ -23,6 +23,9 @@ class StandinConfig:
     ``disk_cache`` keeps generated big images under ``$XDG_CACHE_HOME/kdocs-viewer/standin`` across runs;
     ``access_log`` logs ``METHOD path status`` lines (never query strings) on the
     ``kdocs_viewer.standin.access`` logger.
+    Signing in (see ``standin.oauth``): the app ``app_id``/``app_key``; access tokens live ``token_lifetime``
+    seconds × ``time_scale``, codes ``code_lifetime`` seconds; ``auto_consent`` skips the consent page;
+    the file lists hold ``workbooks`` spreadsheets, the demo workbook (``file_token``) among them.
     """
 
     host: str = "127.0.0.1"
@@ -40,6 +43,12 @@ class StandinConfig:
     disk_cache: bool = False
     access_log: bool = False
     memory_budget: int = 256 * 1024 * 1024
+    app_id: str = "demo-app"
+    app_key: str = field(default="demo-key", repr=False)
+    token_lifetime: float = ACCESS_TOKEN_LIFETIME
+    code_lifetime: float = AUTH_CODE_LIFETIME
+    auto_consent: bool = False
+    workbooks: int = 8
 
     def __post_init__(self) -> None:
         if self.dataset is not None and not isinstance(self.dataset, Path):
@@ -58,3 +67,9 @@ class StandinConfig:
             raise ValueError("quota must be >= 0")
         if not self.file_token:
             raise ValueError("file_token must not be empty")
+        if not self.app_id or not self.app_key:
+            raise ValueError("app_id and app_key must not be empty")
+        if self.token_lifetime <= 0 or self.code_lifetime <= 0:
+            raise ValueError("token_lifetime and code_lifetime must be > 0")
+        if self.workbooks < 1:
+            raise ValueError("workbooks must be >= 1 (the demo workbook is one of them)")

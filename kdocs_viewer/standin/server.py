@@ -24,6 +24,7 @@ from kdocs_viewer.standin.app import RequestLogEntry, StandinState, create_app
 from kdocs_viewer.standin.config import StandinConfig
 from kdocs_viewer.standin.dataset import Picture, Workbook, build_demo_workbook, build_folder_workbook
 from kdocs_viewer.standin.images import ImageStore, default_disk_cache_dir
+from kdocs_viewer.standin.oauth import FileEntry
 
 __all__ = ["RequestLogEntry", "StandinServer"]
 
@@ -221,6 +222,24 @@ class StandinServer:
     def queue_image_faults(self, kinds: list[str]) -> None:
         """Each of the next image GETs takes one fault, in order (see app.IMAGE_FAULTS)."""
         self._state.queue_image_faults(list(kinds))
+
+    # Test hooks of signing in (standin.oauth); nothing outside a test process can call these.
+    def revoke_refresh_tokens(self) -> int:
+        """Every refresh token issued so far stops working (as when the user revokes the app); returns how
+        many there were. Access tokens keep working until they expire."""
+        return self._state.oauth.revoke_refresh_tokens()
+
+    def expire_access_tokens(self) -> int:
+        """Every access token issued by sign-in expires now (the static token is not affected)."""
+        return self._state.oauth.expire_access_tokens()
+
+    def live_access_tokens(self) -> int:
+        """Access tokens issued by sign-in that still work."""
+        return self._state.oauth.live_access_tokens()
+
+    def user_files(self) -> list[FileEntry]:
+        """The user's files as the file lists serve them, newest first."""
+        return list(self._state.oauth.files)
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -991,7 +991,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>api</name>
         <message>
-            <location filename="../../kdocs_viewer/core/api.py" line="+210" />
+            <location filename="../../kdocs_viewer/core/api.py" line="+227" />
             <source>the connection timed out</source>
             <translation>连接超时</translation>
         </message>
@@ -1036,12 +1036,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>发生了网络错误</translation>
         </message>
         <message>
-            <location line="+161" />
+            <location line="+183" />
             <source>The KDocs client was closed while waiting to retry.</source>
             <translation>等待重试时 KDocs 客户端已关闭。</translation>
         </message>
         <message>
-            <location line="+66" />
+            <location line="+84" />
             <source>Could not reach the KDocs API: {reason} (after {attempts} attempts).</source>
             <translation>无法访问 KDocs API：{reason}（已尝试 {attempts} 次）。</translation>
         </message>
@@ -1051,7 +1051,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>无法访问 KDocs API：{reason}。</translation>
         </message>
         <message>
-            <location line="+40" />
+            <location line="+51" />
             <source>a redirect, which is not followed (the token stays on the API host)</source>
             <translation>重定向（不会跟随，令牌只发送给 API 主机）</translation>
         </message>
@@ -1104,6 +1104,104 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location line="+5" />
             <source>the server sent an unusable download URL</source>
             <translation>服务器返回的下载地址不可用</translation>
+        </message>
+    </context>
+    <context>
+        <name>auth</name>
+        <message>
+            <location filename="../../kdocs_viewer/core/auth.py" line="+141" />
+            <source>KDocs did not accept the sign-in code: it expired (a code lives 5 minutes) or was used already. Please sign in again.</source>
+            <translation>金山文档不接受这个登录授权码：它已过期（授权码只有 5 分钟有效）或已被使用。请重新登录。</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>KDocs refused the app's credentials: check the APPID and APPKEY in the KDocs developer console.</source>
+            <translation>金山文档拒绝了应用凭据：请在金山文档开发者后台核对 APPID 和 APPKEY。</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Access was not allowed in the browser, so you are not signed in.</source>
+            <translation>浏览器中没有允许访问，因此未登录。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>KDocs sent an error instead of a sign-in code: {error}</source>
+            <translation>金山文档返回了错误而不是登录授权码：{error}</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>This answer does not belong to the sign-in in progress (its state does not match). Start the sign-in again and use the newest browser tab.</source>
+            <translation>这个回应不属于正在进行的登录（state 不匹配）。请重新开始登录，并使用最新打开的浏览器标签页。</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>No sign-in code found. Paste the whole address the browser was sent to after you allowed access.</source>
+            <translation>没有找到登录授权码。请粘贴允许访问后浏览器跳转到的完整地址。</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>The browser did not come back within {duration}. Please sign in again.</source>
+            <translation>浏览器在 {duration}内没有返回。请重新登录。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Signing in was cancelled.</source>
+            <translation>登录已取消。</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Port {port} on 127.0.0.1 is used by another program. Close it, or choose another port and register the matching callback address in the KDocs developer console.</source>
+            <translation>127.0.0.1 的端口 {port} 已被其他程序占用。请关闭该程序，或换一个端口，并在金山文档开发者后台登记相应的回调地址。</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>KDocs reported an error while signing in{where}: {detail}</source>
+            <translation>登录时金山文档报告了错误{where}：{detail}</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Your KDocs sign-in has expired or was revoked. Please sign in again.</source>
+            <translation>你的金山文档登录已过期或已被撤销。请重新登录。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>You are not signed in to KDocs.</source>
+            <translation>你尚未登录金山文档。</translation>
+        </message>
+        <message>
+            <location line="+10" />
+            <source>{count} minutes</source>
+            <translation>{count} 分钟</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>{count} seconds</source>
+            <translation>{count} 秒</translation>
+        </message>
+        <message>
+            <location line="+27" />
+            <source>The {name} is empty.</source>
+            <translation>{name} 为空。</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>The {name} contains spaces.</source>
+            <translation>{name} 中含有空格。</translation>
+        </message>
+        <message>
+            <location line="+56" />
+            <source>the reply holds no access token</source>
+            <translation>回复中没有访问令牌</translation>
+        </message>
+        <message>
+            <location line="+46" />
+            <source>The port must be between 1 and 65535.</source>
+            <translation>端口必须在 1 到 65535 之间。</translation>
+        </message>
+        <message>
+            <location filename="../../kdocs_viewer/core/oauth_listener.py" line="+263" />
+            <source>Cannot listen on 127.0.0.1:{port}: {reason}</source>
+            <translation>无法在 127.0.0.1:{port} 上监听：{reason}</translation>
         </message>
     </context>
     <context>
@@ -1181,6 +1279,14 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
     </context>
     <context>
+        <name>files</name>
+        <message>
+            <location filename="../../kdocs_viewer/core/files.py" line="+319" />
+            <source>This is a KDocs share link. Its id ({link_id}) names the link, not the workbook, and KDocs offers apps no way to find the workbook behind a link. Pick the workbook from your files instead.</source>
+            <translation>这是金山文档的分享链接。它的 ID（{link_id}）指的是链接，而不是工作簿；金山文档没有为应用提供由链接查找工作簿的方法。请改为从你的文件中选择工作簿。</translation>
+        </message>
+    </context>
+    <context>
         <name>formats</name>
         <message>
             <location filename="../../kdocs_viewer/core/formats.py" line="+97" />
@@ -1209,9 +1315,43 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
     </context>
     <context>
+        <name>oauth_listener</name>
+        <message>
+            <location filename="../../kdocs_viewer/core/oauth_listener.py" line="-190" />
+            <source>KDocs sign-in</source>
+            <translation>金山文档登录</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>You are signed in</source>
+            <translation>登录成功</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <location line="+2" />
+            <source>You can close this tab and go back to the app.</source>
+            <translation>现在可以关闭此标签页并返回应用。</translation>
+        </message>
+        <message>
+            <location line="-1" />
+            <source>You are not signed in</source>
+            <translation>未登录</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>This sign-in page is out of date</source>
+            <translation>此登录页面已过期</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Go back to the app and start signing in again.</source>
+            <translation>请返回应用并重新开始登录。</translation>
+        </message>
+    </context>
+    <context>
         <name>piclist</name>
         <message>
-            <location filename="../../kdocs_viewer/core/piclist.py" line="+48" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="+47" />
             <source>{where}: {message}</source>
             <translation>{where}：{message}</translation>
         </message>
@@ -1226,7 +1366,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>未找到图片</translation>
         </message>
         <message>
-            <location line="+34" />
+            <location line="+29" />
             <location line="+102" />
             <location line="+60" />
             <source>line {line}, column {column}</source>

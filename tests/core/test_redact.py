@@ -58,6 +58,29 @@ def test_tokens_are_masked_everywhere(text: str) -> None:
     assert MASK in out
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"refresh_token={SECRET}",
+        f"app_key={SECRET}&app_id=demo",
+        f'{{"app_key": "{SECRET}", "refresh_token": "{SECRET}"}}',
+        f"{{'refresh_token': '{SECRET}'}}",
+        f"GET /callback?code={SECRET}&state=s HTTP/1.1",  # a loopback request line: no scheme, no host
+        f"GET /callback?state=s&code={SECRET}",
+        f"redirect%3Fcode%3D{SECRET}",
+    ],
+)
+def test_the_sign_in_secrets_are_masked_too(text: str) -> None:
+    out = redact(text)
+    assert SECRET not in out
+    assert MASK in out
+
+
+def test_code_as_a_word_is_left_alone() -> None:
+    text = "the API reported an error (code 20001); error code=20001 in the log"
+    assert redact(text) == text
+
+
 def test_signed_url_queries_are_dropped_but_the_rest_is_kept() -> None:
     text = "fetch https://cdn.example/img/a.jpg?Expires=1700000000&Sig=abcdef failed; retry"
     assert redact(text) == f"fetch https://cdn.example/img/a.jpg?{MASK} failed; retry"

@@ -16,11 +16,23 @@ import httpx
 import pytest
 
 from kdocs_viewer.core.api import ApiTransportError, KDocsClient, KDocsError, TokenInvalidError
+from kdocs_viewer.core.auth import (
+    AppCredentials,
+    AuthError,
+    AuthRequest,
+    OAuthClient,
+    SignInRequiredError,
+    TokenSet,
+)
+from kdocs_viewer.core.files import get_user, list_recent
 from kdocs_viewer.core.models import Lease, PicFailure, PicRef
+from kdocs_viewer.core.oauth_listener import CallbackListener
 from kdocs_viewer.core.redact import install_log_redaction
 from kdocs_viewer.core.retry import RetryPolicy
+from kdocs_viewer.core.token_refresh import TokenRefresher
+from kdocs_viewer.standin.browser import visit
 from kdocs_viewer.standin.server import StandinServer
-from tests.conftest import CANARY_TOKEN
+from tests.conftest import CANARY_APP_KEY, CANARY_TOKEN
 
 FILE = "demo-workbook"
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.02, budget=5.0)
@@ -167,3 +179,74 @@ def test_server_down_errors_are_clean(
     assert_exception_clean(info.value)
     assert isinstance(outcomes[0], PicFailure)
     assert_clean(outcomes, redacted_debug_logging.text)
+
+
+# ---- signing in: the APPKEY, the refresh tokens and the codes ----------------------------------------------
+
+
+def assert_none_of(secrets: set[str], *texts: object) -> None:
+    for text in texts:
+        for secret in secrets:
+            assert secret not in str(text)
+            assert secret not in repr(text)
+
+
+def test_sign_in_secrets_never_leak(
+    canary_oauth_standin: StandinServer, redacted_debug_logging: pytest.LogCaptureFixture
+) -> None:
+    """Sign in, refresh (ahead of a rejection), get refused: the APPKEY, every refresh and access token and
+    every code stay out of logs, exceptions, the callback page, the request log, and other hosts."""
+    server = canary_oauth_standin
+    app = AppCredentials("demo-app", CANARY_APP_KEY)
+    hosts = HostRecorder()
+    secrets = {CANARY_APP_KEY}
+    errors: list[BaseException] = []
+    pages: list[str] = []
+
+    def browse(listener: CallbackListener) -> str:
+        request = AuthRequest.create(server.base_url, app.app_id, listener.redirect_uri, listener.state)
+        pages.append(visit(request.url).text)
+        code = listener.wait(10)
+        secrets.add(code)
+        return code
+
+    with OAuthClient(server.base_url, transport=hosts) as oauth:
+        with CallbackListener("canary-state-0123456789", port=0) as listener:
+            code = browse(listener)
+        tokens = oauth.exchange_code(app, code)
+        secrets.update({tokens.access_token, tokens.refresh_token})
+        with pytest.raises(AuthError) as reused:
+            oauth.exchange_code(app, code)
+        errors.append(reused.value)
+        with pytest.raises(AuthError) as wrong_key:
+            oauth.refresh(AppCredentials("demo-app", CANARY_APP_KEY + "-wrong"), tokens.refresh_token)
+        errors.append(wrong_key.value)
+
+        def refresh(refresh_token: str) -> TokenSet:
+            new = oauth.refresh(app, refresh_token)
+            secrets.update({new.access_token, new.refresh_token})
+            return new
+
+        provider = TokenRefresher(tokens, refresh)
+        with KDocsClient(provider, server.base_url, retry=FAST, transport=hosts) as client:
+            get_user(client)
+            server.expire_access_tokens()  # the next call is refused (20007) and renewed once
+            list_recent(client)
+            assert provider.refreshes == 1
+            server.revoke_refresh_tokens()
+            server.expire_access_tokens()
+            with pytest.raises(SignInRequiredError) as ended:
+                client.list_sheets(FILE)
+            errors.append(ended.value)
+            assert_none_of(secrets, client, vars(client), provider, vars(provider), provider.tokens)
+
+    assert len(secrets) >= 6  # the key, a code, two access and two refresh tokens
+    for exc in errors:
+        assert_none_of(secrets, exc, exc.args, vars(exc), "".join(traceback.format_exception(exc)))
+        assert exc.__cause__ is None and exc.__context__ is None
+    assert_none_of(secrets, redacted_debug_logging.text, *pages)
+    for record in redacted_debug_logging.records:
+        assert_none_of(secrets, record.getMessage(), record.exc_text or "")
+    assert "oauth2/access_token" in redacted_debug_logging.text  # the calls were logged, redacted
+    assert_none_of(secrets, server.request_log())
+    assert set(hosts.hosts) == {"127.0.0.1"}

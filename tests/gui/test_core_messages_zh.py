@@ -10,6 +10,8 @@ from PySide6.QtWidgets import QApplication
 
 from kdocs_viewer.core import i18n as core_i18n
 from kdocs_viewer.core.api import ApiTransportError, KDocsClient
+from kdocs_viewer.core.auth import AuthReason, auth_error
+from kdocs_viewer.core.oauth_listener import CallbackPage
 from kdocs_viewer.core.piclist import PicListError, line_of, parse_pic_list
 from kdocs_viewer.core.retry import RetryPolicy
 from kdocs_viewer.gui.i18n import install_translators
@@ -42,6 +44,16 @@ def test_api_errors_are_chinese(chinese: None) -> None:
     with client, pytest.raises(ApiTransportError) as info:
         client.list_sheets("wb")
     assert str(info.value) == "无法访问 KDocs API：无法连接到服务器。"
+
+
+def test_sign_in_messages_and_the_callback_page_are_chinese(chinese: None) -> None:
+    assert str(auth_error(AuthReason.DENIED)) == "浏览器中没有允许访问，因此未登录。"
+    assert "18765" in str(auth_error(AuthReason.PORT_IN_USE, port=18765))
+    page = CallbackPage.default("zh-CN")
+    html = page.render(page.success_heading, page.success_text).decode("utf-8")
+    assert '<html lang="zh-CN">' in html
+    assert "<title>金山文档登录</title>" in html
+    assert "登录成功" in html and "现在可以关闭此标签页并返回应用。" in html
 
 
 def test_english_again_afterwards(qapp: QApplication) -> None:
