@@ -34,8 +34,8 @@ import keyring
 import keyring.backend
 import keyring.errors
 
-from kdocs_viewer.core.models import normalise_base_url
 from kdocs_viewer.core.auth import AppCredentials, SignIn, TokenSet
+from kdocs_viewer.core.models import normalise_base_url
 from kdocs_viewer.core.redact import MASK, redact
 
 __all__ = [
