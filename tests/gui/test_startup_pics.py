@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.secrets import TokenStore
 from kdocs_viewer.gui.main_window import MAX_PIC_LIST_BYTES, MainWindow, TokenSource
+from tests.helpers.logfail import ExpectLog
 
 pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
 
@@ -61,7 +62,12 @@ CASES: dict[str, tuple[Callable[[Path], Path], str, str]] = {
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_bad_pics_file_at_start_up_is_named_and_stays_named(
-    case: str, make_window: MakeWindow, tmp_path: Path, qtbot: QtBot, hanging_keyring: Any
+    case: str,
+    make_window: MakeWindow,
+    tmp_path: Path,
+    qtbot: QtBot,
+    hanging_keyring: Any,
+    expect_log: ExpectLog,
 ) -> None:
     make, name, expected = CASES[case]
     path = make(tmp_path / name)
@@ -77,8 +83,9 @@ def test_a_bad_pics_file_at_start_up_is_named_and_stays_named(
 
     # --file-token demo-workbook --pics FILE; the keyring answers (times out) only after the file was read.
     window = make_window(token_store=TokenStore(timeout=0.5))
-    window.begin(file_token="demo-workbook", pics_file=str(path))
-    qtbot.waitUntil(lambda: window.token_source() is TokenSource.NONE, timeout=5000)
+    with expect_log("kdocs_viewer.core.secrets", match="did not answer"):
+        window.begin(file_token="demo-workbook", pics_file=str(path))
+        qtbot.waitUntil(lambda: window.token_source() is TokenSource.NONE, timeout=5000)
     kind, text = window.message()
     assert kind == "error"
     assert text.startswith(said_by_open)  # the same words, still on screen
