@@ -11,6 +11,7 @@ from keyring.backend import KeyringBackend
 
 from kdocs_viewer.core.auth import AppCredentials, SignIn, TokenSet
 from kdocs_viewer.core.secrets import SERVICE_NAME, SignInResult, SignInStore, TokenStatus, TokenStore
+from tests.helpers.logfail import ExpectLog
 from tests.keyring_support import HangingKeyring
 
 BASE = "http://127.0.0.1:43121"
@@ -97,8 +98,9 @@ def test_without_a_keyring_nothing_is_stored_anywhere(no_keyring: KeyringBackend
         assert_no_secret(result)
 
 
-def test_a_hanging_keyring_times_out(hanging_keyring: HangingKeyring) -> None:
+def test_a_hanging_keyring_times_out(hanging_keyring: HangingKeyring, expect_log: ExpectLog) -> None:
     store = SignInStore(TokenStore(timeout=0.2))
-    result = store.load(BASE)
+    with expect_log("kdocs_viewer.core.secrets", match="did not answer"):
+        result = store.load(BASE)
     assert result.status is TokenStatus.TIMED_OUT
     assert store.save(BASE, sign_in()).status is TokenStatus.TIMED_OUT

@@ -4,7 +4,6 @@ real KDocsClient against the stand-in (whose accepted token the test changes).""
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 
@@ -16,6 +15,7 @@ from kdocs_viewer.core.models import Lease
 from kdocs_viewer.core.retry import RetryPolicy
 from kdocs_viewer.core.token_refresh import TokenRefresher
 from kdocs_viewer.standin.server import StandinServer
+from tests.helpers.logfail import ExpectLog
 
 FAST = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02, budget=5.0)
 
@@ -185,7 +185,7 @@ def test_no_refresh_token_means_sign_in_again(clock: Clock, refresh: Refresher) 
 
 
 def test_storing_failures_are_logged_not_raised(
-    clock: Clock, refresh: Refresher, caplog: pytest.LogCaptureFixture
+    clock: Clock, refresh: Refresher, expect_log: ExpectLog
 ) -> None:
     def broken_store(new: TokenSet) -> None:
         raise RuntimeError("keyring gone")
@@ -193,10 +193,9 @@ def test_storing_failures_are_logged_not_raised(
     provider = TokenRefresher(
         tokens("at1", expires_at=clock.now + 5), refresh, clock=clock, on_refreshed=broken_store
     )
-    with caplog.at_level(logging.WARNING):
+    with expect_log("kdocs_viewer.core.token_refresh", match="could not be stored") as records:
         assert provider.current() == "at2"
-    assert "could not be stored" in caplog.text
-    assert "at2" not in caplog.text
+    assert all("at2" not in r.getMessage() for r in records)
 
 
 # ---- inside KDocsClient, against the stand-in --------------------------------------------------------------
