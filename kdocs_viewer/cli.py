@@ -34,7 +34,9 @@ __all__ = [
     "EXIT_AUTH",
     "EXIT_CANCELLED",
     "EXIT_FAILED",
+    "EXIT_HANGUP",
     "EXIT_OK",
+    "EXIT_TERMINATED",
     "EXIT_USAGE",
     "build_parser",
     "main",
@@ -51,7 +53,15 @@ EXIT_FAILED = 1  # some pictures failed; the others were done
 EXIT_USAGE = 2  # bad options or input (also what argparse uses)
 EXIT_AUTH = 3  # no token, or the token was rejected
 EXIT_API = 4  # network, API or keyring failure
+EXIT_HANGUP = 129  # SIGHUP: the terminal went away
 EXIT_CANCELLED = 130  # Ctrl+C
+EXIT_TERMINATED = 143  # SIGTERM: kill, a service manager, a CI timeout
+
+_STOP_SIGNALS: dict[int, int] = {
+    signal.SIGINT: EXIT_CANCELLED,
+    signal.SIGTERM: EXIT_TERMINATED,
+    **({signal.SIGHUP: EXIT_HANGUP} if hasattr(signal, "SIGHUP") else {}),
+}
 
 EPILOG = f"""\
 The access token is taken from, in this order: standard input with --token-stdin, the {ENV_TOKEN}
@@ -64,7 +74,10 @@ exit status:
   2    usage or input error (bad option, bad pic list, bad template, unknown file token)
   3    authentication error (no access token, or the token was rejected: code 20007)
   4    network, API or keyring error
-  130  cancelled (Ctrl+C); no partial files are left behind
+  129  stopped by SIGHUP (the terminal was closed)
+  130  cancelled (Ctrl+C)
+  143  stopped by SIGTERM
+       (129, 130, 143: the work in flight winds down, the summary is printed, no partial file is left)
 """
 
 TOKEN_HELP = (
@@ -343,27 +356,55 @@ def _batch_level_failure(outcomes: Sequence[Outcome], file_token: str) -> CliErr
     return None
 
 
-# ---- Ctrl+C -----------------------------------------------------------------------------------------------
+# ---- Ctrl+C, SIGTERM, SIGHUP ------------------------------------------------------------------------------
+
+
+class _Stop:
+    """Which stop signal arrived first; the exit status is the shell's 128 + its number."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CANCELLED if self.signum is None else _STOP_SIGNALS[self.signum]
+
+
+class _StopNow(KeyboardInterrupt):
+    """A second stop signal: leave at once. ``save_batch`` still waits for the writes in flight, which
+    finish or remove their part files."""
+
+    def __init__(self, exit_code: int) -> None:
+        super().__init__()
+        self.exit_code = exit_code
 
 
 @contextlib.contextmanager
-def _ctrl_c_cancels(cancel: threading.Event) -> Iterator[None]:
-    """First Ctrl+C sets ``cancel`` (work winds down cleanly); a second one interrupts at once."""
+def _stop_signals_cancel(cancel: threading.Event) -> Iterator[_Stop]:
+    """The first Ctrl+C, SIGTERM or SIGHUP sets ``cancel`` (work winds down cleanly, the summary is printed,
+    the command returns ``stop.exit_code``); a second one interrupts at once."""
+    stop = _Stop()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield stop
         return
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        if cancel.is_set():
-            raise KeyboardInterrupt
+        if stop.signum is not None:
+            raise _StopNow(stop.exit_code)
+        stop.signum = signum
         cancel.set()
-        _say("cancelling… (press Ctrl+C again to stop at once)")
+        with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+            if signum == signal.SIGINT:
+                _say("cancelling… (press Ctrl+C again to stop at once)")
+            else:
+                _say(f"{signal.Signals(signum).name} received: cancelling…")
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {signum: signal.signal(signum, handler) for signum in _STOP_SIGNALS}
     try:
-        yield
+        yield stop
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 # ---- commands ---------------------------------------------------------------------------------------------
@@ -386,14 +427,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
     base_url = _base_url(args)
     token = _get_token(args, base_url)
     cancel = threading.Event()
-    with _client(token, base_url) as client, _ctrl_c_cancels(cancel):
+    with _client(token, base_url) as client, _stop_signals_cancel(cancel) as stop:
         try:
             pics = client.find_pictures(args.file_token, cancel=cancel)
         except Exception as exc:
             raise _api_failure(exc, args.file_token) from None
     if cancel.is_set():
         _say("cancelled")
-        return EXIT_CANCELLED
+        return stop.exit_code
     sys.stdout.write(dump_pic_list(pics))
     sys.stdout.flush()
     _say(f"found {len(pics)} picture{'s' if len(pics) != 1 else ''} in {args.file_token!r}")
@@ -423,7 +464,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     base_url = _base_url(args)
     token = _get_token(args, base_url)
     cancel = threading.Event()
-    with _client(token, base_url) as client, _ctrl_c_cancels(cancel):
+    with _client(token, base_url) as client, _stop_signals_cancel(cancel) as stop:
         try:
             outcomes = client.resolve(args.file_token, pics, cancel=cancel)
         except Exception as exc:
@@ -437,7 +478,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     if cancel.is_set():
         _say("cancelled")
-        return EXIT_CANCELLED
+        return stop.exit_code
     failed = [o for o in outcomes if isinstance(o, PicFailure)]
     if failed:
         _say(f"{len(failed)} of {len(outcomes)} pictures got no download URL")
@@ -466,7 +507,7 @@ def cmd_save(args: argparse.Namespace) -> int:
     with (
         _client(token, base_url) as client,
         PictureSession(client, args.file_token, memory_budget=16 * 1024 * 1024) as session,
-        _ctrl_c_cancels(cancel),
+        _stop_signals_cancel(cancel) as stop,
     ):
         # One pass over the whole list first: batches of 100 per call, and a rejected token or an unknown
         # workbook ends the command before anything is written. Leases that expire meanwhile are renewed
@@ -477,7 +518,7 @@ def cmd_save(args: argparse.Namespace) -> int:
             raise _api_failure(exc, args.file_token) from None
         if cancel.is_set():
             _say("cancelled")
-            return EXIT_CANCELLED
+            return stop.exit_code
         whole = _batch_level_failure(outcomes, args.file_token)
         if whole is not None:
             raise whole
@@ -534,7 +575,7 @@ def cmd_save(args: argparse.Namespace) -> int:
     if token_rejected:
         raise _api_failure(token_rejected[0], args.file_token)
     if cancel.is_set():
-        return EXIT_CANCELLED
+        return stop.exit_code
     return EXIT_FAILED if summary.failed else EXIT_OK
 
 
@@ -617,9 +658,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         _say(str(exc))
         return exc.code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         _say("cancelled")
-        return EXIT_CANCELLED
+        return exc.exit_code if isinstance(exc, _StopNow) else EXIT_CANCELLED
     except BrokenPipeError:
         _quiet_broken_pipe()
         return EXIT_OK
