@@ -399,7 +399,9 @@ def _stop_signals_cancel(cancel: threading.Event) -> Iterator[_Stop]:
             else:
                 _say(f"{signal.Signals(signum).name} received: cancelling…")
 
-    previous = {signum: signal.signal(signum, handler) for signum in _STOP_SIGNALS}
+    # A signal the caller chose to ignore stays ignored: SIGHUP under `nohup`, SIGINT in a script's `&` job.
+    watched = [signum for signum in _STOP_SIGNALS if signal.getsignal(signum) is not signal.SIG_IGN]
+    previous = {signum: signal.signal(signum, handler) for signum in watched}
     try:
         yield stop
     finally:

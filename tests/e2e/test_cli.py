@@ -373,6 +373,29 @@ def test_a_stop_signal_cancels_cleanly_with_the_summary(
     assert int(summary[1]) == len(files) and int(summary[2]) == 10 - len(files)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGHUP")
+def test_under_nohup_a_hangup_does_not_stop_the_save(standin_factory: Factory, tmp_path: Path) -> None:
+    server = standin_factory(pictures=6, latency_ms=100)
+    pics = server.pictures()
+    out = tmp_path / "out"
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # what nohup does; the child inherits it
+    try:
+        proc = _start_save(server, write_pics(tmp_path / "pics.json", pics), out)
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    try:
+        _wait_for_files(proc, out)
+        proc.send_signal(signal.SIGHUP)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, stderr.decode()
+    assert "saved 6, skipped 0, failed 0 of 6 pictures" in stderr.decode()
+    assert_files_match(out, server, pics)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 def test_after_kill_9_mid_save_one_more_save_leaves_no_part_files(
     standin_factory: Factory, tmp_path: Path
