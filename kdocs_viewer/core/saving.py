@@ -349,7 +349,9 @@ class _SourceChanged(Exception):
 # in use) and stale when no live writer holds it. A writer holds its part from creation until the part is
 # renamed or removed: locked with ``flock`` where there is one (the kernel drops the lock when the process
 # dies, SIGKILL included), open on Windows (where an open file cannot be deleted). A pid in the name would
-# not do: pids are reused.
+# not do: pids are reused. Within this process the parts held are also listed (``_HeldParts``): where
+# ``flock`` is emulated with per-process locks (NFS) a sweep would otherwise be granted our own writers'
+# locks, and on Windows a part is briefly closed before its rename.
 
 _PART_NAME = re.compile(r"\..+\.kdocs(?:-[1-9][0-9]{0,2})?\.part", re.DOTALL)
 _PART_ATTEMPTS = 100
@@ -366,8 +368,8 @@ def is_part_name(name: str) -> bool:
     return _PART_NAME.fullmatch(name) is not None
 
 
-def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
-    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+def _identity(st: os.stat_result) -> tuple[int, int]:
+    return st.st_dev, st.st_ino
 
 
 def _try_lock(fd: int, *, wait: bool) -> bool:
@@ -389,6 +391,41 @@ def _try_lock(fd: int, *, wait: bool) -> bool:
     return True
 
 
+class _HeldParts:
+    """The part files this process holds, by identity. A writer's "is the file still mine" check and a
+    sweep's "nobody holds it, remove it" happen under one mutex, so in this process they never interleave
+    whatever the file system's locks are worth."""
+
+    def __init__(self) -> None:
+        self.guard = threading.Lock()
+        self._held: Counter[tuple[int, int]] = Counter()  # a count: two parts may link one cached file
+
+    def adopt_if_still_at(self, fd: int, path: Path) -> tuple[int, int] | None:
+        """Register the file open as ``fd`` if ``path`` still names it; its identity, else None."""
+        ident = _identity(os.fstat(fd))
+        with self.guard:
+            try:
+                if _identity(os.stat(path)) != ident:
+                    return None
+            except FileNotFoundError:
+                return None
+            self._held[ident] += 1
+        return ident
+
+    def drop(self, ident: tuple[int, int]) -> None:
+        with self.guard:
+            self._held[ident] -= 1
+            if self._held[ident] <= 0:
+                del self._held[ident]
+
+    def holds(self, ident: tuple[int, int]) -> bool:
+        """Call with ``guard`` held."""
+        return ident in self._held
+
+
+_HELD = _HeldParts()
+
+
 class _PartTaken(Exception):
     """A sweep removed the part file between its creation and our lock: claim another name."""
 
@@ -396,24 +433,30 @@ class _PartTaken(Exception):
 class _HeldPart:
     """A part file this process created and holds until it is renamed into place or removed."""
 
-    def __init__(self, path: Path, fd: int) -> None:
+    def __init__(self, path: Path, fd: int, ident: tuple[int, int]) -> None:
         self.path = path
         self._fd: int | None = fd
+        self._ident: tuple[int, int] | None = ident
 
     def fileno(self) -> int:
         assert self._fd is not None
         return self._fd
 
     def before_rename(self) -> None:
-        """Windows cannot rename or delete an open file, so let go there; elsewhere the lock stays."""
-        if sys.platform == "win32":
-            self.close()
+        """Windows cannot rename or delete an open file, so close it there (still listed as held);
+        elsewhere the lock stays until ``release``."""
+        if sys.platform == "win32" and self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
 
-    def close(self) -> None:
+    def release(self) -> None:
         """Let go; call it only once the part's name is gone (renamed or removed)."""
         if self._fd is not None:
             fd, self._fd = self._fd, None
             os.close(fd)
+        if self._ident is not None:
+            ident, self._ident = self._ident, None
+            _HELD.drop(ident)
 
     def discard(self) -> None:
         """Remove the part file while still holding it (so no sweep can race us), then let go."""
@@ -421,7 +464,7 @@ class _HeldPart:
         try:
             _remove_quietly(self.path)
         finally:
-            self.close()
+            self.release()
 
 
 def _claim_part(folder: Path, final: str, make: Callable[[Path], int]) -> _HeldPart:
@@ -441,24 +484,26 @@ def _claim_part(folder: Path, final: str, make: Callable[[Path], int]) -> _HeldP
             continue
         try:
             _try_lock(fd, wait=True)  # waits only while a sweep checks this very file
-            mine = _same_file(os.fstat(fd), os.stat(path))
-        except FileNotFoundError:
-            mine = False
+            ident = _HELD.adopt_if_still_at(fd, path)
         except BaseException:
-            _HeldPart(path, fd).discard()
+            os.close(fd)
+            _remove_quietly(path)
             raise
-        if mine:
-            return _HeldPart(path, fd)
+        if ident is not None:
+            return _HeldPart(path, fd, ident)
         os.close(fd)
     raise FileExistsError(errno.EEXIST, "no free part file name", str(folder / _part_name(final, 0)))
 
 
 def _remove_if_stale(path: Path) -> bool:
     if sys.platform == "win32":
-        try:
-            os.unlink(path)  # fails while the writer holds it open
-        except OSError:
-            return False
+        with _HELD.guard:
+            try:
+                if _HELD.holds(_identity(os.stat(path))):
+                    return False
+                os.unlink(path)  # fails while a writer of another process holds it open
+            except OSError:
+                return False
         return True
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
@@ -467,9 +512,11 @@ def _remove_if_stale(path: Path) -> bool:
     try:
         if not _try_lock(fd, wait=False):
             return False
-        if not _same_file(os.fstat(fd), os.lstat(path)):
-            return False  # replaced since we opened it: look again next time
-        os.unlink(path)  # still under our lock: a writer racing for this file sees it gone
+        ident = _identity(os.fstat(fd))
+        with _HELD.guard:
+            if _HELD.holds(ident) or _identity(os.lstat(path)) != ident:
+                return False  # held by a writer of ours, or replaced since we opened it
+            os.unlink(path)  # still under our lock: a writer racing for this file sees it gone
         return True
     except OSError:
         return False
@@ -577,6 +624,9 @@ def _place_cached(
                     return os.open(part, os.O_WRONLY | _O_BINARY)
                 except FileNotFoundError:
                     raise _PartTaken() from None
+                except BaseException:
+                    _remove_quietly(part)
+                    raise
         linked = False
         return os.open(part, _EXCLUSIVE, 0o666)
 
@@ -681,7 +731,7 @@ def _save(
                 if policy is ConflictPolicy.SKIP:
                     return SaveOutcome("skipped", folder / final)
                 final = reserver.reserve(name, policy, start=start) or final
-        part.close()  # the part's name is gone: nothing is left for a sweep to find
+        part.release()  # the part's name is gone: nothing is left for a sweep to find
         part = None
         _fsync_dir(folder)
         return SaveOutcome("saved", folder / final, size)

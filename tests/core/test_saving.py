@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from pathvalidate import validate_filename
 from PIL import Image
 
+from kdocs_viewer.core import saving
 from kdocs_viewer.core.cache import CachedFile, DiskCache
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.saving import (
@@ -705,7 +706,12 @@ def test_a_part_file_held_locked_by_an_open_file_stays(tmp_path: Path) -> None:
     assert files(tmp_path) == ["b.png"]
 
 
-def test_a_save_in_flight_is_not_swept_by_another_save_into_the_folder(tmp_path: Path) -> None:
+@pytest.mark.parametrize("locks", ["flock", "granted to every thread"])
+def test_a_save_in_flight_is_not_swept_by_another_save_into_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, locks: str
+) -> None:
+    if locks != "flock":  # as where flock is emulated with per-process locks (NFS): only our own list helps
+        monkeypatch.setattr(saving, "_try_lock", lambda fd, *, wait: True)
     writing, go_on = threading.Event(), threading.Event()
     outcomes: list[object] = []
 
