@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import count
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 
 from pathvalidate import sanitize_filename
 
@@ -62,7 +62,6 @@ _TRAIL = re.compile(rf"[\s{re.escape(_SEPARATORS)}]*$")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|（\s*）|【\s*】")
 _URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
 _TOKEN = re.compile(r"access_token=[^\s&]+", re.IGNORECASE)
-_T = TypeVar("_T")
 
 log = logging.getLogger(__name__)
 
