@@ -22,12 +22,15 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from kdocs_viewer import __version__
 from kdocs_viewer.core.models import DEFAULT_BASE_URL, Lease, Outcome, PicFailure, PicRef
 from kdocs_viewer.core.redact import MASK, install_log_redaction, redact
 from kdocs_viewer.core.units import format_size
+
+if TYPE_CHECKING:
+    from kdocs_viewer.core.saving import SaveSummary
 
 __all__ = [
     "EXIT_API",
@@ -541,7 +544,8 @@ def cmd_save(args: argparse.Namespace) -> int:
 
         def progress(p: SaveProgress) -> None:
             if bar is not None:
-                bar.update(p.done - bar.n)
+                with contextlib.suppress(OSError):  # a closed terminal must not stop the save
+                    bar.update(p.done - bar.n)
 
         try:
             summary = save_batch(
@@ -558,8 +562,24 @@ def cmd_save(args: argparse.Namespace) -> int:
             raise CliError(f"cannot write to {folder}: {exc.strerror or exc}", EXIT_USAGE) from None
         finally:
             if bar is not None:
-                bar.close()
+                with contextlib.suppress(OSError):
+                    bar.close()
 
+    try:
+        _report_save(summary, len(pics), folder)
+    except OSError:
+        if stop.signum is None:
+            raise
+        _quiet_broken_pipe(sys.stdout, sys.stderr)  # a hangup took the terminal: the exit status still tells
+    if token_rejected:
+        raise _api_failure(token_rejected[0], args.file_token)
+    if cancel.is_set():
+        return stop.exit_code
+    return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def _report_save(summary: SaveSummary, total: int, folder: Path) -> None:
+    """The saved paths on stdout, the failures and a one-line summary on stderr."""
     for item in summary.saved:
         if item.path is not None:
             sys.stdout.write(f"{item.path}\n")
@@ -573,12 +593,7 @@ def cmd_save(args: argparse.Namespace) -> int:
     ]
     if summary.cancelled:
         parts.append(f"cancelled {len(summary.cancelled)}")
-    _say(f"{', '.join(parts)} of {len(pics)} pictures ({format_size(summary.bytes)}) in {folder}")
-    if token_rejected:
-        raise _api_failure(token_rejected[0], args.file_token)
-    if cancel.is_set():
-        return stop.exit_code
-    return EXIT_FAILED if summary.failed else EXIT_OK
+    _say(f"{', '.join(parts)} of {total} pictures ({format_size(summary.bytes)}) in {folder}")
 
 
 def _progress_bar(total: int) -> Any:
@@ -672,11 +687,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_API
 
 
-def _quiet_broken_pipe() -> None:
-    """`kdocs-pics scan … | head` closed our stdout: no traceback when Python flushes it at exit."""
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+def _quiet_broken_pipe(*streams: TextIO) -> None:
+    """`kdocs-pics scan … | head` closed our stdout (default), or a hangup took the terminal: no traceback
+    when Python flushes the streams at exit."""
+    for stream in streams or (sys.stdout,):
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
 
 
 if __name__ == "__main__":

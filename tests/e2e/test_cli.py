@@ -3,6 +3,7 @@ paths and their exit codes, Ctrl+C, the keyring, and the token canary."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -316,23 +317,31 @@ def test_no_plain_token_option_and_documented_exit_codes() -> None:
 
 
 def _start_save(
-    server: StandinServer, pics_file: Path, out: Path, *extra: str, jobs: int = 1
+    server: StandinServer, pics_file: Path, out: Path, *extra: str, jobs: int = 1, tty: int | None = None
 ) -> subprocess.Popen[bytes]:
+    """A save in the background; its output goes to pipes, or all of it to the terminal ``tty``."""
     args = ["save", "--base-url", server.base_url, "--file-token", FILE_TOKEN, "--pics", str(pics_file)]
     return subprocess.Popen(
         [sys.executable, "-m", "kdocs_viewer.cli", *args, "--out", str(out), "--jobs", str(jobs), *extra],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL if tty is None else tty,
+        stdout=subprocess.PIPE if tty is None else tty,
+        stderr=subprocess.PIPE if tty is None else tty,
         env=cli_env(KDOCS_ACCESS_TOKEN=TOKEN),
+        start_new_session=tty is not None,
     )
 
 
-def _wait_for_files(proc: subprocess.Popen[bytes], out: Path, count: int = 1) -> None:
+def _wait_for_files(
+    proc: subprocess.Popen[bytes], out: Path, count: int = 1, *, drain: int | None = None
+) -> None:
+    """Until ``out`` holds ``count`` finished files; reads ``drain`` meanwhile so a terminal never fills."""
     deadline = time.monotonic() + 30
     while not (out.is_dir() and sum(not p.name.endswith(".part") for p in out.iterdir()) >= count):
         assert proc.poll() is None, "finished before the test could step in"
         assert time.monotonic() < deadline
+        if drain is not None:
+            with contextlib.suppress(BlockingIOError):
+                os.read(drain, 1 << 16)
         time.sleep(0.02)
 
 
@@ -371,6 +380,34 @@ def test_a_stop_signal_cancels_cleanly_with_the_summary(
     summary = re.search(r"saved (\d+), skipped 0, failed 0, cancelled (\d+) of 10 pictures", err)
     assert summary is not None, err
     assert int(summary[1]) == len(files) and int(summary[2]) == 10 - len(files)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal and SIGHUP")
+def test_closing_the_terminal_mid_save_exits_129_and_leaves_no_part_files(
+    standin_factory: Factory, tmp_path: Path
+) -> None:
+    import pty
+
+    server = standin_factory(pictures=10, latency_ms=250)
+    pics = server.pictures()
+    out = tmp_path / "out"
+    terminal, tty = pty.openpty()  # a progress bar on stderr, then the terminal goes away mid-save
+    proc = _start_save(server, write_pics(tmp_path / "pics.json", pics), out, tty=tty)
+    os.close(tty)
+    os.set_blocking(terminal, False)
+    try:
+        _wait_for_files(proc, out, drain=terminal)
+        os.close(terminal)
+        proc.send_signal(signal.SIGHUP)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 129  # not "unexpected error" from writing the summary to no terminal
+    assert_no_part_files(out)
+    assert 1 <= len(saved_files(out)) < 10
+    assert_files_match(out, server, pics)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGHUP")
