@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from kdocs_viewer import __version__
 from kdocs_viewer.core.models import DEFAULT_BASE_URL, Lease, Outcome, PicFailure, PicRef
@@ -32,13 +32,16 @@ from kdocs_viewer.core.units import format_size
 
 if TYPE_CHECKING:
     from kdocs_viewer.core.api import TokenProvider
+    from kdocs_viewer.core.saving import SaveSummary
 
 __all__ = [
     "EXIT_API",
     "EXIT_AUTH",
     "EXIT_CANCELLED",
     "EXIT_FAILED",
+    "EXIT_HANGUP",
     "EXIT_OK",
+    "EXIT_TERMINATED",
     "EXIT_USAGE",
     "build_parser",
     "main",
@@ -55,7 +58,15 @@ EXIT_FAILED = 1  # some pictures failed; the others were done
 EXIT_USAGE = 2  # bad options or input (also what argparse uses)
 EXIT_AUTH = 3  # no token, or the token was rejected
 EXIT_API = 4  # network, API or keyring failure
+EXIT_HANGUP = 129  # SIGHUP: the terminal went away
 EXIT_CANCELLED = 130  # Ctrl+C
+EXIT_TERMINATED = 143  # SIGTERM: kill, a service manager, a CI timeout
+
+_STOP_SIGNALS: dict[int, int] = {
+    signal.SIGINT: EXIT_CANCELLED,
+    signal.SIGTERM: EXIT_TERMINATED,
+    **({signal.SIGHUP: EXIT_HANGUP} if hasattr(signal, "SIGHUP") else {}),
+}
 
 EPILOG = f"""\
 The access token is taken from, in this order: standard input with --token-stdin, the {ENV_TOKEN}
@@ -70,7 +81,10 @@ exit status:
        token; a list of over {CONFIRM_PICTURES_ABOVE:,} pictures without --yes)
   3    authentication error (no access token, or the token was rejected: code 20007)
   4    network, API or keyring error
-  130  cancelled (Ctrl+C); no partial files are left behind
+  129  stopped by SIGHUP (the terminal was closed)
+  130  cancelled (Ctrl+C)
+  143  stopped by SIGTERM
+       (129, 130, 143: the work in flight winds down, the summary is printed, no partial file is left)
 """
 
 TOKEN_HELP = (
@@ -415,27 +429,57 @@ def _batch_level_failure(outcomes: Sequence[Outcome], file_token: str) -> CliErr
     return None
 
 
-# ---- Ctrl+C -----------------------------------------------------------------------------------------------
+# ---- Ctrl+C, SIGTERM, SIGHUP ------------------------------------------------------------------------------
+
+
+class _Stop:
+    """Which stop signal arrived first; the exit status is the shell's 128 + its number."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CANCELLED if self.signum is None else _STOP_SIGNALS[self.signum]
+
+
+class _StopNow(KeyboardInterrupt):
+    """A second stop signal: leave at once. ``save_batch`` still waits for the writes in flight, which
+    finish or remove their part files."""
+
+    def __init__(self, exit_code: int) -> None:
+        super().__init__()
+        self.exit_code = exit_code
 
 
 @contextlib.contextmanager
-def _ctrl_c_cancels(cancel: threading.Event) -> Iterator[None]:
-    """First Ctrl+C sets ``cancel`` (work winds down cleanly); a second one interrupts at once."""
+def _stop_signals_cancel(cancel: threading.Event) -> Iterator[_Stop]:
+    """The first Ctrl+C, SIGTERM or SIGHUP sets ``cancel`` (work winds down cleanly, the summary is printed,
+    the command returns ``stop.exit_code``); a second one interrupts at once."""
+    stop = _Stop()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield stop
         return
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        if cancel.is_set():
-            raise KeyboardInterrupt
+        if stop.signum is not None:
+            raise _StopNow(stop.exit_code)
+        stop.signum = signum
         cancel.set()
-        _say("cancelling… (press Ctrl+C again to stop at once)")
+        with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+            if signum == signal.SIGINT:
+                _say("cancelling… (press Ctrl+C again to stop at once)")
+            else:
+                _say(f"{signal.Signals(signum).name} received: cancelling…")
 
-    previous = signal.signal(signal.SIGINT, handler)
+    # A signal the caller chose to ignore stays ignored: SIGHUP under `nohup`, SIGINT in a script's `&` job.
+    watched = [signum for signum in _STOP_SIGNALS if signal.getsignal(signum) is not signal.SIG_IGN]
+    previous = {signum: signal.signal(signum, handler) for signum in watched}
     try:
-        yield
+        yield stop
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 # ---- commands ---------------------------------------------------------------------------------------------
@@ -459,14 +503,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
     base_url = _base_url(args)
     token = _get_token(args, base_url)
     cancel = threading.Event()
-    with _client(token, base_url) as client, _ctrl_c_cancels(cancel):
+    with _client(token, base_url) as client, _stop_signals_cancel(cancel) as stop:
         try:
             pics = client.find_pictures(file_token, cancel=cancel)
         except Exception as exc:
             raise _api_failure(exc, args.file_token) from None
     if cancel.is_set():
         _say("cancelled")
-        return EXIT_CANCELLED
+        return stop.exit_code
     sys.stdout.write(dump_pic_list(pics))
     sys.stdout.flush()
     _say(f"found {len(pics)} picture{'s' if len(pics) != 1 else ''} in {args.file_token!r}")
@@ -498,7 +542,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     base_url = _base_url(args)
     token = _get_token(args, base_url)
     cancel = threading.Event()
-    with _client(token, base_url) as client, _ctrl_c_cancels(cancel):
+    with _client(token, base_url) as client, _stop_signals_cancel(cancel) as stop:
         try:
             outcomes = client.resolve(args.file_token, pics, cancel=cancel)
         except Exception as exc:
@@ -512,7 +556,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     if cancel.is_set():
         _say("cancelled")
-        return EXIT_CANCELLED
+        return stop.exit_code
     failed = [o for o in outcomes if isinstance(o, PicFailure)]
     if failed:
         _say(f"{len(failed)} of {len(outcomes)} pictures got no download URL")
@@ -543,7 +587,7 @@ def cmd_save(args: argparse.Namespace) -> int:
     with (
         _client(token, base_url) as client,
         PictureSession(client, args.file_token, memory_budget=16 * 1024 * 1024) as session,
-        _ctrl_c_cancels(cancel),
+        _stop_signals_cancel(cancel) as stop,
     ):
         # One pass over the whole list first: batches of 100 per call, and a rejected token or an unknown
         # workbook ends the command before anything is written. Leases that expire meanwhile are renewed
@@ -554,7 +598,7 @@ def cmd_save(args: argparse.Namespace) -> int:
             raise _api_failure(exc, args.file_token) from None
         if cancel.is_set():
             _say("cancelled")
-            return EXIT_CANCELLED
+            return stop.exit_code
         whole = _batch_level_failure(outcomes, args.file_token)
         if whole is not None:
             raise whole
@@ -575,7 +619,8 @@ def cmd_save(args: argparse.Namespace) -> int:
 
         def progress(p: SaveProgress) -> None:
             if bar is not None:
-                bar.update(p.done - bar.n)
+                with contextlib.suppress(OSError):  # a closed terminal must not stop the save
+                    bar.update(p.done - bar.n)
 
         try:
             summary = save_batch(
@@ -592,8 +637,24 @@ def cmd_save(args: argparse.Namespace) -> int:
             raise CliError(f"cannot write to {folder}: {exc.strerror or exc}", EXIT_USAGE) from None
         finally:
             if bar is not None:
-                bar.close()
+                with contextlib.suppress(OSError):
+                    bar.close()
 
+    try:
+        _report_save(summary, len(pics), folder)
+    except OSError:
+        if stop.signum is None:
+            raise
+        _quiet_broken_pipe(sys.stdout, sys.stderr)  # a hangup took the terminal: the exit status still tells
+    if token_rejected:
+        raise _api_failure(token_rejected[0], args.file_token)
+    if cancel.is_set():
+        return stop.exit_code
+    return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def _report_save(summary: SaveSummary, total: int, folder: Path) -> None:
+    """The saved paths on stdout, the failures and a one-line summary on stderr."""
     for item in summary.saved:
         if item.path is not None:
             sys.stdout.write(f"{item.path}\n")
@@ -607,12 +668,7 @@ def cmd_save(args: argparse.Namespace) -> int:
     ]
     if summary.cancelled:
         parts.append(f"cancelled {len(summary.cancelled)}")
-    _say(f"{', '.join(parts)} of {len(pics)} pictures ({format_size(summary.bytes)}) in {folder}")
-    if token_rejected:
-        raise _api_failure(token_rejected[0], args.file_token)
-    if cancel.is_set():
-        return EXIT_CANCELLED
-    return EXIT_FAILED if summary.failed else EXIT_OK
+    _say(f"{', '.join(parts)} of {total} pictures ({format_size(summary.bytes)}) in {folder}")
 
 
 def _progress_bar(total: int) -> Any:
@@ -706,9 +762,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         _say(str(exc))
         return exc.code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         _say("cancelled")
-        return EXIT_CANCELLED
+        return exc.exit_code if isinstance(exc, _StopNow) else EXIT_CANCELLED
     except BrokenPipeError:
         _quiet_broken_pipe()
         return EXIT_OK
@@ -718,11 +774,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_API
 
 
-def _quiet_broken_pipe() -> None:
-    """`kdocs-pics scan … | head` closed our stdout: no traceback when Python flushes it at exit."""
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+def _quiet_broken_pipe(*streams: TextIO) -> None:
+    """`kdocs-pics scan … | head` closed our stdout (default), or a hangup took the terminal: no traceback
+    when Python flushes the streams at exit."""
+    for stream in streams or (sys.stdout,):
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
 
 
 if __name__ == "__main__":

@@ -4,16 +4,20 @@ Names come from a template (``{index:04d} {cell} {caption}``), are sanitised for
 at once (a folder is often copied between them) and capped at 255 UTF-8 bytes. The extension comes from the
 bytes, never from the URL: a signed URL says nothing reliable about the format.
 
-Writes go to a ``.name.part`` file in the target folder, are fsynced, then renamed without clobbering
-(``os.link`` fails if the name exists; ``os.replace`` only when the user asked to overwrite). Whatever goes
-wrong — an exception, a cancel, a failing data source — the part file is removed, so the folder only ever
-holds complete pictures. Names are reserved across the whole batch, case-insensitively, so two pictures
-called "image" never race for one file and a batch stays portable to case-insensitive file systems.
+Writes go to a ``.name.kdocs.part`` file in the target folder, are fsynced, then renamed without
+clobbering (``os.link`` fails if the name exists; ``os.replace`` only when the user asked to overwrite).
+Whatever goes wrong — an exception, a cancel, a failing data source — the part file is removed, so the
+folder only ever holds complete pictures. What a killed process could not remove, the next save into that
+folder does: a writer holds its part file locked, so one nobody holds is known to be abandoned.
+
+Names are reserved across the whole batch, case-insensitively, so two pictures called "image" never race
+for one file and a batch stays portable to case-insensitive file systems.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import logging
 import os
@@ -21,6 +25,7 @@ import queue
 import re
 import shutil
 import string
+import sys
 import threading
 import time
 import unicodedata
@@ -31,7 +36,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import count
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 
 from pathvalidate import sanitize_filename
 
@@ -39,6 +44,9 @@ from kdocs_viewer.core.cache import NO_HARD_LINKS, CachedFile
 from kdocs_viewer.core.formats import SNIFF_BYTES, sniff_extension
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import PicRef
+
+if sys.platform != "win32":
+    import fcntl
 
 # Index first so a folder sorts in workbook order; the cell leads a person back to the sheet.
 DEFAULT_TEMPLATE = "{index:04d} {cell} {caption}"
@@ -55,7 +63,6 @@ _TRAIL = re.compile(rf"[\s{re.escape(_SEPARATORS)}]*$")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|（\s*）|【\s*】")
 _URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
 _TOKEN = re.compile(r"access_token=[^\s&]+", re.IGNORECASE)
-_T = TypeVar("_T")
 
 log = logging.getLogger(__name__)
 
@@ -304,28 +311,222 @@ class _SourceChanged(Exception):
     """A cached file was evicted or replaced between the lookup and the copy: fetch the picture again."""
 
 
-def _claim_part(folder: Path, final: str, make: Callable[[Path], _T]) -> tuple[Path, _T]:
-    """Create ``.final.part`` (or ``.final.N.part`` past a stale one) with ``make``, which must fail with
-    FileExistsError rather than touch an existing file."""
-    for attempt in count():
-        tail = (f".{attempt}" if attempt else "") + ".part"
-        part = folder / (_fit("." + final, MAX_NAME_BYTES - len(tail)) + tail)
+# --- part files -----------------------------------------------------------------------------------
+#
+# A part file is ours when its name says so (``.NAME.kdocs.part``, or ``.NAME.kdocs-N.part`` past a name
+# in use) and stale when no live writer holds it. A writer holds its part from creation until the part is
+# renamed or removed: locked with ``flock`` where there is one (the kernel drops the lock when the process
+# dies, SIGKILL included), open on Windows (where an open file cannot be deleted). A pid in the name would
+# not do: pids are reused. Within this process the parts held are also listed (``_HeldParts``): where
+# ``flock`` is emulated with per-process locks (NFS) a sweep would otherwise be granted our own writers'
+# locks, and on Windows a part is briefly closed before its rename.
+
+_PART_NAME = re.compile(r"\..+\.kdocs(?:-[1-9][0-9]{0,2})?\.part", re.DOTALL)
+_PART_ATTEMPTS = 100
+_NO_LOCKS = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EINVAL})
+
+
+def _part_name(final: str, attempt: int) -> str:
+    tail = ".kdocs" + (f"-{attempt}" if attempt else "") + ".part"
+    return _fit("." + final, MAX_NAME_BYTES - len(tail)) + tail
+
+
+def is_part_name(name: str) -> bool:
+    """True when ``name`` is the name of one of our part files (a user's ``foo.part`` never is)."""
+    return _PART_NAME.fullmatch(name) is not None
+
+
+def _identity(st: os.stat_result) -> tuple[int, int]:
+    return st.st_dev, st.st_ino
+
+
+def _try_lock(fd: int, *, wait: bool) -> bool:
+    """Lock the open file exclusively; False when another holder has it (only when not ``wait``ing).
+
+    Where the file system has no locks the writer goes on unlocked and a sweep treats the file as held:
+    a part that cannot be shown to be abandoned is never deleted.
+    """
+    if sys.platform == "win32":
+        return True  # holding the file open is the lock there
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError as e:
+        if e.errno not in _NO_LOCKS:
+            raise
+        return wait
+    return True
+
+
+class _HeldParts:
+    """The part files this process holds, by identity. A writer's "is the file still mine" check and a
+    sweep's "nobody holds it, remove it" happen under one mutex, so in this process they never interleave
+    whatever the file system's locks are worth."""
+
+    def __init__(self) -> None:
+        self.guard = threading.Lock()
+        self._held: Counter[tuple[int, int]] = Counter()  # a count: two parts may link one cached file
+
+    def adopt_if_still_at(self, fd: int, path: Path) -> tuple[int, int] | None:
+        """Register the file open as ``fd`` if ``path`` still names it; its identity, else None."""
+        ident = _identity(os.fstat(fd))
+        with self.guard:
+            try:
+                if _identity(os.stat(path)) != ident:
+                    return None
+            except FileNotFoundError:
+                return None
+            self._held[ident] += 1
+        return ident
+
+    def drop(self, ident: tuple[int, int]) -> None:
+        with self.guard:
+            self._held[ident] -= 1
+            if self._held[ident] <= 0:
+                del self._held[ident]
+
+    def holds(self, ident: tuple[int, int]) -> bool:
+        """Call with ``guard`` held."""
+        return ident in self._held
+
+
+_HELD = _HeldParts()
+
+
+class _PartTaken(Exception):
+    """A sweep removed the part file between its creation and our lock: claim another name."""
+
+
+class _HeldPart:
+    """A part file this process created and holds until it is renamed into place or removed."""
+
+    def __init__(self, path: Path, fd: int, ident: tuple[int, int]) -> None:
+        self.path = path
+        self._fd: int | None = fd
+        self._ident: tuple[int, int] | None = ident
+
+    def fileno(self) -> int:
+        assert self._fd is not None
+        return self._fd
+
+    def before_rename(self) -> None:
+        """Windows cannot rename or delete an open file, so close it there (still listed as held);
+        elsewhere the lock stays until ``release``."""
+        if sys.platform == "win32" and self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+
+    def release(self) -> None:
+        """Let go; call it only once the part's name is gone (renamed or removed)."""
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+        if self._ident is not None:
+            ident, self._ident = self._ident, None
+            _HELD.drop(ident)
+
+    def discard(self) -> None:
+        """Remove the part file while still holding it (so no sweep can race us), then let go."""
+        self.before_rename()
         try:
-            return part, make(part)
-        except FileExistsError:  # a stale part file from a crash, or another program's
-            if attempt >= 100:
-                raise
-    raise AssertionError("unreachable")
+            _remove_quietly(self.path)
+        finally:
+            self.release()
+
+
+def _claim_part(folder: Path, final: str, make: Callable[[Path], int]) -> _HeldPart:
+    """Create and hold a fresh part file for ``final``.
+
+    ``make(path)`` creates the file and returns an open descriptor; it must fail with FileExistsError rather
+    than touch an existing file, and raise _PartTaken if the file vanished before it could open it. The
+    file is locked right after creation. A sweep that came in between took the lock first and removed the
+    file while holding it, so once our lock is granted the file is no longer at ``path``: the identity
+    check below sees that and the claim moves on to another name. That is why no age rule is needed.
+    """
+    for attempt in range(_PART_ATTEMPTS + 1):
+        path = folder / _part_name(final, attempt)
+        try:
+            fd = make(path)
+        except (FileExistsError, _PartTaken):  # another writer's part, or one the sweep could not remove
+            continue
+        try:
+            _try_lock(fd, wait=True)  # waits only while a sweep checks this very file
+            ident = _HELD.adopt_if_still_at(fd, path)
+        except BaseException:
+            os.close(fd)
+            _remove_quietly(path)
+            raise
+        if ident is not None:
+            return _HeldPart(path, fd, ident)
+        os.close(fd)
+    raise FileExistsError(errno.EEXIST, "no free part file name", str(folder / _part_name(final, 0)))
+
+
+def _remove_if_stale(path: Path) -> bool:
+    if sys.platform == "win32":
+        with _HELD.guard:
+            try:
+                if _HELD.holds(_identity(os.stat(path))):
+                    return False
+                os.unlink(path)  # fails while a writer of another process holds it open
+            except OSError:
+                return False
+        return True
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        if not _try_lock(fd, wait=False):
+            return False
+        ident = _identity(os.fstat(fd))
+        with _HELD.guard:
+            if _HELD.holds(ident) or _identity(os.lstat(path)) != ident:
+                return False  # held by a writer of ours, or replaced since we opened it
+            os.unlink(path)  # still under our lock: a writer racing for this file sees it gone
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def remove_stale_parts(folder: Path) -> int:
+    """Remove the part files of ours in ``folder`` that no live writer holds; return how many went.
+
+    Every save calls this before it writes, so a part file left by a crash or a ``kill -9`` is gone after
+    the next save into that folder. Only names of ours are touched (see ``is_part_name``), only regular
+    files, and only when no live process holds them.
+    """
+    removed = 0
+    try:
+        entries = os.scandir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    with entries:
+        for entry in entries:
+            if not is_part_name(entry.name):
+                continue
+            try:
+                regular = entry.is_file(follow_symlinks=False)
+            except OSError:
+                continue
+            if regular and _remove_if_stale(Path(entry.path)):
+                removed += 1
+    if removed:
+        log.info("removed %d part file(s) left by an interrupted save in %s", removed, folder)
+    return removed
 
 
 def _write_part(
     folder: Path, final: str, data: bytes | Iterable[bytes], cancel: threading.Event | None
-) -> tuple[Path, int]:
-    """Write ``.final.part`` (a fresh, exclusive file) to disk; removed again on any failure."""
-    part, fd = _claim_part(folder, final, lambda path: os.open(path, _EXCLUSIVE, 0o666))
+) -> tuple[_HeldPart, int]:
+    """Write a fresh, exclusive part file for ``final`` to disk; removed again on any failure."""
+    part = _claim_part(folder, final, lambda path: os.open(path, _EXCLUSIVE, 0o666))
     size = 0
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(part.fileno(), "wb", closefd=False) as f:
             for chunk in _chunks(data):
                 _check(cancel)
                 f.write(chunk)
@@ -334,7 +535,7 @@ def _write_part(
             f.flush()
             os.fsync(f.fileno())
     except BaseException:
-        _remove_quietly(part)
+        part.discard()
         raise
     return part, size
 
@@ -357,8 +558,9 @@ def _new_file_mode() -> int:
 
 def _place_cached(
     folder: Path, final: str, source: CachedFile, cancel: threading.Event | None
-) -> tuple[Path, int]:
-    """Make ``.final.part`` a complete, durable copy of ``source`` without reading it into Python.
+) -> tuple[_HeldPart, int]:
+    """Make a part file for ``final`` that is a complete, durable copy of ``source``, without reading it
+    into Python.
 
     A hard link when the cached file is not yet shared with a saved picture and the folder's file system
     allows it: the viewer's cache and the saved file then share one copy of the bytes (the cache checks an
@@ -366,8 +568,10 @@ def _place_cached(
     picture). Otherwise a kernel copy (``shutil.copyfile``), so two saved pictures are never one file that
     an edit of either would change. Raises _SourceChanged when the cache evicted or replaced the file.
     """
+    linked = False
 
-    def make(part: Path) -> bool:
+    def make(part: Path) -> int:
+        nonlocal linked
         try:
             shared = os.stat(source.path).st_nlink > 1
         except FileNotFoundError:
@@ -375,7 +579,6 @@ def _place_cached(
         if not shared:
             try:
                 os.link(source.path, part)
-                return True
             except FileExistsError:
                 raise
             except OSError as e:
@@ -383,33 +586,38 @@ def _place_cached(
                     raise _SourceChanged() from None
                 if e.errno not in NO_HARD_LINKS:
                     raise
-        os.close(os.open(part, _EXCLUSIVE, 0o666))
-        return False
+            else:
+                linked = True
+                try:
+                    return os.open(part, os.O_WRONLY | _O_BINARY)
+                except FileNotFoundError:
+                    raise _PartTaken() from None
+                except BaseException:
+                    _remove_quietly(part)
+                    raise
+        linked = False
+        return os.open(part, _EXCLUSIVE, 0o666)
 
     _check(cancel)
-    part, linked = _claim_part(folder, final, make)
+    part = _claim_part(folder, final, make)
     try:
         if linked:
-            if not source.matches(os.stat(part)):
+            if not source.matches(os.fstat(part.fileno())):
                 raise _SourceChanged()
-            os.chmod(part, _new_file_mode())  # the cache's entries are private; a saved picture is not
+            os.chmod(part.path, _new_file_mode())  # the cache's entries are private; a saved picture is not
         else:
             if not source.matches(os.stat(source.path)):
                 raise _SourceChanged()
-            shutil.copyfile(source.path, part)
-            if not source.matches(os.stat(source.path)) or os.path.getsize(part) != source.size:
+            shutil.copyfile(source.path, part.path)  # the file we hold: nobody else removes or replaces it
+            if not source.matches(os.stat(source.path)) or os.fstat(part.fileno()).st_size != source.size:
                 raise _SourceChanged()
         _check(cancel)
-        fd = os.open(part, os.O_WRONLY | _O_BINARY)  # the cache never fsyncs: make the bytes durable now
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        os.fsync(part.fileno())  # the cache never fsyncs: make the bytes durable now
     except FileNotFoundError:
-        _remove_quietly(part)
+        part.discard()
         raise _SourceChanged() from None
     except BaseException:
-        _remove_quietly(part)
+        part.discard()
         raise
     return part, source.size
 
@@ -471,7 +679,7 @@ def _save(
     final = reserver.reserve(name, policy, start=start)
     if final is None:
         return SaveOutcome("skipped", folder / _with_counter(name, start))
-    part: Path | None = None
+    part: _HeldPart | None = None
     try:
         if isinstance(data, CachedFile):
             part, size = _place_cached(folder, final, data, cancel)
@@ -479,17 +687,19 @@ def _save(
             part, size = _write_part(folder, final, data, cancel)
         while True:
             _check(cancel)
+            part.before_rename()
             if policy is ConflictPolicy.OVERWRITE:
-                os.replace(part, folder / final)
+                os.replace(part.path, folder / final)
                 break
             try:
-                _link_no_clobber(part, folder / final)
+                _link_no_clobber(part.path, folder / final)
                 break
             except FileExistsError:  # created by someone else since we looked
                 reserver.mark_existing(final)
                 if policy is ConflictPolicy.SKIP:
                     return SaveOutcome("skipped", folder / final)
                 final = reserver.reserve(name, policy, start=start) or final
+        part.release()  # the part's name is gone: nothing is left for a sweep to find
         part = None
         _fsync_dir(folder)
         return SaveOutcome("saved", folder / final, size)
@@ -498,7 +708,7 @@ def _save(
         raise
     finally:
         if part is not None:
-            _remove_quietly(part)
+            part.discard()
 
 
 def save_atomically(
@@ -513,10 +723,13 @@ def save_atomically(
     """Write ``data`` as ``folder/name`` (or the name the policy picks) completely or not at all.
 
     Raises SaveCancelled when ``cancel`` is set before the rename, and re-raises whatever the data source
-    or the file system raised; in every such case no part file and no partial final file remain.
+    or the file system raised; in every such case no part file and no partial final file remain. Without a
+    ``reserver`` (a save of its own) stale part files in ``folder`` are removed first; a batch that brings
+    its reserver does that once, as ``save_batch`` does.
     """
     folder = Path(folder)
     if reserver is None:
+        remove_stale_parts(folder)
         reserver = NameReserver(folder)
     elif reserver.folder != folder:
         raise ValueError("the NameReserver belongs to another folder")
@@ -613,15 +826,17 @@ def save_batch(
     called (from a worker) for each picture saved from downloaded bytes — a cache can adopt the file instead
     of storing a second copy; its failures are logged, never a failed save.
 
-    ``folder`` is created if missing. ``progress`` is called from the calling thread, at most ~10 times a
-    second and once at the end. Setting ``cancel`` stops quickly: items not started become "cancelled",
-    writes in flight are removed. Raises ValueError for a bad template before doing anything.
+    ``folder`` is created if missing, and part files a crashed or killed save left there are removed first
+    (``remove_stale_parts``), whatever the policy. ``progress`` is called from the calling thread, at most
+    ~10 times a second and once at the end. Setting ``cancel`` stops quickly: items not started become
+    "cancelled", writes in flight are removed. Raises ValueError for a bad template before doing anything.
     """
     validate_template(template)
     if workers < 1:
         raise ValueError("workers must be at least 1")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(folder)
     stop = cancel if cancel is not None else threading.Event()
     reserver = NameReserver(folder)
     starts = _batch_starts(template, refs)

@@ -2,8 +2,10 @@
 
 One ``SaveRunner`` per batch. Its worker is a ``QRunnable`` in a pool the runner owns, so ``wait()`` joins it;
 ``cancel()`` sets the batch's cancel flag, which ``save_batch`` and ``PictureSession.fetch_bytes`` both honour
-(in-flight writes remove their ``.part`` file). Progress is relayed at most ~10 times a second through a relay
-object created in the GUI thread, so ``progressed``/``finished`` always arrive on the GUI thread.
+(in-flight writes remove their ``.part`` file). ``save_batch`` also first removes the part files a killed or
+crashed save left in the folder, for the viewer as for ``kdocs-pics``. Progress is relayed at most ~10 times
+a second through a relay object created in the GUI thread, so ``progressed``/``finished`` always arrive on the
+GUI thread.
 
 While a batch runs, the pictures are pinned in the browser (``pin("save", …)``), so their URLs are kept fresh
 even when they scroll out of view; the pin is dropped when the batch ends however it ends.

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from pathvalidate import validate_filename
 from PIL import Image
 
+from kdocs_viewer.core import saving
 from kdocs_viewer.core.cache import CachedFile, DiskCache
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.saving import (
@@ -29,12 +30,16 @@ from kdocs_viewer.core.saving import (
     NameReserver,
     SaveCancelled,
     SaveProgress,
+    _claim_part,
+    is_part_name,
+    remove_stale_parts,
     render_name,
     save_atomically,
     save_batch,
     validate_template,
 )
 from tests.helpers.logfail import ExpectLog
+from tests.part_files import StuckWriter, part_files
 
 UNIQUIFY, SKIP, OVERWRITE = ConflictPolicy.UNIQUIFY, ConflictPolicy.SKIP, ConflictPolicy.OVERWRITE
 
@@ -273,15 +278,8 @@ def test_cancel_mid_write_leaves_nothing(tmp_path: Path) -> None:
 
     with pytest.raises(SaveCancelled):
         save_atomically(tmp_path, "a.jpg", cancelled_halfway(), policy=OVERWRITE, cancel=cancel)
-    assert seen_part == [".a.jpg.part"]  # it really was writing a part file
+    assert seen_part == [".a.jpg.kdocs.part"]  # it really was writing a part file
     assert files(tmp_path) == []
-
-
-def test_a_stale_part_file_is_left_alone(tmp_path: Path) -> None:
-    (tmp_path / ".a.jpg.part").write_bytes(b"from a crash")
-    save_atomically(tmp_path, "a.jpg", JPEG, policy=UNIQUIFY)
-    assert (tmp_path / ".a.jpg.part").read_bytes() == b"from a crash"
-    assert files(tmp_path) == [".a.jpg.part", "a.jpg"]
 
 
 def test_a_255_byte_name_saves(tmp_path: Path) -> None:
@@ -591,3 +589,145 @@ def test_on_saved_hears_of_downloads_only_and_cannot_fail_a_save(
     assert [r.status for r in summary.results] == ["saved", "saved"]
     assert heard == [("d", "0001 d.jpg")]
     assert len(logged) == 1  # the failing hook is reported, once
+
+
+# --- part files left behind ---------------------------------------------------------------------------
+
+needs_flock = pytest.mark.skipif(
+    sys.platform == "win32", reason="flock: Windows relies on open files instead"
+)
+
+
+@needs_flock
+def test_a_live_writers_part_stays_and_the_next_save_removes_it_once_the_writer_is_killed(
+    tmp_path: Path,
+) -> None:
+    with StuckWriter(tmp_path, "a.jpg") as writer:
+        assert is_part_name(writer.part.name)
+        # Another save meanwhile, of the same name: the part in use is neither removed nor reused.
+        outcome = save_atomically(tmp_path, "a.jpg", JPEG, policy=UNIQUIFY)
+        assert outcome.path == tmp_path / "a.jpg" and outcome.path.read_bytes() == JPEG
+        assert part_files(tmp_path) == [writer.part.name]
+        assert remove_stale_parts(tmp_path) == 0
+        writer.kill()
+    assert part_files(tmp_path) == [writer.part.name]  # what a kill -9 leaves behind
+    summary = save_batch([ref("b", "kb")], Source({"kb": PNG}), tmp_path, template="{caption}")
+    assert [r.status for r in summary.results] == ["saved"]
+    assert files(tmp_path) == ["a.jpg", "b.png"]
+
+
+@pytest.mark.parametrize("policy", list(ConflictPolicy))
+def test_every_policy_removes_stale_part_files_first(tmp_path: Path, policy: ConflictPolicy) -> None:
+    for name in (".a.jpg.kdocs.part", ".0007 A7 cat.png.kdocs-3.part"):
+        (tmp_path / name).write_bytes(b"left by a crash")  # nobody holds them
+    (tmp_path / "a.jpg").write_bytes(b"saved before")  # so that SKIP has something to skip
+    summary = save_batch(
+        [ref("a", "ka")], Source({"ka": JPEG}), tmp_path, template="{caption}", policy=policy
+    )
+    expected = {UNIQUIFY: "saved", SKIP: "skipped", OVERWRITE: "saved"}[policy]
+    assert [r.status for r in summary.results] == [expected]
+    assert part_files(tmp_path) == []
+
+
+def test_save_atomically_on_its_own_removes_stale_part_files(tmp_path: Path) -> None:
+    (tmp_path / ".old.jpg.kdocs.part").write_bytes(b"left by a crash")
+    save_atomically(tmp_path, "a.jpg", JPEG, policy=UNIQUIFY)
+    assert files(tmp_path) == ["a.jpg"]
+
+
+def test_files_that_are_not_our_part_files_stay(tmp_path: Path) -> None:
+    users = [
+        "foo.part",
+        ".foo.part",
+        ".a.jpg.part",
+        "a.jpg.kdocs.part",
+        ".kdocs.part",
+        ".a.jpg.kdocs-0.part",
+        ".a.jpg.kdocs-1234.part",
+        ".a.jpg.kdocs.part.bak",
+        ".a.jpg.kdocs.partial",
+    ]
+    for name in users:
+        assert not is_part_name(name), name
+        (tmp_path / name).write_bytes(name.encode())
+    (tmp_path / ".a folder.kdocs.part").mkdir()
+    (tmp_path / "photo.jpg").write_bytes(b"precious")
+    if sys.platform != "win32":
+        os.symlink(tmp_path / "photo.jpg", tmp_path / ".a link.kdocs.part")
+    before = files(tmp_path)
+    assert remove_stale_parts(tmp_path) == 0
+    save_batch([ref("b", "kb")], Source({"kb": PNG}), tmp_path, template="{caption}")
+    assert files(tmp_path) == sorted([*before, "b.png"])
+    for name in users:
+        assert (tmp_path / name).read_bytes() == name.encode()
+    assert (tmp_path / "photo.jpg").read_bytes() == b"precious"
+    assert is_part_name(".a.jpg.kdocs.part") and is_part_name(".a (2).jpg.kdocs-17.part")
+
+
+@needs_flock
+def test_a_part_file_held_locked_by_an_open_file_stays(tmp_path: Path) -> None:
+    import fcntl
+
+    held = tmp_path / ".a.jpg.kdocs.part"
+    held.write_bytes(b"in use")
+    with open(held, "rb") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        save_batch([ref("b", "kb")], Source({"kb": PNG}), tmp_path, template="{caption}")
+        assert held.read_bytes() == b"in use"
+    assert remove_stale_parts(tmp_path) == 1
+    assert files(tmp_path) == ["b.png"]
+
+
+@pytest.mark.parametrize("locks", ["flock", "granted to every thread"])
+def test_a_save_in_flight_is_not_swept_by_another_save_into_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, locks: str
+) -> None:
+    if locks != "flock":  # as where flock is emulated with per-process locks (NFS): only our own list helps
+        monkeypatch.setattr(saving, "_try_lock", lambda fd, *, wait: True)
+    writing, go_on = threading.Event(), threading.Event()
+    outcomes: list[object] = []
+
+    def slow() -> Iterator[bytes]:
+        yield JPEG[:10]
+        writing.set()
+        assert go_on.wait(10)
+        yield JPEG[10:]
+
+    thread = threading.Thread(
+        target=lambda: outcomes.append(save_atomically(tmp_path, "a.jpg", slow(), policy=UNIQUIFY))
+    )
+    thread.start()
+    try:
+        assert writing.wait(10)
+        (part,) = part_files(tmp_path)
+        save_batch([ref("b", "kb")], Source({"kb": PNG}), tmp_path, template="{caption}")
+        assert part_files(tmp_path) == [part]
+    finally:
+        go_on.set()
+        thread.join(10)
+    assert len(outcomes) == 1
+    assert (tmp_path / "a.jpg").read_bytes() == JPEG
+    assert files(tmp_path) == ["a.jpg", "b.png"]
+
+
+def test_a_sweep_between_creating_and_locking_a_part_costs_only_the_name(tmp_path: Path) -> None:
+    """The one moment a writer's part is not yet locked: a sweep then removes it under its own lock, and
+    the writer, once locked, sees the file gone and claims another name instead of writing into nothing."""
+    swept: list[int] = []
+
+    def create_then_a_sweep_comes(path: Path) -> int:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        if not swept:
+            swept.append(remove_stale_parts(tmp_path))
+        return fd
+
+    part = _claim_part(tmp_path, "a.jpg", create_then_a_sweep_comes)
+    try:
+        assert swept == [1]
+        assert part.path.name == ".a.jpg.kdocs-1.part"
+        assert part_files(tmp_path) == [part.path.name]
+        if sys.platform != "win32":
+            assert remove_stale_parts(tmp_path) == 0  # held now
+    finally:
+        part.discard()
+    assert files(tmp_path) == []

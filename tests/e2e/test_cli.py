@@ -3,6 +3,7 @@ paths and their exit codes, Ctrl+C, the keyring, and the token canary."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -18,8 +19,11 @@ import pytest
 
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.piclist import dump_pic_list, parse_pic_list
+from kdocs_viewer.core.saving import is_part_name
+from kdocs_viewer.standin.dataset import COMMON_KINDS
 from kdocs_viewer.standin.server import StandinServer
 from tests.conftest import CANARY_TOKEN
+from tests.part_files import part_files
 
 TOKEN = "demo-token"
 FILE_TOKEN = "demo-workbook"
@@ -303,54 +307,171 @@ def test_no_plain_token_option_and_documented_exit_codes() -> None:
     assert help_text.code == 0
     for line in ("0    success", "1    some pictures", "2    usage", "3    authentication", "4    network"):
         assert line in help_text.out
-    assert "130" in help_text.out
+    for line in ("129  stopped by SIGHUP", "130  cancelled (Ctrl+C)", "143  stopped by SIGTERM"):
+        assert line in help_text.out
     assert "--token-stdin" in help_text.out
     assert "no --token option" in help_text.out
 
 
-# ---- Ctrl+C ---------------------------------------------------------------------------------------------
+# ---- Ctrl+C, SIGTERM, SIGHUP, kill -9 ---------------------------------------------------------------------
 
 
-def _start_save(server: StandinServer, pics_file: Path, out: Path) -> subprocess.Popen[bytes]:
+def _start_save(
+    server: StandinServer, pics_file: Path, out: Path, *extra: str, jobs: int = 1, tty: int | None = None
+) -> subprocess.Popen[bytes]:
+    """A save in the background; its output goes to pipes, or all of it to the terminal ``tty``."""
     args = ["save", "--base-url", server.base_url, "--file-token", FILE_TOKEN, "--pics", str(pics_file)]
     return subprocess.Popen(
-        [sys.executable, "-m", "kdocs_viewer.cli", *args, "--out", str(out), "--jobs", "1"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        [sys.executable, "-m", "kdocs_viewer.cli", *args, "--out", str(out), "--jobs", str(jobs), *extra],
+        stdin=subprocess.DEVNULL if tty is None else tty,
+        stdout=subprocess.PIPE if tty is None else tty,
+        stderr=subprocess.PIPE if tty is None else tty,
         env=cli_env(KDOCS_ACCESS_TOKEN=TOKEN),
+        start_new_session=tty is not None,
     )
 
 
-def _wait_for_first_file(proc: subprocess.Popen[bytes], out: Path) -> None:
+def _wait_for_files(
+    proc: subprocess.Popen[bytes], out: Path, count: int = 1, *, drain: int | None = None
+) -> None:
+    """Until ``out`` holds ``count`` finished files; reads ``drain`` meanwhile so a terminal never fills."""
     deadline = time.monotonic() + 30
-    while not (out.is_dir() and any(not p.name.endswith(".part") for p in out.iterdir())):
+    while not (out.is_dir() and sum(not p.name.endswith(".part") for p in out.iterdir()) >= count):
         assert proc.poll() is None, "finished before the test could step in"
         assert time.monotonic() < deadline
+        if drain is not None:
+            with contextlib.suppress(BlockingIOError):
+                os.read(drain, 1 << 16)
         time.sleep(0.02)
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs a console group on Windows")
-def test_ctrl_c_cancels_cleanly(standin_factory: Factory, tmp_path: Path) -> None:
+STOP_SIGNALS = [
+    pytest.param("SIGINT", 130, id="ctrl-c"),
+    pytest.param("SIGTERM", 143, id="sigterm"),
+    pytest.param("SIGHUP", 129, id="sighup"),
+]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals to a child")
+@pytest.mark.parametrize(("signame", "code"), STOP_SIGNALS)
+def test_a_stop_signal_cancels_cleanly_with_the_summary(
+    standin_factory: Factory, tmp_path: Path, signame: str, code: int
+) -> None:
     server = standin_factory(pictures=10, latency_ms=250)
     pics = server.pictures()
     out = tmp_path / "out"
     proc = _start_save(server, write_pics(tmp_path / "pics.json", pics), out)
     try:
-        _wait_for_first_file(proc, out)
-        proc.send_signal(signal.SIGINT)
+        _wait_for_files(proc, out)
+        proc.send_signal(getattr(signal, signame))
         stdout, stderr = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 130, stderr.decode()
-    assert b"cancel" in stderr
+    err = stderr.decode()
+    assert proc.returncode == code, err
+    assert "cancel" in err
     assert_no_part_files(out)
     files = saved_files(out)
     assert 1 <= len(files) < 10
     assert_files_match(out, server, pics)
     assert len(stdout.decode().splitlines()) == len(files)
+    summary = re.search(r"saved (\d+), skipped 0, failed 0, cancelled (\d+) of 10 pictures", err)
+    assert summary is not None, err
+    assert int(summary[1]) == len(files) and int(summary[2]) == 10 - len(files)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal and SIGHUP")
+def test_closing_the_terminal_mid_save_exits_129_and_leaves_no_part_files(
+    standin_factory: Factory, tmp_path: Path
+) -> None:
+    import pty
+
+    server = standin_factory(pictures=10, latency_ms=250)
+    pics = server.pictures()
+    out = tmp_path / "out"
+    terminal, tty = pty.openpty()  # a progress bar on stderr, then the terminal goes away mid-save
+    proc = _start_save(server, write_pics(tmp_path / "pics.json", pics), out, tty=tty)
+    os.close(tty)
+    os.set_blocking(terminal, False)
+    try:
+        _wait_for_files(proc, out, drain=terminal)
+        os.close(terminal)
+        proc.send_signal(signal.SIGHUP)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 129  # not "unexpected error" from writing the summary to no terminal
+    assert_no_part_files(out)
+    assert 1 <= len(saved_files(out)) < 10
+    assert_files_match(out, server, pics)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGHUP")
+def test_under_nohup_a_hangup_does_not_stop_the_save(standin_factory: Factory, tmp_path: Path) -> None:
+    server = standin_factory(pictures=6, latency_ms=100)
+    pics = server.pictures()
+    out = tmp_path / "out"
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # what nohup does; the child inherits it
+    try:
+        proc = _start_save(server, write_pics(tmp_path / "pics.json", pics), out)
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    try:
+        _wait_for_files(proc, out)
+        proc.send_signal(signal.SIGHUP)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, stderr.decode()
+    assert "saved 6, skipped 0, failed 0 of 6 pictures" in stderr.decode()
+    assert_files_match(out, server, pics)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_after_kill_9_mid_save_one_more_save_leaves_no_part_files(
+    standin_factory: Factory, tmp_path: Path
+) -> None:
+    server = standin_factory(pictures=300, latency_ms=20)
+    pics = [p for p in server.pictures() if server.picture_info(p.pic_key).kind in COMMON_KINDS]
+    assert len(pics) > 250
+    pics_file = write_pics(tmp_path / "pics.json", pics)
+    out = tmp_path / "out"
+    proc = _start_save(server, pics_file, out, jobs=8)
+    try:
+        _wait_for_files(proc, out, 20)
+        # Kill the moment a part file is seen, so that the kill usually lands mid-write and leaves one
+        # behind (a kill between writes leaves none; the next save must cope with either).
+        deadline = time.monotonic() + 5
+        while proc.poll() is None and time.monotonic() < deadline and not part_files(out):
+            pass
+        proc.kill()
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == -signal.SIGKILL, "the save ended before the kill"
+    left = part_files(out)
+    assert all(is_part_name(name) for name in left), left
+    saved_before = len(saved_files(out)) - len(left)
+    assert 20 <= saved_before < len(pics)
+
+    again = run_cli(
+        "save", "--base-url", server.base_url, "--file-token", FILE_TOKEN, "--pics", str(pics_file),
+        "--out", str(out), "--on-conflict", "skip", env=cli_env(KDOCS_ACCESS_TOKEN=TOKEN),
+    )  # fmt: skip
+    assert again.code == 0, again.err
+    assert f"skipped {saved_before}, failed 0 of {len(pics)} pictures" in again.err
+    assert part_files(out) == []
+    files = saved_files(out)
+    assert sorted(int(p.name.split(" ", 1)[0]) for p in files) == list(range(1, len(pics) + 1))
+    assert_files_match(out, server, pics)
 
 
 def test_token_revoked_during_save_exits_3(standin_factory: Factory, tmp_path: Path) -> None:
@@ -359,7 +480,7 @@ def test_token_revoked_during_save_exits_3(standin_factory: Factory, tmp_path: P
     out = tmp_path / "out"
     proc = _start_save(server, write_pics(tmp_path / "pics.json", pics), out)
     try:
-        _wait_for_first_file(proc, out)
+        _wait_for_files(proc, out)
         # The token is withdrawn and the links handed out so far stop working: the next picture's
         # re-resolve is answered 20007, and the rest of the batch stops instead of failing one by one.
         server.set_token("someone-else")

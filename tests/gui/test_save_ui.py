@@ -19,6 +19,7 @@ from kdocs_viewer.gui import settings as S
 from kdocs_viewer.gui.save_dialog import SaveDialog, SaveProgressDialog, SaveSummaryDialog, format_size
 from kdocs_viewer.gui.save_runner import SaveJob, SaveRunner, SaveStatus
 from tests.gui.shell_helpers import DemoWindow, FolderChooser
+from tests.part_files import StuckWriter, part_files
 
 pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
 
@@ -121,6 +122,35 @@ def test_cancel_leaves_no_part_file(
     assert not _part_files(out)
     assert "Cancelled:" in summary_dialog.headline.text()
     for result in summary.saved:  # whatever finished before the cancel is complete
+        assert result.path is not None
+        assert result.path.read_bytes() == demo.server.image_bytes(result.ref.pic_key)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL and flock")
+def test_saving_removes_the_part_files_a_killed_save_left_and_only_those(
+    demo_window: Callable[..., DemoWindow], tmp_path: Path, qtbot: QtBot
+) -> None:
+    demo = demo_window(pictures=6)
+    window = demo.window
+    out = tmp_path / "out"
+    out.mkdir()
+    others = [".notes.txt.part", "movie.mkv.part"]  # a user's, another program's
+    for name in others:
+        (out / name).write_bytes(name.encode())
+    with StuckWriter(out, "live.jpg") as live:  # a save of another process, still writing
+        killed = StuckWriter(out, "killed.jpg")
+        killed.kill()  # its part file stays behind, held by nobody
+        assert part_files(out) == sorted([killed.part.name, live.part.name, *others])
+        refs = window.browser.all_refs()[:3]
+        runner = window.start_save(SaveJob(tuple(refs), out, DEFAULT_TEMPLATE, UNIQUIFY))
+        assert runner is not None
+        _wait_summary(window, qtbot)
+        summary = runner.summary()
+        assert isinstance(summary, SaveSummary) and len(summary.saved) == 3
+        assert part_files(out) == sorted([live.part.name, *others])
+    for name in others:
+        assert (out / name).read_bytes() == name.encode()
+    for result in summary.saved:
         assert result.path is not None
         assert result.path.read_bytes() == demo.server.image_bytes(result.ref.pic_key)
 
