@@ -80,11 +80,10 @@ if TYPE_CHECKING:  # imported where used: the client, the keyring and the parser
     from kdocs_viewer.gui.save_runner import SaveJob, SaveRunner
     from kdocs_viewer.gui.token_dialog import TokenChoice
 
-__all__ = ["MAX_PIC_LIST_BYTES", "MainWindow", "PicFileError", "TokenSource", "read_pic_list_file"]
+__all__ = ["MainWindow", "TokenSource"]
 
 log = logging.getLogger(__name__)
 
-MAX_PIC_LIST_BYTES = 20 * 1024 * 1024  # a pic list is text; anything bigger is not one
 TASK_FIND = "find"
 TASK_READ = "read"
 TASK_PARSE = "parse"
@@ -98,43 +97,6 @@ class TokenSource(Enum):
     CHECKING = "checking"  # the keyring lookup is still running
     SESSION = "session"  # in memory only
     KEYRING = "keyring"  # in memory and stored in the keyring
-
-
-class PicFileError(Exception):
-    """A pic list file that cannot be used; ``kind`` picks the translated message."""
-
-    def __init__(self, kind: str, detail: str = "") -> None:
-        super().__init__(f"{kind}: {detail}" if detail else kind)
-        self.kind = kind  # "too_big", "binary", "encoding", "os"
-        self.detail = detail
-
-
-def read_pic_list_file(path: Path, max_bytes: int = MAX_PIC_LIST_BYTES) -> str:
-    """The text of a pic list file: UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030.
-
-    Runs in a worker. Refuses files over ``max_bytes`` and binary files (NUL bytes) instead of freezing the
-    editor with them.
-    """
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        raise PicFileError("os", exc.strerror or type(exc).__name__) from None
-    if len(data) > max_bytes:
-        raise PicFileError("too_big")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise PicFileError("encoding") from None
-    if b"\x00" in data:
-        raise PicFileError("binary")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise PicFileError("encoding")
 
 
 def _local_file(mime: QMimeData) -> Path | None:
@@ -730,7 +692,13 @@ class MainWindow(QMainWindow):
         self._load_after_read = load
         self._reading = path
         self.show_message("info", self.tr("Reading %1…").replace("%1", path.name))
-        self._calls.submit(TASK_READ, lambda: (path, prepare_text(read_pic_list_file(path), path.name)))
+
+        def read() -> tuple[Path, str | BigPicList]:
+            from kdocs_viewer.core.piclist import read_pic_list_file
+
+            return path, prepare_text(read_pic_list_file(path), path.name)
+
+        self._calls.submit(TASK_READ, read)
 
     @Slot(str)
     def _on_large_paste(self, text: str) -> None:
@@ -788,20 +756,11 @@ class MainWindow(QMainWindow):
         self.editor.setTextCursor(cursor)
 
     def _file_error_text(self, path: Path | None, error: BaseException) -> str:
-        name = path.name if path is not None else ""
+        from kdocs_viewer.core.piclist import PicFileError  # the worker that answered imported it
+
         if isinstance(error, PicFileError):
-            if error.kind == "too_big":
-                limit = MAX_PIC_LIST_BYTES // (1024 * 1024)
-                return (
-                    self.tr("%1 is larger than %2 MB: that is not a pic list.")
-                    .replace("%1", name)
-                    .replace("%2", str(limit))
-                )
-            if error.kind == "binary":
-                return self.tr("%1 is not a text file.").replace("%1", name)
-            if error.kind == "encoding":
-                return self.tr("%1 is neither UTF-8, UTF-16 nor GB18030 text.").replace("%1", name)
-            return self.tr("Could not read %1: %2").replace("%1", name).replace("%2", error.detail)
+            return str(error)
+        name = path.name if path is not None else ""
         return self.tr("Could not read %1: %2").replace("%1", name).replace("%2", redact(str(error)))
 
     @Slot()

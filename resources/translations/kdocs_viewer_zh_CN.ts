@@ -99,7 +99,7 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+249" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+211" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
@@ -264,12 +264,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+2" />
-            <location line="+373" />
+            <location line="+370" />
             <source>No access token: set one with File → Set access token…</source>
             <translation>没有访问令牌：请通过“文件 → 设置访问令牌…”设置。</translation>
         </message>
         <message>
-            <location line="-356" />
+            <location line="-353" />
             <source>The server rejected the access token (code 20007) — it may have expired. Enter a new one; the picture list and your selection are kept.</source>
             <translation>服务器拒绝了访问令牌（代码 20007），令牌可能已过期。请输入新的令牌；图片列表和当前选择都会保留。</translation>
         </message>
@@ -330,34 +330,18 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+10" />
-            <location line="+9" />
+            <location line="+15" />
             <source>Reading %1…</source>
             <translation>正在读取 %1…</translation>
         </message>
         <message>
             <location line="-1" />
-            <location line="+307" />
+            <location line="+298" />
             <source>Pasted pic list</source>
             <translation>粘贴的图片列表</translation>
         </message>
         <message>
-            <location line="-251" />
-            <source>%1 is larger than %2 MB: that is not a pic list.</source>
-            <translation>%1 大于 %2 MB，不是图片列表。</translation>
-        </message>
-        <message>
-            <location line="+5" />
-            <source>%1 is not a text file.</source>
-            <translation>%1 不是文本文件。</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>%1 is neither UTF-8, UTF-16 nor GB18030 text.</source>
-            <translation>%1 不是 UTF-8、UTF-16 或 GB18030 编码的文本。</translation>
-        </message>
-        <message>
-            <location line="+1" />
-            <location line="+1" />
+            <location line="-242" />
             <source>Could not read %1: %2</source>
             <translation>无法读取 %1：%2</translation>
         </message>
@@ -1198,7 +1182,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>piclist</name>
         <message>
-            <location filename="../../kdocs_viewer/core/piclist.py" line="+45" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="+46" />
             <source>{where}: {message}</source>
             <translation>{where}：{message}</translation>
         </message>
@@ -1213,7 +1197,27 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>未找到图片</translation>
         </message>
         <message>
-            <location line="+24" />
+            <location line="+34" />
+            <source>{name} is larger than {limit} MB: that is not a pic list.</source>
+            <translation>{name} 大于 {limit} MB，不是图片列表。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>{name} is not a text file.</source>
+            <translation>{name} 不是文本文件。</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>{name} is neither UTF-8, UTF-16 nor GB18030 text.</source>
+            <translation>{name} 不是 UTF-8、UTF-16 或 GB18030 编码的文本。</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Could not read {name}: {reason}</source>
+            <translation>无法读取 {name}：{reason}</translation>
+        </message>
+        <message>
+            <location line="+44" />
             <location line="+104" />
             <source>line {line}, column {column}</source>
             <translation>第 {line} 行，第 {column} 列</translation>

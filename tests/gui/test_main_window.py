@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.piclist import parse_pic_list
 from kdocs_viewer.gui import settings as S
-from kdocs_viewer.gui.main_window import SYNC_PARSE_CHARS, MainWindow, PicFileError, read_pic_list_file
+from kdocs_viewer.gui.main_window import SYNC_PARSE_CHARS, MainWindow
 from kdocs_viewer.standin.server import StandinServer
 from tests.gui.shell_helpers import DemoWindow, TokenTyper
 
@@ -196,23 +196,6 @@ def test_binary_file_is_refused_with_a_message(make_window: MakeWindow, tmp_path
     qtbot.waitUntil(lambda: window.message()[0] == "error", timeout=5000)
     assert "picture.png is not a text file" in window.message()[1]
     assert window.editor.toPlainText() == "keep me"
-
-
-def test_read_pic_list_file_limits(tmp_path: Path) -> None:
-    big = tmp_path / "big.txt"
-    big.write_text("a b\n" * 100, encoding="utf-8")
-    with pytest.raises(PicFileError) as info:
-        read_pic_list_file(big, max_bytes=50)
-    assert info.value.kind == "too_big"
-    utf16 = tmp_path / "u16.txt"
-    utf16.write_text("abc attachment\n", encoding="utf-16")
-    assert read_pic_list_file(utf16) == "abc attachment\n"
-    bom = tmp_path / "bom.txt"
-    bom.write_bytes("\ufeffabc local".encode())
-    assert read_pic_list_file(bom) == "abc local"
-    with pytest.raises(PicFileError) as info:
-        read_pic_list_file(tmp_path / "missing.txt")
-    assert info.value.kind == "os"
 
 
 def test_actions_have_the_usual_shortcuts(make_window: MakeWindow) -> None:

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
+from kdocs_viewer.core.piclist import MAX_PIC_LIST_BYTES
 from kdocs_viewer.core.secrets import TokenStore
-from kdocs_viewer.gui.main_window import MAX_PIC_LIST_BYTES, MainWindow, TokenSource
+from kdocs_viewer.gui.main_window import MainWindow, TokenSource
 
 pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
 
