@@ -15,7 +15,8 @@ from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.piclist import parse_pic_list
 from kdocs_viewer.gui import settings as S
-from kdocs_viewer.gui.main_window import SYNC_PARSE_CHARS, MainWindow
+from kdocs_viewer.gui.input_panel import SYNC_PARSE_CHARS
+from kdocs_viewer.gui.main_window import MainWindow
 from kdocs_viewer.standin.server import StandinServer
 from tests.gui.shell_helpers import DemoWindow, TokenTyper
 
