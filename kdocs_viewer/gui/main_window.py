@@ -44,12 +44,12 @@ from kdocs_viewer.gui.pic_list_editor import local_file
 from kdocs_viewer.gui.save_controller import SaveController
 from kdocs_viewer.gui.settings import AppSettings
 from kdocs_viewer.gui.status_bar import StatusBar
-from kdocs_viewer.gui.token_controller import TokenController, TokenSource
+from kdocs_viewer.gui.token_controller import TokenController
 
 if TYPE_CHECKING:
     from kdocs_viewer.core.secrets import TokenStore
 
-__all__ = ["MainWindow", "TokenSource"]
+__all__ = ["MainWindow"]
 
 
 class MainWindow(QMainWindow):
@@ -388,91 +388,3 @@ class MainWindow(QMainWindow):
         if not self.token.is_demo():
             self.settings.set(S.BASE_URL, self.token.base_url())
         self.settings.sync()
-
-    # -- what the tests reached before the split; they move to the public surface next ----------------------
-    @property
-    def file_token_edit(self) -> QLineEdit:
-        return self.input.file_token_edit
-
-    @property
-    def editor(self) -> Any:
-        return self.input.editor
-
-    @property
-    def find_button(self) -> Any:
-        return self.input.find_button
-
-    @property
-    def load_button(self) -> Any:
-        return self.input.load_button
-
-    @property
-    def summary(self) -> Any:
-        return self.input.summary
-
-    @property
-    def input_stack(self) -> Any:
-        return self.input.input_stack
-
-    @property
-    def counts_label(self) -> Any:
-        return self.status.counts_label
-
-    @property
-    def selection_label(self) -> Any:
-        return self.status.selection_label
-
-    @property
-    def api_label(self) -> Any:
-        return self.status.api_label
-
-    def message(self) -> tuple[str, str]:
-        return self.input.message_area.kind(), self.input.message_area.text()
-
-    def current_line(self) -> int:
-        return int(self.input.editor.textCursor().blockNumber()) + 1
-
-    def open_file(self, path: Path, *, load: bool = False) -> None:
-        self.input.open_file(path, load=load)
-
-    def load(self) -> bool:
-        return self.input.load()
-
-    def find_pictures(self) -> None:
-        self.input.find_pictures()
-
-    def big_list(self) -> Any:
-        return self.input._big
-
-    def large_list_question(self) -> Any:
-        return self.input._question
-
-    def token_source(self) -> TokenSource:
-        return self.token.source()
-
-    def has_token(self) -> bool:
-        return self.token.has_token()
-
-    def is_demo(self) -> bool:
-        return self.token.is_demo()
-
-    def ask_token(self, reason: str = "") -> bool:
-        return self.token.ask(reason)
-
-    def token_status_text(self) -> str:
-        return self.status.token_button.text()
-
-    def keyring_bridge(self) -> Any:
-        return self.token._bridge
-
-    def background(self) -> Any:
-        return self.input._calls
-
-    def save_runner(self) -> Any:
-        return self.saver._runner
-
-    def last_summary_dialog(self) -> Any:
-        return self.saver._last_summary
-
-    def start_save(self, job: Any) -> Any:
-        return self.saver.start(job)
