@@ -306,7 +306,7 @@ class MainWindow(QMainWindow):
         if text is not None:
             text.copy()  # type: ignore[attr-defined]
             return
-        self.browser.grid().copyRequested.emit()  # the grid copies its current picture
+        self.browser.copy_current_picture()
 
     @Slot()
     def _on_select_all(self) -> None:
@@ -314,9 +314,7 @@ class MainWindow(QMainWindow):
         if text is not None:
             text.selectAll()  # type: ignore[attr-defined]
             return
-        grid = self.browser.grid()
-        grid.selectAll()
-        grid.setFocus()
+        self.browser.select_all()
 
     @Slot(bool)
     def _on_refresh_toggled(self, on: bool) -> None:

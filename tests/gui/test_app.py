@@ -19,6 +19,7 @@ from pytestqt.qtbot import QtBot
 from kdocs_viewer import __version__, app
 from kdocs_viewer.gui.main_window import MainWindow
 from kdocs_viewer.gui.token_controller import TokenSource
+from tests.gui.browser_helpers import grid_of
 from tests.gui.shell_helpers import DemoWindow
 
 pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
@@ -53,7 +54,7 @@ def test_bad_language_is_refused() -> None:
 
 
 def _viewport_colours(window: MainWindow) -> int:
-    image: QImage = window.browser.grid().viewport().grab().toImage()
+    image: QImage = grid_of(window.browser).viewport().grab().toImage()
     colours = set()
     for y in range(0, image.height(), 7):
         for x in range(0, image.width(), 7):

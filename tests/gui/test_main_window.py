@@ -18,6 +18,7 @@ from kdocs_viewer.gui import settings as S
 from kdocs_viewer.gui.input_panel import SYNC_PARSE_CHARS
 from kdocs_viewer.gui.main_window import MainWindow
 from kdocs_viewer.standin.server import StandinServer
+from tests.gui.browser_helpers import grid_of
 from tests.gui.shell_helpers import DemoWindow, TokenTyper, Ui
 
 pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
@@ -227,7 +228,7 @@ def test_select_all_selects_every_tile_and_enables_save(
 ) -> None:
     window = demo_window(pictures=6).window
     ui = Ui(window)
-    window.browser.grid().setFocus()
+    grid_of(window.browser).setFocus()
     window.select_all_action.trigger()
     qtbot.waitUntil(lambda: len(window.browser.selected_refs()) == 6, timeout=3000)
     qtbot.waitUntil(window.save_action.isEnabled, timeout=3000)
@@ -305,7 +306,7 @@ def test_begin_with_pics_file_loads_once_a_token_is_there(
 def test_copy_image_is_delegated_to_the_grid(demo_window: Callable[..., DemoWindow], qtbot: QtBot) -> None:
     window = demo_window(pictures=6).window
     ui = Ui(window)
-    grid = window.browser.grid()
+    grid = grid_of(window.browser)
     grid.setCurrentIndex(grid.model().index(0, 0))
     grid.setFocus()
     QGuiApplication.clipboard().clear()
