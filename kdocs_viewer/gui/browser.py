@@ -171,7 +171,7 @@ def settle_long_lived() -> None:
 class PictureBrowser(QWidget):
     """Grid of the pictures of one workbook; see the module docstring."""
 
-    tokenRejected = Signal()  # API answered 20007; the shell asks for a new token, then calls set_token()
+    tokenRejected = Signal()  # API answered 20007; the window gets a new token, then calls set_token()
     statusChanged = Signal()  # counts / API calls changed; read stats() (throttled ≤ 4 Hz)
     errorOccurred = Signal(str)  # human, already-redacted message for the status bar
     selectionCountChanged = Signal(int)
@@ -493,7 +493,7 @@ class PictureBrowser(QWidget):
         self.tileSizeChanged.emit(size)
 
     def shutdown(self) -> None:
-        """Cancel and join every worker, close the session. Idempotent; the shell calls it from closeEvent."""
+        """Cancel and join every worker, close the session. Idempotent; the window calls it on close."""
         if self._closed:
             return
         self._teardown()
