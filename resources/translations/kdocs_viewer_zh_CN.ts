@@ -338,7 +338,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>帮助(&amp;H)</translation>
         </message>
         <message>
-            <location line="+151" />
+            <location line="+149" />
             <source>Language</source>
             <translation>语言</translation>
         </message>
@@ -399,7 +399,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureBrowser</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/browser.py" line="+283" />
+            <location filename="../../kdocs_viewer/gui/browser.py" line="+284" />
             <source>Filter by caption, cell or key</source>
             <translation>按标题、单元格或 key 筛选</translation>
         </message>
@@ -450,7 +450,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>大小：</translation>
         </message>
         <message>
-            <location line="+444" />
+            <location line="+431" />
             <source>Could not copy the picture: %1</source>
             <translation>无法复制图片：%1</translation>
         </message>
