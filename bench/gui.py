@@ -17,6 +17,7 @@ from bench.probes import is_done, visible_indexes
 from kdocs_viewer.core.api import KDocsClient
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.gui.browser import PictureBrowser
+from kdocs_viewer.gui.picture_grid import PictureGrid
 
 WINDOW = (1280, 800)  # a laptop-sized window
 
@@ -96,7 +97,9 @@ class BrowserRun:
         self.browser.resize(*WINDOW)
         self.browser.show()
         QTest.qWaitForWindowExposed(self.browser)
-        self.view = self.browser.grid()
+        view = self.browser.findChild(PictureGrid, "pictureGrid")
+        assert view is not None
+        self.view = view
 
     def start(self) -> None:
         self.browser.start(self.client, self.file_token, self.refs)

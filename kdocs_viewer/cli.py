@@ -355,24 +355,27 @@ def _get_token(args: argparse.Namespace, base_url: str) -> str | TokenProvider:
 
 
 def _read_pics(args: argparse.Namespace) -> list[PicRef]:
-    from kdocs_viewer.core.piclist import PicListError, parse_pic_list
+    from kdocs_viewer.core.piclist import (
+        PicFileError,
+        PicListError,
+        parse_pic_list,
+        read_pic_list_file,
+        read_pic_list_stream,
+    )
 
     source = args.pics
-    if source == "-":
-        if getattr(args, "token_stdin", False):
-            raise CliError("--pics - and --token-stdin cannot both read standard input", EXIT_USAGE)
-        data = sys.stdin.buffer.read()
-        name = "standard input"
-    else:
-        try:
-            data = Path(source).read_bytes()
-        except OSError as exc:
-            raise CliError(f"cannot read the pic list {source}: {exc.strerror or exc}", EXIT_USAGE) from None
-        name = source
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CliError(f"{name} is not UTF-8 text (byte {exc.start})", EXIT_USAGE) from None
+    if source == "-" and getattr(args, "token_stdin", False):
+        raise CliError("--pics - and --token-stdin cannot both read standard input", EXIT_USAGE)
+    name = "standard input" if source == "-" else source
+    try:  # the viewer's rules: UTF-8, UTF-16 or GB18030 text, at most MAX_PIC_LIST_BYTES
+        if source == "-":
+            text = read_pic_list_stream(sys.stdin.buffer, name)
+        else:
+            text = read_pic_list_file(Path(source), name=name)
+    except PicFileError as exc:
+        if exc.kind == "os":
+            raise CliError(f"cannot read the pic list {source}: {exc.detail}", EXIT_USAGE) from None
+        raise CliError(str(exc), EXIT_USAGE) from None
     try:
         result = parse_pic_list(text)
     except PicListError as exc:

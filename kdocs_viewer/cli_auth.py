@@ -32,11 +32,11 @@ from kdocs_viewer.cli import (
     CliError,
     _base_url,
     _client,
-    _ctrl_c_cancels,
     _get_token,
     _iso_utc,
     _say,
     _secrets,
+    _stop_signals_cancel,
 )
 from kdocs_viewer.core.contract import DEFAULT_CALLBACK_PORT
 
@@ -322,13 +322,15 @@ def _await_tokens(args: argparse.Namespace, flow: Any) -> Any:
             result["error"] = exc
 
     waiter = threading.Thread(target=wait, name="kdocs-login-wait", daemon=True)
-    with _ctrl_c_cancels(cancel):
+    with _stop_signals_cancel(cancel) as stop:
         waiter.start()
         while waiter.is_alive():
             waiter.join(0.2)
             if cancel.is_set():
                 flow.cancel()
     if "error" in result:
+        if cancel.is_set():  # stopped by a signal: its exit status (130, 143, 129), as every command has
+            raise CliError(str(result["error"]), stop.exit_code)
         raise result["error"]
     return result["tokens"]
 
@@ -375,7 +377,7 @@ def cmd_files(args: argparse.Namespace) -> int:
     base_url = _base_url(args)
     token = _get_token(args, base_url)
     cancel = threading.Event()
-    with _client(token, base_url) as client, _ctrl_c_cancels(cancel):
+    with _client(token, base_url) as client, _stop_signals_cancel(cancel) as stop:
         skipped = 0
 
         def fetch(offset: int) -> FilePage:
@@ -400,7 +402,7 @@ def cmd_files(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     if cancel.is_set():
         _say("cancelled")
-        return EXIT_CANCELLED
+        return stop.exit_code
     _say(f"{len(items)} spreadsheet{'s' if len(items) != 1 else ''}")
     if skipped:
         _say(f"note: {skipped} listed item(s) named no file token or no name and were left out")

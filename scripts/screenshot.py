@@ -47,6 +47,7 @@ def main() -> int:
     from kdocs_viewer.gui import settings as S
     from kdocs_viewer.gui.i18n import install_translators
     from kdocs_viewer.gui.main_window import MainWindow
+    from kdocs_viewer.gui.picture_grid import PictureGrid
     from kdocs_viewer.standin.config import StandinConfig
 
     install_log_redaction()
@@ -71,7 +72,8 @@ def main() -> int:
         launcher.start()
         deadline = time.monotonic() + args.timeout
         browser = window.browser
-        grid = browser.grid()
+        grid = browser.findChild(PictureGrid, "pictureGrid")
+        assert grid is not None
         while time.monotonic() < deadline:
             pump(0.2)
             stats = browser.stats()

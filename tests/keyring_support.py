@@ -9,8 +9,11 @@
 - ``hanging_keyring`` — a backend whose every call blocks until the test ends, as a Secret Service that
   waits on an invisible unlock prompt does.
 
-Each fixture restores keyring's previous backend (also the "not chosen yet" state) and waits for the
-``TokenStore`` worker threads it made hang, so no thread outlives it.
+Outside these fixtures keyring's backend is its ``fail`` one, set for the whole session before any test
+runs (``keyring_of_no_one``): no test reaches the keyring of whoever runs the suite, and keyring never goes
+looking for a backend itself (that may probe D-Bus and hang). Each fixture swaps its backend in with
+keyring's public ``set_keyring`` and puts the previous one back, and waits for the ``TokenStore`` worker
+threads it made hang, so no thread outlives it.
 
 Test modules may also import its helpers directly; assertion rewriting is off here (PYTEST_DONT_REWRITE) so
 that importing it before pytest registers it as a plugin is harmless.
@@ -30,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import keyring.core
+import keyring
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
@@ -42,6 +45,7 @@ __all__ = [
     "HangingKeyring",
     "SecretServiceDaemons",
     "hanging_keyring",
+    "keyring_of_no_one",
     "no_keyring",
     "secret_service",
     "secret_service_daemons",
@@ -71,16 +75,24 @@ _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Confi
 """
 
 
+@pytest.fixture(scope="session", autouse=True)
+def keyring_of_no_one() -> Iterator[KeyringBackend]:
+    """keyring's ``fail`` backend for the whole session, unless a fixture below swaps in another."""
+    backend = fail.Keyring()
+    keyring.set_keyring(backend)
+    yield backend
+
+
 @contextlib.contextmanager
 def swap_keyring(backend: B) -> Iterator[B]:
-    """Set keyring's backend for a block and put back exactly what was there, even "not chosen yet"
-    (calling ``keyring.get_keyring()`` would *choose* one, which may probe D-Bus and hang)."""
-    previous = keyring.core._keyring_backend
+    """Set keyring's backend for a block, then put back the one that was there. ``get_keyring`` only reads
+    it: ``keyring_of_no_one`` chose one before any test ran."""
+    previous = keyring.get_keyring()
     keyring.set_keyring(backend)
     try:
         yield backend
     finally:
-        keyring.core._keyring_backend = previous
+        keyring.set_keyring(previous)
 
 
 def wait_for_keyring_workers(timeout: float = 5.0) -> None:

@@ -55,12 +55,13 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
 
     from bench.fakeclock import FakeClock
     from bench.gui import BrowserRun, pause, wait_until
+    from kdocs_viewer.gui.lease_keeper import LeaseKeeper
 
     clock = FakeClock()
     run = BrowserRun(params, load_refs(Path(params["pic_list"]), params["pictures"]))
     clock.install()  # offset 0 until the simulated hour: nothing changes before that
     run.start()
-    keeper = run.browser.keeper()
+    keeper = run.browser.findChild(LeaseKeeper)
     if keeper is None:
         raise RuntimeError("no LeaseKeeper inside the browser")
     refresh_timer = next(t for t in keeper.findChildren(QTimer) if t.isSingleShot())

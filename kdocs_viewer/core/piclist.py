@@ -18,7 +18,8 @@ import unicodedata
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from kdocs_viewer.core.cells import cell_name
 from kdocs_viewer.core.i18n import translate
@@ -103,6 +104,68 @@ def dump_pic_list(pics: Iterable[PicRef]) -> str:
     if not lines:
         return '{"pics": []}\n'
     return '{"pics": [\n' + ",\n".join(lines) + "\n]}\n"
+
+
+# --- reading a pic list file ---------------------------------------------------------------------
+
+MAX_PIC_LIST_BYTES = 20 * 1024 * 1024  # a pic list is text; anything bigger is not one
+
+
+class PicFileError(ValueError):
+    """A pic list file that cannot be used, named in the message. ``kind`` says why: "too_big" (over
+    ``limit`` bytes), "binary", "encoding" or "os" (``detail`` then holds the system's reason)."""
+
+    def __init__(self, kind: str, name: str, detail: str = "", limit: int = MAX_PIC_LIST_BYTES) -> None:
+        self.kind = kind
+        self.name = name
+        self.detail = detail
+        self.limit = limit
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        if self.kind == "too_big":
+            text = translate("piclist", "{name} is larger than {limit} MB: that is not a pic list.")
+            return text.format(name=self.name, limit=self.limit // (1024 * 1024))
+        if self.kind == "binary":
+            return translate("piclist", "{name} is not a text file.").format(name=self.name)
+        if self.kind == "encoding":
+            text = translate("piclist", "{name} is neither UTF-8, UTF-16 nor GB18030 text.")
+            return text.format(name=self.name)
+        text = translate("piclist", "Could not read {name}: {reason}")
+        return text.format(name=self.name, reason=self.detail)
+
+
+def read_pic_list_file(path: Path, max_bytes: int = MAX_PIC_LIST_BYTES, *, name: str | None = None) -> str:
+    """The text of a pic list file; messages name it ``name`` (default: the file's name). See
+    ``read_pic_list_stream``. Reads at most ``max_bytes + 1`` bytes: a huge file is refused, not loaded."""
+    name = path.name if name is None else name
+    try:
+        with path.open("rb") as handle:
+            return read_pic_list_stream(handle, name, max_bytes)
+    except OSError as exc:
+        raise PicFileError("os", name, exc.strerror or type(exc).__name__) from None
+
+
+def read_pic_list_stream(stream: BinaryIO, name: str, max_bytes: int = MAX_PIC_LIST_BYTES) -> str:
+    """The text of a pic list: UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030 (what Chinese
+    Windows tools write). Refuses more than ``max_bytes`` and binary data (NUL bytes) with a
+    ``PicFileError`` instead of handing an editor or the parser something that is not a list."""
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise PicFileError("too_big", name, limit=max_bytes)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise PicFileError("encoding", name) from None
+    if b"\x00" in data:
+        raise PicFileError("binary", name)
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise PicFileError("encoding", name)
 
 
 # --- validation shared by all formats ------------------------------------------------------------

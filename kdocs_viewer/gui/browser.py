@@ -171,7 +171,7 @@ def settle_long_lived() -> None:
 class PictureBrowser(QWidget):
     """Grid of the pictures of one workbook; see the module docstring."""
 
-    tokenRejected = Signal()  # API answered 20007; the shell asks for a new token, then calls set_token()
+    tokenRejected = Signal()  # API answered 20007; the window gets a new token, then calls set_token()
     statusChanged = Signal()  # counts / API calls changed; read stats() (throttled ≤ 4 Hz)
     errorOccurred = Signal(str)  # human, already-redacted message for the status bar
     selectionCountChanged = Signal(int)
@@ -184,6 +184,7 @@ class PictureBrowser(QWidget):
         self._proxy = PictureFilterProxy(self)
         self._proxy.setSourceModel(self._model)
         self._grid = PictureGrid(self)
+        self._grid.setObjectName("pictureGrid")
         self._grid.setModel(self._proxy)
         self._model.set_bucket(self._grid.tile_size())
 
@@ -492,7 +493,7 @@ class PictureBrowser(QWidget):
         self.tileSizeChanged.emit(size)
 
     def shutdown(self) -> None:
-        """Cancel and join every worker, close the session. Idempotent; the shell calls it from closeEvent."""
+        """Cancel and join every worker, close the session. Idempotent; the window calls it on close."""
         if self._closed:
             return
         self._teardown()
@@ -507,29 +508,6 @@ class PictureBrowser(QWidget):
             folder.join()
         self._released.clear()
 
-    # -- for tests and the shell -----------------------------------------------------------------------
-    def grid(self) -> PictureGrid:
-        return self._grid
-
-    def model(self) -> PictureModel:
-        return self._model
-
-    def proxy(self) -> PictureFilterProxy:
-        return self._proxy
-
-    def loader(self) -> ThumbnailLoader | None:
-        return self._loader
-
-    def keeper(self) -> LeaseKeeper | None:
-        return self._keeper
-
-    def preview(self) -> PreviewDialog | None:
-        return self._preview
-
-    def visible_items(self) -> list[PictureItem]:
-        """The rows on screen now, in view order."""
-        return self._items_at(self._grid.visible_rows()[0])
-
     def select_refs(self, idents: Iterable[Ident]) -> None:
         """Select these pictures (e.g. restoring a selection)."""
         selection = QItemSelection()
@@ -541,6 +519,16 @@ class PictureBrowser(QWidget):
         self._grid.selectionModel().select(
             selection, self._grid.selectionModel().SelectionFlag.ClearAndSelect
         )
+
+    def select_all(self) -> None:
+        """Select every picture shown (Edit → Select all) and give the grid the focus."""
+        self._grid.selectAll()
+        self._grid.setFocus()
+
+    def copy_current_picture(self) -> None:
+        """Copy the current picture, full size, to the clipboard (Edit → Copy image); it is fetched and
+        decoded by a worker, so the clipboard fills a moment later."""
+        self._copy_current()
 
     # -- internals -------------------------------------------------------------------------------------
     def _teardown(self) -> None:

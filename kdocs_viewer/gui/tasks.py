@@ -1,8 +1,8 @@
-"""Small one-off background calls for the shell (find pictures, read a file), with an owner that joins them.
+"""Small one-off background calls (find pictures, read a file, parse a list), with an owner that joins them.
 
 ``BackgroundCalls.submit(kind, fn)`` runs ``fn()`` in a private ``QThreadPool`` and delivers a ``TaskResult``
 on the GUI thread through a relay object created there (never a lambda connected to a worker signal). Each
-submit gets a generation number per kind, so the window can drop answers that a newer request replaced.
+submit gets a generation number per kind, so its owner can drop answers that a newer request replaced.
 ``shutdown`` sets the shared cancel flag and waits for the pool.
 """
 
@@ -56,7 +56,7 @@ class _Call(QRunnable):
 
 
 class BackgroundCalls(QObject):
-    """Owner of the shell's background calls; see the module docstring."""
+    """Owner of a part's background calls; see the module docstring."""
 
     finished = Signal(object)  # TaskResult, current generations only
 

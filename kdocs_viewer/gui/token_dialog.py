@@ -2,7 +2,7 @@
 
 The token is typed into a password field (shown only on request), never pre-filled, and never placed in a
 title, tooltip or label. The dialog only *collects* the user's choice; storing it (in the keyring, off the GUI
-thread) is the main window's job, so the dialog never blocks on a keyring.
+thread) is ``TokenController``'s job, so the dialog never blocks on a keyring.
 """
 
 from __future__ import annotations

@@ -52,6 +52,171 @@ The details were written to the log.</source>
         </message>
     </context>
     <context>
+        <name>InputPanel</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/input_panel.py" line="+97" />
+            <source>Workbook file token:</source>
+            <translation>工作簿文件 ID（file token）：</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>the id of the workbook, e.g. demo-workbook</source>
+            <translation>工作簿的 ID，例如 demo-workbook</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Find pictures in workbook</source>
+            <translation>查找工作簿中的图片</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Read the workbook's cells and list every picture in it</source>
+            <translation>读取工作簿的单元格，列出其中所有图片</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Pic list:</source>
+            <translation>图片列表：</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Open…</source>
+            <translation>打开…</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Read a pic list from a file (or drop the file here)</source>
+            <translation>从文件读取图片列表（也可以把文件拖到这里）</translation>
+        </message>
+        <message>
+            <location line="+12" />
+            <source>Load</source>
+            <translation>加载</translation>
+        </message>
+        <message>
+            <location line="+10" />
+            <source>&amp;Open pic list…</source>
+            <translation>打开图片列表(&amp;O)…</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>&amp;Find pictures in workbook</source>
+            <translation>查找工作簿中的图片(&amp;F)</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>&amp;Load</source>
+            <translation>加载(&amp;L)</translation>
+        </message>
+        <message>
+            <location line="+39" />
+            <source>Enter the workbook's file token first.</source>
+            <translation>请先输入工作簿的文件 ID。</translation>
+        </message>
+        <message>
+            <location line="+12" />
+            <source>Open pic list</source>
+            <translation>打开图片列表</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Pic lists (*.json *.csv *.tsv *.txt);;All files (*)</source>
+            <translation>图片列表 (*.json *.csv *.tsv *.txt);;所有文件 (*)</translation>
+        </message>
+        <message>
+            <location line="+10" />
+            <location line="+15" />
+            <source>Reading %1…</source>
+            <translation>正在读取 %1…</translation>
+        </message>
+        <message>
+            <location line="-1" />
+            <location line="+224" />
+            <source>Pasted pic list</source>
+            <translation>粘贴的图片列表</translation>
+        </message>
+        <message>
+            <location line="-195" />
+            <source>Could not read %1: %2</source>
+            <translation>无法读取 %1：%2</translation>
+        </message>
+        <message>
+            <location line="+16" />
+            <source>Reading the pic list…</source>
+            <translation>正在读取图片列表…</translation>
+        </message>
+        <message>
+            <location line="+17" />
+            <source>Could not read the pic list: %1</source>
+            <translation>无法读取图片列表：%1</translation>
+        </message>
+        <message>
+            <location line="+12" />
+            <source>The pic list changed: press Load again.</source>
+            <translation>图片列表已更改：请再次点击“加载”。</translation>
+        </message>
+        <message>
+            <location line="+41" />
+            <source>Not loaded. The list is kept; press Load to be asked again.</source>
+            <translation>未加载。列表已保留；再次点击“加载”会重新询问。</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>Loaded %1 pictures.</source>
+            <translation>已加载 %1 张图片。</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Duplicates ignored: %1</source>
+            <translation>已忽略重复项：%1</translation>
+        </message>
+        <message>
+            <location line="+13" />
+            <source>… and %1 more problems</source>
+            <translation>…… 另有 %1 个问题</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>%1 has a problem:</source>
+            <translation>%1 有问题：</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>The pic list has a problem:</source>
+            <translation>图片列表有问题：</translation>
+        </message>
+        <message>
+            <location line="+25" />
+            <source>Pictures found in the workbook</source>
+            <translation>在工作簿中找到的图片</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>Looking for pictures in the workbook…</source>
+            <translation>正在查找工作簿中的图片…</translation>
+        </message>
+        <message>
+            <location line="+26" />
+            <source>Could not list the workbook's pictures: %1</source>
+            <translation>无法列出工作簿中的图片：%1</translation>
+        </message>
+        <message>
+            <location line="+7" />
+            <source>No pictures found in this workbook.</source>
+            <translation>此工作簿中没有找到图片。</translation>
+        </message>
+        <message>
+            <location line="+27" />
+            <source>Read %1: %2 pictures. Click “Load” to show them.</source>
+            <translation>已读取 %1：%2 张图片。点击“加载”显示它们。</translation>
+        </message>
+        <message>
+            <location line="+9" />
+            <source>Read %1. Click “Load” to show its pictures.</source>
+            <translation>已读取 %1。点击“加载”显示其中的图片。</translation>
+        </message>
+    </context>
+    <context>
         <name>LargeListQuestion</name>
         <message>
             <location filename="../../kdocs_viewer/gui/pic_input.py" line="+131" />
@@ -99,57 +264,12 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+249" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+78" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
         <message>
-            <location line="+24" />
-            <source>Workbook file token:</source>
-            <translation>工作簿文件 ID（file token）：</translation>
-        </message>
-        <message>
-            <location line="+3" />
-            <source>the id of the workbook, e.g. demo-workbook</source>
-            <translation>工作簿的 ID，例如 demo-workbook</translation>
-        </message>
-        <message>
-            <location line="+4" />
-            <source>Find pictures in workbook</source>
-            <translation>查找工作簿中的图片</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>Read the workbook's cells and list every picture in it</source>
-            <translation>读取工作簿的单元格，列出其中所有图片</translation>
-        </message>
-        <message>
-            <location line="+4" />
-            <source>Pic list:</source>
-            <translation>图片列表：</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>Open…</source>
-            <translation>打开…</translation>
-        </message>
-        <message>
-            <location line="+1" />
-            <source>Read a pic list from a file (or drop the file here)</source>
-            <translation>从文件读取图片列表（也可以把文件拖到这里）</translation>
-        </message>
-        <message>
-            <location line="+8" />
-            <source>Paste a pic list: the API's JSON body {"pics": [...]}, a cells response, CSV/TSV (pic_key,tag) or one "pic_key tag" per line. Or drop a file here.</source>
-            <translation>粘贴图片列表：接口的 JSON 请求体 {"pics": [...]}、单元格接口的返回、CSV/TSV（pic_key,tag），或每行一个“pic_key tag”。也可以把文件拖到这里。</translation>
-        </message>
-        <message>
-            <location line="+15" />
-            <source>Load</source>
-            <translation>加载</translation>
-        </message>
-        <message>
-            <location line="+11" />
+            <location line="+23" />
             <source>No pictures yet.
 
 Enter the workbook's file token, then click “Find pictures in workbook”, or paste a pic list and click “Load”.</source>
@@ -158,12 +278,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
 请输入工作簿的文件 ID，然后点击“查找工作簿中的图片”；或者粘贴图片列表后点击“加载”。</translation>
         </message>
         <message>
-            <location line="+50" />
-            <source>&amp;Open pic list…</source>
-            <translation>打开图片列表(&amp;O)…</translation>
-        </message>
-        <message>
-            <location line="+1" />
+            <location line="+37" />
             <source>&amp;Save selected…</source>
             <translation>保存所选(&amp;S)…</translation>
         </message>
@@ -188,16 +303,6 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>全选(&amp;A)</translation>
         </message>
         <message>
-            <location line="+2" />
-            <source>&amp;Find pictures in workbook</source>
-            <translation>查找工作簿中的图片(&amp;F)</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>&amp;Load</source>
-            <translation>加载(&amp;L)</translation>
-        </message>
-        <message>
             <location line="+1" />
             <source>&amp;Refresh links before they expire</source>
             <translation>在链接过期前自动刷新(&amp;R)</translation>
@@ -208,7 +313,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>关于 kdocs-viewer(&amp;A)</translation>
         </message>
         <message>
-            <location line="+3" />
+            <location line="+5" />
             <source>&amp;File</source>
             <translation>文件(&amp;F)</translation>
         </message>
@@ -233,232 +338,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>帮助(&amp;H)</translation>
         </message>
         <message>
-            <location line="+146" />
-            <source>The access token was forgotten.</source>
-            <translation>已忘记访问令牌。</translation>
-        </message>
-        <message>
-            <location line="+35" />
-            <source>Keyring unavailable — a token you enter is kept for this session only. (%1)</source>
-            <translation>密钥环不可用 —— 输入的令牌仅在本次会话中保留。（%1）</translation>
-        </message>
-        <message>
-            <location line="+17" />
-            <source>Keyring unavailable — the token is kept for this session only. (%1)</source>
-            <translation>密钥环不可用 —— 令牌仅在本次会话中保留。（%1）</translation>
-        </message>
-        <message>
-            <location line="+8" />
-            <source>Could not remove the token from the keyring: %1</source>
-            <translation>无法从密钥环中删除令牌：%1</translation>
-        </message>
-        <message>
-            <location line="+15" />
-            <source>Looking for a stored access token…</source>
-            <translation>正在查找已保存的访问令牌…</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>An access token is needed to read the workbook.</source>
-            <translation>读取工作簿需要访问令牌。</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <location line="+373" />
-            <source>No access token: set one with File → Set access token…</source>
-            <translation>没有访问令牌：请通过“文件 → 设置访问令牌…”设置。</translation>
-        </message>
-        <message>
-            <location line="-356" />
-            <source>The server rejected the access token (code 20007) — it may have expired. Enter a new one; the picture list and your selection are kept.</source>
-            <translation>服务器拒绝了访问令牌（代码 20007），令牌可能已过期。请输入新的令牌；图片列表和当前选择都会保留。</translation>
-        </message>
-        <message>
-            <location line="+6" />
-            <source>Loading is paused until a new access token is set (File → Set access token…).</source>
-            <translation>加载已暂停，设置新的访问令牌后继续（文件 → 设置访问令牌…）。</translation>
-        </message>
-        <message>
-            <location line="+6" />
-            <source>keyring</source>
-            <translation>密钥环</translation>
-        </message>
-        <message>
-            <location line="+1" />
-            <source>Token: stored in keyring (%1)</source>
-            <translation>令牌：已保存在密钥环（%1）</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>Token: demo, this session only</source>
-            <translation>令牌：演示用，仅本次会话</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>Token: this session only</source>
-            <translation>令牌：仅本次会话</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>Token: checking keyring…</source>
-            <translation>令牌：正在检查密钥环…</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>Token: none</source>
-            <translation>令牌：无</translation>
-        </message>
-        <message>
-            <location line="+3" />
-            <source>Keyring unavailable — kept for this session only</source>
-            <translation>密钥环不可用 —— 仅在本次会话中保留</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>Set, replace or forget the access token</source>
-            <translation>设置、更换或忘记访问令牌</translation>
-        </message>
-        <message>
-            <location line="+32" />
-            <source>Open pic list</source>
-            <translation>打开图片列表</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>Pic lists (*.json *.csv *.tsv *.txt);;All files (*)</source>
-            <translation>图片列表 (*.json *.csv *.tsv *.txt);;所有文件 (*)</translation>
-        </message>
-        <message>
-            <location line="+10" />
-            <location line="+9" />
-            <source>Reading %1…</source>
-            <translation>正在读取 %1…</translation>
-        </message>
-        <message>
-            <location line="-1" />
-            <location line="+307" />
-            <source>Pasted pic list</source>
-            <translation>粘贴的图片列表</translation>
-        </message>
-        <message>
-            <location line="-251" />
-            <source>%1 is larger than %2 MB: that is not a pic list.</source>
-            <translation>%1 大于 %2 MB，不是图片列表。</translation>
-        </message>
-        <message>
-            <location line="+5" />
-            <source>%1 is not a text file.</source>
-            <translation>%1 不是文本文件。</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>%1 is neither UTF-8, UTF-16 nor GB18030 text.</source>
-            <translation>%1 不是 UTF-8、UTF-16 或 GB18030 编码的文本。</translation>
-        </message>
-        <message>
-            <location line="+1" />
-            <location line="+1" />
-            <source>Could not read %1: %2</source>
-            <translation>无法读取 %1：%2</translation>
-        </message>
-        <message>
-            <location line="+16" />
-            <source>Reading the pic list…</source>
-            <translation>正在读取图片列表…</translation>
-        </message>
-        <message>
-            <location line="+17" />
-            <source>Could not read the pic list: %1</source>
-            <translation>无法读取图片列表：%1</translation>
-        </message>
-        <message>
-            <location line="+12" />
-            <source>The pic list changed: press Load again.</source>
-            <translation>图片列表已更改：请再次点击“加载”。</translation>
-        </message>
-        <message>
-            <location line="+9" />
-            <location line="+115" />
-            <source>Enter the workbook's file token first.</source>
-            <translation>请先输入工作簿的文件 ID。</translation>
-        </message>
-        <message>
-            <location line="-77" />
-            <source>Not loaded. The list is kept; press Load to be asked again.</source>
-            <translation>未加载。列表已保留；再次点击“加载”会重新询问。</translation>
-        </message>
-        <message>
-            <location line="+5" />
-            <source>Loaded %1 pictures.</source>
-            <translation>已加载 %1 张图片。</translation>
-        </message>
-        <message>
-            <location line="+4" />
-            <source>Duplicates ignored: %1</source>
-            <translation>已忽略重复项：%1</translation>
-        </message>
-        <message>
-            <location line="+13" />
-            <source>… and %1 more problems</source>
-            <translation>…… 另有 %1 个问题</translation>
-        </message>
-        <message>
-            <location line="+3" />
-            <source>%1 has a problem:</source>
-            <translation>%1 有问题：</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>The pic list has a problem:</source>
-            <translation>图片列表有问题：</translation>
-        </message>
-        <message>
-            <location line="+60" />
-            <source>Pictures found in the workbook</source>
-            <translation>在工作簿中找到的图片</translation>
-        </message>
-        <message>
-            <location line="+8" />
-            <source>Looking for pictures in the workbook…</source>
-            <translation>正在查找工作簿中的图片…</translation>
-        </message>
-        <message>
-            <location line="+21" />
-            <source>The server rejected the access token (code 20007). Enter a new one.</source>
-            <translation>服务器拒绝了访问令牌（代码 20007）。请输入新的令牌。</translation>
-        </message>
-        <message>
-            <location line="+11" />
-            <source>Could not list the workbook's pictures: %1</source>
-            <translation>无法列出工作簿中的图片：%1</translation>
-        </message>
-        <message>
-            <location line="+7" />
-            <source>No pictures found in this workbook.</source>
-            <translation>此工作簿中没有找到图片。</translation>
-        </message>
-        <message>
-            <location line="+27" />
-            <source>Read %1: %2 pictures. Click “Load” to show them.</source>
-            <translation>已读取 %1：%2 张图片。点击“加载”显示它们。</translation>
-        </message>
-        <message>
-            <location line="+9" />
-            <source>Read %1. Click “Load” to show its pictures.</source>
-            <translation>已读取 %1。点击“加载”显示其中的图片。</translation>
-        </message>
-        <message>
-            <location line="+18" />
-            <source>Select the pictures to save first.</source>
-            <translation>请先选择要保存的图片。</translation>
-        </message>
-        <message>
-            <location line="+59" />
-            <source>Could not save: %1</source>
-            <translation>无法保存：%1</translation>
-        </message>
-        <message>
-            <location line="+62" />
+            <location line="+149" />
             <source>Language</source>
             <translation>语言</translation>
         </message>
@@ -479,15 +359,13 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>kdocs-viewer %1
 查看金山文档表格中图片的工具。</translation>
         </message>
+    </context>
+    <context>
+        <name>PicListEditor</name>
         <message>
-            <location line="+29" />
-            <source>Pictures: %1 · loaded: %2 · failed: %3 · expiring soon: %4</source>
-            <translation>图片：%1 · 已加载：%2 · 失败：%3 · 即将过期：%4</translation>
-        </message>
-        <message>
-            <location line="+6" />
-            <source>Selected: %1</source>
-            <translation>已选：%1</translation>
+            <location filename="../../kdocs_viewer/gui/pic_list_editor.py" line="+40" />
+            <source>Paste a pic list: the API's JSON body {"pics": [...]}, a cells response, CSV/TSV (pic_key,tag) or one "pic_key tag" per line. Or drop a file here.</source>
+            <translation>粘贴图片列表：接口的 JSON 请求体 {"pics": [...]}、单元格接口的返回、CSV/TSV（pic_key,tag），或每行一个“pic_key tag”。也可以把文件拖到这里。</translation>
         </message>
     </context>
     <context>
@@ -521,7 +399,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureBrowser</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/browser.py" line="+283" />
+            <location filename="../../kdocs_viewer/gui/browser.py" line="+284" />
             <source>Filter by caption, cell or key</source>
             <translation>按标题、单元格或 key 筛选</translation>
         </message>
@@ -572,7 +450,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>大小：</translation>
         </message>
         <message>
-            <location line="+444" />
+            <location line="+431" />
             <source>Could not copy the picture: %1</source>
             <translation>无法复制图片：%1</translation>
         </message>
@@ -717,6 +595,19 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location line="+44" />
             <source>not resolved yet</source>
             <translation>尚未获取链接</translation>
+        </message>
+    </context>
+    <context>
+        <name>SaveController</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/save_controller.py" line="+72" />
+            <source>Select the pictures to save first.</source>
+            <translation>请先选择要保存的图片。</translation>
+        </message>
+        <message>
+            <location line="+57" />
+            <source>Could not save: %1</source>
+            <translation>无法保存：%1</translation>
         </message>
     </context>
     <context>
@@ -880,6 +771,19 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
     </context>
     <context>
+        <name>StatusBar</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/status_bar.py" line="+39" />
+            <source>Pictures: %1 · loaded: %2 · failed: %3 · expiring soon: %4</source>
+            <translation>图片：%1 · 已加载：%2 · 失败：%3 · 即将过期：%4</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>Selected: %1</source>
+            <translation>已选：%1</translation>
+        </message>
+    </context>
+    <context>
         <name>ThumbnailLoader</name>
         <message>
             <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+91" />
@@ -913,6 +817,94 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location line="+332" />
             <source>Failed</source>
             <translation>失败</translation>
+        </message>
+    </context>
+    <context>
+        <name>TokenController</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/token_controller.py" line="+104" />
+            <source>keyring</source>
+            <translation>密钥环</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Token: stored in keyring (%1)</source>
+            <translation>令牌：已保存在密钥环（%1）</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Token: demo, this session only</source>
+            <translation>令牌：演示用，仅本次会话</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Token: this session only</source>
+            <translation>令牌：仅本次会话</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Token: checking keyring…</source>
+            <translation>令牌：正在检查密钥环…</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Token: none</source>
+            <translation>令牌：无</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Keyring unavailable — kept for this session only</source>
+            <translation>密钥环不可用 —— 仅在本次会话中保留</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Set, replace or forget the access token</source>
+            <translation>设置、更换或忘记访问令牌</translation>
+        </message>
+        <message>
+            <location line="+52" />
+            <source>The access token was forgotten.</source>
+            <translation>已忘记访问令牌。</translation>
+        </message>
+        <message>
+            <location line="+43" />
+            <source>Looking for a stored access token…</source>
+            <translation>正在查找已保存的访问令牌…</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>An access token is needed to read the workbook.</source>
+            <translation>读取工作簿需要访问令牌。</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>No access token: set one with File → Set access token…</source>
+            <translation>没有访问令牌：请通过“文件 → 设置访问令牌…”设置。</translation>
+        </message>
+        <message>
+            <location line="+23" />
+            <source>The server rejected the access token (code 20007) — it may have expired. Enter a new one; the picture list and your selection are kept.</source>
+            <translation>服务器拒绝了访问令牌（代码 20007），令牌可能已过期。请输入新的令牌；图片列表和当前选择都会保留。</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>Loading is paused until a new access token is set (File → Set access token…).</source>
+            <translation>加载已暂停，设置新的访问令牌后继续（文件 → 设置访问令牌…）。</translation>
+        </message>
+        <message>
+            <location line="+20" />
+            <source>Keyring unavailable — a token you enter is kept for this session only. (%1)</source>
+            <translation>密钥环不可用 —— 输入的令牌仅在本次会话中保留。（%1）</translation>
+        </message>
+        <message>
+            <location line="+22" />
+            <source>Keyring unavailable — the token is kept for this session only. (%1)</source>
+            <translation>密钥环不可用 —— 令牌仅在本次会话中保留。（%1）</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>Could not remove the token from the keyring: %1</source>
+            <translation>无法从密钥环中删除令牌：%1</translation>
         </message>
     </context>
     <context>
@@ -1351,7 +1343,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>piclist</name>
         <message>
-            <location filename="../../kdocs_viewer/core/piclist.py" line="+47" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="+48" />
             <source>{where}: {message}</source>
             <translation>{where}：{message}</translation>
         </message>
@@ -1366,7 +1358,27 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>未找到图片</translation>
         </message>
         <message>
-            <location line="+29" />
+            <location line="+39" />
+            <source>{name} is larger than {limit} MB: that is not a pic list.</source>
+            <translation>{name} 大于 {limit} MB，不是图片列表。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>{name} is not a text file.</source>
+            <translation>{name} 不是文本文件。</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>{name} is neither UTF-8, UTF-16 nor GB18030 text.</source>
+            <translation>{name} 不是 UTF-8、UTF-16 或 GB18030 编码的文本。</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Could not read {name}: {reason}</source>
+            <translation>无法读取 {name}：{reason}</translation>
+        </message>
+        <message>
+            <location line="+45" />
             <location line="+102" />
             <location line="+60" />
             <source>line {line}, column {column}</source>
@@ -1541,7 +1553,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>saving</name>
         <message>
-            <location filename="../../kdocs_viewer/core/saving.py" line="+81" />
+            <location filename="../../kdocs_viewer/core/saving.py" line="+88" />
             <source>the name template is empty</source>
             <translation>文件名模板为空</translation>
         </message>
@@ -1586,12 +1598,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>{field}：格式说明无效（{error}）</translation>
         </message>
         <message>
-            <location line="+451" />
+            <location line="+657" />
             <source>(link hidden)</source>
             <translation>（链接已隐藏）</translation>
         </message>
         <message>
-            <location line="+54" />
+            <location line="+56" />
             <source>cancelled</source>
             <translation>已取消</translation>
         </message>

@@ -4,29 +4,119 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
-from PySide6.QtWidgets import QDialog, QDialogButtonBox
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QToolButton,
+    QWidget,
+)
 
 from kdocs_viewer.app import DemoLauncher
 from kdocs_viewer.core.saving import ConflictPolicy
 from kdocs_viewer.gui.main_window import MainWindow
-from kdocs_viewer.gui.save_dialog import SaveDialog
+from kdocs_viewer.gui.pic_input import LargeListQuestion, PicListSummary
+from kdocs_viewer.gui.pic_list_editor import PicListEditor
+from kdocs_viewer.gui.save_dialog import SaveDialog, SaveSummaryDialog
 from kdocs_viewer.gui.token_dialog import TokenDialog
 from kdocs_viewer.standin.server import StandinServer
 
-__all__ = ["DemoWindow", "FolderChooser", "TokenTyper"]
+__all__ = ["DemoWindow", "FolderChooser", "TokenTyper", "Ui", "child"]
+
+Q = TypeVar("Q", bound=QObject)
 
 
-@dataclass
-class DemoWindow:
-    window: MainWindow
-    launcher: DemoLauncher
+def child(parent: QObject, kind: type[Q], name: str | None = None) -> Q:
+    """``parent``'s descendant of ``kind`` (named ``name``, when given); there must be one."""
+    found = parent.findChild(kind) if name is None else parent.findChild(kind, name)
+    assert found is not None, f"no {kind.__name__}" + ("" if name is None else f" named {name!r}")
+    return found
+
+
+class Ui:
+    """The main window as a user sees it: its widgets found by object name, what they show read from them."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
 
     @property
-    def server(self) -> StandinServer:
-        assert self.launcher.server is not None
-        return self.launcher.server
+    def file_token(self) -> QLineEdit:
+        return child(self.window, QLineEdit, "fileToken")
+
+    @property
+    def editor(self) -> PicListEditor:
+        return child(self.window, PicListEditor, "picListEditor")
+
+    @property
+    def find_button(self) -> QPushButton:
+        return child(self.window, QPushButton, "findButton")
+
+    @property
+    def load_button(self) -> QPushButton:
+        return child(self.window, QPushButton, "loadButton")
+
+    @property
+    def summary(self) -> PicListSummary:
+        return child(self.window, PicListSummary, "picListSummary")
+
+    @property
+    def input_stack(self) -> QStackedWidget:
+        """The editor, or the summary of a list too big for it."""
+        return child(self.window, QStackedWidget, "picListStack")
+
+    @property
+    def pictures(self) -> QStackedWidget:
+        """The placeholder, or the picture browser."""
+        return child(self.window, QStackedWidget, "pictureStack")
+
+    @property
+    def placeholder(self) -> QWidget:
+        return child(self.window, QLabel, "placeholder")
+
+    @property
+    def counts(self) -> QLabel:
+        return child(self.window, QLabel, "countsLabel")
+
+    @property
+    def selection(self) -> QLabel:
+        return child(self.window, QLabel, "selectionLabel")
+
+    @property
+    def api_calls(self) -> QLabel:
+        return child(self.window, QLabel, "apiCallsLabel")
+
+    @property
+    def token_status(self) -> QToolButton:
+        return child(self.window, QToolButton, "tokenStatus")
+
+    def message(self) -> tuple[str, str]:
+        """(kind, text) of the message under the input: kind is info, warning, error, or "" for none."""
+        area = child(self.window, QLabel, "messageArea")
+        return str(area.property("kind") or ""), area.text()
+
+    def current_line(self) -> int:
+        """The editor cursor's line, 1-based."""
+        return self.editor.textCursor().blockNumber() + 1
+
+    def question(self) -> LargeListQuestion | None:
+        """The large-list question while it is on screen."""
+        shown = [box for box in self.window.findChildren(LargeListQuestion) if box.isVisible()]
+        return shown[-1] if shown else None
+
+    def summary_dialog(self) -> SaveSummaryDialog:
+        """The save summary on screen."""
+        shown = [d for d in self.window.findChildren(SaveSummaryDialog, "saveSummary") if d.isVisible()]
+        assert len(shown) == 1, f"{len(shown)} save summaries on screen"
+        return shown[0]
+
+
 
 
 class TokenTyper:
@@ -93,3 +183,18 @@ class FolderChooser:
             return QDialog.DialogCode.Accepted.value
 
         monkeypatch.setattr(SaveDialog, "exec", fake_exec)
+
+
+@dataclass
+class DemoWindow:
+    window: MainWindow
+    launcher: DemoLauncher
+
+    @property
+    def server(self) -> StandinServer:
+        assert self.launcher.server is not None
+        return self.launcher.server
+
+    @property
+    def ui(self) -> Ui:
+        return Ui(self.window)

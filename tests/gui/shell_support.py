@@ -28,6 +28,7 @@ from kdocs_viewer.app import DemoLauncher
 from kdocs_viewer.core.secrets import TokenStore
 from kdocs_viewer.gui.main_window import MainWindow
 from kdocs_viewer.gui.settings import SETTINGS_ENV, AppSettings
+from kdocs_viewer.gui.tasks import BackgroundCalls
 from kdocs_viewer.standin.config import StandinConfig
 from tests.gui.browser_helpers import write_colour_pictures
 from tests.gui.shell_helpers import DemoWindow
@@ -61,9 +62,9 @@ def _is_foreign(thread: threading.Thread) -> bool:
 
 
 def assert_no_leftovers(window: MainWindow, before: set[threading.Thread]) -> None:
-    assert window.background().active() == 0, "a background call outlived the window"
-    runner = window.save_runner()
-    assert runner is None or not runner.is_running(), "a save outlived the window"
+    calls = window.findChildren(BackgroundCalls)
+    assert calls and all(c.active() == 0 for c in calls), "a background call outlived the window"
+    assert not window.saver.is_running(), "a save outlived the window"
     deadline = time.monotonic() + 5.0
     while True:
         extra = [t for t in _python_threads() - before if not _is_foreign(t)]

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.gui.main_window import MainWindow
 from kdocs_viewer.standin.server import StandinServer
-from tests.gui.shell_helpers import TokenTyper
+from tests.gui.shell_helpers import TokenTyper, Ui
 
 pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
 
@@ -19,16 +19,18 @@ MakeWindow = Callable[..., MainWindow]
 
 
 def _find_and_wait(window: MainWindow, qtbot: QtBot, pictures: int) -> None:
-    window.file_token_edit.setText("demo-workbook")
-    window.find_button.click()
+    ui = Ui(window)
+    ui.file_token.setText("demo-workbook")
+    ui.find_button.click()
     qtbot.waitUntil(lambda: window.browser.stats().pictures == pictures, timeout=10_000)
     qtbot.waitUntil(lambda: window.browser.stats().loaded == pictures, timeout=10_000)
 
 
 def _label_is(window: MainWindow, qtbot: QtBot, text: str) -> None:
-    def check() -> None:
-        window._update_status()  # the status bar refreshes on the browser's tick; do not wait for it
-        assert window.api_label.text() == text
+    label = Ui(window).api_calls
+
+    def check() -> None:  # the status bar follows the browser's (throttled) status signal
+        assert label.text() == text
 
     qtbot.waitUntil(check, timeout=5000)
 
@@ -46,7 +48,8 @@ def test_two_servers_count_separately_and_across_runs(
     TokenTyper(monkeypatch, "demo-token", remember=False)
 
     on_first = make_window(base_url=first.base_url)
-    assert on_first.api_label.text() == "API calls today: 0"
+    first_ui = Ui(on_first)
+    assert first_ui.api_calls.text() == "API calls today: 0"
     _find_and_wait(on_first, qtbot, 4)
     calls_first = first.api_calls_today()
     assert calls_first >= 3  # sheets, cells, picture URLs
@@ -54,16 +57,18 @@ def test_two_servers_count_separately_and_across_runs(
     on_first.close()
 
     on_second = make_window(base_url=second.base_url)
-    assert on_second.api_label.text() == "API calls today: 0"  # another server, another count
+    second_ui = Ui(on_second)
+    assert second_ui.api_calls.text() == "API calls today: 0"  # another server, another count
     _find_and_wait(on_second, qtbot, 4)
-    assert on_second.load() is True  # once more: one more call, so the two counts differ
+    assert on_second.input.load() is True  # once more: one more call, so the two counts differ
     qtbot.waitUntil(lambda: second.api_calls_today() == calls_first + 1, timeout=10_000)
     calls_second = second.api_calls_today()
     _label_is(on_second, qtbot, f"API calls today: {calls_second}")
     on_second.close()
 
     again = make_window(base_url=first.base_url + "/")  # the same server, however it is spelt
-    assert again.api_label.text() == f"API calls today: {calls_first}"
+    again_ui = Ui(again)
+    assert again_ui.api_calls.text() == f"API calls today: {calls_first}"
 
     text = settings_path.read_text(encoding="utf-8")
     keys = [line.split("=", 1)[0] for line in text.splitlines() if "=" in line]
@@ -83,19 +88,21 @@ def test_a_quota_answer_makes_the_limit_known_and_it_is_remembered(
     server = standin_factory(pictures=4, dataset=small_dataset, quota=1)
     TokenTyper(monkeypatch, "demo-token", remember=False)
     window = make_window(base_url=server.base_url)
-    assert window.api_label.text() == "API calls today: 0"  # nothing known of a limit yet
-    window.file_token_edit.setText("demo-workbook")
-    window.find_button.click()  # the sheets call is allowed, the cells call is refused
-    qtbot.waitUntil(lambda: window.message()[0] == "error", timeout=10_000)
-    assert "quota" in window.message()[1]
+    ui = Ui(window)
+    assert ui.api_calls.text() == "API calls today: 0"  # nothing known of a limit yet
+    ui.file_token.setText("demo-workbook")
+    ui.find_button.click()  # the sheets call is allowed, the cells call is refused
+    qtbot.waitUntil(lambda: ui.message()[0] == "error", timeout=10_000)
+    assert "quota" in ui.message()[1]
     assert server.api_calls_today() == 1
     # Two calls were sent; the refused one is not charged, and the server said its limit is 1.
     _label_is(window, qtbot, "API calls today: 1 / 1")
-    assert window.api_label.toolTip() == "The server allows 1 API calls a day."
+    assert ui.api_calls.toolTip() == "The server allows 1 API calls a day."
     window.close()
 
     again = make_window(base_url=server.base_url)
-    assert again.api_label.text() == "API calls today: 1 / 1"  # limit and count kept for this server
+    again_ui = Ui(again)
+    assert again_ui.api_calls.text() == "API calls today: 1 / 1"  # limit and count kept for this server
 
 
 def test_a_limit_in_the_settings_file_is_shown(
@@ -110,5 +117,6 @@ def test_a_limit_in_the_settings_file_is_shown(
     settings.record_daily_limit(standin.base_url, 10_000)
     settings.sync()
     window = make_window(base_url=standin.base_url)
-    assert window.api_label.text() == "API calls today: 0 / 10,000"
+    ui = Ui(window)
+    assert ui.api_calls.text() == "API calls today: 0 / 10,000"
     assert "calls=9999" not in settings_path.read_text(encoding="utf-8")  # retired, not carried over

@@ -17,7 +17,9 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from kdocs_viewer import __version__, app
-from kdocs_viewer.gui.main_window import MainWindow, TokenSource
+from kdocs_viewer.gui.main_window import MainWindow
+from kdocs_viewer.gui.token_controller import TokenSource
+from tests.gui.browser_helpers import grid_of
 from tests.gui.shell_helpers import DemoWindow
 from tests.helpers.logfail import ExpectLog
 
@@ -53,7 +55,7 @@ def test_bad_language_is_refused() -> None:
 
 
 def _viewport_colours(window: MainWindow) -> int:
-    image: QImage = window.browser.grid().viewport().grab().toImage()
+    image: QImage = grid_of(window.browser).viewport().grab().toImage()
     colours = set()
     for y in range(0, image.height(), 7):
         for x in range(0, image.width(), 7):
@@ -65,15 +67,15 @@ def test_demo_path_loads_and_paints(
     demo_window: Callable[..., DemoWindow], hanging_keyring: Any, qtbot: QtBot
 ) -> None:
     demo = demo_window(pictures=6)
-    window = demo.window
-    assert window.is_demo()
-    assert window.token_source() is TokenSource.SESSION
-    assert "demo" in window.token_status_text()
-    assert window.file_token_edit.text() == "demo-workbook"
+    window, ui = demo.window, demo.ui
+    assert window.token.is_demo()
+    assert window.token.source() is TokenSource.SESSION
+    assert "demo" in ui.token_status.text()
+    assert ui.file_token.text() == "demo-workbook"
     assert [r.ident for r in window.browser.all_refs()] == [r.ident for r in demo.server.pictures()]
     qtbot.waitUntil(lambda: window.browser.stats().loaded == 6, timeout=10_000)
     assert _viewport_colours(window) > 20  # real thumbnails, not a blank grid
-    assert "API calls today:" in window.api_label.text()
+    assert "API calls today:" in ui.api_calls.text()
     assert hanging_keyring.calls == 0  # the demo token never goes near the keyring
 
 
@@ -120,7 +122,7 @@ import sys
 
 import kdocs_viewer.standin.config as standin_config
 from PySide6.QtCore import QObject, QTimer, Slot
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QToolButton
 from kdocs_viewer import app
 from kdocs_viewer.gui.main_window import MainWindow
 
@@ -143,7 +145,8 @@ class Closer(QObject):
             if isinstance(window, MainWindow) and window.isVisible():
                 stats = window.browser.stats()
                 if (stats.pictures and stats.loaded >= stats.pictures) or self.ticks > 400:
-                    print("LOADED", stats.loaded, window.token_status_text(), flush=True)
+                    token = window.findChild(QToolButton, "tokenStatus").text()
+                    print("LOADED", stats.loaded, token, flush=True)
                     window.close()
 
 

@@ -15,16 +15,27 @@ from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.gui.browser import BrowserStats, PictureBrowser
+from kdocs_viewer.gui.lease_keeper import LeaseKeeper
 from kdocs_viewer.gui.originals import LOCK_NAME
 from kdocs_viewer.gui.picture_model import PicState, PictureItem, RefRole, TagRole
+from kdocs_viewer.gui.thumbnails import ThumbnailLoader
 from kdocs_viewer.gui.tile_delegate import placeholder_color
-from tests.gui.browser_helpers import MakeBrowser
+from tests.gui.browser_helpers import (
+    MakeBrowser,
+    grid_of,
+    keeper_of,
+    live,
+    loader_of,
+    model_of,
+    proxy_of,
+    visible_items,
+)
 
 pytest_plugins = ["tests.gui.browser_support"]
 
 
 def visible_ready(browser: PictureBrowser) -> bool:
-    items = browser.visible_items()
+    items = visible_items(browser)
     return bool(items) and all(item.state is not PicState.LOADING for item in items)
 
 
@@ -32,7 +43,7 @@ def wait_settled(qtbot: QtBot, browser: PictureBrowser, timeout: int = 5000) -> 
     """Visible tiles decided, the keeper's queue empty, the loader idle."""
 
     def settled() -> bool:
-        keeper, loader = browser.keeper(), browser.loader()
+        keeper, loader = keeper_of(browser), loader_of(browser)
         return (
             visible_ready(browser)
             and keeper is not None
@@ -46,8 +57,8 @@ def wait_settled(qtbot: QtBot, browser: PictureBrowser, timeout: int = 5000) -> 
 
 def box_centre_pixels(image: QImage, browser: PictureBrowser, row: int) -> list[QColor]:
     """A 5×5 sample of the thumbnail box of one tile (in viewport coordinates, device pixels)."""
-    grid = browser.grid()
-    rect = grid.visualRect(browser.proxy().index(row, 0))
+    grid = grid_of(browser)
+    rect = grid.visualRect(proxy_of(browser).index(row, 0))
     side = browser.tile_size()
     dpr = image.devicePixelRatio()
     left, top = rect.center().x() - side // 2, rect.top() + 6
@@ -66,17 +77,17 @@ def test_loads_and_paints_the_demo_workbook(qtbot: QtBot, make_browser: MakeBrow
     stats = browser.stats()
     assert isinstance(stats, BrowserStats)
     assert stats.pictures == 40
-    assert stats.loaded >= len(browser.visible_items()) > 0
+    assert stats.loaded >= len(visible_items(browser)) > 0
     assert stats.failed == 0
     assert stats.api_calls == server.api_calls_today() == 1  # 40 pictures: one resolve call for all
 
-    image = browser.grid().viewport().grab().toImage()
-    placeholder = placeholder_color(browser.grid().palette())
-    for row in range(min(3, browser.grid().columns())):  # the first line is fully on screen
+    image = grid_of(browser).viewport().grab().toImage()
+    placeholder = placeholder_color(grid_of(browser).palette())
+    for row in range(min(3, grid_of(browser).columns())):  # the first line is fully on screen
         pixels = box_centre_pixels(image, browser, row)
         same = sum(1 for colour in pixels if colour.rgb() == placeholder.rgb())
         assert same < len(pixels) // 2, f"tile {row} still shows the placeholder"
-    first: PictureItem = browser.visible_items()[0]
+    first: PictureItem = visible_items(browser)[0]
     assert first.image_format and first.pixel_size and first.byte_count
     assert first.byte_count == len(server.image_bytes(first.ref.pic_key))
 
@@ -85,10 +96,10 @@ def test_only_visible_rows_and_margin_are_fetched(qtbot: QtBot, make_browser: Ma
     h = make_browser(pictures=120, size=(500, 360))
     browser, server = h.browser, h.server
     wait_settled(qtbot, browser)
-    _, wider = browser.grid().visible_rows()
+    _, wider = grid_of(browser).visible_rows()
     refs = browser.all_refs()  # workbook order == view order here
     assert wider.stop < len(refs) // 2
-    far = refs[wider.stop + browser.grid().columns() :]
+    far = refs[wider.stop + grid_of(browser).columns() :]
     assert far, "the test needs rows beyond the prefetch margin"
     assert sum(server.image_gets(ref.pic_key) for ref in far) == 0
     assert all(server.image_gets(ref.pic_key) == 1 for ref in refs[wider.start : wider.stop])
@@ -102,14 +113,14 @@ def test_scrolling_far_away_drops_queued_work(qtbot: QtBot, make_browser: MakeBr
     browser.set_tile_size(96)  # ~30 tiles on screen
     server.set_latency_ms(120)
     h.start()
-    loader = browser.loader()
+    loader = loader_of(browser)
     assert loader is not None
     qtbot.waitUntil(lambda: loader.jobs_started > 0, timeout=5000)
-    top = browser.visible_items()
-    grid = browser.grid()
+    top = visible_items(browser)
+    grid = grid_of(browser)
     grid.scrollToBottom()
     qtbot.waitUntil(
-        lambda: visible_ready(browser) and browser.visible_items()[-1].ref == browser.all_refs()[-1],
+        lambda: visible_ready(browser) and visible_items(browser)[-1].ref == browser.all_refs()[-1],
         timeout=8000,
     )
     server.set_latency_ms(0)
@@ -117,7 +128,7 @@ def test_scrolling_far_away_drops_queued_work(qtbot: QtBot, make_browser: MakeBr
     assert len(top) > 10
     # Only jobs already running when the user scrolled went on; the rest of the first screen never started.
     assert started_top < len(top)
-    assert loader.jobs_dropped > 0 or loader.jobs_started < len(top) + len(browser.visible_items()) * 2
+    assert loader.jobs_dropped > 0 or loader.jobs_started < len(top) + len(visible_items(browser)) * 2
 
 
 def test_badge_changes_as_time_passes(qtbot: QtBot, make_browser: MakeBrowser) -> None:
@@ -127,15 +138,15 @@ def test_badge_changes_as_time_passes(qtbot: QtBot, make_browser: MakeBrowser) -
     h = make_browser(pictures=12, time_scale=0.02)
     browser, _ = h.browser, h.server
     wait_settled(qtbot, browser)
-    item = next(i for i in browser.visible_items() if i.ref.tag == "attachment")
+    item = next(i for i in visible_items(browser) if i.ref.tag == "attachment")
     assert item.lease is not None
     before = badge_text(item.lease, time.monotonic()).text
     assert before.count(":") == 1
     qtbot.waitUntil(lambda: badge_text(item.lease, time.monotonic()).text != before, timeout=2500)
 
     # The painted badge follows the delegate's clock: a far-future clock paints "expired" (grey), not green.
-    grid = browser.grid()
-    rect = grid.visualRect(browser.proxy().index(browser.model().row_of(item.ident) or 0, 0))
+    grid = grid_of(browser)
+    rect = grid.visualRect(proxy_of(browser).index(model_of(browser).row_of(item.ident) or 0, 0))
     badge_area = rect.adjusted(rect.width() // 2, 0, 0, -rect.height() // 2)
     delegate = grid.delegate()
     now = time.monotonic()
@@ -156,7 +167,7 @@ def test_expiring_needed_lease_is_refreshed_and_unneeded_is_not(
     wait_settled(qtbot, browser)
     session = browser.session()
     assert session is not None
-    visible = next(i.ref for i in browser.visible_items() if i.ref.tag == "local")
+    visible = next(i.ref for i in visible_items(browser) if i.ref.tag == "local")
     far, pinned = [r for r in browser.all_refs()[-8:] if r.tag == "local"][:2]
     browser.pin("save", {pinned.ident})
     first_visible = session.leases.get(visible.ident)
@@ -174,7 +185,7 @@ def test_expiring_needed_lease_is_refreshed_and_unneeded_is_not(
     assert new_visible.obtained_at < first_visible.expires_at  # refreshed before it lapsed
     assert session.leases.get(far.ident) == first_far  # not needed: left to lapse
     browser.pin("save", set())
-    keeper = browser.keeper()
+    keeper = keeper_of(browser)
     assert keeper is not None and keeper.refresh_batches >= 1
 
 
@@ -187,7 +198,7 @@ def test_with_refresh_off_expired_links_are_renewed_on_demand_in_one_call(
     browser.set_refresh_enabled(False)
     h.start()
     wait_settled(qtbot, browser)
-    keeper, session = browser.keeper(), browser.session()
+    keeper, session = keeper_of(browser), browser.session()
     assert keeper is not None and not keeper.refresh_timer_active()
     assert session is not None
     calls = server.api_calls_today()
@@ -198,9 +209,9 @@ def test_with_refresh_off_expired_links_are_renewed_on_demand_in_one_call(
     qtbot.waitUntil(lambda: all(lease.is_expired() for lease in lapsing), timeout=5000)
     assert keeper.refresh_batches == 0
     assert server.api_calls_today() == calls  # nothing refreshed ahead of time
-    browser.grid().scrollToBottom()
+    grid_of(browser).scrollToBottom()
     wait_settled(qtbot, browser)
-    assert all(item.state is PicState.READY for item in browser.visible_items())
+    assert all(item.state is PicState.READY for item in visible_items(browser))
     assert server.api_calls_today() == calls + 1  # the whole new screen renewed in one batched call
 
 
@@ -218,13 +229,13 @@ def test_no_api_calls_while_idle(qtbot: QtBot, make_browser: MakeBrowser) -> Non
     calls = server.api_calls_today()
     wait_ticks(qtbot, browser, 2)  # a whole period of the clock that drives badges and the status line
     assert server.api_calls_today() == calls
-    keeper = browser.keeper()
+    keeper = keeper_of(browser)
     assert keeper is not None and keeper.refresh_batches == 0
 
     cloud = [ref for ref in server.pictures() if ref.tag == "cloud"]
     h.start(cloud)
     wait_settled(qtbot, browser)
-    keeper = browser.keeper()
+    keeper = keeper_of(browser)
     assert keeper is not None and not keeper.refresh_timer_active()  # nothing can expire: no timer at all
     calls = server.api_calls_today()
     wait_ticks(qtbot, browser, 2)
@@ -239,8 +250,8 @@ def test_revoked_url_is_resolved_again_once(qtbot: QtBot, make_browser: MakeBrow
     assert server.image_gets(target.pic_key) == 0
     server.revoke_url(target.pic_key)
     calls = server.api_calls_today()
-    browser.grid().scrollToBottom()
-    model = browser.model()
+    grid_of(browser).scrollToBottom()
+    model = model_of(browser)
     qtbot.waitUntil(lambda: model.item_for(target.ident).state is not PicState.LOADING, timeout=5000)  # type: ignore[union-attr]
     assert model.item_for(target.ident).state is PicState.READY  # type: ignore[union-attr]
     assert server.image_gets(target.pic_key) == 2  # refused once, then fetched with the fresh URL
@@ -268,7 +279,7 @@ def test_token_rejected_then_resumed_keeps_list_and_selection(
 
     browser.set_token("other")
     wait_settled(qtbot, browser)
-    assert browser.stats().loaded >= len(browser.visible_items())
+    assert browser.stats().loaded >= len(visible_items(browser))
     assert [ref.ident for ref in browser.selected_refs()] == chosen
     assert browser.stats().pictures == 40
     # Still once; and nothing was sent with the refused token after the refusal: a call made while paused
@@ -284,12 +295,12 @@ def test_token_rejected_during_refresh(qtbot: QtBot, make_browser: MakeBrowser) 
     server.set_token("other")
     with qtbot.waitSignal(browser.tokenRejected, timeout=4000):
         pass  # the next refresh of a visible local URL (after ~1.5 s) hits 20007
-    keeper = browser.keeper()
+    keeper = keeper_of(browser)
     assert keeper is not None and keeper.is_paused()
     assert not keeper.refresh_timer_active()  # paused: no refresh planned either
     session = browser.session()
     assert session is not None
-    ref = next(i.ref for i in browser.visible_items() if i.ref.tag == "local")
+    ref = next(i.ref for i in visible_items(browser) if i.ref.tag == "local")
     old = session.leases.get(ref.ident)
     browser.set_token("other")
     qtbot.waitUntil(lambda: session.leases.get(ref.ident) != old, timeout=4000)
@@ -309,7 +320,7 @@ def test_corrupt_and_empty_pictures_show_the_reason(qtbot: QtBot, make_browser: 
     refs = [*server.pictures()[:2], *corrupt, *empty, unknown]
     h.start(refs)
     qtbot.waitUntil(lambda: browser.stats().failed == 3 and browser.stats().loaded == 2, timeout=5000)
-    model = browser.model()
+    model = model_of(browser)
     bad = model.item_for(corrupt[0].ident)
     nothing = model.item_for(empty[0].ident)
     assert bad is not None and nothing is not None
@@ -319,11 +330,11 @@ def test_corrupt_and_empty_pictures_show_the_reason(qtbot: QtBot, make_browser: 
     assert "not a valid image" in tooltip
     missing = model.item_for(unknown.ident)
     assert missing is not None and missing.error and missing.lease is None
-    browser.grid().viewport().grab()  # the error state paints without warnings
+    grid_of(browser).viewport().grab()  # the error state paints without warnings
 
     calls = server.api_calls_today()
-    browser.grid().setFocus()
-    qtbot.keyClick(browser.grid(), Qt.Key.Key_F5)  # retry: the picture without a URL is asked for again
+    grid_of(browser).setFocus()
+    qtbot.keyClick(grid_of(browser), Qt.Key.Key_F5)  # retry: the picture without a URL is asked for again
     assert browser.stats().failed == 0
     qtbot.waitUntil(lambda: browser.stats().failed == 3, timeout=5000)
     assert server.api_calls_today() == calls + 1
@@ -342,10 +353,10 @@ def test_unreachable_server_fails_tiles_with_one_message(qtbot: QtBot, make_brow
     assert "6 picture" in message and "F5" in message
     assert "demo-token" not in message and "http" not in message
     qtbot.waitUntil(lambda: browser.stats().failed == 6, timeout=5000)
-    item = browser.model().item_for(refs[0].ident)
+    item = model_of(browser).item_for(refs[0].ident)
     assert item is not None and item.state is PicState.FAILED and item.error
     assert item.error in message
-    browser.grid().viewport().grab()  # the reason paints inside the tile without Qt warnings
+    grid_of(browser).viewport().grab()  # the reason paints inside the tile without Qt warnings
 
 
 def test_viewed_originals_are_kept_on_private_disk_for_the_session(
@@ -361,7 +372,7 @@ def test_viewed_originals_are_kept_on_private_disk_for_the_session(
     assert session is not None
     folders = list((tmp_path / "cache" / "kdocs-viewer" / "originals").iterdir())
     assert len(folders) == 1 and (folders[0].stat().st_mode & 0o777) == 0o700
-    viewed = [item.ref for item in browser.visible_items()]
+    viewed = [item.ref for item in visible_items(browser)]
     assert viewed
     written = [p for p in folders[0].iterdir() if p.name != LOCK_NAME]
     assert written, "viewed originals are written to the session folder"
@@ -379,7 +390,7 @@ def test_filter_tag_sort_and_tile_size(qtbot: QtBot, make_browser: MakeBrowser) 
     h = make_browser(pictures=30)
     browser, server = h.browser, h.server
     wait_settled(qtbot, browser)
-    proxy = browser.proxy()
+    proxy = proxy_of(browser)
     proxy.set_tag("cloud")
     assert proxy.rowCount() == sum(1 for ref in server.pictures() if ref.tag == "cloud")
     proxy.set_tag(None)
@@ -393,45 +404,45 @@ def test_filter_tag_sort_and_tile_size(qtbot: QtBot, make_browser: MakeBrowser) 
     assert proxy.rowCount() == 30
     chosen = [server.pictures()[i].ident for i in (2, 9)]
     browser.select_refs(chosen)
-    browser.grid().selectionModel().setCurrentIndex(
-        browser.proxy().index(9, 0), QItemSelectionModel.SelectionFlag.NoUpdate
+    grid_of(browser).selectionModel().setCurrentIndex(
+        proxy_of(browser).index(9, 0), QItemSelectionModel.SelectionFlag.NoUpdate
     )
-    browser.model().sort_by(SortKey.TIME_LEFT)
+    model_of(browser).sort_by(SortKey.TIME_LEFT)
     tags = [proxy.index(r, 0).data(TagRole) for r in range(proxy.rowCount())]
     assert tags.index("local") < tags.index("attachment") < tags.index("cloud")  # 5 min, 10 min, unbounded
     assert tags == sorted(tags, key=["local", "attachment", "cloud"].index)
     assert [ref.ident for ref in browser.selected_refs()] == chosen  # the selection moved with its rows
-    assert browser.grid().currentIndex().data(RefRole).ident == chosen[1]
+    assert grid_of(browser).currentIndex().data(RefRole).ident == chosen[1]
     assert browser.all_refs() == server.pictures()  # workbook order whatever the view's order
-    browser.model().sort_by(SortKey.CAPTION)
+    model_of(browser).sort_by(SortKey.CAPTION)
     captions = [proxy.index(r, 0).data(RefRole).caption.casefold() for r in range(proxy.rowCount())]
     assert captions == sorted(captions)
-    browser.model().sort_by(SortKey.WORKBOOK)
+    model_of(browser).sort_by(SortKey.WORKBOOK)
     assert [proxy.index(r, 0).data(RefRole) for r in range(proxy.rowCount())] == server.pictures()
 
     sizes: list[int] = []
     browser.tileSizeChanged.connect(sizes.append)
     browser.set_tile_size(250)
     assert browser.tile_size() == 256 and sizes == [256]
-    qtbot.waitUntil(lambda: visible_ready(browser) and browser.loader().is_idle(), timeout=5000)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: visible_ready(browser) and loader_of(browser).is_idle(), timeout=5000)
 
 
 def test_selection_count_and_copy(qtbot: QtBot, make_browser: MakeBrowser) -> None:
     h = make_browser(pictures=20)
     browser, server = h.browser, h.server
     wait_settled(qtbot, browser)
-    grid = browser.grid()
+    grid = grid_of(browser)
     grid.setFocus()
     with qtbot.waitSignal(browser.selectionCountChanged, timeout=2000) as blocker:
         qtbot.keyClick(grid, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     assert blocker.args == [20]
     assert [r.ident for r in browser.selected_refs()] == [r.ident for r in server.pictures()]
 
-    grid.setCurrentIndex(browser.proxy().index(1, 0))
+    grid.setCurrentIndex(proxy_of(browser).index(1, 0))
     clipboard = QGuiApplication.clipboard()
     with qtbot.waitSignal(clipboard.dataChanged, timeout=4000):
         qtbot.keyClick(grid, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
-    item = browser.model().item(1)
+    item = model_of(browser).item(1)
     assert item.pixel_size is not None
     assert (clipboard.image().width(), clipboard.image().height()) == item.pixel_size
 
@@ -443,7 +454,7 @@ def test_shutdown_joins_every_worker(qtbot: QtBot, make_browser: MakeBrowser) ->
     server.set_latency_ms(50)
     h.start()
     qtbot.waitUntil(lambda: browser.stats().loaded > 0, timeout=5000)
-    loader = browser.loader()
+    loader = loader_of(browser)
     assert loader is not None and loader.pool() is not None
     browser.shutdown()
     browser.shutdown()  # idempotent
@@ -452,4 +463,4 @@ def test_shutdown_joins_every_worker(qtbot: QtBot, make_browser: MakeBrowser) ->
     # The stand-in starts its own worker threads lazily; every other thread must be one from before.
     left = [t for t in threading.enumerate() if t not in baseline and not t.name.startswith("standin")]
     assert left == []
-    assert browser.session() is None and browser.loader() is None and browser.keeper() is None
+    assert browser.session() is None and not live(browser, ThumbnailLoader) and not live(browser, LeaseKeeper)

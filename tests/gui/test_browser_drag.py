@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from kdocs_viewer.gui.browser import PictureBrowser
 from kdocs_viewer.gui.drag_export import MAX_DRAG_PICTURES
 from kdocs_viewer.standin.server import StandinServer
-from tests.gui.browser_helpers import MakeBrowser
+from tests.gui.browser_helpers import MakeBrowser, keeper_of
 
 pytest_plugins = ["tests.gui.browser_support"]
 
@@ -75,6 +75,6 @@ def test_a_huge_selection_keeps_only_one_batch_fresh(
     with qtbot.waitSignal(widget.selectionCountChanged, timeout=1000) as blocker:
         widget.select_refs([ref.ident for ref in refs])
     assert blocker.args == [120]
-    keeper = widget.keeper()
+    keeper = keeper_of(widget)
     assert keeper is not None
     assert keeper.needed_by("selected") == {ref.ident for ref in refs[:100]}  # quota guard

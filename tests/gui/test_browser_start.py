@@ -29,6 +29,7 @@ from kdocs_viewer.gui.picture_model import (
     collector_paused,
 )
 from kdocs_viewer.standin.server import StandinServer
+from tests.gui.browser_helpers import grid_of, model_of, proxy_of
 
 TAGS = ("local", "attachment", "cloud")
 
@@ -90,7 +91,7 @@ def keeper_starts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[PicRef], l
 
 
 def shown_refs(browser: PictureBrowser) -> list[PicRef]:
-    proxy = browser.proxy()
+    proxy = proxy_of(browser)
     return [proxy.index(row, 0).data(RefRole) for row in range(proxy.rowCount())]
 
 
@@ -106,7 +107,7 @@ def test_start_with_ten_thousand_rows_shows_and_queues_the_workbook_in_order(
     browser.start(client, "demo-workbook", refs)
 
     assert gc.isenabled() == was_enabled
-    model = browser.model()
+    model = model_of(browser)
     assert model.rowCount() == len(expected) == 10_000
     assert model.refs() == expected  # duplicates keep their first occurrence, workbook order
     assert [item.order for item in model.items()] == list(range(10_000))
@@ -116,7 +117,7 @@ def test_start_with_ten_thousand_rows_shows_and_queues_the_workbook_in_order(
     assert shown_refs(browser) == expected  # no filter: the proxy shows every row
 
     [(first, rest)] = keeper_starts
-    visible, _ = browser.grid().visible_rows()
+    visible, _ = grid_of(browser).visible_rows()
     assert visible.start == 0 and len(visible) < MAX_PICS_PER_CALL
     assert first == expected[:MAX_PICS_PER_CALL]  # the screen, topped up to one full call
     assert rest == expected[MAX_PICS_PER_CALL:]
@@ -128,14 +129,14 @@ def test_start_under_a_text_filter_queues_visible_then_matching_then_hidden_rows
     keeper_starts: list[tuple[list[PicRef], list[PicRef]]],
 ) -> None:
     browser, client = shown_browser
-    browser.proxy().set_filter_text("photo")
-    browser.proxy().set_tag("cloud")
+    proxy_of(browser).set_filter_text("photo")
+    proxy_of(browser).set_tag("cloud")
     refs = workbook(3_000)
     expected = unique_in_order(refs)
 
     browser.start(client, "demo-workbook", refs)
 
-    assert browser.proxy().is_filtering()  # the text stays; the tag choice starts again from "all kinds"
+    assert proxy_of(browser).is_filtering()  # the text stays; the tag choice starts again from "all kinds"
     matching = [ref for ref in expected if "photo" in old_search_text(ref)]
     hidden = [ref for ref in expected if ref not in set(matching)]
     assert shown_refs(browser) == matching

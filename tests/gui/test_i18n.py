@@ -24,6 +24,7 @@ from kdocs_viewer.gui.i18n import (
     pick_language,
 )
 from kdocs_viewer.gui.main_window import MainWindow
+from tests.gui.shell_helpers import Ui
 
 pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
 
@@ -42,12 +43,13 @@ def chinese(qapp: QApplication) -> Iterator[list[QTranslator]]:
 
 def test_bad_pic_list_in_chinese_jumps_to_the_line(chinese: list[QTranslator], make_window: Any) -> None:
     window = make_window()
-    window.file_token_edit.setText("demo-workbook")
-    window.editor.setPlainText("abc123 attachment\ndef456\n")
-    assert window.load() is False
-    kind, text = window.message()
+    ui = Ui(window)
+    ui.file_token.setText("demo-workbook")
+    ui.editor.setPlainText("abc123 attachment\ndef456\n")
+    assert window.input.load() is False
+    kind, text = ui.message()
     assert kind == "error" and "第 2 行" in text
-    assert window.current_line() == 2  # found from the translated "where", not only from "line 2"
+    assert ui.current_line() == 2  # found from the translated "where", not only from "line 2"
 
 
 def test_language_precedence() -> None:
@@ -93,11 +95,12 @@ def test_zh_cn_window_shows_chinese(
 ) -> None:
     assert len(chinese) == 2  # ours and Qt's qtbase
     window = make_window(language="zh_CN")
-    assert window.load_button.text() == "加载"
-    assert window.find_button.text() == "查找工作簿中的图片"
-    assert window.token_status_text() == "令牌：无"
+    ui = Ui(window)
+    assert ui.load_button.text() == "加载"
+    assert ui.find_button.text() == "查找工作簿中的图片"
+    assert ui.token_status.text() == "令牌：无"
     assert window.language_actions["zh_CN"].isChecked()
-    assert "今日 API 调用" in window.api_label.text()
+    assert "今日 API 调用" in ui.api_calls.text()
 
 
 def test_qt_standard_buttons_are_chinese_too(chinese: list[QTranslator], qtbot: QtBot) -> None:

@@ -16,9 +16,9 @@ from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.piclist import CONFIRM_PICTURES_ABOVE, dump_pic_list
 from kdocs_viewer.core.units import format_size
 from kdocs_viewer.gui.main_window import MainWindow
-from kdocs_viewer.gui.pic_input import SUMMARY_ABOVE_CHARS
+from kdocs_viewer.gui.pic_input import SUMMARY_ABOVE_CHARS, LargeListQuestion
 from kdocs_viewer.standin.server import StandinServer
-from tests.gui.shell_helpers import TokenTyper
+from tests.gui.shell_helpers import TokenTyper, Ui
 
 pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
 
@@ -77,26 +77,28 @@ def test_a_big_file_is_summarised_and_load_uses_the_list_parsed_off_the_gui_thre
     path.write_text(text, encoding="utf-8")
     TokenTyper(monkeypatch, "demo-token", remember=False)
     window = make_window(base_url=server.base_url)
-    window.editor.setPlainText("typed by hand")
-    window.file_token_edit.setText("demo-workbook")
+    ui = Ui(window)
+    ui.editor.setPlainText("typed by hand")
+    ui.file_token.setText("demo-workbook")
 
-    window.open_file(path)
-    qtbot.waitUntil(lambda: window.input_stack.currentWidget() is window.summary, timeout=10_000)
-    assert window.summary.text() == f"pics.json — 9,000 pictures, {format_size(len(text.encode()))}"
-    assert window.summary.isVisible() and not window.editor.isVisible()
-    assert window.editor.toPlainText() == "typed by hand"  # the big text never went into the editor
+    window.input.open_file(path)
+    qtbot.waitUntil(lambda: ui.input_stack.currentWidget() is ui.summary, timeout=10_000)
+    assert ui.summary.text() == f"pics.json — 9,000 pictures, {format_size(len(text.encode()))}"
+    assert ui.summary.isVisible() and not ui.editor.isVisible()
+    assert ui.editor.toPlainText() == "typed by hand"  # the big text never went into the editor
     assert parses == [False]
-    assert window.message() == ("info", "Read pics.json: 9,000 pictures. Click “Load” to show them.")
+    assert ui.message() == ("info", "Read pics.json: 9,000 pictures. Click “Load” to show them.")
 
-    assert window.load() is True
+    assert window.input.load() is True
     assert window.browser.stats().pictures == BIG_PICTURES
     assert window.browser.all_refs()[0] == PicRef("key0000000", "attachment")
     assert parses == [False]  # Load used the parsed list: no second parse, none on the GUI thread
 
-    window.summary.clear_button.click()
-    assert window.input_stack.currentWidget() is window.editor
-    assert window.editor.toPlainText() == "typed by hand"
-    assert window.big_list() is None
+    ui.summary.clear_button.click()
+    assert ui.input_stack.currentWidget() is ui.editor
+    assert ui.editor.toPlainText() == "typed by hand"
+    assert window.input.load() is False  # the big list is gone: Load reads the editor's text again
+    assert ui.message()[0] == "error" and "line 1" in ui.message()[1]
 
 
 def test_a_big_file_with_a_bad_item_is_named_and_nothing_changes(
@@ -105,14 +107,15 @@ def test_a_big_file_with_a_bad_item_is_named_and_nothing_changes(
     path = tmp_path / "pics.json"
     path.write_text(_big_json(bad_item=4321), encoding="utf-8")
     window = make_window()
-    window.editor.setPlainText("typed by hand")
-    window.open_file(path, load=True)
-    qtbot.waitUntil(lambda: window.message()[0] == "error", timeout=10_000)
-    text = window.message()[1]
+    ui = Ui(window)
+    ui.editor.setPlainText("typed by hand")
+    window.input.open_file(path, load=True)
+    qtbot.waitUntil(lambda: ui.message()[0] == "error", timeout=10_000)
+    text = ui.message()[1]
     assert text.startswith("pics.json has a problem:\nitem 4321: missing tag")
-    assert window.input_stack.currentWidget() is window.editor
-    assert window.editor.toPlainText() == "typed by hand"
-    assert window.stack.currentWidget() is window.placeholder
+    assert ui.input_stack.currentWidget() is ui.editor
+    assert ui.editor.toPlainText() == "typed by hand"
+    assert ui.pictures.currentWidget() is ui.placeholder
     assert parses == [False]
 
 
@@ -120,18 +123,19 @@ def test_a_big_paste_is_summarised_and_a_small_one_is_typed_in(
     make_window: MakeWindow, parses: list[bool], qtbot: QtBot
 ) -> None:
     window = make_window()
+    ui = Ui(window)
     small = QMimeData()
     small.setText("abc123 attachment\n")
-    window.editor.insertFromMimeData(small)
-    assert window.editor.toPlainText() == "abc123 attachment\n"
+    ui.editor.insertFromMimeData(small)
+    assert ui.editor.toPlainText() == "abc123 attachment\n"
 
     text = _big_json()
     big = QMimeData()
     big.setText(text)
-    window.editor.insertFromMimeData(big)
-    qtbot.waitUntil(lambda: window.input_stack.currentWidget() is window.summary, timeout=10_000)
-    assert window.summary.text() == f"Pasted pic list — 9,000 pictures, {format_size(len(text.encode()))}"
-    assert window.editor.toPlainText() == "abc123 attachment\n"
+    ui.editor.insertFromMimeData(big)
+    qtbot.waitUntil(lambda: ui.input_stack.currentWidget() is ui.summary, timeout=10_000)
+    assert ui.summary.text() == f"Pasted pic list — 9,000 pictures, {format_size(len(text.encode()))}"
+    assert ui.editor.toPlainText() == "abc123 attachment\n"
     assert parses == [False]
 
 
@@ -157,16 +161,16 @@ def test_a_list_above_the_limit_asks_first_and_cancel_is_the_default(
         settings.sync()
     TokenTyper(monkeypatch, "demo-token", remember=False)
     window = make_window(base_url=server.base_url)
-    window.file_token_edit.setText("demo-workbook")
-    window.editor.setPlainText(_text_list(CONFIRM_PICTURES_ABOVE + 1))
-    assert window.load() is True
+    ui = Ui(window)
+    ui.file_token.setText("demo-workbook")
+    ui.editor.setPlainText(_text_list(CONFIRM_PICTURES_ABOVE + 1))
+    assert window.input.load() is True
 
     def asked() -> None:
-        box = window.large_list_question()
-        assert box is not None and box.isVisible()
+        assert ui.question() is not None
 
     qtbot.waitUntil(asked, timeout=10_000)
-    box = window.large_list_question()
+    box = ui.question()
     assert box is not None
     assert box.text() == "This list has 10,001 pictures. Getting their links takes about 101 API calls."
     if answer == "enter":
@@ -178,16 +182,16 @@ def test_a_list_above_the_limit_asks_first_and_cancel_is_the_default(
 
     if answer == "enter":
         qtbot.keyClick(box, Qt.Key.Key_Return)  # the default answer
-        qtbot.waitUntil(lambda: window.large_list_question() is None, timeout=5000)
-        assert window.message() == ("info", "Not loaded. The list is kept; press Load to be asked again.")
-        assert window.stack.currentWidget() is window.placeholder
+        qtbot.waitUntil(lambda: ui.question() is None, timeout=5000)
+        assert ui.message() == ("info", "Not loaded. The list is kept; press Load to be asked again.")
+        assert ui.pictures.currentWidget() is ui.placeholder
         assert window.browser.session() is None
         assert server.api_calls_today() == 0
-        assert window.editor.toPlainText() == _text_list(CONFIRM_PICTURES_ABOVE + 1)
+        assert ui.editor.toPlainText() == _text_list(CONFIRM_PICTURES_ABOVE + 1)
     else:
         box.load_button.click()
         qtbot.waitUntil(lambda: window.browser.stats().pictures == CONFIRM_PICTURES_ABOVE + 1, timeout=10_000)
-        assert window.message()[1].startswith("Loaded 10001 pictures.")
+        assert ui.message()[1].startswith("Loaded 10001 pictures.")
         qtbot.waitUntil(lambda: server.api_calls_today() > 0, timeout=10_000)
 
 
@@ -200,8 +204,9 @@ def test_exactly_the_limit_loads_without_a_question(
 ) -> None:
     TokenTyper(monkeypatch, "demo-token", remember=False)
     window = make_window(base_url=server.base_url)
-    window.file_token_edit.setText("demo-workbook")
-    window.editor.setPlainText(_text_list(CONFIRM_PICTURES_ABOVE))
-    assert window.load() is True
+    ui = Ui(window)
+    ui.file_token.setText("demo-workbook")
+    ui.editor.setPlainText(_text_list(CONFIRM_PICTURES_ABOVE))
+    assert window.input.load() is True
     qtbot.waitUntil(lambda: window.browser.stats().pictures == CONFIRM_PICTURES_ABOVE, timeout=10_000)
-    assert window.large_list_question() is None
+    assert window.findChild(LargeListQuestion) is None  # never asked

@@ -15,9 +15,11 @@ from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.piclist import parse_pic_list
 from kdocs_viewer.gui import settings as S
-from kdocs_viewer.gui.main_window import SYNC_PARSE_CHARS, MainWindow, PicFileError, read_pic_list_file
+from kdocs_viewer.gui.input_panel import SYNC_PARSE_CHARS
+from kdocs_viewer.gui.main_window import MainWindow
 from kdocs_viewer.standin.server import StandinServer
-from tests.gui.shell_helpers import DemoWindow, TokenTyper
+from tests.gui.browser_helpers import grid_of
+from tests.gui.shell_helpers import DemoWindow, TokenTyper, Ui
 
 pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
 
@@ -28,34 +30,37 @@ BAD_LIST = "abc123 attachment\ndef456\nghi789 local\n"
 
 def test_bad_pic_list_names_the_line_and_keeps_the_text(make_window: MakeWindow) -> None:
     window = make_window()
-    window.file_token_edit.setText("demo-workbook")
-    window.editor.setPlainText(BAD_LIST)
-    window.editor.moveCursor(window.editor.textCursor().MoveOperation.End)
-    assert window.load() is False
-    kind, text = window.message()
+    ui = Ui(window)
+    ui.file_token.setText("demo-workbook")
+    ui.editor.setPlainText(BAD_LIST)
+    ui.editor.moveCursor(ui.editor.textCursor().MoveOperation.End)
+    assert window.input.load() is False
+    kind, text = ui.message()
     assert kind == "error"
     assert "line 2" in text
-    assert window.editor.toPlainText() == BAD_LIST  # nothing the user typed is lost
-    assert window.current_line() == 2
-    assert not window.editor.textCursor().hasSelection()  # a keystroke cannot wipe the line
-    assert window.editor.extraSelections()  # the line is highlighted
-    window.editor.insertPlainText("x")
-    assert window.editor.extraSelections() == []
+    assert ui.editor.toPlainText() == BAD_LIST  # nothing the user typed is lost
+    assert ui.current_line() == 2
+    assert not ui.editor.textCursor().hasSelection()  # a keystroke cannot wipe the line
+    assert ui.editor.extraSelections()  # the line is highlighted
+    ui.editor.insertPlainText("x")
+    assert ui.editor.extraSelections() == []
 
 
 def test_empty_pic_list_is_an_error(make_window: MakeWindow) -> None:
     window = make_window()
-    window.file_token_edit.setText("demo-workbook")
-    assert window.load() is False
-    assert window.message()[0] == "error"
+    ui = Ui(window)
+    ui.file_token.setText("demo-workbook")
+    assert window.input.load() is False
+    assert ui.message()[0] == "error"
 
 
 def test_missing_file_token_is_asked_for_before_any_token(make_window: MakeWindow, monkeypatch: Any) -> None:
     typer = TokenTyper(monkeypatch, "never-used")
     window = make_window()
-    window.editor.setPlainText("abc123 attachment\n")
-    assert window.load() is False
-    assert "file token" in window.message()[1]
+    ui = Ui(window)
+    ui.editor.setPlainText("abc123 attachment\n")
+    assert window.input.load() is False
+    assert "file token" in ui.message()[1]
     assert typer.calls == 0
 
 
@@ -81,18 +86,19 @@ def test_a_long_list_is_parsed_off_the_gui_thread_and_its_problem_still_named(
 
     monkeypatch.setattr(piclist, "parse_pic_list", recording)
     window = make_window()
-    window.file_token_edit.setText("demo-workbook")
+    ui = Ui(window)
+    ui.file_token.setText("demo-workbook")
     text = _long_list(bad_line=4321)
-    window.editor.setPlainText(text)
+    ui.editor.setPlainText(text)
     assert len(text) > SYNC_PARSE_CHARS
-    assert window.load() is True  # started
-    assert not window.load_button.isEnabled() and "Reading" in window.message()[1]
-    qtbot.waitUntil(window.load_button.isEnabled, timeout=10_000)
+    assert window.input.load() is True  # started
+    assert not ui.load_button.isEnabled() and "Reading" in ui.message()[1]
+    qtbot.waitUntil(ui.load_button.isEnabled, timeout=10_000)
     assert parsed_on == [False]
-    kind, message = window.message()
+    kind, message = ui.message()
     assert kind == "error" and "line 4321" in message
-    assert window.current_line() == 4321
-    assert window.editor.toPlainText() == text
+    assert ui.current_line() == 4321
+    assert ui.editor.toPlainText() == text
 
 
 def test_editing_while_a_long_list_is_parsed_drops_that_parse(
@@ -109,14 +115,15 @@ def test_editing_while_a_long_list_is_parsed_drops_that_parse(
 
     monkeypatch.setattr(piclist, "parse_pic_list", slow)
     window = make_window()
-    window.file_token_edit.setText("demo-workbook")
-    window.editor.setPlainText(_long_list(bad_line=7))
-    assert window.load() is True
-    window.editor.insertPlainText("x")  # the user keeps typing
-    assert window.load_button.isEnabled() and "changed" in window.message()[1]
+    ui = Ui(window)
+    ui.file_token.setText("demo-workbook")
+    ui.editor.setPlainText(_long_list(bad_line=7))
+    assert window.input.load() is True
+    ui.editor.insertPlainText("x")  # the user keeps typing
+    assert ui.load_button.isEnabled() and "changed" in ui.message()[1]
     release.set()
     qtbot.wait(300)  # the stale answer arrives and must be ignored
-    assert "line 7" not in window.message()[1]
+    assert "line 7" not in ui.message()[1]
 
 
 def test_load_reports_duplicates_and_shows_pictures(
@@ -131,88 +138,78 @@ def test_load_reports_duplicates_and_shows_pictures(
     refs = server.pictures()
     typer = TokenTyper(monkeypatch, "demo-token", remember=False)
     window = make_window(base_url=server.base_url)
-    window.file_token_edit.setText("demo-workbook")
+    ui = Ui(window)
+    ui.file_token.setText("demo-workbook")
     lines = [f"{r.pic_key} {r.tag}" for r in refs] + [f"{refs[0].pic_key} {refs[0].tag}"]
-    window.editor.setPlainText("\n".join(lines))
-    assert window.load() is True
+    ui.editor.setPlainText("\n".join(lines))
+    assert window.input.load() is True
     assert typer.calls == 1
-    kind, text = window.message()
+    kind, text = ui.message()
     assert kind == "info"
     assert "4" in text and "Duplicates ignored: 1" in text and "line 5" in text
     assert [r.ident for r in window.browser.all_refs()] == [r.ident for r in refs]
     qtbot.waitUntil(lambda: window.browser.stats().loaded == 4, timeout=10_000)
-    window._update_status()
-    assert window.counts_label.text().startswith("Pictures: 4 · loaded: 4 · failed: 0")
-    calls = server.api_calls_today()
-    assert window.api_label.text() == f"API calls today: {calls}"  # the server stated no daily limit
-    assert window.token_status_text() == "Token: this session only"
+
+    def status_bar_caught_up() -> None:  # it follows the browser's throttled status signal
+        assert ui.counts.text().startswith("Pictures: 4 · loaded: 4 · failed: 0")
+        calls = server.api_calls_today()
+        assert ui.api_calls.text() == f"API calls today: {calls}"  # the server stated no daily limit
+
+    qtbot.waitUntil(status_bar_caught_up, timeout=5000)
+    assert ui.token_status.text() == "Token: this session only"
 
 
 def test_find_pictures_fills_the_editor_with_a_round_tripping_list(
     demo_window: Callable[..., DemoWindow],
 ) -> None:
     demo = demo_window(pictures=6)
-    parsed = parse_pic_list(demo.window.editor.toPlainText())
+    parsed = parse_pic_list(demo.ui.editor.toPlainText())
     expected = demo.server.pictures()
     assert [(r.ident, r.cell) for r in parsed.pics] == [(r.ident, r.cell) for r in expected]
-    assert demo.window.stack.currentWidget() is demo.window.browser
+    assert demo.ui.pictures.currentWidget() is demo.window.browser
 
 
 def test_open_file_reads_in_a_worker_and_is_undoable(
     make_window: MakeWindow, tmp_path: Path, qtbot: QtBot
 ) -> None:
     window = make_window()
-    window.editor.setPlainText("typed by hand")
+    ui = Ui(window)
+    ui.editor.setPlainText("typed by hand")
     path = tmp_path / "list.csv"
     path.write_text("pic_key,tag\nabc123,attachment\n", encoding="utf-8")
-    window.open_file(path)
-    qtbot.waitUntil(lambda: "abc123" in window.editor.toPlainText(), timeout=5000)
-    assert "list.csv" in window.message()[1]
-    window.editor.undo()
-    assert window.editor.toPlainText() == "typed by hand"
+    window.input.open_file(path)
+    qtbot.waitUntil(lambda: "abc123" in ui.editor.toPlainText(), timeout=5000)
+    assert "list.csv" in ui.message()[1]
+    ui.editor.undo()
+    assert ui.editor.toPlainText() == "typed by hand"
 
 
 def test_dropping_a_file_on_the_editor_reads_it(
     make_window: MakeWindow, tmp_path: Path, qtbot: QtBot
 ) -> None:
     window = make_window()
+    ui = Ui(window)
     path = tmp_path / "pics.txt"
     path.write_text("# GB18030 too\nabc123 attachment 中文\n", encoding="gb18030")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
-    assert window.editor.canInsertFromMimeData(mime)
-    window.editor.insertFromMimeData(mime)
-    qtbot.waitUntil(lambda: "abc123" in window.editor.toPlainText(), timeout=5000)
-    assert "中文" in window.editor.toPlainText()
-    assert str(path) not in window.editor.toPlainText()  # the file's text, not its URL
+    assert ui.editor.canInsertFromMimeData(mime)
+    ui.editor.insertFromMimeData(mime)
+    qtbot.waitUntil(lambda: "abc123" in ui.editor.toPlainText(), timeout=5000)
+    assert "中文" in ui.editor.toPlainText()
+    assert str(path) not in ui.editor.toPlainText()  # the file's text, not its URL
 
 
 def test_binary_file_is_refused_with_a_message(make_window: MakeWindow, tmp_path: Path, qtbot: QtBot) -> None:
     window = make_window()
-    window.editor.setPlainText("keep me")
+    ui = Ui(window)
+    ui.editor.setPlainText("keep me")
     path = tmp_path / "picture.png"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
-    window.open_file(path)
-    qtbot.waitUntil(lambda: window.message()[0] == "error", timeout=5000)
-    assert "picture.png is not a text file" in window.message()[1]
-    assert window.editor.toPlainText() == "keep me"
-
-
-def test_read_pic_list_file_limits(tmp_path: Path) -> None:
-    big = tmp_path / "big.txt"
-    big.write_text("a b\n" * 100, encoding="utf-8")
-    with pytest.raises(PicFileError) as info:
-        read_pic_list_file(big, max_bytes=50)
-    assert info.value.kind == "too_big"
-    utf16 = tmp_path / "u16.txt"
-    utf16.write_text("abc attachment\n", encoding="utf-16")
-    assert read_pic_list_file(utf16) == "abc attachment\n"
-    bom = tmp_path / "bom.txt"
-    bom.write_bytes("\ufeffabc local".encode())
-    assert read_pic_list_file(bom) == "abc local"
-    with pytest.raises(PicFileError) as info:
-        read_pic_list_file(tmp_path / "missing.txt")
-    assert info.value.kind == "os"
+    window.input.open_file(path)
+    qtbot.waitUntil(lambda: ui.message()[0] == "error", timeout=5000)
+    assert "picture.png is not a text file" in ui.message()[1]
+    assert ui.editor.toPlainText() == "keep me"
 
 
 def test_actions_have_the_usual_shortcuts(make_window: MakeWindow) -> None:
@@ -230,20 +227,22 @@ def test_select_all_selects_every_tile_and_enables_save(
     demo_window: Callable[..., DemoWindow], qtbot: QtBot
 ) -> None:
     window = demo_window(pictures=6).window
-    window.browser.grid().setFocus()
+    ui = Ui(window)
+    grid_of(window.browser).setFocus()
     window.select_all_action.trigger()
     qtbot.waitUntil(lambda: len(window.browser.selected_refs()) == 6, timeout=3000)
     qtbot.waitUntil(window.save_action.isEnabled, timeout=3000)
-    assert window.selection_label.text() == "Selected: 6"
+    assert ui.selection.text() == "Selected: 6"
 
 
 def test_select_all_in_the_editor_selects_text(make_window: MakeWindow, qtbot: QtBot) -> None:
     window = make_window()
-    window.editor.setPlainText("abc attachment")
-    window.editor.setFocus()
-    qtbot.waitUntil(window.editor.hasFocus, timeout=2000)
+    ui = Ui(window)
+    ui.editor.setPlainText("abc attachment")
+    ui.editor.setFocus()
+    qtbot.waitUntil(ui.editor.hasFocus, timeout=2000)
     window.select_all_action.trigger()
-    assert window.editor.textCursor().selectedText() == "abc attachment"
+    assert ui.editor.textCursor().selectedText() == "abc attachment"
 
 
 def test_refresh_toggle_reaches_the_browser_and_settings(
@@ -297,18 +296,20 @@ def test_begin_with_pics_file_loads_once_a_token_is_there(
     pics.write_text("".join(f"{r.pic_key}\t{r.tag}\n" for r in server.pictures()), encoding="utf-8")
     typer = TokenTyper(monkeypatch, "demo-token", remember=False)
     window = make_window(base_url=server.base_url)
+    ui = Ui(window)
     window.begin(file_token="demo-workbook", pics_file=str(pics))
     qtbot.waitUntil(lambda: window.browser.stats().pictures == 3, timeout=10_000)
     assert typer.calls == 1
-    assert window.file_token_edit.text() == "demo-workbook"
+    assert ui.file_token.text() == "demo-workbook"
 
 
 def test_copy_image_is_delegated_to_the_grid(demo_window: Callable[..., DemoWindow], qtbot: QtBot) -> None:
     window = demo_window(pictures=6).window
-    grid = window.browser.grid()
+    ui = Ui(window)
+    grid = grid_of(window.browser)
     grid.setCurrentIndex(grid.model().index(0, 0))
     grid.setFocus()
     QGuiApplication.clipboard().clear()
     window.copy_action.trigger()
     qtbot.waitUntil(lambda: not QGuiApplication.clipboard().image().isNull(), timeout=5000)
-    assert window.editor.toPlainText()  # the editor's text was not touched by the shortcut
+    assert ui.editor.toPlainText()  # the editor's text was not touched by the shortcut

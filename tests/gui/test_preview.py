@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from kdocs_viewer.gui.browser import PictureBrowser
 from kdocs_viewer.gui.preview import PreviewDialog, format_bytes
 from kdocs_viewer.standin.server import StandinServer
-from tests.gui.browser_helpers import MakeBrowser
+from tests.gui.browser_helpers import MakeBrowser, grid_of, keeper_of, preview_of, proxy_of, visible_items
 
 pytest_plugins = ["tests.gui.browser_support"]
 
@@ -37,11 +37,11 @@ def browser(
 
 
 def open_preview(qtbot: QtBot, widget: PictureBrowser, row: int = 0) -> PreviewDialog:
-    grid = widget.grid()
+    grid = grid_of(widget)
     grid.setFocus()
-    grid.setCurrentIndex(widget.proxy().index(row, 0))
+    grid.setCurrentIndex(proxy_of(widget).index(row, 0))
     qtbot.keyClick(grid, Qt.Key.Key_Return)
-    preview = widget.preview()
+    preview = preview_of(widget)
     assert preview is not None and preview.isVisible()
     qtbot.waitUntil(lambda: not preview.is_loading() and preview.image_view().has_pixmap(), timeout=5000)
     return preview
@@ -63,7 +63,7 @@ def test_preview_opens_and_shows_details(qtbot: QtBot, browser: tuple[PictureBro
     assert re.fullmatch(r"\d+:\d\d|∞", left)
     if left != "∞":  # live: follows the browser's 1 Hz clock
         qtbot.waitUntil(lambda: preview.detail_text("left") != left, timeout=2500)
-    keeper = widget.keeper()
+    keeper = keeper_of(widget)
     assert keeper is not None and keeper.needed_by("preview") == {ref.ident}  # kept fresh while shown
 
 
@@ -84,12 +84,12 @@ def test_preview_navigates_with_keys_and_buttons(
     assert preview.current_row() == 0
     qtbot.keyClick(preview, Qt.Key.Key_Left)  # stays on the first
     assert preview.current_row() == 0
-    assert widget.grid().currentIndex().row() == 0  # the grid follows the preview
+    assert grid_of(widget).currentIndex().row() == 0  # the grid follows the preview
 
     preview.close()
-    keeper = widget.keeper()
+    keeper = keeper_of(widget)
     assert keeper is not None and refs[0].ident not in keeper.needed() - {
-        i.ident for i in widget.visible_items()
+        i.ident for i in visible_items(widget)
     }
 
 

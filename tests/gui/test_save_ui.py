@@ -16,9 +16,10 @@ from pytestqt.qtbot import QtBot
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.saving import DEFAULT_TEMPLATE, ConflictPolicy, SaveSummary
 from kdocs_viewer.gui import settings as S
+from kdocs_viewer.gui.main_window import MainWindow
 from kdocs_viewer.gui.save_dialog import SaveDialog, SaveProgressDialog, SaveSummaryDialog, format_size
 from kdocs_viewer.gui.save_runner import SaveJob, SaveRunner, SaveStatus
-from tests.gui.shell_helpers import DemoWindow, FolderChooser
+from tests.gui.shell_helpers import DemoWindow, FolderChooser, Ui
 from tests.part_files import StuckWriter, part_files
 
 pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
@@ -28,11 +29,11 @@ def _part_files(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.name.endswith(".part")] if folder.exists() else []
 
 
-def _wait_summary(window: object, qtbot: QtBot) -> SaveSummaryDialog:
-    qtbot.waitUntil(lambda: window.last_summary_dialog() is not None, timeout=15_000)  # type: ignore[attr-defined]
-    dialog = window.last_summary_dialog()  # type: ignore[attr-defined]
-    assert isinstance(dialog, SaveSummaryDialog)
-    return dialog
+def _wait_summary(window: MainWindow, qtbot: QtBot, start: Callable[[], object]) -> SaveSummaryDialog:
+    """Run ``start`` and wait for the save's end; the summary dialog then on screen."""
+    with qtbot.waitSignal(window.saver.saveFinished, timeout=15_000):
+        start()
+    return Ui(window).summary_dialog()
 
 
 def test_save_selected_writes_byte_identical_files(
@@ -45,11 +46,11 @@ def test_save_selected_writes_byte_identical_files(
     qtbot.waitUntil(window.save_action.isEnabled, timeout=3000)
     out = tmp_path / "out"
     chooser = FolderChooser(monkeypatch, out, template="{index:02d} {pic_key}")
-    window.save_action.trigger()
-    summary_dialog = _wait_summary(window, qtbot)
+    with qtbot.waitSignal(window.saver.started) as started:
+        summary_dialog = _wait_summary(window, qtbot, window.save_action.trigger)
     assert chooser.calls == 1
-    runner = window.save_runner()
-    assert runner is not None
+    runner = started.args[0]
+    assert isinstance(runner, SaveRunner)
     summary = runner.summary()
     assert isinstance(summary, SaveSummary)
     assert len(summary.saved) == 4 and not summary.failed
@@ -75,12 +76,12 @@ def test_saving_again_downloads_nothing_and_gives_ordinary_files(
     window, browser = demo.window, demo.window.browser
     refs = browser.all_refs()[:3]
     gets = [demo.server.image_gets(r.pic_key) for r in refs]
-    first = window.start_save(SaveJob(tuple(refs), tmp_path / "a", DEFAULT_TEMPLATE, UNIQUIFY))
+    first = window.saver.start(SaveJob(tuple(refs), tmp_path / "a", DEFAULT_TEMPLATE, UNIQUIFY))
     assert first is not None
     qtbot.waitUntil(lambda: first.summary() is not None, timeout=15_000)
     assert all(demo.server.image_gets(r.pic_key) <= max(1, n) for r, n in zip(refs, gets, strict=True))
     gets = [demo.server.image_gets(r.pic_key) for r in refs]
-    second = window.start_save(SaveJob(tuple(refs), tmp_path / "b", DEFAULT_TEMPLATE, UNIQUIFY))
+    second = window.saver.start(SaveJob(tuple(refs), tmp_path / "b", DEFAULT_TEMPLATE, UNIQUIFY))
     assert second is not None
     qtbot.waitUntil(lambda: second.summary() is not None, timeout=15_000)
     summary = second.summary()
@@ -107,15 +108,16 @@ def test_cancel_leaves_no_part_file(
     assert len(uncached) >= 6
     demo.server.set_latency_ms(400)
     out = tmp_path / "out"
-    runner = window.start_save(SaveJob(tuple(uncached), out, DEFAULT_TEMPLATE, ConflictPolicy.UNIQUIFY))
-    assert runner is not None and runner.is_running()
-    progress = window.findChild(SaveProgressDialog)
-    assert progress is not None and progress.isVisible()
-    qtbot.wait(250)
-    progress.cancel_button.click()
-    assert runner.cancelled()
-    assert progress.cancel_button.text() == "Cancelling…"
-    summary_dialog = _wait_summary(window, qtbot)
+    with qtbot.waitSignal(window.saver.saveFinished, timeout=15_000):
+        runner = window.saver.start(SaveJob(tuple(uncached), out, DEFAULT_TEMPLATE, ConflictPolicy.UNIQUIFY))
+        assert runner is not None and runner.is_running()
+        progress = window.findChild(SaveProgressDialog)
+        assert progress is not None and progress.isVisible()
+        qtbot.wait(250)
+        progress.cancel_button.click()
+        assert runner.cancelled()
+        assert progress.cancel_button.text() == "Cancelling…"
+    summary_dialog = Ui(window).summary_dialog()
     summary = runner.summary()
     assert isinstance(summary, SaveSummary)
     assert summary.cancelled, "the batch finished before the cancel: make the pictures slower"
@@ -163,17 +165,18 @@ def test_failed_pictures_are_listed_with_reasons_and_retried(
     good = demo.server.pictures()[0]
     missing = PicRef("NoSuchPictureKey000000", "attachment", caption="ghost")
     out = tmp_path / "out"
-    window.start_save(SaveJob((good, missing), out, DEFAULT_TEMPLATE, ConflictPolicy.UNIQUIFY))
-    summary_dialog = _wait_summary(window, qtbot)
+    job = SaveJob((good, missing), out, DEFAULT_TEMPLATE, ConflictPolicy.UNIQUIFY)
+    first_runner: list[object] = []
+    summary_dialog = _wait_summary(window, qtbot, lambda: first_runner.append(window.saver.start(job)))
     lines = summary_dialog.lines()
     assert "Failed" in lines and "Saved" in lines
     failed_line = next(line for line in lines if line.startswith("ghost"))
     assert ":" in failed_line and len(failed_line) > len("ghost: ")
     assert summary_dialog.retry_button.isEnabled()
-    first_runner = window.save_runner()
-    summary_dialog.retry_button.click()
-    retry_runner = window.save_runner()
-    assert retry_runner is not None and retry_runner is not first_runner
+    with qtbot.waitSignal(window.saver.started) as started:
+        summary_dialog.retry_button.click()
+    retry_runner = started.args[0]
+    assert isinstance(retry_runner, SaveRunner) and retry_runner is not first_runner[0]
     assert retry_runner.job.refs == (missing,)
     assert retry_runner.job.folder == out
     qtbot.waitUntil(lambda: not retry_runner.is_running(), timeout=15_000)

@@ -14,8 +14,11 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
+from kdocs_viewer.core.piclist import MAX_PIC_LIST_BYTES
 from kdocs_viewer.core.secrets import TokenStore
-from kdocs_viewer.gui.main_window import MAX_PIC_LIST_BYTES, MainWindow, TokenSource
+from kdocs_viewer.gui.main_window import MainWindow
+from kdocs_viewer.gui.token_controller import TokenSource
+from tests.gui.shell_helpers import Ui
 from tests.helpers.logfail import ExpectLog
 
 pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
@@ -73,24 +76,31 @@ def test_a_bad_pics_file_at_start_up_is_named_and_stays_named(
     path = make(tmp_path / name)
 
     opened = make_window()  # File → Open, then Load: the message a user gets for this file
-    opened.file_token_edit.setText("demo-workbook")
-    opened.open_file(path)
-    qtbot.waitUntil(lambda: opened.message()[0] in ("error", "info") and "Reading" not in opened.message()[1])
-    if opened.message()[0] != "error":
-        opened.load()
-    kind, said_by_open = opened.message()
+    opened_ui = Ui(opened)
+    opened_ui.file_token.setText("demo-workbook")
+    opened.input.open_file(path)
+
+    def read() -> bool:
+        kind, text = opened_ui.message()
+        return kind in ("error", "info") and "Reading" not in text
+
+    qtbot.waitUntil(read)
+    if opened_ui.message()[0] != "error":
+        opened.input.load()
+    kind, said_by_open = opened_ui.message()
     assert kind == "error" and said_by_open.startswith(expected)
 
     # --file-token demo-workbook --pics FILE; the keyring answers (times out) only after the file was read.
     window = make_window(token_store=TokenStore(timeout=0.5))
+    ui = Ui(window)
     with expect_log("kdocs_viewer.core.secrets", match="did not answer"):
         window.begin(file_token="demo-workbook", pics_file=str(path))
-        qtbot.waitUntil(lambda: window.token_source() is TokenSource.NONE, timeout=5000)
-    kind, text = window.message()
+        qtbot.waitUntil(lambda: window.token.source() is TokenSource.NONE, timeout=5000)
+    kind, text = ui.message()
     assert kind == "error"
     assert text.startswith(said_by_open)  # the same words, still on screen
     assert "Keyring unavailable" in text  # added below, not instead
-    assert window.stack.currentWidget() is window.placeholder  # nothing was loaded
+    assert ui.pictures.currentWidget() is ui.placeholder  # nothing was loaded
 
 
 _MAIN_SCRIPT = r"""
@@ -99,7 +109,9 @@ import sys
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 from kdocs_viewer import app
-from kdocs_viewer.gui.main_window import MainWindow, TokenSource
+from PySide6.QtWidgets import QLabel
+from kdocs_viewer.gui.main_window import MainWindow
+from kdocs_viewer.gui.token_controller import TokenSource
 
 
 class Watcher(QObject):
@@ -115,8 +127,9 @@ class Watcher(QObject):
         self.ticks += 1
         for window in QApplication.topLevelWidgets():
             if isinstance(window, MainWindow) and window.isVisible():
-                kind, text = window.message()
-                settled = window.token_source() is not TokenSource.CHECKING and "Reading" not in text
+                area = window.findChild(QLabel, "messageArea")
+                kind, text = area.property("kind"), area.text()
+                settled = window.token.source() is not TokenSource.CHECKING and "Reading" not in text
                 if (settled and kind) or self.ticks > 300:
                     print("MESSAGE", kind, repr(text), flush=True)
                     window.close()

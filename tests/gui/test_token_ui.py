@@ -14,11 +14,13 @@ from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.redact import install_log_redaction
 from kdocs_viewer.core.secrets import TokenStatus, TokenStore
-from kdocs_viewer.gui.main_window import MainWindow, TokenSource
+from kdocs_viewer.gui.keyring_bridge import KeyringBridge
+from kdocs_viewer.gui.main_window import MainWindow
+from kdocs_viewer.gui.token_controller import TokenSource
 from kdocs_viewer.gui.token_dialog import TokenDialog
 from kdocs_viewer.standin.server import StandinServer
 from tests.conftest import CANARY_TOKEN
-from tests.gui.shell_helpers import DemoWindow, FolderChooser, TokenTyper
+from tests.gui.shell_helpers import DemoWindow, FolderChooser, TokenTyper, Ui, child
 from tests.helpers.logfail import ExpectLog
 
 pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
@@ -47,7 +49,7 @@ def test_rejected_token_prompts_once_and_keeps_list_and_selection(
     assert typer.calls == 1
     assert [r.ident for r in browser.all_refs()] == refs_before
     assert [r.ident for r in browser.selected_refs()] == refs_before[1:4]
-    assert window.token_source() is TokenSource.SESSION
+    assert window.token.source() is TokenSource.SESSION
 
 
 def test_many_rejections_open_one_dialog(
@@ -55,12 +57,13 @@ def test_many_rejections_open_one_dialog(
 ) -> None:
     typer = TokenTyper(monkeypatch, accept=False)
     window = make_window()
+    ui = Ui(window)
     for _ in range(5):
         window.browser.tokenRejected.emit()
     qtbot.wait(100)
     assert typer.calls == 1
-    assert window.message()[0] == "warning"
-    assert "paused" in window.message()[1]
+    assert ui.message()[0] == "warning"
+    assert "paused" in ui.message()[1]
 
 
 def test_find_with_a_rejected_token_asks_again_and_retries(
@@ -74,29 +77,57 @@ def test_find_with_a_rejected_token_asks_again_and_retries(
     server = standin_factory(pictures=4, dataset=small_dataset, token="right-token")
     typer = TokenTyper(monkeypatch, "wrong-token", "right-token", remember=False)
     window = make_window(base_url=server.base_url)
-    window.file_token_edit.setText("demo-workbook")
-    window.find_button.click()
+    ui = Ui(window)
+    ui.file_token.setText("demo-workbook")
+    ui.find_button.click()
     qtbot.waitUntil(lambda: window.browser.stats().pictures == 4, timeout=10_000)
     assert typer.calls == 2
     assert "20007" in typer.reasons[1]
+
+
+def test_find_after_a_refused_new_token_waits_for_the_next_token(
+    make_window: MakeWindow,
+    standin_factory: Callable[..., StandinServer],
+    small_dataset: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    qtbot: QtBot,
+    no_keyring: Any,
+) -> None:
+    """Find shares the browser's rejection path: Cancel leaves it paused, the next token resumes it."""
+    server = standin_factory(pictures=4, dataset=small_dataset, token="right-token")
+    window = make_window(base_url=server.base_url)
+    ui = Ui(window)
+    TokenTyper(monkeypatch, "wrong-token", remember=False)
+    assert window.token.ask() is True
+    refused = TokenTyper(monkeypatch, accept=False)
+    ui.file_token.setText("demo-workbook")
+    ui.find_button.click()
+    qtbot.waitUntil(lambda: refused.calls == 1, timeout=10_000)
+    assert "20007" in refused.reasons[0]
+    assert ui.message()[0] == "warning" and "paused" in ui.message()[1]
+    assert window.browser.stats().pictures == 0
+    TokenTyper(monkeypatch, "right-token", remember=False)
+    window.token_action.trigger()  # File → Set access token…
+    qtbot.waitUntil(lambda: window.browser.stats().pictures == 4, timeout=10_000)
 
 
 def test_no_keyring_leaves_a_usable_window(
     make_window: MakeWindow, monkeypatch: pytest.MonkeyPatch, qtbot: QtBot, no_keyring: Any
 ) -> None:
     window = make_window()
+    ui = Ui(window)
     window.begin()
-    qtbot.waitUntil(lambda: window.token_source() is TokenSource.NONE, timeout=5000)
-    assert window.token_status_text() == "Token: none"
-    kind, text = window.message()
+    qtbot.waitUntil(lambda: window.token.source() is TokenSource.NONE, timeout=5000)
+    assert ui.token_status.text() == "Token: none"
+    kind, text = ui.message()
     assert kind == "warning" and "Keyring unavailable" in text
     typer = TokenTyper(monkeypatch, "session-token")
-    assert window.ask_token() is True
+    assert window.token.ask() is True
     assert typer.remember_enabled == [False]
-    assert window.token_status_text() == "Token: this session only"
-    window.editor.setPlainText("bad line only")
-    window.file_token_edit.setText("x")
-    assert window.load() is False  # still a working window
+    assert ui.token_status.text() == "Token: this session only"
+    ui.editor.setPlainText("bad line only")
+    ui.file_token.setText("x")
+    assert window.input.load() is False  # still a working window
 
 
 def test_hanging_keyring_leaves_a_usable_window(
@@ -108,20 +139,21 @@ def test_hanging_keyring_leaves_a_usable_window(
 ) -> None:
     started = time.monotonic()
     window = make_window(token_store=TokenStore(timeout=0.5))
+    ui = Ui(window)
     window.begin()
     assert time.monotonic() - started < 5  # shown without waiting for the keyring
     assert hanging_keyring.entered.wait(5)
-    assert window.token_status_text() == "Token: checking keyring…"
-    window.editor.setPlainText("abc123")
-    window.file_token_edit.setText("demo-workbook")
-    assert window.load() is False  # the GUI answers while the keyring hangs
-    assert "line 1" in window.message()[1]
+    assert ui.token_status.text() == "Token: checking keyring…"
+    ui.editor.setPlainText("abc123")
+    ui.file_token.setText("demo-workbook")
+    assert window.input.load() is False  # the GUI answers while the keyring hangs
+    assert "line 1" in ui.message()[1]
     with expect_log("kdocs_viewer.core.secrets", logging.WARNING, match="did not answer within 0.5 s"):
-        qtbot.waitUntil(lambda: window.token_source() is TokenSource.NONE, timeout=5000)
-    assert "Keyring unavailable" in window.message()[1]
+        qtbot.waitUntil(lambda: window.token.source() is TokenSource.NONE, timeout=5000)
+    assert "Keyring unavailable" in ui.message()[1]
     TokenTyper(monkeypatch, "session-token")
-    assert window.ask_token() is True
-    assert window.token_source() is TokenSource.SESSION
+    assert window.token.ask() is True
+    assert window.token.source() is TokenSource.SESSION
 
 
 def test_load_waits_for_the_keyring_lookup_then_asks(
@@ -136,10 +168,11 @@ def test_load_waits_for_the_keyring_lookup_then_asks(
     server = standin_factory(pictures=3, dataset=small_dataset)
     typer = TokenTyper(monkeypatch, "demo-token")
     window = make_window(base_url=server.base_url, token_store=TokenStore(timeout=0.5))
+    ui = Ui(window)
     window.begin(file_token="demo-workbook")
-    window.editor.setPlainText("\n".join(f"{r.pic_key} {r.tag}" for r in server.pictures()))
-    assert window.load() is False
-    assert typer.calls == 0 and "Looking for a stored access token" in window.message()[1]
+    ui.editor.setPlainText("\n".join(f"{r.pic_key} {r.tag}" for r in server.pictures()))
+    assert window.input.load() is False
+    assert typer.calls == 0 and "Looking for a stored access token" in ui.message()[1]
     with expect_log("kdocs_viewer.core.secrets", logging.WARNING, match="did not answer within 0.5 s"):
         qtbot.waitUntil(lambda: window.browser.stats().pictures == 3, timeout=5000)
     assert typer.calls == 1
@@ -174,14 +207,15 @@ def test_canary_token_never_reaches_settings_titles_or_logs(
     out = tmp_path / "saved"
     FolderChooser(monkeypatch, out)
     window = make_window(base_url=server.base_url)
+    ui = Ui(window)
     window.begin(file_token="demo-workbook")
-    qtbot.waitUntil(lambda: window.token_source() is TokenSource.NONE, timeout=5000)
-    window.find_button.click()
+    qtbot.waitUntil(lambda: window.token.source() is TokenSource.NONE, timeout=5000)
+    ui.find_button.click()
     qtbot.waitUntil(lambda: window.browser.stats().loaded == 4, timeout=10_000)
     window.browser.select_refs(r.ident for r in window.browser.all_refs())
     qtbot.waitUntil(window.save_action.isEnabled, timeout=3000)
-    window.save_action.trigger()
-    qtbot.waitUntil(lambda: window.last_summary_dialog() is not None, timeout=10_000)
+    with qtbot.waitSignal(window.saver.saveFinished, timeout=10_000):
+        window.save_action.trigger()
     assert all(CANARY_TOKEN not in text for text in _visible_texts(window))
     window.close()
 
@@ -199,22 +233,24 @@ def test_real_keyring_remembers_and_forgets(
 ) -> None:
     base = "https://kdocs.example.test"
     first = make_window(base_url=base, token_store=TokenStore(timeout=10))
+    first_ui = Ui(first)
     first.begin()
-    qtbot.waitUntil(lambda: first.token_source() is TokenSource.NONE, timeout=10_000)
+    qtbot.waitUntil(lambda: first.token.source() is TokenSource.NONE, timeout=10_000)
     TokenTyper(monkeypatch, "kept-token", remember=True)
-    assert first.ask_token() is True
-    qtbot.waitUntil(lambda: first.token_source() is TokenSource.KEYRING, timeout=10_000)
-    assert first.token_status_text() == "Token: stored in keyring (Secret Service)"
+    assert first.token.ask() is True
+    qtbot.waitUntil(lambda: first.token.source() is TokenSource.KEYRING, timeout=10_000)
+    assert first_ui.token_status.text() == "Token: stored in keyring (Secret Service)"
     first.close()
 
     second = make_window(base_url=base, token_store=TokenStore(timeout=10))
     second.begin()
-    qtbot.waitUntil(lambda: second.token_source() is TokenSource.KEYRING, timeout=10_000)
-    assert second.has_token()
+    qtbot.waitUntil(lambda: second.token.source() is TokenSource.KEYRING, timeout=10_000)
+    assert second.token.has_token()
     TokenTyper(monkeypatch, None)  # clicks Forget
-    second.ask_token()
-    assert second.token_source() is TokenSource.NONE
-    qtbot.waitUntil(lambda: second.keyring_bridge().pending() == 0, timeout=10_000)
+    second.token.ask()
+    assert second.token.source() is TokenSource.NONE
+    bridge = child(second, KeyringBridge)
+    qtbot.waitUntil(lambda: bridge.pending() == 0, timeout=10_000)
     assert TokenStore(timeout=10).get(base).status is TokenStatus.NOT_STORED
 
 

@@ -1,0 +1,478 @@
+"""The input panel: the workbook's file token, the pic list (editor, or a big list's summary), Find, Load.
+
+What it guarantees:
+- files are read, long lists parsed and "Find pictures" run off the GUI thread (``BackgroundCalls``);
+- a pic list that does not parse keeps the user's text untouched; the message names the line and the editor
+  jumps there (highlighted, not selected, so the next keystroke cannot wipe it);
+- a list too big to edit is summarised, not put in the editor, and one that costs many API calls is asked
+  about before the first call (``pic_input``);
+- a dropped file is read, not pasted as its URL.
+
+It needs a token for Find and Load: ``TokenController.ensure`` gives one or makes the action wait, and a
+rejected one goes to ``TokenController.reject``. A list ready to show leaves as ``loadRequested``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kdocs_viewer.core.quota import calls_to_resolve
+from kdocs_viewer.core.redact import redact
+from kdocs_viewer.gui import settings as S
+from kdocs_viewer.gui.message_area import MessageArea
+from kdocs_viewer.gui.pic_input import (
+    BigPicList,
+    LargeListQuestion,
+    PicListSummary,
+    prepare_found,
+    prepare_text,
+)
+from kdocs_viewer.gui.pic_list_editor import PicListEditor
+from kdocs_viewer.gui.settings import AppSettings
+from kdocs_viewer.gui.tasks import BackgroundCalls, TaskResult
+from kdocs_viewer.gui.token_controller import TokenController
+
+if TYPE_CHECKING:  # the parser waits for the first paint
+    from kdocs_viewer.core.piclist import ParseResult, PicListError
+
+__all__ = ["SYNC_PARSE_CHARS", "InputPanel"]
+
+TASK_FIND = "find"
+TASK_READ = "read"
+TASK_PARSE = "parse"
+# Longer pic lists are parsed on a worker: ~200,000 characters (about 3,000 pictures as JSON) parse in about
+# 40 ms; 10,000 pictures took 0.12 s and 250,000 took 3 s on the GUI thread.
+SYNC_PARSE_CHARS = 200_000
+
+
+class InputPanel(QWidget):
+    """See the module docstring. ``daily_limit`` gives the server's known daily API-call limit, if any."""
+
+    loadRequested = Signal(str, object)  # (file token, list[PicRef]): show these pictures
+    findFinished = Signal()  # a "Find pictures" call ended, however (it made API calls)
+
+    def __init__(
+        self,
+        token: TokenController,
+        settings: AppSettings,
+        daily_limit: Callable[[], int | None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("inputPanel")
+        self._token = token
+        self._settings = settings
+        self._daily_limit = daily_limit
+        self._load_after_read = False
+        self._reading: Path | None = None
+        self._big: BigPicList | None = None  # the list in use while the summary stands in for the editor
+        self._question: LargeListQuestion | None = None
+        self._question_load: tuple[str, ParseResult] | None = None  # what a "yes" starts
+        self._editor_file = ""  # the name of the file whose text the editor holds, untouched since
+        self._closed = False
+        self._calls = BackgroundCalls(self)
+        self._calls.finished.connect(self._on_task_done)
+        self._build()
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 4, 8)
+
+        layout.addWidget(QLabel(self.tr("Workbook file token:"), self))
+        self.file_token_edit = QLineEdit(self)
+        self.file_token_edit.setObjectName("fileToken")
+        self.file_token_edit.setPlaceholderText(self.tr("the id of the workbook, e.g. demo-workbook"))
+        self.file_token_edit.setClearButtonEnabled(True)
+        layout.addWidget(self.file_token_edit)
+
+        self.find_button = QPushButton(self.tr("Find pictures in workbook"), self)
+        self.find_button.setObjectName("findButton")
+        self.find_button.setToolTip(self.tr("Read the workbook's cells and list every picture in it"))
+        layout.addWidget(self.find_button)
+
+        header = QHBoxLayout()
+        header.addWidget(QLabel(self.tr("Pic list:"), self), 1)
+        self.open_button = QToolButton(self)
+        self.open_button.setObjectName("openButton")
+        self.open_button.setText(self.tr("Open…"))
+        self.open_button.setToolTip(self.tr("Read a pic list from a file (or drop the file here)"))
+        header.addWidget(self.open_button)
+        layout.addLayout(header)
+
+        self.editor = PicListEditor(self)
+        self.summary = PicListSummary(self)
+        self.input_stack = QStackedWidget(self)
+        self.input_stack.setObjectName("picListStack")
+        self.input_stack.addWidget(self.editor)
+        self.input_stack.addWidget(self.summary)
+        layout.addWidget(self.input_stack, 1)
+
+        self.load_button = QPushButton(self.tr("Load"), self)
+        self.load_button.setObjectName("loadButton")
+        self.load_button.setDefault(True)
+        layout.addWidget(self.load_button)
+
+        self.message_area = MessageArea(self)
+        layout.addWidget(self.message_area)
+
+        # The window puts these in its menus; they stay in step with the buttons.
+        self.open_action = self._action(
+            self.tr("&Open pic list…"), self.open_pic_list, "Ctrl+O", "openAction"
+        )
+        self.find_action = self._action(
+            self.tr("&Find pictures in workbook"), self.find_pictures, "Ctrl+Shift+F", "findAction"
+        )
+        self.load_action = self._action(self.tr("&Load"), self.load, "Ctrl+Return", "loadAction")
+
+        self.find_button.clicked.connect(self.find_pictures)
+        self.load_button.clicked.connect(self.load)
+        self.open_button.clicked.connect(self.open_pic_list)
+        self.editor.fileDropped.connect(self._on_file_dropped)
+        self.editor.largeTextPasted.connect(self._on_large_paste)
+        self.summary.clearRequested.connect(self.clear_big_list)
+        self.summary.replaceRequested.connect(self.open_pic_list)
+        self.editor.textChanged.connect(self._on_editor_changed)
+
+    def _action(self, text: str, slot: Callable[[], object], shortcut: str, name: str) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        return action
+
+    # ------------------------------------------------------------------------------------------------------
+    # messages
+
+    def show_message(self, kind: str, text: str) -> None:
+        """Tell the user something about their input (kind: info, warning, error)."""
+        self.message_area.show_message(kind, redact(text))
+
+    def show_notice(self, kind: str, text: str) -> None:
+        """Like ``show_message``, for news that is not about the input; see ``MessageArea.show_notice``."""
+        self.message_area.show_notice(kind, redact(text))
+
+    def file_token(self) -> str:
+        return self.file_token_edit.text().strip()
+
+    def set_file_token(self, file_token: str) -> None:
+        self.file_token_edit.setText(file_token)
+
+    def _require_file_token(self) -> str:
+        """The file token, or "" after saying it is missing (Find and Load both need it)."""
+        file_token = self.file_token()
+        if not file_token:
+            self.show_message("error", self.tr("Enter the workbook's file token first."))
+            self.file_token_edit.setFocus()
+        return file_token
+
+    # ------------------------------------------------------------------------------------------------------
+    # pic list input
+
+    @Slot()
+    def open_pic_list(self) -> None:
+        start = self._settings.get(S.LAST_OPEN_FOLDER)
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Open pic list"),
+            start,
+            self.tr("Pic lists (*.json *.csv *.tsv *.txt);;All files (*)"),
+        )
+        if path:
+            self._settings.set(S.LAST_OPEN_FOLDER, str(Path(path).parent))
+            self.open_file(Path(path))
+
+    def open_file(self, path: Path, *, load: bool = False) -> None:
+        """Read ``path`` in a worker; its text replaces the editor's (undoable), then optionally loads."""
+        self._load_after_read = load
+        self._reading = path
+        self.show_message("info", self.tr("Reading %1…").replace("%1", path.name))
+
+        def read() -> tuple[Path, str | BigPicList]:
+            from kdocs_viewer.core.piclist import read_pic_list_file
+
+            return path, prepare_text(read_pic_list_file(path), path.name)
+
+        self._calls.submit(TASK_READ, read)
+
+    @Slot(str)
+    def _on_large_paste(self, text: str) -> None:
+        """A paste too big to edit: parsed on a worker, then shown as a summary like a big file."""
+        self._load_after_read = False
+        self._reading = None
+        name = self.tr("Pasted pic list")
+        self.show_message("info", self.tr("Reading %1…").replace("%1", name))
+        self._calls.submit(TASK_READ, lambda: (None, prepare_text(text, name)))
+
+    @Slot()
+    def clear_big_list(self) -> None:
+        """Drop the big list; the editor comes back with the text it had."""
+        self._show_editor()
+        self.message_area.clear_message()
+
+    def _show_big_list(self, big: BigPicList) -> None:
+        self._big = big
+        self.summary.show_list(big)
+        self.input_stack.setCurrentWidget(self.summary)
+
+    def _show_editor(self) -> None:
+        self._big = None
+        self.input_stack.setCurrentWidget(self.editor)
+
+    @Slot(str)
+    def _on_file_dropped(self, path: str) -> None:
+        self.open_file(Path(path))
+
+    def _file_error_text(self, path: Path | None, error: BaseException) -> str:
+        from kdocs_viewer.core.piclist import PicFileError  # the worker that answered imported it
+
+        if isinstance(error, PicFileError):
+            return str(error)
+        name = path.name if path is not None else ""
+        return self.tr("Could not read %1: %2").replace("%1", name).replace("%2", redact(str(error)))
+
+    @Slot()
+    def load(self) -> bool:
+        """Parse the editor's text and show its pictures. False (with a message) when something is missing.
+
+        A list longer than ``SYNC_PARSE_CHARS`` is parsed on a worker, so the window never freezes on a big
+        paste: then True means "started", and the pictures or the problem show when the parse is done.
+        """
+        if self._big is not None:
+            return self._load_parsed(self._big.result)
+        from kdocs_viewer.core.piclist import PicListError, parse_pic_list
+
+        text = self.editor.toPlainText()
+        if len(text) > SYNC_PARSE_CHARS:
+            self._set_load_enabled(False)
+            self.show_message("info", self.tr("Reading the pic list…"))
+            self._calls.submit(TASK_PARSE, lambda: parse_pic_list(text))
+            return True
+        try:
+            result = parse_pic_list(text)
+        except PicListError as exc:
+            self._show_parse_error(exc)
+            return False
+        return self._load_parsed(result)
+
+    def _on_parsed(self, result: TaskResult) -> None:
+        from kdocs_viewer.core.piclist import PicListError
+
+        self._set_load_enabled(True)
+        if isinstance(result.error, PicListError):
+            self._show_parse_error(result.error)
+        elif result.error is not None:
+            message = self.tr("Could not read the pic list: %1").replace("%1", redact(str(result.error)))
+            self.show_message("error", message)
+        else:
+            self._load_parsed(result.value)
+
+    @Slot()
+    def _on_editor_changed(self) -> None:
+        """An edit while a long list is being parsed makes that parse stale: drop it, Load is free again."""
+        self._editor_file = ""
+        if self._calls.is_busy(TASK_PARSE) and not self.load_button.isEnabled():
+            self._calls.forget(TASK_PARSE)
+            self._set_load_enabled(True)
+            self.show_message("info", self.tr("The pic list changed: press Load again."))
+
+    def _set_load_enabled(self, on: bool) -> None:
+        self.load_button.setEnabled(on)
+        self.load_action.setEnabled(on)
+
+    def _load_parsed(self, result: ParseResult) -> bool:
+        file_token = self._require_file_token()
+        if not file_token:
+            return False
+        if not self._token.ensure(self.load):
+            return False
+        from kdocs_viewer.core.piclist import CONFIRM_PICTURES_ABOVE
+
+        if len(result.pics) > CONFIRM_PICTURES_ABOVE:
+            self._ask_before_loading(file_token, result)
+            return True
+        return self._start_parsed(file_token, result)
+
+    def _ask_before_loading(self, file_token: str, result: ParseResult) -> None:
+        """A list that costs many API calls starts only after a "yes" (asked without blocking the window)."""
+        if self._question is not None:
+            return
+        count = len(result.pics)
+        self._question = LargeListQuestion(count, calls_to_resolve(count), self._daily_limit(), self)
+        self._question_load = (file_token, result)
+        self._question.finished.connect(self._on_question_answered)
+        self._question.open()
+
+    @Slot(int)
+    def _on_question_answered(self, _code: int) -> None:
+        box, self._question = self._question, None
+        pending, self._question_load = self._question_load, None
+        if box is None:
+            return
+        box.deleteLater()
+        if pending is None or self._closed:
+            return
+        if box.accepted_load():
+            self._start_parsed(*pending)
+        else:
+            self.show_message("info", self.tr("Not loaded. The list is kept; press Load to be asked again."))
+
+    def _start_parsed(self, file_token: str, result: ParseResult) -> bool:
+        self.loadRequested.emit(file_token, result.pics)
+        count = len(result.pics)
+        text = self.tr("Loaded %1 pictures.").replace("%1", str(count))
+        if result.duplicates:
+            shown = "; ".join(str(p) for p in result.duplicates[:3])
+            more = len(result.duplicates) - 3
+            text += "\n" + self.tr("Duplicates ignored: %1").replace("%1", str(len(result.duplicates)))
+            text += f" — {shown}" + (f" (+{more})" if more > 0 else "")
+        self.show_message("info", text)
+        return True
+
+    def _show_parse_error(self, exc: PicListError, source: str | None = None) -> None:
+        """The problems, and the editor at the first bad line; ``source`` names a list that is not in the
+        editor (a big file or paste), which is then left alone."""
+        from kdocs_viewer.core.piclist import line_of
+
+        problems = exc.problems or []
+        lines = [str(problem) for problem in problems[:5]]
+        if len(problems) > 5:
+            lines.append(self.tr("… and %1 more problems").replace("%1", str(len(problems) - 5)))
+        name = self._editor_file if source is None else source
+        if name:
+            lead = self.tr("%1 has a problem:").replace("%1", name)
+        else:
+            lead = self.tr("The pic list has a problem:")
+        text = lead + "\n" + "\n".join(lines or [str(exc)])
+        self.show_message("error", text)
+        if source is not None:
+            return
+        for problem in problems:
+            line = line_of(problem.where)  # reads the translated "第 3 行" as well as "line 3"
+            if line is not None:
+                self.editor.jump_to_line(line)
+                break
+
+    # ------------------------------------------------------------------------------------------------------
+    # find pictures
+
+    @Slot()
+    def find_pictures(self) -> None:
+        """List the workbook's pictures (sheets + cells APIs) in a worker; fills the editor, then loads."""
+        file_token = self._require_file_token()
+        if not file_token or self._calls.is_busy(TASK_FIND):
+            return
+        if not self._token.ensure(self.find_pictures):
+            return
+        client = self._token.client()
+        assert client is not None
+        cancel = self._calls.cancel
+        name = self.tr("Pictures found in the workbook")
+
+        def find() -> tuple[str, int, str | BigPicList]:
+            refs = client.find_pictures(file_token, cancel=cancel)
+            return file_token, len(refs), prepare_found(refs, name)
+
+        self.find_button.setEnabled(False)
+        self.find_action.setEnabled(False)
+        self.show_message("info", self.tr("Looking for pictures in the workbook…"))
+        self._calls.submit(TASK_FIND, find)
+
+    @Slot(object)
+    def _on_task_done(self, result: object) -> None:
+        if not isinstance(result, TaskResult) or self._closed:
+            return
+        if result.kind == TASK_FIND:
+            self._on_found(result)
+        elif result.kind == TASK_READ:
+            self._on_read(result)
+        elif result.kind == TASK_PARSE:
+            self._on_parsed(result)
+
+    def _on_found(self, result: TaskResult) -> None:
+        self.find_button.setEnabled(True)
+        self.find_action.setEnabled(True)
+        self.findFinished.emit()
+        from kdocs_viewer.core.api import TokenInvalidError  # the client that answered imported it
+
+        if isinstance(result.error, TokenInvalidError):
+            self._token.reject(retry=self.find_pictures)
+            return
+        if result.error is not None:
+            self.show_message(
+                "error",
+                self.tr("Could not list the workbook's pictures: %1").replace(
+                    "%1", redact(str(result.error))
+                ),
+            )
+            return
+        file_token, count, prepared = result.value
+        if not count:
+            self.show_message("warning", self.tr("No pictures found in this workbook."))
+            return
+        if isinstance(prepared, BigPicList):
+            self._show_big_list(prepared)
+        else:
+            self.editor.replace_text(prepared)
+            self._show_editor()
+        if self.file_token() != file_token:
+            self.file_token_edit.setText(file_token)
+        self.load()
+
+    def _on_read(self, result: TaskResult) -> None:
+        load, self._load_after_read = self._load_after_read, False
+        from kdocs_viewer.core.piclist import PicListError  # the worker that answered imported it
+
+        if isinstance(result.error, PicListError):  # a list too big to edit, parsed there
+            name = self._reading.name if self._reading is not None else self.tr("Pasted pic list")
+            self._show_parse_error(result.error, source=name)
+            return
+        if result.error is not None:
+            self.show_message("error", self._file_error_text(self._reading, result.error))
+            return
+        path, prepared = result.value
+        if isinstance(prepared, BigPicList):
+            self._show_big_list(prepared)
+            self.show_message(
+                "info",
+                self.tr("Read %1: %2 pictures. Click “Load” to show them.")
+                .replace("%1", prepared.source)
+                .replace("%2", f"{prepared.count:,}"),
+            )
+        else:
+            self.editor.replace_text(prepared)
+            self._editor_file = path.name
+            self._show_editor()
+            self.show_message(
+                "info", self.tr("Read %1. Click “Load” to show its pictures.").replace("%1", path.name)
+            )
+        if load:
+            self.load()
+
+    # ------------------------------------------------------------------------------------------------------
+    # closing
+
+    def cancel(self) -> None:
+        """Ask the background calls to stop (a find in flight ends early)."""
+        self._closed = True
+        self._calls.cancel.set()
+
+    def shutdown(self) -> None:
+        """Cancel and join the background calls. Idempotent."""
+        self.cancel()
+        self._calls.shutdown()

@@ -1,0 +1,54 @@
+"""The message area under the input: one message at a time, coloured by its kind."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QWidget
+
+__all__ = ["MessageArea"]
+
+
+class MessageArea(QLabel):
+    """One message for the user about the input: info, warning or error, with a matching colour.
+
+    The kind is also the widget's ``kind`` property (empty when nothing is shown).
+    """
+
+    _STYLES: ClassVar[dict[str, str]] = {
+        "info": "background: #e8f1fb; color: #0b3a66; border-left: 4px solid #2f7bd1;",
+        "warning": "background: #fff4ce; color: #4a3800; border-left: 4px solid #d8a600;",
+        "error": "background: #fde7e9; color: #6b0010; border-left: 4px solid #c42b1c;",
+    }
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("messageArea")
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setProperty("kind", "")
+        self.hide()
+
+    def kind(self) -> str:
+        return str(self.property("kind") or "")
+
+    def show_message(self, kind: str, text: str) -> None:
+        self.setProperty("kind", kind)
+        self.setText(text)
+        self.setStyleSheet(f"QLabel#messageArea {{ {self._STYLES.get(kind, '')} padding: 6px; }}")
+        self.setVisible(bool(text))
+
+    def show_notice(self, kind: str, text: str) -> None:
+        """A message about something else (the keyring) that arrives in its own time: it never hides an error
+        about the input (a bad ``--pics`` file at start-up) but is added below it; otherwise it replaces."""
+        if self.kind() == "error" and self.text():
+            self.setText(f"{self.text()}\n\n{text}")
+        else:
+            self.show_message(kind, text)
+
+    def clear_message(self) -> None:
+        self.setProperty("kind", "")
+        self.clear()
+        self.hide()
