@@ -218,7 +218,7 @@ def test_with_refresh_off_expired_links_are_renewed_on_demand_in_one_call(
 def wait_ticks(qtbot: QtBot, browser: PictureBrowser, count: int) -> None:
     """Until the grid's 1 Hz badge clock has ticked ``count`` times: the browser's periodic work has run."""
     for _ in range(count):
-        with qtbot.waitSignal(browser.grid().ticked, timeout=3000):
+        with qtbot.waitSignal(grid_of(browser).ticked, timeout=3000):
             pass
 
 
