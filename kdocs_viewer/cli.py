@@ -61,7 +61,7 @@ deliberately no --token option: command lines are visible to other users and kep
 
 exit status:
   0    success
-  1    some pictures failed (the others were resolved or saved; see stderr)
+  1    some pictures failed (the others were found, resolved or saved; see stderr)
   2    usage or input error (bad option, pic list, file token, base URL or template; an unknown file
        token; a list of over {CONFIRM_PICTURES_ABOVE:,} pictures without --yes)
   3    authentication error (no access token, or the token was rejected: code 20007)
@@ -442,16 +442,19 @@ def cmd_scan(args: argparse.Namespace) -> int:
     cancel = threading.Event()
     with _client(token, base_url) as client, _ctrl_c_cancels(cancel):
         try:
-            pics = client.find_pictures(file_token, cancel=cancel)
+            found = client.find_pictures(file_token, cancel=cancel)
         except Exception as exc:
             raise _api_failure(exc, args.file_token) from None
     if cancel.is_set():
         _say("cancelled")
         return EXIT_CANCELLED
+    pics = found.pics
     sys.stdout.write(dump_pic_list(pics))
     sys.stdout.flush()
     _say(f"found {len(pics)} picture{'s' if len(pics) != 1 else ''} in {args.file_token!r}")
-    return EXIT_OK
+    for problem in found.problems:
+        _say(f"unreadable picture cell: {problem}")
+    return EXIT_FAILED if found.problems else EXIT_OK
 
 
 def _iso_utc(wall: float | None) -> str | None:

@@ -29,7 +29,7 @@ import httpx
 
 from kdocs_viewer import __version__
 from kdocs_viewer.core import expiry
-from kdocs_viewer.core.cells import cell_address, column_letters
+from kdocs_viewer.core.cells import CELL_LIST_KEYS, FoundPictures, SheetCells
 from kdocs_viewer.core.contract import (
     CELLS_PATH,
     CODE_OK,
@@ -42,7 +42,7 @@ from kdocs_viewer.core.contract import (
     TOKEN_PARAM,
 )
 from kdocs_viewer.core.i18n import translate
-from kdocs_viewer.core.models import DEFAULT_BASE_URL, Lease, Outcome, PicFailure, PicRef, now_pair
+from kdocs_viewer.core.models import DEFAULT_BASE_URL, Lease, Outcome, PicFailure, PicRef, Problem, now_pair
 from kdocs_viewer.core.quota import daily_limit_from_headers
 from kdocs_viewer.core.redact import MASK, redact, redact_url
 from kdocs_viewer.core.retry import RetryPolicy, retry_delay
@@ -62,14 +62,13 @@ __all__ = [
     "MISSING_ITEM_MESSAGE",
     "MISSING_URL_MESSAGE",
     "ApiTransportError",
+    "FoundPictures",
     "InsecureTransportError",
     "KDocsClient",
     "KDocsError",
     "QuotaExceededError",
     "SheetInfo",
     "TokenInvalidError",
-    "cell_address",
-    "column_letters",
 ]
 
 log = logging.getLogger(__name__)
@@ -682,29 +681,37 @@ class KDocsClient:
     ) -> list[dict[str, Any]]:
         params = {"row_from": row_from, "row_to": row_to, "col_from": col_from, "col_to": col_to}
         reply = self._call("GET", CELLS_PATH, file_token, params=params, cancel=cancel, sheet_idx=sheet_idx)
-        cells = reply.data.get("cells")
+        cells = next((reply.data[key] for key in CELL_LIST_KEYS if key in reply.data), None)
         return [c for c in cells if isinstance(c, dict)] if isinstance(cells, list) else []
 
-    def find_pictures(self, file_token: str, *, cancel: threading.Event | None = None) -> list[PicRef]:
-        """Every picture of the workbook, sheet by sheet in row-major order, with cell and caption.
+    def find_pictures(self, file_token: str, *, cancel: threading.Event | None = None) -> FoundPictures:
+        """Every picture of the workbook, sheet by sheet in row-major order, with cell and caption, and the
+        picture cells that could not be read (``core.cells`` reads them: the rule a pasted cells response
+        follows too).
 
-        Each sheet's used range is read in chunks of at most ``MAX_CELLS_PER_READ`` cells. Returns what was
-        found so far when ``cancel`` is set.
+        Each sheet is read in bands of whole rows, each band in rectangles of at most
+        ``MAX_CELLS_PER_READ`` cells. Returns what was found so far when ``cancel`` is set.
         """
         found: dict[PicRef, None] = {}
+        problems: list[Problem] = []
         for sheet in self.list_sheets(file_token):
-            for row_from, row_to, col_from, col_to in _chunks(sheet):
-                if cancel is not None and cancel.is_set():
-                    return list(found)
-                try:
-                    cells = self._read_cells(
-                        file_token, sheet.sheet_idx, row_from, row_to, col_from, col_to, cancel
-                    )
-                except _Cancelled:
-                    return list(found)
-                for ref in _pictures_in_cells(sheet.name, cells):
+            reader = SheetCells(sheet.name)
+            for band in _bands(sheet):
+                cells: list[dict[str, Any]] = []
+                for row_from, row_to, col_from, col_to in band:
+                    if cancel is not None and cancel.is_set():
+                        return FoundPictures(list(found), problems)
+                    try:
+                        cells += self._read_cells(
+                            file_token, sheet.sheet_idx, row_from, row_to, col_from, col_to, cancel
+                        )
+                    except _Cancelled:
+                        return FoundPictures(list(found), problems)
+                pictures, unreadable = reader.read(cells)
+                for _where, ref in pictures:
                     found.setdefault(ref, None)
-        return list(found)
+                problems += unreadable
+        return FoundPictures(list(found), problems)
 
 
 # ---- pure helpers of resolve / find_pictures ---------------------------------------------------------------
@@ -747,110 +754,16 @@ def _match_items(batch: list[PicRef], items: list[Any], reply: _Reply) -> list[O
     return outcomes
 
 
-def _chunks(sheet: SheetInfo) -> Iterator[tuple[int, int, int, int]]:
-    """Rectangles (row_from, row_to, col_from, col_to) covering the used range, each ≤ MAX_CELLS_PER_READ."""
+def _bands(sheet: SheetInfo) -> Iterator[list[tuple[int, int, int, int]]]:
+    """Bands of rows covering the used range, top to bottom, each as the rectangles (row_from, row_to,
+    col_from, col_to) of at most MAX_CELLS_PER_READ cells that read it: a row is captioned whole."""
     if sheet.row_to < sheet.row_from or sheet.col_to < sheet.col_from:
         return
     width = min(sheet.col_to - sheet.col_from + 1, MAX_CELLS_PER_READ)
     rows = max(1, MAX_CELLS_PER_READ // width)
-    for col in range(sheet.col_from, sheet.col_to + 1, width):
-        col_end = min(col + width - 1, sheet.col_to)
-        for row in range(sheet.row_from, sheet.row_to + 1, rows):
-            yield row, min(row + rows - 1, sheet.row_to), col, col_end
-
-
-def _find_pics(node: Any, depth: int = 0) -> Iterator[tuple[str, str | None]]:
-    """(pic_key, tag or None) of every object with a non-empty ``pic_key`` anywhere inside ``node``."""
-    if depth > 20:
-        return
-    if isinstance(node, dict):
-        key = node.get("pic_key")
-        if isinstance(key, str) and key.strip():
-            tag = node.get("tag")
-            yield key.strip(), tag if isinstance(tag, str) and tag else None
-        for name, value in node.items():
-            if name != "pic_key" and isinstance(value, dict | list):
-                yield from _find_pics(value, depth + 1)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _find_pics(value, depth + 1)
-
-
-def _find_tag(node: Any, depth: int = 0) -> str | None:
-    if depth > 20:
-        return None
-    if isinstance(node, dict):
-        tag = node.get("tag")
-        if isinstance(tag, str) and tag:
-            return tag
-        children: Iterable[Any] = node.values()
-    elif isinstance(node, list):
-        children = node
-    else:
-        return None
-    for value in children:
-        found = _find_tag(value, depth + 1)
-        if found:
-            return found
-    return None
-
-
-def _cell_text(cell: Mapping[str, Any]) -> str:
-    for key in ("cell_text", "original_cell_value", "text", "value"):
-        value = cell.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value)
-    return ""
-
-
-_NUMBER_RE = re.compile(r"^[+-]?[¥$€£]?\s*[\d,]*\.?\d+(?:[eE][+-]?\d+)?\s*%?$")
-
-
-def _is_number(text: str) -> bool:
-    return bool(_NUMBER_RE.match(text))
-
-
-def _pictures_in_cells(sheet_name: str, cells: list[dict[str, Any]]) -> list[PicRef]:
-    """PicRefs of the picture cells, row-major, each captioned by the nearest text cell of its row.
-
-    Caption rule: among the row's non-picture cells with text, prefer real text over pure numbers; then the
-    nearest cell to the left, else the nearest to the right.
-    """
-    rows: dict[int, dict[int, dict[str, Any]]] = {}
-    for cell in cells:
-        row, col = _as_int(cell.get("row_from")), _as_int(cell.get("col_from"))
-        if row is None or col is None or row < 0 or col < 0:
-            continue
-        rows.setdefault(row, {}).setdefault(col, cell)  # a merged cell read twice counts once
-    refs: list[PicRef] = []
-    for row in sorted(rows):
-        by_col = rows[row]
-        pics = {col: list(_find_pics(cell)) for col, cell in by_col.items()}
-        texts = {col: _cell_text(cell) for col, cell in by_col.items() if not pics[col]}
-        texts = {col: text for col, text in texts.items() if text}
-        for col in sorted(by_col):
-            for key, tag in pics[col]:
-                refs.append(
-                    PicRef(
-                        pic_key=key,
-                        tag=tag or _find_tag(by_col[col]) or "attachment",
-                        sheet=sheet_name,
-                        cell=cell_address(sheet_name, row, col),
-                        caption=_caption(texts, col),
-                    )
-                )
-    return refs
-
-
-def _caption(texts: Mapping[int, str], col: int) -> str | None:
-    words = {c: t for c, t in texts.items() if not _is_number(t)}
-    for pool in (words, texts):
-        left = [c for c in pool if c < col]
-        if left:
-            return pool[max(left)]
-        right = [c for c in pool if c > col]
-        if right:
-            return pool[min(right)]
-    return None
+    for row in range(sheet.row_from, sheet.row_to + 1, rows):
+        row_end = min(row + rows - 1, sheet.row_to)
+        yield [
+            (row, row_end, col, min(col + width - 1, sheet.col_to))
+            for col in range(sheet.col_from, sheet.col_to + 1, width)
+        ]

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from urllib.parse import urlsplit, urlunsplit
 
+from kdocs_viewer.core.i18n import translate
+
 DEFAULT_BASE_URL = "https://developer.kdocs.cn"
 
 Ident = tuple[str, str]  # (pic_key, tag): what names one picture of a workbook; see ``PicRef.ident``
@@ -63,6 +65,19 @@ class PicRef:
         if self.caption and cell:
             return f"{self.caption} — {cell}"
         return self.caption or self.cell or self.pic_key
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or worth knowing) about an input, anchored where a person can find it."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        if not self.where:
+            return self.message
+        return translate("piclist", "{where}: {message}").format(where=self.where, message=self.message)
 
 
 class LeaseState(Enum):

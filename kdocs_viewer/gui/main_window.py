@@ -52,7 +52,7 @@ from PySide6.QtWidgets import (
 )
 
 from kdocs_viewer import __version__
-from kdocs_viewer.core.models import PicRef
+from kdocs_viewer.core.models import PicRef, Problem
 from kdocs_viewer.core.quota import calls_to_resolve
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.gui import settings as S
@@ -243,6 +243,7 @@ class MainWindow(QMainWindow):
         self._question: LargeListQuestion | None = None
         self._question_load: tuple[str, ParseResult] | None = None  # what a "yes" starts
         self._editor_file = ""  # the name of the file whose text the editor holds, untouched since
+        self._unreadable: list[Problem] = []  # picture cells "Find pictures" could not read, told on load
         self._closed = False
         self._selection_count = 0
 
@@ -844,6 +845,7 @@ class MainWindow(QMainWindow):
     def _on_editor_changed(self) -> None:
         """An edit while a long list is being parsed makes that parse stale: drop it, Load is free again."""
         self._editor_file = ""
+        self._unreadable = []
         if self._calls.is_busy(TASK_PARSE) and not self.load_button.isEnabled():
             self._calls.forget(TASK_PARSE)
             self._set_load_enabled(True)
@@ -906,6 +908,7 @@ class MainWindow(QMainWindow):
             text += "\n" + self.tr("Duplicates ignored: %1").replace("%1", str(len(result.duplicates)))
             text += f" — {shown}" + (f" (+{more})" if more > 0 else "")
         self.show_message("info", text)
+        self._note_unreadable_cells(self._unreadable)
         return True
 
     def _show_parse_error(self, exc: PicListError, source: str | None = None) -> None:
@@ -983,9 +986,9 @@ class MainWindow(QMainWindow):
         cancel = self._calls.cancel
         name = self.tr("Pictures found in the workbook")
 
-        def find() -> tuple[str, int, str | BigPicList]:
-            refs = client.find_pictures(file_token, cancel=cancel)
-            return file_token, len(refs), prepare_found(refs, name)
+        def find() -> tuple[str, int, str | BigPicList, list[Problem]]:
+            found = client.find_pictures(file_token, cancel=cancel)
+            return file_token, len(found.pics), prepare_found(found.pics, name), found.problems
 
         self.find_button.setEnabled(False)
         self.find_action.setEnabled(False)
@@ -1026,9 +1029,10 @@ class MainWindow(QMainWindow):
                 ),
             )
             return
-        file_token, count, prepared = result.value
+        file_token, count, prepared, problems = result.value
         if not count:
             self.show_message("warning", self.tr("No pictures found in this workbook."))
+            self._note_unreadable_cells(problems)
             return
         if isinstance(prepared, BigPicList):
             self._show_big_list(prepared)
@@ -1037,7 +1041,21 @@ class MainWindow(QMainWindow):
             self._show_editor()
         if self.file_token_edit.text().strip() != file_token:
             self.file_token_edit.setText(file_token)
+        self._unreadable = problems
         self.load()
+
+    def _note_unreadable_cells(self, problems: list[Problem]) -> None:
+        """Picture cells that "Find pictures" could not read, added to what the window just said."""
+        self._unreadable = []
+        if not problems:
+            return
+        lines = [str(problem) for problem in problems[:5]]
+        if len(problems) > 5:
+            lines.append(self.tr("… and %1 more problems").replace("%1", str(len(problems) - 5)))
+        lead = self.tr("Picture cells that could not be read: %1").replace("%1", str(len(problems)))
+        said = self.message_area.text()
+        kind = "error" if self.message_area.kind == "error" else "warning"
+        self.show_message(kind, "\n\n".join(part for part in (said, "\n".join([lead, *lines])) if part))
 
     def _on_read(self, result: TaskResult) -> None:
         load, self._load_after_read = self._load_after_read, False

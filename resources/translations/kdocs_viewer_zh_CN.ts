@@ -99,7 +99,7 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+249" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+250" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
@@ -264,12 +264,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+2" />
-            <location line="+373" />
+            <location line="+375" />
             <source>No access token: set one with File → Set access token…</source>
             <translation>没有访问令牌：请通过“文件 → 设置访问令牌…”设置。</translation>
         </message>
         <message>
-            <location line="-356" />
+            <location line="-358" />
             <source>The server rejected the access token (code 20007) — it may have expired. Enter a new one; the picture list and your selection are kept.</source>
             <translation>服务器拒绝了访问令牌（代码 20007），令牌可能已过期。请输入新的令牌；图片列表和当前选择都会保留。</translation>
         </message>
@@ -336,12 +336,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="-1" />
-            <location line="+307" />
+            <location line="+324" />
             <source>Pasted pic list</source>
             <translation>粘贴的图片列表</translation>
         </message>
         <message>
-            <location line="-251" />
+            <location line="-268" />
             <source>%1 is larger than %2 MB: that is not a pic list.</source>
             <translation>%1 大于 %2 MB，不是图片列表。</translation>
         </message>
@@ -372,18 +372,18 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>无法读取图片列表：%1</translation>
         </message>
         <message>
-            <location line="+12" />
+            <location line="+13" />
             <source>The pic list changed: press Load again.</source>
             <translation>图片列表已更改：请再次点击“加载”。</translation>
         </message>
         <message>
             <location line="+9" />
-            <location line="+115" />
+            <location line="+116" />
             <source>Enter the workbook's file token first.</source>
             <translation>请先输入工作簿的文件 ID。</translation>
         </message>
         <message>
-            <location line="-77" />
+            <location line="-78" />
             <source>Not loaded. The list is kept; press Load to be asked again.</source>
             <translation>未加载。列表已保留；再次点击“加载”会重新询问。</translation>
         </message>
@@ -398,12 +398,13 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>已忽略重复项：%1</translation>
         </message>
         <message>
-            <location line="+13" />
+            <location line="+14" />
+            <location line="+132" />
             <source>… and %1 more problems</source>
             <translation>…… 另有 %1 个问题</translation>
         </message>
         <message>
-            <location line="+3" />
+            <location line="-129" />
             <source>%1 has a problem:</source>
             <translation>%1 有问题：</translation>
         </message>
@@ -438,7 +439,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>此工作簿中没有找到图片。</translation>
         </message>
         <message>
-            <location line="+27" />
+            <location line="+21" />
+            <source>Picture cells that could not be read: %1</source>
+            <translation>无法读取的图片单元格：%1</translation>
+        </message>
+        <message>
+            <location line="+21" />
             <source>Read %1: %2 pictures. Click “Load” to show them.</source>
             <translation>已读取 %1：%2 张图片。点击“加载”显示它们。</translation>
         </message>
@@ -991,7 +997,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>api</name>
         <message>
-            <location filename="../../kdocs_viewer/core/api.py" line="+210" />
+            <location filename="../../kdocs_viewer/core/api.py" line="+209" />
             <source>the connection timed out</source>
             <translation>连接超时</translation>
         </message>
@@ -1091,7 +1097,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>代码 {code}</translation>
         </message>
         <message>
-            <location line="+203" />
+            <location line="+211" />
             <source>the server's reply did not include this picture</source>
             <translation>服务器的回复中没有这张图片</translation>
         </message>
@@ -1104,6 +1110,24 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location line="+5" />
             <source>the server sent an unusable download URL</source>
             <translation>服务器返回的下载地址不可用</translation>
+        </message>
+    </context>
+    <context>
+        <name>cells</name>
+        <message>
+            <location filename="../../kdocs_viewer/core/cells.py" line="+219" />
+            <source>{first}, {second} or {third}</source>
+            <translation>{first}、{second} 或 {third}</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>picture {image} has no {fields}: its download link cannot be asked for</source>
+            <translation>图片 {image} 没有 {fields}：无法请求其下载链接</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>a picture cell without {fields}: its download link cannot be asked for</source>
+            <translation>图片单元格缺少 {fields}：无法请求其下载链接</translation>
         </message>
     </context>
     <context>
@@ -1211,12 +1235,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>piclist</name>
         <message>
-            <location filename="../../kdocs_viewer/core/piclist.py" line="+48" />
+            <location filename="../../kdocs_viewer/core/models.py" line="+80" />
             <source>{where}: {message}</source>
             <translation>{where}：{message}</translation>
         </message>
         <message>
-            <location line="+10" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="+42" />
             <source>… and {count} more</source>
             <translation>……还有 {count} 项</translation>
         </message>
@@ -1226,21 +1250,21 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>未找到图片</translation>
         </message>
         <message>
-            <location line="+34" />
-            <location line="+102" />
-            <location line="+60" />
+            <location line="+29" />
+            <location line="+42" />
+            <location line="+61" />
             <source>line {line}, column {column}</source>
             <translation>第 {line} 行，第 {column} 列</translation>
         </message>
         <message>
-            <location line="-161" />
-            <location line="+296" />
+            <location line="-102" />
+            <location line="+189" />
             <location line="+62" />
             <source>line {line}</source>
             <translation>第 {line} 行</translation>
         </message>
         <message>
-            <location line="-345" />
+            <location filename="../../kdocs_viewer/core/validation.py" line="+129" />
             <source>{field} contains an invalid character (a lone surrogate)</source>
             <translation>{field} 包含无效字符（孤立的代理项）</translation>
         </message>
@@ -1260,22 +1284,23 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>tag 必须是非空字符串，实际为 {value}</translation>
         </message>
         <message>
-            <location line="+9" />
+            <location line="+12" />
             <source>missing pic_key</source>
             <translation>缺少 pic_key</translation>
         </message>
         <message>
-            <location line="+10" />
+            <location filename="../../kdocs_viewer/core/cells.py" line="-11" />
+            <location filename="../../kdocs_viewer/core/validation.py" line="+10" />
             <source>{field} must be a string, got {value}</source>
             <translation>{field} 必须是字符串，实际为 {value}</translation>
         </message>
         <message>
-            <location line="+17" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="-235" />
             <source>duplicate of {first} (pic_key {key}, tag {tag})</source>
             <translation>与{first}重复（pic_key {key}，tag {tag}）</translation>
         </message>
         <message>
-            <location line="+13" />
+            <location filename="../../kdocs_viewer/core/validation.py" line="-104" />
             <source>an object</source>
             <translation>一个对象</translation>
         </message>
@@ -1285,13 +1310,13 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>一个列表</translation>
         </message>
         <message>
-            <location line="+21" />
-            <location line="+72" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="+26" />
+            <location line="+73" />
             <source>invalid JSON: {error}</source>
             <translation>JSON 无效：{error}</translation>
         </message>
         <message>
-            <location line="-70" />
+            <location line="-71" />
             <source>invalid JSON: nested too deeply</source>
             <translation>JSON 无效：嵌套层级过深</translation>
         </message>
@@ -1311,7 +1336,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>输入内容是一个 API 错误（代码 {code}）{said}</translation>
         </message>
         <message>
-            <location line="+6" />
+            <location line="+7" />
             <source>none</source>
             <translation>无</translation>
         </message>
@@ -1332,28 +1357,28 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+9" />
-            <location line="+36" />
+            <location line="+17" />
             <source>{what} must be a list, got {value}</source>
             <translation>{what} 必须是列表，实际为 {value}</translation>
         </message>
         <message>
-            <location line="-31" />
-            <location line="+48" />
+            <location filename="../../kdocs_viewer/core/cells.py" line="+152" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="-12" />
             <source>item {number}</source>
             <translation>第 {number} 项</translation>
         </message>
         <message>
-            <location line="-46" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="+2" />
             <source>expected an object with pic_key and tag, got {value}</source>
             <translation>应为包含 pic_key 和 tag 的对象，实际为 {value}</translation>
         </message>
         <message>
-            <location line="+44" />
+            <location filename="../../kdocs_viewer/core/cells.py" line="+6" />
             <source>cell {cell}</source>
             <translation>单元格 {cell}</translation>
         </message>
         <message>
-            <location line="+35" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="+31" />
             <source>expected 'pic_key tag', found {count} words</source>
             <translation>应为“pic_key tag”，实际有 {count} 个词</translation>
         </message>
@@ -1511,7 +1536,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>validation</name>
         <message>
-            <location filename="../../kdocs_viewer/core/validation.py" line="+58" />
+            <location filename="../../kdocs_viewer/core/validation.py" line="+8" />
             <source>{field} is empty</source>
             <translation>{field} 为空</translation>
         </message>
@@ -1541,7 +1566,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>{field} 不能是 {value}</translation>
         </message>
         <message>
-            <location line="+2" />
+            <location line="+4" />
             <source>{field} {value} contains a slash (/ or \)</source>
             <translation>{field} {value} 含有斜杠（/ 或 \）</translation>
         </message>
@@ -1551,7 +1576,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>文件 ID</translation>
         </message>
         <message>
-            <location line="+42" />
+            <location line="+100" />
             <source>the API base URL {problem}</source>
             <translation>API 基础地址{problem}</translation>
         </message>
