@@ -32,6 +32,7 @@ from kdocs_viewer.core import expiry
 from kdocs_viewer.core.cells import CELL_LIST_KEYS, FoundPictures, SheetCells
 from kdocs_viewer.core.contract import (
     CELLS_PATH,
+    CODE_FILE_NOT_FOUND,
     CODE_OK,
     CODE_QUOTA_EXCEEDED,
     CODE_TOKEN_INVALID,
@@ -40,6 +41,14 @@ from kdocs_viewer.core.contract import (
     PICTURE_URLS_PATH,
     SHEETS_PATH,
     TOKEN_PARAM,
+)
+from kdocs_viewer.core.errors import (
+    ApiTransportError,
+    FailureReason,
+    InsecureTransportError,
+    KDocsError,
+    QuotaExceededError,
+    TokenInvalidError,
 )
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import DEFAULT_BASE_URL, Lease, Outcome, PicFailure, PicRef, Problem, now_pair
@@ -56,11 +65,8 @@ from kdocs_viewer.core.validation import (
 )
 
 __all__ = [
-    "BAD_URL_MESSAGE",
     "DEFAULT_RETRY",
     "MAX_CELLS_PER_READ",
-    "MISSING_ITEM_MESSAGE",
-    "MISSING_URL_MESSAGE",
     "ApiTransportError",
     "FoundPictures",
     "InsecureTransportError",
@@ -76,54 +82,6 @@ log = logging.getLogger(__name__)
 DEFAULT_RETRY = RetryPolicy()
 _SNIPPET_CHARS = 120
 _USER_AGENT = f"kdocs-viewer/{__version__}"
-
-# The English texts, for callers that recognise them (the CLI); PicFailures carry the translated text.
-MISSING_URL_MESSAGE = "not found in this workbook / no download URL"
-MISSING_ITEM_MESSAGE = "the server's reply did not include this picture"
-BAD_URL_MESSAGE = "the server sent an unusable download URL"
-
-
-# ---- errors ---------------------------------------------------------------------------------------------
-
-
-class KDocsError(Exception):
-    """An API call failed. ``str(e)`` is for people and never contains a URL or a token.
-
-    ``code`` is the envelope's code and ``status`` the HTTP status, when known; ``server_text`` is what the
-    server said (its ``msg``/``message``/``result``/``hint``), redacted.
-    """
-
-    def __init__(
-        self, message: str, *, code: int | None = None, status: int | None = None, server_text: str = ""
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
-        self.server_text = server_text
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        state = {"code": self.code, "status": self.status, "server_text": self.server_text}
-        return (type(self), (self.message,), state)
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class TokenInvalidError(KDocsError):
-    """Code 20007: the token is missing, invalid, expired or foreign. Never retried: ask for a new one."""
-
-
-class QuotaExceededError(KDocsError):
-    """HTTP 429 or the quota code, still failing after the allowed waits."""
-
-
-class ApiTransportError(KDocsError):
-    """No usable reply: connection refused/reset, timeout, reply cut short — after the retries."""
-
-
-class InsecureTransportError(KDocsError):
-    """Refused to send the token over plain http to a host that is not this machine."""
 
 
 # ---- sheets and cells -----------------------------------------------------------------------------------
@@ -534,7 +492,8 @@ class KDocsClient:
             if part
         )
         message = lead + (f" ({where})" if where else "") + (f": {text}" if text else "")
-        return {}, cls(message, code=code, status=status, server_text=text)
+        reason = FailureReason.WORKBOOK_NOT_FOUND if code == CODE_FILE_NOT_FOUND else None
+        return {}, cls(message, code=code, status=status, server_text=text, reason=reason)
 
     # -- pictures ------------------------------------------------------------------------------------------
 
@@ -557,7 +516,7 @@ class KDocsClient:
         refused: dict[PicRef, PicFailure] = {}
         for ref in unique:
             if (problem := pic_key_problem(ref.pic_key)) is not None:
-                refused[ref] = PicFailure(ref, problem)
+                refused[ref] = PicFailure(ref, problem, reason=FailureReason.BAD_INPUT)
         if refused:
             sendable = [ref for ref in unique if ref not in refused]
             sent = {outcome.ref: outcome for outcome in self.resolve(file_token, sendable, cancel=cancel)}
@@ -574,7 +533,7 @@ class KDocsClient:
                 return
             batch = batches[index]
             if quota:
-                results[index] = [PicFailure(ref, str(quota[0]), quota[0].code) for ref in batch]
+                results[index] = [_failure(ref, quota[0]) for ref in batch]
                 return
             try:
                 results[index] = self._resolve_batch(file_token, batch, cancel)
@@ -584,7 +543,7 @@ class KDocsClient:
             except KDocsError as exc:
                 if isinstance(exc, QuotaExceededError):
                     quota.append(exc)
-                results[index] = [PicFailure(ref, str(exc), exc.code) for ref in batch]
+                results[index] = [_failure(ref, exc) for ref in batch]
 
         if len(batches) == 1 or self._concurrency == 1:
             for index in range(len(batches)):
@@ -717,6 +676,11 @@ class KDocsClient:
 # ---- pure helpers of resolve / find_pictures ---------------------------------------------------------------
 
 
+def _failure(ref: PicRef, error: KDocsError) -> PicFailure:
+    """The PicFailure of a picture whose whole call failed with ``error``."""
+    return PicFailure(ref, str(error), error.code, error.server_text, reason=error.reason)
+
+
 def _match_items(batch: list[PicRef], items: list[Any], reply: _Reply) -> list[Outcome]:
     """Pair reply items with requests by (pic_key, tag), else by pic_key alone (an unclaimed item)."""
     by_ident: dict[tuple[str, str], dict[str, Any]] = {}
@@ -738,16 +702,18 @@ def _match_items(batch: list[PicRef], items: list[Any], reply: _Reply) -> list[O
                 claimed.add(id(item))
         if item is None:
             missing = translate("api", "the server's reply did not include this picture")
-            outcomes.append(PicFailure(ref, missing))
+            outcomes.append(PicFailure(ref, missing, reason=FailureReason.NOT_IN_REPLY))
             continue
         url = item.get("pic_url")
         if not isinstance(url, str) or not url.strip():
             missing = translate("api", "not found in this workbook / no download URL")
-            outcomes.append(PicFailure(ref, missing, _as_int(item.get("code"))))
+            code = _as_int(item.get("code"))
+            outcomes.append(PicFailure(ref, missing, code, reason=FailureReason.PICTURE_NOT_FOUND))
             continue
         url = url.strip()
         if not url.lower().startswith(("https://", "http://")):
-            outcomes.append(PicFailure(ref, translate("api", "the server sent an unusable download URL")))
+            unusable = translate("api", "the server sent an unusable download URL")
+            outcomes.append(PicFailure(ref, unusable, reason=FailureReason.BAD_LINK))
             continue
         ttl, estimated = expiry.lifetime_for(ref.tag, url, reply.sent_wall)
         outcomes.append(Lease(ref, url, reply.sent_mono, ttl, estimated, reply.sent_wall))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from urllib.parse import urlsplit, urlunsplit
 
+from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.i18n import translate
 
 DEFAULT_BASE_URL = "https://developer.kdocs.cn"
@@ -129,11 +130,14 @@ class Lease:
 
 @dataclass(frozen=True, slots=True)
 class PicFailure:
-    """Why one picture got no URL. ``message`` is for people and never contains a URL or token."""
+    """Why one picture got no URL. ``message`` is for people and never contains a URL or token; ``reason``
+    is for code (``core.errors``); ``code`` and ``server_text`` are what the server said, when it did."""
 
     ref: PicRef
     message: str
     code: int | None = None
+    server_text: str = ""
+    reason: FailureReason = field(kw_only=True)
 
 
 Outcome = Lease | PicFailure

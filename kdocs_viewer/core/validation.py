@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import PicRef, Problem
 
@@ -49,9 +50,13 @@ MAX_ID_LEN = 256  # characters; real ids are a few dozen
 class InvalidIdentifierError(ValueError):
     """A file token or pic key that cannot be used; ``str(e)`` names the field and what is wrong."""
 
+    reason = FailureReason.BAD_INPUT
+
 
 class InvalidBaseUrlError(ValueError):
     """An API base URL that cannot be used; ``str(e)`` says what is wrong and never repeats credentials."""
+
+    reason = FailureReason.BAD_INPUT
 
 
 class InsecureBaseUrlError(InvalidBaseUrlError):

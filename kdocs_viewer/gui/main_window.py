@@ -52,12 +52,14 @@ from PySide6.QtWidgets import (
 )
 
 from kdocs_viewer import __version__
+from kdocs_viewer.core.errors import FailureReason, reason_of
 from kdocs_viewer.core.models import PicRef, Problem
 from kdocs_viewer.core.quota import calls_to_resolve
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.gui import settings as S
 from kdocs_viewer.gui.api_usage import ApiCallsLabel, ApiUsage
 from kdocs_viewer.gui.browser import PictureBrowser
+from kdocs_viewer.gui.failure_text import error_text
 from kdocs_viewer.gui.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES
 from kdocs_viewer.gui.keyring_bridge import KeyringBridge, KeyringOp
 from kdocs_viewer.gui.pic_input import (
@@ -1010,9 +1012,7 @@ class MainWindow(QMainWindow):
         self.find_button.setEnabled(True)
         self.find_action.setEnabled(True)
         self._update_status()
-        from kdocs_viewer.core.api import TokenInvalidError  # the client that answered imported it
-
-        if isinstance(result.error, TokenInvalidError):
+        if result.error is not None and reason_of(result.error) is FailureReason.TOKEN_REJECTED:
             reason = self.tr("The server rejected the access token (code 20007). Enter a new one.")
             if self.ask_token(reason):
                 self.find_pictures()
@@ -1022,12 +1022,8 @@ class MainWindow(QMainWindow):
                 )
             return
         if result.error is not None:
-            self.show_message(
-                "error",
-                self.tr("Could not list the workbook's pictures: %1").replace(
-                    "%1", redact(str(result.error))
-                ),
-            )
+            text = self.tr("Could not list the workbook's pictures: %1")
+            self.show_message("error", text.replace("%1", error_text(result.error)))
             return
         file_token, count, prepared, problems = result.value
         if not count:

@@ -52,6 +52,69 @@ The details were written to the log.</source>
         </message>
     </context>
     <context>
+        <name>FailureText</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/failure_text.py" line="+24" />
+            <source>Enter a new access token (File → Set access token…).</source>
+            <translation>请输入新的访问令牌（文件 → 设置访问令牌…）。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Wait a while, or until the quota starts again tomorrow.</source>
+            <translation>请稍候再试，或等到明天配额重新开始。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Check the workbook's file token: no workbook has this one, or it is not shared with you.</source>
+            <translation>请检查工作簿的文件 ID（file token）：没有工作簿使用此 ID，或该工作簿未共享给你。</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Check the network connection.</source>
+            <translation>请检查网络连接。</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>The server had a problem: try again later.</source>
+            <translation>服务器出现问题：请稍后再试。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Correct the value and try again.</source>
+            <translation>请更正该值后重试。</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>The workbook has no such picture: it was removed, or the list is for another workbook.</source>
+            <translation>工作簿中没有这张图片：它已被删除，或该列表属于另一个工作簿。</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Ask again: the server left these pictures out.</source>
+            <translation>请重新获取：服务器的回复遗漏了这些图片。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Ask again for a new link.</source>
+            <translation>请重新获取新的链接。</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>The link expired or was revoked: ask again for a new one.</source>
+            <translation>链接已过期或已被撤销：请重新获取新的链接。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>A login page or a network portal may be in the way: open any web page in a browser first.</source>
+            <translation>可能被登录页面或网络认证门户拦截：请先在浏览器中打开任意网页。</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>The picture is larger than the viewer accepts.</source>
+            <translation>图片超过了查看器可接受的大小。</translation>
+        </message>
+    </context>
+    <context>
         <name>LargeListQuestion</name>
         <message>
             <location filename="../../kdocs_viewer/gui/pic_input.py" line="+131" />
@@ -82,7 +145,7 @@ The details were written to the log.</source>
     <context>
         <name>LeaseKeeper</name>
         <message numerus="yes">
-            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+215" />
+            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+223" />
             <source>No download link for %n picture(s): %1 (F5 retries)</source>
             <translation>
                 <numerusform>有 %n 张图片未能取得下载链接：%1（按 F5 重试）</numerusform>
@@ -99,7 +162,7 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+250" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+252" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
@@ -264,12 +327,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+2" />
-            <location line="+375" />
+            <location line="+373" />
             <source>No access token: set one with File → Set access token…</source>
             <translation>没有访问令牌：请通过“文件 → 设置访问令牌…”设置。</translation>
         </message>
         <message>
-            <location line="-358" />
+            <location line="-356" />
             <source>The server rejected the access token (code 20007) — it may have expired. Enter a new one; the picture list and your selection are kept.</source>
             <translation>服务器拒绝了访问令牌（代码 20007），令牌可能已过期。请输入新的令牌；图片列表和当前选择都会保留。</translation>
         </message>
@@ -336,12 +399,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="-1" />
-            <location line="+324" />
+            <location line="+318" />
             <source>Pasted pic list</source>
             <translation>粘贴的图片列表</translation>
         </message>
         <message>
-            <location line="-268" />
+            <location line="-262" />
             <source>%1 is larger than %2 MB: that is not a pic list.</source>
             <translation>%1 大于 %2 MB，不是图片列表。</translation>
         </message>
@@ -399,12 +462,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+14" />
-            <location line="+132" />
+            <location line="+126" />
             <source>… and %1 more problems</source>
             <translation>…… 另有 %1 个问题</translation>
         </message>
         <message>
-            <location line="-129" />
+            <location line="-123" />
             <source>%1 has a problem:</source>
             <translation>%1 有问题：</translation>
         </message>
@@ -424,17 +487,17 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>正在查找工作簿中的图片…</translation>
         </message>
         <message>
-            <location line="+21" />
+            <location line="+19" />
             <source>The server rejected the access token (code 20007). Enter a new one.</source>
             <translation>服务器拒绝了访问令牌（代码 20007）。请输入新的令牌。</translation>
         </message>
         <message>
-            <location line="+11" />
+            <location line="+9" />
             <source>Could not list the workbook's pictures: %1</source>
             <translation>无法列出工作簿中的图片：%1</translation>
         </message>
         <message>
-            <location line="+7" />
+            <location line="+5" />
             <source>No pictures found in this workbook.</source>
             <translation>此工作簿中没有找到图片。</translation>
         </message>
@@ -997,7 +1060,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>api</name>
         <message>
-            <location filename="../../kdocs_viewer/core/api.py" line="+209" />
+            <location filename="../../kdocs_viewer/core/api.py" line="+167" />
             <source>the connection timed out</source>
             <translation>连接超时</translation>
         </message>
@@ -1097,7 +1160,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>代码 {code}</translation>
         </message>
         <message>
-            <location line="+211" />
+            <location line="+217" />
             <source>the server's reply did not include this picture</source>
             <translation>服务器的回复中没有这张图片</translation>
         </message>
@@ -1107,7 +1170,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>在此工作簿中未找到 / 没有下载地址</translation>
         </message>
         <message>
-            <location line="+5" />
+            <location line="+6" />
             <source>the server sent an unusable download URL</source>
             <translation>服务器返回的下载地址不可用</translation>
         </message>
@@ -1133,7 +1196,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>download</name>
         <message>
-            <location filename="../../kdocs_viewer/core/download.py" line="+81" />
+            <location filename="../../kdocs_viewer/core/download.py" line="+108" />
             <source>download cancelled</source>
             <translation>下载已取消</translation>
         </message>
@@ -1159,12 +1222,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+2" />
-            <location line="+130" />
+            <location line="+137" />
             <source>the picture link is not a usable http(s) address</source>
             <translation>图片链接不是可用的 http(s) 地址</translation>
         </message>
         <message>
-            <location line="-129" />
+            <location line="-136" />
             <source>network error while downloading the picture ({error})</source>
             <translation>下载图片时发生网络错误（{error}）</translation>
         </message>
@@ -1174,17 +1237,17 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>图片过大（{size} 字节，上限为 {limit}）</translation>
         </message>
         <message>
-            <location line="+15" />
+            <location line="+17" />
             <source>the picture is larger than the limit of {limit} bytes</source>
             <translation>图片超过了 {limit} 字节的上限</translation>
         </message>
         <message>
-            <location line="+6" />
+            <location line="+10" />
             <source>the picture arrived incomplete ({received} of {size} bytes)</source>
             <translation>图片接收不完整（{received} / {size} 字节）</translation>
         </message>
         <message>
-            <location line="+18" />
+            <location line="+19" />
             <source>picture download failed ({error})</source>
             <translation>图片下载失败（{error}）</translation>
         </message>
@@ -1235,7 +1298,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>piclist</name>
         <message>
-            <location filename="../../kdocs_viewer/core/models.py" line="+80" />
+            <location filename="../../kdocs_viewer/core/models.py" line="+81" />
             <source>{where}: {message}</source>
             <translation>{where}：{message}</translation>
         </message>
@@ -1264,7 +1327,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>第 {line} 行</translation>
         </message>
         <message>
-            <location filename="../../kdocs_viewer/core/validation.py" line="+129" />
+            <location filename="../../kdocs_viewer/core/validation.py" line="+134" />
             <source>{field} contains an invalid character (a lone surrogate)</source>
             <translation>{field} 包含无效字符（孤立的代理项）</translation>
         </message>
@@ -1362,7 +1425,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>{what} 必须是列表，实际为 {value}</translation>
         </message>
         <message>
-            <location filename="../../kdocs_viewer/core/cells.py" line="+152" />
+            <location filename="../../kdocs_viewer/core/cells.py" line="+156" />
             <location filename="../../kdocs_viewer/core/piclist.py" line="-12" />
             <source>item {number}</source>
             <translation>第 {number} 项</translation>
@@ -1510,7 +1573,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>session</name>
         <message>
-            <location filename="../../kdocs_viewer/core/session.py" line="+243" />
+            <location filename="../../kdocs_viewer/core/session.py" line="+246" />
             <source>cancelled</source>
             <translation>已取消</translation>
         </message>

@@ -28,6 +28,7 @@ from kdocs_viewer.core.api import (
     TokenInvalidError,
 )
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL, PICTURE_URLS_PATH, TAG_LIFETIMES
+from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.models import Lease, PicFailure, PicRef
 from kdocs_viewer.core.retry import RetryPolicy
 from kdocs_viewer.core.validation import InvalidIdentifierError
@@ -286,9 +287,13 @@ def test_reply_items_are_matched_by_key_and_tag_then_by_key() -> None:
     assert [o.ref for o in out] == refs
     assert isinstance(out[0], Lease) and out[0].url == "https://cdn.example/a"
     assert isinstance(out[1], Lease) and out[1].url == "https://cdn.example/b"
-    assert isinstance(out[2], PicFailure) and out[2].message == api.MISSING_URL_MESSAGE
-    assert isinstance(out[3], PicFailure) and out[3].message == api.BAD_URL_MESSAGE
-    assert isinstance(out[4], PicFailure) and out[4].message == api.MISSING_ITEM_MESSAGE
+    assert isinstance(out[2], PicFailure) and out[2].message == "not found in this workbook / no download URL"
+    assert isinstance(out[3], PicFailure) and out[3].message == "the server sent an unusable download URL"
+    assert isinstance(out[4], PicFailure)
+    assert out[4].message == "the server's reply did not include this picture"
+    assert [o.reason for o in out[2:]] == [
+        FailureReason.PICTURE_NOT_FOUND, FailureReason.BAD_LINK, FailureReason.NOT_IN_REPLY,
+    ]  # fmt: skip
 
 
 def test_find_pictures_reads_big_sheets_in_chunks() -> None:
@@ -390,7 +395,8 @@ def test_unknown_keys_fail_alone(standin: StandinServer, client: KDocsClient) ->
     assert [o.ref for o in out] == refs
     failures = [o for o in out if isinstance(o, PicFailure)]
     assert [f.ref for f in failures] == [refs[1], wrong_tag, refs[5]]
-    assert all(f.message == api.MISSING_URL_MESSAGE for f in failures)
+    assert all(f.message == "not found in this workbook / no download URL" for f in failures)
+    assert all(f.reason is FailureReason.PICTURE_NOT_FOUND for f in failures)
     assert sum(isinstance(o, Lease) for o in out) == 6
     assert picture_calls(standin, client) == [200]
 
@@ -630,8 +636,11 @@ def test_unknown_file_token(standin: StandinServer, client: KDocsClient) -> None
     with pytest.raises(KDocsError) as info:
         client.list_sheets("other-workbook")
     assert info.value.code == 20404 and info.value.status == 404
+    assert info.value.reason is FailureReason.WORKBOOK_NOT_FOUND
     (failure,) = client.resolve("other-workbook", standin.pictures()[:1])
     assert isinstance(failure, PicFailure) and failure.code == 20404
+    assert failure.reason is FailureReason.WORKBOOK_NOT_FOUND
+    assert failure.server_text == info.value.server_text == "FileNotFound; no such file"
 
 
 def test_quota_used_up_is_not_waited_out(standin_factory: Callable[..., StandinServer]) -> None:
@@ -643,6 +652,7 @@ def test_quota_used_up_is_not_waited_out(standin_factory: Callable[..., StandinS
             client.list_sheets(FILE)
         assert client.daily_limit == 1  # stated by the quota answer
     assert "quota" in str(info.value) and info.value.status == 429
+    assert info.value.reason is FailureReason.QUOTA
     assert len(settled_log(standin, client)) == 2  # Retry-After points to tomorrow: beyond any budget
 
 
@@ -657,6 +667,7 @@ def test_after_a_quota_error_later_batches_fail_without_a_call(
     assert all(isinstance(o, Lease) for o in out[:100])
     failures = [o for o in out[100:] if isinstance(o, PicFailure)]
     assert len(failures) == 200 and all(f.code == 20429 for f in failures)
+    assert all(f.reason is FailureReason.QUOTA for f in failures)
     assert "quota" in failures[0].message and failures[0].message == failures[-1].message
 
 

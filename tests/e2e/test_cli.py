@@ -274,6 +274,9 @@ def test_unknown_file_token_exits_2(small: StandinServer, tmp_path: Path) -> Non
     assert resolve.code == 2
     assert "unknown file token" in resolve.err
     assert resolve.out == ""
+    # The same words whether the sheets call or a resolve batch found out, the code said once.
+    for run in (scan, resolve):
+        assert run.err.count("(code 20404)") == 1 and "FileNotFound; no such file" in run.err
 
 
 def test_a_failing_picture_exits_1_and_the_others_are_saved(small: StandinServer, tmp_path: Path) -> None:
