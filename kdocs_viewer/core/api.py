@@ -1,4 +1,6 @@
-"""The KDocs open-platform client: envelope, typed errors, retries, batching and picture discovery.
+"""The KDocs open-platform client: transport (one keep-alive connection pool, retries, the token kept
+safe) and batching. What replies mean is read by ``core.replies``, failures are typed in ``core.errors``,
+picture cells are read by ``core.cells``.
 
 Every API URL carries the user's token (``access_token`` query parameter), so this module never formats a
 URL into a log line or an exception text: logs get ``redact_url`` of the path, errors are our own types
@@ -11,10 +13,7 @@ bad batch or one bad key never sinks the others. See /work/shared/kdocs-api.md f
 
 from __future__ import annotations
 
-import html
-import json
 import logging
-import re
 import ssl
 import threading
 import time
@@ -28,14 +27,9 @@ from urllib.parse import quote
 import httpx
 
 from kdocs_viewer import __version__
-from kdocs_viewer.core import expiry
 from kdocs_viewer.core.cells import CELL_LIST_KEYS, FoundPictures, SheetCells
 from kdocs_viewer.core.contract import (
     CELLS_PATH,
-    CODE_FILE_NOT_FOUND,
-    CODE_OK,
-    CODE_QUOTA_EXCEEDED,
-    CODE_TOKEN_INVALID,
     MAX_CELLS_PER_READ,
     MAX_PICS_PER_CALL,
     PICTURE_URLS_PATH,
@@ -51,9 +45,10 @@ from kdocs_viewer.core.errors import (
     TokenInvalidError,
 )
 from kdocs_viewer.core.i18n import translate
-from kdocs_viewer.core.models import DEFAULT_BASE_URL, Lease, Outcome, PicFailure, PicRef, Problem, now_pair
+from kdocs_viewer.core.models import DEFAULT_BASE_URL, Outcome, PicFailure, PicRef, Problem, now_pair
 from kdocs_viewer.core.quota import daily_limit_from_headers
 from kdocs_viewer.core.redact import MASK, redact, redact_url
+from kdocs_viewer.core.replies import SheetInfo, parse_envelope, pictures_from_reply, sheets_from_reply
 from kdocs_viewer.core.retry import RetryPolicy, retry_delay
 from kdocs_viewer.core.tls import shared_ssl_context
 from kdocs_viewer.core.validation import (
@@ -80,85 +75,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_RETRY = RetryPolicy()
-_SNIPPET_CHARS = 120
 _USER_AGENT = f"kdocs-viewer/{__version__}"
-
-
-# ---- sheets and cells -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SheetInfo:
-    """One sheet of a workbook and its used range (0-based, inclusive)."""
-
-    sheet_idx: int
-    sheet_id: int | None
-    name: str
-    row_from: int
-    row_to: int
-    col_from: int
-    col_to: int
-    visible: bool = True
-
-
-# ---- small parsing helpers --------------------------------------------------------------------------------
-
-
-def _as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _as_bool(value: Any, default: bool) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return value != 0
-    if isinstance(value, str):
-        lowered = value.strip().lower()
-        if lowered in {"true", "1", "yes", "visible"}:
-            return True
-        if lowered in {"false", "0", "no", "hidden"}:
-            return False
-    return default
-
-
-_TAG_RE = re.compile(r"<[^>]*>")
-_HIDDEN_RE = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_SPACE_RE = re.compile(r"\s+")
-
-
-def _snippet(body: bytes) -> str:
-    """A short, tag-stripped, single-line excerpt of a non-JSON body (e.g. a proxy's HTML error page)."""
-    text = body[:4096].decode("utf-8", errors="replace")
-    text = _HIDDEN_RE.sub(" ", text)
-    text = html.unescape(_TAG_RE.sub(" ", text))
-    text = _SPACE_RE.sub(" ", text).strip()
-    if len(text) > _SNIPPET_CHARS:
-        text = text[: _SNIPPET_CHARS - 1].rstrip() + "…"
-    return text
-
-
-def _server_text(body: Mapping[str, Any]) -> str:
-    """The distinct texts the server put in ``msg``, ``message``, ``result`` and ``hint``, joined."""
-    parts: list[str] = []
-    for key in ("msg", "message", "result", "hint"):
-        value = body.get(key)
-        if isinstance(value, str | int | float) and not isinstance(value, bool):
-            text = str(value).strip()
-            if text and text not in parts:
-                parts.append(text)
-    return "; ".join(parts)
 
 
 def _describe_transport_error(exc: httpx.RequestError) -> str:
@@ -436,65 +353,6 @@ class KDocsClient:
             log.debug("%s %s: retrying in %.2f s", method, shown, wait_s)
             self._sleep(wait_s, cancel)
 
-    def _parse(self, response: httpx.Response) -> tuple[dict[str, Any], KDocsError | None]:
-        """(data, None) for a good envelope (2xx and code 0); otherwise ({}, the typed error it means)."""
-        status = response.status_code
-        content = response.content
-        parsed: Any = None
-        is_json = False
-        if content.strip():
-            try:
-                parsed = json.loads(content)
-                is_json = True
-            except ValueError:  # includes JSONDecodeError and UnicodeDecodeError
-                pass
-        if not isinstance(parsed, dict):
-            if 300 <= status < 400:
-                detail = translate(
-                    "api", "a redirect, which is not followed (the token stays on the API host)"
-                )
-            elif not content.strip():
-                detail = translate("api", "empty body")
-            else:
-                detail = self._scrub(_snippet(content))
-            message = (
-                translate("api", "The server sent an unexpected JSON reply (HTTP {status}): {detail}")
-                if is_json
-                else translate("api", "The server sent a non-JSON reply (HTTP {status}): {detail}")
-            ).format(status=status, detail=detail)
-            return {}, KDocsError(message, status=status, server_text=detail)
-        raw_code = parsed.get("code")
-        code = _as_int(raw_code)
-        ok_status = 200 <= status < 300
-        if raw_code is None and ok_status:
-            code = CODE_OK  # tolerate an envelope without a code when the status says success
-        if ok_status and code == CODE_OK:
-            data = parsed.get("data")
-            return (data if isinstance(data, dict) else {}), None
-        text = self._scrub(_server_text(parsed))
-        if code == CODE_TOKEN_INVALID:
-            cls: type[KDocsError] = TokenInvalidError
-            lead = translate("api", "The access token was rejected (code 20007) — enter a new token")
-        elif status == 429 or code == CODE_QUOTA_EXCEEDED:
-            cls = QuotaExceededError
-            lead = translate("api", "The KDocs API quota is used up or calls are too frequent")
-        else:
-            cls = KDocsError
-            lead = translate("api", "The KDocs API reported an error")
-        where = ", ".join(
-            part
-            for part in (
-                translate("api", "code {code}").format(code=code)
-                if code is not None and cls is not TokenInvalidError
-                else "",
-                "" if ok_status else f"HTTP {status}",
-            )
-            if part
-        )
-        message = lead + (f" ({where})" if where else "") + (f": {text}" if text else "")
-        reason = FailureReason.WORKBOOK_NOT_FOUND if code == CODE_FILE_NOT_FOUND else None
-        return {}, cls(message, code=code, status=status, server_text=text, reason=reason)
-
     # -- pictures ------------------------------------------------------------------------------------------
 
     def resolve(
@@ -584,6 +442,10 @@ class KDocsClient:
         if token_error is not None:
             raise token_error
 
+    def _parse(self, response: httpx.Response) -> tuple[dict[str, Any], KDocsError | None]:
+        """``replies.parse_envelope`` of the response, the token scrubbed from anything it quotes."""
+        return parse_envelope(response.status_code, response.content, self._scrub)
+
     def _resolve_batch(
         self, file_token: str, batch: list[PicRef], cancel: threading.Event | None
     ) -> list[Outcome] | None:
@@ -593,34 +455,14 @@ class KDocsClient:
         except _Cancelled:
             return None
         items = reply.data.get("urls")
-        return _match_items(batch, items if isinstance(items, list) else [], reply)
+        items = items if isinstance(items, list) else []
+        return pictures_from_reply(batch, items, reply.sent_mono, reply.sent_wall)
 
     # -- sheets, cells, discovery --------------------------------------------------------------------------
 
     def list_sheets(self, file_token: str) -> list[SheetInfo]:
         """The workbook's sheets, in the server's order. A bad file token: InvalidIdentifierError, no call."""
-        data = self._call("GET", SHEETS_PATH, file_token).data
-        raw = data.get("sheets_info", data.get("sheets"))
-        sheets: list[SheetInfo] = []
-        for position, item in enumerate(raw if isinstance(raw, list) else []):
-            if not isinstance(item, dict):
-                continue
-            idx = _as_int(item.get("sheet_idx"))
-            idx = position if idx is None else idx
-            name = item.get("sheet_name", item.get("name"))
-            sheets.append(
-                SheetInfo(
-                    sheet_idx=idx,
-                    sheet_id=_as_int(item.get("sheet_id")),
-                    name=str(name) if name not in (None, "") else f"Sheet{idx + 1}",
-                    row_from=_as_int(item.get("row_from")) or 0,
-                    row_to=_as_int(item.get("row_to")) or 0,
-                    col_from=_as_int(item.get("col_from")) or 0,
-                    col_to=_as_int(item.get("col_to")) or 0,
-                    visible=_as_bool(item.get("is_visible", item.get("visible")), True),
-                )
-            )
-        return sheets
+        return sheets_from_reply(self._call("GET", SHEETS_PATH, file_token).data)
 
     def read_cells(
         self, file_token: str, sheet_idx: int, row_from: int, row_to: int, col_from: int, col_to: int
@@ -679,45 +521,6 @@ class KDocsClient:
 def _failure(ref: PicRef, error: KDocsError) -> PicFailure:
     """The PicFailure of a picture whose whole call failed with ``error``."""
     return PicFailure(ref, str(error), error.code, error.server_text, reason=error.reason)
-
-
-def _match_items(batch: list[PicRef], items: list[Any], reply: _Reply) -> list[Outcome]:
-    """Pair reply items with requests by (pic_key, tag), else by pic_key alone (an unclaimed item)."""
-    by_ident: dict[tuple[str, str], dict[str, Any]] = {}
-    by_key: dict[str, list[dict[str, Any]]] = {}
-    for item in items:
-        if not isinstance(item, dict) or not isinstance(item.get("pic_key"), str):
-            continue
-        tag = item.get("tag")
-        if isinstance(tag, str):
-            by_ident.setdefault((item["pic_key"], tag), item)
-        by_key.setdefault(item["pic_key"], []).append(item)
-    claimed = {id(by_ident[ref.ident]) for ref in batch if ref.ident in by_ident}
-    outcomes: list[Outcome] = []
-    for ref in batch:
-        item = by_ident.get(ref.ident)
-        if item is None:
-            item = next((i for i in by_key.get(ref.pic_key, []) if id(i) not in claimed), None)
-            if item is not None:
-                claimed.add(id(item))
-        if item is None:
-            missing = translate("api", "the server's reply did not include this picture")
-            outcomes.append(PicFailure(ref, missing, reason=FailureReason.NOT_IN_REPLY))
-            continue
-        url = item.get("pic_url")
-        if not isinstance(url, str) or not url.strip():
-            missing = translate("api", "not found in this workbook / no download URL")
-            code = _as_int(item.get("code"))
-            outcomes.append(PicFailure(ref, missing, code, reason=FailureReason.PICTURE_NOT_FOUND))
-            continue
-        url = url.strip()
-        if not url.lower().startswith(("https://", "http://")):
-            unusable = translate("api", "the server sent an unusable download URL")
-            outcomes.append(PicFailure(ref, unusable, reason=FailureReason.BAD_LINK))
-            continue
-        ttl, estimated = expiry.lifetime_for(ref.tag, url, reply.sent_wall)
-        outcomes.append(Lease(ref, url, reply.sent_mono, ttl, estimated, reply.sent_wall))
-    return outcomes
 
 
 def _bands(sheet: SheetInfo) -> Iterator[list[tuple[int, int, int, int]]]:

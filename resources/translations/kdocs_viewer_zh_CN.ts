@@ -1060,7 +1060,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>api</name>
         <message>
-            <location filename="../../kdocs_viewer/core/api.py" line="+167" />
+            <location filename="../../kdocs_viewer/core/api.py" line="+84" />
             <source>the connection timed out</source>
             <translation>连接超时</translation>
         </message>
@@ -1120,12 +1120,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>无法访问 KDocs API：{reason}。</translation>
         </message>
         <message>
-            <location line="+40" />
+            <location filename="../../kdocs_viewer/core/replies.py" line="+116" />
             <source>a redirect, which is not followed (the token stays on the API host)</source>
             <translation>重定向（不会跟随，令牌只发送给 API 主机）</translation>
         </message>
         <message>
-            <location line="+4" />
+            <location line="+2" />
             <source>empty body</source>
             <translation>空响应</translation>
         </message>
@@ -1160,7 +1160,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>代码 {code}</translation>
         </message>
         <message>
-            <location line="+217" />
+            <location line="+81" />
             <source>the server's reply did not include this picture</source>
             <translation>服务器的回复中没有这张图片</translation>
         </message>

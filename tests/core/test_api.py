@@ -30,6 +30,7 @@ from kdocs_viewer.core.api import (
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL, PICTURE_URLS_PATH, TAG_LIFETIMES
 from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.models import Lease, PicFailure, PicRef
+from kdocs_viewer.core.replies import snippet
 from kdocs_viewer.core.retry import RetryPolicy
 from kdocs_viewer.core.validation import InvalidIdentifierError
 from kdocs_viewer.standin.server import RequestLogEntry, StandinServer
@@ -67,8 +68,8 @@ def test_bands_cover_the_used_range_within_the_cell_limit() -> None:
 def test_snippet_strips_tags_scripts_and_length() -> None:
     page = b"<html><head><style>body{}</style><title>x</title></head><body><h1>502 Bad&nbsp;Gateway</h1>" \
         b"<script>var a='<b>';</script><p>nginx</p></body></html>"
-    assert api._snippet(page) == "502 Bad Gateway nginx"
-    assert len(api._snippet(b"x" * 5000)) == 120
+    assert snippet(page) == "502 Bad Gateway nginx"
+    assert len(snippet(b"x" * 5000)) == 120
 
 
 # ---- construction and transport security -------------------------------------------------------------------
