@@ -67,7 +67,7 @@ def write_pic_list(base_url: str, token: str, file_token: str, path: Path) -> in
     from kdocs_viewer.core.piclist import dump_pic_list
 
     with KDocsClient(token, base_url) as client:
-        refs = client.find_pictures(file_token)
+        refs = client.find_pictures(file_token).pics
     path.write_text(dump_pic_list(refs), encoding="utf-8")
     return len(refs)
 

@@ -25,6 +25,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from kdocs_viewer import __version__
+from kdocs_viewer.core.errors import FailureReason, reason_of
 from kdocs_viewer.core.models import DEFAULT_BASE_URL, Lease, Outcome, PicFailure, PicRef
 from kdocs_viewer.core.piclist import CONFIRM_PICTURES_ABOVE
 from kdocs_viewer.core.redact import MASK, install_log_redaction, redact
@@ -68,6 +69,24 @@ _STOP_SIGNALS: dict[int, int] = {
     **({signal.SIGHUP: EXIT_HANGUP} if hasattr(signal, "SIGHUP") else {}),
 }
 
+# The exit status of each kind of failure; a failure of no known kind (a bug) is EXIT_API.
+EXIT_STATUS: dict[FailureReason, int] = {
+    FailureReason.TOKEN_REJECTED: EXIT_AUTH,
+    FailureReason.BAD_INPUT: EXIT_USAGE,
+    FailureReason.WORKBOOK_NOT_FOUND: EXIT_USAGE,
+    FailureReason.QUOTA: EXIT_API,
+    FailureReason.NETWORK: EXIT_API,
+    FailureReason.SERVER_ERROR: EXIT_API,
+    FailureReason.CANCELLED: EXIT_CANCELLED,
+    # about one picture: the others were done
+    FailureReason.PICTURE_NOT_FOUND: EXIT_FAILED,
+    FailureReason.NOT_IN_REPLY: EXIT_FAILED,
+    FailureReason.BAD_LINK: EXIT_FAILED,
+    FailureReason.EXPIRED_LINK: EXIT_FAILED,
+    FailureReason.NOT_A_PICTURE: EXIT_FAILED,
+    FailureReason.TOO_LARGE: EXIT_FAILED,
+}
+
 EPILOG = f"""\
 The access token is taken from, in this order: standard input with --token-stdin, the {ENV_TOKEN}
 environment variable, your sign-in (`{PROG} login`, renewed as needed), or the system keyring (store it
@@ -76,7 +95,7 @@ to other users and kept in shell history.
 
 exit status:
   0    success
-  1    some pictures failed (the others were resolved or saved; see stderr)
+  1    some pictures failed (the others were found, resolved or saved; see stderr)
   2    usage or input error (bad option, pic list, file token, base URL or template; an unknown file
        token; a list of over {CONFIRM_PICTURES_ABOVE:,} pictures without --yes)
   3    authentication error (no access token, or the token was rejected: code 20007)
@@ -388,27 +407,29 @@ def _read_pics(args: argparse.Namespace) -> list[PicRef]:
 # ---- errors of the API ------------------------------------------------------------------------------------
 
 
+def _exit_status(reason: FailureReason | None) -> int:
+    return EXIT_API if reason is None else EXIT_STATUS[reason]
+
+
 def _api_failure(exc: BaseException, file_token: str) -> CliError:
     """The CliError for an exception raised by the client (token rejected, unknown file, network…)."""
-    from kdocs_viewer.core.api import InsecureTransportError, KDocsError, TokenInvalidError
     from kdocs_viewer.core.auth import AuthError
-    from kdocs_viewer.core.contract import CODE_FILE_NOT_FOUND
-    from kdocs_viewer.core.validation import InvalidIdentifierError
 
-    if isinstance(exc, InvalidIdentifierError):  # checked up front; this is the safety net
-        return CliError(str(exc), EXIT_USAGE)
     if isinstance(exc, AuthError):  # the signed-in tokens could not be renewed
         from kdocs_viewer.cli_auth import auth_failure
 
         return auth_failure(exc)
-    if isinstance(exc, TokenInvalidError):
-        said = exc.server_text or "missing, invalid, expired or issued for someone else"
-        return CliError(f"the access token was rejected (code 20007): {said}\n{TOKEN_HELP}", EXIT_AUTH)
-    if isinstance(exc, InsecureTransportError):
-        return CliError(str(exc), EXIT_USAGE)
-    if isinstance(exc, KDocsError) and exc.code == CODE_FILE_NOT_FOUND:
-        return CliError(_unknown_file(file_token, exc.code, exc.server_text), EXIT_USAGE)
-    return CliError(str(exc), EXIT_API)
+    reason = reason_of(exc)
+    code: int | None = getattr(exc, "code", None)
+    server_text: str = getattr(exc, "server_text", "")
+    if reason is FailureReason.TOKEN_REJECTED:
+        said = server_text or "missing, invalid, expired or issued for someone else"
+        message = f"the access token was rejected (code 20007): {said}\n{TOKEN_HELP}"
+    elif reason is FailureReason.WORKBOOK_NOT_FOUND:
+        message = _unknown_file(file_token, code, server_text)
+    else:
+        message = str(exc)
+    return CliError(message, _exit_status(reason))
 
 
 def _unknown_file(file_token: str, code: int | None, server_text: str) -> str:
@@ -419,16 +440,13 @@ def _unknown_file(file_token: str, code: int | None, server_text: str) -> str:
 def _batch_level_failure(outcomes: Sequence[Outcome], file_token: str) -> CliError | None:
     """A whole-request failure hiding behind per-picture failures: an unknown workbook (exit 2), or no
     picture got an answer from the API at all (exit 4). None when at least one picture was answered."""
-    from kdocs_viewer.core.api import BAD_URL_MESSAGE, MISSING_ITEM_MESSAGE, MISSING_URL_MESSAGE
-    from kdocs_viewer.core.contract import CODE_FILE_NOT_FOUND
-
     failures = [o for o in outcomes if isinstance(o, PicFailure)]
     for failure in failures:
-        if failure.code == CODE_FILE_NOT_FOUND:
-            return CliError(_unknown_file(file_token, failure.code, failure.message), EXIT_USAGE)
-    per_picture = (MISSING_URL_MESSAGE, MISSING_ITEM_MESSAGE, BAD_URL_MESSAGE)
-    if failures and len(failures) == len(outcomes) and all(f.message not in per_picture for f in failures):
-        return CliError(failures[0].message, EXIT_API)
+        if failure.reason is FailureReason.WORKBOOK_NOT_FOUND:
+            message = _unknown_file(file_token, failure.code, failure.server_text)
+            return CliError(message, _exit_status(failure.reason))
+    if failures and len(failures) == len(outcomes) and not any(f.reason.per_picture for f in failures):
+        return CliError(failures[0].message, _exit_status(failures[0].reason))
     return None
 
 
@@ -508,16 +526,19 @@ def cmd_scan(args: argparse.Namespace) -> int:
     cancel = threading.Event()
     with _client(token, base_url) as client, _stop_signals_cancel(cancel) as stop:
         try:
-            pics = client.find_pictures(file_token, cancel=cancel)
+            found = client.find_pictures(file_token, cancel=cancel)
         except Exception as exc:
             raise _api_failure(exc, args.file_token) from None
     if cancel.is_set():
         _say("cancelled")
         return stop.exit_code
+    pics = found.pics
     sys.stdout.write(dump_pic_list(pics))
     sys.stdout.flush()
     _say(f"found {len(pics)} picture{'s' if len(pics) != 1 else ''} in {args.file_token!r}")
-    return EXIT_OK
+    for problem in found.problems:
+        _say(f"unreadable picture cell: {problem}")
+    return EXIT_FAILED if found.problems else EXIT_OK
 
 
 def _iso_utc(wall: float | None) -> str | None:
@@ -610,7 +631,7 @@ def cmd_save(args: argparse.Namespace) -> int:
         def fetch(ref: PicRef, stop: threading.Event | None) -> Source:
             failure = unavailable.get(ref.ident)
             if failure is not None:  # already answered "no URL": do not spend another call on it
-                raise PicUnavailable(ref, failure.message, failure.code)
+                raise PicUnavailable(failure)
             try:
                 return session.fetch_for_save(ref, cancel=stop)
             except TokenInvalidError as exc:

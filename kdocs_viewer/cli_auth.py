@@ -125,7 +125,7 @@ def auth_failure(exc: AuthError, app_id: str | None = None) -> CliError:
     """The CliError (message and exit status) of a sign-in failure."""
     from kdocs_viewer.core.auth import AuthReason, SignInRequiredError
 
-    reason = exc.reason
+    reason = exc.auth_reason
     if reason in (AuthReason.STATE_MISMATCH, AuthReason.NO_CODE):
         code = EXIT_USAGE
     elif reason is AuthReason.CANCELLED:

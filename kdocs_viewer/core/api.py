@@ -1,4 +1,6 @@
-"""The KDocs open-platform client: envelope, typed errors, retries, batching and picture discovery.
+"""The KDocs open-platform client: transport (one keep-alive connection pool, retries, the token kept
+safe) and batching. What replies mean is read by ``core.replies``, failures are typed in ``core.errors``,
+picture cells are read by ``core.cells``.
 
 Every API URL carries the user's token (``access_token`` query parameter), so this module never formats a
 URL into a log line or an exception text: logs get ``redact_url`` of the path, errors are our own types
@@ -11,10 +13,7 @@ bad batch or one bad key never sinks the others. See /work/shared/kdocs-api.md f
 
 from __future__ import annotations
 
-import html
-import json
 import logging
-import re
 import ssl
 import threading
 import time
@@ -28,23 +27,28 @@ from urllib.parse import quote
 import httpx
 
 from kdocs_viewer import __version__
-from kdocs_viewer.core import expiry
-from kdocs_viewer.core.cells import cell_address, column_letters
+from kdocs_viewer.core.cells import CELL_LIST_KEYS, FoundPictures, SheetCells
 from kdocs_viewer.core.contract import (
     CELLS_PATH,
-    CODE_OK,
-    CODE_QUOTA_EXCEEDED,
-    CODE_TOKEN_INVALID,
     MAX_CELLS_PER_READ,
     MAX_PICS_PER_CALL,
     PICTURE_URLS_PATH,
     SHEETS_PATH,
     TOKEN_PARAM,
 )
+from kdocs_viewer.core.errors import (
+    ApiTransportError,
+    FailureReason,
+    InsecureTransportError,
+    KDocsError,
+    QuotaExceededError,
+    TokenInvalidError,
+)
 from kdocs_viewer.core.i18n import translate
-from kdocs_viewer.core.models import DEFAULT_BASE_URL, Lease, Outcome, PicFailure, PicRef, now_pair
+from kdocs_viewer.core.models import DEFAULT_BASE_URL, Outcome, PicFailure, PicRef, Problem, now_pair
 from kdocs_viewer.core.quota import daily_limit_from_headers
 from kdocs_viewer.core.redact import MASK, redact, redact_url
+from kdocs_viewer.core.replies import SheetInfo, parse_envelope, pictures_from_reply, sheets_from_reply
 from kdocs_viewer.core.retry import RetryPolicy, retry_delay
 from kdocs_viewer.core.tls import shared_ssl_context
 from kdocs_viewer.core.validation import (
@@ -56,12 +60,10 @@ from kdocs_viewer.core.validation import (
 )
 
 __all__ = [
-    "BAD_URL_MESSAGE",
     "DEFAULT_RETRY",
     "MAX_CELLS_PER_READ",
-    "MISSING_ITEM_MESSAGE",
-    "MISSING_URL_MESSAGE",
     "ApiTransportError",
+    "FoundPictures",
     "InsecureTransportError",
     "KDocsClient",
     "KDocsError",
@@ -69,63 +71,13 @@ __all__ = [
     "SheetInfo",
     "TokenInvalidError",
     "TokenProvider",
-    "cell_address",
-    "column_letters",
 ]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_RETRY = RetryPolicy()
-_SNIPPET_CHARS = 120
 _USER_AGENT = f"kdocs-viewer/{__version__}"
 
-# The English texts, for callers that recognise them (the CLI); PicFailures carry the translated text.
-MISSING_URL_MESSAGE = "not found in this workbook / no download URL"
-MISSING_ITEM_MESSAGE = "the server's reply did not include this picture"
-BAD_URL_MESSAGE = "the server sent an unusable download URL"
-
-
-# ---- errors ---------------------------------------------------------------------------------------------
-
-
-class KDocsError(Exception):
-    """An API call failed. ``str(e)`` is for people and never contains a URL or a token.
-
-    ``code`` is the envelope's code and ``status`` the HTTP status, when known; ``server_text`` is what the
-    server said (its ``msg``/``message``/``result``/``hint``), redacted.
-    """
-
-    def __init__(
-        self, message: str, *, code: int | None = None, status: int | None = None, server_text: str = ""
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
-        self.server_text = server_text
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        state = {"code": self.code, "status": self.status, "server_text": self.server_text}
-        return (type(self), (self.message,), state)
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class TokenInvalidError(KDocsError):
-    """Code 20007: the token is missing, invalid, expired or foreign. Never retried: ask for a new one."""
-
-
-class QuotaExceededError(KDocsError):
-    """HTTP 429 or the quota code, still failing after the allowed waits."""
-
-
-class ApiTransportError(KDocsError):
-    """No usable reply: connection refused/reset, timeout, reply cut short — after the retries."""
-
-
-class InsecureTransportError(KDocsError):
-    """Refused to send the token over plain http to a host that is not this machine."""
 
 
 class TokenProvider(Protocol):
@@ -142,83 +94,6 @@ class TokenProvider(Protocol):
     def rejected(self, token: str) -> None:
         """The API refused ``token`` (20007 or HTTP 401): renew it, once, unless that already happened."""
         ...
-
-
-# ---- sheets and cells -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SheetInfo:
-    """One sheet of a workbook and its used range (0-based, inclusive)."""
-
-    sheet_idx: int
-    sheet_id: int | None
-    name: str
-    row_from: int
-    row_to: int
-    col_from: int
-    col_to: int
-    visible: bool = True
-
-
-# ---- small parsing helpers --------------------------------------------------------------------------------
-
-
-def _as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _as_bool(value: Any, default: bool) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return value != 0
-    if isinstance(value, str):
-        lowered = value.strip().lower()
-        if lowered in {"true", "1", "yes", "visible"}:
-            return True
-        if lowered in {"false", "0", "no", "hidden"}:
-            return False
-    return default
-
-
-_TAG_RE = re.compile(r"<[^>]*>")
-_HIDDEN_RE = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_SPACE_RE = re.compile(r"\s+")
-
-
-def _snippet(body: bytes) -> str:
-    """A short, tag-stripped, single-line excerpt of a non-JSON body (e.g. a proxy's HTML error page)."""
-    text = body[:4096].decode("utf-8", errors="replace")
-    text = _HIDDEN_RE.sub(" ", text)
-    text = html.unescape(_TAG_RE.sub(" ", text))
-    text = _SPACE_RE.sub(" ", text).strip()
-    if len(text) > _SNIPPET_CHARS:
-        text = text[: _SNIPPET_CHARS - 1].rstrip() + "…"
-    return text
-
-
-def _server_text(body: Mapping[str, Any]) -> str:
-    """The distinct texts the server put in ``msg``, ``message``, ``result`` and ``hint``, joined."""
-    parts: list[str] = []
-    for key in ("msg", "message", "result", "hint"):
-        value = body.get(key)
-        if isinstance(value, str | int | float) and not isinstance(value, bool):
-            text = str(value).strip()
-            if text and text not in parts:
-                parts.append(text)
-    return "; ".join(parts)
 
 
 def _describe_transport_error(exc: httpx.RequestError) -> str:
@@ -547,64 +422,6 @@ class KDocsClient:
             log.debug("%s %s: retrying in %.2f s", method, shown, wait_s)
             self._sleep(wait_s, cancel)
 
-    def _parse(self, response: httpx.Response) -> tuple[dict[str, Any], KDocsError | None]:
-        """(data, None) for a good envelope (2xx and code 0); otherwise ({}, the typed error it means)."""
-        status = response.status_code
-        content = response.content
-        parsed: Any = None
-        is_json = False
-        if content.strip():
-            try:
-                parsed = json.loads(content)
-                is_json = True
-            except ValueError:  # includes JSONDecodeError and UnicodeDecodeError
-                pass
-        if not isinstance(parsed, dict):
-            if 300 <= status < 400:
-                detail = translate(
-                    "api", "a redirect, which is not followed (the token stays on the API host)"
-                )
-            elif not content.strip():
-                detail = translate("api", "empty body")
-            else:
-                detail = self._scrub(_snippet(content))
-            message = (
-                translate("api", "The server sent an unexpected JSON reply (HTTP {status}): {detail}")
-                if is_json
-                else translate("api", "The server sent a non-JSON reply (HTTP {status}): {detail}")
-            ).format(status=status, detail=detail)
-            return {}, KDocsError(message, status=status, server_text=detail)
-        raw_code = parsed.get("code")
-        code = _as_int(raw_code)
-        ok_status = 200 <= status < 300
-        if raw_code is None and ok_status:
-            code = CODE_OK  # tolerate an envelope without a code when the status says success
-        if ok_status and code == CODE_OK:
-            data = parsed.get("data")
-            return (data if isinstance(data, dict) else {}), None
-        text = self._scrub(_server_text(parsed))
-        if code == CODE_TOKEN_INVALID:
-            cls: type[KDocsError] = TokenInvalidError
-            lead = translate("api", "The access token was rejected (code 20007) — enter a new token")
-        elif status == 429 or code == CODE_QUOTA_EXCEEDED:
-            cls = QuotaExceededError
-            lead = translate("api", "The KDocs API quota is used up or calls are too frequent")
-        else:
-            cls = KDocsError
-            lead = translate("api", "The KDocs API reported an error")
-        where = ", ".join(
-            part
-            for part in (
-                translate("api", "code {code}").format(code=code)
-                if code is not None and cls is not TokenInvalidError
-                else "",
-                "" if ok_status else f"HTTP {status}",
-            )
-            if part
-        )
-        message = lead + (f" ({where})" if where else "") + (f": {text}" if text else "")
-        return {}, cls(message, code=code, status=status, server_text=text)
-
     # -- pictures ------------------------------------------------------------------------------------------
 
     def resolve(
@@ -626,7 +443,7 @@ class KDocsClient:
         refused: dict[PicRef, PicFailure] = {}
         for ref in unique:
             if (problem := pic_key_problem(ref.pic_key)) is not None:
-                refused[ref] = PicFailure(ref, problem)
+                refused[ref] = PicFailure(ref, problem, reason=FailureReason.BAD_INPUT)
         if refused:
             sendable = [ref for ref in unique if ref not in refused]
             sent = {outcome.ref: outcome for outcome in self.resolve(file_token, sendable, cancel=cancel)}
@@ -643,7 +460,7 @@ class KDocsClient:
                 return
             batch = batches[index]
             if quota:
-                results[index] = [PicFailure(ref, str(quota[0]), quota[0].code) for ref in batch]
+                results[index] = [_failure(ref, quota[0]) for ref in batch]
                 return
             try:
                 results[index] = self._resolve_batch(file_token, batch, cancel)
@@ -653,7 +470,7 @@ class KDocsClient:
             except KDocsError as exc:
                 if isinstance(exc, QuotaExceededError):
                     quota.append(exc)
-                results[index] = [PicFailure(ref, str(exc), exc.code) for ref in batch]
+                results[index] = [_failure(ref, exc) for ref in batch]
 
         if len(batches) == 1 or self._concurrency == 1:
             for index in range(len(batches)):
@@ -694,6 +511,10 @@ class KDocsClient:
         if token_error is not None:
             raise token_error
 
+    def _parse(self, response: httpx.Response) -> tuple[dict[str, Any], KDocsError | None]:
+        """``replies.parse_envelope`` of the response, the token scrubbed from anything it quotes."""
+        return parse_envelope(response.status_code, response.content, self._scrub)
+
     def _resolve_batch(
         self, file_token: str, batch: list[PicRef], cancel: threading.Event | None
     ) -> list[Outcome] | None:
@@ -703,34 +524,14 @@ class KDocsClient:
         except _Cancelled:
             return None
         items = reply.data.get("urls")
-        return _match_items(batch, items if isinstance(items, list) else [], reply)
+        items = items if isinstance(items, list) else []
+        return pictures_from_reply(batch, items, reply.sent_mono, reply.sent_wall)
 
     # -- sheets, cells, discovery --------------------------------------------------------------------------
 
     def list_sheets(self, file_token: str) -> list[SheetInfo]:
         """The workbook's sheets, in the server's order. A bad file token: InvalidIdentifierError, no call."""
-        data = self._call("GET", SHEETS_PATH, file_token).data
-        raw = data.get("sheets_info", data.get("sheets"))
-        sheets: list[SheetInfo] = []
-        for position, item in enumerate(raw if isinstance(raw, list) else []):
-            if not isinstance(item, dict):
-                continue
-            idx = _as_int(item.get("sheet_idx"))
-            idx = position if idx is None else idx
-            name = item.get("sheet_name", item.get("name"))
-            sheets.append(
-                SheetInfo(
-                    sheet_idx=idx,
-                    sheet_id=_as_int(item.get("sheet_id")),
-                    name=str(name) if name not in (None, "") else f"Sheet{idx + 1}",
-                    row_from=_as_int(item.get("row_from")) or 0,
-                    row_to=_as_int(item.get("row_to")) or 0,
-                    col_from=_as_int(item.get("col_from")) or 0,
-                    col_to=_as_int(item.get("col_to")) or 0,
-                    visible=_as_bool(item.get("is_visible", item.get("visible")), True),
-                )
-            )
-        return sheets
+        return sheets_from_reply(self._call("GET", SHEETS_PATH, file_token).data)
 
     def read_cells(
         self, file_token: str, sheet_idx: int, row_from: int, row_to: int, col_from: int, col_to: int
@@ -750,175 +551,57 @@ class KDocsClient:
     ) -> list[dict[str, Any]]:
         params = {"row_from": row_from, "row_to": row_to, "col_from": col_from, "col_to": col_to}
         reply = self._call("GET", CELLS_PATH, file_token, params=params, cancel=cancel, sheet_idx=sheet_idx)
-        cells = reply.data.get("cells")
+        cells = next((reply.data[key] for key in CELL_LIST_KEYS if key in reply.data), None)
         return [c for c in cells if isinstance(c, dict)] if isinstance(cells, list) else []
 
-    def find_pictures(self, file_token: str, *, cancel: threading.Event | None = None) -> list[PicRef]:
-        """Every picture of the workbook, sheet by sheet in row-major order, with cell and caption.
+    def find_pictures(self, file_token: str, *, cancel: threading.Event | None = None) -> FoundPictures:
+        """Every picture of the workbook, sheet by sheet in row-major order, with cell and caption, and the
+        picture cells that could not be read (``core.cells`` reads them: the rule a pasted cells response
+        follows too).
 
-        Each sheet's used range is read in chunks of at most ``MAX_CELLS_PER_READ`` cells. Returns what was
-        found so far when ``cancel`` is set.
+        Each sheet is read in bands of whole rows, each band in rectangles of at most
+        ``MAX_CELLS_PER_READ`` cells. Returns what was found so far when ``cancel`` is set.
         """
         found: dict[PicRef, None] = {}
+        problems: list[Problem] = []
         for sheet in self.list_sheets(file_token):
-            for row_from, row_to, col_from, col_to in _chunks(sheet):
-                if cancel is not None and cancel.is_set():
-                    return list(found)
-                try:
-                    cells = self._read_cells(
-                        file_token, sheet.sheet_idx, row_from, row_to, col_from, col_to, cancel
-                    )
-                except _Cancelled:
-                    return list(found)
-                for ref in _pictures_in_cells(sheet.name, cells):
+            reader = SheetCells(sheet.name)
+            for band in _bands(sheet):
+                cells: list[dict[str, Any]] = []
+                for row_from, row_to, col_from, col_to in band:
+                    if cancel is not None and cancel.is_set():
+                        return FoundPictures(list(found), problems)
+                    try:
+                        cells += self._read_cells(
+                            file_token, sheet.sheet_idx, row_from, row_to, col_from, col_to, cancel
+                        )
+                    except _Cancelled:
+                        return FoundPictures(list(found), problems)
+                pictures, unreadable = reader.read(cells)
+                for _where, ref in pictures:
                     found.setdefault(ref, None)
-        return list(found)
+                problems += unreadable
+        return FoundPictures(list(found), problems)
 
 
 # ---- pure helpers of resolve / find_pictures ---------------------------------------------------------------
 
 
-def _match_items(batch: list[PicRef], items: list[Any], reply: _Reply) -> list[Outcome]:
-    """Pair reply items with requests by (pic_key, tag), else by pic_key alone (an unclaimed item)."""
-    by_ident: dict[tuple[str, str], dict[str, Any]] = {}
-    by_key: dict[str, list[dict[str, Any]]] = {}
-    for item in items:
-        if not isinstance(item, dict) or not isinstance(item.get("pic_key"), str):
-            continue
-        tag = item.get("tag")
-        if isinstance(tag, str):
-            by_ident.setdefault((item["pic_key"], tag), item)
-        by_key.setdefault(item["pic_key"], []).append(item)
-    claimed = {id(by_ident[ref.ident]) for ref in batch if ref.ident in by_ident}
-    outcomes: list[Outcome] = []
-    for ref in batch:
-        item = by_ident.get(ref.ident)
-        if item is None:
-            item = next((i for i in by_key.get(ref.pic_key, []) if id(i) not in claimed), None)
-            if item is not None:
-                claimed.add(id(item))
-        if item is None:
-            missing = translate("api", "the server's reply did not include this picture")
-            outcomes.append(PicFailure(ref, missing))
-            continue
-        url = item.get("pic_url")
-        if not isinstance(url, str) or not url.strip():
-            missing = translate("api", "not found in this workbook / no download URL")
-            outcomes.append(PicFailure(ref, missing, _as_int(item.get("code"))))
-            continue
-        url = url.strip()
-        if not url.lower().startswith(("https://", "http://")):
-            outcomes.append(PicFailure(ref, translate("api", "the server sent an unusable download URL")))
-            continue
-        ttl, estimated = expiry.lifetime_for(ref.tag, url, reply.sent_wall)
-        outcomes.append(Lease(ref, url, reply.sent_mono, ttl, estimated, reply.sent_wall))
-    return outcomes
+def _failure(ref: PicRef, error: KDocsError) -> PicFailure:
+    """The PicFailure of a picture whose whole call failed with ``error``."""
+    return PicFailure(ref, str(error), error.code, error.server_text, reason=error.reason)
 
 
-def _chunks(sheet: SheetInfo) -> Iterator[tuple[int, int, int, int]]:
-    """Rectangles (row_from, row_to, col_from, col_to) covering the used range, each ≤ MAX_CELLS_PER_READ."""
+def _bands(sheet: SheetInfo) -> Iterator[list[tuple[int, int, int, int]]]:
+    """Bands of rows covering the used range, top to bottom, each as the rectangles (row_from, row_to,
+    col_from, col_to) of at most MAX_CELLS_PER_READ cells that read it: a row is captioned whole."""
     if sheet.row_to < sheet.row_from or sheet.col_to < sheet.col_from:
         return
     width = min(sheet.col_to - sheet.col_from + 1, MAX_CELLS_PER_READ)
     rows = max(1, MAX_CELLS_PER_READ // width)
-    for col in range(sheet.col_from, sheet.col_to + 1, width):
-        col_end = min(col + width - 1, sheet.col_to)
-        for row in range(sheet.row_from, sheet.row_to + 1, rows):
-            yield row, min(row + rows - 1, sheet.row_to), col, col_end
-
-
-def _find_pics(node: Any, depth: int = 0) -> Iterator[tuple[str, str | None]]:
-    """(pic_key, tag or None) of every object with a non-empty ``pic_key`` anywhere inside ``node``."""
-    if depth > 20:
-        return
-    if isinstance(node, dict):
-        key = node.get("pic_key")
-        if isinstance(key, str) and key.strip():
-            tag = node.get("tag")
-            yield key.strip(), tag if isinstance(tag, str) and tag else None
-        for name, value in node.items():
-            if name != "pic_key" and isinstance(value, dict | list):
-                yield from _find_pics(value, depth + 1)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _find_pics(value, depth + 1)
-
-
-def _find_tag(node: Any, depth: int = 0) -> str | None:
-    if depth > 20:
-        return None
-    if isinstance(node, dict):
-        tag = node.get("tag")
-        if isinstance(tag, str) and tag:
-            return tag
-        children: Iterable[Any] = node.values()
-    elif isinstance(node, list):
-        children = node
-    else:
-        return None
-    for value in children:
-        found = _find_tag(value, depth + 1)
-        if found:
-            return found
-    return None
-
-
-def _cell_text(cell: Mapping[str, Any]) -> str:
-    for key in ("cell_text", "original_cell_value", "text", "value"):
-        value = cell.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value)
-    return ""
-
-
-_NUMBER_RE = re.compile(r"^[+-]?[¥$€£]?\s*[\d,]*\.?\d+(?:[eE][+-]?\d+)?\s*%?$")
-
-
-def _is_number(text: str) -> bool:
-    return bool(_NUMBER_RE.match(text))
-
-
-def _pictures_in_cells(sheet_name: str, cells: list[dict[str, Any]]) -> list[PicRef]:
-    """PicRefs of the picture cells, row-major, each captioned by the nearest text cell of its row.
-
-    Caption rule: among the row's non-picture cells with text, prefer real text over pure numbers; then the
-    nearest cell to the left, else the nearest to the right.
-    """
-    rows: dict[int, dict[int, dict[str, Any]]] = {}
-    for cell in cells:
-        row, col = _as_int(cell.get("row_from")), _as_int(cell.get("col_from"))
-        if row is None or col is None or row < 0 or col < 0:
-            continue
-        rows.setdefault(row, {}).setdefault(col, cell)  # a merged cell read twice counts once
-    refs: list[PicRef] = []
-    for row in sorted(rows):
-        by_col = rows[row]
-        pics = {col: list(_find_pics(cell)) for col, cell in by_col.items()}
-        texts = {col: _cell_text(cell) for col, cell in by_col.items() if not pics[col]}
-        texts = {col: text for col, text in texts.items() if text}
-        for col in sorted(by_col):
-            for key, tag in pics[col]:
-                refs.append(
-                    PicRef(
-                        pic_key=key,
-                        tag=tag or _find_tag(by_col[col]) or "attachment",
-                        sheet=sheet_name,
-                        cell=cell_address(sheet_name, row, col),
-                        caption=_caption(texts, col),
-                    )
-                )
-    return refs
-
-
-def _caption(texts: Mapping[int, str], col: int) -> str | None:
-    words = {c: t for c, t in texts.items() if not _is_number(t)}
-    for pool in (words, texts):
-        left = [c for c in pool if c < col]
-        if left:
-            return pool[max(left)]
-        right = [c for c in pool if c > col]
-        if right:
-            return pool[min(right)]
-    return None
+    for row in range(sheet.row_from, sheet.row_to + 1, rows):
+        row_end = min(row + rows - 1, sheet.row_to)
+        yield [
+            (row, row_end, col, min(col + width - 1, sheet.col_to))
+            for col in range(sheet.col_from, sheet.col_to + 1, width)
+        ]

@@ -47,6 +47,7 @@ from kdocs_viewer.core.contract import (
     OAUTH_SCOPES,
     OAUTH_TOKEN_PATH,
 )
+from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import DEFAULT_BASE_URL
 from kdocs_viewer.core.redact import MASK, redact
@@ -108,6 +109,26 @@ class AuthReason(Enum):
     NOT_SIGNED_IN = "not_signed_in"  # no stored sign-in to use
 
 
+# What each way a sign-in can fail means to the rest of the product (``core.errors.FailureReason``: the CLI's
+# exit status, the window's advice): no usable token, except for a mangled callback (bad input) and trouble
+# on the wire or at the server.
+_FAILURE_REASON: dict[AuthReason, FailureReason] = {
+    AuthReason.CODE_INVALID: FailureReason.TOKEN_REJECTED,
+    AuthReason.APP_CREDENTIALS_INVALID: FailureReason.TOKEN_REJECTED,
+    AuthReason.DENIED: FailureReason.TOKEN_REJECTED,
+    AuthReason.CALLBACK_ERROR: FailureReason.TOKEN_REJECTED,
+    AuthReason.STATE_MISMATCH: FailureReason.BAD_INPUT,
+    AuthReason.NO_CODE: FailureReason.BAD_INPUT,
+    AuthReason.TIMEOUT: FailureReason.TOKEN_REJECTED,
+    AuthReason.CANCELLED: FailureReason.CANCELLED,
+    AuthReason.PORT_IN_USE: FailureReason.NETWORK,
+    AuthReason.NETWORK: FailureReason.NETWORK,
+    AuthReason.SERVER: FailureReason.SERVER_ERROR,
+    AuthReason.REFRESH_REJECTED: FailureReason.TOKEN_REJECTED,
+    AuthReason.NOT_SIGNED_IN: FailureReason.TOKEN_REJECTED,
+}
+
+
 class AuthError(KDocsError):
     """Signing in failed. ``reason`` says why; ``str(e)`` is for people and holds no secret and no URL."""
 
@@ -120,12 +141,14 @@ class AuthError(KDocsError):
         status: int | None = None,
         server_text: str = "",
     ) -> None:
-        super().__init__(message, code=code, status=status, server_text=server_text)
-        self.reason = reason
+        super().__init__(
+            message, code=code, status=status, server_text=server_text, reason=_FAILURE_REASON[reason]
+        )
+        self.auth_reason = reason
 
     def __reduce__(self) -> tuple[Any, ...]:
         state = {"code": self.code, "status": self.status, "server_text": self.server_text}
-        return (type(self), (self.reason, self.message), state)
+        return (type(self), (self.auth_reason, self.message), state)
 
 
 class SignInRequiredError(AuthError, TokenInvalidError):

@@ -14,6 +14,7 @@ from typing import Protocol
 
 import httpx
 
+from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.redact import redact_url
 from kdocs_viewer.core.tls import shared_ssl_context
@@ -54,17 +55,39 @@ class DownloadError(Exception):
     """A picture download failed. The text is for people and never contains the URL.
 
     ``status`` is the HTTP status when one was received; ``transient`` marks failures worth another try
-    later (network, 5xx, truncation) as opposed to definite answers (404, too large).
+    later (network, 5xx, truncation) as opposed to definite answers (404, too large). ``reason``
+    (``core.errors``) follows from them unless given: 5xx/429 is SERVER_ERROR, no answer or a cut-short
+    one NETWORK, any other refusal BAD_LINK.
     """
 
-    def __init__(self, message: str, *, status: int | None = None, transient: bool = False) -> None:
+    default_reason: FailureReason | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        transient: bool = False,
+        reason: FailureReason | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.transient = transient
+        self.reason = reason or self.default_reason or _reason_for(status, transient)
+
+
+def _reason_for(status: int | None, transient: bool) -> FailureReason:
+    if status is not None and (status >= 500 or status == 429):
+        return FailureReason.SERVER_ERROR
+    if status is None or transient:  # no answer, or one cut short
+        return FailureReason.NETWORK
+    return FailureReason.BAD_LINK
 
 
 class UrlExpiredError(DownloadError):
     """The host refused the URL (HTTP 403/410): it expired or was revoked; a fresh lease may work."""
+
+    default_reason = FailureReason.EXPIRED_LINK
 
 
 class NotAPictureError(DownloadError):
@@ -73,9 +96,13 @@ class NotAPictureError(DownloadError):
     Not retried: a captive portal or a login wall answers the same way until the user does something.
     """
 
+    default_reason = FailureReason.NOT_A_PICTURE
+
 
 class DownloadCancelled(DownloadError):
     """The caller's cancel flag was set; nothing is wrong with the picture."""
+
+    default_reason = FailureReason.CANCELLED
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(translate("download", "download cancelled") if message is None else message)
@@ -193,7 +220,9 @@ class Downloader:
                         "download", "the picture is too large ({size} bytes; the limit is {limit})"
                     )
                     raise DownloadError(
-                        message.format(size=declared, limit=max_bytes), status=response.status_code
+                        message.format(size=declared, limit=max_bytes),
+                        status=response.status_code,
+                        reason=FailureReason.TOO_LARGE,
                     )
                 chunks: list[bytes] = []
                 received = 0
@@ -207,7 +236,11 @@ class Downloader:
                         message = translate(
                             "download", "the picture is larger than the limit of {limit} bytes"
                         )
-                        raise DownloadError(message.format(limit=max_bytes), status=response.status_code)
+                        raise DownloadError(
+                            message.format(limit=max_bytes),
+                            status=response.status_code,
+                            reason=FailureReason.TOO_LARGE,
+                        )
                     chunks.append(chunk)
                 if declared is not None and response.num_bytes_downloaded != declared:
                     message = translate(
@@ -225,6 +258,7 @@ class Downloader:
             error = DownloadError(_describe_transport_error(exc), transient=True)
             if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
                 error.transient = False
+                error.reason = FailureReason.BAD_LINK
                 raise error from None
             raise _Retry(error) from None
         except httpx.HTTPError as exc:  # e.g. TooManyRedirects, StreamError
@@ -232,7 +266,7 @@ class Downloader:
             raise DownloadError(message.format(error=type(exc).__name__)) from None
         except ValueError:  # a URL httpx refuses to parse at all
             message = translate("download", "the picture link is not a usable http(s) address")
-            raise DownloadError(message) from None
+            raise DownloadError(message, reason=FailureReason.BAD_LINK) from None
 
     @staticmethod
     def _check_status(response: httpx.Response) -> None:

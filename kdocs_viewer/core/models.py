@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from urllib.parse import urlsplit, urlunsplit
 
+from kdocs_viewer.core.errors import FailureReason
+from kdocs_viewer.core.i18n import translate
+
 DEFAULT_BASE_URL = "https://developer.kdocs.cn"
 
 Ident = tuple[str, str]  # (pic_key, tag): what names one picture of a workbook; see ``PicRef.ident``
@@ -65,6 +68,19 @@ class PicRef:
         return self.caption or self.cell or self.pic_key
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or worth knowing) about an input, anchored where a person can find it."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        if not self.where:
+            return self.message
+        return translate("piclist", "{where}: {message}").format(where=self.where, message=self.message)
+
+
 class LeaseState(Enum):
     """What a lease's badge says (``expiry.lease_state``)."""
 
@@ -114,11 +130,14 @@ class Lease:
 
 @dataclass(frozen=True, slots=True)
 class PicFailure:
-    """Why one picture got no URL. ``message`` is for people and never contains a URL or token."""
+    """Why one picture got no URL. ``message`` is for people and never contains a URL or token; ``reason``
+    is for code (``core.errors``); ``code`` and ``server_text`` are what the server said, when it did."""
 
     ref: PicRef
     message: str
     code: int | None = None
+    server_text: str = ""
+    reason: FailureReason = field(kw_only=True)
 
 
 Outcome = Lease | PicFailure

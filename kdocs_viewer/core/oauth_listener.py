@@ -322,7 +322,7 @@ class CallbackListener:
         with self._lock:
             code, error = self._code, self._error
         if error is not None:  # a fresh instance per raise: callers in several threads get their own
-            raise type(error)(error.reason, error.message, code=error.code, status=error.status)
+            raise type(error)(error.auth_reason, error.message, code=error.code, status=error.status)
         assert code is not None
         return code
 

@@ -14,38 +14,23 @@ import io
 import json
 import re
 import sys
-import unicodedata
-from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from kdocs_viewer.core.cells import cell_name
+from kdocs_viewer.core.cells import CELL_LIST_KEYS, looks_like_cell, read_picture_cells
 from kdocs_viewer.core.i18n import translate
-from kdocs_viewer.core.models import PicRef
-from kdocs_viewer.core.validation import MAX_ID_LEN, pic_key_problem
+from kdocs_viewer.core.models import PicRef, Problem
+from kdocs_viewer.core.validation import CONTEXT_FIELDS, MAX_ID_LEN, make_ref
+from kdocs_viewer.core.validation import show_value as _show
 
 MAX_PIC_KEY_LEN = MAX_ID_LEN
 SHOWN_PROBLEMS = 5  # PicListError's text lists this many, then "and N more"
-COLUMNS = ("pic_key", "tag", "sheet", "cell", "caption")
-CONTEXT_FIELDS = ("sheet", "cell", "caption")
+COLUMNS = ("pic_key", "tag", *CONTEXT_FIELDS)
 # Above this many pictures a list costs over 100 API calls (of a test app's 10,000 a day): the GUI asks first
 # and the CLI wants --yes. One number for both.
 CONFIRM_PICTURES_ABOVE = 10_000
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong (or worth knowing) about the input, anchored where a person can find it."""
-
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        if not self.where:
-            return self.message
-        return translate("piclist", "{where}: {message}").format(where=self.where, message=self.message)
 
 
 class PicListError(ValueError):
@@ -187,56 +172,6 @@ def line_of(where: str) -> int | None:
     return None
 
 
-def _bad_chars(value: str, field: str) -> str | None:
-    """Why ``value`` (of ``field``) cannot appear in a file (lone surrogates cannot be encoded), or None."""
-    if any(unicodedata.category(c) == "Cs" for c in value):
-        return translate("piclist", "{field} contains an invalid character (a lone surrogate)").format(
-            field=field
-        )
-    return None
-
-
-def _pic_key_problem(key: object) -> str | None:
-    if not isinstance(key, str) or not key:
-        msg = translate("piclist", "pic_key must be a non-empty string, got {value}")
-        return msg.format(value=_show(key))
-    return pic_key_problem(key)
-
-
-def _tag_problem(tag: object, key: str) -> str | None:
-    if tag is None:
-        return translate("piclist", "missing tag after pic_key {key}").format(key=_show(key))
-    if not isinstance(tag, str) or not tag:
-        return translate("piclist", "tag must be a non-empty string, got {value}").format(value=_show(tag))
-    return _bad_chars(tag, "tag")
-
-
-def _make_ref(where: str, values: dict[str, Any], problems: list[Problem]) -> PicRef | None:
-    """Validate one record's fields; append what is wrong to ``problems``."""
-    before = len(problems)
-    key = values.get("pic_key")
-    if key is None or key == "":
-        problems.append(Problem(where, translate("piclist", "missing pic_key")))
-        return None
-    if msg := _pic_key_problem(key):
-        problems.append(Problem(where, msg))
-    if msg := _tag_problem(values.get("tag"), key if isinstance(key, str) else str(key)):
-        problems.append(Problem(where, msg))
-    context: dict[str, str | None] = {}
-    for name in CONTEXT_FIELDS:
-        value = values.get(name)
-        if value is not None and not isinstance(value, str):
-            msg = translate("piclist", "{field} must be a string, got {value}")
-            problems.append(Problem(where, msg.format(field=name, value=_show(value))))
-        elif value is not None and (msg := _bad_chars(value, name)):
-            problems.append(Problem(where, msg))
-        else:
-            context[name] = value
-    if len(problems) > before:
-        return None
-    return PicRef(key, values["tag"], **context)
-
-
 def _collapse(items: list[_Item]) -> tuple[list[PicRef], list[Problem]]:
     first_where: dict[tuple[str, str], str] = {}
     pics: list[PicRef] = []
@@ -251,16 +186,6 @@ def _collapse(items: list[_Item]) -> tuple[list[PicRef], list[Problem]]:
             first_where[ref.ident] = where
             pics.append(ref)
     return pics, duplicates
-
-
-def _show(value: object, limit: int = 40) -> str:
-    """A short, unambiguous rendering of a user value for an error message."""
-    if isinstance(value, dict):
-        return translate("piclist", "an object")
-    if isinstance(value, list):
-        return translate("piclist", "a list")
-    text = repr(value) if isinstance(value, str) else json.dumps(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --- JSON -----------------------------------------------------------------------------------------
@@ -288,8 +213,8 @@ def _parse_json(text: str) -> tuple[str, list[_Item], list[Problem]]:
         return "json", [], _repeated_key_problems(text)
     if isinstance(data, list):
         first = next((x for x in data if isinstance(x, dict)), {})
-        if "pic_key" not in first and ("row_from" in first or "cell_text" in first):
-            return "cells", *_cells_items(data)
+        if looks_like_cell(first):
+            return "cells", *_cells_items(data, "")
         return "json-list", *_json_items(data, translate("piclist", "the list"))
     if not isinstance(data, dict):
         msg = translate("piclist", "expected a JSON object or list, got {value}").format(value=_show(data))
@@ -302,8 +227,9 @@ def _parse_json(text: str) -> tuple[str, list[_Item], list[Problem]]:
         msg = msg.format(code=_show(data["code"]), said=said).rstrip()
         return "cells", [], [Problem("", msg)]
     body = data["data"] if isinstance(data.get("data"), dict) else data
-    if "cells" in body:
-        return "cells", *_cells_items(body["cells"])
+    for key in CELL_LIST_KEYS:
+        if key in body:
+            return "cells", *_cells_items(body[key], key)
     keys = ", ".join(_show(k) for k in list(data)[:5]) or translate("piclist", "none")
     msg = translate(
         "piclist", "expected {example}, a list of pictures or a cells response; found keys {keys}"
@@ -398,65 +324,17 @@ def _json_items(items: object, what: str) -> tuple[list[_Item], list[Problem]]:
         if not isinstance(item, dict):
             msg = translate("piclist", "expected an object with pic_key and tag, got {value}")
             problems.append(Problem(where, msg.format(value=_show(item))))
-        elif (ref := _make_ref(where, item, problems)) is not None:
+        elif (ref := make_ref(where, item, problems)) is not None:
             out.append((where, ref))
     return out, problems
 
 
-def _walk(node: object) -> Iterator[dict[str, Any]]:
-    """Every dict inside ``node``, breadth first, iteratively (arbitrary nesting must not recurse)."""
-    queue: deque[object] = deque([node])
-    while queue:
-        current = queue.popleft()
-        if isinstance(current, dict):
-            yield current
-            queue.extend(current.values())
-        elif isinstance(current, list):
-            queue.extend(current)
-
-
-def _cell_position(cell: dict[str, Any]) -> tuple[int, int] | None:
-    row = cell.get("row_from", cell.get("row"))
-    col = cell.get("col_from", cell.get("col"))
-    ok = all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 10**7 for v in (row, col))
-    return (row, col) if ok else None  # type: ignore[return-value]
-
-
-def _cells_items(cells: object) -> tuple[list[_Item], list[Problem]]:
-    """Pictures found anywhere inside cell objects; caption from the nearest text cell of the row."""
+def _cells_items(cells: object, what: str) -> tuple[list[_Item], list[Problem]]:
+    """The pictures of a cells response (``core.cells``: every known shape, the one caption rule)."""
     if not isinstance(cells, list):
         msg = translate("piclist", "{what} must be a list, got {value}")
-        msg = msg.format(what="'cells'", value=_show(cells))
-        return [], [Problem("", msg)]
-    texts: dict[int, list[tuple[int, str]]] = {}
-    found: list[tuple[str, dict[str, Any], tuple[int, int] | None]] = []
-    for i, cell in enumerate(cells, 1):
-        pos = _cell_position(cell) if isinstance(cell, dict) else None
-        holders = [d for d in _walk(cell) if "pic_key" in d]
-        if not holders:
-            text = cell.get("cell_text") if isinstance(cell, dict) else None
-            if pos and isinstance(text, str) and text.strip():
-                texts.setdefault(pos[0], []).append((pos[1], text.strip()))
-            continue
-        tag = next((d["tag"] for d in _walk(cell) if "tag" in d), None)
-        where = (
-            translate("piclist", "cell {cell}").format(cell=cell_name(*pos))
-            if pos
-            else translate("piclist", "item {number}").format(number=i)
-        )
-        for holder in holders:
-            found.append((where, {"pic_key": holder["pic_key"], "tag": holder.get("tag", tag)}, pos))
-    out: list[_Item] = []
-    problems: list[Problem] = []
-    for where, values, pos in found:
-        if pos:
-            values["cell"] = cell_name(*pos)
-            row_texts = texts.get(pos[0], [])
-            if row_texts:  # nearest column wins; on a tie the left one (labels usually precede pictures)
-                values["caption"] = min(row_texts, key=lambda t: (abs(t[0] - pos[1]), t[0]))[1]
-        if (ref := _make_ref(where, values, problems)) is not None:
-            out.append((where, ref))
-    return out, problems
+        return [], [Problem("", msg.format(what=repr(what), value=_show(cells)))]
+    return read_picture_cells(cells)
 
 
 # --- line formats ---------------------------------------------------------------------------------
@@ -479,7 +357,7 @@ def _parse_text(text: str) -> tuple[list[_Item], list[Problem]]:
             problems.append(Problem(where, msg.format(count=len(words))))
             continue
         values = dict(zip(("pic_key", "tag"), words, strict=False))
-        if (ref := _make_ref(where, values, problems)) is not None:
+        if (ref := make_ref(where, values, problems)) is not None:
             out.append((where, ref))
     return out, problems
 
@@ -570,6 +448,6 @@ def _parse_delimited(text: str, delimiter: str) -> tuple[list[_Item], list[Probl
             problems.append(Problem(where, msg.format(count=len(row), expected=len(names))))
             continue
         values = {name: value for name, value in zip(names, row, strict=False) if value}
-        if (ref := _make_ref(where, values, problems)) is not None:
+        if (ref := make_ref(where, values, problems)) is not None:
             out.append((where, ref))
     return out, problems

@@ -36,6 +36,7 @@ from kdocs_viewer.core.download import (
     NotAPictureError,
     UrlExpiredError,
 )
+from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.formats import not_a_picture
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import Ident, Lease, Outcome, PicFailure, PicRef
@@ -96,16 +97,18 @@ class LeaseResolver(LeaseSource, Protocol):
 
 
 class PicUnavailable(Exception):
-    """The picture has no download URL (unknown key, per-picture error, failed batch).
+    """The picture has no download URL (unknown key, per-picture error, failed batch): its PicFailure.
 
-    ``reason`` is for people (the PicFailure's message); ``str(e)`` is the reason.
+    ``message`` (also ``str(e)``) is for people, ``reason`` (``core.errors``) for code.
     """
 
-    def __init__(self, ref: PicRef, reason: str, code: int | None = None) -> None:
-        super().__init__(reason)
-        self.ref = ref
-        self.reason = reason
-        self.code = code
+    def __init__(self, failure: PicFailure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+        self.ref = failure.ref
+        self.message = failure.message
+        self.code = failure.code
+        self.reason = failure.reason
 
 
 @dataclass(frozen=True)
@@ -436,7 +439,7 @@ class PictureSession:
         _wait(item.done, cancel, self._closing)
         outcome = self._outcome_of(item)
         if isinstance(outcome, PicFailure):
-            raise PicUnavailable(ref, outcome.message, outcome.code)
+            raise PicUnavailable(outcome)
         return outcome
 
     def _outcome_of(self, request: _LeaseRequest) -> Outcome:
@@ -446,7 +449,7 @@ class PictureSession:
             if self._closing.is_set():
                 raise DownloadCancelled(translate("session", "the picture session was closed"))
             missing = translate("session", "the server's reply did not include this picture")
-            return PicFailure(request.ref, missing)
+            return PicFailure(request.ref, missing, reason=FailureReason.NOT_IN_REPLY)
         return request.outcome
 
     def _enqueue(self, refs: Iterable[PicRef]) -> dict[Ident, Lease | _LeaseRequest]:
@@ -672,7 +675,11 @@ class PictureSession:
                     "the picture server refused the download link (HTTP {status}) even after a "
                     "fresh link was obtained: the picture may have been removed or access revoked",
                 )
-                raise DownloadError(message.format(status=second.status), status=second.status) from None
+                raise DownloadError(
+                    message.format(status=second.status),
+                    status=second.status,
+                    reason=FailureReason.EXPIRED_LINK,
+                ) from None
         if store:
             self._memory.put(self._memory_key(ref), data)
             if self._disk is not None:

@@ -106,7 +106,7 @@ class TokenRefresher:
     def failed(self) -> AuthReason | None:
         """Why the sign-in ended (a new sign-in is needed), or None while it works."""
         with self._cond:
-            return self._failed.reason if self._failed is not None else None
+            return self._failed.auth_reason if self._failed is not None else None
 
     def replace(self, tokens: TokenSet) -> None:
         """Use the tokens of a new sign-in; clears a failure. Waiting callers go on with these."""
@@ -201,7 +201,7 @@ class TokenRefresher:
                     self._failed = failure
                 self._in_flight = False
                 self._cond.notify_all()
-            log.info("token refresh refused: %s", failure.reason.value)
+            log.info("token refresh refused: %s", failure.auth_reason.value)
             raise _copy(failure)
         now = self._clock()
         with self._cond:
@@ -221,6 +221,8 @@ def _copy(exc: KDocsError) -> KDocsError:
     keep growing) one traceback."""
     if isinstance(exc, AuthError):
         return type(exc)(
-            exc.reason, exc.message, code=exc.code, status=exc.status, server_text=exc.server_text
+            exc.auth_reason, exc.message, code=exc.code, status=exc.status, server_text=exc.server_text
         )
-    return type(exc)(exc.message, code=exc.code, status=exc.status, server_text=exc.server_text)
+    return type(exc)(
+        exc.message, code=exc.code, status=exc.status, server_text=exc.server_text, reason=exc.reason
+    )

@@ -9,18 +9,28 @@ digits (``ravXFmauNdDdDnapWimCvn``). The rule does not guess their alphabet; it 
 id and would change a URL's meaning: empty, ``.`` and ``..`` (path dot-segments, which HTTP clients and
 servers resolve away), ``/`` and ``\\`` (path separators), whitespace, control and invisible characters, and
 values longer than ``MAX_ID_LEN``. Whatever passes is still percent-encoded as one path segment.
+
+A picture record (pic_key, tag and the optional sheet, cell and caption) is checked here too, by
+``make_ref``: every input format and every shape of picture cell goes through it, so one rule decides what
+becomes a ``PicRef``.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import unicodedata
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
+from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.i18n import translate
+from kdocs_viewer.core.models import PicRef, Problem
 
 __all__ = [
+    "CONTEXT_FIELDS",
     "MAX_ID_LEN",
     "InsecureBaseUrlError",
     "InvalidBaseUrlError",
@@ -29,7 +39,9 @@ __all__ = [
     "check_file_token",
     "file_token_problem",
     "is_loopback_host",
+    "make_ref",
     "pic_key_problem",
+    "show_value",
 ]
 
 MAX_ID_LEN = 256  # characters; real ids are a few dozen
@@ -38,17 +50,26 @@ MAX_ID_LEN = 256  # characters; real ids are a few dozen
 class InvalidIdentifierError(ValueError):
     """A file token or pic key that cannot be used; ``str(e)`` names the field and what is wrong."""
 
+    reason = FailureReason.BAD_INPUT
+
 
 class InvalidBaseUrlError(ValueError):
     """An API base URL that cannot be used; ``str(e)`` says what is wrong and never repeats credentials."""
+
+    reason = FailureReason.BAD_INPUT
 
 
 class InsecureBaseUrlError(InvalidBaseUrlError):
     """Plain http to a host that is not this machine: the access token would cross the network unencrypted."""
 
 
-def _show(value: str, limit: int = 40) -> str:
-    text = repr(value)
+def show_value(value: object, limit: int = 40) -> str:
+    """A short, unambiguous rendering of a user value for an error message."""
+    if isinstance(value, dict):
+        return translate("piclist", "an object")
+    if isinstance(value, list):
+        return translate("piclist", "a list")
+    text = repr(value) if isinstance(value, str) else json.dumps(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -63,17 +84,19 @@ def _id_problem(value: object, field: str) -> str | None:
         )
     if any(c.isspace() for c in value):
         return translate("validation", "{field} {value} contains whitespace").format(
-            field=field, value=_show(value)
+            field=field, value=show_value(value)
         )
     if any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in value):
         return translate("validation", "{field} {value} contains a control or invisible character").format(
-            field=field, value=_show(value)
+            field=field, value=show_value(value)
         )
     if value in (".", ".."):
-        return translate("validation", "{field} cannot be {value}").format(field=field, value=_show(value))
+        return translate("validation", "{field} cannot be {value}").format(
+            field=field, value=show_value(value)
+        )
     if "/" in value or "\\" in value:
         return translate("validation", "{field} {value} contains a slash (/ or \\)").format(
-            field=field, value=_show(value)
+            field=field, value=show_value(value)
         )
     return None
 
@@ -98,6 +121,64 @@ def check_file_token(value: str) -> str:
 def pic_key_problem(value: object) -> str | None:
     """Why ``value`` cannot be a pic key, or None when it can (the same rule as file tokens)."""
     return _id_problem(value, "pic_key")
+
+
+# ---- a picture record -------------------------------------------------------------------------------------
+
+CONTEXT_FIELDS = ("sheet", "cell", "caption")
+
+
+def _bad_chars(value: str, field: str) -> str | None:
+    """Why ``value`` (of ``field``) cannot appear in a file (lone surrogates cannot be encoded), or None."""
+    if any(unicodedata.category(c) == "Cs" for c in value):
+        return translate("piclist", "{field} contains an invalid character (a lone surrogate)").format(
+            field=field
+        )
+    return None
+
+
+def _record_key_problem(key: object) -> str | None:
+    if not isinstance(key, str) or not key:
+        msg = translate("piclist", "pic_key must be a non-empty string, got {value}")
+        return msg.format(value=show_value(key))
+    return pic_key_problem(key)
+
+
+def _tag_problem(tag: object, key: str) -> str | None:
+    if tag is None:
+        return translate("piclist", "missing tag after pic_key {key}").format(key=show_value(key))
+    if not isinstance(tag, str) or not tag:
+        return translate("piclist", "tag must be a non-empty string, got {value}").format(
+            value=show_value(tag)
+        )
+    return _bad_chars(tag, "tag")
+
+
+def make_ref(where: str, values: Mapping[str, Any], problems: list[Problem]) -> PicRef | None:
+    """The PicRef of one record (``pic_key``, ``tag``, optional ``CONTEXT_FIELDS``), or None with what is
+    wrong appended to ``problems`` (anchored at ``where``). ``tag`` is opaque: any non-empty string."""
+    before = len(problems)
+    key = values.get("pic_key")
+    if key is None or key == "":
+        problems.append(Problem(where, translate("piclist", "missing pic_key")))
+        return None
+    if msg := _record_key_problem(key):
+        problems.append(Problem(where, msg))
+    if msg := _tag_problem(values.get("tag"), key if isinstance(key, str) else str(key)):
+        problems.append(Problem(where, msg))
+    context: dict[str, str | None] = {}
+    for name in CONTEXT_FIELDS:
+        value = values.get(name)
+        if value is not None and not isinstance(value, str):
+            msg = translate("piclist", "{field} must be a string, got {value}")
+            problems.append(Problem(where, msg.format(field=name, value=show_value(value))))
+        elif value is not None and (msg := _bad_chars(value, name)):
+            problems.append(Problem(where, msg))
+        else:
+            context[name] = value
+    if len(problems) > before:
+        return None
+    return PicRef(key, values["tag"], **context)
 
 
 # ---- the API base URL ------------------------------------------------------------------------------------
@@ -175,7 +256,7 @@ def check_base_url(value: str) -> str:
         port_text = after_host.rpartition(":")[2]
         if not (port_text.isascii() and port_text.isdigit()):
             raise _url_problem(
-                translate("validation", "has an invalid port {port}").format(port=_show(port_text, 12))
+                translate("validation", "has an invalid port {port}").format(port=show_value(port_text, 12))
             )
         if not 1 <= int(port_text) <= 65535:
             message = translate("validation", "has port {port}, outside 1–65535")

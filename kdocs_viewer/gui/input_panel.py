@@ -32,9 +32,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kdocs_viewer.core.errors import FailureReason, reason_of
+from kdocs_viewer.core.models import Problem
 from kdocs_viewer.core.quota import calls_to_resolve
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.gui import settings as S
+from kdocs_viewer.gui.failure_text import error_text
 from kdocs_viewer.gui.message_area import MessageArea
 from kdocs_viewer.gui.pic_input import (
     BigPicList,
@@ -85,6 +88,7 @@ class InputPanel(QWidget):
         self._question: LargeListQuestion | None = None
         self._question_load: tuple[str, ParseResult] | None = None  # what a "yes" starts
         self._editor_file = ""  # the name of the file whose text the editor holds, untouched since
+        self._unreadable: list[Problem] = []  # picture cells "Find pictures" could not read, told on load
         self._closed = False
         self._calls = BackgroundCalls(self)
         self._calls.finished.connect(self._on_task_done)
@@ -286,6 +290,7 @@ class InputPanel(QWidget):
     def _on_editor_changed(self) -> None:
         """An edit while a long list is being parsed makes that parse stale: drop it, Load is free again."""
         self._editor_file = ""
+        self._unreadable = []
         if self._calls.is_busy(TASK_PARSE) and not self.load_button.isEnabled():
             self._calls.forget(TASK_PARSE)
             self._set_load_enabled(True)
@@ -342,6 +347,7 @@ class InputPanel(QWidget):
             text += "\n" + self.tr("Duplicates ignored: %1").replace("%1", str(len(result.duplicates)))
             text += f" — {shown}" + (f" (+{more})" if more > 0 else "")
         self.show_message("info", text)
+        self._note_unreadable_cells(self._unreadable)
         return True
 
     def _show_parse_error(self, exc: PicListError, source: str | None = None) -> None:
@@ -384,9 +390,9 @@ class InputPanel(QWidget):
         cancel = self._calls.cancel
         name = self.tr("Pictures found in the workbook")
 
-        def find() -> tuple[str, int, str | BigPicList]:
-            refs = client.find_pictures(file_token, cancel=cancel)
-            return file_token, len(refs), prepare_found(refs, name)
+        def find() -> tuple[str, int, str | BigPicList, list[Problem]]:
+            found = client.find_pictures(file_token, cancel=cancel)
+            return file_token, len(found.pics), prepare_found(found.pics, name), found.problems
 
         self.find_button.setEnabled(False)
         self.find_action.setEnabled(False)
@@ -408,22 +414,17 @@ class InputPanel(QWidget):
         self.find_button.setEnabled(True)
         self.find_action.setEnabled(True)
         self.findFinished.emit()
-        from kdocs_viewer.core.api import TokenInvalidError  # the client that answered imported it
-
-        if isinstance(result.error, TokenInvalidError):
+        if result.error is not None and reason_of(result.error) is FailureReason.TOKEN_REJECTED:
             self._token.reject(retry=self.find_pictures)
             return
         if result.error is not None:
-            self.show_message(
-                "error",
-                self.tr("Could not list the workbook's pictures: %1").replace(
-                    "%1", redact(str(result.error))
-                ),
-            )
+            text = self.tr("Could not list the workbook's pictures: %1")
+            self.show_message("error", text.replace("%1", error_text(result.error)))
             return
-        file_token, count, prepared = result.value
+        file_token, count, prepared, problems = result.value
         if not count:
             self.show_message("warning", self.tr("No pictures found in this workbook."))
+            self._note_unreadable_cells(problems)
             return
         if isinstance(prepared, BigPicList):
             self._show_big_list(prepared)
@@ -432,7 +433,21 @@ class InputPanel(QWidget):
             self._show_editor()
         if self.file_token() != file_token:
             self.file_token_edit.setText(file_token)
+        self._unreadable = problems
         self.load()
+
+    def _note_unreadable_cells(self, problems: list[Problem]) -> None:
+        """Picture cells that "Find pictures" could not read, added to what the panel just said."""
+        self._unreadable = []
+        if not problems:
+            return
+        lines = [str(problem) for problem in problems[:5]]
+        if len(problems) > 5:
+            lines.append(self.tr("… and %1 more problems").replace("%1", str(len(problems) - 5)))
+        lead = self.tr("Picture cells that could not be read: %1").replace("%1", str(len(problems)))
+        said = self.message_area.text()
+        kind = "error" if self.message_area.kind() == "error" else "warning"
+        self.show_message(kind, "\n\n".join(part for part in (said, "\n".join([lead, *lines])) if part))
 
     def _on_read(self, result: TaskResult) -> None:
         load, self._load_after_read = self._load_after_read, False

@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from kdocs_viewer.core.models import Ident, Outcome, PicFailure, PicRef
+from kdocs_viewer.core.errors import FailureReason, reason_of
+from kdocs_viewer.core.models import Ident, Lease, Outcome, PicFailure, PicRef
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.core.refresh import BACKGROUND_DELAY, RefreshPlanner, ResolveTask, TaskKind, background_wait
+from kdocs_viewer.gui.failure_text import with_advice
 
 if TYPE_CHECKING:  # the session module is loaded after the first paint (it brings the network stack)
     from kdocs_viewer.core.session import LeaseResolver
@@ -85,6 +87,7 @@ class LeaseKeeper(QObject):
         self._background_gate: Callable[[], bool] | None = None
         self._background_since = 0.0
         self.refresh_batches = 0  # refresh calls requested (for the status line and tests)
+        self._without_link: set[Ident] = set()  # pictures whose last resolve failed: what failures count
 
     # -- set-up ----------------------------------------------------------------------------------------
     def start(self, first: Sequence[PicRef], rest: Sequence[PicRef]) -> None:
@@ -96,6 +99,7 @@ class LeaseKeeper(QObject):
         """
         if self._closed:
             return
+        self._without_link.clear()
         with self._cond:
             self._planner.start(first, rest)
             self._cond.notify()
@@ -207,17 +211,21 @@ class LeaseKeeper(QObject):
         if start_background and not self._background_timer.isActive():
             self._background_since = now
             self._background_timer.start(_ms(BACKGROUND_DELAY))
+        self._without_link.difference_update(o.ref.ident for o in answer.outcomes if isinstance(o, Lease))
+        self._without_link.update(failure.ref.ident for failure in report.failed)
         if answer.outcomes:
             self.leasesResolved.emit(answer.outcomes)
         if answer.error:
             self.errorOccurred.emit(answer.error)
-        elif report.failed:  # a dead server or a wrong file token fails every tile: say so once
-            text = self.tr("No download link for %n picture(s): %1 (F5 retries)", "", len(report.failed))
-            self.errorOccurred.emit(text.replace("%1", report.failed[0].message))
+        elif report.failed:  # a dead server or a wrong file token fails every tile: one line, all counted
+            first = report.failed[0]
+            count = len(self._without_link)  # so far, as the status bar counts them; not this answer's
+            text = self.tr("No download link for %n picture(s): %1 (F5 retries)", "", count)
+            self.errorOccurred.emit(with_advice(text.replace("%1", first.message), first.reason))
         elif report.failed_refresh:
-            failed = report.failed_refresh
-            text = self.tr("Could not refresh %n picture link(s): %1", "", len(failed))
-            self.errorOccurred.emit(text.replace("%1", failed[0].message))
+            first = report.failed_refresh[0]
+            text = self.tr("Could not refresh %n picture link(s): %1", "", len(report.failed_refresh))
+            self.errorOccurred.emit(with_advice(text.replace("%1", first.message), first.reason))
         self._rearm()
         if self.is_idle():
             self.idle.emit()
@@ -273,7 +281,9 @@ class LeaseKeeper(QObject):
                     return
                 message = redact(str(exc)) or type(exc).__name__
                 log.warning("resolve failed: %s", message)
-                failures: list[Outcome] = [PicFailure(ref, message) for ref in refs]
+                # A RuntimeError is the client closing under the call: nothing is wrong with the pictures.
+                reason = reason_of(exc) or FailureReason.CANCELLED
+                failures: list[Outcome] = [PicFailure(ref, message, reason=reason) for ref in refs]
                 self._signals.answered.emit(ResolveAnswer(task.kind, refs, failures, message, task.first))
                 continue
             if self._cancel.is_set():

@@ -16,7 +16,9 @@ Decisions marked [ours] (the real service does not document them; the client mus
   back with an empty ``pic_url``; the rest of the batch succeeds. Items come back in request order, echoing
   pic_key and tag exactly; duplicates are answered each time.
 - A cells request covers at most MAX_CELLS_PER_CALL cells (rows × columns of the asked range); larger →
-  400 with CODE_BAD_REQUEST and msg "RangeTooLarge". Only non-empty cells are returned.
+  400 with CODE_BAD_REQUEST and msg "RangeTooLarge". Only non-empty cells are returned. Picture cells come
+  in the shape ``config.cell_shape`` names (``config.CELL_SHAPES``); in the DISPIMG shape the id to ask the
+  pictures API with is the pic_key, in ``sha1`` for local pictures and in ``pic_data`` for the others.
 - Picture URLs: ``{base}/img/{file_token}/{pic_key}?Expires=<unix time, 3 decimals>&Sig=<hmac>`` for tags
   with a lifetime (TAG_LIFETIMES × time_scale, unknown tags ESTIMATED_LIFETIME × time_scale) and
   ``?Sig=<hmac>`` for UNBOUNDED_TAGS. The HMAC (per-server random secret) covers file token, pic key,
@@ -62,6 +64,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from kdocs_viewer.core.cells import camel_case
 from kdocs_viewer.core.contract import (
     CELLS_PATH,
     CODE_BAD_REQUEST,
@@ -81,7 +84,7 @@ from kdocs_viewer.core.contract import (
     UNBOUNDED_TAGS,
 )
 from kdocs_viewer.core.quota import daily_limit_header, quota_day, seconds_to_next_quota_day
-from kdocs_viewer.standin.config import StandinConfig
+from kdocs_viewer.standin.config import CELL_SHAPES, StandinConfig
 from kdocs_viewer.standin.dataset import Cell, Picture, Workbook
 from kdocs_viewer.standin.images import ImageStore, corrupt_bytes
 from kdocs_viewer.standin.oauth import OAuthState, oauth_routes, other_workbook_reply
@@ -598,6 +601,10 @@ def _parse_pics(body: bytes) -> tuple[list[tuple[str, str]], str | None]:
 
 
 def _cell_json(cell: Cell, state: StandinState, base: str | None) -> dict[str, Any]:
+    shape = state.config.cell_shape
+    picture = cell.picture
+    if shape == "mixed":
+        shape = CELL_SHAPES[picture.index % 3] if picture is not None else "flat"
     out: dict[str, Any] = {
         "row_from": cell.row_from,
         "row_to": cell.row_to,
@@ -607,11 +614,23 @@ def _cell_json(cell: Cell, state: StandinState, base: str | None) -> dict[str, A
         "original_cell_value": cell.value,
         "num_format": cell.num_format,
     }
-    if cell.picture is not None:
-        out["pic_key"] = cell.picture.pic_key
-        out["tag"] = cell.picture.tag
-        if base is not None:
-            out["pic_url"] = state.issue_url(base, cell.picture)
+    if shape == "flat":
+        if picture is not None:
+            out["pic_key"] = picture.pic_key
+            out["tag"] = picture.tag
+    else:
+        local = picture is not None and picture.tag == "local"
+        out["is_cell_pic"] = picture is not None
+        out["pic_data"] = picture.pic_key if picture is not None and not local else ""
+        out["sha1"] = picture.pic_key if picture is not None and local else ""
+        out["tag"] = picture.tag if picture is not None else ""
+        if picture is not None:
+            image_id = "ID_" + hashlib.blake2b(picture.pic_key.encode(), digest_size=16).hexdigest().upper()
+            out["cell_text"] = out["original_cell_value"] = f'=DISPIMG("{image_id}",1)'
+    if picture is not None and base is not None:
+        out["pic_url"] = state.issue_url(base, picture)
+    if shape == "dispimg-camel":
+        out = {camel_case(name): value for name, value in out.items()}
     return out
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from kdocs_viewer.standin.config import StandinConfig
+from kdocs_viewer.standin.config import CELL_SHAPES, StandinConfig
 from kdocs_viewer.standin.server import StandinServer
 
 
@@ -78,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not keep generated phone-size photos under $XDG_CACHE_HOME/kdocs-viewer/standin",
     )
     parser.add_argument("--access-log", action="store_true", help="log METHOD path status lines to stderr")
+    parser.add_argument(
+        "--cell-shape",
+        choices=CELL_SHAPES,
+        default=defaults.cell_shape,
+        help="how the cells API shows picture cells: pic_key on the cell (flat, the default), "
+        '=DISPIMG("ID_…",1) with is_cell_pic/pic_data/sha1 in snake_case or camelCase, or a mix',
+    )
     return parser
 
 
@@ -143,6 +150,7 @@ def config_from_args(args: argparse.Namespace) -> StandinConfig:
         disk_cache=not args.no_disk_cache,
         access_log=args.access_log,
         **sign_in_config(args),
+        cell_shape=args.cell_shape,
     )
 
 

@@ -7,6 +7,12 @@ from pathlib import Path
 
 from kdocs_viewer.core.contract import ACCESS_TOKEN_LIFETIME, AUTH_CODE_LIFETIME, QUOTA_TEST_APP
 
+# How the cells API shows a picture cell (kdocs-api.md §2 and §2b): "flat" puts pic_key and tag on the cell;
+# "dispimg" sends cell_text =DISPIMG("ID_…",1), is_cell_pic, pic_data (online) or sha1 (local) and tag, on
+# every cell in snake_case; "dispimg-camel" the same in camelCase (cellText, isCellPic, picData, rowFrom…);
+# "mixed" cycles picture cells through the three, text cells staying flat.
+CELL_SHAPES = ("flat", "dispimg", "dispimg-camel", "mixed")
+
 
 @dataclass
 class StandinConfig:
@@ -22,7 +28,7 @@ class StandinConfig:
     page with 200), from a random stream of their own (also seeded by ``seed``).
     ``disk_cache`` keeps generated big images under ``$XDG_CACHE_HOME/kdocs-viewer/standin`` across runs;
     ``access_log`` logs ``METHOD path status`` lines (never query strings) on the
-    ``kdocs_viewer.standin.access`` logger.
+    ``kdocs_viewer.standin.access`` logger. ``cell_shape`` is one of ``CELL_SHAPES``.
     Signing in (see ``standin.oauth``): the app ``app_id``/``app_key``; access tokens live ``token_lifetime``
     seconds × ``time_scale``, codes ``code_lifetime`` seconds; ``auto_consent`` skips the consent page;
     the file lists hold ``workbooks`` spreadsheets, the demo workbook (``file_token``) among them.
@@ -49,6 +55,7 @@ class StandinConfig:
     code_lifetime: float = AUTH_CODE_LIFETIME
     auto_consent: bool = False
     workbooks: int = 8
+    cell_shape: str = "flat"
 
     def __post_init__(self) -> None:
         if self.dataset is not None and not isinstance(self.dataset, Path):
@@ -73,3 +80,5 @@ class StandinConfig:
             raise ValueError("token_lifetime and code_lifetime must be > 0")
         if self.workbooks < 1:
             raise ValueError("workbooks must be >= 1 (the demo workbook is one of them)")
+        if self.cell_shape not in CELL_SHAPES:
+            raise ValueError(f"cell_shape must be one of {', '.join(CELL_SHAPES)}")

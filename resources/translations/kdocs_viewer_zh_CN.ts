@@ -52,9 +52,72 @@ The details were written to the log.</source>
         </message>
     </context>
     <context>
+        <name>FailureText</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/failure_text.py" line="+24" />
+            <source>Enter a new access token (File → Set access token…).</source>
+            <translation>请输入新的访问令牌（文件 → 设置访问令牌…）。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Wait a while, or until the quota starts again tomorrow.</source>
+            <translation>请稍候再试，或等到明天配额重新开始。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Check the workbook's file token: no workbook has this one, or it is not shared with you.</source>
+            <translation>请检查工作簿的文件 ID（file token）：没有工作簿使用此 ID，或该工作簿未共享给你。</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Check the network connection.</source>
+            <translation>请检查网络连接。</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>The server had a problem: try again later.</source>
+            <translation>服务器出现问题：请稍后再试。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Correct the value and try again.</source>
+            <translation>请更正该值后重试。</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>The workbook has no such picture: it was removed, or the list is for another workbook.</source>
+            <translation>工作簿中没有这张图片：它已被删除，或该列表属于另一个工作簿。</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Ask again: the server left these pictures out.</source>
+            <translation>请重新获取：服务器的回复遗漏了这些图片。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Ask again for a new link.</source>
+            <translation>请重新获取新的链接。</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>The link expired or was revoked: ask again for a new one.</source>
+            <translation>链接已过期或已被撤销：请重新获取新的链接。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>A login page or a network portal may be in the way: open any web page in a browser first.</source>
+            <translation>可能被登录页面或网络认证门户拦截：请先在浏览器中打开任意网页。</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>The picture is larger than the viewer accepts.</source>
+            <translation>图片超过了查看器可接受的大小。</translation>
+        </message>
+    </context>
+    <context>
         <name>InputPanel</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/input_panel.py" line="+97" />
+            <location filename="../../kdocs_viewer/gui/input_panel.py" line="+101" />
             <source>Workbook file token:</source>
             <translation>工作簿文件 ID（file token）：</translation>
         </message>
@@ -131,12 +194,12 @@ The details were written to the log.</source>
         </message>
         <message>
             <location line="-1" />
-            <location line="+224" />
+            <location line="+235" />
             <source>Pasted pic list</source>
             <translation>粘贴的图片列表</translation>
         </message>
         <message>
-            <location line="-195" />
+            <location line="-206" />
             <source>Could not read %1: %2</source>
             <translation>无法读取 %1：%2</translation>
         </message>
@@ -151,7 +214,7 @@ The details were written to the log.</source>
             <translation>无法读取图片列表：%1</translation>
         </message>
         <message>
-            <location line="+12" />
+            <location line="+13" />
             <source>The pic list changed: press Load again.</source>
             <translation>图片列表已更改：请再次点击“加载”。</translation>
         </message>
@@ -171,12 +234,13 @@ The details were written to the log.</source>
             <translation>已忽略重复项：%1</translation>
         </message>
         <message>
-            <location line="+13" />
+            <location line="+14" />
+            <location line="+85" />
             <source>… and %1 more problems</source>
             <translation>…… 另有 %1 个问题</translation>
         </message>
         <message>
-            <location line="+3" />
+            <location line="-82" />
             <source>%1 has a problem:</source>
             <translation>%1 有问题：</translation>
         </message>
@@ -196,17 +260,22 @@ The details were written to the log.</source>
             <translation>正在查找工作簿中的图片…</translation>
         </message>
         <message>
-            <location line="+26" />
+            <location line="+22" />
             <source>Could not list the workbook's pictures: %1</source>
             <translation>无法列出工作簿中的图片：%1</translation>
         </message>
         <message>
-            <location line="+7" />
+            <location line="+5" />
             <source>No pictures found in this workbook.</source>
             <translation>此工作簿中没有找到图片。</translation>
         </message>
         <message>
-            <location line="+27" />
+            <location line="+21" />
+            <source>Picture cells that could not be read: %1</source>
+            <translation>无法读取的图片单元格：%1</translation>
+        </message>
+        <message>
+            <location line="+21" />
             <source>Read %1: %2 pictures. Click “Load” to show them.</source>
             <translation>已读取 %1：%2 张图片。点击“加载”显示它们。</translation>
         </message>
@@ -247,7 +316,7 @@ The details were written to the log.</source>
     <context>
         <name>LeaseKeeper</name>
         <message numerus="yes">
-            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+215" />
+            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+223" />
             <source>No download link for %n picture(s): %1 (F5 retries)</source>
             <translation>
                 <numerusform>有 %n 张图片未能取得下载链接：%1（按 F5 重试）</numerusform>
@@ -983,7 +1052,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>api</name>
         <message>
-            <location filename="../../kdocs_viewer/core/api.py" line="+227" />
+            <location filename="../../kdocs_viewer/core/api.py" line="+102" />
             <source>the connection timed out</source>
             <translation>连接超时</translation>
         </message>
@@ -1043,12 +1112,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>无法访问 KDocs API：{reason}。</translation>
         </message>
         <message>
-            <location line="+51" />
+            <location filename="../../kdocs_viewer/core/replies.py" line="+116" />
             <source>a redirect, which is not followed (the token stays on the API host)</source>
             <translation>重定向（不会跟随，令牌只发送给 API 主机）</translation>
         </message>
         <message>
-            <location line="+4" />
+            <location line="+2" />
             <source>empty body</source>
             <translation>空响应</translation>
         </message>
@@ -1083,7 +1152,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>代码 {code}</translation>
         </message>
         <message>
-            <location line="+203" />
+            <location line="+81" />
             <source>the server's reply did not include this picture</source>
             <translation>服务器的回复中没有这张图片</translation>
         </message>
@@ -1093,7 +1162,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>在此工作簿中未找到 / 没有下载地址</translation>
         </message>
         <message>
-            <location line="+5" />
+            <location line="+6" />
             <source>the server sent an unusable download URL</source>
             <translation>服务器返回的下载地址不可用</translation>
         </message>
@@ -1197,9 +1266,27 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
     </context>
     <context>
+        <name>cells</name>
+        <message>
+            <location filename="../../kdocs_viewer/core/cells.py" line="+219" />
+            <source>{first}, {second} or {third}</source>
+            <translation>{first}、{second} 或 {third}</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>picture {image} has no {fields}: its download link cannot be asked for</source>
+            <translation>图片 {image} 没有 {fields}：无法请求其下载链接</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>a picture cell without {fields}: its download link cannot be asked for</source>
+            <translation>图片单元格缺少 {fields}：无法请求其下载链接</translation>
+        </message>
+    </context>
+    <context>
         <name>download</name>
         <message>
-            <location filename="../../kdocs_viewer/core/download.py" line="+81" />
+            <location filename="../../kdocs_viewer/core/download.py" line="+108" />
             <source>download cancelled</source>
             <translation>下载已取消</translation>
         </message>
@@ -1225,12 +1312,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+2" />
-            <location line="+130" />
+            <location line="+137" />
             <source>the picture link is not a usable http(s) address</source>
             <translation>图片链接不是可用的 http(s) 地址</translation>
         </message>
         <message>
-            <location line="-129" />
+            <location line="-136" />
             <source>network error while downloading the picture ({error})</source>
             <translation>下载图片时发生网络错误（{error}）</translation>
         </message>
@@ -1240,17 +1327,17 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>图片过大（{size} 字节，上限为 {limit}）</translation>
         </message>
         <message>
-            <location line="+15" />
+            <location line="+17" />
             <source>the picture is larger than the limit of {limit} bytes</source>
             <translation>图片超过了 {limit} 字节的上限</translation>
         </message>
         <message>
-            <location line="+6" />
+            <location line="+10" />
             <source>the picture arrived incomplete ({received} of {size} bytes)</source>
             <translation>图片接收不完整（{received} / {size} 字节）</translation>
         </message>
         <message>
-            <location line="+18" />
+            <location line="+19" />
             <source>picture download failed ({error})</source>
             <translation>图片下载失败（{error}）</translation>
         </message>
@@ -1343,12 +1430,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>piclist</name>
         <message>
-            <location filename="../../kdocs_viewer/core/piclist.py" line="+48" />
+            <location filename="../../kdocs_viewer/core/models.py" line="+81" />
             <source>{where}: {message}</source>
             <translation>{where}：{message}</translation>
         </message>
         <message>
-            <location line="+10" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="+43" />
             <source>… and {count} more</source>
             <translation>……还有 {count} 项</translation>
         </message>
@@ -1379,20 +1466,20 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+45" />
-            <location line="+102" />
-            <location line="+60" />
+            <location line="+42" />
+            <location line="+61" />
             <source>line {line}, column {column}</source>
             <translation>第 {line} 行，第 {column} 列</translation>
         </message>
         <message>
-            <location line="-161" />
-            <location line="+296" />
+            <location line="-102" />
+            <location line="+189" />
             <location line="+62" />
             <source>line {line}</source>
             <translation>第 {line} 行</translation>
         </message>
         <message>
-            <location line="-345" />
+            <location filename="../../kdocs_viewer/core/validation.py" line="+134" />
             <source>{field} contains an invalid character (a lone surrogate)</source>
             <translation>{field} 包含无效字符（孤立的代理项）</translation>
         </message>
@@ -1412,22 +1499,23 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>tag 必须是非空字符串，实际为 {value}</translation>
         </message>
         <message>
-            <location line="+9" />
+            <location line="+12" />
             <source>missing pic_key</source>
             <translation>缺少 pic_key</translation>
         </message>
         <message>
-            <location line="+10" />
+            <location filename="../../kdocs_viewer/core/cells.py" line="-11" />
+            <location filename="../../kdocs_viewer/core/validation.py" line="+10" />
             <source>{field} must be a string, got {value}</source>
             <translation>{field} 必须是字符串，实际为 {value}</translation>
         </message>
         <message>
-            <location line="+17" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="-235" />
             <source>duplicate of {first} (pic_key {key}, tag {tag})</source>
             <translation>与{first}重复（pic_key {key}，tag {tag}）</translation>
         </message>
         <message>
-            <location line="+13" />
+            <location filename="../../kdocs_viewer/core/validation.py" line="-104" />
             <source>an object</source>
             <translation>一个对象</translation>
         </message>
@@ -1437,13 +1525,13 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>一个列表</translation>
         </message>
         <message>
-            <location line="+21" />
-            <location line="+72" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="+26" />
+            <location line="+73" />
             <source>invalid JSON: {error}</source>
             <translation>JSON 无效：{error}</translation>
         </message>
         <message>
-            <location line="-70" />
+            <location line="-71" />
             <source>invalid JSON: nested too deeply</source>
             <translation>JSON 无效：嵌套层级过深</translation>
         </message>
@@ -1463,7 +1551,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>输入内容是一个 API 错误（代码 {code}）{said}</translation>
         </message>
         <message>
-            <location line="+6" />
+            <location line="+7" />
             <source>none</source>
             <translation>无</translation>
         </message>
@@ -1484,28 +1572,28 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+9" />
-            <location line="+36" />
+            <location line="+17" />
             <source>{what} must be a list, got {value}</source>
             <translation>{what} 必须是列表，实际为 {value}</translation>
         </message>
         <message>
-            <location line="-31" />
-            <location line="+48" />
+            <location filename="../../kdocs_viewer/core/cells.py" line="+156" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="-12" />
             <source>item {number}</source>
             <translation>第 {number} 项</translation>
         </message>
         <message>
-            <location line="-46" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="+2" />
             <source>expected an object with pic_key and tag, got {value}</source>
             <translation>应为包含 pic_key 和 tag 的对象，实际为 {value}</translation>
         </message>
         <message>
-            <location line="+44" />
+            <location filename="../../kdocs_viewer/core/cells.py" line="+6" />
             <source>cell {cell}</source>
             <translation>单元格 {cell}</translation>
         </message>
         <message>
-            <location line="+35" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="+31" />
             <source>expected 'pic_key tag', found {count} words</source>
             <translation>应为“pic_key tag”，实际有 {count} 个词</translation>
         </message>
@@ -1637,7 +1725,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>session</name>
         <message>
-            <location filename="../../kdocs_viewer/core/session.py" line="+243" />
+            <location filename="../../kdocs_viewer/core/session.py" line="+246" />
             <source>cancelled</source>
             <translation>已取消</translation>
         </message>
@@ -1663,7 +1751,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>validation</name>
         <message>
-            <location filename="../../kdocs_viewer/core/validation.py" line="+58" />
+            <location filename="../../kdocs_viewer/core/validation.py" line="+8" />
             <source>{field} is empty</source>
             <translation>{field} 为空</translation>
         </message>
@@ -1693,7 +1781,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>{field} 不能是 {value}</translation>
         </message>
         <message>
-            <location line="+2" />
+            <location line="+4" />
             <source>{field} {value} contains a slash (/ or \)</source>
             <translation>{field} {value} 含有斜杠（/ 或 \）</translation>
         </message>
@@ -1703,7 +1791,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>文件 ID</translation>
         </message>
         <message>
-            <location line="+42" />
+            <location line="+100" />
             <source>the API base URL {problem}</source>
             <translation>API 基础地址{problem}</translation>
         </message>

@@ -26,11 +26,11 @@ from kdocs_viewer.core.api import (
     QuotaExceededError,
     SheetInfo,
     TokenInvalidError,
-    cell_address,
-    column_letters,
 )
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL, PICTURE_URLS_PATH, TAG_LIFETIMES
+from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.models import Lease, PicFailure, PicRef
+from kdocs_viewer.core.replies import snippet
 from kdocs_viewer.core.retry import RetryPolicy
 from kdocs_viewer.core.validation import InvalidIdentifierError
 from kdocs_viewer.standin.server import RequestLogEntry, StandinServer
@@ -40,78 +40,36 @@ FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, budget=10.0)
 # ---- pure helpers -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("col", "letters"), [(0, "A"), (1, "B"), (25, "Z"), (26, "AA"), (27, "AB"), (51, "AZ"), (52, "BA"),
-                         (701, "ZZ"), (702, "AAA"), (16383, "XFD")]
-)
-def test_column_letters(col: int, letters: str) -> None:
-    assert column_letters(col) == letters
-
-
-def test_cell_address_is_one_based_rows() -> None:
-    assert cell_address("Products", 6, 2) == "Products!C7"
-    assert cell_address("表1", 0, 0) == "表1!A1"
-    with pytest.raises(ValueError):
-        column_letters(-1)
-
-
 def _cell(row: int, col: int, **fields: Any) -> dict[str, Any]:
     return {"row_from": row, "row_to": row, "col_from": col, "col_to": col, **fields}
 
 
-def test_pictures_in_cells_finds_nested_keys_and_captions() -> None:
-    cells = [
-        _cell(0, 0, cell_text="Title", row_to=0, col_to=3),
-        _cell(2, 1, cell_text="Left caption"),
-        _cell(2, 2, cell_text="", extra={"image": {"pic_key": "K1", "tag": "local"}}),
-        _cell(2, 3, cell_text="Right caption"),
-        _cell(3, 0, cell_text="12.50"),
-        _cell(3, 1, pics=[{"pic_key": "K2", "tag": "cloud"}, {"pic_key": "K3"}], tag="attachment"),
-        _cell(3, 2, cell_text="A name"),
-        _cell(4, 27, pic_key="K4", tag="attachment"),
-        _cell(4, 29, original_cell_value=42),
-        _cell(5, 0, pic_key="", tag="local", cell_text="not a picture"),
-    ]
-    refs = api._pictures_in_cells("Sheet 1", cells)
-    assert [(r.pic_key, r.tag, r.cell, r.caption) for r in refs] == [
-        ("K1", "local", "Sheet 1!C3", "Left caption"),  # left wins over right
-        ("K2", "cloud", "Sheet 1!B4", "A name"),  # text beats the nearer pure number on the left
-        ("K3", "attachment", "Sheet 1!B4", "A name"),  # tag found elsewhere in the cell object
-        ("K4", "attachment", "Sheet 1!AB5", "42"),  # only a number: better than nothing
-    ]
-    assert all(r.sheet == "Sheet 1" for r in refs)
-
-
-def test_caption_rule() -> None:
-    assert api._caption({0: "a", 3: "b"}, 2) == "a"
-    assert api._caption({3: "b", 5: "c"}, 2) == "b"
-    assert api._caption({1: "9.5", 4: "word"}, 2) == "word"
-    assert api._caption({1: "¥1,234.00", 4: "50%"}, 2) == "¥1,234.00"
-    assert api._caption({}, 2) is None
-
-
-def test_chunks_cover_the_used_range_within_the_cell_limit() -> None:
+def test_bands_cover_the_used_range_within_the_cell_limit() -> None:
     sheet = SheetInfo(0, 1, "S", row_from=0, row_to=30_000, col_from=0, col_to=3)
-    chunks = list(api._chunks(sheet))
+    bands = list(api._bands(sheet))
+    assert all(len(band) == 1 for band in bands)
+    chunks = [rect for band in bands for rect in band]
     assert all((r1 - r0 + 1) * (c1 - c0 + 1) <= MAX_CELLS_PER_READ for r0, r1, c0, c1 in chunks)
     assert all(c0 == 0 and c1 == 3 for _, _, c0, c1 in chunks)
     # no gap, no overlap
     assert [r0 for r0, _, _, _ in chunks] == [0] + [r1 + 1 for _, r1, _, _ in chunks[:-1]]
     assert chunks[0] == (0, 2499, 0, 3) and chunks[-1][1] == 30_000
 
+    # A sheet wider than one read: each band of rows is read whole (all its columns) before the next, so
+    # a picture's caption may come from any column of its row.
     most = MAX_CELLS_PER_READ
     wide = SheetInfo(0, 1, "W", row_from=0, row_to=1, col_from=0, col_to=most + 5)
-    assert list(api._chunks(wide)) == [
-        (0, 0, 0, most - 1), (1, 1, 0, most - 1), (0, 0, most, most + 5), (1, 1, most, most + 5),
+    assert list(api._bands(wide)) == [
+        [(0, 0, 0, most - 1), (0, 0, most, most + 5)], [(1, 1, 0, most - 1), (1, 1, most, most + 5)],
     ]
-    assert list(api._chunks(SheetInfo(0, 1, "E", row_from=0, row_to=-1, col_from=0, col_to=-1))) == []
+    assert list(api._bands(SheetInfo(0, 1, "E", row_from=0, row_to=-1, col_from=0, col_to=-1))) == []
 
 
 def test_snippet_strips_tags_scripts_and_length() -> None:
     page = b"<html><head><style>body{}</style><title>x</title></head><body><h1>502 Bad&nbsp;Gateway</h1>" \
         b"<script>var a='<b>';</script><p>nginx</p></body></html>"
-    assert api._snippet(page) == "502 Bad Gateway nginx"
-    assert len(api._snippet(b"x" * 5000)) == 120
+    assert snippet(page) == "502 Bad Gateway nginx"
+    assert len(snippet(b"x" * 5000)) == 120
 
 
 # ---- construction and transport security -------------------------------------------------------------------
@@ -330,9 +288,13 @@ def test_reply_items_are_matched_by_key_and_tag_then_by_key() -> None:
     assert [o.ref for o in out] == refs
     assert isinstance(out[0], Lease) and out[0].url == "https://cdn.example/a"
     assert isinstance(out[1], Lease) and out[1].url == "https://cdn.example/b"
-    assert isinstance(out[2], PicFailure) and out[2].message == api.MISSING_URL_MESSAGE
-    assert isinstance(out[3], PicFailure) and out[3].message == api.BAD_URL_MESSAGE
-    assert isinstance(out[4], PicFailure) and out[4].message == api.MISSING_ITEM_MESSAGE
+    assert isinstance(out[2], PicFailure) and out[2].message == "not found in this workbook / no download URL"
+    assert isinstance(out[3], PicFailure) and out[3].message == "the server sent an unusable download URL"
+    assert isinstance(out[4], PicFailure)
+    assert out[4].message == "the server's reply did not include this picture"
+    assert [o.reason for o in out[2:]] == [
+        FailureReason.PICTURE_NOT_FOUND, FailureReason.BAD_LINK, FailureReason.NOT_IN_REPLY,
+    ]  # fmt: skip
 
 
 def test_find_pictures_reads_big_sheets_in_chunks() -> None:
@@ -354,7 +316,7 @@ def test_find_pictures_reads_big_sheets_in_chunks() -> None:
     client, _ = client_for(handler)
     sheets = client.list_sheets("f")
     assert sheets == [SheetInfo(0, 7, "Big", 0, 4999, 0, 3, visible=False)]
-    refs = client.find_pictures("f")
+    refs = client.find_pictures("f").pics
     assert [(r.pic_key, r.cell, r.caption) for r in refs] == [
         (f"k{r}", f"Big!A{r + 1}", f"row {r}") for r in (5, 1005, 2005, 3005, 4005)
     ]
@@ -434,7 +396,8 @@ def test_unknown_keys_fail_alone(standin: StandinServer, client: KDocsClient) ->
     assert [o.ref for o in out] == refs
     failures = [o for o in out if isinstance(o, PicFailure)]
     assert [f.ref for f in failures] == [refs[1], wrong_tag, refs[5]]
-    assert all(f.message == api.MISSING_URL_MESSAGE for f in failures)
+    assert all(f.message == "not found in this workbook / no download URL" for f in failures)
+    assert all(f.reason is FailureReason.PICTURE_NOT_FOUND for f in failures)
     assert sum(isinstance(o, Lease) for o in out) == 6
     assert picture_calls(standin, client) == [200]
 
@@ -642,7 +605,7 @@ def test_lifetimes_follow_the_url_expiry_with_time_scale(
 
 
 def test_find_pictures_matches_the_workbook(standin: StandinServer, client: KDocsClient) -> None:
-    found = client.find_pictures(FILE)
+    found = client.find_pictures(FILE).pics
     expected = standin.pictures()
     assert [(r.pic_key, r.tag, r.sheet, r.cell, r.caption) for r in found] == [
         (r.pic_key, r.tag, r.sheet, r.cell, r.caption) for r in expected
@@ -656,7 +619,7 @@ def test_find_pictures_in_chunks_against_the_stand_in(
     standin: StandinServer, client: KDocsClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(api, "MAX_CELLS_PER_READ", 12)  # 3 rows of 4 columns per read
-    found = client.find_pictures(FILE)
+    found = client.find_pictures(FILE).pics
     assert [(r.pic_key, r.cell, r.caption) for r in found] == [
         (r.pic_key, r.cell, r.caption) for r in standin.pictures()
     ]
@@ -667,15 +630,18 @@ def test_find_pictures_in_chunks_against_the_stand_in(
 def test_find_pictures_stops_on_cancel(standin: StandinServer, client: KDocsClient) -> None:
     cancel = threading.Event()
     cancel.set()
-    assert client.find_pictures(FILE, cancel=cancel) == []
+    assert client.find_pictures(FILE, cancel=cancel).pics == []
 
 
 def test_unknown_file_token(standin: StandinServer, client: KDocsClient) -> None:
     with pytest.raises(KDocsError) as info:
         client.list_sheets("other-workbook")
     assert info.value.code == 20404 and info.value.status == 404
+    assert info.value.reason is FailureReason.WORKBOOK_NOT_FOUND
     (failure,) = client.resolve("other-workbook", standin.pictures()[:1])
     assert isinstance(failure, PicFailure) and failure.code == 20404
+    assert failure.reason is FailureReason.WORKBOOK_NOT_FOUND
+    assert failure.server_text == info.value.server_text == "FileNotFound; no such file"
 
 
 def test_quota_used_up_is_not_waited_out(standin_factory: Callable[..., StandinServer]) -> None:
@@ -687,6 +653,7 @@ def test_quota_used_up_is_not_waited_out(standin_factory: Callable[..., StandinS
             client.list_sheets(FILE)
         assert client.daily_limit == 1  # stated by the quota answer
     assert "quota" in str(info.value) and info.value.status == 429
+    assert info.value.reason is FailureReason.QUOTA
     assert len(settled_log(standin, client)) == 2  # Retry-After points to tomorrow: beyond any budget
 
 
@@ -701,6 +668,7 @@ def test_after_a_quota_error_later_batches_fail_without_a_call(
     assert all(isinstance(o, Lease) for o in out[:100])
     failures = [o for o in out[100:] if isinstance(o, PicFailure)]
     assert len(failures) == 200 and all(f.code == 20429 for f in failures)
+    assert all(f.reason is FailureReason.QUOTA for f in failures)
     assert "quota" in failures[0].message and failures[0].message == failures[-1].message
 
 

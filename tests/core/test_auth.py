@@ -103,7 +103,7 @@ def test_the_code_is_read_from_a_url_a_path_or_a_query(text: str) -> None:
 def test_a_wrong_or_missing_state_is_refused_before_anything_else(text: str) -> None:
     with pytest.raises(AuthError) as info:
         parse_callback(text, STATE)
-    assert info.value.reason is AuthReason.STATE_MISMATCH
+    assert info.value.auth_reason is AuthReason.STATE_MISMATCH
     assert "state" in str(info.value)
 
 
@@ -117,10 +117,10 @@ def test_states_compare_exactly() -> None:
 def test_denial_and_other_errors_with_our_state() -> None:
     with pytest.raises(AuthError) as info:
         parse_callback(f"/callback?error=access_denied&state={STATE}", STATE)
-    assert info.value.reason is AuthReason.DENIED
+    assert info.value.auth_reason is AuthReason.DENIED
     with pytest.raises(AuthError) as info:
         parse_callback(f"/callback?error=server_error%3Cscript%3E&state={STATE}", STATE)
-    assert info.value.reason is AuthReason.CALLBACK_ERROR
+    assert info.value.auth_reason is AuthReason.CALLBACK_ERROR
     assert "server_errorscript" in str(info.value) and "<" not in str(info.value)
 
 
@@ -130,7 +130,7 @@ def test_denial_and_other_errors_with_our_state() -> None:
 def test_no_code_found(text: str) -> None:
     with pytest.raises(AuthError) as info:
         parse_callback(text, STATE)
-    assert info.value.reason is AuthReason.NO_CODE
+    assert info.value.auth_reason is AuthReason.NO_CODE
     assert "Paste the whole address" in str(info.value)
 
 
@@ -162,7 +162,7 @@ def test_token_sets_from_replies() -> None:
     for bad in ({}, {"access_token": ""}, {"access_token": 5}):
         with pytest.raises(AuthError) as info:
             TokenSet.from_reply(bad, 0.0)
-        assert info.value.reason is AuthReason.SERVER
+        assert info.value.auth_reason is AuthReason.SERVER
 
 
 def test_secrets_stay_out_of_reprs() -> None:
@@ -197,7 +197,7 @@ def test_errors_are_typed() -> None:
     assert isinstance(auth_error(AuthReason.NOT_SIGNED_IN), SignInRequiredError)
     assert not isinstance(auth_error(AuthReason.DENIED), TokenInvalidError)
     copy = pickle.loads(pickle.dumps(auth_error(AuthReason.PORT_IN_USE, port=18765)))
-    assert copy.reason is AuthReason.PORT_IN_USE and "18765" in str(copy)
+    assert copy.auth_reason is AuthReason.PORT_IN_USE and "18765" in str(copy)
 
 
 # ---- replies of another server -----------------------------------------------------------------------------
@@ -290,7 +290,7 @@ def test_error_replies_map_to_reasons(
             client.refresh(APP, "RT-value")
         else:
             client.exchange_code(APP, "code-value")
-    assert info.value.reason is reason
+    assert info.value.auth_reason is reason
     assert isinstance(info.value, SignInRequiredError) is sign_in_again
     assert len(seen) == 1  # never retried: a code (and maybe a refresh token) is single use
 
@@ -302,7 +302,7 @@ def test_an_unreachable_server_is_a_network_error() -> None:
     client, _ = oauth_for(handler)
     with pytest.raises(AuthError) as info:
         client.refresh(APP, "RT-value")
-    assert info.value.reason is AuthReason.NETWORK
+    assert info.value.auth_reason is AuthReason.NETWORK
     assert not isinstance(info.value, SignInRequiredError)
     assert "could not connect" in str(info.value)
 

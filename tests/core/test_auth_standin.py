@@ -52,7 +52,7 @@ def test_a_reused_code_is_refused_plainly(standin: StandinServer, oauth: OAuthCl
     oauth.exchange_code(APP, code)
     with pytest.raises(AuthError) as info:
         oauth.exchange_code(APP, code)
-    assert info.value.reason is AuthReason.CODE_INVALID
+    assert info.value.auth_reason is AuthReason.CODE_INVALID
     assert info.value.code == 20001
     assert "expired" in str(info.value) and "used already" in str(info.value)
 
@@ -60,7 +60,7 @@ def test_a_reused_code_is_refused_plainly(standin: StandinServer, oauth: OAuthCl
 def test_a_wrong_app_key(standin: StandinServer, oauth: OAuthClient) -> None:
     with pytest.raises(AuthError) as info:
         oauth.exchange_code(AppCredentials("demo-app", "not-the-key"), code_from_browser(standin))
-    assert info.value.reason is AuthReason.APP_CREDENTIALS_INVALID
+    assert info.value.auth_reason is AuthReason.APP_CREDENTIALS_INVALID
     assert "APPKEY" in str(info.value) and "not-the-key" not in str(info.value)
 
 
@@ -69,7 +69,7 @@ def test_a_revoked_refresh_token_means_sign_in_again(standin: StandinServer, oau
     standin.revoke_refresh_tokens()
     with pytest.raises(SignInRequiredError) as info:
         oauth.refresh(APP, tokens.refresh_token)
-    assert info.value.reason is AuthReason.REFRESH_REJECTED
+    assert info.value.auth_reason is AuthReason.REFRESH_REJECTED
 
 
 def test_a_server_fault_during_a_refresh_is_not_a_sign_out(
@@ -79,7 +79,7 @@ def test_a_server_fault_during_a_refresh_is_not_a_sign_out(
     standin.queue_faults(["503"])
     with pytest.raises(AuthError) as info:
         oauth.refresh(APP, tokens.refresh_token)
-    assert info.value.reason is AuthReason.SERVER
+    assert info.value.auth_reason is AuthReason.SERVER
     assert not isinstance(info.value, SignInRequiredError)
     assert oauth.refresh(APP, tokens.refresh_token).access_token  # the refresh token is still good
 
@@ -90,5 +90,5 @@ def test_an_unreachable_server(standin_factory: Factory) -> None:
     server.stop()
     with OAuthClient(url) as oauth, pytest.raises(AuthError) as info:
         oauth.refresh(APP, "some-refresh-token")
-    assert info.value.reason is AuthReason.NETWORK
+    assert info.value.auth_reason is AuthReason.NETWORK
     assert "could not connect" in str(info.value)

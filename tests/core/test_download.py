@@ -16,6 +16,7 @@ from kdocs_viewer.core.download import (
     DownloadError,
     UrlExpiredError,
 )
+from kdocs_viewer.core.errors import FailureReason
 
 Script = Callable[[BaseHTTPRequestHandler], None]
 
@@ -157,7 +158,7 @@ def test_refused_url_is_expired_and_not_retried(
     url = server.on("/img/x", body(b"denied", status))
     with pytest.raises(UrlExpiredError) as info:
         downloader.get(url)
-    assert info.value.status == status
+    assert info.value.status == status and info.value.reason is FailureReason.EXPIRED_LINK
     assert f"HTTP {status}" in str(info.value)
     assert_no_url(info.value)
     assert server.hits["/img/x"] == 1
@@ -168,6 +169,7 @@ def test_404_is_a_plain_error_without_retry(server: Scripted, downloader: Downlo
         downloader.get(server.on("/img/x", body(b"gone", 404)))
     assert not isinstance(info.value, UrlExpiredError)
     assert info.value.status == 404 and not info.value.transient
+    assert info.value.reason is FailureReason.BAD_LINK
     assert server.hits["/img/x"] == 1
 
 
@@ -182,6 +184,7 @@ def test_persistent_5xx_fails_after_two_tries(server: Scripted, downloader: Down
     with pytest.raises(DownloadError) as info:
         downloader.get(url)
     assert info.value.status == 500 and info.value.transient
+    assert info.value.reason is FailureReason.SERVER_ERROR
     assert_no_url(info.value)
     assert server.hits["/img/x"] == 2
 
@@ -192,16 +195,18 @@ def test_truncated_body_is_an_error_then_retried(server: Scripted, downloader: D
     url = server.on("/img/t2", body(b"x" * 500, content_length=1000))
     with pytest.raises(DownloadError) as info:
         downloader.get(url)
-    assert info.value.transient
+    assert info.value.transient and info.value.reason is FailureReason.NETWORK
     assert_no_url(info.value)
     assert server.hits["/img/t2"] == 2
 
 
 def test_max_bytes_by_declared_length_and_by_stream(server: Scripted, downloader: Downloader) -> None:
-    with pytest.raises(DownloadError, match="too large"):
+    with pytest.raises(DownloadError, match="too large") as info:
         downloader.get(server.on("/img/big", body(b"z" * 5000)), max_bytes=4000)
-    with pytest.raises(DownloadError, match="larger than the limit"):
+    assert info.value.reason is FailureReason.TOO_LARGE
+    with pytest.raises(DownloadError, match="larger than the limit") as info:
         downloader.get(server.on("/img/big2", chunked([b"z" * 3000, b"z" * 3000])), max_bytes=4000)
+    assert info.value.reason is FailureReason.TOO_LARGE
     assert server.hits["/img/big"] == 1 and server.hits["/img/big2"] == 1  # a definite answer: no retry
     assert downloader.get(server.on("/img/ok", body(b"z" * 4000)), max_bytes=4000) == b"z" * 4000
 
@@ -209,8 +214,9 @@ def test_max_bytes_by_declared_length_and_by_stream(server: Scripted, downloader
 def test_cancel_before_start_sends_nothing(server: Scripted, downloader: Downloader) -> None:
     cancel = threading.Event()
     cancel.set()
-    with pytest.raises(DownloadCancelled):
+    with pytest.raises(DownloadCancelled) as info:
         downloader.get(server.on("/img/x", body(b"x")), cancel=cancel)
+    assert info.value.reason is FailureReason.CANCELLED
     assert "/img/x" not in server.hits
 
 
@@ -258,6 +264,7 @@ def test_connection_refused_is_a_clean_error(downloader: Downloader) -> None:
     with pytest.raises(DownloadError) as info:
         downloader.get(f"http://127.0.0.1:{port}/img/x?Sig=s3cr3t-signature")
     assert "could not connect" in str(info.value)
+    assert info.value.reason is FailureReason.NETWORK
     assert_no_url(info.value)
 
 
@@ -265,7 +272,7 @@ def test_connection_refused_is_a_clean_error(downloader: Downloader) -> None:
 def test_unusable_urls(downloader: Downloader, url: str) -> None:
     with pytest.raises(DownloadError) as info:
         downloader.get(url)
-    assert not info.value.transient
+    assert not info.value.transient and info.value.reason is FailureReason.BAD_LINK
 
 
 def test_repr_and_close() -> None:

@@ -81,14 +81,14 @@ def test_denial_in_the_browser(listener: CallbackListener, http: httpx.Client) -
     assert "You are not signed in" in reply.text and "not allowed" in reply.text
     with pytest.raises(AuthError) as info:
         listener.wait(10)
-    assert info.value.reason is AuthReason.DENIED
+    assert info.value.auth_reason is AuthReason.DENIED
 
 
 def test_no_answer_within_the_timeout() -> None:
     with CallbackListener(STATE, port=0, timeout=0.3) as listener:
         with pytest.raises(AuthError) as info:
             listener.wait(30)
-        assert info.value.reason is AuthReason.TIMEOUT
+        assert info.value.auth_reason is AuthReason.TIMEOUT
         assert "did not come back" in str(info.value)
         assert port_is_closed(listener.port)
 
@@ -107,7 +107,7 @@ def test_cancel_from_another_thread_ends_the_wait(listener: CallbackListener) ->
     listener.cancel()
     waiter.join(10)
     assert not waiter.is_alive()
-    assert [e.reason for e in errors] == [AuthReason.CANCELLED]
+    assert [e.auth_reason for e in errors] == [AuthReason.CANCELLED]
     assert port_is_closed(listener.port)
 
 
@@ -118,7 +118,7 @@ def test_a_port_in_use_is_named() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(AuthError) as info:
             CallbackListener(STATE, port=port).start()
-    assert info.value.reason is AuthReason.PORT_IN_USE
+    assert info.value.auth_reason is AuthReason.PORT_IN_USE
     assert str(port) in str(info.value) and "another port" in str(info.value)
 
 

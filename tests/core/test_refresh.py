@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL, TAG_LIFETIMES
+from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.models import Ident, Lease, Outcome, PicFailure, PicRef
 from kdocs_viewer.core.refresh import (
     BACKGROUND_CHUNK,
@@ -52,7 +53,7 @@ class FakeSession:
         outcomes: list[Outcome] = []
         for ref in refs:
             if ref.ident in self.failing:
-                outcomes.append(PicFailure(ref, "server error"))
+                outcomes.append(PicFailure(ref, "server error", reason=FailureReason.SERVER_ERROR))
                 continue
             url = f"https://cdn.example/{ref.pic_key}"
             lease = Lease(ref, url, self.clock.now, TAG_LIFETIMES.get(ref.tag))

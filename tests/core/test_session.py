@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 import pytest
 
 from kdocs_viewer.core.download import DownloadCancelled
+from kdocs_viewer.core.errors import FailureReason, reason_of
 from kdocs_viewer.core.models import Lease, Outcome, PicFailure, PicRef
 from kdocs_viewer.core.session import (
     REUSE_MARGIN,
@@ -21,6 +22,8 @@ from kdocs_viewer.core.session import (
     PicUnavailable,
     SessionStats,
 )
+
+PICTURE_NOT_FOUND = FailureReason.PICTURE_NOT_FOUND
 
 
 class GatedResolver:
@@ -57,7 +60,8 @@ class GatedResolver:
         out: list[Outcome] = []
         for ref in refs:
             if ref.pic_key.startswith("bad"):
-                out.append(PicFailure(ref, "not found in this workbook / no download URL", 404))
+                message = "not found in this workbook / no download URL"
+                out.append(PicFailure(ref, message, 404, reason=PICTURE_NOT_FOUND))
             else:
                 out.append(Lease(ref, f"https://cdn.invalid/{ref.pic_key}?Sig=x", sent, self.ttl))
         return out
@@ -121,7 +125,7 @@ def test_lease_table_keeps_the_newest_and_discards_by_url() -> None:
     ref = PicRef("k", "local")
     new = Lease(ref, "https://h/new", obtained_at=200.0, ttl=300.0)
     old = Lease(ref, "https://h/old", obtained_at=100.0, ttl=300.0)
-    table.update([new, PicFailure(ref, "later failure")])
+    table.update([new, PicFailure(ref, "later failure", reason=FailureReason.SERVER_ERROR)])
     table.update([old])  # a late answer to an older request must not win
     assert table.get(ref.ident) is new
     assert table.discard(ref.ident, "https://h/old") is False
@@ -137,9 +141,10 @@ def test_lease_table_keeps_the_newest_and_discards_by_url() -> None:
 
 def test_pic_unavailable_carries_the_reason() -> None:
     ref = PicRef("k", "attachment")
-    err = PicUnavailable(ref, "not found in this workbook", 404)
+    err = PicUnavailable(PicFailure(ref, "not found in this workbook", 404, reason=PICTURE_NOT_FOUND))
     assert str(err) == "not found in this workbook"
-    assert (err.ref, err.reason, err.code) == (ref, "not found in this workbook", 404)
+    assert (err.ref, err.message, err.code) == (ref, "not found in this workbook", 404)
+    assert err.reason is PICTURE_NOT_FOUND and reason_of(err) is PICTURE_NOT_FOUND
 
 
 def test_stats_cache_hits() -> None:
@@ -241,7 +246,8 @@ def test_ensure_leases_and_request_leases(resolver: GatedResolver, session: Pict
 def test_picture_without_url_raises_pic_unavailable(session: PictureSession) -> None:
     with pytest.raises(PicUnavailable) as info:
         session.ensure_lease(PicRef("bad-key", "attachment"))
-    assert "no download URL" in info.value.reason
+    assert "no download URL" in info.value.message
+    assert info.value.reason is PICTURE_NOT_FOUND
     with pytest.raises(PicUnavailable):
         session.fetch_bytes(PicRef("bad-key", "attachment"))
 

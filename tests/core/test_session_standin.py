@@ -13,6 +13,7 @@ from kdocs_viewer.core.api import KDocsClient, TokenInvalidError
 from kdocs_viewer.core.cache import CachedFile, DiskCache
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL, PICTURE_URLS_PATH
 from kdocs_viewer.core.download import DownloadCancelled, Downloader, DownloadError, NotAPictureError
+from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.models import Lease, PicRef
 from kdocs_viewer.core.saving import save_batch
 from kdocs_viewer.core.session import PictureSession, PicUnavailable
@@ -212,7 +213,8 @@ def test_unknown_key_is_unavailable_and_the_rest_of_the_batch_works(
 
     parallel(4, fetch)
     err = outcome[ghost.pic_key]
-    assert isinstance(err, PicUnavailable) and err.ref == ghost and err.reason
+    assert isinstance(err, PicUnavailable) and err.ref == ghost and err.message
+    assert err.reason is FailureReason.PICTURE_NOT_FOUND
     assert ghost.ident in session.failures
     for ref in good:
         assert outcome[ref.pic_key] == standin.image_bytes(ref.pic_key)

@@ -71,7 +71,7 @@ def test_a_pasted_address_of_another_attempt_is_refused(oauth: OAuthClient) -> N
     second.start()
     with pytest.raises(AuthError) as info:
         second.complete(stale)
-    assert info.value.reason is AuthReason.STATE_MISMATCH
+    assert info.value.auth_reason is AuthReason.STATE_MISMATCH
     assert first.complete(stale).access_token  # the right attempt still works
 
 
@@ -83,7 +83,7 @@ def test_a_reused_code_is_code_invalid(oauth: OAuthClient) -> None:
     state = _query(second.start())["state"]
     with pytest.raises(AuthError) as info:
         second.complete(f"code={_query(pasted)['code']}&state={state}")
-    assert info.value.reason is AuthReason.CODE_INVALID
+    assert info.value.auth_reason is AuthReason.CODE_INVALID
 
 
 def test_denial(oauth: OAuthClient) -> None:
@@ -91,7 +91,7 @@ def test_denial(oauth: OAuthClient) -> None:
         assert "You are not signed in" in visit(flow.start(), allow=False).text
         with pytest.raises(AuthError) as info:
             flow.wait()
-    assert info.value.reason is AuthReason.DENIED
+    assert info.value.auth_reason is AuthReason.DENIED
 
 
 def test_pasting_while_listening_stops_the_listener(oauth: OAuthClient) -> None:
@@ -119,12 +119,12 @@ def test_cancel_and_timeout(oauth: OAuthClient) -> None:
         flow.cancel()
         with pytest.raises(AuthError) as info:
             flow.wait()
-        assert info.value.reason is AuthReason.CANCELLED
+        assert info.value.auth_reason is AuthReason.CANCELLED
     with SignInFlow(oauth, APP, port=0, timeout=0.2) as flow:
         flow.start()
         with pytest.raises(AuthError) as info:
             flow.wait()
-        assert info.value.reason is AuthReason.TIMEOUT
+        assert info.value.auth_reason is AuthReason.TIMEOUT
 
 
 def test_the_port_in_use(oauth: OAuthClient) -> None:
@@ -133,7 +133,7 @@ def test_the_port_in_use(oauth: OAuthClient) -> None:
         port = int(first.redirect_uri.split(":")[2].split("/")[0])
         with pytest.raises(AuthError) as info:
             SignInFlow(oauth, APP, port=port).start()
-        assert info.value.reason is AuthReason.PORT_IN_USE and str(port) in str(info.value)
+        assert info.value.auth_reason is AuthReason.PORT_IN_USE and str(port) in str(info.value)
 
 
 # ---- staying signed in -----------------------------------------------------------------------------------

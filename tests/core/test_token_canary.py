@@ -101,7 +101,7 @@ def run_flows(standin: StandinServer, client: KDocsClient) -> list[BaseException
     assert_clean(*out)
 
     standin.queue_faults(["html", "empty", "503"])
-    found = client.find_pictures(FILE)
+    found = client.find_pictures(FILE).pics
     assert len(found) == len(refs)
     assert_clean(*found)
 

@@ -136,7 +136,7 @@ def test_a_refused_refresh_ends_the_sign_in_for_every_caller(clock: Clock, refre
     refresh.fail_with = auth_error(AuthReason.REFRESH_REJECTED)
     results = run_threads(5, provider.current)
     assert all(isinstance(r, SignInRequiredError) for r in results)
-    assert all(r.reason is AuthReason.REFRESH_REJECTED for r in results if isinstance(r, AuthError))
+    assert all(r.auth_reason is AuthReason.REFRESH_REJECTED for r in results if isinstance(r, AuthError))
     assert len({id(r) for r in results}) == 5  # each thread its own exception object
     assert refresh.calls == ["rt-at1"]  # no caller asked again
     assert provider.failed is AuthReason.REFRESH_REJECTED
@@ -161,7 +161,7 @@ def test_a_passing_failure_keeps_the_working_token_and_waits_before_trying_again
     clock.now += 31  # now expired, and the server still cannot be reached: the caller hears why
     with pytest.raises(AuthError) as info:
         provider.current()
-    assert info.value.reason is AuthReason.NETWORK
+    assert info.value.auth_reason is AuthReason.NETWORK
     assert not isinstance(info.value, SignInRequiredError)
     assert provider.failed is None  # not the user's problem: no "sign in again"
     refresh.fail_with = None

@@ -100,6 +100,16 @@ def small(standin_factory: Factory) -> StandinServer:
 # ---- the happy path -------------------------------------------------------------------------------------
 
 
+def test_scan_reads_picture_cells_of_every_shape(standin_factory: Factory) -> None:
+    server = standin_factory(pictures=9, cell_shape="mixed")
+    scan = run_cli("scan", "--base-url", server.base_url, "--file-token", FILE_TOKEN, "--token-stdin",
+                   stdin=TOKEN + "\n")  # fmt: skip
+    assert scan.code == 0, scan.err
+    pics = parse_pic_list(scan.out).pics
+    expected = server.pictures()
+    assert [(p.ident, p.cell, p.caption) for p in pics] == [(p.ident, p.cell, p.caption) for p in expected]
+
+
 def test_scan_resolve_save_round_trip(small: StandinServer, tmp_path: Path) -> None:
     base = ["--base-url", small.base_url, "--file-token", FILE_TOKEN]
 
@@ -268,6 +278,9 @@ def test_unknown_file_token_exits_2(small: StandinServer, tmp_path: Path) -> Non
     assert resolve.code == 2
     assert "unknown file token" in resolve.err
     assert resolve.out == ""
+    # The same words whether the sheets call or a resolve batch found out, the code said once.
+    for run in (scan, resolve):
+        assert run.err.count("(code 20404)") == 1 and "FileNotFound; no such file" in run.err
 
 
 def test_a_failing_picture_exits_1_and_the_others_are_saved(small: StandinServer, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from PySide6.QtGui import QPixmap
 from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.cache import ByteBudgetCache
+from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.models import Lease, PicFailure, PicRef
 from kdocs_viewer.gui.picture_grid import TILE_BUCKETS, PictureGrid, snap_tile_size
 from kdocs_viewer.gui.picture_model import (
@@ -95,8 +96,9 @@ def test_updates_emit_one_signal_per_run_of_rows(qtbot: QtBot) -> None:
     model.apply_failures([(refs[7].ident, "not a valid image: x")])
     assert spans == [(0, 4), (7, 7)]
     assert (model.ready_count, model.failed_count) == (5, 1)
-    model.apply_outcomes([PicFailure(refs[7], "no URL")])  # a late failure for an already failed row
-    model.apply_outcomes([PicFailure(refs[0], "no URL")])  # shown already: stays ready
+    no_url = FailureReason.PICTURE_NOT_FOUND
+    model.apply_outcomes([PicFailure(refs[7], "no URL", reason=no_url)])  # late, for an already failed row
+    model.apply_outcomes([PicFailure(refs[0], "no URL", reason=no_url)])  # shown already: stays ready
     assert model.item(0).state is PicState.READY
 
 

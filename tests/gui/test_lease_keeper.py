@@ -10,6 +10,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.api import KDocsClient
+from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.expiry import next_refresh_at
 from kdocs_viewer.core.models import Lease, Outcome, PicFailure
 from kdocs_viewer.core.session import PictureSession
@@ -246,7 +247,9 @@ def test_a_call_that_cannot_be_made_fails_its_pictures_and_the_worker_goes_on(
             qtbot.waitUntil(lambda: len(answers) == 2, timeout=3000)
         assert [o.ref for o in answers[0]] == refs[:2]
         assert [o.ref for o in answers[1]] == refs[2:]
-        assert all(isinstance(o, PicFailure) and "file token" in o.message for a in answers for o in a)
+        failures = [o for a in answers for o in a]
+        assert all(isinstance(o, PicFailure) and "file token" in o.message for o in failures)
+        assert all(isinstance(o, PicFailure) and o.reason is FailureReason.BAD_INPUT for o in failures)
         assert errors and all("file token" in e for e in errors)
         assert all("file token" in r.getMessage() for r in records)
         assert server.api_calls_today() == 0

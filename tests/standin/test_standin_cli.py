@@ -157,6 +157,11 @@ def test_flags_map_onto_the_config(tmp_path: Path) -> None:
     assert (config.quota, config.latency_ms, config.fail_rate, config.seed, config.file_token) == (
         9, 20.0, 0.1, 4, "ft")  # fmt: skip
     assert config.disk_cache and not config.access_log
+    assert config.cell_shape == "flat"
+    shaped = config_from_args(parser.parse_args(["--cell-shape", "dispimg-camel"]))
+    assert shaped.cell_shape == "dispimg-camel"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--cell-shape", "round"])
     assert config_from_args(parser.parse_args(["--dataset", str(tmp_path)])).pictures == 0  # one per file
     assert (
         config_from_args(parser.parse_args(["--dataset", str(tmp_path), "--pictures", "10000"])).pictures
