@@ -110,7 +110,7 @@ def test_pasting_while_listening_stops_the_listener(oauth: OAuthClient) -> None:
         tokens = flow.complete(consent(url))
         waiter.join(10)
     assert tokens.access_token
-    assert [getattr(e, "reason", None) for e in outcome] == [AuthReason.CANCELLED]
+    assert [getattr(e, "auth_reason", None) for e in outcome] == [AuthReason.CANCELLED]
 
 
 def test_cancel_and_timeout(oauth: OAuthClient) -> None:
