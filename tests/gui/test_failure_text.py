@@ -15,7 +15,7 @@ from kdocs_viewer.gui.failure_text import advice, error_text
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
 from kdocs_viewer.gui.main_window import MainWindow
 from kdocs_viewer.standin.server import StandinServer
-from tests.gui.shell_helpers import TokenTyper
+from tests.gui.shell_helpers import TokenTyper, Ui
 
 pytest_plugins = ["tests.gui.shell_support"]
 
@@ -70,10 +70,10 @@ def test_find_pictures_says_what_to_check(
 ) -> None:
     server = standin_factory(pictures=4)
     TokenTyper(monkeypatch, "demo-token", remember=False)
-    window = make_window(base_url=server.base_url)
-    window.file_token_edit.setText("no-such-workbook")
-    window.find_button.click()
-    qtbot.waitUntil(lambda: window.message()[0] == "error", timeout=10_000)
-    text = window.message()[1]
+    ui = Ui(make_window(base_url=server.base_url))
+    ui.file_token.setText("no-such-workbook")
+    ui.find_button.click()
+    qtbot.waitUntil(lambda: ui.message()[0] == "error", timeout=10_000)
+    text = ui.message()[1]
     assert text.startswith("Could not list the workbook's pictures: ")
     assert text.count("(code 20404") == 1 and text.endswith(f"\n{NOT_FOUND_ADVICE}")

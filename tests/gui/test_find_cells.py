@@ -12,19 +12,20 @@ from kdocs_viewer.core.api import KDocsClient
 from kdocs_viewer.core.cells import FoundPictures
 from kdocs_viewer.core.models import Problem
 from kdocs_viewer.core.piclist import parse_pic_list
-from tests.gui.shell_helpers import DemoWindow
+from tests.gui.shell_helpers import DemoWindow, Ui
 
 pytest_plugins = ["tests.gui.shell_support"]
 
 
 def test_find_pictures_reads_dispimg_cells(demo_window: Callable[..., DemoWindow]) -> None:
     demo = demo_window(pictures=6, cell_shape="dispimg-camel")
-    parsed = parse_pic_list(demo.window.editor.toPlainText())
+    ui = Ui(demo.window)
+    parsed = parse_pic_list(ui.editor.toPlainText())
     expected = demo.server.pictures()
     assert [(r.ident, r.cell, r.caption) for r in parsed.pics] == [
         (r.ident, r.cell, r.caption) for r in expected
     ]
-    assert demo.window.message() == ("info", "Loaded 6 pictures.")
+    assert ui.message() == ("info", "Loaded 6 pictures.")
 
 
 def test_unreadable_picture_cells_are_told_after_the_load(
@@ -40,7 +41,7 @@ def test_unreadable_picture_cells_are_told_after_the_load(
 
     monkeypatch.setattr(KDocsClient, "find_pictures", find)
     demo = demo_window(pictures=6)
-    kind, text = demo.window.message()
+    kind, text = Ui(demo.window).message()
     assert kind == "warning"
     assert text.splitlines() == [
         "Loaded 6 pictures.",
