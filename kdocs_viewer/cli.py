@@ -4,7 +4,8 @@ Data goes to stdout (pic lists, one JSON object per resolved picture, saved path
 people goes to stderr. The access token never appears on a command line (no ``--token`` option: the process
 list and shell history are readable by others); it comes from stdin (``--token-stdin``), the
 ``KDOCS_ACCESS_TOKEN`` environment variable or the system keyring, and never shows up in any output, even
-with ``--verbose`` — every log record goes through ``core.redact`` and the literal token is masked too.
+with ``--verbose`` — every text we print or log goes through ``core.redact``, and every secret of the run is
+registered with it, so its literal value is masked too.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from kdocs_viewer import __version__
 from kdocs_viewer.core.models import DEFAULT_BASE_URL, Lease, Outcome, PicFailure, PicRef
 from kdocs_viewer.core.piclist import CONFIRM_PICTURES_ABOVE
-from kdocs_viewer.core.redact import MASK, install_log_redaction, redact
+from kdocs_viewer.core.redact import install_log_redaction, redact, register_secret
 from kdocs_viewer.core.units import format_size
 
 if TYPE_CHECKING:
@@ -105,44 +106,14 @@ class CliError(Exception):
 # ---- output hygiene ---------------------------------------------------------------------------------------
 
 
-class _Secrets:
-    """The literal secrets of this run, masked in every text we print or log (defence in depth)."""
-
-    def __init__(self) -> None:
-        self._values: set[str] = set()
-
-    def add(self, value: str | None) -> None:
-        if value and len(value) >= 4:
-            self._values.add(value)
-
-    def scrub(self, text: str) -> str:
-        text = redact(text)
-        for value in self._values:
-            text = text.replace(value, MASK)
-        return text
-
-
-_secrets = _Secrets()
-
-
-class _ScrubbingFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = _secrets.scrub(record.getMessage())
-        record.args = None
-        if record.exc_text:
-            record.exc_text = _secrets.scrub(record.exc_text)
-        return True
-
-
 def _say(message: str) -> None:
-    """A line for people, on stderr, prefixed with the program name, scrubbed."""
-    print(f"{PROG}: {_secrets.scrub(message)}", file=sys.stderr, flush=True)
+    """A line for people, on stderr, prefixed with the program name, redacted."""
+    print(f"{PROG}: {redact(message)}", file=sys.stderr, flush=True)
 
 
 def _setup_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_ScrubbingFilter())
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
@@ -319,7 +290,7 @@ def _clean_token(raw: str, source: str) -> str:
         raise CliError(f"the access token from {source} is empty", EXIT_USAGE)
     if any(c.isspace() for c in token):
         raise CliError(f"the access token from {source} contains spaces or several lines", EXIT_USAGE)
-    _secrets.add(token)
+    register_secret(token)
     return token
 
 
@@ -535,7 +506,7 @@ def _outcome_json(outcome: Outcome) -> dict[str, Any]:
             "pic_url": outcome.url,
             "expires_at": _iso_utc(outcome.expires_wall()),
         }
-    return {"pic_key": ref.pic_key, "tag": ref.tag, "error": _secrets.scrub(outcome.message)}
+    return {"pic_key": ref.pic_key, "tag": ref.tag, "error": redact(outcome.message)}
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:

@@ -35,13 +35,13 @@ from kdocs_viewer.cli import (
     _get_token,
     _iso_utc,
     _say,
-    _secrets,
     _stop_signals_cancel,
 )
 from kdocs_viewer.core.contract import DEFAULT_CALLBACK_PORT
+from kdocs_viewer.core.redact import register_secret
 
 if TYPE_CHECKING:
-    from kdocs_viewer.core.auth import AuthError, SignIn
+    from kdocs_viewer.core.auth import AuthError
     from kdocs_viewer.core.token_refresh import TokenRefresher
 
 __all__ = ["COMMANDS", "add_parsers", "auth_failure", "signed_in_provider"]
@@ -158,7 +158,6 @@ def signed_in_provider(base_url: str) -> TokenRefresher | None:
         if loaded.status is TokenStatus.ERROR:
             _say(f"note: {loaded.detail}")
         return None
-    _remember_secrets(sign_in)
     _signed_in_app.append(sign_in.app.app_id)
     try:
         oauth = OAuthClient(base_url)
@@ -167,19 +166,12 @@ def signed_in_provider(base_url: str) -> TokenRefresher | None:
     atexit.register(oauth.close)
 
     def store_renewed(tokens: TokenSet) -> None:
-        _secrets.add(tokens.access_token)
-        _secrets.add(tokens.refresh_token)
         saved = store.save(base_url, sign_in.with_tokens(tokens))
         if saved.status is not TokenStatus.STORED:
             warning = f"the renewed sign-in could not be stored ({saved.detail})"
             _say(warning + "; the next command may ask you to sign in again")
 
     return TokenRefresher.for_sign_in(oauth, sign_in, on_refreshed=store_renewed)
-
-
-def _remember_secrets(sign_in: SignIn) -> None:
-    for value in (sign_in.app.app_key, sign_in.tokens.access_token, sign_in.tokens.refresh_token):
-        _secrets.add(value)
 
 
 # ---- login ------------------------------------------------------------------------------------------------
@@ -217,7 +209,7 @@ def _app_key(args: argparse.Namespace, base_url: str) -> str:
                 "command line)",
                 EXIT_USAGE,
             )
-    _secrets.add(key)
+    register_secret(key)
     return key
 
 
@@ -272,8 +264,6 @@ def cmd_login(args: argparse.Namespace) -> int:
             tokens = _await_tokens(args, flow)
         except AuthError as exc:
             raise auth_failure(exc, app.app_id) from None
-    _secrets.add(tokens.access_token)
-    _secrets.add(tokens.refresh_token)
     saved = store.save(base_url, SignIn(app, tokens))
     if saved.status is not TokenStatus.STORED:
         raise CliError(

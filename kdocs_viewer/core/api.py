@@ -44,7 +44,7 @@ from kdocs_viewer.core.contract import (
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import DEFAULT_BASE_URL, Lease, Outcome, PicFailure, PicRef, now_pair
 from kdocs_viewer.core.quota import daily_limit_from_headers
-from kdocs_viewer.core.redact import MASK, redact, redact_url
+from kdocs_viewer.core.redact import redact, redact_url, register_secret
 from kdocs_viewer.core.retry import RetryPolicy, retry_delay
 from kdocs_viewer.core.tls import shared_ssl_context
 from kdocs_viewer.core.validation import (
@@ -309,9 +309,11 @@ class KDocsClient:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
         self._base_url = self._checked_base_url(base_url)
-        # With a provider, _token holds the last token it handed out (so _scrub can hide it too).
+        # With a provider, _token holds the last token it handed out. Every token is registered with
+        # core.redact, so a server that echoes one back bare is masked in our errors and logs too.
         self._provider: TokenProvider | None = None if isinstance(token, str) else token
         self._token = _Secret(token.strip() if isinstance(token, str) else "")
+        register_secret(self._token.value)
         self._concurrency = concurrency
         self._retry = retry
         self._lock = threading.Lock()
@@ -365,6 +367,7 @@ class KDocsClient:
 
     def set_token(self, token: str) -> None:
         """Use a new token for the following calls (after a TokenInvalidError); replaces any provider."""
+        register_secret(token.strip())
         with self._lock:
             self._provider = None
             self._token = _Secret(token.strip())
@@ -402,15 +405,6 @@ class KDocsClient:
     def __repr__(self) -> str:
         return f"KDocsClient(base_url={self._base_url!r}, calls_made={self.calls_made})"
 
-    def _scrub(self, text: str) -> str:
-        """Redact, and also hide the token itself should a server echo it back bare."""
-        text = redact(text)
-        with self._lock:
-            token = self._token.value
-        if token and len(token) >= 4:
-            text = text.replace(token, MASK)
-        return text
-
     def _path(self, template: str, file_token: str, **extra: int) -> str:
         """The request path: the file token checked (InvalidIdentifierError), then encoded as one segment."""
         return template.format(file_token=quote(check_file_token(file_token), safe=""), **extra)
@@ -435,6 +429,7 @@ class KDocsClient:
             with self._lock:
                 return self._token.value
         token = provider.current()
+        register_secret(token)
         with self._lock:
             self._token = _Secret(token)
         return token
@@ -567,7 +562,7 @@ class KDocsClient:
             elif not content.strip():
                 detail = translate("api", "empty body")
             else:
-                detail = self._scrub(_snippet(content))
+                detail = redact(_snippet(content))
             message = (
                 translate("api", "The server sent an unexpected JSON reply (HTTP {status}): {detail}")
                 if is_json
@@ -582,7 +577,7 @@ class KDocsClient:
         if ok_status and code == CODE_OK:
             data = parsed.get("data")
             return (data if isinstance(data, dict) else {}), None
-        text = self._scrub(_server_text(parsed))
+        text = redact(_server_text(parsed))
         if code == CODE_TOKEN_INVALID:
             cls: type[KDocsError] = TokenInvalidError
             lead = translate("api", "The access token was rejected (code 20007) — enter a new token")

@@ -44,6 +44,7 @@ from kdocs_viewer.core.cache import NO_HARD_LINKS, CachedFile
 from kdocs_viewer.core.formats import SNIFF_BYTES, sniff_extension
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import PicRef
+from kdocs_viewer.core.redact import redact_links
 
 if sys.platform != "win32":
     import fcntl
@@ -61,8 +62,6 @@ _INVALID = re.compile(r'[<>:"/\\|?*]')
 _LEAD = re.compile(rf"^[\s{re.escape(_SEPARATORS)}]*")
 _TRAIL = re.compile(rf"[\s{re.escape(_SEPARATORS)}]*$")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|（\s*）|【\s*】")
-_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
-_TOKEN = re.compile(r"access_token=[^\s&]+", re.IGNORECASE)
 
 log = logging.getLogger(__name__)
 
@@ -787,8 +786,7 @@ def _reason(template: str, error: BaseException) -> str:
     """A short, URL-free account of ``error`` (exception texts from HTTP libraries embed signed URLs),
     put into ``template`` as ``{detail}``."""
     text = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-    hidden = translate("saving", "(link hidden)")
-    text = _TOKEN.sub("access_token=…", _URL.sub(lambda _: hidden, text or type(error).__name__))
+    text = redact_links(text or type(error).__name__, translate("saving", "(link hidden)"))
     return template.format(detail=" ".join(text.split())[:300])
 
 
