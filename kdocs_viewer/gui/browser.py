@@ -41,6 +41,7 @@ from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
 from kdocs_viewer.core.expiry import EXPIRING_SOON
 from kdocs_viewer.core.models import Ident, Lease, Outcome, PicRef
 from kdocs_viewer.core.redact import redact
+from kdocs_viewer.core.warmup import warm_up
 from kdocs_viewer.gui.drag_export import MAX_DRAG_PICTURES, DragExporter
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
 from kdocs_viewer.gui.originals import SessionFolder
@@ -63,9 +64,8 @@ if TYPE_CHECKING:  # the network stack (httpx, ~0.12 s of imports) waits until t
     from kdocs_viewer.gui.preview import PreviewDialog
     from kdocs_viewer.gui.thumbnails import FullImage, ThumbnailLoader
 
-# What start() needs that is not needed to paint an empty browser: loaded after the first paint (see
-# PictureBrowser._warm_up), or by start() itself if it comes first. The first two are Qt-free.
-NETWORK_MODULES = ("kdocs_viewer.core.api", "kdocs_viewer.core.session")
+# What start() needs on top of core.warmup.FIRST_LOAD_MODULES: imported on the GUI thread after the first
+# paint (see PictureBrowser._warm_up), or by start() itself if it comes first.
 LOADER_MODULE = "kdocs_viewer.gui.thumbnails"
 
 log = logging.getLogger(__name__)
@@ -237,36 +237,20 @@ class PictureBrowser(QWidget):
     @Slot()
     def _warm_up(self) -> None:
         """Pay now, while the window sits idle after its first paint, what ``start()`` would pay at the first
-        Load: PySide's first QWidget wrapper (``PictureGrid.warm_up``) and the loader's imports.
+        Load: PySide's first QWidget wrapper (``PictureGrid.warm_up``) and the imports.
 
-        The loader module needs the network stack (httpx, ~0.12 s of imports). When httpx is loaded already
-        (a client exists), the rest is imported now: ~20 ms. Otherwise the Qt-free part is imported on a
-        daemon thread first, so the GUI thread never waits for it, and the loader follows here (a module
-        with Qt classes is never imported off the GUI thread).
+        ``core.warmup`` imports the Qt-free modules on a daemon thread, so the GUI thread never waits for
+        them, and nudges the GUI thread to import the loader on top of them (a module with Qt classes is
+        never imported off the GUI thread).
         """
         if self._closed:
             return
         self._grid.warm_up()
-        if LOADER_MODULE in sys.modules:
-            return
-        if "httpx" in sys.modules:
-            for name in NETWORK_MODULES:
-                importlib.import_module(name)
-            self._import_loader()
-            return
-        self._warm_up_thread = threading.Thread(
-            target=self._import_network, name="kdocs-browser-warm-up", daemon=True
-        )
-        self._warm_up_thread.start()
+        if LOADER_MODULE not in sys.modules:
+            self._warm_up_thread = warm_up(then=self._network_imported)
 
-    def _import_network(self) -> None:
-        """Worker thread: the Qt-free modules, then a queued nudge to the GUI thread."""
-        try:
-            for name in NETWORK_MODULES:
-                importlib.import_module(name)
-        except Exception as exc:  # start() imports them again and reports whatever is wrong
-            log.warning("warm-up: %s", redact(str(exc)))
-            return
+    def _network_imported(self) -> None:
+        """Warm-up thread: a queued nudge to the GUI thread."""
         with contextlib.suppress(RuntimeError):  # the browser was deleted meanwhile
             self._relay.loaded.emit()
 
