@@ -27,6 +27,8 @@ LAZY = [
     "kdocs_viewer.gui.preview",
     "kdocs_viewer.gui.token_dialog",
     "pathvalidate",
+    "kdocs_viewer.core.file_names",
+    "kdocs_viewer.core.atomic_save",
     "kdocs_viewer.core.saving",
     "kdocs_viewer.gui.save_dialog",
     "kdocs_viewer.gui.save_runner",
