@@ -11,7 +11,6 @@ the *needed* set the keeper keeps fresh; everything else is left to lapse (quota
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import gc
 import importlib
@@ -38,6 +37,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QSlider
 
 from kdocs_viewer.core.cache import ByteBudgetCache, DiskCache
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
+from kdocs_viewer.core.deadlines import DeadlineIndex
 from kdocs_viewer.core.expiry import EXPIRING_SOON
 from kdocs_viewer.core.models import Ident, Lease, Outcome, PicRef
 from kdocs_viewer.core.redact import redact
@@ -79,58 +79,6 @@ ORIGINALS_DISK_BUDGET = 2 * 1024 * 1024 * 1024
 
 SELECTED_KEPT_FRESH = MAX_PICS_PER_CALL  # selected pictures whose links are refreshed ahead of time
 STATUS_THROTTLE_MS = 250  # statusChanged at most 4 times a second
-
-
-_BULK_UPDATE = 256  # more changed deadlines than this: one re-sort beats that many sorted insertions
-
-
-class _DeadlineIndex:
-    """Lease deadlines per ident, also kept sorted, so the status counts are two bisections.
-
-    An update costs O(log n) to find plus a memmove; the old way re-sorted all 10,000 deadlines whenever
-    one lease changed, on the 1 Hz tick and the status timer.
-    """
-
-    def __init__(self) -> None:
-        self._of: dict[Ident, float] = {}
-        self._sorted: list[float] = []
-
-    def clear(self) -> None:
-        self._of.clear()
-        self._sorted.clear()
-
-    def update(self, changes: Iterable[tuple[Ident, float | None]]) -> None:
-        """Set each ident's deadline (None: no bounded lease). A big batch (the first resolve's answers)
-        re-sorts once instead of paying a memmove per insertion."""
-        latest = dict(changes)  # an ident named twice: its last deadline counts
-        changes = [(ident, deadline) for ident, deadline in latest.items() if self._of.get(ident) != deadline]
-        if len(changes) > _BULK_UPDATE:
-            for ident, deadline in changes:
-                self._store(ident, deadline)
-            self._sorted = sorted(self._of.values())
-            return
-        for ident, deadline in changes:
-            old = self._store(ident, deadline)
-            if old is not None:
-                del self._sorted[bisect.bisect_left(self._sorted, old)]
-            if deadline is not None:
-                bisect.insort(self._sorted, deadline)
-
-    def _store(self, ident: Ident, deadline: float | None) -> float | None:
-        """Record the deadline; returns the previous one."""
-        if deadline is None:
-            return self._of.pop(ident, None)
-        old = self._of.get(ident)
-        self._of[ident] = deadline
-        return old
-
-    def counts(self, now: float, soon: float) -> tuple[int, int]:
-        """(deadlines ≤ now, deadlines in (now, now + soon))."""
-        expired = bisect.bisect_right(self._sorted, now)
-        return expired, max(0, bisect.bisect_left(self._sorted, now + soon) - expired)
-
-    def __len__(self) -> int:
-        return len(self._of)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +149,7 @@ class PictureBrowser(QWidget):
         self._token_paused = False
         self._copy_request = 0
         self._closed = False
-        self._deadlines = _DeadlineIndex()  # sorted lease deadlines for stats(), kept up to date
+        self._deadlines = DeadlineIndex()  # sorted lease deadlines for stats(), kept up to date
         self._warm_up_thread: threading.Thread | None = None
         self._relay = _Relay(self)
         self._relay.loaded.connect(self._import_loader)
