@@ -1,4 +1,7 @@
-"""``kdocs-pics login | logout | whoami | files``: signing in with your own KDocs app, from a terminal.
+"""``kdocs-pics token | login | logout | whoami | files``: the access token, and signing in with your own
+KDocs app, from a terminal.
+
+``token set | clear | status`` keeps a token you got elsewhere in the system keyring.
 
 ``login`` prints the authorization URL as the first line of stdout, waits for the browser's callback on
 ``127.0.0.1:<port>`` (or reads the address the browser was sent to from stdin with ``--paste``), and keeps
@@ -23,6 +26,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kdocs_viewer.cli import (
+    ENV_TOKEN,
+    _base_url,
+    _clean_token,
+    _client,
+    _get_token,
+    _iso_utc,
+    _read_token_stdin,
+)
+from kdocs_viewer.cli_terminal import (
     EXIT_API,
     EXIT_AUTH,
     EXIT_CANCELLED,
@@ -30,10 +42,6 @@ from kdocs_viewer.cli import (
     EXIT_USAGE,
     PROG,
     CliError,
-    _base_url,
-    _client,
-    _get_token,
-    _iso_utc,
     _say,
     _stop_signals_cancel,
 )
@@ -56,7 +64,9 @@ _signed_in_app: list[str] = []  # the APPID of the sign-in this run uses, for th
 
 
 def add_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    """Add the four commands with ``add(name, help)``, cli.py's subparser factory."""
+    """Add the five commands with ``add(name, help)``, cli.py's subparser factory."""
+    token = add("token", "manage the access token stored in the system keyring")
+    token.add_argument("action", choices=["set", "clear", "status"], help="set (from stdin), clear or status")
     login = add(
         "login", "sign in with your own KDocs app (APPID + APPKEY) and keep the tokens in the keyring"
     )
@@ -325,6 +335,49 @@ def _await_tokens(args: argparse.Namespace, flow: Any) -> Any:
     return result["tokens"]
 
 
+# ---- the token kept in the keyring ------------------------------------------------------------------------
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from kdocs_viewer.core.secrets import TokenStatus, TokenStore
+
+    base_url = _base_url(args)
+    store = TokenStore()
+    if args.action == "status":
+        result = store.get(base_url)
+        out = sys.stdout
+        out.write(f"base URL: {base_url}\n")
+        out.write(f"keyring:  {result.backend}\n")
+        out.write(f"token:    {result.status.value}\n")
+        if not result.ok:
+            out.write(f"detail:   {result.detail}\n")
+        if os.environ.get(ENV_TOKEN, "").strip():
+            out.write(f"note:     {ENV_TOKEN} is set and is used before the keyring\n")
+        out.flush()
+        return EXIT_OK if result.ok else EXIT_API
+    if args.action == "clear":
+        result = store.delete(base_url)
+        _say(f"{result.detail} ({base_url})")
+        return EXIT_OK if result.ok else EXIT_API
+    # set
+    if getattr(args, "token_stdin", False) or sys.stdin is None or not sys.stdin.isatty():
+        token = _read_token_stdin()
+    else:
+        try:
+            raw = getpass.getpass(f"Access token for {base_url} (input is hidden): ")
+        except EOFError:
+            raw = ""
+        token = _clean_token(raw, "the prompt")
+    result = store.set(base_url, token)
+    if result.status is TokenStatus.STORED:
+        _say(f"{result.detail} for {base_url}")
+        return EXIT_OK
+    _say(f"the token was not stored: {result.detail}")
+    if result.status is TokenStatus.UNAVAILABLE:
+        _say(f"use --token-stdin or {ENV_TOKEN} instead (a token is never written to a plain file)")
+    return EXIT_API
+
+
 # ---- logout, whoami, files ---------------------------------------------------------------------------------
 
 
@@ -400,6 +453,7 @@ def cmd_files(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "token": cmd_token,
     "login": cmd_login,
     "logout": cmd_logout,
     "whoami": cmd_whoami,
