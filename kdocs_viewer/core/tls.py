@@ -2,7 +2,7 @@
 
 Building an ``ssl.SSLContext`` loads the CA bundle: about 60 ms of CPU with the GIL held, paid again by every
 ``httpx.Client`` that is not handed a context. The viewer makes clients on the GUI thread (a new API client,
-a session's downloader per Load), so each used to freeze the window for a frame or five. Sharing one
+a session's downloader per Load), so each would freeze the window for a frame or five. Sharing one
 context makes a client cost ~3 ms, and ``core.warmup`` moves the one-time cost off the GUI thread.
 """
 

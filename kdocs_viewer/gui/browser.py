@@ -110,7 +110,7 @@ def settle_long_lived() -> None:
     """Move every object alive now out of the collector's future scans (``gc.freeze``).
 
     A workbook's rows, refs and the modules behind them live until the next Load, yet each full collection
-    walked all of them again: 35–90 ms pauses while scrolling 10,000 tiles. Frozen objects are still freed
+    would walk all of them again: 35–90 ms pauses while scrolling 10,000 tiles. Frozen objects are still freed
     by reference counting as usual; only cyclic garbage that already exists at this moment stays until exit.
     """
     gc.freeze()
