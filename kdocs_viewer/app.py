@@ -2,7 +2,8 @@
 
 Start-up order matters: arguments are parsed before Qt is imported (``--help``/``--version`` work without a
 display), log redaction is installed before anything can log, the window is shown before any slow work (the
-keyring lookup runs off-thread afterwards; the demo server starts right after the first paint).
+keyring lookup runs off-thread afterwards, the picture browser starts ``core.warmup`` once it has painted, and
+the demo server starts right after the first paint).
 
 ``--demo`` runs the stand-in KDocs server in this process on a free loopback port and uses its demo token for
 this session only: the token never reaches the keyring or the settings.
@@ -30,14 +31,12 @@ if TYPE_CHECKING:
     from kdocs_viewer.standin.server import StandinServer
 
 __all__ = [
-    "WARM_UP_MODULES",
     "DemoLauncher",
     "build_parser",
     "create_application",
     "install_excepthook",
     "main",
     "user_error_text",
-    "warm_up",
 ]
 
 log = logging.getLogger("kdocs_viewer")
@@ -183,42 +182,6 @@ class DemoLauncher:
             self.server = None
 
 
-WARM_UP_MODULES = (
-    "kdocs_viewer.core.tls",  # httpx, ~0.13 s
-    "kdocs_viewer.core.api",
-    "kdocs_viewer.core.session",
-    "kdocs_viewer.core.secrets",  # keyring, ~0.07 s
-    "kdocs_viewer.core.piclist",
-    "kdocs_viewer.core.saving",  # pathvalidate
-)
-
-
-def _warm_up_in_background() -> None:
-    import importlib
-
-    for name in WARM_UP_MODULES:
-        try:
-            importlib.import_module(name)
-        except Exception as exc:  # the code that needs it will import it again and report
-            log.warning("warm-up: could not import %s: %s", name, redact(str(exc)))
-            return
-    from kdocs_viewer.core import tls
-
-    tls.shared_ssl_context()  # the CA bundle, ~60 ms with the GIL held: not on the GUI thread
-
-
-def warm_up() -> threading.Thread:
-    """Import what the first Load needs and build the TLS context, on a short-lived daemon thread.
-
-    Started once the window is up: none of it is needed for the first paint (``-X importtime``: httpx
-    and keyring alone were ~0.2 s of a ~0.9 s start-up). Only Qt-free modules: a thread must not create Qt
-    classes. Whoever needs a module first simply imports it; Python's import locks make the two meet.
-    """
-    thread = threading.Thread(target=_warm_up_in_background, name="kdocs-warm-up", daemon=True)
-    thread.start()
-    return thread
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``kdocs-viewer`` console script."""
     args = build_parser().parse_args(list(argv) if argv is not None else None)
@@ -245,7 +208,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         app_settings=app_settings, base_url=None if args.demo else args.base_url, language=language
     )
     window.show()
-    QTimer.singleShot(0, warm_up)  # after the first paint, like everything below
     launcher: DemoLauncher | None = None
     if args.demo:
         launcher = DemoLauncher(window)

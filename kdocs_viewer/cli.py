@@ -4,36 +4,54 @@ Data goes to stdout (pic lists, one JSON object per resolved picture, saved path
 people goes to stderr. The access token never appears on a command line (no ``--token`` option: the process
 list and shell history are readable by others); it comes from stdin (``--token-stdin``), the
 ``KDOCS_ACCESS_TOKEN`` environment variable or the system keyring, and never shows up in any output, even
-with ``--verbose`` — every log record goes through ``core.redact`` and the literal token is masked too.
+with ``--verbose`` — every text we print or log goes through ``core.redact``, and every secret of the run is
+registered with it, so its literal value is masked too.
+
+Here: the arguments, the token and the input every command reads, the API's errors, ``scan`` and ``resolve``.
+``save`` is in ``cli_save``, ``token`` and signing in in ``cli_auth``, exit statuses, stop signals and
+stderr in ``cli_terminal``.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import getpass
+import importlib
 import json
 import logging
 import os
-import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from kdocs_viewer import __version__
+from kdocs_viewer.cli_terminal import (
+    EXIT_API,
+    EXIT_AUTH,
+    EXIT_CANCELLED,
+    EXIT_FAILED,
+    EXIT_HANGUP,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    PROG,
+    CliError,
+    _quiet_broken_pipe,
+    _say,
+    _setup_logging,
+    _stop_signals_cancel,
+    _StopNow,
+    _utf8_stdout,
+)
 from kdocs_viewer.core.errors import FailureReason, reason_of
 from kdocs_viewer.core.models import DEFAULT_BASE_URL, Lease, Outcome, PicFailure, PicRef
 from kdocs_viewer.core.piclist import CONFIRM_PICTURES_ABOVE
-from kdocs_viewer.core.redact import MASK, install_log_redaction, redact
-from kdocs_viewer.core.units import format_size
+from kdocs_viewer.core.redact import redact, register_secret
 
 if TYPE_CHECKING:
     from kdocs_viewer.core.api import TokenProvider
-    from kdocs_viewer.core.saving import SaveSummary
 
 __all__ = [
     "EXIT_API",
@@ -50,24 +68,8 @@ __all__ = [
 
 log = logging.getLogger("kdocs_viewer.cli")
 
-PROG = "kdocs-pics"
 ENV_TOKEN = "KDOCS_ACCESS_TOKEN"
 ENV_BASE_URL = "KDOCS_BASE_URL"
-
-EXIT_OK = 0
-EXIT_FAILED = 1  # some pictures failed; the others were done
-EXIT_USAGE = 2  # bad options or input (also what argparse uses)
-EXIT_AUTH = 3  # no token, or the token was rejected
-EXIT_API = 4  # network, API or keyring failure
-EXIT_HANGUP = 129  # SIGHUP: the terminal went away
-EXIT_CANCELLED = 130  # Ctrl+C
-EXIT_TERMINATED = 143  # SIGTERM: kill, a service manager, a CI timeout
-
-_STOP_SIGNALS: dict[int, int] = {
-    signal.SIGINT: EXIT_CANCELLED,
-    signal.SIGTERM: EXIT_TERMINATED,
-    **({signal.SIGHUP: EXIT_HANGUP} if hasattr(signal, "SIGHUP") else {}),
-}
 
 # The exit status of each kind of failure; a failure of no known kind (a bug) is EXIT_API.
 EXIT_STATUS: dict[FailureReason, int] = {
@@ -111,73 +113,6 @@ TOKEN_HELP = (
     f"with --token-stdin; in the {ENV_TOKEN} environment variable; or stored in the system keyring with "
     f"`{PROG} token set`."
 )
-
-
-class CliError(Exception):
-    """Ends the command with ``message`` on stderr and exit status ``code``."""
-
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-# ---- output hygiene ---------------------------------------------------------------------------------------
-
-
-class _Secrets:
-    """The literal secrets of this run, masked in every text we print or log (defence in depth)."""
-
-    def __init__(self) -> None:
-        self._values: set[str] = set()
-
-    def add(self, value: str | None) -> None:
-        if value and len(value) >= 4:
-            self._values.add(value)
-
-    def scrub(self, text: str) -> str:
-        text = redact(text)
-        for value in self._values:
-            text = text.replace(value, MASK)
-        return text
-
-
-_secrets = _Secrets()
-
-
-class _ScrubbingFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = _secrets.scrub(record.getMessage())
-        record.args = None
-        if record.exc_text:
-            record.exc_text = _secrets.scrub(record.exc_text)
-        return True
-
-
-def _say(message: str) -> None:
-    """A line for people, on stderr, prefixed with the program name, scrubbed."""
-    print(f"{PROG}: {_secrets.scrub(message)}", file=sys.stderr, flush=True)
-
-
-def _setup_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_ScrubbingFilter())
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    install_log_redaction()
-
-
-def _utf8_stdout() -> None:
-    """Pic lists and JSON lines are UTF-8 whatever the locale when they go to a file or a pipe."""
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is None:
-            continue
-        if stream is sys.stdout and not stream.isatty():
-            reconfigure(encoding="utf-8", errors="strict")
-        else:
-            reconfigure(errors="backslashreplace")
 
 
 # ---- arguments --------------------------------------------------------------------------------------------
@@ -264,11 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs", type=_positive_int, default=8, metavar="N", help="parallel downloads (default 8)"
     )
 
-    token = add("token", "manage the access token stored in the system keyring")
-    token.add_argument("action", choices=["set", "clear", "status"], help="set (from stdin), clear or status")
     from kdocs_viewer.cli_auth import add_parsers
 
-    add_parsers(add)  # login, logout, whoami, files
+    add_parsers(add)  # token, login, logout, whoami, files
     return parser
 
 
@@ -338,7 +271,7 @@ def _clean_token(raw: str, source: str) -> str:
         raise CliError(f"the access token from {source} is empty", EXIT_USAGE)
     if any(c.isspace() for c in token):
         raise CliError(f"the access token from {source} contains spaces or several lines", EXIT_USAGE)
-    _secrets.add(token)
+    register_secret(token)
     return token
 
 
@@ -450,59 +383,6 @@ def _batch_level_failure(outcomes: Sequence[Outcome], file_token: str) -> CliErr
     return None
 
 
-# ---- Ctrl+C, SIGTERM, SIGHUP ------------------------------------------------------------------------------
-
-
-class _Stop:
-    """Which stop signal arrived first; the exit status is the shell's 128 + its number."""
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_CANCELLED if self.signum is None else _STOP_SIGNALS[self.signum]
-
-
-class _StopNow(KeyboardInterrupt):
-    """A second stop signal: leave at once. ``save_batch`` still waits for the writes in flight, which
-    finish or remove their part files."""
-
-    def __init__(self, exit_code: int) -> None:
-        super().__init__()
-        self.exit_code = exit_code
-
-
-@contextlib.contextmanager
-def _stop_signals_cancel(cancel: threading.Event) -> Iterator[_Stop]:
-    """The first Ctrl+C, SIGTERM or SIGHUP sets ``cancel`` (work winds down cleanly, the summary is printed,
-    the command returns ``stop.exit_code``); a second one interrupts at once."""
-    stop = _Stop()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if stop.signum is not None:
-            raise _StopNow(stop.exit_code)
-        stop.signum = signum
-        cancel.set()
-        with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
-            if signum == signal.SIGINT:
-                _say("cancelling… (press Ctrl+C again to stop at once)")
-            else:
-                _say(f"{signal.Signals(signum).name} received: cancelling…")
-
-    # A signal the caller chose to ignore stays ignored: SIGHUP under `nohup`, SIGINT in a script's `&` job.
-    watched = [signum for signum in _STOP_SIGNALS if signal.getsignal(signum) is not signal.SIG_IGN]
-    previous = {signum: signal.signal(signum, handler) for signum in watched}
-    try:
-        yield stop
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
-
-
 # ---- commands ---------------------------------------------------------------------------------------------
 
 
@@ -556,7 +436,7 @@ def _outcome_json(outcome: Outcome) -> dict[str, Any]:
             "pic_url": outcome.url,
             "expires_at": _iso_utc(outcome.expires_wall()),
         }
-    return {"pic_key": ref.pic_key, "tag": ref.tag, "error": _secrets.scrub(outcome.message)}
+    return {"pic_key": ref.pic_key, "tag": ref.tag, "error": redact(outcome.message)}
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
@@ -588,170 +468,12 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_save(args: argparse.Namespace) -> int:
-    from kdocs_viewer.core.api import TokenInvalidError
-    from kdocs_viewer.core.saving import ConflictPolicy, SaveProgress, Source, save_batch, validate_template
-    from kdocs_viewer.core.session import PictureSession, PicUnavailable
-
-    try:
-        validate_template(args.template)
-    except ValueError as exc:
-        raise CliError(f"--template: {exc}", EXIT_USAGE) from None
-    _file_token(args)
-    pics = _read_pics(args)
-    _check_list_size(args, pics)
-    folder: Path = args.out
-    if folder.exists() and not folder.is_dir():
-        raise CliError(f"--out {folder} exists and is not a folder", EXIT_USAGE)
-    base_url = _base_url(args)
-    token = _get_token(args, base_url)
-
-    cancel = threading.Event()
-    token_rejected: list[TokenInvalidError] = []
-    with (
-        _client(token, base_url) as client,
-        PictureSession(client, args.file_token, memory_budget=16 * 1024 * 1024) as session,
-        _stop_signals_cancel(cancel) as stop,
-    ):
-        # One pass over the whole list first: batches of 100 per call, and a rejected token or an unknown
-        # workbook ends the command before anything is written. Leases that expire meanwhile are renewed
-        # by the session on demand.
-        try:
-            outcomes = session.resolve(pics, cancel=cancel)
-        except Exception as exc:
-            raise _api_failure(exc, args.file_token) from None
-        if cancel.is_set():
-            _say("cancelled")
-            return stop.exit_code
-        whole = _batch_level_failure(outcomes, args.file_token)
-        if whole is not None:
-            raise whole
-        unavailable = {o.ref.ident: o for o in outcomes if isinstance(o, PicFailure)}
-
-        def fetch(ref: PicRef, stop: threading.Event | None) -> Source:
-            failure = unavailable.get(ref.ident)
-            if failure is not None:  # already answered "no URL": do not spend another call on it
-                raise PicUnavailable(failure)
-            try:
-                return session.fetch_for_save(ref, cancel=stop)
-            except TokenInvalidError as exc:
-                token_rejected.append(exc)
-                cancel.set()  # every other picture would fail the same way
-                raise
-
-        bar = _progress_bar(len(pics))
-
-        def progress(p: SaveProgress) -> None:
-            if bar is not None:
-                with contextlib.suppress(OSError):  # a closed terminal must not stop the save
-                    bar.update(p.done - bar.n)
-
-        try:
-            summary = save_batch(
-                pics,
-                fetch,
-                folder,
-                template=args.template,
-                policy=ConflictPolicy(args.on_conflict),
-                workers=args.jobs,
-                progress=progress,
-                cancel=cancel,
-            )
-        except OSError as exc:
-            raise CliError(f"cannot write to {folder}: {exc.strerror or exc}", EXIT_USAGE) from None
-        finally:
-            if bar is not None:
-                with contextlib.suppress(OSError):
-                    bar.close()
-
-    try:
-        _report_save(summary, len(pics), folder)
-    except OSError:
-        if stop.signum is None:
-            raise
-        _quiet_broken_pipe(sys.stdout, sys.stderr)  # a hangup took the terminal: the exit status still tells
-    if token_rejected:
-        raise _api_failure(token_rejected[0], args.file_token)
-    if cancel.is_set():
-        return stop.exit_code
-    return EXIT_FAILED if summary.failed else EXIT_OK
-
-
-def _report_save(summary: SaveSummary, total: int, folder: Path) -> None:
-    """The saved paths on stdout, the failures and a one-line summary on stderr."""
-    for item in summary.saved:
-        if item.path is not None:
-            sys.stdout.write(f"{item.path}\n")
-    sys.stdout.flush()
-    for item in summary.failed:
-        _say(f"failed: {item.ref.label()} ({item.ref.pic_key}): {item.reason}")
-    parts = [
-        f"saved {len(summary.saved)}",
-        f"skipped {len(summary.skipped)}",
-        f"failed {len(summary.failed)}",
-    ]
-    if summary.cancelled:
-        parts.append(f"cancelled {len(summary.cancelled)}")
-    _say(f"{', '.join(parts)} of {total} pictures ({format_size(summary.bytes)}) in {folder}")
-
-
-def _progress_bar(total: int) -> Any:
-    """A tqdm bar on stderr, only for a person watching a terminal."""
-    stderr = sys.stderr
-    if stderr is None or not stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="pic", file=stderr, dynamic_ncols=True, leave=False)
-
-
-def cmd_token(args: argparse.Namespace) -> int:
-    from kdocs_viewer.core.secrets import TokenStatus, TokenStore
-
-    base_url = _base_url(args)
-    store = TokenStore()
-    if args.action == "status":
-        result = store.get(base_url)
-        out = sys.stdout
-        out.write(f"base URL: {base_url}\n")
-        out.write(f"keyring:  {result.backend}\n")
-        out.write(f"token:    {result.status.value}\n")
-        if not result.ok:
-            out.write(f"detail:   {result.detail}\n")
-        if os.environ.get(ENV_TOKEN, "").strip():
-            out.write(f"note:     {ENV_TOKEN} is set and is used before the keyring\n")
-        out.flush()
-        return EXIT_OK if result.ok else EXIT_API
-    if args.action == "clear":
-        result = store.delete(base_url)
-        _say(f"{result.detail} ({base_url})")
-        return EXIT_OK if result.ok else EXIT_API
-    # set
-    if getattr(args, "token_stdin", False) or sys.stdin is None or not sys.stdin.isatty():
-        token = _read_token_stdin()
-    else:
-        try:
-            raw = getpass.getpass(f"Access token for {base_url} (input is hidden): ")
-        except EOFError:
-            raw = ""
-        token = _clean_token(raw, "the prompt")
-    result = store.set(base_url, token)
-    if result.status is TokenStatus.STORED:
-        _say(f"{result.detail} for {base_url}")
-        return EXIT_OK
-    _say(f"the token was not stored: {result.detail}")
-    if result.status is TokenStatus.UNAVAILABLE:
-        _say(f"use --token-stdin or {ENV_TOKEN} instead (a token is never written to a plain file)")
-    return EXIT_API
-
-
-def _auth_command(name: str) -> Callable[[argparse.Namespace], int]:
-    """A command of cli_auth, imported when it runs (it imports this module)."""
+def _command_in(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """A command of another CLI module, imported when it runs (that module imports this one)."""
 
     def run(args: argparse.Namespace) -> int:
-        from kdocs_viewer.cli_auth import COMMANDS as AUTH_COMMANDS
-
-        return AUTH_COMMANDS[name](args)
+        commands: dict[str, Callable[[argparse.Namespace], int]] = importlib.import_module(module).COMMANDS
+        return commands[name](args)
 
     return run
 
@@ -759,9 +481,11 @@ def _auth_command(name: str) -> Callable[[argparse.Namespace], int]:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "scan": cmd_scan,
     "resolve": cmd_resolve,
-    "save": cmd_save,
-    "token": cmd_token,
-    **{name: _auth_command(name) for name in ("login", "logout", "whoami", "files")},
+    "save": _command_in("kdocs_viewer.cli_save", "save"),
+    **{
+        name: _command_in("kdocs_viewer.cli_auth", name)
+        for name in ("token", "login", "logout", "whoami", "files")
+    },
 }
 
 
@@ -798,17 +522,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_API
 
 
-def _quiet_broken_pipe(*streams: TextIO) -> None:
-    """`kdocs-pics scan … | head` closed our stdout (default), or a hangup took the terminal: no traceback
-    when Python flushes the streams at exit."""
-    for stream in streams or (sys.stdout,):
-        with contextlib.suppress(OSError, ValueError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, stream.fileno())
-
-
 if __name__ == "__main__":
-    # Run the imported module's main, not this __main__ copy's: cli_auth shares that module's state.
+    # Run the imported module's main, not this __main__ copy's: cli_auth and cli_save import that module.
     from kdocs_viewer.cli import main as _main
 
     sys.exit(_main())

@@ -1,4 +1,7 @@
-"""``kdocs-pics login | logout | whoami | files``: signing in with your own KDocs app, from a terminal.
+"""``kdocs-pics token | login | logout | whoami | files``: the access token, and signing in with your own
+KDocs app, from a terminal.
+
+``token set | clear | status`` keeps a token you got elsewhere in the system keyring.
 
 ``login`` prints the authorization URL as the first line of stdout, waits for the browser's callback on
 ``127.0.0.1:<port>`` (or reads the address the browser was sent to from stdin with ``--paste``), and keeps
@@ -23,6 +26,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kdocs_viewer.cli import (
+    ENV_TOKEN,
+    _base_url,
+    _clean_token,
+    _client,
+    _get_token,
+    _iso_utc,
+    _read_token_stdin,
+)
+from kdocs_viewer.cli_terminal import (
     EXIT_API,
     EXIT_AUTH,
     EXIT_CANCELLED,
@@ -30,18 +42,14 @@ from kdocs_viewer.cli import (
     EXIT_USAGE,
     PROG,
     CliError,
-    _base_url,
-    _client,
-    _get_token,
-    _iso_utc,
     _say,
-    _secrets,
     _stop_signals_cancel,
 )
 from kdocs_viewer.core.contract import DEFAULT_CALLBACK_PORT
+from kdocs_viewer.core.redact import register_secret
 
 if TYPE_CHECKING:
-    from kdocs_viewer.core.auth import AuthError, SignIn
+    from kdocs_viewer.core.auth import AuthError
     from kdocs_viewer.core.token_refresh import TokenRefresher
 
 __all__ = ["COMMANDS", "add_parsers", "auth_failure", "signed_in_provider"]
@@ -56,7 +64,9 @@ _signed_in_app: list[str] = []  # the APPID of the sign-in this run uses, for th
 
 
 def add_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    """Add the four commands with ``add(name, help)``, cli.py's subparser factory."""
+    """Add the five commands with ``add(name, help)``, cli.py's subparser factory."""
+    token = add("token", "manage the access token stored in the system keyring")
+    token.add_argument("action", choices=["set", "clear", "status"], help="set (from stdin), clear or status")
     login = add(
         "login", "sign in with your own KDocs app (APPID + APPKEY) and keep the tokens in the keyring"
     )
@@ -158,7 +168,6 @@ def signed_in_provider(base_url: str) -> TokenRefresher | None:
         if loaded.status is TokenStatus.ERROR:
             _say(f"note: {loaded.detail}")
         return None
-    _remember_secrets(sign_in)
     _signed_in_app.append(sign_in.app.app_id)
     try:
         oauth = OAuthClient(base_url)
@@ -167,19 +176,12 @@ def signed_in_provider(base_url: str) -> TokenRefresher | None:
     atexit.register(oauth.close)
 
     def store_renewed(tokens: TokenSet) -> None:
-        _secrets.add(tokens.access_token)
-        _secrets.add(tokens.refresh_token)
         saved = store.save(base_url, sign_in.with_tokens(tokens))
         if saved.status is not TokenStatus.STORED:
             warning = f"the renewed sign-in could not be stored ({saved.detail})"
             _say(warning + "; the next command may ask you to sign in again")
 
     return TokenRefresher.for_sign_in(oauth, sign_in, on_refreshed=store_renewed)
-
-
-def _remember_secrets(sign_in: SignIn) -> None:
-    for value in (sign_in.app.app_key, sign_in.tokens.access_token, sign_in.tokens.refresh_token):
-        _secrets.add(value)
 
 
 # ---- login ------------------------------------------------------------------------------------------------
@@ -217,7 +219,7 @@ def _app_key(args: argparse.Namespace, base_url: str) -> str:
                 "command line)",
                 EXIT_USAGE,
             )
-    _secrets.add(key)
+    register_secret(key)
     return key
 
 
@@ -272,8 +274,6 @@ def cmd_login(args: argparse.Namespace) -> int:
             tokens = _await_tokens(args, flow)
         except AuthError as exc:
             raise auth_failure(exc, app.app_id) from None
-    _secrets.add(tokens.access_token)
-    _secrets.add(tokens.refresh_token)
     saved = store.save(base_url, SignIn(app, tokens))
     if saved.status is not TokenStatus.STORED:
         raise CliError(
@@ -333,6 +333,49 @@ def _await_tokens(args: argparse.Namespace, flow: Any) -> Any:
             raise CliError(str(result["error"]), stop.exit_code)
         raise result["error"]
     return result["tokens"]
+
+
+# ---- the token kept in the keyring ------------------------------------------------------------------------
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from kdocs_viewer.core.secrets import TokenStatus, TokenStore
+
+    base_url = _base_url(args)
+    store = TokenStore()
+    if args.action == "status":
+        result = store.get(base_url)
+        out = sys.stdout
+        out.write(f"base URL: {base_url}\n")
+        out.write(f"keyring:  {result.backend}\n")
+        out.write(f"token:    {result.status.value}\n")
+        if not result.ok:
+            out.write(f"detail:   {result.detail}\n")
+        if os.environ.get(ENV_TOKEN, "").strip():
+            out.write(f"note:     {ENV_TOKEN} is set and is used before the keyring\n")
+        out.flush()
+        return EXIT_OK if result.ok else EXIT_API
+    if args.action == "clear":
+        result = store.delete(base_url)
+        _say(f"{result.detail} ({base_url})")
+        return EXIT_OK if result.ok else EXIT_API
+    # set
+    if getattr(args, "token_stdin", False) or sys.stdin is None or not sys.stdin.isatty():
+        token = _read_token_stdin()
+    else:
+        try:
+            raw = getpass.getpass(f"Access token for {base_url} (input is hidden): ")
+        except EOFError:
+            raw = ""
+        token = _clean_token(raw, "the prompt")
+    result = store.set(base_url, token)
+    if result.status is TokenStatus.STORED:
+        _say(f"{result.detail} for {base_url}")
+        return EXIT_OK
+    _say(f"the token was not stored: {result.detail}")
+    if result.status is TokenStatus.UNAVAILABLE:
+        _say(f"use --token-stdin or {ENV_TOKEN} instead (a token is never written to a plain file)")
+    return EXIT_API
 
 
 # ---- logout, whoami, files ---------------------------------------------------------------------------------
@@ -410,6 +453,7 @@ def cmd_files(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "token": cmd_token,
     "login": cmd_login,
     "logout": cmd_logout,
     "whoami": cmd_whoami,

@@ -47,7 +47,7 @@ from kdocs_viewer.core.errors import (
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import DEFAULT_BASE_URL, Outcome, PicFailure, PicRef, Problem, now_pair
 from kdocs_viewer.core.quota import daily_limit_from_headers
-from kdocs_viewer.core.redact import MASK, redact, redact_url
+from kdocs_viewer.core.redact import redact, redact_url, register_secret
 from kdocs_viewer.core.replies import SheetInfo, parse_envelope, pictures_from_reply, sheets_from_reply
 from kdocs_viewer.core.retry import RetryPolicy, retry_delay
 from kdocs_viewer.core.tls import shared_ssl_context
@@ -184,9 +184,11 @@ class KDocsClient:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
         self._base_url = self._checked_base_url(base_url)
-        # With a provider, _token holds the last token it handed out (so _scrub can hide it too).
+        # With a provider, _token holds the last token it handed out. Every token is registered with
+        # core.redact, so a server that echoes one back bare is masked in our errors and logs too.
         self._provider: TokenProvider | None = None if isinstance(token, str) else token
         self._token = _Secret(token.strip() if isinstance(token, str) else "")
+        register_secret(self._token.value)
         self._concurrency = concurrency
         self._retry = retry
         self._lock = threading.Lock()
@@ -240,6 +242,7 @@ class KDocsClient:
 
     def set_token(self, token: str) -> None:
         """Use a new token for the following calls (after a TokenInvalidError); replaces any provider."""
+        register_secret(token.strip())
         with self._lock:
             self._provider = None
             self._token = _Secret(token.strip())
@@ -277,15 +280,6 @@ class KDocsClient:
     def __repr__(self) -> str:
         return f"KDocsClient(base_url={self._base_url!r}, calls_made={self.calls_made})"
 
-    def _scrub(self, text: str) -> str:
-        """Redact, and also hide the token itself should a server echo it back bare."""
-        text = redact(text)
-        with self._lock:
-            token = self._token.value
-        if token and len(token) >= 4:
-            text = text.replace(token, MASK)
-        return text
-
     def _path(self, template: str, file_token: str, **extra: int) -> str:
         """The request path: the file token checked (InvalidIdentifierError), then encoded as one segment."""
         return template.format(file_token=quote(check_file_token(file_token), safe=""), **extra)
@@ -310,6 +304,7 @@ class KDocsClient:
             with self._lock:
                 return self._token.value
         token = provider.current()
+        register_secret(token)
         with self._lock:
             self._token = _Secret(token)
         return token
@@ -513,7 +508,7 @@ class KDocsClient:
 
     def _parse(self, response: httpx.Response) -> tuple[dict[str, Any], KDocsError | None]:
         """``replies.parse_envelope`` of the response, the token scrubbed from anything it quotes."""
-        return parse_envelope(response.status_code, response.content, self._scrub)
+        return parse_envelope(response.status_code, response.content, redact)
 
     def _resolve_batch(
         self, file_token: str, batch: list[PicRef], cancel: threading.Event | None

@@ -50,7 +50,7 @@ from kdocs_viewer.core.contract import (
 from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import DEFAULT_BASE_URL
-from kdocs_viewer.core.redact import MASK, redact
+from kdocs_viewer.core.redact import redact, register_secret
 from kdocs_viewer.core.retry import RetryPolicy
 
 __all__ = [
@@ -228,7 +228,8 @@ def auth_error(reason: AuthReason, **fields: Any) -> AuthError:
 
 @dataclass(frozen=True)
 class AppCredentials:
-    """The user's own KDocs app. ``app_key`` is a secret: left out of the repr."""
+    """The user's own KDocs app. ``app_key`` is a secret: left out of the repr, registered with
+    ``core.redact`` as soon as the credentials exist."""
 
     app_id: str
     app_key: str = field(repr=False)
@@ -240,6 +241,7 @@ class AppCredentials:
                 raise ValueError(translate("auth", "The {name} is empty.").format(name=name))
             if any(c.isspace() for c in value):
                 raise ValueError(translate("auth", "The {name} contains spaces.").format(name=name))
+        register_secret(self.app_key)
 
 
 @dataclass(frozen=True)
@@ -247,7 +249,8 @@ class TokenSet:
     """The tokens of one sign-in. Times are wall-clock Unix seconds, since they must survive a restart.
 
     ``obtained_at`` is when the request that got them was *sent* (the safe side). An empty
-    ``refresh_token`` means the server gave none: the sign-in ends when the access token expires.
+    ``refresh_token`` means the server gave none: the sign-in ends when the access token expires. Both
+    tokens are registered with ``core.redact`` as soon as the set exists (a reply, the keyring).
     """
 
     access_token: str = field(repr=False)
@@ -260,6 +263,8 @@ class TokenSet:
             raise ValueError("access_token must not be empty")
         if not (math.isfinite(self.expires_at) and math.isfinite(self.obtained_at)):
             raise ValueError("token times must be finite")
+        register_secret(self.access_token)
+        register_secret(self.refresh_token)
 
     @property
     def lifetime(self) -> float:
@@ -444,9 +449,10 @@ class OAuthClient:
     def exchange_code(self, app: AppCredentials, code: str) -> TokenSet:
         """The tokens for a callback's code. AuthError: CODE_INVALID (20001), APP_CREDENTIALS_INVALID,
         NETWORK, SERVER."""
+        register_secret(code)  # single use, but a server may echo it in the error that refuses it
         params = {"code": code, "app_id": app.app_id, "app_key": app.app_key}
         sent = time.time()
-        data = self._request("GET", OAUTH_TOKEN_PATH, params, None, (code, app.app_key), refreshing=False)
+        data = self._request("GET", OAUTH_TOKEN_PATH, params, None, refreshing=False)
         return TokenSet.from_reply(data, sent)
 
     def refresh(self, app: AppCredentials, refresh_token: str) -> TokenSet:
@@ -454,12 +460,10 @@ class OAuthClient:
         credentials); AuthError NETWORK/SERVER for trouble that another try may fix."""
         if not refresh_token:
             raise auth_error(AuthReason.REFRESH_REJECTED)
+        register_secret(refresh_token)
         body = {"app_key": app.app_key, "refresh_token": refresh_token}
         sent = time.time()
-        secrets_ = (refresh_token, app.app_key)
-        data = self._request(
-            "POST", OAUTH_REFRESH_PATH, {"app_id": app.app_id}, body, secrets_, refreshing=True
-        )
+        data = self._request("POST", OAUTH_REFRESH_PATH, {"app_id": app.app_id}, body, refreshing=True)
         return TokenSet.from_reply(data, sent, previous_refresh_token=refresh_token)
 
     def _request(
@@ -468,7 +472,6 @@ class OAuthClient:
         path: str,
         params: dict[str, str],
         body: Any,
-        hidden: tuple[str, ...],
         *,
         refreshing: bool,
     ) -> dict[str, Any]:
@@ -478,9 +481,9 @@ class OAuthClient:
         except InsecureTransportError:
             raise
         except ApiTransportError as exc:  # its text already says what went wrong on the wire
-            error = AuthError(AuthReason.NETWORK, _hide(exc.message, hidden))
+            error = AuthError(AuthReason.NETWORK, redact(exc.message))
         except KDocsError as exc:
-            error = _classify(exc, hidden, refreshing)
+            error = _classify(exc, refreshing)
         # Raised out here, so the original (whose text may echo a secret) is not even its __context__.
         raise error
 
@@ -499,18 +502,9 @@ class OAuthClient:
         return f"OAuthClient(base_url={self.base_url!r})"
 
 
-def _hide(text: str, hidden: tuple[str, ...]) -> str:
-    """Redacted, and the literal secrets of this request masked should a server echo them back."""
-    text = redact(text)
-    for value in hidden:
-        if value and len(value) >= 4:
-            text = text.replace(value, MASK)
-    return text
-
-
-def _classify(exc: KDocsError, hidden: tuple[str, ...], refreshing: bool) -> AuthError:
+def _classify(exc: KDocsError, refreshing: bool) -> AuthError:
     """The AuthError an error reply of the exchange or refresh endpoint means."""
-    said = _hide(exc.server_text, hidden)
+    said = redact(exc.server_text)
     transient = exc.status is not None and (exc.status == 429 or exc.status >= 500)
     transient = transient or exc.code == CODE_QUOTA_EXCEEDED
     cls: type[AuthError] = AuthError
@@ -535,7 +529,5 @@ def _classify(exc: KDocsError, hidden: tuple[str, ...], refreshing: bool) -> Aut
             f"HTTP {exc.status}" if exc.status else "",
         ]
         where = ", ".join(p for p in parts if p)
-        message = _message(
-            reason, where=f" ({where})" if where else "", detail=said or _hide(exc.message, hidden)
-        )
+        message = _message(reason, where=f" ({where})" if where else "", detail=said or redact(exc.message))
     return cls(reason, message, code=exc.code, status=exc.status, server_text=said)

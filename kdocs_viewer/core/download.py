@@ -226,8 +226,8 @@ class Downloader:
                     )
                 chunks: list[bytes] = []
                 received = 0
-                # Chunks as the socket delivers them: re-chunking to a fixed size cost a third more CPU
-                # (918 MB: 5.7 s → 4.5 s wall, 2.0 s → 1.0 s system time, 8 threads, bench dataset).
+                # Chunks as the socket delivers them: re-chunking to a fixed size costs about a third more
+                # CPU (bench/RESULTS.md).
                 for chunk in response.iter_bytes():
                     if cancel is not None and cancel.is_set():
                         raise DownloadCancelled()

@@ -7,6 +7,11 @@ parameters wherever they appear (also percent-encoded, or as a JSON/dict field; 
 parameter, since "code" is also an ordinary word) and drops the query string of every http(s) URL;
 ``redact_url`` keeps only scheme, host, port and path.
 
+Secrets also turn up bare, outside any parameter: a server that echoes the token in an error text, a keyring
+backend that quotes what it was given. Whoever first holds a secret (the API client, a sign-in's token set,
+the keyring store, the command line) hands it to ``register_secret``; from then on ``redact`` masks that
+literal value everywhere in the process, so a token met in one module is hidden by all of them.
+
 ``install_log_redaction`` applies this to *all* log records, including those of third-party libraries and
 handlers added later (a GUI log view, pytest's caplog), by redacting records when they are created.
 """
@@ -20,9 +25,21 @@ import traceback
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["MASK", "RedactingFilter", "install_log_redaction", "redact", "redact_url"]
+__all__ = [
+    "MASK",
+    "MIN_SECRET_CHARS",
+    "RedactingFilter",
+    "install_log_redaction",
+    "redact",
+    "redact_links",
+    "redact_url",
+    "register_secret",
+]
 
 MASK = "…"
+# Shorter values are not masked as literals: a 1–3 character "token" would mask ordinary words and numbers
+# all over every message, and is no real credential anyway (the parameter rules below still hide it).
+MIN_SECRET_CHARS = 4
 
 _SECRET_NAMES = r"(?:access_token|refresh_token|app_key)"
 # access_token=<value> in a query string, a form body or free text; also the percent-encoded form
@@ -40,15 +57,50 @@ _TOKEN_FIELD_RE = re.compile(
 # An http(s) URL with a query: keep everything before "?", drop the query (up to whitespace, a quote, an
 # angle bracket or a fragment). Signed picture URLs are capabilities: their signature must never leak.
 _URL_QUERY_RE = re.compile(r"(?P<base>\bhttps?://[^\s?#'\"<>]*)\?[^\s#'\"<>]*", re.IGNORECASE)
+# Any URL, whatever its scheme, up to the next whitespace.
+_ANY_URL_RE = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
+
+_secrets_lock = threading.Lock()
+_secrets: frozenset[str] = frozenset()
+_secrets_longest_first: tuple[str, ...] = ()
+
+
+def register_secret(value: str | None) -> None:
+    """Mask ``value`` wherever it appears in what ``redact`` sees from now on, for the rest of the process.
+
+    Values are never forgotten: a replaced or refreshed token may still work for a while. Cheap when the
+    value is known already, so callers may register on every use. Values shorter than MIN_SECRET_CHARS are
+    ignored.
+    """
+    global _secrets, _secrets_longest_first
+    if not value or len(value) < MIN_SECRET_CHARS or value in _secrets:
+        return
+    with _secrets_lock:
+        if value not in _secrets:
+            _secrets = _secrets | {value}
+            # Longest first: a secret that contains another is masked whole, not around the shorter one.
+            _secrets_longest_first = tuple(sorted(_secrets, key=len, reverse=True))
 
 
 def redact(text: str) -> str:
-    """``text`` with every access token and every http(s) URL query string masked."""
+    """``text`` with every registered secret, every token parameter and every http(s) URL query masked."""
     if not text:
         return text
+    for value in _secrets_longest_first:
+        if value in text:
+            text = text.replace(value, MASK)
     text = _URL_QUERY_RE.sub(lambda m: f"{m.group('base')}?{MASK}", text)
     text = _TOKEN_PARAM_RE.sub(lambda m: f"{m.group('name')}{MASK}", text)
     return _TOKEN_FIELD_RE.sub(lambda m: f"{m.group('name')}{m.group('quote')}{MASK}{m.group('quote')}", text)
+
+
+def redact_links(text: str, placeholder: str) -> str:
+    """``redact(text)`` with every URL of any scheme replaced, whole, by ``placeholder``.
+
+    For messages to people, where a link is noise and only "which server" could be kept: a signature may sit
+    in a URL's path as well as in its query.
+    """
+    return redact(_ANY_URL_RE.sub(lambda _: placeholder, text)) if text else text
 
 
 def redact_url(url: str) -> str:

@@ -10,7 +10,8 @@ locked collection, a Secret Service that never answers (a hidden unlock prompt),
 - insecure backends (``keyrings.alt.*``, keyring's ``null`` and ``fail``) are refused: ``UNAVAILABLE``,
   nothing is ever written to them; there is no plaintext fallback of our own either;
 - results carry a status, a human backend name and a short detail for people — never the token
-  (``TokenResult.token`` is left out of the repr and is scrubbed from every detail text).
+  (``TokenResult.token`` is left out of the repr; every token read or stored is registered with
+  ``core.redact``, which masks it in every detail text).
 
 One service name for the whole program; the account is the normalised API base URL, so a token for the
 stand-in server never overwrites the token for the real service.
@@ -36,7 +37,7 @@ import keyring.errors
 
 from kdocs_viewer.core.auth import AppCredentials, SignIn, TokenSet
 from kdocs_viewer.core.models import normalise_base_url
-from kdocs_viewer.core.redact import MASK, redact
+from kdocs_viewer.core.redact import redact, register_secret
 
 __all__ = [
     "SERVICE_NAME",
@@ -162,10 +163,8 @@ def _select_backend() -> tuple[keyring.backend.KeyringBackend, str]:
     raise _Unavailable("no keyring backend", "no keyring backend")
 
 
-def _scrub(text: str, token: str | None) -> str:
-    """A short, safe detail: no token (even if a backend echoed it), no URL query, one line."""
-    if token:
-        text = text.replace(token, MASK)
+def _scrub(text: str) -> str:
+    """A short, safe detail: no registered secret (even if a backend echoed it), no URL query, one line."""
     text = redact(" ".join(text.split()))
     if len(text) > _DETAIL_MAX:
         text = text[: _DETAIL_MAX - 1] + "…"
@@ -201,7 +200,9 @@ class TokenStore:
 
     def get(self, base_url: str) -> TokenResult:
         """The stored token for ``base_url`` (STORED with ``token``), or NOT_STORED, or why not."""
-        return self.get_secret(normalise_base_url(base_url))
+        result = self.get_secret(normalise_base_url(base_url))
+        register_secret(result.token)
+        return result
 
     def get_secret(self, account: str) -> TokenResult:
         """The secret stored under ``account`` (in ``token``), or NOT_STORED, or why not."""
@@ -209,10 +210,11 @@ class TokenStore:
         def op(backend: keyring.backend.KeyringBackend) -> str | None:
             return backend.get_password(self.service, account)
 
-        return self._run("get", op, None, self._after_get)
+        return self._run("get", op, self._after_get)
 
     def set(self, base_url: str, token: str) -> TokenResult:
         """Store ``token`` for ``base_url``; STORED on success (the result does not echo the token)."""
+        register_secret(token.strip() if token else None)  # a backend's error may quote it
         return self.set_secret(normalise_base_url(base_url), token)
 
     def set_secret(self, account: str, token: str) -> TokenResult:
@@ -226,7 +228,7 @@ class TokenStore:
         def after(name: str, _: None) -> TokenResult:
             return TokenResult(TokenStatus.STORED, None, name, f"token saved in {name}")
 
-        return self._run("set", op, token, after)
+        return self._run("set", op, after)
 
     def delete(self, base_url: str) -> TokenResult:
         """Remove the token for ``base_url``; NOT_STORED whether it was there or not (see ``detail``)."""
@@ -246,7 +248,7 @@ class TokenStore:
             detail = f"token removed from {name}" if removed else f"no token was stored in {name}"
             return TokenResult(TokenStatus.NOT_STORED, None, name, detail)
 
-        return self._run("delete", op, None, after)
+        return self._run("delete", op, after)
 
     def backend_name(self) -> str:
         """A human name for the keyring in use ("Secret Service", "macOS Keychain", …); asks the keyring
@@ -255,9 +257,7 @@ class TokenStore:
         def probe(_backend: keyring.backend.KeyringBackend) -> None:
             return None
 
-        result = self._run(
-            "probe", probe, None, lambda name, _: TokenResult(TokenStatus.NOT_STORED, None, name)
-        )
+        result = self._run("probe", probe, lambda name, _: TokenResult(TokenStatus.NOT_STORED, None, name))
         return result.backend or "keyring"
 
     # -- machinery ----------------------------------------------------------------------------------------
@@ -272,7 +272,6 @@ class TokenStore:
         self,
         what: str,
         op: Callable[[keyring.backend.KeyringBackend], T],
-        token: str | None,
         on_success: Callable[[str, T], TokenResult],
     ) -> TokenResult:
         known = self._backend_name or "keyring"
@@ -310,29 +309,27 @@ class TokenStore:
         if "error" not in box:
             self._backend_name = name
             return on_success(name, box["value"])
-        result = self._map_error(box["error"], name, token)
+        result = self._map_error(box["error"], name)
         if result.status is not TokenStatus.ERROR:
             self._backend_name = result.backend
         log.info("keyring %s: %s (%s)", what, result.status.value, result.detail)
         return result
 
     @staticmethod
-    def _map_error(exc: BaseException, name: str, token: str | None) -> TokenResult:
+    def _map_error(exc: BaseException, name: str) -> TokenResult:
         if isinstance(exc, _Unavailable):
             return TokenResult(TokenStatus.UNAVAILABLE, None, exc.backend_name, exc.reason)
         if isinstance(exc, keyring.errors.NoKeyringError):
             return TokenResult(TokenStatus.UNAVAILABLE, None, "no keyring backend", "no keyring backend")
         if _secretstorage_unavailable(exc):
-            return TokenResult(
-                TokenStatus.UNAVAILABLE, None, name, _scrub(f"{name} is not available: {exc}", token)
-            )
+            return TokenResult(TokenStatus.UNAVAILABLE, None, name, _scrub(f"{name} is not available: {exc}"))
         if isinstance(exc, keyring.errors.KeyringLocked):
             return TokenResult(TokenStatus.LOCKED, None, name, f"{name} is locked")
         if isinstance(exc, keyring.errors.KeyringError):
             text = str(exc) or type(exc).__name__
-            return TokenResult(TokenStatus.ERROR, None, name, _scrub(f"{name}: {text}", token))
+            return TokenResult(TokenStatus.ERROR, None, name, _scrub(f"{name}: {text}"))
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        return TokenResult(TokenStatus.ERROR, None, name, _scrub(f"{name}: {text}", token))
+        return TokenResult(TokenStatus.ERROR, None, name, _scrub(f"{name}: {text}"))
 
 
 # ---- the signed-in user ------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ What the GUI, the CLI and the saver share. The guarantees that matter:
 
 - **Quota.** Lease requests from many threads are collected for a short window and sent together, so a
   hundred tiles appearing at once cost one ``pictures/urls`` call, not a hundred; a ref already being
-  resolved is never asked for twice; a lease is reused while it has more than a small margin left.
+  resolved is never asked for twice (``core.lease_batcher``); a lease is reused while it has more than a
+  small margin left.
 - **No duplicate GETs.** Concurrent fetches of one picture share one download (single-flight); bytes are
   cached in memory (and on disk when asked) by ``(file_token, pic_key)``, never by URL.
 - **Honest failures.** A refused URL (403/410) is re-resolved once and tried again; if the fresh link is
@@ -19,14 +20,12 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
 from kdocs_viewer.core.cache import ByteBudgetCache, CachedFile, DiskCache
-from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
 from kdocs_viewer.core.download import (
     DEFAULT_MAX_BYTES,
     CancelFlag,
@@ -39,6 +38,7 @@ from kdocs_viewer.core.download import (
 from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.formats import not_a_picture
 from kdocs_viewer.core.i18n import translate
+from kdocs_viewer.core.lease_batcher import COLLECT_QUIET, LeaseBatcher
 from kdocs_viewer.core.models import Ident, Lease, Outcome, PicFailure, PicRef
 
 __all__ = [
@@ -58,9 +58,6 @@ DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024
 # start before the URL dies, small enough that short (test) lifetimes are still used.
 REUSE_MARGIN = 10.0
 REUSE_FRACTION = 0.1
-# Lease requests are collected until none arrived for COLLECT_QUIET seconds (at most COLLECT_MAX).
-COLLECT_QUIET = 0.02
-COLLECT_MAX = 0.15
 _POLL = 0.05  # how often waiting threads look at their cancel flag
 
 
@@ -182,19 +179,6 @@ class LeaseTable:
         return f"<LeaseTable {len(self)} leases>"  # never the URLs: they are signed capabilities
 
 
-class _LeaseRequest:
-    """One ref waiting for a lease; every caller that wants it waits on the same request."""
-
-    __slots__ = ("done", "error", "outcome", "ref", "tries")
-
-    def __init__(self, ref: PicRef) -> None:
-        self.ref = ref
-        self.done = threading.Event()
-        self.outcome: Outcome | None = None
-        self.error: BaseException | None = None
-        self.tries = 0  # calls that ended without an answer for this ref (cancelled part-way)
-
-
 class _SharedCancel:
     """Cancel flag of a shared download: set only when *every* participant has cancelled (or on close).
 
@@ -251,8 +235,8 @@ def _wait(event: threading.Event, cancel: CancelFlag | None, closing: threading.
 class PictureSession:
     """Leases, caches and downloads for the pictures of one workbook (``file_token``). Thread-safe.
 
-    The session owns its lease-collecting thread (started on first need) and, when it created it, its
-    Downloader; ``close()`` stops and joins both. The client and the disk cache belong to the caller.
+    The session owns its ``LeaseBatcher`` (with its threads, started on first need) and, when it created it,
+    its Downloader; ``close()`` stops and joins both. The client and the disk cache belong to the caller.
     """
 
     def __init__(
@@ -273,24 +257,23 @@ class PictureSession:
         self._memory: ByteBudgetCache[tuple[str, str], bytes] = ByteBudgetCache(memory_budget, len)
         self._disk = disk_cache
         self._max_bytes = max_bytes
-        self._collect_quiet = collect_window
-        self._collect_max = max(COLLECT_MAX, collect_window)
         self.leases = LeaseTable()
         self._failures: dict[Ident, PicFailure] = {}
 
         self._lock = threading.Lock()  # guards everything below, and the failures dict
-        self._wakeup = threading.Condition(self._lock)
         self._closing = threading.Event()
-        self._requests: dict[Ident, _LeaseRequest] = {}  # queued or being resolved
-        self._queue: dict[Ident, None] = {}  # queued, not yet sent (ordered set)
-        self._collector: threading.Thread | None = None
-        self._resolvers: ThreadPoolExecutor | None = None
+        self._batcher = LeaseBatcher(
+            lambda refs, cancel: self._client.resolve(self._file_token, refs, cancel=cancel),
+            self._record,
+            self._usable_at,
+            self._closing,
+            quiet=collect_window,
+        )
         self._flights: dict[Ident, _Flight] = {}
         self._downloading: set[Ident] = set()
         self._downloaded: set[Ident] = set()
 
         self._calls_at_start = client.calls_made
-        self._resolve_requests = 0
         self._image_gets = 0
         self._bytes = 0
         self._memory_hits = 0
@@ -316,7 +299,7 @@ class PictureSession:
         with self._lock:
             return SessionStats(
                 api_calls=self._client.calls_made - self._calls_at_start,
-                resolve_requests=self._resolve_requests,
+                resolve_requests=self._batcher.resolve_requests,
                 image_gets=self._image_gets,
                 bytes_downloaded=self._bytes,
                 memory_hits=self._memory_hits,
@@ -348,8 +331,11 @@ class PictureSession:
 
     def usable_lease(self, ref: PicRef) -> Lease | None:
         """The current lease of ``ref`` if it is good enough to start a download now, without any call."""
-        lease = self.leases.get(ref.ident)
-        return lease if lease is not None and self._reusable(lease, time.monotonic()) else None
+        return self._usable_at(ref.ident, time.monotonic())
+
+    def _usable_at(self, ident: Ident, now: float) -> Lease | None:
+        lease = self.leases.get(ident)
+        return lease if lease is not None and self._reusable(lease, now) else None
 
     def invalidate(self, ref: PicRef, url: str | None = None) -> None:
         """Forget the lease of ``ref`` (only if it is ``url`` when given): the next use resolves afresh.
@@ -376,26 +362,7 @@ class PictureSession:
         raises (TokenInvalidError), also to those waiters.
         """
         refs = list(dict.fromkeys(refs))
-        if not refs:
-            return []
-        owned: list[_LeaseRequest] = []
-        with self._lock:
-            self._resolve_requests += 1
-            for ref in refs:
-                request = self._requests.get(ref.ident)
-                if request is None:
-                    request = self._requests[ref.ident] = _LeaseRequest(ref)
-                    owned.append(request)
-                elif ref.ident in self._queue:
-                    del self._queue[ref.ident]
-                    owned.append(request)
-        try:
-            outcomes = self._client.resolve(self._file_token, refs, cancel=cancel)
-        except BaseException as exc:
-            self._complete(owned, [], exc)
-            raise
-        self._complete(owned, outcomes, None)
-        return outcomes
+        return self._batcher.resolve_now(refs, cancel) if refs else []
 
     def request_leases(self, refs: Iterable[PicRef]) -> None:
         """Queue lease requests for the refs without a usable lease, and return at once (prefetch).
@@ -403,7 +370,7 @@ class PictureSession:
         The GUI calls this with everything that just became visible, so the later ``fetch_bytes`` of each
         tile finds its lease (or its request in flight) and the whole screen costs one call.
         """
-        self._enqueue(refs)
+        self._batcher.enqueue(refs)
 
     def ensure_leases(
         self, refs: Iterable[PicRef], *, cancel: CancelFlag | None = None
@@ -412,14 +379,14 @@ class PictureSession:
 
         Raises TokenInvalidError (or whatever the client raised) and DownloadCancelled.
         """
-        pending = self._enqueue(refs)
+        pending = self._batcher.enqueue(refs)
         result: dict[Ident, Outcome] = {}
         for ident, item in pending.items():
             if isinstance(item, Lease):
                 result[ident] = item
                 continue
             _wait(item.done, cancel, self._closing)
-            result[ident] = self._outcome_of(item)
+            result[ident] = self._batcher.outcome_of(item)
         return result
 
     def ensure_lease(self, ref: PicRef, *, cancel: CancelFlag | None = None) -> Lease:
@@ -433,134 +400,14 @@ class PictureSession:
         lease = self.usable_lease(ref)
         if lease is not None:
             return lease
-        item = self._enqueue([ref])[ref.ident]
+        item = self._batcher.enqueue([ref])[ref.ident]
         if isinstance(item, Lease):
             return item
         _wait(item.done, cancel, self._closing)
-        outcome = self._outcome_of(item)
+        outcome = self._batcher.outcome_of(item)
         if isinstance(outcome, PicFailure):
             raise PicUnavailable(outcome)
         return outcome
-
-    def _outcome_of(self, request: _LeaseRequest) -> Outcome:
-        if request.error is not None:
-            raise request.error
-        if request.outcome is None:
-            if self._closing.is_set():
-                raise DownloadCancelled(translate("session", "the picture session was closed"))
-            missing = translate("session", "the server's reply did not include this picture")
-            return PicFailure(request.ref, missing, reason=FailureReason.NOT_IN_REPLY)
-        return request.outcome
-
-    def _enqueue(self, refs: Iterable[PicRef]) -> dict[Ident, Lease | _LeaseRequest]:
-        if self._closing.is_set():
-            raise DownloadCancelled(translate("session", "the picture session was closed"))
-        now = time.monotonic()
-        result: dict[Ident, Lease | _LeaseRequest] = {}
-        with self._lock:
-            if self._closing.is_set():  # again under the lock: close() may have won the race
-                raise DownloadCancelled(translate("session", "the picture session was closed"))
-            added = False
-            for ref in refs:
-                ident = ref.ident
-                if ident in result:
-                    continue
-                request = self._requests.get(ident)
-                if request is not None:
-                    result[ident] = request
-                    continue
-                # Checked under the lock that also retires requests, so an answer that landed a moment
-                # ago is used instead of being asked for again.
-                lease = self.leases.get(ident)
-                if lease is not None and self._reusable(lease, now):
-                    result[ident] = lease
-                    continue
-                request = _LeaseRequest(ref)
-                self._requests[ident] = request
-                self._queue[ident] = None
-                result[ident] = request
-                added = True
-            if added:
-                self._wake_collector_locked()
-        return result
-
-    def _wake_collector_locked(self) -> None:
-        """Start the collecting thread on first need, and wake it (caller holds the lock)."""
-        if self._collector is None:
-            self._resolvers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kdocs-lease-resolve")
-            self._collector = threading.Thread(
-                target=self._collect_loop, name="kdocs-lease-collect", daemon=True
-            )
-            self._collector.start()
-        self._wakeup.notify_all()
-
-    def _collect_loop(self) -> None:
-        """Wait for requests, let more arrive for a moment, hand the lot to a resolver; until closed."""
-        while True:
-            with self._lock:
-                while not self._queue and not self._closing.is_set():
-                    self._wakeup.wait()
-                if self._closing.is_set():
-                    return
-                seen = len(self._queue)
-            started = time.monotonic()
-            while seen < MAX_PICS_PER_CALL:
-                left = started + self._collect_max - time.monotonic()
-                if left <= 0 or self._closing.wait(min(self._collect_quiet, left)):
-                    break
-                with self._lock:
-                    if len(self._queue) == seen:
-                        break
-                    seen = len(self._queue)
-            with self._lock:
-                batch, self._queue = list(self._queue), {}
-                requests = [self._requests[ident] for ident in batch]
-                resolvers = self._resolvers
-                if requests:
-                    self._resolve_requests += 1
-            if not requests or resolvers is None:
-                continue
-            try:
-                resolvers.submit(self._resolve_collected, requests)
-            except RuntimeError:  # shut down by close(): finish the waiters here
-                self._resolve_collected(requests)
-
-    def _resolve_collected(self, requests: list[_LeaseRequest]) -> None:
-        error: BaseException | None = None
-        outcomes: list[Outcome] = []
-        try:
-            outcomes = self._client.resolve(self._file_token, [r.ref for r in requests], cancel=self._closing)
-        except BaseException as exc:  # handed to every waiter of this batch
-            error = exc
-        self._complete(requests, outcomes, error)
-
-    def _complete(
-        self, requests: list[_LeaseRequest], outcomes: list[Outcome], error: BaseException | None
-    ) -> None:
-        """Record the outcomes and wake the waiters of ``requests``.
-
-        A request the call left unanswered without an error (it was cancelled part-way) goes back to the
-        queue once, so a cancelled refresh does not turn into "no URL" for someone else's tile.
-        """
-        self._record(outcomes)
-        by_ident = {outcome.ref.ident: outcome for outcome in outcomes}
-        with self._lock:
-            requeued = False
-            for request in requests:
-                ident = request.ref.ident
-                outcome = by_ident.get(ident)
-                if outcome is None and error is None and not self._closing.is_set() and request.tries == 0:
-                    request.tries += 1
-                    self._queue[ident] = None
-                    requeued = True
-                    continue
-                if self._requests.get(ident) is request:
-                    del self._requests[ident]
-                request.outcome = outcome
-                request.error = error
-                request.done.set()
-            if requeued:
-                self._wake_collector_locked()
 
     # ---- bytes ----------------------------------------------------------------------------------------
 
@@ -713,21 +560,7 @@ class PictureSession:
 
     def close(self) -> None:
         """Stop collecting, wake every waiter (they get DownloadCancelled), join the session's threads."""
-        with self._lock:
-            self._closing.set()
-            self._wakeup.notify_all()
-            collector, resolvers = self._collector, self._resolvers
-        if collector is not None:
-            collector.join()
-        if resolvers is not None:
-            resolvers.shutdown(wait=True)
-        # Requests that never reached a resolver: release their waiters.
-        with self._lock:
-            stranded = list(self._requests.values())
-            self._requests.clear()
-            self._queue.clear()
-        for request in stranded:
-            request.done.set()
+        self._batcher.close()
         if self._owns_downloader:
             self._downloader.close()
         self._memory.clear()

@@ -2,8 +2,8 @@
 
 Building an ``ssl.SSLContext`` loads the CA bundle: about 60 ms of CPU with the GIL held, paid again by every
 ``httpx.Client`` that is not handed a context. The viewer makes clients on the GUI thread (a new API client,
-a session's downloader per Load), so each used to freeze the window for a frame or five. Sharing one
-context makes a client cost ~3 ms, and ``warm_up()`` moves the one-time cost off the GUI thread.
+a session's downloader per Load), so each would freeze the window for a frame or five. Sharing one
+context makes a client cost ~3 ms, and ``core.warmup`` moves the one-time cost off the GUI thread.
 """
 
 from __future__ import annotations
@@ -25,9 +25,3 @@ def shared_ssl_context() -> ssl.SSLContext:
             _context = httpx.create_ssl_context(trust_env=True)
         return _context
 
-
-def warm_up() -> threading.Thread:
-    """Build the shared context on a short-lived daemon thread, so that no interactive thread pays for it."""
-    thread = threading.Thread(target=shared_ssl_context, name="kdocs-tls-warm-up", daemon=True)
-    thread.start()
-    return thread

@@ -11,7 +11,6 @@ the *needed* set the keeper keeps fresh; everything else is left to lapse (quota
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import gc
 import importlib
@@ -38,9 +37,11 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QSlider
 
 from kdocs_viewer.core.cache import ByteBudgetCache, DiskCache
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
+from kdocs_viewer.core.deadlines import DeadlineIndex
 from kdocs_viewer.core.expiry import EXPIRING_SOON
 from kdocs_viewer.core.models import Ident, Lease, Outcome, PicRef
 from kdocs_viewer.core.redact import redact
+from kdocs_viewer.core.warmup import warm_up
 from kdocs_viewer.gui.drag_export import MAX_DRAG_PICTURES, DragExporter
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
 from kdocs_viewer.gui.originals import SessionFolder
@@ -63,9 +64,8 @@ if TYPE_CHECKING:  # the network stack (httpx, ~0.12 s of imports) waits until t
     from kdocs_viewer.gui.preview import PreviewDialog
     from kdocs_viewer.gui.thumbnails import FullImage, ThumbnailLoader
 
-# What start() needs that is not needed to paint an empty browser: loaded after the first paint (see
-# PictureBrowser._warm_up), or by start() itself if it comes first. The first two are Qt-free.
-NETWORK_MODULES = ("kdocs_viewer.core.api", "kdocs_viewer.core.session")
+# What start() needs on top of core.warmup.FIRST_LOAD_MODULES: imported on the GUI thread after the first
+# paint (see PictureBrowser._warm_up), or by start() itself if it comes first.
 LOADER_MODULE = "kdocs_viewer.gui.thumbnails"
 
 log = logging.getLogger(__name__)
@@ -79,58 +79,6 @@ ORIGINALS_DISK_BUDGET = 2 * 1024 * 1024 * 1024
 
 SELECTED_KEPT_FRESH = MAX_PICS_PER_CALL  # selected pictures whose links are refreshed ahead of time
 STATUS_THROTTLE_MS = 250  # statusChanged at most 4 times a second
-
-
-_BULK_UPDATE = 256  # more changed deadlines than this: one re-sort beats that many sorted insertions
-
-
-class _DeadlineIndex:
-    """Lease deadlines per ident, also kept sorted, so the status counts are two bisections.
-
-    An update costs O(log n) to find plus a memmove; the old way re-sorted all 10,000 deadlines whenever
-    one lease changed, on the 1 Hz tick and the status timer.
-    """
-
-    def __init__(self) -> None:
-        self._of: dict[Ident, float] = {}
-        self._sorted: list[float] = []
-
-    def clear(self) -> None:
-        self._of.clear()
-        self._sorted.clear()
-
-    def update(self, changes: Iterable[tuple[Ident, float | None]]) -> None:
-        """Set each ident's deadline (None: no bounded lease). A big batch (the first resolve's answers)
-        re-sorts once instead of paying a memmove per insertion."""
-        latest = dict(changes)  # an ident named twice: its last deadline counts
-        changes = [(ident, deadline) for ident, deadline in latest.items() if self._of.get(ident) != deadline]
-        if len(changes) > _BULK_UPDATE:
-            for ident, deadline in changes:
-                self._store(ident, deadline)
-            self._sorted = sorted(self._of.values())
-            return
-        for ident, deadline in changes:
-            old = self._store(ident, deadline)
-            if old is not None:
-                del self._sorted[bisect.bisect_left(self._sorted, old)]
-            if deadline is not None:
-                bisect.insort(self._sorted, deadline)
-
-    def _store(self, ident: Ident, deadline: float | None) -> float | None:
-        """Record the deadline; returns the previous one."""
-        if deadline is None:
-            return self._of.pop(ident, None)
-        old = self._of.get(ident)
-        self._of[ident] = deadline
-        return old
-
-    def counts(self, now: float, soon: float) -> tuple[int, int]:
-        """(deadlines ≤ now, deadlines in (now, now + soon))."""
-        expired = bisect.bisect_right(self._sorted, now)
-        return expired, max(0, bisect.bisect_left(self._sorted, now + soon) - expired)
-
-    def __len__(self) -> int:
-        return len(self._of)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +110,7 @@ def settle_long_lived() -> None:
     """Move every object alive now out of the collector's future scans (``gc.freeze``).
 
     A workbook's rows, refs and the modules behind them live until the next Load, yet each full collection
-    walked all of them again: 35–90 ms pauses while scrolling 10,000 tiles. Frozen objects are still freed
+    would walk all of them again: 35–90 ms pauses while scrolling 10,000 tiles. Frozen objects are still freed
     by reference counting as usual; only cyclic garbage that already exists at this moment stays until exit.
     """
     gc.freeze()
@@ -201,7 +149,7 @@ class PictureBrowser(QWidget):
         self._token_paused = False
         self._copy_request = 0
         self._closed = False
-        self._deadlines = _DeadlineIndex()  # sorted lease deadlines for stats(), kept up to date
+        self._deadlines = DeadlineIndex()  # sorted lease deadlines for stats(), kept up to date
         self._warm_up_thread: threading.Thread | None = None
         self._relay = _Relay(self)
         self._relay.loaded.connect(self._import_loader)
@@ -237,36 +185,20 @@ class PictureBrowser(QWidget):
     @Slot()
     def _warm_up(self) -> None:
         """Pay now, while the window sits idle after its first paint, what ``start()`` would pay at the first
-        Load: PySide's first QWidget wrapper (``PictureGrid.warm_up``) and the loader's imports.
+        Load: PySide's first QWidget wrapper (``PictureGrid.warm_up``) and the imports.
 
-        The loader module needs the network stack (httpx, ~0.12 s of imports). When httpx is loaded already
-        (a client exists), the rest is imported now: ~20 ms. Otherwise the Qt-free part is imported on a
-        daemon thread first, so the GUI thread never waits for it, and the loader follows here (a module
-        with Qt classes is never imported off the GUI thread).
+        ``core.warmup`` imports the Qt-free modules on a daemon thread, so the GUI thread never waits for
+        them, and nudges the GUI thread to import the loader on top of them (a module with Qt classes is
+        never imported off the GUI thread).
         """
         if self._closed:
             return
         self._grid.warm_up()
-        if LOADER_MODULE in sys.modules:
-            return
-        if "httpx" in sys.modules:
-            for name in NETWORK_MODULES:
-                importlib.import_module(name)
-            self._import_loader()
-            return
-        self._warm_up_thread = threading.Thread(
-            target=self._import_network, name="kdocs-browser-warm-up", daemon=True
-        )
-        self._warm_up_thread.start()
+        if LOADER_MODULE not in sys.modules:
+            self._warm_up_thread = warm_up(then=self._network_imported)
 
-    def _import_network(self) -> None:
-        """Worker thread: the Qt-free modules, then a queued nudge to the GUI thread."""
-        try:
-            for name in NETWORK_MODULES:
-                importlib.import_module(name)
-        except Exception as exc:  # start() imports them again and reports whatever is wrong
-            log.warning("warm-up: %s", redact(str(exc)))
-            return
+    def _network_imported(self) -> None:
+        """Warm-up thread: a queued nudge to the GUI thread."""
         with contextlib.suppress(RuntimeError):  # the browser was deleted meanwhile
             self._relay.loaded.emit()
 

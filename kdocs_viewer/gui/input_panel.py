@@ -60,7 +60,7 @@ TASK_FIND = "find"
 TASK_READ = "read"
 TASK_PARSE = "parse"
 # Longer pic lists are parsed on a worker: ~200,000 characters (about 3,000 pictures as JSON) parse in about
-# 40 ms; 10,000 pictures took 0.12 s and 250,000 took 3 s on the GUI thread.
+# 40 ms; 10,000 pictures take 0.12 s and 250,000 take 3 s, which the GUI thread must not pay.
 SYNC_PARSE_CHARS = 200_000
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
-from kdocs_viewer.core.redact import redact
+from kdocs_viewer.core.redact import redact, register_secret
 
 if TYPE_CHECKING:
     from kdocs_viewer.core.secrets import TokenStore
@@ -68,10 +68,7 @@ class _KeyringJob(QRunnable):
             else:
                 result = store.delete(self._base_url)
         except Exception as exc:  # reported as a state, the window never sees an exception
-            text = str(exc)
-            if self._token:
-                text = text.replace(self._token, "…")
-            result = TokenResult(TokenStatus.ERROR, None, "keyring", redact(f"{type(exc).__name__}: {text}"))
+            result = TokenResult(TokenStatus.ERROR, None, "keyring", redact(f"{type(exc).__name__}: {exc}"))
         finally:
             self._token = None
         # RuntimeError: the bridge was deleted while this call hung; nobody is listening any more.
@@ -117,6 +114,7 @@ class KeyringBridge(QObject):
         self._start(KeyringOp.GET, base_url, None)
 
     def set(self, base_url: str, token: str) -> None:
+        register_secret(token)  # before any worker could quote it
         self._start(KeyringOp.SET, base_url, token)
 
     def delete(self, base_url: str) -> None:

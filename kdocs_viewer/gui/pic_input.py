@@ -4,9 +4,9 @@ A text editor is the wrong tool for a 10 MB list: ``QPlainTextEdit`` lays a line
 on one line (minified JSON) costs ~0.15 s per keystroke at 1 MB and ~1.7 s at 10 MB, and past ~4 million
 characters the line is wider than Qt's fixed-point text coordinates can hold and is drawn garbled. Lists
 longer than ``SUMMARY_ABOVE_CHARS`` are therefore parsed on a worker and shown as a read-only summary
-(``PicListSummary``); Load uses the parsed list. Measured offscreen on this machine (2 cores): a 1 MB list
-is ~13,000 pictures in the dump shape, more than anyone types, and multi-line lists of that size edit fine,
-so nothing a person edits by hand is taken away from the editor.
+(``PicListSummary``); Load uses the parsed list. A 1 MB list is ~13,000 pictures in the dump shape, more
+than anyone types, and multi-line lists of that size edit fine, so nothing a person edits by hand is taken
+away from the editor.
 
 The functions here that prepare text run on a worker: they parse, they never touch a widget.
 """

@@ -78,8 +78,8 @@ class PictureGrid(QListView):
         """Pay PySide's one-off costs while the window sits idle, not inside the first Load.
 
         The first QWidget pointer PySide wraps (here: the viewport, which ``visible_rows`` reads) makes it
-        initialise the binding of every QWidget subclass: ~20 ms, once per process, that used to land inside
-        ``PictureBrowser.start()``. The delegate loads the fonts captions will need.
+        initialise the binding of every QWidget subclass: ~20 ms, once per process, that would otherwise land
+        inside the first ``PictureBrowser.start()``. The delegate loads the fonts captions will need.
         """
         self.viewport()
         self._delegate.warm_up(self.font())

@@ -117,7 +117,7 @@ class PictureItem:
     @property
     def search_text(self) -> str:
         """What the text filter searches (caption, cell, sheet, key; casefolded). Made on first use: most
-        sessions never filter, and building it for every row was a third of ``set_refs``."""
+        sessions never filter, and building it for every row would be a third of ``set_refs``."""
         text = self._search_text
         if text is None:
             ref = self.ref
@@ -238,7 +238,7 @@ class PictureModel(QAbstractListModel):
         """Reorder rows now (stable; ties keep workbook order). Asking again re-sorts — time left moves on.
 
         One Python key per row and Python's C sort: ~10 ms for 10,000 rows, where a proxy calling ``data()``
-        per comparison took over a second. Selection and current index survive (persistent indexes move).
+        per comparison takes over a second. Selection and current index survive (persistent indexes move).
         """
         self._sort = key
         self.layoutAboutToBeChanged.emit()
@@ -502,7 +502,7 @@ class PictureFilterProxy(QSortFilterProxyModel):
     re-applied when it changes.
 
     The filter is Qt's own (a regular expression over ``FilterRole``), not a Python ``filterAcceptsRow``: with
-    no filter set Qt then accepts every row without calling Python, where the override cost ~15 ms per model
+    no filter set Qt then accepts every row without calling Python, where the override costs ~15 ms per model
     reset of 10,000 rows. The expression means exactly ``accepts()``: the tag equal (when one is chosen), and
     the casefolded text a substring of the row's casefolded search text.
     """

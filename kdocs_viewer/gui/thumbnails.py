@@ -54,11 +54,9 @@ log = logging.getLogger(__name__)
 
 FLUSH_MS = 40  # results reach the model in batches at most this often
 MAX_PENDING = 256  # wanted-but-not-started jobs kept; beyond that the far prefetch is not queued
-# Fetches in flight. Two already hide a 40 ms round trip behind decoding (first screen of 1,000 phone photos
-# on 2 cores: 1.21 s → 1.08 s); four gave 0.93 s but, while dragging through 10,000 tiles, ~1.7× the GETs
-# and a p99 GUI gap of ~35 ms instead of ~18 ms (reading pictures costs the GUI thread CPU and the GIL).
-# Measured again once tiles came from EXIF thumbnails (decoding almost free): 2 / 3 / 4 fetchers gave a
-# first screen of 1.06 / 0.82 / 0.80 s and a scrolling p99 gap of 18.5 / 28 / 40 ms: still two.
+# Fetches in flight. Two hide a round trip behind decoding; more shorten the first screen a little but, while
+# scrolling, cost more GETs and a longer p99 GUI gap (reading pictures costs the GUI thread CPU and the GIL).
+# The figures: bench/RESULTS.md, "Figures behind choices in the code".
 FETCHERS = 2
 DECODE_BACKLOG = 6  # pictures being fetched or fetched-but-waiting for a decoder, at most
 FULL_MAX_SIDE = 8192  # previews/copies larger than this are decoded down to it (memory, allocation limit)
@@ -363,8 +361,8 @@ class ThumbnailLoader(QObject):
         self._cache = cache
         self._pool: QThreadPool | None = QThreadPool(self)
         self._pool.setMaxThreadCount(max(1, threads))
-        # Decoding only gets the CPU the GUI thread leaves: on Linux this is SCHED_IDLE. Measured on 2 cores
-        # while opening 1,000 phone photos: p99 GUI gap 53–86 ms at normal priority, 27 ms at idle.
+        # Decoding only gets the CPU the GUI thread leaves (on Linux this is SCHED_IDLE): at normal priority
+        # the p99 GUI gap while a workbook of phone photos opens is two to three times as long.
         self._pool.setThreadPriority(QThread.Priority.IdlePriority)
         # Fetching mostly waits on the network; at normal priority so a busy decoder never delays a GET.
         self._fetch_pool: QThreadPool | None = QThreadPool(self)

@@ -35,7 +35,7 @@
     <context>
         <name>ErrorDialog</name>
         <message>
-            <location filename="../../kdocs_viewer/app.py" line="+91" />
+            <location filename="../../kdocs_viewer/app.py" line="+90" />
             <source>Unexpected error</source>
             <translation>意外错误</translation>
         </message>
@@ -468,7 +468,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureBrowser</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/browser.py" line="+284" />
+            <location filename="../../kdocs_viewer/gui/browser.py" line="+216" />
             <source>Filter by caption, cell or key</source>
             <translation>按标题、单元格或 key 筛选</translation>
         </message>
@@ -855,7 +855,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>ThumbnailLoader</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+91" />
+            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+89" />
             <source>empty file</source>
             <translation>空文件</translation>
         </message>
@@ -1097,12 +1097,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>发生了网络错误</translation>
         </message>
         <message>
-            <location line="+183" />
+            <location line="+177" />
             <source>The KDocs client was closed while waiting to retry.</source>
             <translation>等待重试时 KDocs 客户端已关闭。</translation>
         </message>
         <message>
-            <location line="+84" />
+            <location line="+85" />
             <source>Could not reach the KDocs API: {reason} (after {attempts} attempts).</source>
             <translation>无法访问 KDocs API：{reason}（已尝试 {attempts} 次）。</translation>
         </message>
@@ -1170,7 +1170,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>auth</name>
         <message>
-            <location filename="../../kdocs_viewer/core/auth.py" line="+141" />
+            <location filename="../../kdocs_viewer/core/auth.py" line="+164" />
             <source>KDocs did not accept the sign-in code: it expired (a code lives 5 minutes) or was used already. Please sign in again.</source>
             <translation>金山文档不接受这个登录授权码：它已过期（授权码只有 5 分钟有效）或已被使用。请重新登录。</translation>
         </message>
@@ -1240,7 +1240,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>{count} 秒</translation>
         </message>
         <message>
-            <location line="+27" />
+            <location line="+28" />
             <source>The {name} is empty.</source>
             <translation>{name} 为空。</translation>
         </message>
@@ -1250,7 +1250,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>{name} 中含有空格。</translation>
         </message>
         <message>
-            <location line="+56" />
+            <location line="+60" />
             <source>the reply holds no access token</source>
             <translation>回复中没有访问令牌</translation>
         </message>
@@ -1641,7 +1641,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>saving</name>
         <message>
-            <location filename="../../kdocs_viewer/core/saving.py" line="+88" />
+            <location filename="../../kdocs_viewer/core/file_names.py" line="+67" />
             <source>the name template is empty</source>
             <translation>文件名模板为空</translation>
         </message>
@@ -1686,12 +1686,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>{field}：格式说明无效（{error}）</translation>
         </message>
         <message>
-            <location line="+657" />
+            <location filename="../../kdocs_viewer/core/saving.py" line="+121" />
             <source>(link hidden)</source>
             <translation>（链接已隐藏）</translation>
         </message>
         <message>
-            <location line="+56" />
+            <location line="+55" />
             <source>cancelled</source>
             <translation>已取消</translation>
         </message>
@@ -1725,25 +1725,23 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>session</name>
         <message>
-            <location filename="../../kdocs_viewer/core/session.py" line="+246" />
+            <location filename="../../kdocs_viewer/core/session.py" line="+230" />
             <source>cancelled</source>
             <translation>已取消</translation>
         </message>
         <message>
-            <location line="+2" />
-            <location line="+202" />
-            <location line="+7" />
-            <location line="+5" />
+            <location filename="../../kdocs_viewer/core/lease_batcher.py" line="+44" />
+            <location filename="../../kdocs_viewer/core/session.py" line="+2" />
             <source>the picture session was closed</source>
             <translation>图片会话已关闭</translation>
         </message>
         <message>
-            <location line="-11" />
+            <location line="+104" />
             <source>the server's reply did not include this picture</source>
             <translation>服务器的回复中没有这张图片</translation>
         </message>
         <message>
-            <location line="+222" />
+            <location filename="../../kdocs_viewer/core/session.py" line="+288" />
             <source>the picture server refused the download link (HTTP {status}) even after a fresh link was obtained: the picture may have been removed or access revoked</source>
             <translation>即使已获取新链接，图片服务器仍拒绝下载（HTTP {status}）：图片可能已被删除或访问权限已被撤销</translation>
         </message>

@@ -5,13 +5,23 @@ from __future__ import annotations
 import io
 import logging
 import sys
+import uuid
 from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kdocs_viewer.core.redact import MASK, RedactingFilter, install_log_redaction, redact, redact_url
+from kdocs_viewer.core.redact import (
+    MASK,
+    MIN_SECRET_CHARS,
+    RedactingFilter,
+    install_log_redaction,
+    redact,
+    redact_links,
+    redact_url,
+    register_secret,
+)
 from tests.helpers.logfail import ExpectLog
 
 SECRET = "s3cr3t-Tok_en.value~42"
@@ -111,6 +121,30 @@ _TOKEN_CHARS = st.characters(
 def test_any_token_value_after_access_token_is_masked(token: str) -> None:
     out = redact(f"x?access_token={token}&y=1 and https://h/p?access_token={token}")
     assert out == f"x?access_token={MASK}&y=1 and https://h/p?{MASK}"
+
+
+def test_registered_secrets_are_masked_as_bare_literals_longest_first() -> None:
+    short = f"lit-{uuid.uuid4().hex}"
+    longer = f"{short}-and-more"
+    assert redact(f"said {longer}") == f"said {longer}"  # unknown: a bare value is left alone
+    register_secret(short)
+    register_secret(longer)
+    register_secret(longer)  # again: no change
+    assert redact(f"said {longer}, then {short}.") == f"said {MASK}, then {MASK}."
+    assert redact(redact(f"said {longer}")) == f"said {MASK}"
+
+
+def test_values_too_short_to_be_secrets_are_not_masked_as_literals() -> None:
+    register_secret("x" * (MIN_SECRET_CHARS - 1))
+    register_secret("")
+    register_secret(None)
+    text = "xxx marks the spot; error code 20001"
+    assert redact(text) == text
+
+
+def test_redact_links_hides_whole_links_of_any_scheme() -> None:
+    text = f"failed: 403 for https://cdn.example/sig={SECRET}/a.jpg and s3://b/k?x=1, access_token={SECRET}"
+    assert redact_links(text, "(link)") == f"failed: 403 for (link) and (link) access_token={MASK}"
 
 
 # ---- redact_url -----------------------------------------------------------------------------------------

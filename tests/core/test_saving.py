@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from pathvalidate import validate_filename
 from PIL import Image
 
-from kdocs_viewer.core import saving
+from kdocs_viewer.core import atomic_save
+from kdocs_viewer.core.atomic_save import _claim_part
 from kdocs_viewer.core.cache import CachedFile, DiskCache
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.saving import (
@@ -30,7 +31,6 @@ from kdocs_viewer.core.saving import (
     NameReserver,
     SaveCancelled,
     SaveProgress,
-    _claim_part,
     is_part_name,
     remove_stale_parts,
     render_name,
@@ -683,7 +683,7 @@ def test_a_save_in_flight_is_not_swept_by_another_save_into_the_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, locks: str
 ) -> None:
     if locks != "flock":  # as where flock is emulated with per-process locks (NFS): only our own list helps
-        monkeypatch.setattr(saving, "_try_lock", lambda fd, *, wait: True)
+        monkeypatch.setattr(atomic_save, "_try_lock", lambda fd, *, wait: True)
     writing, go_on = threading.Event(), threading.Event()
     outcomes: list[object] = []
 

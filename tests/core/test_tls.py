@@ -13,6 +13,7 @@ from kdocs_viewer.core import tls
 from kdocs_viewer.core.api import KDocsClient, KDocsError
 from kdocs_viewer.core.download import Downloader, DownloadError
 from kdocs_viewer.core.retry import RetryPolicy
+from kdocs_viewer.core.warmup import warm_up
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def _handshakes(context: ssl.SSLContext) -> int:
 
 
 def test_one_context_for_every_client(hangs_up: int) -> None:
-    thread = tls.warm_up()
+    thread = warm_up()
     thread.join(timeout=10)
     assert not thread.is_alive()
     context = tls.shared_ssl_context()

@@ -8,11 +8,15 @@ client's repr — and no request may go to any host but the API host.
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 import traceback
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
+import keyring.errors
 import pytest
 
 from kdocs_viewer.core.api import ApiTransportError, KDocsClient, KDocsError, TokenInvalidError
@@ -27,12 +31,16 @@ from kdocs_viewer.core.auth import (
 from kdocs_viewer.core.files import get_user, list_recent
 from kdocs_viewer.core.models import Lease, PicFailure, PicRef
 from kdocs_viewer.core.oauth_listener import CallbackListener
-from kdocs_viewer.core.redact import install_log_redaction
+from kdocs_viewer.core.redact import install_log_redaction, redact
 from kdocs_viewer.core.retry import RetryPolicy
+from kdocs_viewer.core.saving import save_batch
+from kdocs_viewer.core.secrets import TokenStatus, TokenStore
 from kdocs_viewer.core.token_refresh import TokenRefresher
 from kdocs_viewer.standin.browser import visit
 from kdocs_viewer.standin.server import StandinServer
 from tests.conftest import CANARY_APP_KEY, CANARY_TOKEN
+from tests.core.test_secrets import ScriptedKeyring
+from tests.keyring_support import swap_keyring
 
 FILE = "demo-workbook"
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.02, budget=5.0)
@@ -250,3 +258,82 @@ def test_sign_in_secrets_never_leak(
     assert "oauth2/access_token" in redacted_debug_logging.text  # the calls were logged, redacted
     assert_none_of(secrets, server.request_log())
     assert set(hosts.hosts) == {"127.0.0.1"}
+
+
+# ---- one registry: a secret met by one module is hidden by every other ----------------------------------
+
+
+def _register_with_the_client(secret: str) -> None:
+    KDocsClient(secret, "https://api.example").close()
+
+
+def _register_with_a_new_token(secret: str) -> None:
+    with KDocsClient("first-token-of-this-client", "https://api.example") as client:
+        client.set_token(secret)
+
+
+def _register_with_a_sign_in(secret: str) -> None:
+    TokenSet(secret, "", 2_000_000_000.0, 1_999_990_000.0)
+
+
+def _register_with_the_app_key(secret: str) -> None:
+    AppCredentials("demo-app", secret)
+
+
+def _register_with_the_keyring(secret: str) -> None:
+    with swap_keyring(ScriptedKeyring()):
+        assert TokenStore().set("https://api.example", secret).status is TokenStatus.STORED
+
+
+@pytest.mark.parametrize(
+    "register",
+    [
+        _register_with_the_client,
+        _register_with_a_new_token,
+        _register_with_a_sign_in,
+        _register_with_the_app_key,
+        _register_with_the_keyring,
+    ],
+)
+def test_a_secret_one_module_met_is_hidden_by_all(
+    register: Callable[[str], None], redacted_debug_logging: pytest.LogCaptureFixture
+) -> None:
+    """Each place that first holds a secret registers it with core.redact; then the API client's errors,
+    a sign-in's errors, a save's reasons, the keyring's details and every log record mask it even where it
+    shows up bare — a server or a backend quoting it, outside any ``access_token=`` parameter."""
+    secret = f"bare-{register.__name__}-{uuid.uuid4().hex}"
+    assert secret in redact(f"quoted: {secret}")  # unknown yet: nothing hides a bare value
+    register(secret)
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"code": 20400, "msg": f"rejected {secret} (bare)"})
+
+    server = httpx.MockTransport(echo)
+    api = KDocsClient("another-token", "https://api.example", retry=FAST, transport=server)
+    with api, pytest.raises(KDocsError) as api_error:
+        api.list_sheets(FILE)
+    oauth = OAuthClient("https://api.example", transport=server)
+    with oauth, pytest.raises(AuthError) as auth_error:
+        oauth.exchange_code(AppCredentials("demo-app", "app-key-of-the-test"), "one-time-code")
+
+    def fetch(ref: PicRef, cancel: object) -> bytes:
+        raise OSError(f"the disk quoted {secret}")
+
+    with tempfile.TemporaryDirectory() as folder:
+        summary = save_batch([PicRef("k", "local", caption="c")], fetch, Path(folder))
+    with swap_keyring(ScriptedKeyring(keyring.errors.KeyringError(f"backend said {secret}"))):
+        keyring_result = TokenStore().get("https://api.example")
+    logging.getLogger("kdocs_viewer.test").info("a record quoting %s", secret)
+
+    assert "rejected" in str(api_error.value) and "the disk quoted" in (summary.failed[0].reason or "")
+    assert keyring_result.status is TokenStatus.ERROR and "backend said" in keyring_result.detail
+    assert_none_of(
+        {secret},
+        api_error.value,
+        api_error.value.server_text,
+        auth_error.value,
+        auth_error.value.server_text,
+        summary.failed[0].reason,
+        keyring_result.detail,
+        redacted_debug_logging.text,
+    )

@@ -144,11 +144,12 @@ def test_saving_removes_the_part_files_a_killed_save_left_and_only_those(
         killed.kill()  # its part file stays behind, held by nobody
         assert part_files(out) == sorted([killed.part.name, live.part.name, *others])
         refs = window.browser.all_refs()[:3]
-        runners = []
         job = SaveJob(tuple(refs), out, DEFAULT_TEMPLATE, UNIQUIFY)
+        runners: list[SaveRunner | None] = []
         _wait_summary(window, qtbot, lambda: runners.append(window.saver.start(job)))
-        assert runners[0] is not None
-        summary = runners[0].summary()
+        (runner,) = runners
+        assert runner is not None
+        summary = runner.summary()
         assert isinstance(summary, SaveSummary) and len(summary.saved) == 3
         assert part_files(out) == sorted([live.part.name, *others])
     for name in others:

@@ -1,4 +1,4 @@
-"""The browser's deadline index gives the same counts as sorting every lease's deadline afresh."""
+"""The deadline index behind the browser's status counts agrees with sorting every deadline afresh."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import random
 
 import pytest
 
+from kdocs_viewer.core.deadlines import DeadlineIndex
 from kdocs_viewer.core.expiry import EXPIRING_SOON, lease_state
 from kdocs_viewer.core.models import Lease, LeaseState, PicRef
-from kdocs_viewer.gui.browser import _DeadlineIndex
 
 
 def _brute(deadlines: dict[tuple[str, str], float], now: float, soon: float) -> tuple[int, int]:
@@ -19,7 +19,7 @@ def _brute(deadlines: dict[tuple[str, str], float], now: float, soon: float) -> 
 @pytest.mark.parametrize("batch", [1, 7, 300, 1000])
 def test_counts_match_a_full_sort_through_random_updates(batch: int) -> None:
     rng = random.Random(batch)
-    index = _DeadlineIndex()
+    index = DeadlineIndex()
     truth: dict[tuple[str, str], float] = {}
     idents = [(f"k{i}", "photo") for i in range(1500)]
     for _ in range(12):
@@ -41,7 +41,7 @@ def test_counts_match_a_full_sort_through_random_updates(batch: int) -> None:
 
 
 def test_clear_forgets_everything() -> None:
-    index = _DeadlineIndex()
+    index = DeadlineIndex()
     index.update([(("a", "t"), 5.0), (("b", "t"), 50.0)])
     assert index.counts(10.0, 60.0) == (1, 1)
     index.clear()
@@ -59,7 +59,7 @@ def test_counts_are_the_lease_badges_expired_and_expiring_soon() -> None:
         for i in range(2000)
     ]
     leases += [Lease(PicRef("edge", "photo"), "https://cdn.example/p", now + EXPIRING_SOON - 600.0, 600.0)]
-    index = _DeadlineIndex()
+    index = DeadlineIndex()
     index.update((lease.ref.ident, lease.expires_at) for lease in leases)
     states = [lease_state(lease, now) for lease in leases]
     expired, soon = index.counts(now, EXPIRING_SOON)
