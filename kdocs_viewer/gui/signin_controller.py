@@ -613,7 +613,11 @@ class SignInController(QObject):
                 if name
                 else self.tr("Signed in to KDocs.")
             )
-            self.message.emit("info", text)
+            if self._kept == "session":  # the keyring already said no: this message must not hide that
+                where = self.tr("Keyring unavailable — the sign-in is kept for this session only.")
+                self.message.emit("warning", f"{text} {where}")
+            else:
+                self.message.emit("info", text)
         self.signedIn.emit(name)
 
     @Slot()

@@ -353,17 +353,19 @@ class TokenController(QObject):
                         "Keyring unavailable — a token you enter is kept for this session only. (%1)"
                     ).replace("%1", result.detail),
                 )
-            if result.status is TokenStatus.STORED and result.token and self._credential is None:
+            # Still the start-up lookup's to decide: no sign-in came meanwhile, nobody signed out.
+            starting = self._source is TokenSource.CHECKING
+            if result.status is TokenStatus.STORED and result.token and starting:
                 self._stored_in_keyring = True
                 if self._accept_token(result.token, TokenSource.KEYRING):
                     return
-            elif self._source is TokenSource.CHECKING:
+            elif starting:
                 self._set_source(TokenSource.NONE)
             pending, self._after_token = self._after_token, None
             self.changed.emit()
             if pending is not None:
                 pending()  # without a token it asks the user
-            elif self._credential is None and self._sign_in_prompt is not None and not self._prompting():
+            elif starting and self._sign_in_prompt is not None and not self._prompting():
                 # First run (or signed out last time): nothing stored at all. Invite the user in.
                 self._sign_in_prompt.prompt()
         elif op == KeyringOp.SET:
