@@ -497,22 +497,27 @@ class SignInController(QObject):
         if error is None:
             self._succeeded(attempt, result.value)
             return
+        kind = "error"
         if isinstance(error, AuthError):
             text = str(error)
+            if error.reason is AuthReason.CANCELLED:
+                kind = "info"  # the user's own choice, not a failure
         else:
             log.info("sign-in failed: %s", type(error).__name__)
             text = redact(str(error)) or type(error).__name__
         self._attempt = None
         self._calls.forget(_WAIT)
         self._calls.forget(_PASTE)
-        self._failed(text, interactive=attempt.interactive)
+        self._failed(text, interactive=attempt.interactive, kind=kind)
         self.changed.emit()
 
-    def _failed(self, text: str, *, port_problem: bool = False, interactive: bool = True) -> None:
+    def _failed(
+        self, text: str, *, port_problem: bool = False, interactive: bool = True, kind: str = "error"
+    ) -> None:
         if self._dialog is not None and interactive:
-            self._dialog.show_form(text, port_problem=port_problem)
+            self._dialog.show_form(text, port_problem=port_problem, kind=kind)
         else:
-            self.message.emit("error", text)
+            self.message.emit(kind, text)
 
     @Slot(str)
     def _on_browser_failed(self, text: str) -> None:

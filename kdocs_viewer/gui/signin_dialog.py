@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
-    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -72,13 +71,11 @@ class SignInDialog(QDialog):
         self.reason_label.hide()
         layout.addWidget(self.reason_label)
 
-        self.pages = QStackedWidget(self)
-        self.pages.setObjectName("signInPages")
+        # Two pages shown one at a time; not a QStackedWidget, whose height follows its tallest page.
         self.form_page = self._build_form()
         self.waiting_page = self._build_waiting()
-        self.pages.addWidget(self.form_page)
-        self.pages.addWidget(self.waiting_page)
-        layout.addWidget(self.pages)
+        layout.addWidget(self.form_page)
+        layout.addWidget(self.waiting_page)
 
         self.message = MessageArea(self, name="signInMessage")
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -293,6 +290,7 @@ class SignInDialog(QDialog):
         """Why the dialog is shown (a sign-in that expired), above everything; empty hides it."""
         self.reason_label.setText(text)
         self.reason_label.setVisible(bool(text))
+        self._fit()
 
     def set_app_id(self, app_id: str) -> None:
         self.app_id_edit.setText(app_id)
@@ -313,6 +311,7 @@ class SignInDialog(QDialog):
     def set_keyring_note(self, text: str) -> None:
         self.keyring_label.setText(text)
         self.keyring_label.setVisible(bool(text))
+        self._fit()
 
     def entered(self) -> tuple[str, str, int]:
         """(APPID, APPKEY, port) as typed (stripped)."""
@@ -324,15 +323,16 @@ class SignInDialog(QDialog):
     def is_waiting(self) -> bool:
         return self._waiting
 
-    def show_form(self, error: str = "", *, port_problem: bool = False) -> None:
-        """The APPID/APPKEY form, with ``error`` under it; ``port_problem`` opens the port field."""
+    def show_form(self, error: str = "", *, port_problem: bool = False, kind: str = "error") -> None:
+        """The APPID/APPKEY form, with ``error`` (a message of ``kind``) under it; ``port_problem`` opens the
+        port field."""
         self._waiting = False
         self._auth_url = ""
-        self.pages.setCurrentWidget(self.form_page)
+        self._show_page(self.form_page)
         self.sign_in_button.show()
         self.sign_in_button.setEnabled(True)
         self.cancel_button.setText(self.tr("Cancel"))
-        self.show_error(error)
+        self.show_error(error, kind)
         if port_problem:
             self.advanced_toggle.setChecked(True)
             self.port_spin.setFocus()
@@ -346,7 +346,7 @@ class SignInDialog(QDialog):
         """Waiting for the browser: Cancel stops waiting; the pasted address is another way back."""
         self._waiting = True
         self._auth_url = authorization_url
-        self.pages.setCurrentWidget(self.waiting_page)
+        self._show_page(self.waiting_page)
         self.sign_in_button.hide()
         self.cancel_button.setText(self.tr("Cancel"))
         self.pasted_edit.clear()
@@ -356,6 +356,7 @@ class SignInDialog(QDialog):
             self.message.show_message("warning", note)
         else:
             self.message.clear_message()
+        self._fit()
 
     def set_checking(self, checking: bool) -> None:
         """A pasted address is being checked with KDocs: no second one meanwhile."""
@@ -363,11 +364,33 @@ class SignInDialog(QDialog):
         self.use_pasted_button.setEnabled(not checking and bool(self.pasted_address()))
         self.use_pasted_button.setText(self.tr("Checking…") if checking else self.tr("&Use this address"))
 
-    def show_error(self, text: str) -> None:
+    def show_error(self, text: str, kind: str = "error") -> None:
         if text:
-            self.message.show_message("error", text)
+            self.message.show_message(kind, text)
         else:
             self.message.clear_message()
+        self._fit()
+
+    def _show_page(self, page: QWidget) -> None:
+        """Switch pages; the dialog takes the size of the page shown."""
+        for other in (self.form_page, self.waiting_page):
+            other.setVisible(other is page)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Exactly as tall as the content at the current width: wrapped labels need their height for that
+        width (``adjustSize`` goes by the widest layout and leaves them clipped or the dialog too tall)."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        width = max(self.width(), self.minimumWidth())
+        height = (
+            layout.totalHeightForWidth(width)
+            if layout.hasHeightForWidth()
+            else layout.totalSizeHint().height()
+        )
+        self.resize(width, max(height, layout.totalMinimumSize().height()))
 
     def clear_secrets(self) -> None:
         """Empty the APPKEY and pasted-address fields (the dialog is done with them)."""
@@ -392,7 +415,7 @@ class SignInDialog(QDialog):
     def _on_advanced(self, shown: bool) -> None:
         self.advanced_box.setVisible(shown)
         self.advanced_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
-        self.adjustSize()
+        self._fit()
 
     @Slot(int)
     def _on_port(self, port: int) -> None:
