@@ -20,7 +20,7 @@ from kdocs_viewer.gui.token_controller import TokenSource
 from kdocs_viewer.gui.token_dialog import TokenDialog
 from kdocs_viewer.standin.server import StandinServer
 from tests.conftest import CANARY_TOKEN
-from tests.gui.shell_helpers import DemoWindow, FolderChooser, TokenTyper, Ui, child
+from tests.gui.shell_helpers import FolderChooser, TokenTyper, Ui, child
 from tests.helpers.logfail import ExpectLog
 
 pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
