@@ -332,6 +332,13 @@ def _wrong_app_key(server: StandinServer, window: MainWindow, ui: SignInUi, qtbo
     return "KDocs refused the app's credentials: check the APPID and APPKEY"
 
 
+def _code_expired(server: StandinServer, window: MainWindow, ui: SignInUi, qtbot: QtBot) -> str:
+    window.signin.use_scripted_browser()  # the stand-in's codes live 1 ms here: spent before the exchange
+    ui.fill("demo-app", "demo-key", free_port())
+    ui.click("signInButton")
+    return "KDocs did not accept the sign-in code: it expired"
+
+
 def _port_in_use(server: StandinServer, window: MainWindow, ui: SignInUi, qtbot: QtBot) -> str:
     window.signin.use_scripted_browser()
     with socket.socket() as taken:
@@ -384,6 +391,7 @@ def _browser_never_came_back(server: StandinServer, window: MainWindow, ui: Sign
 FAILURES: dict[str, Callable[[StandinServer, MainWindow, SignInUi, QtBot], str]] = {
     "denied": _denied,
     "wrong_app_key": _wrong_app_key,
+    "code_expired": _code_expired,
     "port_in_use": _port_in_use,
     "cancel_while_waiting": _cancel_while_waiting,
     "pasted_with_a_wrong_state": _pasted_with_a_wrong_state,
@@ -401,7 +409,10 @@ def test_a_failed_sign_in_says_why_and_stores_nothing(
     secret_service: Any,
 ) -> None:
     # Denial needs the consent page (Allow/Deny); the others are answered at once.
-    server = standin_factory(pictures=2, auto_consent=case != "denied")
+    config: dict[str, Any] = {"auto_consent": case != "denied"}
+    if case == "code_expired":
+        config["code_lifetime"] = 0.001
+    server = standin_factory(pictures=2, **config)
     window = make_window(base_url=server.base_url, token_store=TokenStore(timeout=10))
     ui = SignInUi(window)
     window.signin.sign_in_action.trigger()
