@@ -5,8 +5,10 @@ display), log redaction is installed before anything can log, the window is show
 keyring lookup runs off-thread afterwards, the picture browser starts ``core.warmup`` once it has painted, and
 the demo server starts right after the first paint).
 
-``--demo`` runs the stand-in KDocs server in this process on a free loopback port and uses its demo token for
-this session only: the token never reaches the keyring or the settings.
+``--demo`` runs the stand-in KDocs server in this process on a free loopback port and signs in to it the real
+way — the loopback listener, the consent page (answered at once, ``auto_consent``) visited by a scripted
+browser instead of the system one, the code exchange — with the stand-in's demo app. The sign-in is kept for
+this session only: no token or key reaches the keyring or the settings.
 """
 
 from __future__ import annotations
@@ -154,7 +156,10 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
 
 
 class DemoLauncher:
-    """Starts the stand-in in this process and points the window at it (the ``--demo`` path, and tests)."""
+    """Starts the stand-in in this process and signs the window in to it (the ``--demo`` path, and tests).
+
+    The stand-in always consents at once here (``auto_consent``): the scripted browser has nobody to click.
+    """
 
     def __init__(self, window: MainWindow, config: StandinConfig | None = None) -> None:
         self.window = window
@@ -162,10 +167,13 @@ class DemoLauncher:
         self.server: StandinServer | None = None
 
     def start(self) -> None:
+        from dataclasses import replace
+
+        from kdocs_viewer.core.auth import AppCredentials
         from kdocs_viewer.standin.config import StandinConfig
         from kdocs_viewer.standin.server import StandinServer
 
-        config = self.config or StandinConfig()
+        config = replace(self.config or StandinConfig(), auto_consent=True)
         try:
             server = StandinServer(config)
             base_url = server.start()
@@ -174,7 +182,8 @@ class DemoLauncher:
             self.window.show_message("error", user_error_text(exc))
             return
         self.server = server
-        self.window.start_demo(base_url, config.token, config.file_token)
+        app = AppCredentials(config.app_id, config.app_key)
+        self.window.start_demo(base_url, app, config.file_token)
 
     def stop(self) -> None:
         if self.server is not None:

@@ -5,7 +5,11 @@ Runs the same start-up as ``kdocs-viewer --demo`` (the stand-in server in this p
 platform unless a display is set, waits until the visible thumbnails are in, selects a few tiles so the
 selection shows, and grabs the window. Settings go to a throw-away file, so your own are left alone.
 
+``--dialog signin`` grabs the guided "Sign in with KDocs" dialog instead, as a first run shows it (with an
+example APPID typed in): ``docs/signin-dialog.png`` by default.
+
     .venv/bin/python scripts/screenshot.py [--lang zh_CN] [--out docs/screenshot.png] [--size 1360x860]
+    .venv/bin/python scripts/screenshot.py --dialog signin [--lang zh_CN] [--out docs/signin-dialog.png]
 """
 
 from __future__ import annotations
@@ -25,11 +29,20 @@ def _parse() -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--lang", choices=("en", "zh_CN"), default="en")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="the PNG to write (default: docs/screenshot.png, or "
+        "docs/signin-dialog.png with --dialog signin)",
+    )
+    parser.add_argument("--dialog", choices=("signin",), help="grab this dialog instead of the window")
     parser.add_argument("--size", default="1380x860", help="window size WxH (logical pixels)")
     parser.add_argument("--pictures", type=int, default=240, help="pictures in the demo workbook")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the thumbnails")
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.out is None:
+        args.out = ROOT / "docs" / ("signin-dialog.png" if args.dialog == "signin" else "screenshot.png")
+    return args
 
 
 def main() -> int:
@@ -67,6 +80,14 @@ def main() -> int:
             app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
             time.sleep(0.01)
 
+    if args.dialog == "signin":
+        try:
+            return _grab_sign_in_dialog(window, pump, args.out)
+        finally:
+            window.close()
+            del translators
+            QCoreApplication.processEvents()
+
     try:
         pump(0.2)
         launcher.start()
@@ -100,6 +121,34 @@ def main() -> int:
         launcher.stop()
         del translators
         QCoreApplication.processEvents()
+    return 0
+
+
+def _grab_sign_in_dialog(window: object, pump: object, out: Path) -> int:
+    """The first-run sign-in dialog, filled in as a user would have it just before clicking Sign in."""
+    from PySide6.QtWidgets import QLineEdit
+
+    from kdocs_viewer.gui.main_window import MainWindow
+    from kdocs_viewer.gui.signin_dialog import SignInDialog
+
+    assert isinstance(window, MainWindow) and callable(pump)
+    window.signin.prompt()
+    pump(0.3)
+    dialog = window.findChild(SignInDialog, "signInDialog")
+    assert dialog is not None
+    app_id = dialog.findChild(QLineEdit, "appId")
+    app_key = dialog.findChild(QLineEdit, "appKey")
+    assert app_id is not None and app_key is not None
+    app_id.setText("AK20240601EXAMPLE")
+    app_key.setText("example-app-key")  # shown as dots
+    app_key.setFocus()
+    dialog.adjustSize()
+    pump(0.5)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not dialog.grab().save(str(out)):
+        print(f"could not write {out}", file=sys.stderr)
+        return 1
+    print(out)
     return 0
 
 

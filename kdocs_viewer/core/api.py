@@ -240,12 +240,14 @@ class KDocsClient:
         with self._lock:
             return self._daily_limit
 
-    def set_token(self, token: str) -> None:
-        """Use a new token for the following calls (after a TokenInvalidError); replaces any provider."""
-        register_secret(token.strip())
+    def set_token(self, token: str | TokenProvider) -> None:
+        """Use a new token, or a token provider, for the following calls (after a TokenInvalidError, or
+        when the user signs in or pastes a token by hand); replaces the fixed token or provider before."""
+        if isinstance(token, str):
+            register_secret(token.strip())
         with self._lock:
-            self._provider = None
-            self._token = _Secret(token.strip())
+            self._provider = None if isinstance(token, str) else token
+            self._token = _Secret(token.strip() if isinstance(token, str) else "")
 
     def call(
         self,

@@ -55,6 +55,8 @@ USER_BASIC_PATH = API_PREFIX + "/user/basic"  # GET, scope user_basic [doc]
 FILES_RECENT_PATH = API_PREFIX + "/personal/files/recent"  # GET ?count&offset [seen]
 FILES_FLAT_PATH = API_PREFIX + "/personal/files/flat"  # GET ?exts=…&exts=…, paged [doc]; count/offset [seen]
 
+# Where a user creates their own app (APPID + APPKEY) and registers its callback and scopes [doc].
+DEVELOPER_CONSOLE_URL = "https://developer.kdocs.cn"
 # Comma-separated in the authorization URL: the user's name, and the files/sheets/cells/pictures calls.
 OAUTH_SCOPES: tuple[str, ...] = ("user_basic", "access_personal_files")
 

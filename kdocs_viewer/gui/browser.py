@@ -119,7 +119,7 @@ def settle_long_lived() -> None:
 class PictureBrowser(QWidget):
     """Grid of the pictures of one workbook; see the module docstring."""
 
-    tokenRejected = Signal()  # API answered 20007; the window gets a new token, then calls set_token()
+    tokenRejected = Signal()  # API answered 20007; the window gets a new token, then calls resume()
     statusChanged = Signal()  # counts / API calls changed; read stats() (throttled ≤ 4 Hz)
     errorOccurred = Signal(str)  # human, already-redacted message for the status bar
     selectionCountChanged = Signal(int)
@@ -343,6 +343,14 @@ class PictureBrowser(QWidget):
         if self._client is None:
             return
         self._client.set_token(token)
+        self.resume()
+
+    @Slot()
+    def resume(self) -> None:
+        """The client can authenticate again after ``tokenRejected`` (whoever owns it gave it a new token or
+        a new sign-in): the list and selection stay, loading resumes."""
+        if self._client is None:
+            return
         self._token_paused = False
         if self._keeper is not None:
             self._keeper.resume()

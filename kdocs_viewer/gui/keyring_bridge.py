@@ -1,10 +1,12 @@
 """Keyring calls off the GUI thread, answers back on it.
 
 ``TokenStore`` already bounds each call with a timeout, but even a few seconds would freeze the window, and
-the first ``keyring`` call may probe D-Bus. So every get/set/delete runs as a ``QRunnable`` in a one-thread
+the first ``keyring`` call may probe D-Bus. So every call — the pasted token's get/set/delete and the
+sign-in's load/save/clear (``SignInStore`` over the same store) — runs as a ``QRunnable`` in a one-thread
 pool owned by the bridge (calls stay in order: a "set" never overtakes the "get" before it). The runnable
 emits on a relay created in the GUI thread; the relay's queued signal reaches ``KeyringBridge`` slots there,
-which re-emit ``finished(op, TokenResult)``. Any exception becomes an ``ERROR`` result, never a crash.
+which re-emit ``finished(op, result)``: a ``TokenResult`` for the token's ops, a ``SignInResult`` for the
+sign-in's. Any exception becomes an ``ERROR`` result, never a crash.
 
 Without a store given, the bridge makes the default ``TokenStore`` on its worker at the first call: importing
 ``keyring`` (~70 ms with its backends' dependencies) then never holds up the window's first paint.
@@ -23,7 +25,8 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from kdocs_viewer.core.redact import redact, register_secret
 
 if TYPE_CHECKING:
-    from kdocs_viewer.core.secrets import TokenStore
+    from kdocs_viewer.core.auth import SignIn
+    from kdocs_viewer.core.secrets import SignInStore, TokenStore
 
 __all__ = ["KeyringBridge", "KeyringOp"]
 
@@ -36,6 +39,12 @@ class KeyringOp:
     GET = "get"
     SET = "set"
     DELETE = "delete"
+    SIGN_IN_LOAD = "sign-in load"
+    SIGN_IN_SAVE = "sign-in save"
+    SIGN_IN_CLEAR = "sign-in clear"
+
+
+_SIGN_IN_OPS = (KeyringOp.SIGN_IN_LOAD, KeyringOp.SIGN_IN_SAVE, KeyringOp.SIGN_IN_CLEAR)
 
 
 class _Relay(QObject):
@@ -45,32 +54,37 @@ class _Relay(QObject):
 
 
 class _KeyringJob(QRunnable):
+    """One keyring operation: ``work(store)`` on the pool's thread. The secrets it carries were registered
+    with ``core.redact`` before it started, so an error text that echoes one is masked."""
+
     def __init__(
-        self, relay: _Relay, store: Callable[[], TokenStore], op: str, base_url: str, token: str | None
+        self,
+        relay: _Relay,
+        store: Callable[[], TokenStore],
+        op: str,
+        work: Callable[[TokenStore], object],
     ) -> None:
         super().__init__()
         self.setAutoDelete(True)
         self._relay = relay
         self._store = store
         self._op = op
-        self._base_url = base_url
-        self._token = token
+        self._work: Callable[[TokenStore], object] | None = work
 
     def run(self) -> None:
-        from kdocs_viewer.core.secrets import TokenResult, TokenStatus
+        from kdocs_viewer.core.secrets import SignInResult, TokenResult, TokenStatus
 
+        work, self._work = self._work, None
+        assert work is not None
+        result: object
         try:
-            store = self._store()
-            if self._op == KeyringOp.GET:
-                result = store.get(self._base_url)
-            elif self._op == KeyringOp.SET:
-                result = store.set(self._base_url, self._token or "")
-            else:
-                result = store.delete(self._base_url)
+            result = work(self._store())
         except Exception as exc:  # reported as a state, the window never sees an exception
-            result = TokenResult(TokenStatus.ERROR, None, "keyring", redact(f"{type(exc).__name__}: {exc}"))
-        finally:
-            self._token = None
+            detail = redact(f"{type(exc).__name__}: {exc}")
+            if self._op in _SIGN_IN_OPS:
+                result = SignInResult(TokenStatus.ERROR, None, "keyring", detail)
+            else:
+                result = TokenResult(TokenStatus.ERROR, None, "keyring", detail)
         # RuntimeError: the bridge was deleted while this call hung; nobody is listening any more.
         with contextlib.suppress(RuntimeError):
             self._relay.done.emit(self._op, result)
@@ -79,7 +93,7 @@ class _KeyringJob(QRunnable):
 class KeyringBridge(QObject):
     """Asynchronous front of a ``TokenStore`` for the GUI. Owns its worker thread; call ``shutdown``."""
 
-    finished = Signal(str, object)  # (KeyringOp, TokenResult)
+    finished = Signal(str, object)  # (KeyringOp, TokenResult or SignInResult)
 
     def __init__(self, store: TokenStore | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -111,29 +125,43 @@ class KeyringBridge(QObject):
         return self._pending
 
     def get(self, base_url: str) -> None:
-        self._start(KeyringOp.GET, base_url, None)
+        self._start(KeyringOp.GET, lambda store: store.get(base_url))
 
     def set(self, base_url: str, token: str) -> None:
-        register_secret(token)  # before any worker could quote it
-        self._start(KeyringOp.SET, base_url, token)
+        self._start(KeyringOp.SET, lambda store: store.set(base_url, token), token)
 
     def delete(self, base_url: str) -> None:
-        self._start(KeyringOp.DELETE, base_url, None)
+        self._start(KeyringOp.DELETE, lambda store: store.delete(base_url))
 
-    def _start(self, op: str, base_url: str, token: str | None) -> None:
+    def load_sign_in(self, base_url: str) -> None:
+        """The sign-in stored for ``base_url``: ``finished(SIGN_IN_LOAD, SignInResult)``."""
+        self._start(KeyringOp.SIGN_IN_LOAD, lambda store: _sign_ins(store).load(base_url))
+
+    def save_sign_in(self, base_url: str, sign_in: SignIn) -> None:
+        """Store ``sign_in`` (tokens, APPKEY) for ``base_url``: ``finished(SIGN_IN_SAVE, SignInResult)``."""
+        hidden = (sign_in.app.app_key, sign_in.tokens.access_token, sign_in.tokens.refresh_token)
+        self._start(KeyringOp.SIGN_IN_SAVE, lambda store: _sign_ins(store).save(base_url, sign_in), *hidden)
+
+    def clear_sign_in(self, base_url: str) -> None:
+        """Remove the sign-in of ``base_url`` (both entries): ``finished(SIGN_IN_CLEAR, SignInResult)``."""
+        self._start(KeyringOp.SIGN_IN_CLEAR, lambda store: _sign_ins(store).clear(base_url))
+
+    def _start(self, op: str, work: Callable[[TokenStore], object], *hidden: str) -> None:
         if self._closed.is_set():
             return
+        for secret in hidden:
+            register_secret(secret)  # before any worker could quote it
         self._pending += 1
-        self._pool.start(_KeyringJob(self._relay, self._the_store, op, base_url, token))
+        self._pool.start(_KeyringJob(self._relay, self._the_store, op, work))
 
     @Slot(str, object)
     def _on_done(self, op: str, result: object) -> None:
         self._pending = max(0, self._pending - 1)
         if self._closed.is_set():
             return
-        from kdocs_viewer.core.secrets import TokenResult  # loaded by the worker that answered
+        from kdocs_viewer.core.secrets import SignInResult, TokenResult  # loaded by the worker that answered
 
-        if isinstance(result, TokenResult):
+        if isinstance(result, TokenResult | SignInResult):
             log.info("keyring %s: %s via %s", op, result.status.value, result.backend)
         self.finished.emit(op, result)
 
@@ -149,3 +177,10 @@ class KeyringBridge(QObject):
                 timeout = self._store.timeout if self._store is not None else DEFAULT_STORE_TIMEOUT
             timeout_ms = int((timeout + 1.0) * 1000)
         return bool(self._pool.waitForDone(timeout_ms))
+
+
+def _sign_ins(store: TokenStore) -> SignInStore:
+    """A ``SignInStore`` over ``store`` (made on the worker: importing it loads keyring)."""
+    from kdocs_viewer.core.secrets import SignInStore
+
+    return SignInStore(store)

@@ -1,6 +1,7 @@
 """The main window: menus, the status bar, and the parts it wires together.
 
-Each flow lives in its own part: the token's life cycle in ``TokenController``, the file token, pic list,
+Each flow lives in its own part: the token's life cycle in ``TokenController``, signing in with KDocs in
+``SignInController``, the file token, pic list,
 Find and Load in ``InputPanel``, "Save selected…" in ``SaveController``, the pictures in ``PictureBrowser``.
 The window builds them, puts them on screen, connects their signals and closes them; it holds no flow of its
 own. (Vorta's main window is the model: it wires tabs that each own one job.)
@@ -43,10 +44,12 @@ from kdocs_viewer.gui.input_panel import InputPanel
 from kdocs_viewer.gui.pic_list_editor import local_file
 from kdocs_viewer.gui.save_controller import SaveController
 from kdocs_viewer.gui.settings import AppSettings
+from kdocs_viewer.gui.signin_controller import SignInController
 from kdocs_viewer.gui.status_bar import StatusBar
 from kdocs_viewer.gui.token_controller import TokenController
 
 if TYPE_CHECKING:
+    from kdocs_viewer.core.auth import AppCredentials
     from kdocs_viewer.core.secrets import TokenStore
 
 __all__ = ["MainWindow"]
@@ -55,7 +58,7 @@ __all__ = ["MainWindow"]
 class MainWindow(QMainWindow):
     """See the module docstring. ``start_demo`` and ``begin`` are the two ways a session starts.
 
-    The parts are public: ``token``, ``input``, ``saver``, ``browser`` and ``status``.
+    The parts are public: ``token``, ``signin``, ``input``, ``saver``, ``browser`` and ``status``.
     """
 
     def __init__(
@@ -78,6 +81,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("KDocs picture viewer"))
         self.setAcceptDrops(True)
         self.token = TokenController(base_url, token_store, self, self)
+        self.signin = SignInController(self.token, self.settings, self, language=language, parent=self)
+        self.token.set_sign_in_prompt(self.signin)
         self.input = InputPanel(self.token, self.settings, self._daily_limit, self)
         self.browser = PictureBrowser(self)
         self.saver = SaveController(self.browser, self.settings, self, self)
@@ -89,6 +94,7 @@ class MainWindow(QMainWindow):
         self._wire()
         self._restore_settings()
         self._on_token_changed()
+        self._on_account_changed()
         self._update_actions()
         self._update_status()
 
@@ -156,6 +162,10 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
 
+        account_menu = menu_bar.addMenu(self.tr("&Account"))
+        account_menu.addAction(self.signin.sign_in_action)
+        account_menu.addAction(self.signin.sign_out_action)
+
         edit_menu = menu_bar.addMenu(self.tr("&Edit"))
         edit_menu.addAction(self.copy_action)
         edit_menu.addAction(self.select_all_action)
@@ -184,7 +194,10 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         self.token.changed.connect(self._on_token_changed)
-        self.token.tokenReplaced.connect(self.browser.set_token)
+        self.token.tokenReplaced.connect(self.browser.resume)
+        self.signin.changed.connect(self._on_account_changed)
+        self.signin.message.connect(self.input.show_message)
+        self.signin.notice.connect(self.input.show_notice)
         self.token.message.connect(self.input.show_message)
         self.token.notice.connect(self.input.show_notice)
         self.input.loadRequested.connect(self._start_browser)
@@ -199,6 +212,8 @@ class MainWindow(QMainWindow):
         self.browser.selectionCountChanged.connect(self._on_selection_count)
         self.browser.tileSizeChanged.connect(self._on_tile_size)
         self.status.tokenClicked.connect(self.token.ask)
+        self.status.signInClicked.connect(self.signin.sign_in_action.trigger)
+        self.status.signOutClicked.connect(self.signin.sign_out)
 
     def _restore_settings(self) -> None:
         geometry = self.settings.get(S.GEOMETRY)
@@ -223,20 +238,25 @@ class MainWindow(QMainWindow):
     # starting a session
 
     def begin(self, *, file_token: str = "", pics_file: str | None = None) -> None:
-        """Normal start, called right after ``show()``: look the token up off-thread, fill in what the
-        command line gave, and load as soon as both a pic list and a token are there."""
+        """Normal start, called right after ``show()``: look the sign-in and the token up off-thread (with
+        neither, the sign-in dialog invites the user in), fill in what the command line gave, and load as
+        soon as both a pic list and a token are there."""
         if file_token:
             self.input.set_file_token(file_token)
+        self.signin.look_up()
         self.token.look_up()
         if pics_file:
             self.input.open_file(Path(pics_file), load=True)
 
-    def start_demo(self, base_url: str, token: str, file_token: str) -> None:
-        """Use an in-process stand-in server: its token is for this session only (never the keyring)."""
+    def start_demo(self, base_url: str, app: AppCredentials, file_token: str) -> None:
+        """Use an in-process stand-in server: sign in to it for real with its demo ``app`` (a scripted
+        browser consents; the sign-in is kept for this session only, never in the keyring), then find the
+        pictures of ``file_token``."""
         self._usage = ApiUsage(self.settings, base_url, remember=False)
-        self.token.use_demo(base_url, token)
+        self.token.use_demo(base_url)
+        self.signin.use_demo(app)
         self.input.set_file_token(file_token)
-        self.input.find_pictures()
+        self.input.find_pictures()  # waits for the sign-in
 
     def show_message(self, kind: str, text: str) -> None:
         """Tell the user something about their input (kind: info, warning, error)."""
@@ -260,6 +280,10 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_token_changed(self) -> None:
         self.status.show_token(*self.token.status())
+
+    @Slot()
+    def _on_account_changed(self) -> None:
+        self.status.show_account(*self.signin.account_status())
 
     @Slot(str)
     def _on_browser_error(self, text: str) -> None:
@@ -374,6 +398,7 @@ class MainWindow(QMainWindow):
         self.saver.shutdown()
         self.input.shutdown()
         self._usage.save(self.token.client())
+        self.signin.shutdown()
         self.token.shutdown()
         self._save_window_settings()
 

@@ -13,7 +13,8 @@ __all__ = ["MessageArea"]
 class MessageArea(QLabel):
     """One message for the user about the input: info, warning or error, with a matching colour.
 
-    The kind is also the widget's ``kind`` property (empty when nothing is shown).
+    The kind is also the widget's ``kind`` property (empty when nothing is shown). ``name`` is its object
+    name (a dialog's own area must not be taken for the window's).
     """
 
     _STYLES: ClassVar[dict[str, str]] = {
@@ -22,9 +23,9 @@ class MessageArea(QLabel):
         "error": "background: #fde7e9; color: #6b0010; border-left: 4px solid #c42b1c;",
     }
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, name: str = "messageArea") -> None:
         super().__init__(parent)
-        self.setObjectName("messageArea")
+        self.setObjectName(name)
         self.setWordWrap(True)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -37,7 +38,8 @@ class MessageArea(QLabel):
     def show_message(self, kind: str, text: str) -> None:
         self.setProperty("kind", kind)
         self.setText(text)
-        self.setStyleSheet(f"QLabel#messageArea {{ {self._STYLES.get(kind, '')} padding: 6px; }}")
+        style = self._STYLES.get(kind, "")
+        self.setStyleSheet(f"QLabel#{self.objectName()} {{ {style} padding: 6px; }}")
         self.setVisible(bool(text))
 
     def show_notice(self, kind: str, text: str) -> None:

@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar, cast
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from kdocs_viewer.core.contract import DEFAULT_CALLBACK_PORT
 from kdocs_viewer.core.models import DEFAULT_BASE_URL
 from kdocs_viewer.core.quota import quota_day, server_key
 from kdocs_viewer.core.redact import redact_url
@@ -44,7 +45,7 @@ SETTINGS_ENV = "KDOCS_VIEWER_SETTINGS"
 SCHEMA_VERSION = 1
 _VERSION_KEY = "meta/schema_version"
 # Words that must never appear in a key: a guard against someone "just remembering" the token.
-_FORBIDDEN_WORDS = ("token", "secret", "password")
+_FORBIDDEN_WORDS = ("token", "secret", "password", "app_key", "appkey")
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,10 @@ TILE_SIZE: Setting[int] = Setting("view/tile_size", 0, int)  # 0 = the grid's ow
 REFRESH: Setting[bool] = Setting("view/refresh_enabled", True, bool)
 BASE_URL: Setting[str] = Setting("api/base_url", DEFAULT_BASE_URL, str)
 LANGUAGE: Setting[str] = Setting("ui/language", "", str)  # "" = follow the system locale
+# Signing in: the APPID is no secret (the APPKEY and the tokens live in the keyring only); the port is the one
+# registered for the app's callback.
+SIGN_IN_APP_ID: Setting[str] = Setting("signin/app_id", "", str)
+SIGN_IN_PORT: Setting[int] = Setting("signin/callback_port", DEFAULT_CALLBACK_PORT, int)
 # One shared counter of earlier releases: it mixed servers and counted by the local date.
 _RETIRED_KEYS = ("quota/day", "quota/calls")
 
@@ -104,6 +109,8 @@ ALL_SETTINGS: tuple[Setting[Any], ...] = (
     REFRESH,
     BASE_URL,
     LANGUAGE,
+    SIGN_IN_APP_ID,
+    SIGN_IN_PORT,
 )
 
 

@@ -1,7 +1,9 @@
-"""The window's status bar: picture counts, the selection, today's API calls, and where the token comes from.
+"""The window's status bar: picture counts, the selection, today's API calls, where the token comes from, and
+who is signed in.
 
 It only shows what it is given; the token button says where the token comes from (never the token) and
-emits ``tokenClicked``.
+emits ``tokenClicked``; the account part shows "Signed in as …" with a Sign out button (``signOutClicked``),
+or a Sign in button (``signInClicked``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ __all__ = ["StatusBar"]
 
 class StatusBar(QStatusBar):
     tokenClicked = Signal()
+    signInClicked = Signal()
+    signOutClicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -29,10 +33,24 @@ class StatusBar(QStatusBar):
         self.token_button.setObjectName("tokenStatus")
         self.token_button.setAutoRaise(True)
         self.token_button.clicked.connect(self.tokenClicked)
+        self.account_label = QLabel(self)
+        self.account_label.setObjectName("accountLabel")
+        self.sign_out_button = QToolButton(self)
+        self.sign_out_button.setObjectName("signOutButton")
+        self.sign_out_button.setText(self.tr("Sign out"))
+        self.sign_out_button.clicked.connect(self.signOutClicked)
+        self.sign_in_button = QToolButton(self)
+        self.sign_in_button.setObjectName("signInStatusButton")
+        self.sign_in_button.setText(self.tr("Sign in…"))
+        self.sign_in_button.clicked.connect(self.signInClicked)
         self.addPermanentWidget(self.counts_label)
         self.addPermanentWidget(self.selection_label)
         self.addPermanentWidget(self.api_label)
         self.addPermanentWidget(self.token_button)
+        self.addPermanentWidget(self.account_label)
+        self.addPermanentWidget(self.sign_out_button)
+        self.addPermanentWidget(self.sign_in_button)
+        self.show_account(None, "")
 
     def show_stats(self, stats: BrowserStats) -> None:
         self.counts_label.setText(
@@ -52,3 +70,14 @@ class StatusBar(QStatusBar):
     def show_token(self, text: str, tooltip: str) -> None:
         self.token_button.setText(text)
         self.token_button.setToolTip(tooltip)
+
+    def show_account(self, name: str | None, tooltip: str) -> None:
+        """``name`` of the signed-in user ("" when not known yet), or None when nobody is signed in."""
+        signed_in = name is not None
+        text = self.tr("Signed in as %1").replace("%1", name) if name else self.tr("Signed in")
+        self.account_label.setText(text if signed_in else "")
+        self.account_label.setToolTip(tooltip if signed_in else "")
+        self.account_label.setVisible(signed_in)
+        self.sign_out_button.setVisible(signed_in)
+        self.sign_in_button.setVisible(not signed_in)
+        self.sign_in_button.setToolTip(tooltip if not signed_in else "")

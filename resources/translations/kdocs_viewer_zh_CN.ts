@@ -35,7 +35,7 @@
     <context>
         <name>ErrorDialog</name>
         <message>
-            <location filename="../../kdocs_viewer/app.py" line="+90" />
+            <location filename="../../kdocs_viewer/app.py" line="+92" />
             <source>Unexpected error</source>
             <translation>意外错误</translation>
         </message>
@@ -333,12 +333,12 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+78" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+81" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
         <message>
-            <location line="+23" />
+            <location line="+26" />
             <source>No pictures yet.
 
 Enter the workbook's file token, then click “Find pictures in workbook”, or paste a pic list and click “Load”.</source>
@@ -388,6 +388,11 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
         </message>
         <message>
             <location line="+8" />
+            <source>&amp;Account</source>
+            <translation>账户(&amp;A)</translation>
+        </message>
+        <message>
+            <location line="+4" />
             <source>&amp;Edit</source>
             <translation>编辑(&amp;E)</translation>
         </message>
@@ -407,7 +412,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>帮助(&amp;H)</translation>
         </message>
         <message>
-            <location line="+149" />
+            <location line="+163" />
             <source>Language</source>
             <translation>语言</translation>
         </message>
@@ -519,7 +524,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>大小：</translation>
         </message>
         <message>
-            <location line="+431" />
+            <location line="+439" />
             <source>Could not copy the picture: %1</source>
             <translation>无法复制图片：%1</translation>
         </message>
@@ -840,9 +845,266 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
     </context>
     <context>
+        <name>SignInController</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/signin_controller.py" line="+219" />
+            <source>Sign &amp;in with KDocs…</source>
+            <translation>使用金山文档登录(&amp;I)…</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Sign &amp;out</source>
+            <translation>退出登录(&amp;O)</translation>
+        </message>
+        <message>
+            <location line="+23" />
+            <source>Sign in with your KDocs app</source>
+            <translation>使用你的金山文档应用登录</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Demo sign-in: kept for this session only.</source>
+            <translation>演示登录：仅在本次会话中保留。</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <location line="+374" />
+            <source>Keyring unavailable — the sign-in is kept for this session only.</source>
+            <translation>密钥环不可用 —— 登录信息仅在本次会话中保留。</translation>
+        </message>
+        <message>
+            <location line="-372" />
+            <source>Your APPKEY and tokens are kept in the keyring (%1).</source>
+            <translation>你的 APPKEY 和令牌保存在密钥环中（%1）。</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>keyring</source>
+            <translation>密钥环</translation>
+        </message>
+        <message>
+            <location line="+83" />
+            <source>Demo server: the sign-in is kept for this session only.</source>
+            <translation>演示服务器：登录信息仅在本次会话中保留。</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Keyring unavailable — the sign-in will be kept for this session only.</source>
+            <translation>密钥环不可用 —— 登录信息将仅在本次会话中保留。</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>the system keyring</source>
+            <translation>系统密钥环</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Your APPKEY and tokens are kept in %1, never in a file.</source>
+            <translation>你的 APPKEY 和令牌保存在%1中，绝不写入文件。</translation>
+        </message>
+        <message>
+            <location line="+97" />
+            <source>No browser could be opened. Copy the sign-in address into a browser yourself, allow access, and paste the address it ends up on.</source>
+            <translation>无法打开浏览器。请自行把登录地址复制到浏览器中，允许访问，然后粘贴浏览器最终跳转到的地址。</translation>
+        </message>
+        <message>
+            <location line="+182" />
+            <source>Signed in to KDocs as %1.</source>
+            <translation>已登录金山文档：%1。</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Signed in to KDocs.</source>
+            <translation>已登录金山文档。</translation>
+        </message>
+        <message>
+            <location line="+25" />
+            <source>Signed out. Your APPKEY and tokens were removed from the keyring.</source>
+            <translation>已退出登录。你的 APPKEY 和令牌已从密钥环中删除。</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Signed out.</source>
+            <translation>已退出登录。</translation>
+        </message>
+        <message>
+            <location line="+27" />
+            <source>Your stored sign-in could not be read: %1</source>
+            <translation>无法读取已保存的登录信息：%1</translation>
+        </message>
+        <message>
+            <location line="+11" />
+            <source>Keyring unavailable — the sign-in is kept for this session only. (%1)</source>
+            <translation>密钥环不可用 —— 登录信息仅在本次会话中保留。（%1）</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>Could not remove the sign-in from the keyring: %1</source>
+            <translation>无法从密钥环中删除登录信息：%1</translation>
+        </message>
+    </context>
+    <context>
+        <name>SignInDialog</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/signin_dialog.py" line="+57" />
+            <location line="+48" />
+            <source>Sign in with KDocs</source>
+            <translation>使用金山文档登录</translation>
+        </message>
+        <message>
+            <location line="-19" />
+            <source>&amp;Sign in</source>
+            <translation>登录(&amp;S)</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <location line="+245" />
+            <location line="+17" />
+            <source>Cancel</source>
+            <translation>取消</translation>
+        </message>
+        <message>
+            <location line="-237" />
+            <source>kdocs-viewer reads your spreadsheets through your own KDocs app; it never comes with one. Set one up once:</source>
+            <translation>kdocs-viewer 通过你自己的金山文档应用读取你的表格，本程序不自带应用。只需设置一次：</translation>
+        </message>
+        <message>
+            <location line="+7" />
+            <source>KDocs developer console</source>
+            <translation>金山文档开发者后台</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>1. Create an app in the %1.</source>
+            <translation>1. 在%1创建一个应用。</translation>
+        </message>
+        <message>
+            <location line="+7" />
+            <source>2. Register this callback URL and these scopes for the app:</source>
+            <translation>2. 为该应用登记下面的回调地址和权限范围：</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>Callback URL:</source>
+            <translation>回调地址：</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Scopes:</source>
+            <translation>权限范围：</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>3. Enter the app's APPID and APPKEY and click Sign in: your browser opens and asks you to allow access.</source>
+            <translation>3. 输入应用的 APPID 和 APPKEY，然后点击“登录”：浏览器会打开并请你允许访问。</translation>
+        </message>
+        <message>
+            <location line="+11" />
+            <source>the app's APPID</source>
+            <translation>应用的 APPID</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>APP&amp;ID:</source>
+            <translation>APP&amp;ID：</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <location line="+140" />
+            <source>the app's APPKEY</source>
+            <translation>应用的 APPKEY</translation>
+        </message>
+        <message>
+            <location line="-139" />
+            <source>APP&amp;KEY:</source>
+            <translation>APP&amp;KEY：</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Show the APPKEY</source>
+            <translation>显示 APPKEY</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>Advanced</source>
+            <translation>高级</translation>
+        </message>
+        <message>
+            <location line="+16" />
+            <source>Callback &amp;port:</source>
+            <translation>回调端口(&amp;P)：</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>The port of the callback URL registered in the console: change both together.</source>
+            <translation>开发者后台登记的回调地址中的端口：两处要一起修改。</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>Paste an access &amp;token instead…</source>
+            <translation>改为粘贴访问令牌(&amp;T)…</translation>
+        </message>
+        <message>
+            <location line="+19" />
+            <source>Waiting for the browser…</source>
+            <translation>正在等待浏览器…</translation>
+        </message>
+        <message>
+            <location line="+9" />
+            <source>Allow access in the browser window that opened: it comes back to kdocs-viewer by itself.</source>
+            <translation>请在打开的浏览器窗口中允许访问：之后会自动回到 kdocs-viewer。</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>No browser opened, or it runs on another computer? Open the sign-in address there, allow access, and paste the address the browser ends up on below (the page itself may not load).</source>
+            <translation>没有打开浏览器，或浏览器在另一台电脑上？请在那里打开登录地址，允许访问，然后把浏览器最终跳转到的地址粘贴到下面（该页面本身可能无法加载）。</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>&amp;Copy the sign-in address</source>
+            <translation>复制登录地址(&amp;C)</translation>
+        </message>
+        <message>
+            <location line="+11" />
+            <location line="+114" />
+            <source>&amp;Use this address</source>
+            <translation>使用此地址(&amp;U)</translation>
+        </message>
+        <message>
+            <location line="-94" />
+            <source>Copy</source>
+            <translation>复制</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Copy to the clipboard</source>
+            <translation>复制到剪贴板</translation>
+        </message>
+        <message>
+            <location line="+28" />
+            <source>leave empty to use the APPKEY of your last sign-in</source>
+            <translation>留空则使用上次登录的 APPKEY</translation>
+        </message>
+        <message>
+            <location line="+64" />
+            <source>Checking…</source>
+            <translation>正在核对…</translation>
+        </message>
+    </context>
+    <context>
         <name>StatusBar</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/status_bar.py" line="+39" />
+            <location filename="../../kdocs_viewer/gui/status_bar.py" line="+40" />
+            <source>Sign out</source>
+            <translation>退出登录</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Sign in…</source>
+            <translation>登录…</translation>
+        </message>
+        <message>
+            <location line="+13" />
             <source>Pictures: %1 · loaded: %2 · failed: %3 · expiring soon: %4</source>
             <translation>图片：%1 · 已加载：%2 · 失败：%3 · 即将过期：%4</translation>
         </message>
@@ -850,6 +1112,16 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location line="+8" />
             <source>Selected: %1</source>
             <translation>已选：%1</translation>
+        </message>
+        <message>
+            <location line="+12" />
+            <source>Signed in as %1</source>
+            <translation>已登录：%1</translation>
+        </message>
+        <message>
+            <location line="+0" />
+            <source>Signed in</source>
+            <translation>已登录</translation>
         </message>
     </context>
     <context>
@@ -891,7 +1163,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>TokenController</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/token_controller.py" line="+104" />
+            <location filename="../../kdocs_viewer/gui/token_controller.py" line="+139" />
             <source>keyring</source>
             <translation>密钥环</translation>
         </message>
@@ -907,6 +1179,16 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+2" />
+            <source>Token: from your KDocs sign-in</source>
+            <translation>令牌：来自你的金山文档登录</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Renewed automatically before it expires. Click to set an access token by hand instead.</source>
+            <translation>在过期前自动续期。点击可改为手动设置访问令牌。</translation>
+        </message>
+        <message>
+            <location line="+4" />
             <source>Token: this session only</source>
             <translation>令牌：仅本次会话</translation>
         </message>
@@ -931,17 +1213,32 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>设置、更换或忘记访问令牌</translation>
         </message>
         <message>
-            <location line="+52" />
+            <location line="+68" />
             <source>The access token was forgotten.</source>
             <translation>已忘记访问令牌。</translation>
         </message>
         <message>
-            <location line="+43" />
+            <location line="+47" />
             <source>Looking for a stored access token…</source>
             <translation>正在查找已保存的访问令牌…</translation>
         </message>
         <message>
-            <location line="+2" />
+            <location line="+4" />
+            <source>Waiting for the sign-in to finish…</source>
+            <translation>正在等待登录完成…</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Sign in to KDocs to read the workbook.</source>
+            <translation>请登录金山文档以读取工作簿。</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Not signed in. Use Account → Sign in…, or File → Set access token….</source>
+            <translation>未登录。请使用“账户 → 登录…”，或“文件 → 设置访问令牌…”。</translation>
+        </message>
+        <message>
+            <location line="+6" />
             <source>An access token is needed to read the workbook.</source>
             <translation>读取工作簿需要访问令牌。</translation>
         </message>
@@ -951,7 +1248,22 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>没有访问令牌：请通过“文件 → 设置访问令牌…”设置。</translation>
         </message>
         <message>
-            <location line="+23" />
+            <location line="+25" />
+            <source>You signed out: loading is paused until you sign in again (Account → Sign in…).</source>
+            <translation>你已退出登录：加载已暂停，重新登录后继续（账户 → 登录…）。</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>KDocs no longer accepts your sign-in (it expired or was revoked). Sign in again; the picture list and your selection are kept.</source>
+            <translation>金山文档不再接受你的登录（已过期或已被撤销）。请重新登录；图片列表和当前选择都会保留。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Loading is paused until you sign in again (Account → Sign in…).</source>
+            <translation>加载已暂停，重新登录后继续（账户 → 登录…）。</translation>
+        </message>
+        <message>
+            <location line="+4" />
             <source>The server rejected the access token (code 20007) — it may have expired. Enter a new one; the picture list and your selection are kept.</source>
             <translation>服务器拒绝了访问令牌（代码 20007），令牌可能已过期。请输入新的令牌；图片列表和当前选择都会保留。</translation>
         </message>
@@ -966,7 +1278,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>密钥环不可用 —— 输入的令牌仅在本次会话中保留。（%1）</translation>
         </message>
         <message>
-            <location line="+22" />
+            <location line="+27" />
             <source>Keyring unavailable — the token is kept for this session only. (%1)</source>
             <translation>密钥环不可用 —— 令牌仅在本次会话中保留。（%1）</translation>
         </message>
@@ -1097,7 +1409,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>发生了网络错误</translation>
         </message>
         <message>
-            <location line="+177" />
+            <location line="+179" />
             <source>The KDocs client was closed while waiting to retry.</source>
             <translation>等待重试时 KDocs 客户端已关闭。</translation>
         </message>

@@ -451,6 +451,34 @@ def test_a_rejected_token_stops_all_batches_and_set_token_recovers(
     assert all(isinstance(o, Lease) for o in out)
 
 
+class _Tokens:
+    """A ``TokenProvider`` that hands out ``token`` and records rejections."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.rejected_tokens: list[str] = []
+
+    def current(self) -> str:
+        return self.token
+
+    def rejected(self, token: str) -> None:
+        self.rejected_tokens.append(token)
+        self.token = "demo-token"
+
+
+def test_set_token_switches_between_a_fixed_token_and_a_provider(standin: StandinServer) -> None:
+    """A window's one client goes from a pasted token to a sign-in and back, without being rebuilt."""
+    provider = _Tokens("stale-token")
+    with KDocsClient("stale-token", standin.base_url, retry=FAST) as client:
+        client.set_token(provider)
+        assert [s.name for s in client.list_sheets(FILE)]  # refused once, renewed by the provider, retried
+        assert provider.rejected_tokens == ["stale-token"]
+        client.set_token("stale-token")  # a fixed token again: no provider to renew it
+        with pytest.raises(TokenInvalidError):
+            client.list_sheets(FILE)
+    assert provider.rejected_tokens == ["stale-token"]
+
+
 @pytest.mark.parametrize(
     ("fault", "needles"),
     [

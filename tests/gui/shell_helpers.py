@@ -25,6 +25,7 @@ from kdocs_viewer.gui.main_window import MainWindow
 from kdocs_viewer.gui.pic_input import LargeListQuestion, PicListSummary
 from kdocs_viewer.gui.pic_list_editor import PicListEditor
 from kdocs_viewer.gui.save_dialog import SaveDialog, SaveSummaryDialog
+from kdocs_viewer.gui.signin_dialog import SignInDialog
 from kdocs_viewer.gui.token_dialog import TokenDialog
 from kdocs_viewer.standin.server import StandinServer
 
@@ -96,6 +97,15 @@ class Ui:
     def token_status(self) -> QToolButton:
         return child(self.window, QToolButton, "tokenStatus")
 
+    @property
+    def account(self) -> QLabel:
+        """"Signed in as …" in the status bar (hidden while nobody is)."""
+        return child(self.window, QLabel, "accountLabel")
+
+    @property
+    def sign_out_button(self) -> QToolButton:
+        return child(self.window, QToolButton, "signOutButton")
+
     def message(self) -> tuple[str, str]:
         """(kind, text) of the message under the input: kind is info, warning, error, or "" for none."""
         area = child(self.window, QLabel, "messageArea")
@@ -121,7 +131,11 @@ class Ui:
 
 class TokenTyper:
     """Replaces ``TokenDialog.exec``: types the next of ``tokens`` (``None`` clicks Forget) and accepts, or
-    cancels when ``accept`` is False. Counts the calls and records what the dialog offered."""
+    cancels when ``accept`` is False. Counts the calls and records what the dialog offered.
+
+    A user who pastes tokens: when the window asks to sign in instead (no token yet), they take the sign-in
+    dialog's "Paste an access token instead…" at once (``SignInDialog.open`` is replaced too). Sign-in
+    prompts taken that way are counted in ``sign_in_prompts``."""
 
     def __init__(
         self,
@@ -136,6 +150,7 @@ class TokenTyper:
         self.calls = 0
         self.reasons: list[str] = []
         self.remember_enabled: list[bool] = []
+        self.sign_in_prompts = 0
         typer = self
 
         def fake_exec(dialog: TokenDialog) -> int:
@@ -154,7 +169,12 @@ class TokenTyper:
                 dialog.remember_check.setChecked(typer.remember)
             return QDialog.DialogCode.Accepted.value
 
+        def paste_instead(dialog: SignInDialog) -> None:
+            typer.sign_in_prompts += 1
+            dialog.paste_token_button.click()
+
         monkeypatch.setattr(TokenDialog, "exec", fake_exec)
+        monkeypatch.setattr(SignInDialog, "open", paste_instead)
 
 
 class FolderChooser:

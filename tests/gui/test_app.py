@@ -69,14 +69,20 @@ def test_demo_path_loads_and_paints(
     demo = demo_window(pictures=6)
     window, ui = demo.window, demo.ui
     assert window.token.is_demo()
-    assert window.token.source() is TokenSource.SESSION
+    # Signed in the real way: the consent page, the redirect to our listener, the code exchange.
+    assert window.token.source() is TokenSource.SIGNED_IN
+    seen = [(e.method, e.path, e.status) for e in demo.server.request_log()]
+    assert ("GET", "/h5/auth", 302) in seen
+    assert ("GET", "/api/v1/oauth2/access_token", 200) in seen
     assert "demo" in ui.token_status.text()
+    qtbot.waitUntil(lambda: window.signin.user_name() != "", timeout=5000)
+    assert ui.account.text() == f"Signed in as {window.signin.user_name()}"
     assert ui.file_token.text() == "demo-workbook"
     assert [r.ident for r in window.browser.all_refs()] == [r.ident for r in demo.server.pictures()]
     qtbot.waitUntil(lambda: window.browser.stats().loaded == 6, timeout=10_000)
     assert _viewport_colours(window) > 20  # real thumbnails, not a blank grid
     assert "API calls today:" in ui.api_calls.text()
-    assert hanging_keyring.calls == 0  # the demo token never goes near the keyring
+    assert hanging_keyring.calls == 0  # the demo sign-in never goes near the keyring
 
 
 def test_user_error_text_is_short_and_redacted() -> None:

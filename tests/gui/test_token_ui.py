@@ -20,7 +20,7 @@ from kdocs_viewer.gui.token_controller import TokenSource
 from kdocs_viewer.gui.token_dialog import TokenDialog
 from kdocs_viewer.standin.server import StandinServer
 from tests.conftest import CANARY_TOKEN
-from tests.gui.shell_helpers import DemoWindow, FolderChooser, TokenTyper, Ui, child
+from tests.gui.shell_helpers import FolderChooser, TokenTyper, Ui, child
 from tests.helpers.logfail import ExpectLog
 
 pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
@@ -29,24 +29,35 @@ MakeWindow = Callable[..., MainWindow]
 
 
 def test_rejected_token_prompts_once_and_keeps_list_and_selection(
-    demo_window: Callable[..., DemoWindow], monkeypatch: pytest.MonkeyPatch, qtbot: QtBot
+    make_window: MakeWindow,
+    standin_factory: Callable[..., StandinServer],
+    small_dataset: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    qtbot: QtBot,
+    no_keyring: Any,
 ) -> None:
+    """A pasted token that stops working: the token dialog again (not the sign-in), once."""
     # URLs live 3-6 s here, so the browser refreshes the needed ones within a couple of seconds.
-    demo = demo_window(pictures=6, time_scale=0.01)
-    window, browser = demo.window, demo.window.browser
+    server = standin_factory(pictures=6, dataset=small_dataset, time_scale=0.01)
+    typer = TokenTyper(monkeypatch, "demo-token", "fresh-token", remember=False)
+    window = make_window(base_url=server.base_url)
+    browser, ui = window.browser, Ui(window)
+    ui.file_token.setText("demo-workbook")
+    ui.find_button.click()
+    qtbot.waitUntil(lambda: browser.stats().loaded == 6, timeout=15_000)
+    assert typer.calls == 1 and typer.sign_in_prompts == 1  # no token yet: the sign-in dialog came first
     refs_before = [r.ident for r in browser.all_refs()]
     browser.select_refs(refs_before[1:4])
     qtbot.waitUntil(lambda: len(browser.selected_refs()) == 3, timeout=3000)
-    typer = TokenTyper(monkeypatch, "fresh-token")
-    demo.server.set_token("fresh-token")  # the demo token is now "expired"
+    server.set_token("fresh-token")  # the pasted token is now "expired"
 
-    qtbot.waitUntil(lambda: typer.calls == 1, timeout=15_000)
-    assert "20007" in typer.reasons[0]
-    assert typer.remember_enabled == [False]  # demo: never the keyring
-    calls_after_prompt = demo.server.api_calls_today()
-    qtbot.waitUntil(lambda: demo.server.api_calls_today() > calls_after_prompt, timeout=15_000)
+    qtbot.waitUntil(lambda: typer.calls == 2, timeout=15_000)
+    assert "20007" in typer.reasons[1]
+    assert typer.sign_in_prompts == 1  # a pasted token is asked for again as a token
+    calls_after_prompt = server.api_calls_today()
+    qtbot.waitUntil(lambda: server.api_calls_today() > calls_after_prompt, timeout=15_000)
     qtbot.wait(300)
-    assert typer.calls == 1
+    assert typer.calls == 2
     assert [r.ident for r in browser.all_refs()] == refs_before
     assert [r.ident for r in browser.selected_refs()] == refs_before[1:4]
     assert window.token.source() is TokenSource.SESSION
@@ -209,7 +220,8 @@ def test_canary_token_never_reaches_settings_titles_or_logs(
     window = make_window(base_url=server.base_url)
     ui = Ui(window)
     window.begin(file_token="demo-workbook")
-    qtbot.waitUntil(lambda: window.token.source() is TokenSource.NONE, timeout=5000)
+    # Nothing stored: the first-run sign-in dialog opens, and this user pastes the token instead.
+    qtbot.waitUntil(lambda: window.token.source() is TokenSource.SESSION, timeout=5000)
     ui.find_button.click()
     qtbot.waitUntil(lambda: window.browser.stats().loaded == 4, timeout=10_000)
     window.browser.select_refs(r.ident for r in window.browser.all_refs())
