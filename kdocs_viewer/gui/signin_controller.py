@@ -421,7 +421,7 @@ class SignInController(QObject):
             flow = SignInFlow(oauth, app, port=port, page=self._callback_page(), timeout=timeout)
             url = flow.start()
         except AuthError as exc:
-            self._failed(str(exc), port_problem=exc.reason is AuthReason.PORT_IN_USE, interactive=interactive)
+            self._failed(str(exc), port_problem=exc.auth_reason is AuthReason.PORT_IN_USE, interactive=interactive)
             return False
         except (KDocsError, ValueError) as exc:  # a base URL that is not https (nor loopback)
             self._failed(redact(str(exc)), interactive=interactive)
@@ -486,13 +486,13 @@ class SignInController(QObject):
             if self._dialog is not None:
                 self._dialog.set_checking(False)
             not_ours = (AuthReason.STATE_MISMATCH, AuthReason.NO_CODE)
-            if isinstance(error, AuthError) and error.reason in not_ours:
+            if isinstance(error, AuthError) and error.auth_reason in not_ours:
                 if self._dialog is not None:  # not this attempt's answer: keep waiting for the right one
                     self._dialog.show_error(str(error))
                 return
-            if isinstance(error, AuthError) and error.reason is AuthReason.CANCELLED:
+            if isinstance(error, AuthError) and error.auth_reason is AuthReason.CANCELLED:
                 return  # the browser's callback came first and is being exchanged
-        elif attempt.pasting and isinstance(error, AuthError) and error.reason is AuthReason.CANCELLED:
+        elif attempt.pasting and isinstance(error, AuthError) and error.auth_reason is AuthReason.CANCELLED:
             return  # the pasted address took over from the listener
         if error is None:
             self._succeeded(attempt, result.value)
@@ -500,7 +500,7 @@ class SignInController(QObject):
         kind = "error"
         if isinstance(error, AuthError):
             text = str(error)
-            if error.reason is AuthReason.CANCELLED:
+            if error.auth_reason is AuthReason.CANCELLED:
                 kind = "info"  # the user's own choice, not a failure
         else:
             log.info("sign-in failed: %s", type(error).__name__)
