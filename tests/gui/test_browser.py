@@ -272,7 +272,7 @@ def test_token_rejected_then_resumed_keeps_list_and_selection(
     chosen = [ref.ident for ref in browser.all_refs()[:3]]
     with qtbot.waitSignal(browser.selectionCountChanged, timeout=2000):
         browser.select_refs(chosen)  # settled: the keeper was told what is selected, while paused
-    keeper = browser.keeper()
+    keeper = keeper_of(browser)
     assert keeper is not None and keeper.needed_by("selected") == set(chosen)
     assert len(rejected) == 1  # once, not once per call or per tile
     assert browser.stats().loaded == 0
