@@ -405,17 +405,28 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+5" />
+            <source>Show the pictures of one sheet only</source>
+            <translation>只显示一个工作表的图片</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <location line="+47" />
+            <source>All sheets</source>
+            <translation>所有工作表</translation>
+        </message>
+        <message>
+            <location line="-42" />
             <source>Show pictures of one kind only</source>
             <translation>只显示一种类型的图片</translation>
         </message>
         <message>
             <location line="+1" />
-            <location line="+29" />
+            <location line="+30" />
             <source>All kinds</source>
             <translation>所有类型</translation>
         </message>
         <message>
-            <location line="-25" />
+            <location line="-26" />
             <source>Sort order (choose “Time left” again to re-sort)</source>
             <translation>排序方式（再次选择“剩余时间”可重新排序）</translation>
         </message>
@@ -440,7 +451,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>缩略图大小</translation>
         </message>
         <message>
-            <location line="+5" />
+            <location line="+6" />
             <source>Sort:</source>
             <translation>排序：</translation>
         </message>
@@ -450,7 +461,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>大小：</translation>
         </message>
         <message>
-            <location line="+431" />
+            <location line="+450" />
             <source>Could not copy the picture: %1</source>
             <translation>无法复制图片：%1</translation>
         </message>
@@ -473,7 +484,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureModel</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+339" />
+            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+340" />
             <source>Key: %1</source>
             <translation>Key：%1</translation>
         </message>
@@ -1273,7 +1284,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>files</name>
         <message>
-            <location filename="../../kdocs_viewer/core/files.py" line="+319" />
+            <location filename="../../kdocs_viewer/core/files.py" line="+327" />
             <source>This is a KDocs share link. Its id ({link_id}) names the link, not the workbook, and KDocs offers apps no way to find the workbook behind a link. Pick the workbook from your files instead.</source>
             <translation>这是金山文档的分享链接。它的 ID（{link_id}）指的是链接，而不是工作簿；金山文档没有为应用提供由链接查找工作簿的方法。请改为从你的文件中选择工作簿。</translation>
         </message>
