@@ -144,7 +144,7 @@ def test_saving_removes_the_part_files_a_killed_save_left_and_only_those(
         killed.kill()  # its part file stays behind, held by nobody
         assert part_files(out) == sorted([killed.part.name, live.part.name, *others])
         refs = window.browser.all_refs()[:3]
-        runner = window.start_save(SaveJob(tuple(refs), out, DEFAULT_TEMPLATE, UNIQUIFY))
+        runner = window.saver.start(SaveJob(tuple(refs), out, DEFAULT_TEMPLATE, UNIQUIFY))
         assert runner is not None
         _wait_summary(window, qtbot)
         summary = runner.summary()
