@@ -144,9 +144,11 @@ def test_saving_removes_the_part_files_a_killed_save_left_and_only_those(
         killed.kill()  # its part file stays behind, held by nobody
         assert part_files(out) == sorted([killed.part.name, live.part.name, *others])
         refs = window.browser.all_refs()[:3]
-        runner = window.saver.start(SaveJob(tuple(refs), out, DEFAULT_TEMPLATE, UNIQUIFY))
+        runners: list[SaveRunner | None] = []
+        job = SaveJob(tuple(refs), out, DEFAULT_TEMPLATE, UNIQUIFY)
+        _wait_summary(window, qtbot, lambda: runners.append(window.saver.start(job)))
+        [runner] = runners
         assert runner is not None
-        _wait_summary(window, qtbot)
         summary = runner.summary()
         assert isinstance(summary, SaveSummary) and len(summary.saved) == 3
         assert part_files(out) == sorted([live.part.name, *others])
