@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.gui.picture_model import PicState
-from tests.gui.browser_helpers import MakeBrowser
+from tests.gui.browser_helpers import MakeBrowser, model_of
 
 pytest_plugins = ["tests.gui.browser_support"]
 
@@ -23,7 +23,7 @@ def test_a_login_page_instead_of_a_picture_shows_the_reason_on_its_tile(
     server.queue_image_faults(["html"] * len(refs) * 3)
     h.start(refs)
     qtbot.waitUntil(lambda: browser.stats().failed == len(refs), timeout=10_000)
-    model = browser.model()
+    model = model_of(browser)
     for ref in refs:
         item = model.item_for(ref.ident)
         assert item is not None and item.state is PicState.FAILED
