@@ -89,6 +89,12 @@ TILE_SIZE: Setting[int] = Setting("view/tile_size", 0, int)  # 0 = the grid's ow
 REFRESH: Setting[bool] = Setting("view/refresh_enabled", True, bool)
 BASE_URL: Setting[str] = Setting("api/base_url", DEFAULT_BASE_URL, str)
 LANGUAGE: Setting[str] = Setting("ui/language", "", str)  # "" = follow the system locale
+PIC_LIST_PANEL: Setting[bool] = Setting("view/pic_list_panel", False, bool)  # the side panel is shown
+# The workbook last opened: its name and *file* token (which names a document, not the user), and the API
+# server it is on (core.quota.server_key), so another server's workbook is never reopened.
+LAST_WORKBOOK_NAME: Setting[str] = Setting("workbook/last_name", "", str)
+LAST_WORKBOOK_FILE: Setting[str] = Setting("workbook/last_file_id", "", str)
+LAST_WORKBOOK_SERVER: Setting[str] = Setting("workbook/last_server", "", str)
 # One shared counter of earlier releases: it mixed servers and counted by the local date.
 _RETIRED_KEYS = ("quota/day", "quota/calls")
 
@@ -104,6 +110,10 @@ ALL_SETTINGS: tuple[Setting[Any], ...] = (
     REFRESH,
     BASE_URL,
     LANGUAGE,
+    PIC_LIST_PANEL,
+    LAST_WORKBOOK_NAME,
+    LAST_WORKBOOK_FILE,
+    LAST_WORKBOOK_SERVER,
 )
 
 

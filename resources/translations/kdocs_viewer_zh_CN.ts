@@ -52,29 +52,37 @@ The details were written to the log.</source>
         </message>
     </context>
     <context>
+        <name>FileListModel</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/file_list.py" line="+115" />
+            <source>Name</source>
+            <translation>名称</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Modified</source>
+            <translation>修改时间</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Shared</source>
+            <translation>共享</translation>
+        </message>
+        <message>
+            <location line="+15" />
+            <source>shared with you</source>
+            <translation>与我共享</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>Shared with you by its owner</source>
+            <translation>由所有者共享给你</translation>
+        </message>
+    </context>
+    <context>
         <name>InputPanel</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/input_panel.py" line="+97" />
-            <source>Workbook file token:</source>
-            <translation>工作簿文件 ID（file token）：</translation>
-        </message>
-        <message>
-            <location line="+3" />
-            <source>the id of the workbook, e.g. demo-workbook</source>
-            <translation>工作簿的 ID，例如 demo-workbook</translation>
-        </message>
-        <message>
-            <location line="+4" />
-            <source>Find pictures in workbook</source>
-            <translation>查找工作簿中的图片</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>Read the workbook's cells and list every picture in it</source>
-            <translation>读取工作簿的单元格，列出其中所有图片</translation>
-        </message>
-        <message>
-            <location line="+4" />
+            <location filename="../../kdocs_viewer/gui/input_panel.py" line="+120" />
             <source>Pic list:</source>
             <translation>图片列表：</translation>
         </message>
@@ -94,12 +102,27 @@ The details were written to the log.</source>
             <translation>加载</translation>
         </message>
         <message>
-            <location line="+10" />
-            <source>&amp;Open pic list…</source>
-            <translation>打开图片列表(&amp;O)…</translation>
+            <location line="+7" />
+            <source>&amp;Import pic list…</source>
+            <translation>导入图片列表(&amp;I)…</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>&amp;Pic list panel</source>
+            <translation>图片列表面板(&amp;P)</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Pic list</source>
+            <translation>图片列表</translation>
         </message>
         <message>
             <location line="+3" />
+            <source>Show or hide the pic list: paste, import or edit a list of pictures</source>
+            <translation>显示或隐藏图片列表：粘贴、导入或编辑图片清单</translation>
+        </message>
+        <message>
+            <location line="+8" />
             <source>&amp;Find pictures in workbook</source>
             <translation>查找工作簿中的图片(&amp;F)</translation>
         </message>
@@ -109,12 +132,17 @@ The details were written to the log.</source>
             <translation>加载(&amp;L)</translation>
         </message>
         <message>
-            <location line="+39" />
+            <location line="+112" />
+            <source>Click “Open workbook…” (Ctrl+O), or press Enter here, to choose it from your files.</source>
+            <translation>点击“打开工作簿…”（Ctrl+O），或在此处按回车键，从你的文件中选择它。</translation>
+        </message>
+        <message>
+            <location line="+7" />
             <source>Enter the workbook's file token first.</source>
             <translation>请先输入工作簿的文件 ID。</translation>
         </message>
         <message>
-            <location line="+12" />
+            <location line="+18" />
             <source>Open pic list</source>
             <translation>打开图片列表</translation>
         </message>
@@ -124,24 +152,24 @@ The details were written to the log.</source>
             <translation>图片列表 (*.json *.csv *.tsv *.txt);;所有文件 (*)</translation>
         </message>
         <message>
-            <location line="+10" />
-            <location line="+15" />
+            <location line="+11" />
+            <location line="+16" />
             <source>Reading %1…</source>
             <translation>正在读取 %1…</translation>
         </message>
         <message>
             <location line="-1" />
-            <location line="+224" />
+            <location line="+238" />
             <source>Pasted pic list</source>
             <translation>粘贴的图片列表</translation>
         </message>
         <message>
-            <location line="-195" />
+            <location line="-208" />
             <source>Could not read %1: %2</source>
             <translation>无法读取 %1：%2</translation>
         </message>
         <message>
-            <location line="+16" />
+            <location line="+17" />
             <source>Reading the pic list…</source>
             <translation>正在读取图片列表…</translation>
         </message>
@@ -186,7 +214,7 @@ The details were written to the log.</source>
             <translation>图片列表有问题：</translation>
         </message>
         <message>
-            <location line="+25" />
+            <location line="+35" />
             <source>Pictures found in the workbook</source>
             <translation>在工作簿中找到的图片</translation>
         </message>
@@ -201,12 +229,12 @@ The details were written to the log.</source>
             <translation>无法列出工作簿中的图片：%1</translation>
         </message>
         <message>
-            <location line="+7" />
+            <location line="+9" />
             <source>No pictures found in this workbook.</source>
             <translation>此工作簿中没有找到图片。</translation>
         </message>
         <message>
-            <location line="+27" />
+            <location line="+28" />
             <source>Read %1: %2 pictures. Click “Load” to show them.</source>
             <translation>已读取 %1：%2 张图片。点击“加载”显示它们。</translation>
         </message>
@@ -264,21 +292,24 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+78" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+82" />
+            <location line="+225" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
         <message>
-            <location line="+23" />
+            <location line="-201" />
             <source>No pictures yet.
 
-Enter the workbook's file token, then click “Find pictures in workbook”, or paste a pic list and click “Load”.</source>
+Click “Open workbook…” (Ctrl+O) to choose one of your workbooks, or enter its file token and click “Find pictures in workbook”.
+A pic list can be imported from the File menu or dropped on the window.</source>
             <translation>还没有图片。
 
-请输入工作簿的文件 ID，然后点击“查找工作簿中的图片”；或者粘贴图片列表后点击“加载”。</translation>
+点击“打开工作簿…”（Ctrl+O）从你的工作簿中选择一个，或者输入工作簿的文件 ID 后点击“查找工作簿中的图片”。
+图片列表可以从“文件”菜单导入，也可以拖放到窗口上。</translation>
         </message>
         <message>
-            <location line="+37" />
+            <location line="+50" />
             <source>&amp;Save selected…</source>
             <translation>保存所选(&amp;S)…</translation>
         </message>
@@ -313,12 +344,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>关于 kdocs-viewer(&amp;A)</translation>
         </message>
         <message>
-            <location line="+5" />
+            <location line="+12" />
             <source>&amp;File</source>
             <translation>文件(&amp;F)</translation>
         </message>
         <message>
-            <location line="+8" />
+            <location line="+10" />
             <source>&amp;Edit</source>
             <translation>编辑(&amp;E)</translation>
         </message>
@@ -328,7 +359,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>查看(&amp;V)</translation>
         </message>
         <message>
-            <location line="+5" />
+            <location line="+6" />
             <source>&amp;Language</source>
             <translation>语言(&amp;L)</translation>
         </message>
@@ -338,7 +369,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>帮助(&amp;H)</translation>
         </message>
         <message>
-            <location line="+149" />
+            <location line="+173" />
             <source>Language</source>
             <translation>语言</translation>
         </message>
@@ -989,6 +1020,145 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location line="+6" />
             <source>&amp;Forget token</source>
             <translation>忘记令牌(&amp;F)</translation>
+        </message>
+    </context>
+    <context>
+        <name>WorkbookBar</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/workbook_bar.py" line="+38" />
+            <source>Workbook file token:</source>
+            <translation>工作簿文件 ID（file token）：</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>the id of the workbook, e.g. demo-workbook</source>
+            <translation>工作簿的 ID，例如 demo-workbook</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>The workbook's file token (its document id). A share link names the link, not the workbook: “Open workbook…” finds it by name.</source>
+            <translation>工作簿的文件 ID（file token，即文档 ID）。分享链接指的是链接而不是工作簿：请用“打开工作簿…”按名称查找。</translation>
+        </message>
+        <message>
+            <location line="+9" />
+            <source>Find pictures in workbook</source>
+            <translation>查找工作簿中的图片</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Read the workbook's cells and list every picture in it</source>
+            <translation>读取工作簿的单元格，列出其中所有图片</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Open workbook…</source>
+            <translation>打开工作簿…</translation>
+        </message>
+        <message>
+            <location line="+28" />
+            <source>No workbook open</source>
+            <translation>未打开工作簿</translation>
+        </message>
+    </context>
+    <context>
+        <name>WorkbookOpener</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/workbook_opener.py" line="+68" />
+            <source>&amp;Open workbook…</source>
+            <translation>打开工作簿(&amp;O)…</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Choose one of your workbooks and show its pictures (Ctrl+O)</source>
+            <translation>选择你的一个工作簿并显示其中的图片（Ctrl+O）</translation>
+        </message>
+        <message>
+            <location line="+149" />
+            <source>Looking for it among your recent files…</source>
+            <translation>正在你最近使用的文件中查找…</translation>
+        </message>
+        <message>
+            <location line="+9" />
+            <source>It is not among your recent files either: choose the workbook with “Open workbook…”.</source>
+            <translation>在你最近使用的文件中也没有找到它：请用“打开工作簿…”选择工作簿。</translation>
+        </message>
+        <message>
+            <location line="+9" />
+            <source>Your recent files could not be listed to look for it: %1</source>
+            <translation>无法列出你最近使用的文件来查找它：%1</translation>
+        </message>
+    </context>
+    <context>
+        <name>WorkbookPicker</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/workbook_picker.py" line="+62" />
+            <source>Open workbook</source>
+            <translation>打开工作簿</translation>
+        </message>
+        <message>
+            <location line="+9" />
+            <source>Search your workbooks by name (or paste a share link)</source>
+            <translation>按名称搜索你的工作簿（也可粘贴分享链接）</translation>
+        </message>
+        <message>
+            <location line="+7" />
+            <source>Recent</source>
+            <translation>最近使用</translation>
+        </message>
+        <message>
+            <location line="+0" />
+            <source>All spreadsheets</source>
+            <translation>所有表格</translation>
+        </message>
+        <message>
+            <location line="+13" />
+            <source>Open</source>
+            <translation>打开</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Refresh</source>
+            <translation>刷新</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Ask KDocs for this list again</source>
+            <translation>重新向金山文档获取此列表</translation>
+        </message>
+        <message>
+            <location line="+88" />
+            <source>Loading your workbooks… %1 so far</source>
+            <translation>正在加载你的工作簿… 已加载 %1 个</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Loading stopped at %1 workbooks; Refresh loads them all.</source>
+            <translation>已在 %1 个工作簿处停止加载；点击“刷新”可全部加载。</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>No workbooks in this list.</source>
+            <translation>此列表中没有工作簿。</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>%1 of %2 workbooks match.</source>
+            <translation>%2 个工作簿中有 %1 个匹配。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>%1 workbooks.</source>
+            <translation>共 %1 个工作簿。</translation>
+        </message>
+        <message>
+            <location line="+11" />
+            <source>KDocs refused the access token (it may have expired). Enter a new one and the list loads again.</source>
+            <translation>金山文档拒绝了访问令牌（可能已过期）。请输入新的令牌，列表会重新加载。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Could not list your workbooks: %1</source>
+            <translation>无法列出你的工作簿：%1</translation>
         </message>
     </context>
     <context>
