@@ -4,8 +4,10 @@
 Runs the same start-up as ``kdocs-viewer --demo`` (the stand-in server in this process) on Qt's offscreen
 platform unless a display is set, waits until the visible thumbnails are in, selects a few tiles so the
 selection shows, and grabs the window. Settings go to a throw-away file, so your own are left alone.
+``--picker`` grabs "Open workbook…" instead, with the demo's workbooks listed (and ``--search`` typed).
 
     .venv/bin/python scripts/screenshot.py [--lang zh_CN] [--out docs/screenshot.png] [--size 1360x860]
+    .venv/bin/python scripts/screenshot.py --picker [--search TEXT] --out picker.png
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +32,8 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--size", default="1380x860", help="window size WxH (logical pixels)")
     parser.add_argument("--pictures", type=int, default=240, help="pictures in the demo workbook")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the thumbnails")
+    parser.add_argument("--picker", action="store_true", help="grab the “Open workbook…” dialog instead")
+    parser.add_argument("--search", default="", help="with --picker: text typed into its search box")
     return parser.parse_args()
 
 
@@ -59,7 +64,7 @@ def main() -> int:
     window = MainWindow(app_settings=app_settings, language=args.lang)
     window.resize(width, height)
     window.show()
-    launcher = DemoLauncher(window, StandinConfig(pictures=args.pictures))
+    launcher = DemoLauncher(window, StandinConfig(pictures=args.pictures, workbooks=12 if args.picker else 8))
 
     def pump(seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -91,7 +96,8 @@ def main() -> int:
         grid.setFocus()  # no text cursor blinking in the file token field
         pump(1.2)  # selection settles, status bar and badges repaint
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        if not window.grab().save(str(args.out)):
+        shown = _open_picker(window, args.search, pump) if args.picker else window
+        if not shown.grab().save(str(args.out)):
             print(f"could not write {args.out}", file=sys.stderr)
             return 1
         print(args.out)
@@ -101,6 +107,26 @@ def main() -> int:
         del translators
         QCoreApplication.processEvents()
     return 0
+
+
+def _open_picker(window: Any, search: str, pump: Any) -> Any:
+    """File → Open workbook…, its recent list loaded (the demo loads it at start), ``search`` typed."""
+    from PySide6.QtWidgets import QLineEdit
+
+    from kdocs_viewer.gui.workbook_picker import WorkbookPicker
+
+    window.opener.open_action.trigger()
+    pump(0.5)
+    picker = window.findChild(WorkbookPicker, "workbookPicker")
+    assert picker is not None
+    deadline = time.monotonic() + 10
+    while not picker.shown_items() and time.monotonic() < deadline:
+        pump(0.1)
+    box = picker.findChild(QLineEdit, "workbookSearch")
+    assert box is not None
+    box.setText(search)
+    pump(0.5)
+    return picker
 
 
 if __name__ == "__main__":
