@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QDateTime, QLocale, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QLineEdit, QTableView
+from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QLineEdit, QPushButton, QTableView
 from pytestqt.qtbot import QtBot
 
+from kdocs_viewer.core.api import DEFAULT_RETRY
 from kdocs_viewer.core.contract import FILES_FLAT_PATH, FILES_PAGE_SIZE, FILES_RECENT_PATH
 from kdocs_viewer.core.files import FileItem, is_spreadsheet_name
 from kdocs_viewer.gui.main_window import MainWindow
@@ -240,6 +241,25 @@ def test_a_token_refused_while_listing_goes_through_the_token_controller(
     assert shown.startswith("KDocs refused the access token")  # said in the picker, in words
     assert names(picker) == [f.name for f in expected]  # loaded again with the new token
     assert window.token.has_token()
+
+
+def test_a_failed_listing_is_said_in_words_and_refresh_tries_again(
+    make_window: MakeWindow,
+    server: StandinServer,
+    monkeypatch: pytest.MonkeyPatch,
+    qtbot: QtBot,
+    no_keyring: Any,
+) -> None:
+    TokenTyper(monkeypatch, "demo-token", remember=False)
+    window = make_window(base_url=server.base_url)
+    server.queue_faults(["html"] * DEFAULT_RETRY.max_attempts)  # a portal page, every try
+    picker = open_picker(window, qtbot)
+    qtbot.waitUntil(lambda: status(picker).startswith("Could not list your workbooks: "), timeout=10_000)
+    assert "demo-token" not in status(picker) and "http" not in status(picker)
+    assert not child(picker, QPushButton, "pickerOpen").isEnabled()  # nothing to open
+    child(picker, QPushButton, "pickerRefresh").click()
+    wait_listed(qtbot, picker, len(recent_spreadsheets(server)))
+    assert child(picker, QPushButton, "pickerOpen").isEnabled()
 
 
 def test_closing_the_picker_stops_the_paging(
