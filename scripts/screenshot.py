@@ -4,12 +4,14 @@
 Runs the same start-up as ``kdocs-viewer --demo`` (the stand-in server in this process) on Qt's offscreen
 platform unless a display is set, waits until the visible thumbnails are in, selects a few tiles so the
 selection shows, and grabs the window. Settings go to a throw-away file, so your own are left alone.
+``--picker`` grabs "Open workbook…" instead, with the demo's workbooks listed (and ``--search`` typed).
 
 ``--dialog signin`` grabs the guided "Sign in with KDocs" dialog instead, as a first run shows it (with an
 example APPID typed in): ``docs/signin-dialog.png`` by default.
 
     .venv/bin/python scripts/screenshot.py [--lang zh_CN] [--out docs/screenshot.png] [--size 1360x860]
     .venv/bin/python scripts/screenshot.py --dialog signin [--lang zh_CN] [--out docs/signin-dialog.png]
+    .venv/bin/python scripts/screenshot.py --picker [--search TEXT] --out picker.png
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,6 +42,8 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--size", default="1380x860", help="window size WxH (logical pixels)")
     parser.add_argument("--pictures", type=int, default=240, help="pictures in the demo workbook")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the thumbnails")
+    parser.add_argument("--picker", action="store_true", help="grab the “Open workbook…” dialog instead")
+    parser.add_argument("--search", default="", help="with --picker: text typed into its search box")
     args = parser.parse_args()
     if args.out is None:
         args.out = ROOT / "docs" / ("signin-dialog.png" if args.dialog == "signin" else "screenshot.png")
@@ -72,7 +77,7 @@ def main() -> int:
     window = MainWindow(app_settings=app_settings, language=args.lang)
     window.resize(width, height)
     window.show()
-    launcher = DemoLauncher(window, StandinConfig(pictures=args.pictures))
+    launcher = DemoLauncher(window, StandinConfig(pictures=args.pictures, workbooks=12 if args.picker else 8))
 
     def pump(seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -112,7 +117,8 @@ def main() -> int:
         grid.setFocus()  # no text cursor blinking in the file token field
         pump(1.2)  # selection settles, status bar and badges repaint
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        if not window.grab().save(str(args.out)):
+        shown = _open_picker(window, args.search, pump) if args.picker else window
+        if not shown.grab().save(str(args.out)):
             print(f"could not write {args.out}", file=sys.stderr)
             return 1
         print(args.out)
@@ -150,6 +156,26 @@ def _grab_sign_in_dialog(window: object, pump: object, out: Path) -> int:
         return 1
     print(out)
     return 0
+
+
+def _open_picker(window: Any, search: str, pump: Any) -> Any:
+    """File → Open workbook…, its recent list loaded (the demo loads it at start), ``search`` typed."""
+    from PySide6.QtWidgets import QLineEdit
+
+    from kdocs_viewer.gui.workbook_picker import WorkbookPicker
+
+    window.opener.open_action.trigger()
+    pump(0.5)
+    picker = window.findChild(WorkbookPicker, "workbookPicker")
+    assert picker is not None
+    deadline = time.monotonic() + 10
+    while not picker.shown_items() and time.monotonic() < deadline:
+        pump(0.1)
+    box = picker.findChild(QLineEdit, "workbookSearch")
+    assert box is not None
+    box.setText(search)
+    pump(0.5)
+    return picker
 
 
 if __name__ == "__main__":

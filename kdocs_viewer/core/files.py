@@ -37,6 +37,7 @@ __all__ = [
     "FilePage",
     "UserInfo",
     "collect",
+    "distinct_pages",
     "filter_items",
     "find_by_link",
     "get_user",
@@ -272,11 +273,18 @@ def collect(
     cancel: threading.Event | None = None,
 ) -> list[FileItem]:
     """Every item of every page (see ``pages``), each file token once, in the server's order."""
-    seen: dict[str, FileItem] = {}
-    for page in pages(fetch, max_items=max_items, cancel=cancel):
-        for item in page.items:
-            seen.setdefault(item.file_token, item)
-    return list(seen.values())
+    found = distinct_pages(pages(fetch, max_items=max_items, cancel=cancel))
+    return [item for page in found for item in page.items]
+
+
+def distinct_pages(listing: Iterable[FilePage]) -> Iterator[FilePage]:
+    """The pages with each file token kept at its first appearance only: a listing can move while it is
+    paged (a file edited meanwhile jumps to the top of "recent" and comes again on a later page)."""
+    seen: set[str] = set()
+    for page in listing:
+        fresh = [item for item in page.items if item.file_token not in seen]
+        seen.update(item.file_token for item in fresh)
+        yield FilePage(fresh, page.offset, page.next_offset, page.skipped)
 
 
 def filter_items(items: Iterable[FileItem], query: str) -> list[FileItem]:

@@ -216,6 +216,12 @@ class PictureBrowser(QWidget):
         self._filter.setPlaceholderText(self.tr("Filter by caption, cell or key"))
         self._filter.setClearButtonEnabled(True)
         self._filter.textChanged.connect(self._on_filter_text)
+        self._sheet_combo = QComboBox(self)
+        self._sheet_combo.setObjectName("sheetFilter")
+        self._sheet_combo.setToolTip(self.tr("Show the pictures of one sheet only"))
+        self._sheet_combo.addItem(self.tr("All sheets"), None)
+        self._sheet_combo.setVisible(False)  # until pictures that name their sheet are shown
+        self._sheet_combo.currentIndexChanged.connect(self._on_sheet_changed)
         self._tag_combo = QComboBox(self)
         self._tag_combo.setObjectName("tagFilter")
         self._tag_combo.setToolTip(self.tr("Show pictures of one kind only"))
@@ -238,6 +244,7 @@ class PictureBrowser(QWidget):
         self._size_slider.setValue(TILE_BUCKETS.index(self._grid.tile_size()))
         self._size_slider.valueChanged.connect(self._on_slider)
         self._toolbar.addWidget(self._filter, 3)
+        self._toolbar.addWidget(self._sheet_combo, 1)
         self._toolbar.addWidget(self._tag_combo, 1)
         self._toolbar.addWidget(QLabel(self.tr("Sort:"), self))
         self._toolbar.addWidget(self._sort_combo, 1)
@@ -254,6 +261,18 @@ class PictureBrowser(QWidget):
         self._tag_combo.blockSignals(False)
         self._proxy.set_tag(None)
 
+    def _refill_sheets(self, refs: Iterable[PicRef]) -> None:
+        """The sheets the pictures name, in workbook order; the combo shows only when there are some."""
+        sheets = list(dict.fromkeys(ref.sheet for ref in refs if ref.sheet))
+        self._sheet_combo.blockSignals(True)
+        self._sheet_combo.clear()
+        self._sheet_combo.addItem(self.tr("All sheets"), None)
+        for sheet in sheets:
+            self._sheet_combo.addItem(sheet, sheet)
+        self._sheet_combo.blockSignals(False)
+        self._sheet_combo.setVisible(bool(sheets))
+        self._proxy.set_sheet(None)
+
     @Slot(str)
     def _on_filter_text(self, text: str) -> None:
         self._proxy.set_filter_text(text)
@@ -263,6 +282,12 @@ class PictureBrowser(QWidget):
     def _on_tag_changed(self, index: int) -> None:
         tag = self._tag_combo.itemData(index)
         self._proxy.set_tag(tag if isinstance(tag, str) else None)
+        self._after_reorder()
+
+    @Slot(int)
+    def _on_sheet_changed(self, index: int) -> None:
+        sheet = self._sheet_combo.itemData(index)
+        self._proxy.set_sheet(sheet if isinstance(sheet, str) else None)
         self._after_reorder()
 
     @Slot(int)
@@ -311,6 +336,7 @@ class PictureBrowser(QWidget):
         self._thumbs.clear()
         self._model.set_refs(refs)
         self._refill_tags(refs)
+        self._refill_sheets(refs)
         self._deadlines.clear()
         self._pins.clear()
         self.selectionCountChanged.emit(0)  # a model reset clears the selection without a signal

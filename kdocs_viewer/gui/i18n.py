@@ -5,7 +5,9 @@ shipped inside the package so ``pip install .`` needs no Qt tools) and Qt's own 
 Qt installation, so standard dialogs (file chooser, message box buttons) speak the same language.
 
 Precedence: ``--lang`` on the command line (and it is remembered), then the remembered choice, then the
-system locale. A language change from the menu takes effect at the next start.
+system locale. A language change from the menu takes effect at the next start. Dates and numbers that Qt
+formats (``QLocale()``) follow the same language: the system's regional format when it is in that language,
+else the language's usual one, so a Chinese interface never shows English month names.
 """
 
 from __future__ import annotations
@@ -76,6 +78,14 @@ def _qt_translate(context: str, text: str) -> str:
     return QCoreApplication.translate(context, text)
 
 
+def _use_locale_of(lang: str) -> None:
+    system = QLocale.system()
+    if system.language() != QLocale.Language.C and normalise_language(system.name()) == lang:
+        QLocale.setDefault(system)
+    else:
+        QLocale.setDefault(QLocale("zh_CN" if lang == "zh_CN" else "en_US"))
+
+
 def install_translators(app: QCoreApplication, lang: str) -> list[QTranslator]:
     """Install ours and Qt's translators for ``lang`` on ``app``; English needs none.
 
@@ -83,6 +93,7 @@ def install_translators(app: QCoreApplication, lang: str) -> list[QTranslator]:
     Returns the installed translators; the caller keeps them alive (Qt does not own them). A missing
     catalogue is logged, never fatal: the interface then simply stays English.
     """
+    _use_locale_of(lang)
     installed: list[QTranslator] = []
     if lang == DEFAULT_LANGUAGE:
         core_i18n.set_translator(None)

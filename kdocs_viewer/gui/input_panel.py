@@ -1,4 +1,9 @@
-"""The input panel: the workbook's file token, the pic list (editor, or a big list's summary), Find, Load.
+"""The input: the workbook (name and file token), the pic list (editor, or a big list's summary), Find, Load.
+
+The panel itself is the pic list, a side panel the window shows on demand (``panel_action``): most people open
+a workbook by name and never see it, so it opens by itself only when there is something to look at (a list
+imported, a problem in one). It also makes the two widgets the window puts above the pictures: the
+``WorkbookBar`` (name, file token, Find) and the ``MessageArea``.
 
 What it guarantees:
 - files are read, long lists parsed and "Find pictures" run off the GUI thread (``BackgroundCalls``);
@@ -6,7 +11,11 @@ What it guarantees:
   jumps there (highlighted, not selected, so the next keystroke cannot wipe it);
 - a list too big to edit is summarised, not put in the editor, and one that costs many API calls is asked
   about before the first call (``pic_input``);
-- a dropped file is read, not pasted as its URL.
+- a dropped file is read, not pasted as its URL;
+- a KDocs share link in the file token field is never sent as a file token: the user is told what it is
+  (``shareLinkEntered`` lets the window look it up);
+- a workbook restored at start (``restore_workbook``) is reopened once a token is at hand, unless the user
+  has turned to something else by then.
 
 It needs a token for Find and Load: ``TokenController.ensure`` gives one or makes the action wait, and a
 rejected one goes to ``TokenController.reject``. A list ready to show leaves as ``loadRequested``.
@@ -14,7 +23,7 @@ rejected one goes to ``TokenController.reject``. A list ready to show leaves as 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +33,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QStackedWidget,
     QToolButton,
@@ -50,8 +58,10 @@ from kdocs_viewer.gui.pic_list_editor import PicListEditor
 from kdocs_viewer.gui.settings import AppSettings
 from kdocs_viewer.gui.tasks import BackgroundCalls, TaskResult
 from kdocs_viewer.gui.token_controller import TokenController
+from kdocs_viewer.gui.workbook_bar import WorkbookBar
 
-if TYPE_CHECKING:  # the parser waits for the first paint
+if TYPE_CHECKING:  # the parser and the file lists wait for the first paint
+    from kdocs_viewer.core.files import FileItem
     from kdocs_viewer.core.piclist import ParseResult, PicListError
 
 __all__ = ["SYNC_PARSE_CHARS", "InputPanel"]
@@ -65,10 +75,14 @@ SYNC_PARSE_CHARS = 200_000
 
 
 class InputPanel(QWidget):
-    """See the module docstring. ``daily_limit`` gives the server's known daily API-call limit, if any."""
+    """See the module docstring. ``daily_limit`` gives the server's known daily API-call limit, if any;
+    ``parent`` (the window) also parents the workbook bar and the message area."""
 
     loadRequested = Signal(str, object)  # (file token, list[PicRef]): show these pictures
     findFinished = Signal()  # a "Find pictures" call ended, however (it made API calls)
+    workbookChanged = Signal(str, str)  # (name or "", file token): what the bar now names
+    workbookRead = Signal(str, str)  # (name or "", file token): "Find pictures" read this workbook
+    shareLinkEntered = Signal(str, bool)  # (link id, asked): a share link in the field; asked = Find/Enter
 
     def __init__(
         self,
@@ -89,27 +103,23 @@ class InputPanel(QWidget):
         self._question_load: tuple[str, ParseResult] | None = None  # what a "yes" starts
         self._editor_file = ""  # the name of the file whose text the editor holds, untouched since
         self._unreadable: list[Problem] = []  # picture cells "Find pictures" could not read, told on load
+        self._name = ""  # the workbook's name, while the file token field holds its file token
+        self._restore: tuple[str, str] | None = None  # (name, file token) to reopen once a token is here
+        self._link_shown: str | None = None  # the share link last explained (once per paste)
         self._closed = False
         self._calls = BackgroundCalls(self)
         self._calls.finished.connect(self._on_task_done)
-        self._build()
+        self._build(parent)
+        self._token.changed.connect(self._reopen_if_ready)
 
-    def _build(self) -> None:
+    def _build(self, window: QWidget | None) -> None:
+        self.bar = WorkbookBar(window)
+        self.file_token_edit = self.bar.file_token_edit
+        self.find_button = self.bar.find_button
+        self.message_area = MessageArea(window)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 4, 8)
-
-        layout.addWidget(QLabel(self.tr("Workbook file token:"), self))
-        self.file_token_edit = QLineEdit(self)
-        self.file_token_edit.setObjectName("fileToken")
-        self.file_token_edit.setPlaceholderText(self.tr("the id of the workbook, e.g. demo-workbook"))
-        self.file_token_edit.setClearButtonEnabled(True)
-        layout.addWidget(self.file_token_edit)
-
-        self.find_button = QPushButton(self.tr("Find pictures in workbook"), self)
-        self.find_button.setObjectName("findButton")
-        self.find_button.setToolTip(self.tr("Read the workbook's cells and list every picture in it"))
-        layout.addWidget(self.find_button)
-
         header = QHBoxLayout()
         header.addWidget(QLabel(self.tr("Pic list:"), self), 1)
         self.open_button = QToolButton(self)
@@ -132,19 +142,31 @@ class InputPanel(QWidget):
         self.load_button.setDefault(True)
         layout.addWidget(self.load_button)
 
-        self.message_area = MessageArea(self)
-        layout.addWidget(self.message_area)
-
         # The window puts these in its menus; they stay in step with the buttons.
         self.open_action = self._action(
-            self.tr("&Open pic list…"), self.open_pic_list, "Ctrl+O", "openAction"
+            self.tr("&Import pic list…"), self.open_pic_list, "Ctrl+Shift+O", "importAction"
         )
+        self.panel_action = QAction(self.tr("&Pic list panel"), self)
+        self.panel_action.setObjectName("picListAction")
+        self.panel_action.setIconText(self.tr("Pic list"))  # the toggle button in the workbook bar
+        self.panel_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.panel_action.setToolTip(
+            self.tr("Show or hide the pic list: paste, import or edit a list of pictures")
+        )
+        self.panel_action.setCheckable(True)
+        shown = self._settings.get(S.PIC_LIST_PANEL)
+        self.panel_action.setChecked(shown)
+        self.setVisible(shown)
+        self.panel_action.toggled.connect(self._on_panel_toggled)
         self.find_action = self._action(
             self.tr("&Find pictures in workbook"), self.find_pictures, "Ctrl+Shift+F", "findAction"
         )
         self.load_action = self._action(self.tr("&Load"), self.load, "Ctrl+Return", "loadAction")
 
         self.find_button.clicked.connect(self.find_pictures)
+        self.file_token_edit.returnPressed.connect(self.find_pictures)
+        self.file_token_edit.textChanged.connect(self._on_file_token_text)
+        self.file_token_edit.textEdited.connect(self._on_file_token_edited)
         self.load_button.clicked.connect(self.load)
         self.open_button.clicked.connect(self.open_pic_list)
         self.editor.fileDropped.connect(self._on_file_dropped)
@@ -171,18 +193,101 @@ class InputPanel(QWidget):
         """Like ``show_message``, for news that is not about the input; see ``MessageArea.show_notice``."""
         self.message_area.show_notice(kind, redact(text))
 
+    @Slot(bool)
+    def _on_panel_toggled(self, shown: bool) -> None:
+        self.setVisible(shown)
+        self._settings.set(S.PIC_LIST_PANEL, shown)
+
+    def reveal(self) -> None:
+        """Show the pic list panel (something in it needs the user's eyes)."""
+        self.panel_action.setChecked(True)
+
+    # ------------------------------------------------------------------------------------------------------
+    # the workbook
+
     def file_token(self) -> str:
         return self.file_token_edit.text().strip()
 
+    def workbook_name(self) -> str:
+        """The open workbook's name ("" while only its file token is known)."""
+        return self._name
+
     def set_file_token(self, file_token: str) -> None:
-        self.file_token_edit.setText(file_token)
+        self._set_workbook(self._name if file_token.strip() == self.file_token() else "", file_token)
+
+    def _set_workbook(self, name: str, file_token: str) -> None:
+        if self.file_token_edit.text() != file_token:
+            self.file_token_edit.setText(file_token)
+        self._name = name
+        self.bar.show_workbook(name, file_token.strip())
+        self.workbookChanged.emit(name, file_token.strip())
+
+    def open_workbook(self, name: str, file_token: str) -> None:
+        """Show this workbook and find its pictures (a "Find pictures" in flight for another is dropped)."""
+        self._restore = None
+        self._set_workbook(name, file_token)
+        self._find(replace=True)
+
+    def restore_workbook(self, name: str, file_token: str) -> None:
+        """Show the workbook of the last session and reopen it as soon as a token is at hand."""
+        self._set_workbook(name, file_token)
+        self._restore = (name, file_token)
+        self._reopen_if_ready()
+
+    @Slot()
+    def _reopen_if_ready(self) -> None:
+        restore = self._restore
+        if restore is None or self._closed or not self._token.has_token():
+            return
+        self._restore = None
+        if self.file_token() == restore[1]:
+            self._find(replace=False)
+
+    def learn_names(self, items: Iterable[FileItem]) -> None:
+        """Listed files: the one whose file token the field holds gives the workbook its name."""
+        file_token = self.file_token()
+        if self._name or not file_token:
+            return
+        for item in items:
+            if item.file_token == file_token:
+                self._set_workbook(item.name, self.file_token_edit.text())
+                return
+
+    @Slot(str)
+    def _on_file_token_edited(self, text: str) -> None:
+        """Typed by the user: the name no longer applies, and nothing is reopened behind their back."""
+        self._restore = None
+        self._set_workbook("", text)
+
+    @Slot(str)
+    def _on_file_token_text(self, text: str) -> None:
+        self.bar.show_workbook(self._name, text.strip())
+        link = _share_link(text)
+        if link is None or link == self._link_shown:
+            self._link_shown = link
+            return
+        self._link_shown = link
+        self._explain_share_link(link)
+        self.shareLinkEntered.emit(link, False)
+
+    def _explain_share_link(self, link_id: str) -> None:
+        from kdocs_viewer.core.files import share_link_explanation
+
+        offer = self.tr("Click “Open workbook…” (Ctrl+O), or press Enter here, to choose it from your files.")
+        self.show_message("warning", share_link_explanation(link_id) + "\n" + offer)
 
     def _require_file_token(self) -> str:
-        """The file token, or "" after saying it is missing (Find and Load both need it)."""
+        """The file token, or "" after saying it is missing or is a share link (Find and Load need one)."""
         file_token = self.file_token()
         if not file_token:
             self.show_message("error", self.tr("Enter the workbook's file token first."))
             self.file_token_edit.setFocus()
+            return ""
+        link = _share_link(file_token)
+        if link is not None:
+            self._explain_share_link(link)
+            self.shareLinkEntered.emit(link, True)
+            return ""
         return file_token
 
     # ------------------------------------------------------------------------------------------------------
@@ -192,7 +297,7 @@ class InputPanel(QWidget):
     def open_pic_list(self) -> None:
         start = self._settings.get(S.LAST_OPEN_FOLDER)
         path, _ = QFileDialog.getOpenFileName(
-            self,
+            self.window(),
             self.tr("Open pic list"),
             start,
             self.tr("Pic lists (*.json *.csv *.tsv *.txt);;All files (*)"),
@@ -203,6 +308,7 @@ class InputPanel(QWidget):
 
     def open_file(self, path: Path, *, load: bool = False) -> None:
         """Read ``path`` in a worker; its text replaces the editor's (undoable), then optionally loads."""
+        self._restore = None
         self._load_after_read = load
         self._reading = path
         self.show_message("info", self.tr("Reading %1…").replace("%1", path.name))
@@ -217,6 +323,7 @@ class InputPanel(QWidget):
     @Slot(str)
     def _on_large_paste(self, text: str) -> None:
         """A paste too big to edit: parsed on a worker, then shown as a summary like a big file."""
+        self._restore = None
         self._load_after_read = False
         self._reading = None
         name = self.tr("Pasted pic list")
@@ -233,6 +340,7 @@ class InputPanel(QWidget):
         self._big = big
         self.summary.show_list(big)
         self.input_stack.setCurrentWidget(self.summary)
+        self.reveal()
 
     def _show_editor(self) -> None:
         self._big = None
@@ -257,6 +365,7 @@ class InputPanel(QWidget):
         A list longer than ``SYNC_PARSE_CHARS`` is parsed on a worker, so the window never freezes on a big
         paste: then True means "started", and the pictures or the problem show when the parse is done.
         """
+        self._restore = None
         if self._big is not None:
             return self._load_parsed(self._big.result)
         from kdocs_viewer.core.piclist import PicListError, parse_pic_list
@@ -318,7 +427,7 @@ class InputPanel(QWidget):
         if self._question is not None:
             return
         count = len(result.pics)
-        self._question = LargeListQuestion(count, calls_to_resolve(count), self._daily_limit(), self)
+        self._question = LargeListQuestion(count, calls_to_resolve(count), self._daily_limit(), self.window())
         self._question_load = (file_token, result)
         self._question.finished.connect(self._on_question_answered)
         self._question.open()
@@ -366,6 +475,7 @@ class InputPanel(QWidget):
             lead = self.tr("The pic list has a problem:")
         text = lead + "\n" + "\n".join(lines or [str(exc)])
         self.show_message("error", text)
+        self.reveal()
         if source is not None:
             return
         for problem in problems:
@@ -380,9 +490,18 @@ class InputPanel(QWidget):
     @Slot()
     def find_pictures(self) -> None:
         """List the workbook's pictures (sheets + cells APIs) in a worker; fills the editor, then loads."""
+        self._restore = None
+        self._find(replace=False)
+
+    def _find(self, *, replace: bool) -> None:
+        """``replace``: a find in flight (for another workbook) is dropped, else this one waits for it."""
         file_token = self._require_file_token()
-        if not file_token or self._calls.is_busy(TASK_FIND):
+        if not file_token:
             return
+        if self._calls.is_busy(TASK_FIND):
+            if not replace:
+                return
+            self._calls.forget(TASK_FIND)
         if not self._token.ensure(self.find_pictures):
             return
         client = self._token.client()
@@ -422,7 +541,9 @@ class InputPanel(QWidget):
             self.show_message("error", text.replace("%1", error_text(result.error)))
             return
         file_token, count, prepared, problems = result.value
+        self.workbookRead.emit(self._name if self.file_token() == file_token else "", file_token)
         if not count:
+            self.loadRequested.emit(file_token, [])  # the pictures of the workbook shown before go
             self.show_message("warning", self.tr("No pictures found in this workbook."))
             self._note_unreadable_cells(problems)
             return
@@ -461,6 +582,7 @@ class InputPanel(QWidget):
             self.show_message("error", self._file_error_text(self._reading, result.error))
             return
         path, prepared = result.value
+        self.reveal()
         if isinstance(prepared, BigPicList):
             self._show_big_list(prepared)
             self.show_message(
@@ -491,3 +613,13 @@ class InputPanel(QWidget):
         """Cancel and join the background calls. Idempotent."""
         self.cancel()
         self._calls.shutdown()
+
+
+def _share_link(text: str) -> str | None:
+    """``core.files.share_link_id``, asked only of text that names the KDocs host: most text is a file token,
+    and this runs on every keystroke, before the network modules may be loaded."""
+    if "kdocs.cn" not in text.lower():
+        return None
+    from kdocs_viewer.core.files import share_link_id
+
+    return share_link_id(text)

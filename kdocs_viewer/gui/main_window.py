@@ -1,14 +1,16 @@
 """The main window: menus, the status bar, and the parts it wires together.
 
 Each flow lives in its own part: the token's life cycle in ``TokenController``, signing in with KDocs in
-``SignInController``, the file token, pic list,
-Find and Load in ``InputPanel``, "Save selected…" in ``SaveController``, the pictures in ``PictureBrowser``.
+``SignInController``, the workbook, pic list, Find and Load in ``InputPanel``, "Open workbook…", share links
+and the last workbook in ``WorkbookOpener``, "Save selected…" in ``SaveController``, the pictures in
+``PictureBrowser``.
 The window builds them, puts them on screen, connects their signals and closes them; it holds no flow of its
 own. (Vorta's main window is the model: it wires tabs that each own one job.)
 
 What it guarantees:
 - it shows at once: nothing the first paint does not need is imported or done before it (the keyring lookup,
   file reading and "Find pictures" run off the GUI thread and answer on it);
+- its face is the workbook's name above the grid; the pic list is a side panel shown on demand;
 - keyring news never hides an error about the input (``MessageArea.show_notice``);
 - every worker of every part is cancelled and joined in ``closeEvent`` (idempotent), the browser's too.
 """
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTextEdit,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -47,6 +50,7 @@ from kdocs_viewer.gui.settings import AppSettings
 from kdocs_viewer.gui.signin_controller import SignInController
 from kdocs_viewer.gui.status_bar import StatusBar
 from kdocs_viewer.gui.token_controller import TokenController
+from kdocs_viewer.gui.workbook_opener import WorkbookOpener
 
 if TYPE_CHECKING:
     from kdocs_viewer.core.auth import AppCredentials
@@ -58,7 +62,7 @@ __all__ = ["MainWindow"]
 class MainWindow(QMainWindow):
     """See the module docstring. ``start_demo`` and ``begin`` are the two ways a session starts.
 
-    The parts are public: ``token``, ``signin``, ``input``, ``saver``, ``browser`` and ``status``.
+    The parts are public: ``token``, ``signin``, ``input``, ``opener``, ``saver``, ``browser`` and ``status``.
     """
 
     def __init__(
@@ -84,6 +88,7 @@ class MainWindow(QMainWindow):
         self.signin = SignInController(self.token, self.settings, self, language=language, parent=self)
         self.token.set_sign_in_prompt(self.signin)
         self.input = InputPanel(self.token, self.settings, self._daily_limit, self)
+        self.opener = WorkbookOpener(self.token, self.settings, self, self)
         self.browser = PictureBrowser(self)
         self.saver = SaveController(self.browser, self.settings, self, self)
         self.status = StatusBar(self)
@@ -104,8 +109,9 @@ class MainWindow(QMainWindow):
     def _build_central(self) -> None:
         self.placeholder = QLabel(
             self.tr(
-                "No pictures yet.\n\nEnter the workbook's file token, then click “Find pictures in workbook”,"
-                " or paste a pic list and click “Load”."
+                "No pictures yet.\n\nClick “Open workbook…” (Ctrl+O) to choose one of your workbooks, or"
+                " enter its file token and click “Find pictures in workbook”.\nA pic list can be imported"
+                " from the File menu or dropped on the window."
             ),
             self,
         )
@@ -124,9 +130,21 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
+        self.splitter.setCollapsible(0, False)  # the panel is hidden with its toggle, not squeezed to nothing
         self.splitter.setCollapsible(1, False)
         self.splitter.setSizes([320, 900])
-        self.setCentralWidget(self.splitter)
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.input.bar)
+        messages = QVBoxLayout()
+        messages.setContentsMargins(8, 0, 8, 0)
+        messages.addWidget(self.input.message_area)
+        layout.addLayout(messages)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
 
     def _action(
         self, text: str, slot: Any, shortcut: QKeySequence.StandardKey | str | None = None
@@ -150,12 +168,21 @@ class MainWindow(QMainWindow):
         self.refresh_action.setCheckable(True)
         self.refresh_action.toggled.connect(self._on_refresh_toggled)
         self.about_action = self._action(self.tr("&About kdocs-viewer"), self._on_about)
-        for action in (self.input.open_action, self.input.find_action, self.input.load_action):
+        for action in (
+            self.opener.open_action,
+            self.input.open_action,
+            self.input.panel_action,
+            self.input.find_action,
+            self.input.load_action,
+        ):
             self.addAction(action)
+        self.input.bar.set_actions(self.opener.open_action, self.input.panel_action)
 
         menu_bar = self.menuBar()
         file_menu = menu_bar.addMenu(self.tr("&File"))
+        file_menu.addAction(self.opener.open_action)
         file_menu.addAction(self.input.open_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.save_action)
         file_menu.addSeparator()
         file_menu.addAction(self.token_action)
@@ -171,6 +198,7 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.select_all_action)
 
         view_menu = menu_bar.addMenu(self.tr("&View"))
+        view_menu.addAction(self.input.panel_action)
         view_menu.addAction(self.input.find_action)
         view_menu.addAction(self.input.load_action)
         view_menu.addSeparator()
@@ -202,6 +230,14 @@ class MainWindow(QMainWindow):
         self.token.notice.connect(self.input.show_notice)
         self.input.loadRequested.connect(self._start_browser)
         self.input.findFinished.connect(self._update_status)
+        self.input.workbookChanged.connect(self._on_workbook_changed)
+        self.input.workbookRead.connect(self.opener.remember)
+        self.input.shareLinkEntered.connect(self.opener.look_up_link)
+        self.input.panel_action.toggled.connect(self._on_panel_toggled)
+        self.opener.workbookChosen.connect(self.input.open_workbook)
+        self.opener.namesListed.connect(self.input.learn_names)
+        self.opener.message.connect(self.input.show_message)
+        self.opener.callsMade.connect(self._update_status)
         self.saver.started.connect(self._update_actions)
         self.saver.saveFinished.connect(self._update_actions)
         self.saver.message.connect(self.input.show_message)
@@ -240,9 +276,13 @@ class MainWindow(QMainWindow):
     def begin(self, *, file_token: str = "", pics_file: str | None = None) -> None:
         """Normal start, called right after ``show()``: look the sign-in and the token up off-thread (with
         neither, the sign-in dialog invites the user in), fill in what the command line gave, and load as
-        soon as both a pic list and a token are there."""
+        soon as both a pic list and a token are there. Without either, the workbook of the last session is
+        shown and reopened once a token is at hand."""
+        last = self.opener.last_workbook()
         if file_token:
             self.input.set_file_token(file_token)
+        elif last is not None and not pics_file:
+            self.input.restore_workbook(*last)
         self.signin.look_up()
         self.token.look_up()
         if pics_file:
@@ -257,6 +297,9 @@ class MainWindow(QMainWindow):
         self.signin.use_demo(app)
         self.input.set_file_token(file_token)
         self.input.find_pictures()  # waits for the sign-in
+        # The demo's other workbooks are there when the picker opens (and the demo workbook gets its name)
+        # once the sign-in has given a token.
+        self.signin.signedIn.connect(self._on_demo_signed_in)
 
     def show_message(self, kind: str, text: str) -> None:
         """Tell the user something about their input (kind: info, warning, error)."""
@@ -284,6 +327,21 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_account_changed(self) -> None:
         self.status.show_account(*self.signin.account_status())
+
+    @Slot(str)
+    def _on_demo_signed_in(self, _name: str) -> None:
+        self.opener.preload()
+
+    @Slot(str, str)
+    def _on_workbook_changed(self, name: str, _file_token: str) -> None:
+        title = self.tr("KDocs picture viewer")
+        self.setWindowTitle(f"{name} — {title}" if name else title)
+
+    @Slot(bool)
+    def _on_panel_toggled(self, shown: bool) -> None:
+        sizes = self.splitter.sizes()
+        if shown and sizes[0] <= 0:  # hidden when the sizes were last saved: give it its usual width
+            self.splitter.setSizes([320, max(400, sum(sizes) - 320)])
 
     @Slot(str)
     def _on_browser_error(self, text: str) -> None:
@@ -394,6 +452,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         self.input.cancel()
         self.saver.cancel()
+        self.opener.shutdown()
         self.browser.shutdown()
         self.saver.shutdown()
         self.input.shutdown()

@@ -48,8 +48,8 @@ StateRole = _ROLE + 5
 ErrorRole = _ROLE + 6
 TagRole = _ROLE + 7
 PaintRole = _ROLE + 8  # (PictureItem, QPixmap | None): all a tile paint needs, in one data() call
-FilterRole = _ROLE + 9  # "tag\x1fsearch text": what the filter proxy matches (see PictureFilterProxy)
-FILTER_SEPARATOR = "\x1f"  # between the tag and the search text in FilterRole
+FilterRole = _ROLE + 9  # "tag␟sheet␟search text": what the filter proxy matches (see PictureFilterProxy)
+FILTER_SEPARATOR = "\x1f"  # between the tag, the sheet and the search text in FilterRole
 
 # A batch of lease refreshes up to this many rows repaints them at once; larger batches (background
 # resolves, mostly off screen) wait for the grid's 1 Hz viewport repaint.
@@ -324,7 +324,8 @@ class PictureModel(QAbstractListModel):
         if role == TagRole:
             return item.ref.tag
         if role == FilterRole:
-            return f"{item.ref.tag}{FILTER_SEPARATOR}{item.search_text}"
+            ref, sep = item.ref, FILTER_SEPARATOR
+            return f"{_field(ref.tag)}{sep}{_field(ref.sheet or '')}{sep}{item.search_text}"
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
@@ -496,15 +497,15 @@ _SORT_KEYS: dict[SortKey, Callable[[PictureItem], Any]] = {
 
 
 class PictureFilterProxy(QSortFilterProxyModel):
-    """Filter by text (caption, cell, sheet, key) and tag. Order is the source model's (``sort_by``).
+    """Filter by text (caption, cell, sheet, key), tag and sheet. Order is the source model's (``sort_by``).
 
     Not dynamic: a lease renewal must not reshuffle or hide rows under the user's pointer; the filter is
     re-applied when it changes.
 
     The filter is Qt's own (a regular expression over ``FilterRole``), not a Python ``filterAcceptsRow``: with
     no filter set Qt then accepts every row without calling Python, where the override costs ~15 ms per model
-    reset of 10,000 rows. The expression means exactly ``accepts()``: the tag equal (when one is chosen), and
-    the casefolded text a substring of the row's casefolded search text.
+    reset of 10,000 rows. The expression means exactly ``accepts()``: the tag and the sheet equal (when one
+    is chosen), and the casefolded text a substring of the row's casefolded search text.
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -514,19 +515,25 @@ class PictureFilterProxy(QSortFilterProxyModel):
         self.setFilterKeyColumn(0)
         self._text = ""
         self._tag: str | None = None
+        self._sheet: str | None = None
 
     def set_filter_text(self, text: str) -> None:
         text = text.strip().casefold()
         if text != self._text:
-            self._refilter(text, self._tag)
+            self._refilter(text, self._tag, self._sheet)
 
     def set_tag(self, tag: str | None) -> None:
         if tag != self._tag:
-            self._refilter(self._text, tag)
+            self._refilter(self._text, tag, self._sheet)
 
-    def _refilter(self, text: str, tag: str | None) -> None:
-        self._text, self._tag = text, tag
-        self.setFilterRegularExpression(filter_expression(text, tag))
+    def set_sheet(self, sheet: str | None) -> None:
+        """Show the pictures of this sheet only (None: of every sheet)."""
+        if sheet != self._sheet:
+            self._refilter(self._text, self._tag, sheet)
+
+    def _refilter(self, text: str, tag: str | None, sheet: str | None) -> None:
+        self._text, self._tag, self._sheet = text, tag, sheet
+        self.setFilterRegularExpression(filter_expression(text, tag, sheet))
 
     def sort_by(self, key: SortKey) -> None:
         """Convenience: sort the source model."""
@@ -535,25 +542,39 @@ class PictureFilterProxy(QSortFilterProxyModel):
             model.sort_by(key)
 
     def is_filtering(self) -> bool:
-        """A text or a tag is set (some rows may be hidden)."""
-        return bool(self._text) or self._tag is not None
+        """A text, a tag or a sheet is set (some rows may be hidden)."""
+        return bool(self._text) or self._tag is not None or self._sheet is not None
 
     def accepts(self, item: PictureItem) -> bool:
         """The filter as a plain predicate (the proxy never reorders: view order = model order, filtered)."""
         if self._tag is not None and item.ref.tag != self._tag:
             return False
+        if self._sheet is not None and (item.ref.sheet or "") != self._sheet:
+            return False
         return not self._text or self._text in item.search_text
 
 
-def filter_expression(text: str, tag: str | None) -> QRegularExpression:
-    """The expression over ``FilterRole`` ("tag␟search text") that accepts what ``accepts()`` accepts.
+def _field(value: str) -> str:
+    """A tag or sheet name as it stands in ``FilterRole``: a separator inside it would shift the fields."""
+    return value.replace(FILTER_SEPARATOR, "\ufffd")
 
-    Empty when nothing is filtered (Qt then accepts every row without asking the model). The text must be
-    found after the separator, so it never matches inside the tag; the search text may hold line breaks.
+
+def filter_expression(text: str, tag: str | None, sheet: str | None = None) -> QRegularExpression:
+    """The expression over ``FilterRole`` ("tag␟sheet␟search text") that accepts what ``accepts()`` accepts.
+
+    Empty when nothing is filtered (Qt then accepts every row without asking the model). Anchored at the
+    start, field by field, so the text never matches inside the tag or the sheet; the search text may hold
+    line breaks.
     """
-    if not text and tag is None:
+    if not text and tag is None and sheet is None:
         return QRegularExpression()
     sep = QRegularExpression.escape(FILTER_SEPARATOR)
-    head = "^" + QRegularExpression.escape(tag) + sep if tag is not None else sep
-    pattern = head + (".*" + QRegularExpression.escape(text) if text else "")
+    any_field = f"[^{sep}]*"
+
+    def exactly(value: str | None) -> str:
+        return any_field if value is None else QRegularExpression.escape(_field(value))
+
+    pattern = "^" + exactly(tag) + sep + exactly(sheet) + sep
+    if text:
+        pattern += ".*" + QRegularExpression.escape(text)
     return QRegularExpression(pattern, QRegularExpression.PatternOption.DotMatchesEverythingOption)

@@ -94,6 +94,12 @@ LANGUAGE: Setting[str] = Setting("ui/language", "", str)  # "" = follow the syst
 # registered for the app's callback.
 SIGN_IN_APP_ID: Setting[str] = Setting("signin/app_id", "", str)
 SIGN_IN_PORT: Setting[int] = Setting("signin/callback_port", DEFAULT_CALLBACK_PORT, int)
+PIC_LIST_PANEL: Setting[bool] = Setting("view/pic_list_panel", False, bool)  # the side panel is shown
+# The workbook last opened: its name and *file* token (which names a document, not the user), and the API
+# server it is on (core.quota.server_key), so another server's workbook is never reopened.
+LAST_WORKBOOK_NAME: Setting[str] = Setting("workbook/last_name", "", str)
+LAST_WORKBOOK_FILE: Setting[str] = Setting("workbook/last_file_id", "", str)
+LAST_WORKBOOK_SERVER: Setting[str] = Setting("workbook/last_server", "", str)
 # One shared counter of earlier releases: it mixed servers and counted by the local date.
 _RETIRED_KEYS = ("quota/day", "quota/calls")
 
@@ -111,6 +117,10 @@ ALL_SETTINGS: tuple[Setting[Any], ...] = (
     LANGUAGE,
     SIGN_IN_APP_ID,
     SIGN_IN_PORT,
+    PIC_LIST_PANEL,
+    LAST_WORKBOOK_NAME,
+    LAST_WORKBOOK_FILE,
+    LAST_WORKBOOK_SERVER,
 )
 
 

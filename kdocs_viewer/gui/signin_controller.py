@@ -421,7 +421,8 @@ class SignInController(QObject):
             flow = SignInFlow(oauth, app, port=port, page=self._callback_page(), timeout=timeout)
             url = flow.start()
         except AuthError as exc:
-            self._failed(str(exc), port_problem=exc.auth_reason is AuthReason.PORT_IN_USE, interactive=interactive)
+            port_problem = exc.auth_reason is AuthReason.PORT_IN_USE
+            self._failed(str(exc), port_problem=port_problem, interactive=interactive)
             return False
         except (KDocsError, ValueError) as exc:  # a base URL that is not https (nor loopback)
             self._failed(redact(str(exc)), interactive=interactive)

@@ -115,29 +115,37 @@ The details were written to the log.</source>
         </message>
     </context>
     <context>
+        <name>FileListModel</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/file_list.py" line="+115" />
+            <source>Name</source>
+            <translation>名称</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Modified</source>
+            <translation>修改时间</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Shared</source>
+            <translation>共享</translation>
+        </message>
+        <message>
+            <location line="+15" />
+            <source>shared with you</source>
+            <translation>与我共享</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>Shared with you by its owner</source>
+            <translation>由所有者共享给你</translation>
+        </message>
+    </context>
+    <context>
         <name>InputPanel</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/input_panel.py" line="+101" />
-            <source>Workbook file token:</source>
-            <translation>工作簿文件 ID（file token）：</translation>
-        </message>
-        <message>
-            <location line="+3" />
-            <source>the id of the workbook, e.g. demo-workbook</source>
-            <translation>工作簿的 ID，例如 demo-workbook</translation>
-        </message>
-        <message>
-            <location line="+4" />
-            <source>Find pictures in workbook</source>
-            <translation>查找工作簿中的图片</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>Read the workbook's cells and list every picture in it</source>
-            <translation>读取工作簿的单元格，列出其中所有图片</translation>
-        </message>
-        <message>
-            <location line="+4" />
+            <location filename="../../kdocs_viewer/gui/input_panel.py" line="+124" />
             <source>Pic list:</source>
             <translation>图片列表：</translation>
         </message>
@@ -157,12 +165,27 @@ The details were written to the log.</source>
             <translation>加载</translation>
         </message>
         <message>
-            <location line="+10" />
-            <source>&amp;Open pic list…</source>
-            <translation>打开图片列表(&amp;O)…</translation>
+            <location line="+7" />
+            <source>&amp;Import pic list…</source>
+            <translation>导入图片列表(&amp;I)…</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>&amp;Pic list panel</source>
+            <translation>图片列表面板(&amp;P)</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Pic list</source>
+            <translation>图片列表</translation>
         </message>
         <message>
             <location line="+3" />
+            <source>Show or hide the pic list: paste, import or edit a list of pictures</source>
+            <translation>显示或隐藏图片列表：粘贴、导入或编辑图片清单</translation>
+        </message>
+        <message>
+            <location line="+8" />
             <source>&amp;Find pictures in workbook</source>
             <translation>查找工作簿中的图片(&amp;F)</translation>
         </message>
@@ -172,12 +195,17 @@ The details were written to the log.</source>
             <translation>加载(&amp;L)</translation>
         </message>
         <message>
-            <location line="+39" />
+            <location line="+112" />
+            <source>Click “Open workbook…” (Ctrl+O), or press Enter here, to choose it from your files.</source>
+            <translation>点击“打开工作簿…”（Ctrl+O），或在此处按回车键，从你的文件中选择它。</translation>
+        </message>
+        <message>
+            <location line="+7" />
             <source>Enter the workbook's file token first.</source>
             <translation>请先输入工作簿的文件 ID。</translation>
         </message>
         <message>
-            <location line="+12" />
+            <location line="+18" />
             <source>Open pic list</source>
             <translation>打开图片列表</translation>
         </message>
@@ -187,24 +215,24 @@ The details were written to the log.</source>
             <translation>图片列表 (*.json *.csv *.tsv *.txt);;所有文件 (*)</translation>
         </message>
         <message>
-            <location line="+10" />
-            <location line="+15" />
+            <location line="+11" />
+            <location line="+16" />
             <source>Reading %1…</source>
             <translation>正在读取 %1…</translation>
         </message>
         <message>
             <location line="-1" />
-            <location line="+235" />
+            <location line="+249" />
             <source>Pasted pic list</source>
             <translation>粘贴的图片列表</translation>
         </message>
         <message>
-            <location line="-206" />
+            <location line="-219" />
             <source>Could not read %1: %2</source>
             <translation>无法读取 %1：%2</translation>
         </message>
         <message>
-            <location line="+16" />
+            <location line="+17" />
             <source>Reading the pic list…</source>
             <translation>正在读取图片列表…</translation>
         </message>
@@ -235,12 +263,12 @@ The details were written to the log.</source>
         </message>
         <message>
             <location line="+14" />
-            <location line="+85" />
+            <location line="+97" />
             <source>… and %1 more problems</source>
             <translation>…… 另有 %1 个问题</translation>
         </message>
         <message>
-            <location line="-82" />
+            <location line="-94" />
             <source>%1 has a problem:</source>
             <translation>%1 有问题：</translation>
         </message>
@@ -250,7 +278,7 @@ The details were written to the log.</source>
             <translation>图片列表有问题：</translation>
         </message>
         <message>
-            <location line="+25" />
+            <location line="+35" />
             <source>Pictures found in the workbook</source>
             <translation>在工作簿中找到的图片</translation>
         </message>
@@ -265,7 +293,7 @@ The details were written to the log.</source>
             <translation>无法列出工作簿中的图片：%1</translation>
         </message>
         <message>
-            <location line="+5" />
+            <location line="+7" />
             <source>No pictures found in this workbook.</source>
             <translation>此工作簿中没有找到图片。</translation>
         </message>
@@ -275,7 +303,7 @@ The details were written to the log.</source>
             <translation>无法读取的图片单元格：%1</translation>
         </message>
         <message>
-            <location line="+21" />
+            <location line="+22" />
             <source>Read %1: %2 pictures. Click “Load” to show them.</source>
             <translation>已读取 %1：%2 张图片。点击“加载”显示它们。</translation>
         </message>
@@ -333,21 +361,24 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+81" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+85" />
+            <location line="+252" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
         <message>
-            <location line="+26" />
+            <location line="-225" />
             <source>No pictures yet.
 
-Enter the workbook's file token, then click “Find pictures in workbook”, or paste a pic list and click “Load”.</source>
+Click “Open workbook…” (Ctrl+O) to choose one of your workbooks, or enter its file token and click “Find pictures in workbook”.
+A pic list can be imported from the File menu or dropped on the window.</source>
             <translation>还没有图片。
 
-请输入工作簿的文件 ID，然后点击“查找工作簿中的图片”；或者粘贴图片列表后点击“加载”。</translation>
+点击“打开工作簿…”（Ctrl+O）从你的工作簿中选择一个，或者输入工作簿的文件 ID 后点击“查找工作簿中的图片”。
+图片列表可以从“文件”菜单导入，也可以拖放到窗口上。</translation>
         </message>
         <message>
-            <location line="+37" />
+            <location line="+50" />
             <source>&amp;Save selected…</source>
             <translation>保存所选(&amp;S)…</translation>
         </message>
@@ -382,12 +413,12 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>关于 kdocs-viewer(&amp;A)</translation>
         </message>
         <message>
-            <location line="+5" />
+            <location line="+12" />
             <source>&amp;File</source>
             <translation>文件(&amp;F)</translation>
         </message>
         <message>
-            <location line="+8" />
+            <location line="+10" />
             <source>&amp;Account</source>
             <translation>账户(&amp;A)</translation>
         </message>
@@ -402,7 +433,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>查看(&amp;V)</translation>
         </message>
         <message>
-            <location line="+5" />
+            <location line="+6" />
             <source>&amp;Language</source>
             <translation>语言(&amp;L)</translation>
         </message>
@@ -412,7 +443,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>帮助(&amp;H)</translation>
         </message>
         <message>
-            <location line="+163" />
+            <location line="+193" />
             <source>Language</source>
             <translation>语言</translation>
         </message>
@@ -479,17 +510,28 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+5" />
+            <source>Show the pictures of one sheet only</source>
+            <translation>只显示一个工作表的图片</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <location line="+47" />
+            <source>All sheets</source>
+            <translation>所有工作表</translation>
+        </message>
+        <message>
+            <location line="-42" />
             <source>Show pictures of one kind only</source>
             <translation>只显示一种类型的图片</translation>
         </message>
         <message>
             <location line="+1" />
-            <location line="+29" />
+            <location line="+30" />
             <source>All kinds</source>
             <translation>所有类型</translation>
         </message>
         <message>
-            <location line="-25" />
+            <location line="-26" />
             <source>Sort order (choose “Time left” again to re-sort)</source>
             <translation>排序方式（再次选择“剩余时间”可重新排序）</translation>
         </message>
@@ -514,7 +556,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>缩略图大小</translation>
         </message>
         <message>
-            <location line="+5" />
+            <location line="+6" />
             <source>Sort:</source>
             <translation>排序：</translation>
         </message>
@@ -524,7 +566,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>大小：</translation>
         </message>
         <message>
-            <location line="+439" />
+            <location line="+458" />
             <source>Could not copy the picture: %1</source>
             <translation>无法复制图片：%1</translation>
         </message>
@@ -547,7 +589,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureModel</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+339" />
+            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+340" />
             <source>Key: %1</source>
             <translation>Key：%1</translation>
         </message>
@@ -1362,6 +1404,145 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
     </context>
     <context>
+        <name>WorkbookBar</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/workbook_bar.py" line="+38" />
+            <source>Workbook file token:</source>
+            <translation>工作簿文件 ID（file token）：</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>the id of the workbook, e.g. demo-workbook</source>
+            <translation>工作簿的 ID，例如 demo-workbook</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>The workbook's file token (its document id). A share link names the link, not the workbook: “Open workbook…” finds it by name.</source>
+            <translation>工作簿的文件 ID（file token，即文档 ID）。分享链接指的是链接而不是工作簿：请用“打开工作簿…”按名称查找。</translation>
+        </message>
+        <message>
+            <location line="+9" />
+            <source>Find pictures in workbook</source>
+            <translation>查找工作簿中的图片</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Read the workbook's cells and list every picture in it</source>
+            <translation>读取工作簿的单元格，列出其中所有图片</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Open workbook…</source>
+            <translation>打开工作簿…</translation>
+        </message>
+        <message>
+            <location line="+28" />
+            <source>No workbook open</source>
+            <translation>未打开工作簿</translation>
+        </message>
+    </context>
+    <context>
+        <name>WorkbookOpener</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/workbook_opener.py" line="+68" />
+            <source>&amp;Open workbook…</source>
+            <translation>打开工作簿(&amp;O)…</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Choose one of your workbooks and show its pictures (Ctrl+O)</source>
+            <translation>选择你的一个工作簿并显示其中的图片（Ctrl+O）</translation>
+        </message>
+        <message>
+            <location line="+149" />
+            <source>Looking for it among your recent files…</source>
+            <translation>正在你最近使用的文件中查找…</translation>
+        </message>
+        <message>
+            <location line="+9" />
+            <source>It is not among your recent files either: choose the workbook with “Open workbook…”.</source>
+            <translation>在你最近使用的文件中也没有找到它：请用“打开工作簿…”选择工作簿。</translation>
+        </message>
+        <message>
+            <location line="+9" />
+            <source>Your recent files could not be listed to look for it: %1</source>
+            <translation>无法列出你最近使用的文件来查找它：%1</translation>
+        </message>
+    </context>
+    <context>
+        <name>WorkbookPicker</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/workbook_picker.py" line="+62" />
+            <source>Open workbook</source>
+            <translation>打开工作簿</translation>
+        </message>
+        <message>
+            <location line="+9" />
+            <source>Search your workbooks by name (or paste a share link)</source>
+            <translation>按名称搜索你的工作簿（也可粘贴分享链接）</translation>
+        </message>
+        <message>
+            <location line="+7" />
+            <source>Recent</source>
+            <translation>最近使用</translation>
+        </message>
+        <message>
+            <location line="+0" />
+            <source>All spreadsheets</source>
+            <translation>所有表格</translation>
+        </message>
+        <message>
+            <location line="+13" />
+            <source>Open</source>
+            <translation>打开</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Refresh</source>
+            <translation>刷新</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Ask KDocs for this list again</source>
+            <translation>重新向金山文档获取此列表</translation>
+        </message>
+        <message>
+            <location line="+88" />
+            <source>Loading your workbooks… %1 so far</source>
+            <translation>正在加载你的工作簿… 已加载 %1 个</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Loading stopped at %1 workbooks; Refresh loads them all.</source>
+            <translation>已在 %1 个工作簿处停止加载；点击“刷新”可全部加载。</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>No workbooks in this list.</source>
+            <translation>此列表中没有工作簿。</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>%1 of %2 workbooks match.</source>
+            <translation>%2 个工作簿中有 %1 个匹配。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>%1 workbooks.</source>
+            <translation>共 %1 个工作簿。</translation>
+        </message>
+        <message>
+            <location line="+11" />
+            <source>KDocs refused the access token (it may have expired). Enter a new one and the list loads again.</source>
+            <translation>金山文档拒绝了访问令牌（可能已过期）。请输入新的令牌，列表会重新加载。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Could not list your workbooks: %1</source>
+            <translation>无法列出你的工作簿：%1</translation>
+        </message>
+    </context>
+    <context>
         <name>api</name>
         <message>
             <location filename="../../kdocs_viewer/core/api.py" line="+102" />
@@ -1672,7 +1853,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>files</name>
         <message>
-            <location filename="../../kdocs_viewer/core/files.py" line="+319" />
+            <location filename="../../kdocs_viewer/core/files.py" line="+327" />
             <source>This is a KDocs share link. Its id ({link_id}) names the link, not the workbook, and KDocs offers apps no way to find the workbook behind a link. Pick the workbook from your files instead.</source>
             <translation>这是金山文档的分享链接。它的 ID（{link_id}）指的是链接，而不是工作簿；金山文档没有为应用提供由链接查找工作簿的方法。请改为从你的文件中选择工作簿。</translation>
         </message>

@@ -14,6 +14,7 @@ from kdocs_viewer.core.files import (
     FileItem,
     FilePage,
     collect,
+    distinct_pages,
     filter_items,
     find_by_link,
     get_user,
@@ -86,6 +87,15 @@ def test_cancel_stops_paging(client: KDocsClient) -> None:
 
     assert len(collect(fetch, cancel=cancel)) == 2
     assert fetched == [0]
+
+
+def test_a_file_that_moves_while_the_list_is_paged_is_listed_once() -> None:
+    a, b, c = (FileItem(token, f"{token}.xlsx") for token in ("a", "b", "c"))
+    listing = {0: FilePage([a, b], 0, 2), 2: FilePage([a, c], 2, None)}  # "a" edited between the pages
+    found = list(distinct_pages(pages(lambda offset: listing[offset])))
+    assert [[i.file_token for i in page.items] for page in found] == [["a", "b"], ["c"]]
+    assert [(page.offset, page.next_offset) for page in found] == [(0, 2), (2, None)]
+    assert collect(lambda offset: listing[offset]) == [a, b, c]
 
 
 def test_page_arguments_are_checked(client: KDocsClient) -> None:

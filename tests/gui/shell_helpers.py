@@ -8,6 +8,7 @@ from typing import TypeVar
 
 import pytest
 from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -53,7 +54,15 @@ class Ui:
 
     @property
     def editor(self) -> PicListEditor:
+        """The pic list editor, in the side panel (hidden until shown: ``show_pic_list``)."""
         return child(self.window, PicListEditor, "picListEditor")
+
+    def show_pic_list(self) -> None:
+        """Show the pic list panel, as View → Pic list panel does."""
+        action = child(self.window, QAction, "picListAction")
+        if not action.isChecked():
+            action.trigger()
+        assert self.editor.isVisible() or self.summary.isVisible()
 
     @property
     def find_button(self) -> QPushButton:
@@ -125,8 +134,6 @@ class Ui:
         shown = [d for d in self.window.findChildren(SaveSummaryDialog, "saveSummary") if d.isVisible()]
         assert len(shown) == 1, f"{len(shown)} save summaries on screen"
         return shown[0]
-
-
 
 
 class TokenTyper:

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QComboBox
 from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.api import KDocsClient
@@ -145,6 +146,31 @@ def test_start_under_a_text_filter_queues_visible_then_matching_then_hidden_rows
     assert rest == matching[MAX_PICS_PER_CALL:] + hidden
 
 
+def test_the_sheets_the_pictures_name_become_a_filter(
+    shown_browser: tuple[PictureBrowser, KDocsClient],
+) -> None:
+    browser, client = shown_browser
+    combo = browser.findChild(QComboBox, "sheetFilter")
+    assert isinstance(combo, QComboBox) and not combo.isVisibleTo(browser)  # nothing shown yet
+    refs = workbook(40)
+    browser.start(client, "demo-workbook", refs)
+    names = [combo.itemText(i) for i in range(combo.count())]
+    assert names == ["All sheets", "Sheet2", "表一"]  # in workbook order
+    assert combo.isVisibleTo(browser)
+    combo.setCurrentIndex(combo.findData("表一"))
+    assert shown_refs(browser) == [ref for ref in unique_in_order(refs) if ref.sheet == "表一"]
+    proxy_of(browser).set_filter_text("photo")
+    assert shown_refs(browser) == [
+        ref for ref in unique_in_order(refs) if ref.sheet == "表一" and "photo" in old_search_text(ref)
+    ]
+
+    browser.start(client, "demo-workbook", [PicRef("abc", "local")])  # a list that names no sheet
+    assert not combo.isVisibleTo(browser) and combo.count() == 1
+    assert shown_refs(browser) == []  # the text filter stays, the sheet choice does not
+    proxy_of(browser).set_filter_text("")
+    assert shown_refs(browser) == [PicRef("abc", "local")] and not proxy_of(browser).is_filtering()
+
+
 def make_model(refs: Sequence[PicRef]) -> tuple[PictureModel, PictureFilterProxy]:
     cache: ByteBudgetCache[ThumbKey, QPixmap] = ByteBudgetCache(1 << 20, lambda _: 1)
     model = PictureModel(cache)
@@ -172,6 +198,7 @@ TRICKY = [
     PicRef("k6", "loc", caption="a tag that is a prefix of another"),
     PicRef("k7", "local.x", caption="a tag with a regex character"),
     PicRef("k8", "attachment", caption="emoji 📷 here"),
+    PicRef("k9", "local", sheet="S\x1fx", cell="S\x1fx!A9", caption="a sheet name with the separator"),
 ]
 FILTERS = [
     "",
@@ -194,20 +221,24 @@ FILTERS = [
 
 
 @pytest.mark.parametrize("tag", [None, "local", "cloud", "loc", "local.x", "attachment", "missing"])
-def test_qt_filter_accepts_exactly_what_accepts_says(tag: str | None) -> None:
+@pytest.mark.parametrize("sheet", [None, "S", "Straße", "S\x1fx", "missing"])
+def test_qt_filter_accepts_exactly_what_accepts_says(tag: str | None, sheet: str | None) -> None:
     model, proxy = make_model(TRICKY)
     for text in FILTERS:
         proxy.set_tag(tag)
+        proxy.set_sheet(sheet)
         proxy.set_filter_text(text)
         shown = [proxy.index(row, 0).data(RefRole) for row in range(proxy.rowCount())]
         by_predicate = [item.ref for item in model.items() if proxy.accepts(item)]
         by_old_rule = [
             ref
             for ref in TRICKY
-            if (tag is None or ref.tag == tag) and text.strip().casefold() in old_search_text(ref)
+            if (tag is None or ref.tag == tag)
+            and (sheet is None or ref.sheet == sheet)
+            and text.strip().casefold() in old_search_text(ref)
         ]
-        assert shown == by_predicate == by_old_rule, (tag, text)
-        assert proxy.is_filtering() == (bool(text.strip()) or tag is not None)
+        assert shown == by_predicate == by_old_rule, (tag, sheet, text)
+        assert proxy.is_filtering() == (bool(text.strip()) or tag is not None or sheet is not None)
 
 
 def test_collector_paused_restores_the_previous_state() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QTranslator
+from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
@@ -39,6 +39,7 @@ def chinese(qapp: QApplication) -> Iterator[list[QTranslator]]:
     for translator in installed:
         qapp.removeTranslator(translator)
     set_translator(None)  # the core's messages go back to English for later tests
+    QLocale.setDefault(QLocale.system())  # and so do the dates
 
 
 def test_bad_pic_list_in_chinese_jumps_to_the_line(chinese: list[QTranslator], make_window: Any) -> None:
@@ -101,6 +102,7 @@ def test_zh_cn_window_shows_chinese(
     assert ui.token_status.text() == "令牌：无"
     assert window.language_actions["zh_CN"].isChecked()
     assert "今日 API 调用" in ui.api_calls.text()
+    assert QLocale().language() is QLocale.Language.Chinese  # dates in the picker are written the Chinese way
 
 
 def test_qt_standard_buttons_are_chinese_too(chinese: list[QTranslator], qtbot: QtBot) -> None:

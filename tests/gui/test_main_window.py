@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QMimeData, QUrl
-from PySide6.QtGui import QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QMessageBox, QToolButton
 from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.piclist import parse_pic_list
@@ -19,7 +19,7 @@ from kdocs_viewer.gui.input_panel import SYNC_PARSE_CHARS
 from kdocs_viewer.gui.main_window import MainWindow
 from kdocs_viewer.standin.server import StandinServer
 from tests.gui.browser_helpers import grid_of
-from tests.gui.shell_helpers import DemoWindow, TokenTyper, Ui
+from tests.gui.shell_helpers import DemoWindow, TokenTyper, Ui, child
 
 pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
 
@@ -200,6 +200,46 @@ def test_dropping_a_file_on_the_editor_reads_it(
     assert str(path) not in ui.editor.toPlainText()  # the file's text, not its URL
 
 
+def test_the_pic_list_panel_stays_out_of_the_way_until_there_is_something_to_see(
+    make_window: MakeWindow, settings_path: Path, tmp_path: Path, qtbot: QtBot
+) -> None:
+    window = make_window()
+    ui = Ui(window)
+    assert not window.input.isVisible() and not ui.editor.isVisible()  # the grid's place by default
+    assert ui.file_token.isVisible() and ui.find_button.isVisible()  # the workbook bar stays
+
+    ui.editor.setPlainText(BAD_LIST)  # e.g. left from an earlier import, then Load (Ctrl+Return)
+    ui.file_token.setText("demo-workbook")
+    assert window.input.load() is False
+    assert ui.editor.isVisible() and ui.current_line() == 2  # shown, at the bad line
+
+    toggle = child(window, QToolButton, "picListToggle")
+    toggle.click()  # hidden again, and remembered
+    assert not ui.editor.isVisible()
+    assert window.settings.get(S.PIC_LIST_PANEL) is False
+
+    path = tmp_path / "list.csv"
+    path.write_text("pic_key,tag\ndropped1,attachment\n", encoding="utf-8")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                      Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    window.dropEvent(drop)  # dropped on the window: read, and the panel opens to show it
+    qtbot.waitUntil(lambda: "dropped1" in ui.editor.toPlainText(), timeout=5000)
+    assert ui.editor.isVisible() and window.input.panel_action.isChecked()
+    assert window.input.width() > 100  # not squeezed to nothing by an old splitter state
+    window.close()
+
+    again = make_window()
+    assert Ui(again).editor.isVisible()  # as the user left it
+    again.input.panel_action.trigger()
+    again.close()  # hidden when the window's layout is saved
+    third = make_window()
+    assert not third.input.isVisible()
+    third.input.panel_action.trigger()
+    assert third.input.isVisible() and third.input.width() > 100
+
+
 def test_binary_file_is_refused_with_a_message(make_window: MakeWindow, tmp_path: Path, qtbot: QtBot) -> None:
     window = make_window()
     ui = Ui(window)
@@ -239,6 +279,7 @@ def test_select_all_in_the_editor_selects_text(make_window: MakeWindow, qtbot: Q
     window = make_window()
     ui = Ui(window)
     ui.editor.setPlainText("abc attachment")
+    ui.show_pic_list()
     ui.editor.setFocus()
     qtbot.waitUntil(ui.editor.hasFocus, timeout=2000)
     window.select_all_action.trigger()
