@@ -278,7 +278,7 @@ class TokenController(QObject):
         if self._sign_in_prompt is not None:
             self._sign_in_prompt.prompt(
                 self.tr("Sign in to KDocs to read the workbook."),
-                self.tr("Not signed in. Use Account → Sign in…, or File → Set access token…."),
+                self.tr("Not signed in: use Account → Sign in… or File → Set access token…"),
             )
             if self._credential is not None:  # given at once (the dialog's "paste an access token")
                 return True

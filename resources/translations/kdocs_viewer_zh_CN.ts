@@ -910,12 +910,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+2" />
-            <location line="+374" />
+            <location line="+375" />
             <source>Keyring unavailable — the sign-in is kept for this session only.</source>
             <translation>密钥环不可用 —— 登录信息仅在本次会话中保留。</translation>
         </message>
         <message>
-            <location line="-372" />
+            <location line="-373" />
             <source>Your APPKEY and tokens are kept in the keyring (%1).</source>
             <translation>你的 APPKEY 和令牌保存在密钥环中（%1）。</translation>
         </message>
@@ -945,7 +945,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>你的 APPKEY 和令牌保存在%1中，绝不写入文件。</translation>
         </message>
         <message>
-            <location line="+97" />
+            <location line="+98" />
             <source>No browser could be opened. Copy the sign-in address into a browser yourself, allow access, and paste the address it ends up on.</source>
             <translation>无法打开浏览器。请自行把登录地址复制到浏览器中，允许访问，然后粘贴浏览器最终跳转到的地址。</translation>
         </message>
@@ -1276,8 +1276,8 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+1" />
-            <source>Not signed in. Use Account → Sign in…, or File → Set access token….</source>
-            <translation>未登录。请使用“账户 → 登录…”，或“文件 → 设置访问令牌…”。</translation>
+            <source>Not signed in: use Account → Sign in… or File → Set access token…</source>
+            <translation>未登录：请使用“账户 → 登录…”或“文件 → 设置访问令牌…”</translation>
         </message>
         <message>
             <location line="+6" />

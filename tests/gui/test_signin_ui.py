@@ -465,7 +465,7 @@ def test_closing_the_dialog_leaves_a_note_and_no_listener(
     qtbot.waitUntil(lambda: port_is_free(port), timeout=5000)
     assert main.message() == (
         "warning",
-        "Not signed in. Use Account → Sign in…, or File → Set access token….",
+        "Not signed in: use Account → Sign in… or File → Set access token…",
     )
     assert not window.signin.is_prompting()
 

@@ -66,7 +66,7 @@ def test_a_share_link_is_explained_and_never_sent_as_a_file_token(
 
     ui.find_button.click()  # pressing on: the picker, which needs a token (asked for; refused here)
     assert typer.calls == 1
-    assert ui.message() == ("warning", "No access token: set one with File → Set access token…")
+    assert ui.message() == ("warning", "Not signed in: use Account → Sign in… or File → Set access token…")
     assert not picker_shown(window)
     assert server.request_log() == []  # the link never went to the server as a file token
 
@@ -124,7 +124,7 @@ def test_the_last_workbook_reopens_when_a_token_arrives(
     qtbot: QtBot,
     no_keyring: Any,
 ) -> None:
-    TokenTyper(monkeypatch, "demo-token", remember=False)
+    typer = TokenTyper(monkeypatch, "demo-token", remember=False)
     first = make_window(base_url=server.base_url)
     first.begin()
     assert first.token.ask() is True
@@ -134,13 +134,15 @@ def test_the_last_workbook_reopens_when_a_token_arrives(
     kept = settings_path.read_text(encoding="utf-8")
     assert "demo-workbook" in kept and "demo-token" not in kept
 
+    typer.accept = False  # the first-run sign-in invitation is declined: no token yet
     second = make_window(base_url=server.base_url)
-    second.begin()  # the keyring has no token: shown, not yet opened, and nobody is asked
+    second.begin()  # the keyring has no token: shown, not yet opened
     qtbot.waitUntil(lambda: second.token.source() is TokenSource.NONE, timeout=5000)
     ui = Ui(second)
     assert ui.file_token.text() == "demo-workbook"
     assert child(second, QLabel, "workbookName").text() == DEMO_WORKBOOK_NAME
     assert second.browser.stats().pictures == 0
+    typer.accept = True
     assert second.token.ask() is True  # a token now (typed; a sign-in comes in the same way)
     wait_pictures(qtbot, second, server)
     assert second.windowTitle().startswith(DEMO_WORKBOOK_NAME)
@@ -162,13 +164,14 @@ def test_the_last_workbook_is_not_reopened_once_the_user_turned_elsewhere(
     assert Ui(elsewhere).file_token.text() == ""
     elsewhere.close()
 
-    TokenTyper(monkeypatch, "demo-token", remember=False)
+    typer = TokenTyper(monkeypatch, "demo-token", remember=False, accept=False)
     window = make_window(base_url=server.base_url)
-    window.begin()
+    window.begin()  # the first-run sign-in invitation is declined: no token yet
     qtbot.waitUntil(lambda: window.token.source() is TokenSource.NONE, timeout=5000)
     ui = Ui(window)
     qtbot.keyClicks(ui.file_token, "-2")  # the user edits the token: this is no longer the last workbook
     assert child(window, QLabel, "workbookName").text() == ""
+    typer.accept = True
     assert window.token.ask() is True  # a reopen would start now, with the token: none does
     assert ui.find_button.isEnabled()  # (a "Find pictures" in flight disables it)
     assert window.browser.stats().pictures == 0 and server.request_log() == []

@@ -17,6 +17,7 @@ from kdocs_viewer.core.api import DEFAULT_RETRY
 from kdocs_viewer.core.contract import FILES_FLAT_PATH, FILES_PAGE_SIZE, FILES_RECENT_PATH
 from kdocs_viewer.core.files import FileItem, is_spreadsheet_name
 from kdocs_viewer.gui.main_window import MainWindow
+from kdocs_viewer.gui.signin_dialog import SignInDialog
 from kdocs_viewer.gui.token_dialog import TokenDialog
 from kdocs_viewer.gui.workbook_picker import WorkbookPicker
 from kdocs_viewer.standin.oauth import DEMO_WORKBOOK_NAME, FileEntry
@@ -232,6 +233,8 @@ def test_a_token_refused_while_listing_goes_through_the_token_controller(
         return QDialog.DialogCode.Accepted.value
 
     monkeypatch.setattr(TokenDialog, "exec", type_token)
+    # No token yet, so the window invites a sign-in; this user takes "Paste an access token instead…".
+    monkeypatch.setattr(SignInDialog, "open", lambda dialog: dialog.paste_token_button.click())
     picker = open_picker(window, qtbot)
     expected = recent_spreadsheets(server)
     wait_listed(qtbot, picker, len(expected))
