@@ -284,7 +284,7 @@ class TileDelegate(QStyledItemDelegate):
         paint_data = index.data(PaintRole)  # one trip through the (proxy) model, not two
         if not isinstance(paint_data, tuple):
             return
-        item, pixmap = paint_data
+        item, pixmap, bucket = paint_data
         if not isinstance(item, PictureItem):
             return
         rect: QRect = option.rect
@@ -305,7 +305,7 @@ class TileDelegate(QStyledItemDelegate):
         box_left, box_top = left + (width - side) // 2, top + PAD
         if isinstance(pixmap, QPixmap) and not pixmap.isNull():
             # A thumbnail from a smaller bucket (slider just moved) may grow; a tiny picture stays tiny.
-            grow = self._tile / item.thumb_bucket if item.thumb_bucket else 1.0
+            grow = self._tile / bucket if bucket else 1.0
             self._paint_pixmap(painter, QRect(box_left, box_top, side, side), pixmap, max(1.0, grow))
         else:
             if item.state is PicState.FAILED:
