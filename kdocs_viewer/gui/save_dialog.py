@@ -49,7 +49,14 @@ __all__ = ["SaveDialog", "SaveOptions", "SaveProgressDialog", "SaveSummaryDialog
 
 def _policy_labels() -> list[tuple[ConflictPolicy, str]]:
     return [
-        (ConflictPolicy.UNIQUIFY, QCoreApplication.translate("SaveDialog", "Keep both (add a number)")),
+        (
+            ConflictPolicy.SKIP_IDENTICAL,
+            QCoreApplication.translate("SaveDialog", "Skip if identical, else keep both"),
+        ),
+        (
+            ConflictPolicy.UNIQUIFY,
+            QCoreApplication.translate("SaveDialog", "Always keep both (add a number)"),
+        ),
         (ConflictPolicy.SKIP, QCoreApplication.translate("SaveDialog", "Skip the picture")),
         (ConflictPolicy.OVERWRITE, QCoreApplication.translate("SaveDialog", "Replace the existing file")),
     ]
@@ -73,7 +80,7 @@ class SaveDialog(QDialog):
         *,
         folder: str = "",
         template: str = "",
-        policy: ConflictPolicy = ConflictPolicy.UNIQUIFY,
+        policy: ConflictPolicy = ConflictPolicy.SKIP_IDENTICAL,
         sample: bytes | None = None,
     ) -> None:
         super().__init__(parent)

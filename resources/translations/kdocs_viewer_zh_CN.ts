@@ -589,7 +589,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureModel</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+340" />
+            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+350" />
             <source>Key: %1</source>
             <translation>Key：%1</translation>
         </message>
@@ -721,7 +721,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>请先选择要保存的图片。</translation>
         </message>
         <message>
-            <location line="+57" />
+            <location line="+59" />
             <source>Could not save: %1</source>
             <translation>无法保存：%1</translation>
         </message>
@@ -729,9 +729,14 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>SaveDialog</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/save_dialog.py" line="+52" />
-            <source>Keep both (add a number)</source>
-            <translation>两者都保留（加编号）</translation>
+            <location filename="../../kdocs_viewer/gui/save_dialog.py" line="+54" />
+            <source>Skip if identical, else keep both</source>
+            <translation>内容相同则跳过，否则两者都保留</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Always keep both (add a number)</source>
+            <translation>总是两者都保留（加编号）</translation>
         </message>
         <message>
             <location line="+1" />
@@ -2134,7 +2139,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>saving</name>
         <message>
-            <location filename="../../kdocs_viewer/core/file_names.py" line="+67" />
+            <location filename="../../kdocs_viewer/core/file_names.py" line="+68" />
             <source>the name template is empty</source>
             <translation>文件名模板为空</translation>
         </message>
@@ -2210,7 +2215,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>无法保存：{detail}</translation>
         </message>
         <message>
-            <location line="+4" />
+            <location line="+5" />
+            <source>already saved as {name}</source>
+            <translation>已保存为 {name}</translation>
+        </message>
+        <message>
+            <location line="+2" />
             <source>{name} already exists</source>
             <translation>{name} 已存在</translation>
         </message>
