@@ -48,6 +48,7 @@ class TokenDialog(QDialog):
         remember: bool = True,
         reason: str = "",
         demo: bool = False,
+        checking: bool = True,
     ) -> None:
         super().__init__(parent)
         self._action = "set"
@@ -88,8 +89,12 @@ class TokenDialog(QDialog):
         form.addRow("", self.show_check)
         if base_url:
             form.addRow(self.tr("Server:"), QLabel(base_url))
-        backend_text = backend or self.tr("checking…")
-        if not keyring_usable:
+        # "checking…" only while a lookup is under way: the demo never asks the keyring, and a signed-in
+        # session skips the pasted token's lookup.
+        backend_text = backend or (self.tr("checking…") if checking else self.tr("not checked yet"))
+        if demo:
+            backend_text = self.tr("not used by the demo server")
+        elif not keyring_usable:
             backend_text = self.tr("%1 — unavailable").replace("%1", backend or self.tr("keyring"))
         self.backend_label = QLabel(backend_text)
         form.addRow(self.tr("Keyring:"), self.backend_label)

@@ -734,12 +734,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>内容相同则跳过，否则两者都保留</translation>
         </message>
         <message>
-            <location line="+2" />
+            <location line="+4" />
             <source>Always keep both (add a number)</source>
             <translation>总是两者都保留（加编号）</translation>
         </message>
         <message>
-            <location line="+1" />
+            <location line="+2" />
             <source>Skip the picture</source>
             <translation>跳过该图片</translation>
         </message>
@@ -1260,7 +1260,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>设置、更换或忘记访问令牌</translation>
         </message>
         <message>
-            <location line="+68" />
+            <location line="+69" />
             <source>The access token was forgotten.</source>
             <translation>已忘记访问令牌。</translation>
         </message>
@@ -1338,7 +1338,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>TokenDialog</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/token_dialog.py" line="+54" />
+            <location filename="../../kdocs_viewer/gui/token_dialog.py" line="+55" />
             <source>Access token</source>
             <translation>访问令牌</translation>
         </message>
@@ -1368,9 +1368,19 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>服务器：</translation>
         </message>
         <message>
-            <location line="+1" />
+            <location line="+3" />
             <source>checking…</source>
             <translation>正在检查…</translation>
+        </message>
+        <message>
+            <location line="+0" />
+            <source>not checked yet</source>
+            <translation>尚未检查</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>not used by the demo server</source>
+            <translation>演示服务器不使用</translation>
         </message>
         <message>
             <location line="+2" />
