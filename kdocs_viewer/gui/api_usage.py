@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QLabel, QWidget
 
 from kdocs_viewer.core.quota import DailyCalls, quota_day
+from kdocs_viewer.gui import theme
 from kdocs_viewer.gui.settings import AppSettings
 
 if TYPE_CHECKING:
@@ -73,4 +74,4 @@ class ApiCallsLabel(QLabel):
             self.tr("API calls today: %1 / %2").replace("%1", f"{calls:,}").replace("%2", f"{limit:,}")
         )
         self.setToolTip(self.tr("The server allows %1 API calls a day.").replace("%1", f"{limit:,}"))
-        self.setStyleSheet("color: #c42b1c;" if calls >= WARN_FRACTION * limit else "")
+        self.setStyleSheet(theme.error_text_style(self) if calls >= WARN_FRACTION * limit else "")

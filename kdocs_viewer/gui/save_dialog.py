@@ -42,6 +42,7 @@ from kdocs_viewer.core.saving import (
     validate_template,
 )
 from kdocs_viewer.core.units import format_size
+from kdocs_viewer.gui import theme
 from kdocs_viewer.gui.save_runner import SaveRunner, SaveStatus, describe
 
 __all__ = ["SaveDialog", "SaveOptions", "SaveProgressDialog", "SaveSummaryDialog", "format_size"]
@@ -160,7 +161,7 @@ class SaveDialog(QDialog):
         error = self.template_error()
         if error is not None:
             self.preview_label.setText(self.tr("Invalid template: %1").replace("%1", error))
-            self.preview_label.setStyleSheet("color: #b00020;")
+            self.preview_label.setStyleSheet(theme.error_text_style(self.preview_label))
         elif self._refs:
             name = render_name(self.template_edit.text(), self._refs[0], 1, self._preview_ext)
             self.preview_label.setText(name)

@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kdocs_viewer.gui import theme
+
 __all__ = ["TokenChoice", "TokenDialog"]
 
 
@@ -60,10 +62,7 @@ class TokenDialog(QDialog):
             self.reason_label = QLabel(reason)
             self.reason_label.setWordWrap(True)
             self.reason_label.setObjectName("tokenReason")
-            self.reason_label.setStyleSheet(
-                "QLabel#tokenReason { background: #fff4ce; color: #3b2f00; border: 1px solid #e0c060;"
-                " border-radius: 4px; padding: 6px; }"
-            )
+            self.reason_label.setStyleSheet(f"QLabel#tokenReason {{ {theme.reason_banner_style(self)} }}")
             layout.addWidget(self.reason_label)
 
         intro = QLabel(
