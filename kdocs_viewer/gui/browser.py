@@ -99,6 +99,8 @@ def _pixmap_bytes(pixmap: QPixmap) -> int:
 
     return pixmap_bytes(pixmap)
 
+FILTER_MIN_WIDTH = 160  # px: the filter box stays usable in a 640 px wide window
+
 
 class _Relay(QObject):
     """Lives in the GUI thread: a worker thread emits, the browser's slot runs there (queued)."""
@@ -215,6 +217,7 @@ class PictureBrowser(QWidget):
         self._filter.setObjectName("pictureFilter")
         self._filter.setPlaceholderText(self.tr("Filter by caption, cell or key"))
         self._filter.setClearButtonEnabled(True)
+        self._filter.setMinimumWidth(FILTER_MIN_WIDTH)  # in a narrow window the combos give way, not this
         self._filter.textChanged.connect(self._on_filter_text)
         self._sheet_combo = QComboBox(self)
         self._sheet_combo.setObjectName("sheetFilter")
@@ -240,6 +243,10 @@ class PictureBrowser(QWidget):
         self._size_slider.setPageStep(1)
         self._size_slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self._size_slider.setMaximumWidth(160)
+        self._size_slider.setMinimumWidth(60)
+        for combo in (self._sheet_combo, self._tag_combo, self._sort_combo):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)  # their items elide in a narrow window
         self._size_slider.setToolTip(self.tr("Tile size"))
         self._size_slider.setValue(TILE_BUCKETS.index(self._grid.tile_size()))
         self._size_slider.valueChanged.connect(self._on_slider)
