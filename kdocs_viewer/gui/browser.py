@@ -43,6 +43,7 @@ from kdocs_viewer.core.models import Ident, Lease, Outcome, PicRef
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.core.warmup import warm_up
 from kdocs_viewer.gui.drag_export import MAX_DRAG_PICTURES, DragExporter
+from kdocs_viewer.gui.i18n import tag_label
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
 from kdocs_viewer.gui.originals import SessionFolder
 from kdocs_viewer.gui.picture_grid import TILE_BUCKETS, PictureGrid, snap_tile_size
@@ -264,7 +265,7 @@ class PictureBrowser(QWidget):
         self._tag_combo.clear()
         self._tag_combo.addItem(self.tr("All kinds"), None)
         for tag in tags:
-            self._tag_combo.addItem(tag, tag)
+            self._tag_combo.addItem(tag_label(tag), tag)
         self._tag_combo.blockSignals(False)
         self._proxy.set_tag(None)
 

@@ -35,6 +35,7 @@ from PySide6.QtGui import QPixmap
 from kdocs_viewer.core.cache import ByteBudgetCache
 from kdocs_viewer.core.expiry import lease_state
 from kdocs_viewer.core.models import Ident, Lease, LeaseState, Outcome, PicFailure, PicRef
+from kdocs_viewer.gui.i18n import tag_label
 
 ThumbKey = tuple[str, str, int]
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -348,7 +349,7 @@ class PictureModel(QAbstractListModel):
         lines = [
             ref.label(),
             self.tr("Key: %1").replace("%1", ref.pic_key),
-            self.tr("Tag: %1").replace("%1", ref.tag),
+            self.tr("Tag: %1").replace("%1", tag_label(ref.tag)),
         ]
         if item.state is PicState.FAILED:
             lines.append(self.tr("Error: %1").replace("%1", item.error))

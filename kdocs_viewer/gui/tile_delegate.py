@@ -41,6 +41,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 
 from kdocs_viewer.core.expiry import lease_state
 from kdocs_viewer.core.models import Ident, Lease, LeaseState
+from kdocs_viewer.gui.i18n import tag_label
 from kdocs_viewer.gui.picture_model import PaintRole, PicState, PictureItem
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -316,7 +317,7 @@ class TileDelegate(QStyledItemDelegate):
 
         tag = item.ref.tag
         if tag and side >= 48:
-            chip = self._chip(tag, side // 2, fonts, dpr)
+            chip = self._chip(tag_label(tag), side // 2, fonts, dpr)
             painter.drawPixmap(box_left + 3, box_top + side - 1 - chip.height - 2, chip.pixmap)
         badge = badge_text(item.lease, self._clock())
         if badge.text:
