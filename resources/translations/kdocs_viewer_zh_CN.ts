@@ -506,7 +506,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         <message>
             <location filename="../../kdocs_viewer/gui/browser.py" line="+219" />
             <source>Filter by caption, cell or key</source>
-            <translation>按标题、单元格或 key 筛选</translation>
+            <translation>按标题、单元格或图片键筛选</translation>
         </message>
         <message>
             <location line="+6" />
