@@ -181,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     save.add_argument("--pics", required=True, metavar="FILE", help="pic list file, or - for stdin")
     save.add_argument("--yes", action="store_true", help=yes_help)
     save.add_argument("--out", required=True, metavar="DIR", type=Path, help="target folder (created)")
-    from kdocs_viewer.core.saving import DEFAULT_TEMPLATE, FIELDS
+    from kdocs_viewer.core.saving import DEFAULT_TEMPLATE, FIELDS, ConflictPolicy
 
     save.add_argument(
         "--template",
@@ -191,9 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     save.add_argument(
         "--on-conflict",
-        choices=["uniquify", "skip", "overwrite"],
-        default="uniquify",
-        help="when a file of that name exists (default: uniquify, i.e. add a number)",
+        choices=[policy.value for policy in ConflictPolicy],
+        default=ConflictPolicy.SKIP_IDENTICAL.value,
+        help="when a file of that name exists: skip-identical skips a picture already saved with the same "
+        "bytes (as name or 'name (n)') and keeps a differing one as 'name (n)', so a second or resumed run "
+        "saves only what is new; uniquify always adds a number; skip; overwrite (default: skip-identical)",
     )
     save.add_argument(
         "--jobs", type=_positive_int, default=8, metavar="N", help="parallel downloads (default 8)"

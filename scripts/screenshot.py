@@ -9,7 +9,11 @@ selection shows, and grabs the window. Settings go to a throw-away file, so your
 ``--dialog signin`` grabs the guided "Sign in with KDocs" dialog instead, as a first run shows it (with an
 example APPID typed in): ``docs/signin-dialog.png`` by default.
 
-    .venv/bin/python scripts/screenshot.py [--lang zh_CN] [--out docs/screenshot.png] [--size 1360x860]
+``--dark`` uses the Fusion style with a dark palette (as a dark desktop theme would give it).
+
+    .venv/bin/python scripts/screenshot.py [--lang zh_CN] [--dark] [--out docs/screenshot.png] [--size WxH]
+    .venv/bin/python scripts/screenshot.py --dark --out docs/screenshot-dark.png
+    .venv/bin/python scripts/screenshot.py --lang zh_CN --out docs/screenshot-zh.png
     .venv/bin/python scripts/screenshot.py --dialog signin [--lang zh_CN] [--out docs/signin-dialog.png]
     .venv/bin/python scripts/screenshot.py --picker [--search TEXT] --out picker.png
 """
@@ -44,6 +48,7 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the thumbnails")
     parser.add_argument("--picker", action="store_true", help="grab the “Open workbook…” dialog instead")
     parser.add_argument("--search", default="", help="with --picker: text typed into its search box")
+    parser.add_argument("--dark", action="store_true", help="Fusion style with a dark palette")
     args = parser.parse_args()
     if args.out is None:
         args.out = ROOT / "docs" / ("signin-dialog.png" if args.dialog == "signin" else "screenshot.png")
@@ -71,6 +76,11 @@ def main() -> int:
     install_log_redaction()
     install_excepthook()
     app = create_application()
+    if args.dark:
+        from kdocs_viewer.gui.theme import dark_palette
+
+        app.setStyle("Fusion")
+        app.setPalette(dark_palette())
     translators = install_translators(app, args.lang)
     app_settings = S.AppSettings()
     width, height = (int(v) for v in args.size.lower().split("x"))

@@ -16,11 +16,13 @@ import logging
 import os
 import re
 import shutil
+import stat
 import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
 from typing import Literal
 
@@ -57,6 +59,7 @@ class SaveOutcome:
     status: Literal["saved", "skipped"]
     path: Path
     bytes: int = 0
+    identical: bool = False  # skipped because ``path`` already holds the same bytes
 
 
 def _check(cancel: threading.Event | None) -> None:
@@ -441,6 +444,66 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _same_bytes(path: Path, reference: bytes | CachedFile | Path) -> bool:
+    """Whether the regular file ``path`` holds exactly ``reference``'s bytes: sizes first, then the bytes
+    chunk by chunk (exact, streamed, and it stops at the first difference — cheaper than hashing both).
+
+    Raises SourceChanged when a cached ``reference`` vanished (the batch fetches it again).
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    if not stat.S_ISREG(st.st_mode):
+        return False
+    if isinstance(reference, bytes):
+        if st.st_size != len(reference):
+            return False
+        view = memoryview(reference)
+        try:
+            with open(path, "rb") as f:
+                for start in range(0, len(view), CHUNK_BYTES):
+                    if f.read(CHUNK_BYTES) != view[start : start + CHUNK_BYTES]:
+                        return False
+                return not f.read(1)
+        except OSError:
+            return False
+    source = reference.path if isinstance(reference, CachedFile) else reference
+    expected = reference.size if isinstance(reference, CachedFile) else None
+    try:
+        other = open(source, "rb")  # noqa: SIM115 - closed below, both files in one loop
+    except FileNotFoundError:
+        raise SourceChanged() from None
+    with other:
+        size = os.fstat(other.fileno()).st_size
+        if (expected is not None and size != expected) or size != st.st_size:
+            return False
+        try:
+            with open(path, "rb") as f:
+                while True:
+                    ours, theirs = other.read(CHUNK_BYTES), f.read(CHUNK_BYTES)
+                    if ours != theirs:
+                        return False
+                    if not ours:
+                        return True
+        except OSError:
+            return False
+
+
+def _identical_file(
+    folder: Path, name: str, start: int, reference: bytes | CachedFile | Path, reserver: NameReserver
+) -> str | None:
+    """The existing ``name (n)`` (n from ``start``, up to the first free name) that holds ``reference``'s
+    bytes, or None. This is what makes a second save of the same pictures, or a resumed one, a no-op."""
+    for n in count(max(start, 1)):
+        existing = reserver.on_disk(with_counter(name, n))
+        if existing is None:
+            return None
+        if _same_bytes(folder / existing, reference):
+            return existing
+    raise AssertionError("unreachable")
+
+
 def save_reserved(
     folder: Path,
     name: str,
@@ -453,15 +516,34 @@ def save_reserved(
     """``save_atomically`` for one item of a batch: ``reserver`` is the batch's, and a name in use is
     counted on from ``name (start)``."""
     _check(cancel)
+    part: _HeldPart | None = None
+    size = 0
+    reference: bytes | CachedFile | Path | None = None
+    if policy is ConflictPolicy.SKIP_IDENTICAL:
+        if isinstance(data, bytes | CachedFile):
+            reference = data
+        else:  # a stream can be compared only once it is on disk
+            part, size = _write_part(folder, name, data, cancel)
+            reference = part.path
+        try:
+            twin = _identical_file(folder, name, start, reference, reserver)
+        except BaseException:
+            if part is not None:
+                part.discard()
+            raise
+        if twin is not None:
+            if part is not None:
+                part.discard()
+            return SaveOutcome("skipped", folder / twin, identical=True)
     final = reserver.reserve(name, policy, start=start)
     if final is None:
         return SaveOutcome("skipped", folder / with_counter(name, start))
-    part: _HeldPart | None = None
     try:
-        if isinstance(data, CachedFile):
-            part, size = _place_cached(folder, final, data, cancel)
-        else:
-            part, size = _write_part(folder, final, data, cancel)
+        if part is None:  # else written above, to compare
+            if isinstance(data, CachedFile):
+                part, size = _place_cached(folder, final, data, cancel)
+            else:
+                part, size = _write_part(folder, final, data, cancel)
         while True:
             _check(cancel)
             part.before_rename()
@@ -475,6 +557,8 @@ def save_reserved(
                 reserver.mark_existing(final)
                 if policy is ConflictPolicy.SKIP:
                     return SaveOutcome("skipped", folder / final)
+                if policy is ConflictPolicy.SKIP_IDENTICAL and _same_bytes(folder / final, part.path):
+                    return SaveOutcome("skipped", folder / final, identical=True)
                 final = reserver.reserve(name, policy, start=start) or final
         part.release()  # the part's name is gone: nothing is left for a sweep to find
         part = None

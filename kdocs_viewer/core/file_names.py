@@ -53,6 +53,7 @@ _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|（\s*）|【\s*】")
 
 
 class ConflictPolicy(StrEnum):
+    SKIP_IDENTICAL = "skip-identical"  # skip when "name" or a "name (n)" holds the same bytes, else keep both
     UNIQUIFY = "uniquify"  # "name (2).jpg"
     SKIP = "skip"  # leave the existing file alone
     OVERWRITE = "overwrite"  # atomically replace it
@@ -236,12 +237,20 @@ class NameReserver:
                 if on_disk is not None:
                     if policy is ConflictPolicy.SKIP:
                         return None
-                    if policy is ConflictPolicy.UNIQUIFY:
-                        continue
+                    if policy is ConflictPolicy.UNIQUIFY or policy is ConflictPolicy.SKIP_IDENTICAL:
+                        continue  # SKIP_IDENTICAL: the caller found no twin, so a differing picture is kept
                     candidate = on_disk
                 self._reserved.add(key)
                 return candidate
         raise AssertionError("unreachable")
+
+    def on_disk(self, name: str) -> str | None:
+        """The spelling of the file in the folder that takes ``name`` (case-insensitively), or None."""
+        with self._lock:
+            found = self._existing.get(name_key(name))
+        if found is None and os.path.lexists(self.folder / name):
+            found = name
+        return found
 
     def release(self, name: str) -> None:
         with self._lock:

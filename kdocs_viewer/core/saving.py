@@ -143,7 +143,7 @@ def save_batch(
     folder: Path,
     *,
     template: str = DEFAULT_TEMPLATE,
-    policy: ConflictPolicy = ConflictPolicy.UNIQUIFY,
+    policy: ConflictPolicy = ConflictPolicy.SKIP_IDENTICAL,
     workers: int = 8,
     progress: Callable[[SaveProgress], None] | None = None,
     cancel: threading.Event | None = None,
@@ -207,6 +207,9 @@ def save_batch(
                 return SaveItemResult(ref, "failed", reason=_reason(failed, e))
             break
         if outcome.status == "skipped":
+            if outcome.identical:
+                same = translate("saving", "already saved as {name}").format(name=repr(outcome.path.name))
+                return SaveItemResult(ref, "skipped", outcome.path, same)
             exists = translate("saving", "{name} already exists").format(name=repr(outcome.path.name))
             return SaveItemResult(ref, "skipped", outcome.path, exists)
         if on_saved is not None and not isinstance(data, CachedFile):

@@ -164,8 +164,14 @@ def _select_backend() -> tuple[keyring.backend.KeyringBackend, str]:
 
 
 def _scrub(text: str) -> str:
-    """A short, safe detail: no registered secret (even if a backend echoed it), no URL query, one line."""
+    """A short, safe detail: no registered secret (even if a backend echoed it), no URL query, one line.
+
+    A detail is a clause that callers put inside their own sentence ("…: %1." or "(%1)"), so a backend's
+    closing full stop ("Prompt dismissed.") is dropped; an ellipsis stays.
+    """
     text = redact(" ".join(text.split()))
+    if text.endswith(".") and not text.endswith(".."):
+        text = text[:-1]
     if len(text) > _DETAIL_MAX:
         text = text[: _DETAIL_MAX - 1] + "…"
     return text

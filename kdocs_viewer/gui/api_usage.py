@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
 from kdocs_viewer.core.quota import DailyCalls, quota_day
+from kdocs_viewer.gui import theme
+from kdocs_viewer.gui.eliding_label import ElidingLabel
 from kdocs_viewer.gui.settings import AppSettings
 
 if TYPE_CHECKING:
@@ -56,11 +58,11 @@ class ApiUsage:
         self._settings.record_calls_today(self._base_url, calls, self._daily.day)
 
 
-class ApiCallsLabel(QLabel):
+class ApiCallsLabel(ElidingLabel):
     """Shows "API calls today: N", or "N / limit" with a known limit (red from ``WARN_FRACTION`` of it)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent=parent)
         self.setObjectName("apiCallsLabel")
 
     def show_usage(self, calls: int, limit: int | None) -> None:
@@ -73,4 +75,4 @@ class ApiCallsLabel(QLabel):
             self.tr("API calls today: %1 / %2").replace("%1", f"{calls:,}").replace("%2", f"{limit:,}")
         )
         self.setToolTip(self.tr("The server allows %1 API calls a day.").replace("%1", f"{limit:,}"))
-        self.setStyleSheet("color: #c42b1c;" if calls >= WARN_FRACTION * limit else "")
+        self.setStyleSheet(theme.error_text_style(self) if calls >= WARN_FRACTION * limit else "")

@@ -43,6 +43,7 @@ from kdocs_viewer.core.models import Ident, Lease, Outcome, PicRef
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.core.warmup import warm_up
 from kdocs_viewer.gui.drag_export import MAX_DRAG_PICTURES, DragExporter
+from kdocs_viewer.gui.i18n import tag_label
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
 from kdocs_viewer.gui.originals import SessionFolder
 from kdocs_viewer.gui.picture_grid import TILE_BUCKETS, PictureGrid, snap_tile_size
@@ -98,6 +99,8 @@ def _pixmap_bytes(pixmap: QPixmap) -> int:
     from kdocs_viewer.gui.thumbnails import pixmap_bytes
 
     return pixmap_bytes(pixmap)
+
+FILTER_MIN_WIDTH = 160  # px: the filter box stays usable in a 640 px wide window
 
 
 class _Relay(QObject):
@@ -215,6 +218,7 @@ class PictureBrowser(QWidget):
         self._filter.setObjectName("pictureFilter")
         self._filter.setPlaceholderText(self.tr("Filter by caption, cell or key"))
         self._filter.setClearButtonEnabled(True)
+        self._filter.setMinimumWidth(FILTER_MIN_WIDTH)  # in a narrow window the combos give way, not this
         self._filter.textChanged.connect(self._on_filter_text)
         self._sheet_combo = QComboBox(self)
         self._sheet_combo.setObjectName("sheetFilter")
@@ -240,6 +244,10 @@ class PictureBrowser(QWidget):
         self._size_slider.setPageStep(1)
         self._size_slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self._size_slider.setMaximumWidth(160)
+        self._size_slider.setMinimumWidth(60)
+        for combo in (self._sheet_combo, self._tag_combo, self._sort_combo):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)  # their items elide in a narrow window
         self._size_slider.setToolTip(self.tr("Tile size"))
         self._size_slider.setValue(TILE_BUCKETS.index(self._grid.tile_size()))
         self._size_slider.valueChanged.connect(self._on_slider)
@@ -257,7 +265,7 @@ class PictureBrowser(QWidget):
         self._tag_combo.clear()
         self._tag_combo.addItem(self.tr("All kinds"), None)
         for tag in tags:
-            self._tag_combo.addItem(tag, tag)
+            self._tag_combo.addItem(tag_label(tag), tag)
         self._tag_combo.blockSignals(False)
         self._proxy.set_tag(None)
 

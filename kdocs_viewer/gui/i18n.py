@@ -16,7 +16,7 @@ import logging
 from importlib import resources
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 from kdocs_viewer.core import i18n as core_i18n
 
@@ -29,9 +29,19 @@ __all__ = [
     "our_translation_file",
     "pick_language",
     "system_language",
+    "tag_label",
+    "translate_in",
 ]
 
 log = logging.getLogger(__name__)
+
+# Qt 6's own file dialog says "&Look in:" and "Files of &type:", but qtbase_zh_CN.qm (as shipped with Qt 6)
+# still has them as Qt 5 spelled them, without the mnemonic, so they stayed English although Qt's translator
+# is installed. Our catalogue, installed after Qt's and so asked first, fills that gap (a Qt catalogue bug).
+QT_CATALOGUE_GAPS = (
+    QT_TRANSLATE_NOOP("QFileDialog", "&Look in:"),
+    QT_TRANSLATE_NOOP("QFileDialog", "Files of &type:"),
+)
 
 DEFAULT_LANGUAGE = "en"
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "zh_CN")
@@ -112,3 +122,24 @@ def install_translators(app: QCoreApplication, lang: str) -> list[QTranslator]:
         else:
             log.warning("no %s translation %s in %s", lang, name, folder)
     return installed
+
+
+def translate_in(lang: str, context: str, text: str) -> str:
+    """``text`` in ``lang`` from our catalogue, whatever language is installed now (English when ``lang`` is
+    English or has no translation of it): what a language change says is said in the chosen language."""
+    if lang == DEFAULT_LANGUAGE:
+        return text
+    translator = QTranslator()
+    if not translator.load(str(our_translation_file(lang))):
+        return text
+    return translator.translate(context, text) or text
+
+
+def tag_label(tag: str) -> str:
+    """A picture tag as the user reads it (chips, the kind filter, details); an unknown tag as it is."""
+    labels = {
+        "attachment": QCoreApplication.translate("Tags", "attachment"),
+        "local": QCoreApplication.translate("Tags", "local"),
+        "cloud": QCoreApplication.translate("Tags", "cloud"),
+    }
+    return labels.get(tag, tag)

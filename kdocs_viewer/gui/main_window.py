@@ -42,7 +42,7 @@ from kdocs_viewer.core.redact import redact
 from kdocs_viewer.gui import settings as S
 from kdocs_viewer.gui.api_usage import ApiUsage
 from kdocs_viewer.gui.browser import PictureBrowser
-from kdocs_viewer.gui.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES
+from kdocs_viewer.gui.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, translate_in
 from kdocs_viewer.gui.input_panel import InputPanel
 from kdocs_viewer.gui.pic_list_editor import local_file
 from kdocs_viewer.gui.save_controller import SaveController
@@ -408,11 +408,13 @@ class MainWindow(QMainWindow):
         lang = str(action.data())
         self.settings.set(S.LANGUAGE, lang)
         if lang != self._language:
-            QMessageBox.information(
-                self,
-                self.tr("Language"),
-                self.tr("The language changes the next time kdocs-viewer starts."),
+            # Said in the chosen language (a user who picked it may not read the current one), then in this.
+            here = self.tr("The language changes the next time kdocs-viewer starts.")
+            there = translate_in(
+                lang, "MainWindow", "The language changes the next time kdocs-viewer starts."
             )
+            lines = dict.fromkeys((there, here))  # once when both are English
+            QMessageBox.information(self, self.tr("Language"), "\n".join(lines))
 
     @Slot()
     def _on_about(self) -> None:

@@ -7,6 +7,8 @@ from typing import ClassVar
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
+from kdocs_viewer.gui import theme
+
 __all__ = ["MessageArea"]
 
 
@@ -17,11 +19,7 @@ class MessageArea(QLabel):
     name (a dialog's own area must not be taken for the window's).
     """
 
-    _STYLES: ClassVar[dict[str, str]] = {
-        "info": "background: #e8f1fb; color: #0b3a66; border-left: 4px solid #2f7bd1;",
-        "warning": "background: #fff4ce; color: #4a3800; border-left: 4px solid #d8a600;",
-        "error": "background: #fde7e9; color: #6b0010; border-left: 4px solid #c42b1c;",
-    }
+    KINDS: ClassVar[frozenset[str]] = frozenset({"info", "warning", "error"})
 
     def __init__(self, parent: QWidget | None = None, *, name: str = "messageArea") -> None:
         super().__init__(parent)
@@ -38,7 +36,7 @@ class MessageArea(QLabel):
     def show_message(self, kind: str, text: str) -> None:
         self.setProperty("kind", kind)
         self.setText(text)
-        style = self._STYLES.get(kind, "")
+        style = theme.banner_style(kind, theme.palette_of(self)) if kind in self.KINDS else ""
         self.setStyleSheet(f"QLabel#{self.objectName()} {{ {style} padding: 6px; }}")
         self.setVisible(bool(text))
 

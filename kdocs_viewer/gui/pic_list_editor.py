@@ -10,9 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, Signal, Slot
-from PySide6.QtGui import QColor, QTextCursor, QTextFormat
+from PySide6.QtGui import QTextCursor, QTextFormat
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
+from kdocs_viewer.gui import theme
 from kdocs_viewer.gui.pic_input import SUMMARY_ABOVE_CHARS
 
 __all__ = ["PicListEditor", "local_file"]
@@ -80,7 +81,7 @@ class PicListEditor(QPlainTextEdit):
         self.setTextCursor(cursor)
         self.centerCursor()
         highlight = QTextEdit.ExtraSelection()
-        highlight.format.setBackground(QColor("#fde7e9"))
+        highlight.format.setBackground(theme.error_line_colour(self.palette()))
         highlight.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
         highlight.cursor = QTextCursor(block)
         self.setExtraSelections([highlight])

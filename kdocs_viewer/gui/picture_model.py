@@ -35,6 +35,7 @@ from PySide6.QtGui import QPixmap
 from kdocs_viewer.core.cache import ByteBudgetCache
 from kdocs_viewer.core.expiry import lease_state
 from kdocs_viewer.core.models import Ident, Lease, LeaseState, Outcome, PicFailure, PicRef
+from kdocs_viewer.gui.i18n import tag_label
 
 ThumbKey = tuple[str, str, int]
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -47,7 +48,7 @@ LeaseRole = _ROLE + 4
 StateRole = _ROLE + 5
 ErrorRole = _ROLE + 6
 TagRole = _ROLE + 7
-PaintRole = _ROLE + 8  # (PictureItem, QPixmap | None): all a tile paint needs, in one data() call
+PaintRole = _ROLE + 8  # (PictureItem, QPixmap | None, its bucket): all a tile paint needs, in one data() call
 FilterRole = _ROLE + 9  # "tag␟sheet␟search text": what the filter proxy matches (see PictureFilterProxy)
 FILTER_SEPARATOR = "\x1f"  # between the tag, the sheet and the search text in FilterRole
 
@@ -287,13 +288,23 @@ class PictureModel(QAbstractListModel):
 
     def pixmap_for(self, item: PictureItem) -> QPixmap | None:
         """The current bucket's thumbnail, else the last decoded one (scaled when painted), else None."""
+        return self.thumbnail_for(item)[0]
+
+    def thumbnail_for(self, item: PictureItem) -> tuple[QPixmap | None, int]:
+        """``pixmap_for`` and the bucket that pixmap was decoded for (0 with no pixmap).
+
+        The painter needs the pixmap's own bucket: ``item.thumb_bucket`` is the last *decoded* one, which
+        after a slider round trip is not the bucket of the cached pixmap shown now.
+        """
         if self._bucket:
             pixmap = self._thumbs.get(self.thumb_key(item, self._bucket))
             if pixmap is not None:
-                return pixmap
+                return pixmap, self._bucket
         if item.thumb_bucket and item.thumb_bucket != self._bucket:
-            return self._thumbs.get(self.thumb_key(item, item.thumb_bucket))
-        return None
+            pixmap = self._thumbs.get(self.thumb_key(item, item.thumb_bucket))
+            if pixmap is not None:
+                return pixmap, item.thumb_bucket
+        return None, 0
 
     def has_current_thumbnail(self, item: PictureItem) -> bool:
         return self.thumb_key(item, self._bucket) in self._thumbs
@@ -304,7 +315,7 @@ class PictureModel(QAbstractListModel):
             return None
         item = self._items[index.row()]
         if role == PaintRole:
-            return (item, self.pixmap_for(item))
+            return (item, *self.thumbnail_for(item))
         if role == ItemRole:
             return item
         if role == PixmapRole:
@@ -338,7 +349,7 @@ class PictureModel(QAbstractListModel):
         lines = [
             ref.label(),
             self.tr("Key: %1").replace("%1", ref.pic_key),
-            self.tr("Tag: %1").replace("%1", ref.tag),
+            self.tr("Tag: %1").replace("%1", tag_label(ref.tag)),
         ]
         if item.state is PicState.FAILED:
             lines.append(self.tr("Error: %1").replace("%1", item.error))

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.units import format_size
+from kdocs_viewer.gui.i18n import tag_label
 from kdocs_viewer.gui.picture_model import ItemRole, PicState, PictureItem
 from kdocs_viewer.gui.thumbnails import FullImage, ThumbnailLoader
 from kdocs_viewer.gui.tile_delegate import badge_text
@@ -293,7 +294,7 @@ class PreviewDialog(QDialog):
         ref = item.ref
         d = self._details
         d["key"].setText(ref.pic_key)
-        d["tag"].setText(ref.tag)
+        d["tag"].setText(tag_label(ref.tag))
         d["cell"].setText(ref.cell or "—")
         d["caption"].setText(ref.caption or "—")
         d["format"].setText(item.image_format.upper() or "—")

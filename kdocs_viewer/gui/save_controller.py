@@ -75,7 +75,9 @@ class SaveController(QObject):
             return
         policy_value = self._settings.get(S.CONFLICT_POLICY)
         policy = (
-            ConflictPolicy(policy_value) if policy_value in set(ConflictPolicy) else ConflictPolicy.UNIQUIFY
+            ConflictPolicy(policy_value)
+            if policy_value in set(ConflictPolicy)
+            else ConflictPolicy.SKIP_IDENTICAL
         )
         dialog = SaveDialog(
             refs,

@@ -42,6 +42,7 @@ from kdocs_viewer.core.saving import (
     validate_template,
 )
 from kdocs_viewer.core.units import format_size
+from kdocs_viewer.gui import theme
 from kdocs_viewer.gui.save_runner import SaveRunner, SaveStatus, describe
 
 __all__ = ["SaveDialog", "SaveOptions", "SaveProgressDialog", "SaveSummaryDialog", "format_size"]
@@ -49,7 +50,14 @@ __all__ = ["SaveDialog", "SaveOptions", "SaveProgressDialog", "SaveSummaryDialog
 
 def _policy_labels() -> list[tuple[ConflictPolicy, str]]:
     return [
-        (ConflictPolicy.UNIQUIFY, QCoreApplication.translate("SaveDialog", "Keep both (add a number)")),
+        (
+            ConflictPolicy.SKIP_IDENTICAL,
+            QCoreApplication.translate("SaveDialog", "Skip if identical, else keep both"),
+        ),
+        (
+            ConflictPolicy.UNIQUIFY,
+            QCoreApplication.translate("SaveDialog", "Always keep both (add a number)"),
+        ),
         (ConflictPolicy.SKIP, QCoreApplication.translate("SaveDialog", "Skip the picture")),
         (ConflictPolicy.OVERWRITE, QCoreApplication.translate("SaveDialog", "Replace the existing file")),
     ]
@@ -73,7 +81,7 @@ class SaveDialog(QDialog):
         *,
         folder: str = "",
         template: str = "",
-        policy: ConflictPolicy = ConflictPolicy.UNIQUIFY,
+        policy: ConflictPolicy = ConflictPolicy.SKIP_IDENTICAL,
         sample: bytes | None = None,
     ) -> None:
         super().__init__(parent)
@@ -153,7 +161,7 @@ class SaveDialog(QDialog):
         error = self.template_error()
         if error is not None:
             self.preview_label.setText(self.tr("Invalid template: %1").replace("%1", error))
-            self.preview_label.setStyleSheet("color: #b00020;")
+            self.preview_label.setStyleSheet(theme.error_text_style(self.preview_label))
         elif self._refs:
             name = render_name(self.template_edit.text(), self._refs[0], 1, self._preview_ext)
             self.preview_label.setText(name)

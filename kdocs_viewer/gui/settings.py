@@ -84,7 +84,8 @@ WINDOW_STATE: Setting[QByteArray] = Setting("window/state", QByteArray(), QByteA
 SPLITTER: Setting[QByteArray] = Setting("window/splitter", QByteArray(), QByteArray)
 LAST_FOLDER: Setting[str] = Setting("save/last_folder", "", str)
 TEMPLATE: Setting[str] = Setting("save/template", "", str)  # "" = core's default template
-CONFLICT_POLICY: Setting[str] = Setting("save/conflict_policy", "uniquify", str)
+# A new key, so the old default ("uniquify", stored by every save) does not outlive the new one.
+CONFLICT_POLICY: Setting[str] = Setting("save/if_exists", "skip-identical", str)
 LAST_OPEN_FOLDER: Setting[str] = Setting("input/last_open_folder", "", str)
 TILE_SIZE: Setting[int] = Setting("view/tile_size", 0, int)  # 0 = the grid's own default
 REFRESH: Setting[bool] = Setting("view/refresh_enabled", True, bool)
@@ -101,7 +102,7 @@ LAST_WORKBOOK_NAME: Setting[str] = Setting("workbook/last_name", "", str)
 LAST_WORKBOOK_FILE: Setting[str] = Setting("workbook/last_file_id", "", str)
 LAST_WORKBOOK_SERVER: Setting[str] = Setting("workbook/last_server", "", str)
 # One shared counter of earlier releases: it mixed servers and counted by the local date.
-_RETIRED_KEYS = ("quota/day", "quota/calls")
+_RETIRED_KEYS = ("quota/day", "quota/calls", "save/conflict_policy")
 
 ALL_SETTINGS: tuple[Setting[Any], ...] = (
     GEOMETRY,

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from kdocs_viewer.core.auth import SCOPE, redirect_uri_for
 from kdocs_viewer.core.contract import DEFAULT_CALLBACK_PORT, DEVELOPER_CONSOLE_URL
+from kdocs_viewer.gui import theme
 from kdocs_viewer.gui.message_area import MessageArea
 
 __all__ = ["SignInDialog"]
@@ -64,10 +65,7 @@ class SignInDialog(QDialog):
         self.reason_label = QLabel(self)
         self.reason_label.setObjectName("signInReason")
         self.reason_label.setWordWrap(True)
-        self.reason_label.setStyleSheet(
-            "QLabel#signInReason { background: #fff4ce; color: #3b2f00; border: 1px solid #e0c060;"
-            " border-radius: 4px; padding: 6px; }"
-        )
+        self.reason_label.setStyleSheet(f"QLabel#signInReason {{ {theme.reason_banner_style(self)} }}")
         self.reason_label.hide()
         layout.addWidget(self.reason_label)
 

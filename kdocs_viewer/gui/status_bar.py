@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QToolButton, QWidget
 
 from kdocs_viewer.gui.api_usage import ApiCallsLabel
 from kdocs_viewer.gui.browser import BrowserStats
+from kdocs_viewer.gui.eliding_label import ElidingLabel
 
 __all__ = ["StatusBar"]
 
@@ -24,16 +25,17 @@ class StatusBar(QStatusBar):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.counts_label = QLabel(self)
+        # Labels elide rather than overlap or hold a narrow window wide; the counts give way first.
+        self.counts_label = ElidingLabel(parent=self)
         self.counts_label.setObjectName("countsLabel")
-        self.selection_label = QLabel(self)
+        self.selection_label = QLabel(self)  # short: "Selected: 12"
         self.selection_label.setObjectName("selectionLabel")
         self.api_label = ApiCallsLabel(self)
         self.token_button = QToolButton(self)
         self.token_button.setObjectName("tokenStatus")
         self.token_button.setAutoRaise(True)
         self.token_button.clicked.connect(self.tokenClicked)
-        self.account_label = QLabel(self)
+        self.account_label = ElidingLabel(parent=self)
         self.account_label.setObjectName("accountLabel")
         self.sign_out_button = QToolButton(self)
         self.sign_out_button.setObjectName("signOutButton")
@@ -43,7 +45,7 @@ class StatusBar(QStatusBar):
         self.sign_in_button.setObjectName("signInStatusButton")
         self.sign_in_button.setText(self.tr("Sign in…"))
         self.sign_in_button.clicked.connect(self.signInClicked)
-        self.addPermanentWidget(self.counts_label)
+        self.addPermanentWidget(self.counts_label, 1)
         self.addPermanentWidget(self.selection_label)
         self.addPermanentWidget(self.api_label)
         self.addPermanentWidget(self.token_button)

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 
 from kdocs_viewer.core.expiry import lease_state
 from kdocs_viewer.core.models import Ident, Lease, LeaseState
+from kdocs_viewer.gui.i18n import tag_label
 from kdocs_viewer.gui.picture_model import PaintRole, PicState, PictureItem
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -284,7 +285,7 @@ class TileDelegate(QStyledItemDelegate):
         paint_data = index.data(PaintRole)  # one trip through the (proxy) model, not two
         if not isinstance(paint_data, tuple):
             return
-        item, pixmap = paint_data
+        item, pixmap, bucket = paint_data
         if not isinstance(item, PictureItem):
             return
         rect: QRect = option.rect
@@ -305,7 +306,7 @@ class TileDelegate(QStyledItemDelegate):
         box_left, box_top = left + (width - side) // 2, top + PAD
         if isinstance(pixmap, QPixmap) and not pixmap.isNull():
             # A thumbnail from a smaller bucket (slider just moved) may grow; a tiny picture stays tiny.
-            grow = self._tile / item.thumb_bucket if item.thumb_bucket else 1.0
+            grow = self._tile / bucket if bucket else 1.0
             self._paint_pixmap(painter, QRect(box_left, box_top, side, side), pixmap, max(1.0, grow))
         else:
             if item.state is PicState.FAILED:
@@ -316,7 +317,7 @@ class TileDelegate(QStyledItemDelegate):
 
         tag = item.ref.tag
         if tag and side >= 48:
-            chip = self._chip(tag, side // 2, fonts, dpr)
+            chip = self._chip(tag_label(tag), side // 2, fonts, dpr)
             painter.drawPixmap(box_left + 3, box_top + side - 1 - chip.height - 2, chip.pixmap)
         badge = badge_text(item.lease, self._clock())
         if badge.text:

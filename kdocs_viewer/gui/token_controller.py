@@ -205,6 +205,7 @@ class TokenController(QObject):
                 remember=True,
                 reason=reason if isinstance(reason, str) else "",
                 demo=self._demo,
+                checking=self._source is TokenSource.CHECKING or self._bridge.pending() > 0,
             )
             choice = dialog.ask()
             dialog.deleteLater()

@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kdocs_viewer.gui import theme
+
 __all__ = ["TokenChoice", "TokenDialog"]
 
 
@@ -48,6 +50,7 @@ class TokenDialog(QDialog):
         remember: bool = True,
         reason: str = "",
         demo: bool = False,
+        checking: bool = True,
     ) -> None:
         super().__init__(parent)
         self._action = "set"
@@ -59,10 +62,7 @@ class TokenDialog(QDialog):
             self.reason_label = QLabel(reason)
             self.reason_label.setWordWrap(True)
             self.reason_label.setObjectName("tokenReason")
-            self.reason_label.setStyleSheet(
-                "QLabel#tokenReason { background: #fff4ce; color: #3b2f00; border: 1px solid #e0c060;"
-                " border-radius: 4px; padding: 6px; }"
-            )
+            self.reason_label.setStyleSheet(f"QLabel#tokenReason {{ {theme.reason_banner_style(self)} }}")
             layout.addWidget(self.reason_label)
 
         intro = QLabel(
@@ -88,8 +88,12 @@ class TokenDialog(QDialog):
         form.addRow("", self.show_check)
         if base_url:
             form.addRow(self.tr("Server:"), QLabel(base_url))
-        backend_text = backend or self.tr("checking…")
-        if not keyring_usable:
+        # "checking…" only while a lookup is under way: the demo never asks the keyring, and a signed-in
+        # session skips the pasted token's lookup.
+        backend_text = backend or (self.tr("checking…") if checking else self.tr("not checked yet"))
+        if demo:
+            backend_text = self.tr("not used by the demo server")
+        elif not keyring_usable:
             backend_text = self.tr("%1 — unavailable").replace("%1", backend or self.tr("keyring"))
         self.backend_label = QLabel(backend_text)
         form.addRow(self.tr("Keyring:"), self.backend_label)

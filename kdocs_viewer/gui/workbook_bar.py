@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kdocs_viewer.gui.eliding_label import ElidingLabel
+
 __all__ = ["WorkbookBar"]
 
 
@@ -35,7 +37,7 @@ class WorkbookBar(QWidget):
         # A long name must not widen the window: the label takes what is left and cuts the rest.
         self.name_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
-        token_label = QLabel(self.tr("Workbook file token:"), self)
+        token_label = ElidingLabel(self.tr("Workbook file token:"), self)  # narrow windows cut it
         self.file_token_edit = QLineEdit(self)
         self.file_token_edit.setObjectName("fileToken")
         self.file_token_edit.setPlaceholderText(self.tr("the id of the workbook, e.g. demo-workbook"))
@@ -46,7 +48,7 @@ class WorkbookBar(QWidget):
             )
         )
         self.file_token_edit.setClearButtonEnabled(True)
-        self.file_token_edit.setMinimumWidth(160)
+        self.file_token_edit.setMinimumWidth(140)
         self.file_token_edit.setMaximumWidth(280)
         token_label.setBuddy(self.file_token_edit)
 

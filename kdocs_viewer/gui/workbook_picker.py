@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from kdocs_viewer.core.redact import redact
+from kdocs_viewer.gui import theme
 from kdocs_viewer.gui.file_list import (
     COLUMN_MODIFIED,
     COLUMN_NAME,
@@ -196,7 +197,9 @@ class WorkbookPicker(QDialog):
             text = self.tr("%1 workbooks.").replace("%1", f"{total:,}")
         self.status.setText(text)
         self.status.setProperty("kind", "error" if error else "")
-        self.status.setStyleSheet("QLabel#pickerStatus { color: #c42b1c; }" if error else "")
+        self.status.setStyleSheet(
+            f"QLabel#pickerStatus {{ {theme.error_text_style(self.status)} }}" if error else ""
+        )
         self.open_button.setEnabled(shown > 0)
 
     def _error_text(self, error: BaseException) -> str:

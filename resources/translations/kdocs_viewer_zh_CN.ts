@@ -4,7 +4,7 @@
     <context>
         <name>ApiCallsLabel</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/api_usage.py" line="+68" />
+            <location filename="../../kdocs_viewer/gui/api_usage.py" line="+70" />
             <source>API calls today: %1</source>
             <translation>今日 API 调用：%1</translation>
         </message>
@@ -443,17 +443,17 @@ A pic list can be imported from the File menu or dropped on the window.</source>
             <translation>帮助(&amp;H)</translation>
         </message>
         <message>
-            <location line="+193" />
+            <location line="+197" />
             <source>Language</source>
             <translation>语言</translation>
         </message>
         <message>
-            <location line="+1" />
+            <location line="-5" />
             <source>The language changes the next time kdocs-viewer starts.</source>
             <translation>语言将在下次启动 kdocs-viewer 时生效。</translation>
         </message>
         <message>
-            <location line="+7" />
+            <location line="+11" />
             <source>About kdocs-viewer</source>
             <translation>关于 kdocs-viewer</translation>
         </message>
@@ -468,7 +468,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PicListEditor</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/pic_list_editor.py" line="+40" />
+            <location filename="../../kdocs_viewer/gui/pic_list_editor.py" line="+41" />
             <source>Paste a pic list: the API's JSON body {"pics": [...]}, a cells response, CSV/TSV (pic_key,tag) or one "pic_key tag" per line. Or drop a file here.</source>
             <translation>粘贴图片列表：接口的 JSON 请求体 {"pics": [...]}、单元格接口的返回、CSV/TSV（pic_key,tag），或每行一个“pic_key tag”。也可以把文件拖到这里。</translation>
         </message>
@@ -504,34 +504,34 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureBrowser</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/browser.py" line="+216" />
+            <location filename="../../kdocs_viewer/gui/browser.py" line="+219" />
             <source>Filter by caption, cell or key</source>
-            <translation>按标题、单元格或 key 筛选</translation>
+            <translation>按标题、单元格或图片键筛选</translation>
         </message>
         <message>
-            <location line="+5" />
+            <location line="+6" />
             <source>Show the pictures of one sheet only</source>
             <translation>只显示一个工作表的图片</translation>
         </message>
         <message>
             <location line="+1" />
-            <location line="+47" />
+            <location line="+51" />
             <source>All sheets</source>
             <translation>所有工作表</translation>
         </message>
         <message>
-            <location line="-42" />
+            <location line="-46" />
             <source>Show pictures of one kind only</source>
             <translation>只显示一种类型的图片</translation>
         </message>
         <message>
             <location line="+1" />
-            <location line="+30" />
+            <location line="+34" />
             <source>All kinds</source>
             <translation>所有类型</translation>
         </message>
         <message>
-            <location line="-26" />
+            <location line="-30" />
             <source>Sort order (choose “Time left” again to re-sort)</source>
             <translation>排序方式（再次选择“剩余时间”可重新排序）</translation>
         </message>
@@ -551,7 +551,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>剩余时间</translation>
         </message>
         <message>
-            <location line="+8" />
+            <location line="+12" />
             <source>Tile size</source>
             <translation>缩略图大小</translation>
         </message>
@@ -589,9 +589,9 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureModel</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+340" />
+            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+351" />
             <source>Key: %1</source>
-            <translation>Key：%1</translation>
+            <translation>图片键：%1</translation>
         </message>
         <message>
             <location line="+1" />
@@ -612,7 +612,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PreviewDialog</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/preview.py" line="+113" />
+            <location filename="../../kdocs_viewer/gui/preview.py" line="+114" />
             <source>Preview</source>
             <translation>预览</translation>
         </message>
@@ -649,7 +649,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         <message>
             <location line="+15" />
             <source>Key</source>
-            <translation>Key</translation>
+            <translation>图片键</translation>
         </message>
         <message>
             <location line="+1" />
@@ -714,6 +714,19 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
     </context>
     <context>
+        <name>QFileDialog</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/i18n.py" line="+42" />
+            <source>&amp;Look in:</source>
+            <translation>查找范围(&amp;L)：</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Files of &amp;type:</source>
+            <translation>文件类型(&amp;T)：</translation>
+        </message>
+    </context>
+    <context>
         <name>SaveController</name>
         <message>
             <location filename="../../kdocs_viewer/gui/save_controller.py" line="+72" />
@@ -721,7 +734,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>请先选择要保存的图片。</translation>
         </message>
         <message>
-            <location line="+57" />
+            <location line="+59" />
             <source>Could not save: %1</source>
             <translation>无法保存：%1</translation>
         </message>
@@ -729,12 +742,17 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>SaveDialog</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/save_dialog.py" line="+52" />
-            <source>Keep both (add a number)</source>
-            <translation>两者都保留（加编号）</translation>
+            <location filename="../../kdocs_viewer/gui/save_dialog.py" line="+55" />
+            <source>Skip if identical, else keep both</source>
+            <translation>内容相同则跳过，否则两者都保留</translation>
         </message>
         <message>
-            <location line="+1" />
+            <location line="+4" />
+            <source>Always keep both (add a number)</source>
+            <translation>总是两者都保留（加编号）</translation>
+        </message>
+        <message>
+            <location line="+2" />
             <source>Skip the picture</source>
             <translation>跳过该图片</translation>
         </message>
@@ -988,8 +1006,8 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>SignInDialog</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/signin_dialog.py" line="+57" />
-            <location line="+48" />
+            <location filename="../../kdocs_viewer/gui/signin_dialog.py" line="+58" />
+            <location line="+45" />
             <source>Sign in with KDocs</source>
             <translation>使用金山文档登录</translation>
         </message>
@@ -1136,7 +1154,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>StatusBar</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/status_bar.py" line="+40" />
+            <location filename="../../kdocs_viewer/gui/status_bar.py" line="+42" />
             <source>Sign out</source>
             <translation>退出登录</translation>
         </message>
@@ -1167,6 +1185,24 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
     </context>
     <context>
+        <name>Tags</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/i18n.py" line="+98" />
+            <source>attachment</source>
+            <translation>附件</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>local</source>
+            <translation>本地</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>cloud</source>
+            <translation>云端</translation>
+        </message>
+    </context>
+    <context>
         <name>ThumbnailLoader</name>
         <message>
             <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+89" />
@@ -1192,7 +1228,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>TileDelegate</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/tile_delegate.py" line="+100" />
+            <location filename="../../kdocs_viewer/gui/tile_delegate.py" line="+101" />
             <source>expired</source>
             <translation>已过期</translation>
         </message>
@@ -1255,7 +1291,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>设置、更换或忘记访问令牌</translation>
         </message>
         <message>
-            <location line="+68" />
+            <location line="+69" />
             <source>The access token was forgotten.</source>
             <translation>已忘记访问令牌。</translation>
         </message>
@@ -1333,12 +1369,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>TokenDialog</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/token_dialog.py" line="+54" />
+            <location filename="../../kdocs_viewer/gui/token_dialog.py" line="+57" />
             <source>Access token</source>
             <translation>访问令牌</translation>
         </message>
         <message>
-            <location line="+16" />
+            <location line="+13" />
             <source>Paste the access token issued for your KDocs app. It is sent only to the API server and is never written to a settings file or a log.</source>
             <translation>请粘贴为你的金山文档应用签发的访问令牌。它只会发送给 API 服务器，不会写入设置文件或日志。</translation>
         </message>
@@ -1363,9 +1399,19 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>服务器：</translation>
         </message>
         <message>
-            <location line="+1" />
+            <location line="+3" />
             <source>checking…</source>
             <translation>正在检查…</translation>
+        </message>
+        <message>
+            <location line="+0" />
+            <source>not checked yet</source>
+            <translation>尚未检查</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>not used by the demo server</source>
+            <translation>演示服务器不使用</translation>
         </message>
         <message>
             <location line="+2" />
@@ -1406,7 +1452,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>WorkbookBar</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/workbook_bar.py" line="+38" />
+            <location filename="../../kdocs_viewer/gui/workbook_bar.py" line="+40" />
             <source>Workbook file token:</source>
             <translation>工作簿文件 ID（file token）：</translation>
         </message>
@@ -1472,7 +1518,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>WorkbookPicker</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/workbook_picker.py" line="+62" />
+            <location filename="../../kdocs_viewer/gui/workbook_picker.py" line="+63" />
             <source>Open workbook</source>
             <translation>打开工作簿</translation>
         </message>
@@ -1532,7 +1578,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>共 %1 个工作簿。</translation>
         </message>
         <message>
-            <location line="+11" />
+            <location line="+13" />
             <source>KDocs refused the access token (it may have expired). Enter a new one and the list loads again.</source>
             <translation>金山文档拒绝了访问令牌（可能已过期）。请输入新的令牌，列表会重新加载。</translation>
         </message>
@@ -2134,7 +2180,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>saving</name>
         <message>
-            <location filename="../../kdocs_viewer/core/file_names.py" line="+67" />
+            <location filename="../../kdocs_viewer/core/file_names.py" line="+68" />
             <source>the name template is empty</source>
             <translation>文件名模板为空</translation>
         </message>
@@ -2210,7 +2256,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>无法保存：{detail}</translation>
         </message>
         <message>
-            <location line="+4" />
+            <location line="+5" />
+            <source>already saved as {name}</source>
+            <translation>已保存为 {name}</translation>
+        </message>
+        <message>
+            <location line="+2" />
             <source>{name} already exists</source>
             <translation>{name} 已存在</translation>
         </message>

@@ -42,6 +42,7 @@ from tests.helpers.logfail import ExpectLog
 from tests.part_files import StuckWriter, part_files
 
 UNIQUIFY, SKIP, OVERWRITE = ConflictPolicy.UNIQUIFY, ConflictPolicy.SKIP, ConflictPolicy.OVERWRITE
+SKIP_IDENTICAL = ConflictPolicy.SKIP_IDENTICAL
 
 
 def image_bytes(fmt: str, size: tuple[int, int] = (6, 4), color: str = "red") -> bytes:
@@ -362,6 +363,72 @@ def test_batch_policies_and_reruns(tmp_path: Path) -> None:
     assert files(tmp_path) == ["image (2).jpg", "image (2).png", "image (3).png", "image.jpg"]
 
 
+def test_saving_twice_leaves_one_file_per_picture(tmp_path: Path) -> None:
+    """The default policy: a second run finds every picture already there (as "name" or "name (n)")."""
+    refs = [ref("image", "a"), ref("image", "b"), ref("other", "c")]
+    data = {"a": JPEG, "b": image_bytes("JPEG", color="blue"), "c": PNG}
+    first = save_batch(refs, Source(data), tmp_path, template="{caption}")
+    assert [r.status for r in first.results] == ["saved"] * 3
+    before = {name: (tmp_path / name).stat().st_ino for name in files(tmp_path)}
+    assert sorted(before) == ["image (2).jpg", "image.jpg", "other.png"]
+    again = save_batch(refs, Source(data), tmp_path, template="{caption}")
+    assert [(r.status, r.path and r.path.name) for r in again.results] == [
+        ("skipped", "image.jpg"), ("skipped", "image (2).jpg"), ("skipped", "other.png")]  # fmt: skip
+    assert again.skipped[0].reason == "already saved as 'image.jpg'"
+    assert {name: (tmp_path / name).stat().st_ino for name in files(tmp_path)} == before  # untouched
+
+
+def test_a_changed_picture_of_the_same_name_is_kept_beside_the_old_one(tmp_path: Path) -> None:
+    blue = image_bytes("JPEG", color="blue")
+    assert save_batch([ref("cat", "k")], Source({"k": JPEG}), tmp_path, template="{caption}").saved
+    changed = save_batch([ref("cat", "k")], Source({"k": blue}), tmp_path, template="{caption}")
+    assert [(r.status, r.path and r.path.name) for r in changed.results] == [("saved", "cat (2).jpg")]
+    assert (tmp_path / "cat.jpg").read_bytes() == JPEG and (tmp_path / "cat (2).jpg").read_bytes() == blue
+    same_size = bytearray(JPEG)
+    same_size[-3] ^= 0xFF  # same length, one byte differs: size alone must not decide
+    third = save_batch([ref("cat", "k")], Source({"k": bytes(same_size)}), tmp_path, template="{caption}")
+    assert [r.path and r.path.name for r in third.results] == ["cat (3).jpg"]
+    rerun = save_batch([ref("cat", "k")], Source({"k": blue}), tmp_path, template="{caption}")
+    assert [(r.status, r.path and r.path.name) for r in rerun.results] == [("skipped", "cat (2).jpg")]
+    assert files(tmp_path) == ["cat (2).jpg", "cat (3).jpg", "cat.jpg"]
+
+
+def test_a_resumed_save_saves_only_what_the_cancelled_one_did_not(tmp_path: Path) -> None:
+    refs = [ref(f"p{i}", f"k{i}") for i in range(6)]
+    data = {
+        f"k{i}": image_bytes("PNG", color=("red", "green", "blue")[i % 3], size=(4 + i, 4)) for i in range(6)
+    }
+    stop = threading.Event()
+    fetched = Source(data)
+
+    def fetch(r: PicRef, cancel: threading.Event | None) -> bytes:
+        if r.pic_key == "k3":
+            stop.set()  # Ctrl+C after a few pictures
+            raise RuntimeError("interrupted")
+        return fetched(r, cancel)
+
+    first = save_batch(refs, fetch, tmp_path, template="{caption}", workers=1, cancel=stop)
+    saved_first = len(first.saved)
+    assert 0 < saved_first < len(refs)
+    resumed = save_batch(refs, Source(data), tmp_path, template="{caption}")
+    assert len(resumed.skipped) == saved_first and len(resumed.saved) == len(refs) - saved_first
+    assert files(tmp_path) == sorted(f"p{i}.png" for i in range(6))
+
+
+def test_skip_identical_compares_with_a_cached_file_and_with_a_stream(tmp_path: Path) -> None:
+    _, entry = cached(tmp_path, JPEG)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "cat.jpg").write_bytes(JPEG)
+    summary = save_batch([ref("cat", "k")], lambda r, ev: entry, out, template="{caption}")
+    assert [(r.status, r.path and r.path.name) for r in summary.results] == [("skipped", "cat.jpg")]
+    streamed = save_atomically(out, "cat.jpg", iter([JPEG[:10], JPEG[10:]]), policy=SKIP_IDENTICAL)
+    assert streamed.status == "skipped" and streamed.identical and streamed.path == out / "cat.jpg"
+    other = save_atomically(out, "cat.jpg", iter([PNG]), policy=SKIP_IDENTICAL)
+    assert other.status == "saved" and other.path == out / "cat (2).jpg" and other.path.read_bytes() == PNG
+    assert files(out) == ["cat (2).jpg", "cat.jpg"]  # no part file left by the comparisons
+
+
 def test_one_failure_never_stops_the_others_and_reasons_hide_urls(tmp_path: Path) -> None:
     refs = [ref(f"p{i}", f"k{i}") for i in range(12)]
     source = Source({f"k{i}": JPEG for i in range(12)} | {"empty": b""}, fail=frozenset({"k3", "k7"}))
@@ -624,7 +691,7 @@ def test_every_policy_removes_stale_part_files_first(tmp_path: Path, policy: Con
     summary = save_batch(
         [ref("a", "ka")], Source({"ka": JPEG}), tmp_path, template="{caption}", policy=policy
     )
-    expected = {UNIQUIFY: "saved", SKIP: "skipped", OVERWRITE: "saved"}[policy]
+    expected = {UNIQUIFY: "saved", SKIP: "skipped", OVERWRITE: "saved", SKIP_IDENTICAL: "saved"}[policy]
     assert [r.status for r in summary.results] == [expected]
     assert part_files(tmp_path) == []
 

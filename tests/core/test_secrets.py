@@ -300,3 +300,21 @@ def test_secret_service_keeps_one_token_per_base_url(secret_service: KeyringBack
     finally:
         store.delete(real)
         store.delete(standin)
+
+
+def test_a_backend_message_with_its_own_full_stop_reads_once_in_a_sentence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """secretstorage says "Prompt dismissed." and the CLI adds its own full stop after the detail."""
+    import argparse
+
+    from kdocs_viewer import cli
+
+    monkeypatch.delenv(cli.ENV_TOKEN, raising=False)
+    error = keyring.errors.KeyringError("Prompt dismissed.")
+    with swap_keyring(ScriptedKeyring(error)):
+        result = TokenStore().get("https://a.example")
+        with pytest.raises(cli.CliError) as raised:
+            cli._get_token(argparse.Namespace(token_stdin=False), "https://a.example")
+    assert result.detail.endswith("Prompt dismissed")
+    assert "Prompt dismissed." in str(raised.value) and ".." not in str(raised.value)

@@ -146,6 +146,27 @@ def test_scan_resolve_save_round_trip(small: StandinServer, tmp_path: Path) -> N
     assert_no_part_files(out)
 
 
+def test_saving_twice_into_one_folder_leaves_one_file_per_picture(
+    small: StandinServer, tmp_path: Path
+) -> None:
+    pics_file = tmp_path / "pics.json"
+    pics_file.write_text(dump_pic_list(small.pictures()), encoding="utf-8")
+    base = ["--base-url", small.base_url, "--file-token", FILE_TOKEN, "--pics", str(pics_file)]
+    env = cli_env(KDOCS_ACCESS_TOKEN=TOKEN)
+    out = tmp_path / "out"
+    first = run_cli("save", *base, "--out", str(out), env=env)
+    assert first.code == 0, first.err
+    before = {p.name: p.stat().st_ino for p in saved_files(out)}
+    assert len(before) == 10
+    again = run_cli("save", *base, "--out", str(out), env=env)
+    assert again.code == 0, again.err
+    assert "saved 0, skipped 10, failed 0 of 10 pictures" in again.err
+    assert {p.name: p.stat().st_ino for p in saved_files(out)} == before
+    always = run_cli("save", *base, "--out", str(out), "--on-conflict", "uniquify", env=env)
+    assert always.code == 0, always.err
+    assert len(saved_files(out)) == 20  # the old behaviour stays available on request
+
+
 def test_pic_list_from_stdin_and_a_template(small: StandinServer, tmp_path: Path) -> None:
     pics = small.pictures()[:3]
     out = tmp_path / "out"

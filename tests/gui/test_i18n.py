@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QLocale, Qt, QTranslator
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
-from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QComboBox, QDialogButtonBox, QFileDialog, QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.i18n import set_translator
@@ -22,9 +22,12 @@ from kdocs_viewer.gui.i18n import (
     normalise_language,
     our_translation_file,
     pick_language,
+    tag_label,
+    translate_in,
 )
 from kdocs_viewer.gui.main_window import MainWindow
-from tests.gui.shell_helpers import Ui
+from kdocs_viewer.gui.picture_model import PictureModel
+from tests.gui.shell_helpers import DemoWindow, Ui, child
 
 pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
 
@@ -110,6 +113,48 @@ def test_qt_standard_buttons_are_chinese_too(chinese: list[QTranslator], qtbot: 
     qtbot.addWidget(box)
     cancel = box.button(QDialogButtonBox.StandardButton.Cancel)
     assert cancel is not None and "取消" in cancel.text()
+
+
+def test_qt_file_dialog_is_all_chinese(chinese: list[QTranslator], qtbot: QtBot) -> None:
+    """Qt's own (non-native) file dialog: qtbase_zh_CN.qm lacks "&Look in:" and "Files of &type:" (a Qt
+    catalogue bug); ours fills the gap."""
+    dialog = QFileDialog(None, "x")
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+    qtbot.addWidget(dialog)
+    texts = [label.text() for label in dialog.findChildren(QLabel) if label.text()]
+    assert "查找范围(&L)：" in texts and "文件类型(&T)：" in texts
+    assert not [t for t in texts if t.isascii() and any(c.isalpha() for c in t)], texts
+
+
+def test_picture_kinds_and_the_key_are_chinese(
+    chinese: list[QTranslator], demo_window: Callable[..., DemoWindow]
+) -> None:
+    window = demo_window(pictures=6).window
+    combo = child(window.browser, QComboBox, "tagFilter")
+    kinds = {combo.itemData(i): combo.itemText(i) for i in range(1, combo.count())}
+    assert kinds and set(kinds) <= {"attachment", "local", "cloud"}
+    assert {tag: tag_label(tag) for tag in kinds} == kinds
+    assert set(kinds.values()) <= {"附件", "本地", "云端"}  # the chips paint the same tag_label
+    assert tag_label("custom-tag") == "custom-tag"
+    model = window.browser.findChild(PictureModel)
+    assert model is not None
+    tooltip = str(model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole))
+    assert "图片键：" in tooltip and kinds[model.item(0).ref.tag] in tooltip
+
+
+def test_the_language_change_note_speaks_the_chosen_language(
+    make_window: Callable[..., MainWindow], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    told: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox, "information", staticmethod(lambda _p, _t, text, *a: told.append(text) or 0)
+    )
+    window = make_window(language="en")
+    window.language_actions["zh_CN"].trigger()
+    assert told == [
+        "语言将在下次启动 kdocs-viewer 时生效。\nThe language changes the next time kdocs-viewer starts."
+    ]
+    assert translate_in("en", "MainWindow", "Load") == "Load"
 
 
 def test_english_installs_nothing(qapp: QApplication) -> None:

@@ -66,6 +66,27 @@ def test_save_selected_writes_byte_identical_files(
     assert window.settings.get(S.TEMPLATE) == "{index:02d} {pic_key}"
 
 
+def test_saving_the_same_pictures_twice_into_one_folder_keeps_one_file_each(
+    demo_window: Callable[..., DemoWindow], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qtbot: QtBot
+) -> None:
+    """The dialog's default answer to "If a file exists" skips what is already saved with the same bytes."""
+    demo = demo_window(pictures=6)
+    window, browser = demo.window, demo.window.browser
+    browser.select_refs([r.ident for r in browser.all_refs()[:4]])
+    qtbot.waitUntil(window.save_action.isEnabled, timeout=3000)
+    out = tmp_path / "out"
+    FolderChooser(monkeypatch, out)  # the dialog as it opens: default policy
+    _wait_summary(window, qtbot, window.save_action.trigger).close()
+    first = sorted(p.name for p in out.iterdir())
+    assert len(first) == 4
+    with qtbot.waitSignal(window.saver.started) as started:
+        _wait_summary(window, qtbot, window.save_action.trigger).close()
+    summary = started.args[0].summary()
+    assert isinstance(summary, SaveSummary) and len(summary.skipped) == 4 and not summary.saved
+    assert sorted(p.name for p in out.iterdir()) == first
+    assert window.settings.get(S.CONFLICT_POLICY) == ConflictPolicy.SKIP_IDENTICAL.value
+
+
 UNIQUIFY = ConflictPolicy.UNIQUIFY
 
 

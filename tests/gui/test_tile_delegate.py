@@ -164,3 +164,47 @@ def test_palette_change_repaints_with_new_colours(qtbot: QtBot) -> None:
     assert placeholder_color(grid.palette()) == QColor(30, 32, 36)
     assert placeholder_pixel() == QColor(30, 32, 36)
     grid.stop_clock()
+
+
+def painted_extent(image: QImage, colour: QColor) -> tuple[int, int]:
+    """Width and height of the bounding box of the pixels that are exactly ``colour``."""
+    xs: list[int] = []
+    ys: list[int] = []
+    for y in range(image.height()):
+        for x in range(image.width()):
+            if image.pixelColor(x, y) == colour:
+                xs.append(x)
+                ys.append(y)
+    assert xs, "the thumbnail was not painted"
+    return max(xs) - min(xs) + 1, max(ys) - min(ys) + 1
+
+
+def test_a_small_picture_keeps_its_size_after_a_slider_round_trip(qtbot: QtBot) -> None:
+    """160 → 128 → 160: the 160 thumbnail is cached, the last decode was for 128; it must not grow 1.25×."""
+    grid, model, refs = make_grid(qtbot, 1)
+    small = QPixmap(100, 80)  # smaller than both buckets: decoded at its own size for each
+    small.fill(THUMB)
+    item = model.item(0)
+    for bucket in (160, 128, 160):
+        grid.set_tile_size(bucket)
+        model.set_bucket(grid.tile_size())
+        key = model.thumb_key(item, grid.tile_size())
+        if THUMBS.get(key) is None:  # the third step finds the 160 thumbnail in the cache: no decode
+            THUMBS.put(key, small)
+            model.apply_thumbnails([ThumbnailResult(refs[0].ident, grid.tile_size(), 100, "png", (100, 80))])
+    assert grid.tile_size() == 160 and item.thumb_bucket == 128
+
+    target = QImage(grid.gridSize(), QImage.Format.Format_ARGB32_Premultiplied)
+    target.fill(QColor(0, 0, 0, 0))
+    option = QStyleOptionViewItem()
+    option.rect = QRect(0, 0, grid.gridSize().width(), grid.gridSize().height())
+    option.font = grid.font()
+    option.fontMetrics = grid.fontMetrics()
+    option.palette = grid.palette()
+    painter = QPainter(target)
+    try:
+        grid.delegate().paint(painter, option, model.index(0, 0))
+    finally:
+        painter.end()
+    assert painted_extent(target, THUMB) == (100, 80)
+    grid.stop_clock()

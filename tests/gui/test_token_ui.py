@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QAbstractButton, QDialog, QLabel, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.redact import install_log_redaction
@@ -20,7 +20,7 @@ from kdocs_viewer.gui.token_controller import TokenSource
 from kdocs_viewer.gui.token_dialog import TokenDialog
 from kdocs_viewer.standin.server import StandinServer
 from tests.conftest import CANARY_TOKEN
-from tests.gui.shell_helpers import FolderChooser, TokenTyper, Ui, child
+from tests.gui.shell_helpers import DemoWindow, FolderChooser, TokenTyper, Ui, child
 from tests.helpers.logfail import ExpectLog
 
 pytest_plugins = ["tests.gui.shell_support"]  # keyring fixtures come from the root conftest
@@ -284,3 +284,28 @@ def test_dialog_never_shows_the_token_and_clears_it(qtbot: QtBot) -> None:
     qtbot.addWidget(unusable)
     assert not unusable.remember_check.isEnabled()
     assert "session only" in unusable.remember_check.text()
+
+
+def test_demo_token_dialog_does_not_wait_for_a_keyring_lookup_that_never_runs(
+    demo_window: Callable[..., DemoWindow], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo never asks the keyring, so the dialog must not say "checking…" for ever."""
+    window = demo_window(pictures=3).window
+    shown: list[str] = []
+
+    def fake_exec(dialog: TokenDialog) -> int:
+        shown.append(dialog.backend_label.text())
+        return QDialog.DialogCode.Rejected.value
+
+    monkeypatch.setattr(TokenDialog, "exec", fake_exec)
+    window.token.ask()
+    assert shown == ["not used by the demo server"]
+
+
+def test_token_dialog_says_checking_only_while_a_lookup_runs(qtbot: QtBot) -> None:
+    checking = TokenDialog(checking=True)
+    idle = TokenDialog(checking=False)
+    for dialog in (checking, idle):
+        qtbot.addWidget(dialog)
+    assert checking.backend_label.text() == "checking…"
+    assert idle.backend_label.text() == "not checked yet"
