@@ -781,9 +781,19 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>ThumbnailLoader</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+90" />
+            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+114" />
             <source>empty file</source>
             <translation>空文件</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>not a picture format this viewer can show (it can show %1)</source>
+            <translation>不是本查看器能显示的图片格式（可显示：%1）</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>a %1 picture, which this viewer cannot show (it can show %2)</source>
+            <translation>%1 图片，本查看器无法显示（可显示：%2）</translation>
         </message>
         <message>
             <location line="+19" />
@@ -791,7 +801,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>不是有效的图片：%1</translation>
         </message>
         <message>
-            <location line="+453" />
+            <location line="+482" />
             <source>the access token was rejected</source>
             <translation>访问令牌被拒绝</translation>
         </message>
@@ -1320,7 +1330,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>{field}：格式说明无效（{error}）</translation>
         </message>
         <message>
-            <location line="+477" />
+            <location line="+483" />
             <source>(link hidden)</source>
             <translation>（链接已隐藏）</translation>
         </message>
