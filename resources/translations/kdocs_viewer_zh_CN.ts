@@ -12,7 +12,7 @@
     <context>
         <name>ErrorDialog</name>
         <message>
-            <location filename="../../kdocs_viewer/app.py" line="+91" />
+            <location filename="../../kdocs_viewer/app.py" line="+100" />
             <source>Unexpected error</source>
             <translation>意外错误</translation>
         </message>
@@ -776,6 +776,14 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location line="+2" />
             <source>&amp;Open folder</source>
             <translation>打开文件夹(&amp;O)</translation>
+        </message>
+    </context>
+    <context>
+        <name>SessionBus</name>
+        <message>
+            <location filename="../../kdocs_viewer/app.py" line="+176" />
+            <source>Running without D-Bus: the session bus did not answer, so there is no keyring, screen reader or input method this time.</source>
+            <translation>未使用 D-Bus 运行：会话总线没有响应，因此本次无法使用密钥环、屏幕阅读器和输入法。</translation>
         </message>
     </context>
     <context>
