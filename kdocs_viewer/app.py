@@ -9,12 +9,18 @@ the demo server starts right after the first paint).
 way — the loopback listener, the consent page (answered at once, ``auto_consent``) visited by a scripted
 browser instead of the system one, the code exchange — with the stand-in's demo app. The sign-in is kept for
 this session only: no token or key reaches the keyring or the settings.
+
+Qt waits for the D-Bus session bus on the GUI thread without a timeout (under X11 already at the first
+widget), so before the QApplication exists the bus is probed with a deadline, alongside the Qt imports; a bus
+that accepts but does not answer is replaced by ``DISABLED_ADDRESS`` for this process, and the status bar
+says so. The keyring then reports itself unavailable, as on a machine without one.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import threading
 import traceback
@@ -24,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from kdocs_viewer import __version__
 from kdocs_viewer.core.redact import install_log_redaction, redact
+from kdocs_viewer.core.session_bus import DISABLED_ADDRESS, BusProbe, BusState, session_bus_address
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
@@ -33,6 +40,7 @@ if TYPE_CHECKING:
     from kdocs_viewer.standin.server import StandinServer
 
 __all__ = [
+    "BUS_PROBE_SECONDS",
     "DemoLauncher",
     "build_parser",
     "create_application",
@@ -44,6 +52,7 @@ __all__ = [
 log = logging.getLogger("kdocs_viewer")
 
 _MAX_ERROR_CHARS = 300
+BUS_PROBE_SECONDS = 2.0  # a live session bus answers in about a millisecond
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -191,19 +200,37 @@ class DemoLauncher:
             self.server = None
 
 
+def _leave_silent_bus(bus_probe: BusProbe) -> bool:
+    """Point this process at no session bus when the probe found it silent; True when it did."""
+    if bus_probe.result() is not BusState.SILENT:
+        return False
+    log.warning(
+        "the D-Bus session bus (%s) did not answer within %g s: running without it",
+        os.environ.get("DBUS_SESSION_BUS_ADDRESS", "$XDG_RUNTIME_DIR/bus"),
+        BUS_PROBE_SECONDS,
+    )
+    os.environ["DBUS_SESSION_BUS_ADDRESS"] = DISABLED_ADDRESS
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``kdocs-viewer`` console script."""
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     install_log_redaction()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_excepthook()
+    # Windows and macOS have no session bus in Qt's way; elsewhere the probe overlaps the Qt imports.
+    bus_probe = (
+        None if sys.platform in ("win32", "darwin") else BusProbe(session_bus_address(), BUS_PROBE_SECONDS)
+    )
 
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QCoreApplication, QTimer
 
     from kdocs_viewer.gui import settings as S
     from kdocs_viewer.gui.i18n import install_translators, pick_language
     from kdocs_viewer.gui.main_window import MainWindow
 
+    without_bus = bus_probe is not None and _leave_silent_bus(bus_probe)
     app = create_application()
     app_settings = S.AppSettings()
     language = pick_language(args.lang, app_settings.get(S.LANGUAGE))
@@ -217,6 +244,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         app_settings=app_settings, base_url=None if args.demo else args.base_url, language=language
     )
     window.show()
+    if without_bus:
+        window.statusBar().showMessage(
+            QCoreApplication.translate(
+                "SessionBus",
+                "Running without D-Bus: the session bus did not answer, so there is no keyring, screen "
+                "reader or input method this time.",
+            )
+        )
     launcher: DemoLauncher | None = None
     if args.demo:
         launcher = DemoLauncher(window)

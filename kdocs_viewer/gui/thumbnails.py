@@ -14,13 +14,21 @@ the user scrolls away the queue is simply replaced: stale work never starts, and
 not yet started is dropped through its ticket. Workers return ``QImage``; the GUI thread only turns them into
 ``QPixmap`` — in batches, every ~40 ms, so the model sees one ``dataChanged`` per run of rows, not one per
 picture.
+
+A worker holds the GIL inside some Qt calls (Shiboken keeps it for constructors and const getters such as
+``QImageReader.size()``), so none of those may take a Qt-internal lock (signal/slot connections, plugin
+loading): a GUI thread holding that lock while it waits for the GIL would deadlock with it. Hence the format
+comes from the bytes' signature and names one reader — never Qt's probing of every plugin, whose SVG probe
+connects signals — the plugins are loaded on the GUI thread, and workers make no Qt calls but the few in
+``decode_image`` and their signals' ``emit`` (which releases the GIL).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
@@ -45,6 +53,7 @@ from shiboken6 import Shiboken
 from kdocs_viewer.core.api import TokenInvalidError
 from kdocs_viewer.core.cache import ByteBudgetCache
 from kdocs_viewer.core.exif import embedded_thumbnail, same_aspect
+from kdocs_viewer.core.formats import sniff_extension
 from kdocs_viewer.core.models import Ident, Lease, PicRef
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.core.session import LeaseSource
@@ -79,37 +88,61 @@ class DecodedImage:
     pixel_size: tuple[int, int]  # of the original, after EXIF rotation
 
 
+# The picture formats shown, by the extension ``sniff_extension`` gives their bytes → the Qt reader for them.
+# Each is built into QtGui (png, bmp) or a plugin shipped with PySide6-Essentials (jpeg, gif, webp, tiff).
+SHOWN_FORMATS: dict[str, bytes] = {
+    ".jpg": b"jpeg",
+    ".png": b"png",
+    ".gif": b"gif",
+    ".webp": b"webp",
+    ".bmp": b"bmp",
+    ".tiff": b"tiff",
+}
+SHOWN_NAMES = "JPEG, PNG, GIF, WebP, BMP, TIFF"  # for people, in the order above
+
+
 def decode_image(data: bytes, box: int | None) -> DecodedImage:
     """Decode ``data`` to fit a ``box``×``box`` square (keeping aspect; never enlarging), or whole when None.
 
     Decoding to the target size lets the JPEG decoder skip most of the work (DCT scaling); EXIF orientation
-    is applied. Raises ImageDecodeError("empty file" / "not a valid image: …").
+    is applied. Only ``SHOWN_FORMATS`` are decoded, each by the reader its signature names (see the module
+    docstring for why). Raises ImageDecodeError("empty file" / "not a picture format …" / "not a valid
+    image: …").
     """
     if not data:
         raise ImageDecodeError(QCoreApplication.translate("ThumbnailLoader", "empty file"))
-    buffer = QBuffer()
-    buffer.setData(data)
-    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-    reader = QImageReader(buffer)
-    reader.setAutoTransform(True)
-    reader.setAllocationLimit(1024)  # MB; the default 256 rejects big but legitimate photos
-    image_format = bytes(reader.format().data()).decode("ascii", "replace")
-    original = reader.size()
-    limit = box if box is not None else FULL_MAX_SIDE
-    too_big = original.isValid() and (original.width() > limit or original.height() > limit)
-    image = None
-    if box is not None and too_big and image_format == "jpeg":
-        image = _embedded_thumbnail(data, original, limit, reader.transformation())
-    if image is None:
-        if too_big:
-            reader.setScaledSize(original.scaled(QSize(limit, limit), Qt.AspectRatioMode.KeepAspectRatio))
-        image = reader.read()
-    if image.isNull():
-        reason = QCoreApplication.translate("ThumbnailLoader", "not a valid image: %1")
-        raise ImageDecodeError(reason.replace("%1", reader.errorString()))
+    extension = sniff_extension(data[:64])
+    qt_format = SHOWN_FORMATS.get(extension or "")
+    if qt_format is None:
+        if extension is None:
+            reason = QCoreApplication.translate(
+                "ThumbnailLoader", "not a picture format this viewer can show (it can show %1)"
+            )
+            raise ImageDecodeError(reason.replace("%1", SHOWN_NAMES))
+        reason = QCoreApplication.translate(
+            "ThumbnailLoader", "a %1 picture, which this viewer cannot show (it can show %2)"
+        )
+        raise ImageDecodeError(reason.replace("%1", extension[1:].upper()).replace("%2", SHOWN_NAMES))
+    with _reading(data, qt_format) as reader:
+        reader.setAutoTransform(True)
+        reader.setAllocationLimit(1024)  # MB; the default 256 rejects big but legitimate photos
+        original = reader.size()
+        transformation = reader.transformation()
+        limit = box if box is not None else FULL_MAX_SIDE
+        too_big = original.isValid() and (original.width() > limit or original.height() > limit)
+        image = None
+        if box is not None and too_big and qt_format == b"jpeg":
+            image = _embedded_thumbnail(data, original, limit, transformation)
+        if image is None:
+            if too_big:
+                reader.setScaledSize(original.scaled(QSize(limit, limit), Qt.AspectRatioMode.KeepAspectRatio))
+            image = reader.read()
+        if image.isNull():
+            reason = QCoreApplication.translate("ThumbnailLoader", "not a valid image: %1")
+            raise ImageDecodeError(reason.replace("%1", reader.errorString()))
     if original.isValid():
         w, h = original.width(), original.height()
-        if reader.transformation() & QImageIOHandler.Transformation.TransformationRotate90:
+        if transformation & QImageIOHandler.Transformation.TransformationRotate90:
             w, h = h, w
     else:
         w, h = image.width(), image.height()
@@ -117,7 +150,38 @@ def decode_image(data: bytes, box: int | None) -> DecodedImage:
         image = image.scaled(
             limit, limit, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
         )
-    return DecodedImage(image, image_format or "?", (w, h))
+    return DecodedImage(image, qt_format.decode("ascii"), (w, h))
+
+
+@contextmanager
+def _reading(data: bytes, qt_format: bytes) -> Iterator[QImageReader]:
+    """A reader of ``data`` by exactly the ``qt_format`` reader, for the ``with`` block.
+
+    Auto-detection is off: with it, a reader that cannot read the bytes makes Qt try every plugin on them. On
+    exit the reader is deleted before the buffer: TIFF's handler touches its device when it closes, so a
+    buffer freed first crashes the process.
+    """
+    buffer = QBuffer()
+    buffer.setData(data)
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buffer, qt_format)
+    reader.setAutoDetectImageFormat(False)
+    reader.setDecideFormatFromContent(False)
+    try:
+        yield reader
+    finally:
+        Shiboken.delete(reader)
+
+
+def load_reader_plugins() -> None:
+    """Load the plugins of ``SHOWN_FORMATS`` now, on the calling (GUI) thread.
+
+    Loading a plugin takes Qt's library and event-queue locks; done here, a decode worker only looks the
+    loaded plugin up.
+    """
+    for qt_format in SHOWN_FORMATS.values():
+        with _reading(b"", qt_format) as reader:
+            reader.canRead()
 
 
 def _embedded_thumbnail(
@@ -131,19 +195,16 @@ def _embedded_thumbnail(
     thumb = embedded_thumbnail(data)
     if thumb is None:
         return None
-    buffer = QBuffer()
-    buffer.setData(thumb)
-    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-    reader = QImageReader(buffer, b"jpeg")
-    reader.setAutoTransform(False)  # a thumbnail has no EXIF of its own: the photo's orientation applies
-    size = reader.size()
-    if not size.isValid() or max(size.width(), size.height()) < limit:
-        return None
-    if not same_aspect((original.width(), original.height()), (size.width(), size.height())):
-        return None  # padded to another shape, or left stale by an editor that cropped the photo
-    if size.width() > limit or size.height() > limit:
-        reader.setScaledSize(size.scaled(QSize(limit, limit), Qt.AspectRatioMode.KeepAspectRatio))
-    image = reader.read()
+    with _reading(thumb, b"jpeg") as reader:
+        reader.setAutoTransform(False)  # a thumbnail has no EXIF of its own: the photo's orientation applies
+        size = reader.size()
+        if not size.isValid() or max(size.width(), size.height()) < limit:
+            return None
+        if not same_aspect((original.width(), original.height()), (size.width(), size.height())):
+            return None  # padded to another shape, or left stale by an editor that cropped the photo
+        if size.width() > limit or size.height() > limit:
+            reader.setScaledSize(size.scaled(QSize(limit, limit), Qt.AspectRatioMode.KeepAspectRatio))
+        image = reader.read()
     return None if image.isNull() else _oriented(image, transformation)
 
 
@@ -375,6 +436,7 @@ class ThumbnailLoader(QObject):
         # The prefetch margin waits until the decoders have no visible backlog: fetching costs CPU too
         # (reading and caching a few MB), which the screen the user is looking at needs first.
         self._prefetch_below = max(1, threads) + 1
+        load_reader_plugins()
         self._signals = _Signals(self)
         self._signals.fetched.connect(self._on_fetched)
         self._signals.finished.connect(self._on_finished)

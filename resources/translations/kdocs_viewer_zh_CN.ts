@@ -35,7 +35,7 @@
     <context>
         <name>ErrorDialog</name>
         <message>
-            <location filename="../../kdocs_viewer/app.py" line="+92" />
+            <location filename="../../kdocs_viewer/app.py" line="+101" />
             <source>Unexpected error</source>
             <translation>意外错误</translation>
         </message>
@@ -905,6 +905,14 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
     </context>
     <context>
+        <name>SessionBus</name>
+        <message>
+            <location filename="../../kdocs_viewer/app.py" line="+147" />
+            <source>Running without D-Bus: the session bus did not answer, so there is no keyring, screen reader or input method this time.</source>
+            <translation>未使用 D-Bus 运行：会话总线没有响应，因此本次无法使用密钥环、屏幕阅读器和输入法。</translation>
+        </message>
+    </context>
+    <context>
         <name>SignInController</name>
         <message>
             <location filename="../../kdocs_viewer/gui/signin_controller.py" line="+219" />
@@ -1205,9 +1213,19 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>ThumbnailLoader</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+89" />
+            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+113" />
             <source>empty file</source>
             <translation>空文件</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>not a picture format this viewer can show (it can show %1)</source>
+            <translation>不是本查看器能显示的图片格式（可显示：%1）</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>a %1 picture, which this viewer cannot show (it can show %2)</source>
+            <translation>%1 图片，本查看器无法显示（可显示：%2）</translation>
         </message>
         <message>
             <location line="+19" />
@@ -1215,7 +1233,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>不是有效的图片：%1</translation>
         </message>
         <message>
-            <location line="+440" />
+            <location line="+469" />
             <source>the access token was rejected</source>
             <translation>访问令牌被拒绝</translation>
         </message>

@@ -324,10 +324,10 @@ def test_corrupt_and_empty_pictures_show_the_reason(qtbot: QtBot, make_browser: 
     bad = model.item_for(corrupt[0].ident)
     nothing = model.item_for(empty[0].ident)
     assert bad is not None and nothing is not None
-    assert bad.error.startswith("not a valid image")
+    assert bad.error.startswith("not a picture format this viewer can show")
     assert nothing.error == "empty file"
     tooltip = model.data(model.index(model.row_of(bad.ident) or 0), Qt.ItemDataRole.ToolTipRole)
-    assert "not a valid image" in tooltip
+    assert "not a picture format" in tooltip
     missing = model.item_for(unknown.ident)
     assert missing is not None and missing.error and missing.lease is None
     grid_of(browser).viewport().grab()  # the error state paints without warnings
@@ -338,7 +338,7 @@ def test_corrupt_and_empty_pictures_show_the_reason(qtbot: QtBot, make_browser: 
     assert browser.stats().failed == 0
     qtbot.waitUntil(lambda: browser.stats().failed == 3, timeout=5000)
     assert server.api_calls_today() == calls + 1
-    assert bad.error.startswith("not a valid image")
+    assert bad.error.startswith("not a picture format this viewer can show")
 
 
 def test_unreachable_server_fails_tiles_with_one_message(qtbot: QtBot, make_browser: MakeBrowser) -> None:
