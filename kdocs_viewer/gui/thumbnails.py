@@ -120,7 +120,7 @@ def decode_image(data: bytes, box: int | None) -> DecodedImage:
             )
             raise ImageDecodeError(reason.replace("%1", SHOWN_NAMES))
         reason = QCoreApplication.translate(
-            "ThumbnailLoader", "a %1 picture, which this viewer cannot show (it can show %2)"
+            "ThumbnailLoader", "this viewer cannot show %1 pictures (it can show %2)"
         )
         raise ImageDecodeError(reason.replace("%1", extension[1:].upper()).replace("%2", SHOWN_NAMES))
     with _reading(data, qt_format) as reader:

@@ -1224,8 +1224,8 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+4" />
-            <source>a %1 picture, which this viewer cannot show (it can show %2)</source>
-            <translation>%1 图片，本查看器无法显示（可显示：%2）</translation>
+            <source>this viewer cannot show %1 pictures (it can show %2)</source>
+            <translation>本查看器无法显示 %1 图片（可显示：%2）</translation>
         </message>
         <message>
             <location line="+19" />

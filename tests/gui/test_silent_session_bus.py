@@ -46,12 +46,12 @@ class Watcher(QObject):
     def check(self):
         for window in QApplication.topLevelWidgets():
             handle = window.windowHandle() if isinstance(window, MainWindow) else None
-            if handle is None or not handle.isExposed() or "checking" in window.token_status_text():
+            if handle is None or not handle.isExposed() or "checking" in window.token.status()[0]:
                 continue
             self.timer.stop()
             print("SHOWN", QApplication.platformName(), flush=True)
             print("STATUS", window.statusBar().currentMessage(), flush=True)
-            print("TOKEN", window.token_status_text(), "|", window.token_button.toolTip(), flush=True)
+            print("TOKEN", window.token.status()[0], "|", window.token.status()[1], flush=True)
             window.close()
 
 

@@ -77,10 +77,13 @@ NOT_SHOWN = "not a picture format this viewer can show (it can show JPEG, PNG, G
         (b"", "empty file"),
         (b"\x00garbage" * 50, NOT_SHOWN),
         (b"<!DOCTYPE html>\n<html><body>Please sign in</body></html>\n", NOT_SHOWN),
-        (b'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>', NOT_SHOWN),
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>',
+            "this viewer cannot show SVG pictures (it can show JPEG, PNG, GIF, WebP, BMP, TIFF)",
+        ),
         (
             b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64),
-            "a HEIC picture, which this viewer cannot show (it can show JPEG, PNG, GIF, WebP, BMP, TIFF)",
+            "this viewer cannot show HEIC pictures (it can show JPEG, PNG, GIF, WebP, BMP, TIFF)",
         ),
         (b"GIF89a" + bytes(64), "not a valid image: Unable to read image data"),
     ],
