@@ -504,34 +504,34 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureBrowser</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/browser.py" line="+216" />
+            <location filename="../../kdocs_viewer/gui/browser.py" line="+222" />
             <source>Filter by caption, cell or key</source>
             <translation>按标题、单元格或 key 筛选</translation>
         </message>
         <message>
-            <location line="+5" />
+            <location line="+8" />
             <source>Show the pictures of one sheet only</source>
             <translation>只显示一个工作表的图片</translation>
         </message>
         <message>
             <location line="+1" />
-            <location line="+47" />
+            <location line="+48" />
             <source>All sheets</source>
             <translation>所有工作表</translation>
         </message>
         <message>
-            <location line="-42" />
+            <location line="-43" />
             <source>Show pictures of one kind only</source>
             <translation>只显示一种类型的图片</translation>
         </message>
         <message>
             <location line="+1" />
-            <location line="+30" />
+            <location line="+31" />
             <source>All kinds</source>
             <translation>所有类型</translation>
         </message>
         <message>
-            <location line="-26" />
+            <location line="-27" />
             <source>Sort order (choose “Time left” again to re-sort)</source>
             <translation>排序方式（再次选择“剩余时间”可重新排序）</translation>
         </message>
@@ -556,7 +556,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>缩略图大小</translation>
         </message>
         <message>
-            <location line="+6" />
+            <location line="+7" />
             <source>Sort:</source>
             <translation>排序：</translation>
         </message>
@@ -566,12 +566,22 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>大小：</translation>
         </message>
         <message>
-            <location line="+458" />
+            <location line="+274" />
+            <source>%1 of %2 shown</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <location line="+230" />
             <source>Could not copy the picture: %1</source>
             <translation>无法复制图片：%1</translation>
         </message>
         <message>
-            <location line="+12" />
+            <location line="+4" />
+            <source>Picture copied</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <location line="+9" />
             <source>Drag at most %1 pictures at a time; use “Save” for more.</source>
             <translation>一次最多拖动 %1 张图片；更多图片请使用“保存”。</translation>
         </message>
@@ -716,12 +726,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>SaveController</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/save_controller.py" line="+72" />
+            <location filename="../../kdocs_viewer/gui/save_controller.py" line="+67" />
             <source>Select the pictures to save first.</source>
             <translation>请先选择要保存的图片。</translation>
         </message>
         <message>
-            <location line="+57" />
+            <location line="+74" />
             <source>Could not save: %1</source>
             <translation>无法保存：%1</translation>
         </message>
@@ -729,7 +739,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>SaveDialog</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/save_dialog.py" line="+52" />
+            <location filename="../../kdocs_viewer/gui/save_dialog.py" line="+55" />
             <source>Keep both (add a number)</source>
             <translation>两者都保留（加编号）</translation>
         </message>
@@ -802,23 +812,28 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>SaveProgressDialog</name>
         <message>
-            <location line="+10" />
+            <location line="+12" />
             <source>Saving pictures</source>
             <translation>正在保存图片</translation>
         </message>
         <message>
             <location line="+5" />
-            <location line="+27" />
+            <location line="+31" />
             <source>Saved %1 of %2</source>
             <translation>已保存 %1 / %2</translation>
         </message>
         <message>
-            <location line="-20" />
+            <location line="-21" />
             <source>Cancel</source>
             <translation>取消</translation>
         </message>
         <message>
-            <location line="+28" />
+            <location line="+27" />
+            <source>About %1 left</source>
+            <translation>大约还需 %1</translation>
+        </message>
+        <message>
+            <location line="+7" />
             <source>Cancelling…</source>
             <translation>正在取消…</translation>
         </message>
@@ -1179,7 +1194,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>不是有效的图片：%1</translation>
         </message>
         <message>
-            <location line="+440" />
+            <location line="+443" />
             <source>the access token was rejected</source>
             <translation>访问令牌被拒绝</translation>
         </message>
@@ -1192,12 +1207,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>TileDelegate</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/tile_delegate.py" line="+100" />
+            <location filename="../../kdocs_viewer/gui/tile_delegate.py" line="+101" />
             <source>expired</source>
             <translation>已过期</translation>
         </message>
         <message>
-            <location line="+332" />
+            <location line="+355" />
             <source>Failed</source>
             <translation>失败</translation>
         </message>
