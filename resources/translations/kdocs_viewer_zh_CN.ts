@@ -25,6 +25,29 @@
         </message>
     </context>
     <context>
+        <name>BrowserActions</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/menus.py" line="+33" />
+            <source>&amp;Filter pictures</source>
+            <translation>筛选图片(&amp;F)</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>&amp;Bigger tiles</source>
+            <translation>放大缩略图(&amp;B)</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>S&amp;maller tiles</source>
+            <translation>缩小缩略图(&amp;M)</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Re&amp;try failed pictures</source>
+            <translation>重试失败的图片(&amp;T)</translation>
+        </message>
+    </context>
+    <context>
         <name>DragExporter</name>
         <message>
             <location filename="../../kdocs_viewer/gui/drag_export.py" line="+149" />
@@ -361,13 +384,13 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+85" />
-            <location line="+252" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+87" />
+            <location line="+277" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
         <message>
-            <location line="-225" />
+            <location line="-250" />
             <source>No pictures yet.
 
 Click “Open workbook…” (Ctrl+O) to choose one of your workbooks, or enter its file token and click “Find pictures in workbook”.
@@ -384,6 +407,11 @@ A pic list can be imported from the File menu or dropped on the window.</source>
         </message>
         <message>
             <location line="+1" />
+            <source>Save a&amp;ll…</source>
+            <translation>全部保存(&amp;L)…</translation>
+        </message>
+        <message>
+            <location line="+2" />
             <source>Set access &amp;token…</source>
             <translation>设置访问令牌(&amp;T)…</translation>
         </message>
@@ -413,27 +441,32 @@ A pic list can be imported from the File menu or dropped on the window.</source>
             <translation>关于 kdocs-viewer(&amp;A)</translation>
         </message>
         <message>
-            <location line="+12" />
+            <location line="+17" />
             <source>&amp;File</source>
             <translation>文件(&amp;F)</translation>
         </message>
         <message>
-            <location line="+10" />
+            <location line="+11" />
             <source>&amp;Account</source>
             <translation>账户(&amp;A)</translation>
         </message>
         <message>
             <location line="+4" />
+            <source>&amp;Workbook</source>
+            <translation>工作簿(&amp;W)</translation>
+        </message>
+        <message>
+            <location line="+7" />
             <source>&amp;Edit</source>
             <translation>编辑(&amp;E)</translation>
         </message>
         <message>
-            <location line="+4" />
+            <location line="+6" />
             <source>&amp;View</source>
             <translation>查看(&amp;V)</translation>
         </message>
         <message>
-            <location line="+6" />
+            <location line="+7" />
             <source>&amp;Language</source>
             <translation>语言(&amp;L)</translation>
         </message>
@@ -443,7 +476,7 @@ A pic list can be imported from the File menu or dropped on the window.</source>
             <translation>帮助(&amp;H)</translation>
         </message>
         <message>
-            <location line="+193" />
+            <location line="+202" />
             <source>Language</source>
             <translation>语言</translation>
         </message>
@@ -568,7 +601,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         <message>
             <location line="+274" />
             <source>%1 of %2 shown</source>
-            <translation type="unfinished" />
+            <translation>显示 %1 / %2 张</translation>
         </message>
         <message>
             <location line="+230" />
@@ -578,7 +611,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         <message>
             <location line="+4" />
             <source>Picture copied</source>
-            <translation type="unfinished" />
+            <translation>图片已复制</translation>
         </message>
         <message>
             <location line="+9" />
@@ -622,7 +655,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PreviewDialog</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/preview.py" line="+113" />
+            <location filename="../../kdocs_viewer/gui/preview.py" line="+217" />
             <source>Preview</source>
             <translation>预览</translation>
         </message>
@@ -637,27 +670,31 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>下一张 ▶</translation>
         </message>
         <message>
-            <location line="+1" />
+            <location line="-161" />
+            <location line="+162" />
             <source>Fit</source>
             <translation>适应窗口</translation>
         </message>
         <message>
-            <location line="+1" />
+            <location line="-161" />
+            <location line="+162" />
             <source>100 %</source>
             <translation>100%</translation>
         </message>
         <message>
-            <location line="+1" />
+            <location line="-173" />
+            <location line="+174" />
             <source>Zoom in</source>
             <translation>放大</translation>
         </message>
         <message>
-            <location line="+1" />
+            <location line="-168" />
+            <location line="+169" />
             <source>Zoom out</source>
             <translation>缩小</translation>
         </message>
         <message>
-            <location line="+15" />
+            <location line="+35" />
             <source>Key</source>
             <translation>Key</translation>
         </message>
@@ -697,7 +734,42 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>剩余时间</translation>
         </message>
         <message>
-            <location line="+81" />
+            <location line="-203" />
+            <source>Save…</source>
+            <translation>保存…</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Copy image</source>
+            <translation>复制图片</translation>
+        </message>
+        <message>
+            <location line="-3" />
+            <source>Rotate left</source>
+            <translation>向左旋转</translation>
+        </message>
+        <message>
+            <location line="-24" />
+            <source>Previous picture</source>
+            <translation>上一张</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>Next picture</source>
+            <translation>下一张</translation>
+        </message>
+        <message>
+            <location line="+19" />
+            <source>Rotate right</source>
+            <translation>向右旋转</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Full screen</source>
+            <translation>全屏</translation>
+        </message>
+        <message>
+            <location line="+300" />
             <source>%1 of %2</source>
             <translation>第 %1 张，共 %2 张</translation>
         </message>
@@ -722,11 +794,34 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <source>not resolved yet</source>
             <translation>尚未获取链接</translation>
         </message>
+        <message>
+            <location line="+31" />
+            <source>%1 %</source>
+            <translation>%1%</translation>
+        </message>
+        <message>
+            <location line="+12" />
+            <source>The picture is not loaded yet; copy it once it shows.</source>
+            <translation>图片尚未加载；显示出来后再复制。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Picture copied</source>
+            <translation>图片已复制</translation>
+        </message>
+    </context>
+    <context>
+        <name>ReadmeDialog</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/help_dialogs.py" line="+116" />
+            <source>Read me</source>
+            <translation>使用说明</translation>
+        </message>
     </context>
     <context>
         <name>SaveController</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/save_controller.py" line="+67" />
+            <location filename="../../kdocs_viewer/gui/save_controller.py" line="+68" />
             <source>Select the pictures to save first.</source>
             <translation>请先选择要保存的图片。</translation>
         </message>
@@ -812,7 +907,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>SaveProgressDialog</name>
         <message>
-            <location line="+12" />
+            <location line="+16" />
             <source>Saving pictures</source>
             <translation>正在保存图片</translation>
         </message>
@@ -899,6 +994,29 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location line="+2" />
             <source>&amp;Open folder</source>
             <translation>打开文件夹(&amp;O)</translation>
+        </message>
+    </context>
+    <context>
+        <name>ShortcutsDialog</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/help_dialogs.py" line="-47" />
+            <source>Keyboard shortcuts</source>
+            <translation>键盘快捷键</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Where</source>
+            <translation>位置</translation>
+        </message>
+        <message>
+            <location line="+0" />
+            <source>Action</source>
+            <translation>操作</translation>
+        </message>
+        <message>
+            <location line="+0" />
+            <source>Keys</source>
+            <translation>按键</translation>
         </message>
     </context>
     <context>
@@ -1218,6 +1336,60 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
     </context>
     <context>
+        <name>TileMenu</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/tile_menu.py" line="+32" />
+            <source>Preview</source>
+            <translation>预览</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <location line="+20" />
+            <source>Save…</source>
+            <translation>保存…</translation>
+        </message>
+        <message>
+            <location line="-17" />
+            <source>Copy image</source>
+            <translation>复制图片</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Copy cell address</source>
+            <translation>复制单元格地址</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Copy key</source>
+            <translation>复制 key</translation>
+        </message>
+        <message>
+            <location line="+14" />
+            <source>Save %1 pictures…</source>
+            <translation>保存 %1 张图片…</translation>
+        </message>
+        <message>
+            <location line="+10" />
+            <source>Cell address copied</source>
+            <translation>单元格地址已复制</translation>
+        </message>
+        <message>
+            <location line="+0" />
+            <source>%1 cell addresses copied</source>
+            <translation>已复制 %1 个单元格地址</translation>
+        </message>
+        <message>
+            <location line="+7" />
+            <source>Key copied</source>
+            <translation>key 已复制</translation>
+        </message>
+        <message>
+            <location line="+0" />
+            <source>%1 keys copied</source>
+            <translation>已复制 %1 个 key</translation>
+        </message>
+    </context>
+    <context>
         <name>TokenController</name>
         <message>
             <location filename="../../kdocs_viewer/gui/token_controller.py" line="+139" />
@@ -1416,6 +1588,39 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location line="+6" />
             <source>&amp;Forget token</source>
             <translation>忘记令牌(&amp;F)</translation>
+        </message>
+    </context>
+    <context>
+        <name>WindowActions</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/menus.py" line="+22" />
+            <source>F&amp;ull screen</source>
+            <translation>全屏(&amp;U)</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>&amp;Keyboard shortcuts</source>
+            <translation>键盘快捷键(&amp;K)</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>&amp;Read me</source>
+            <translation>使用说明(&amp;R)</translation>
+        </message>
+        <message>
+            <location line="+17" />
+            <source>Preview</source>
+            <translation>预览</translation>
+        </message>
+        <message>
+            <location line="+14" />
+            <source>Read me</source>
+            <translation>使用说明</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>This installation does not include the README.</source>
+            <translation>此安装不包含 README 说明文件。</translation>
         </message>
     </context>
     <context>
