@@ -254,6 +254,9 @@ class PreviewDialog(QDialog):
         self._rotate_left.setObjectName("rotateLeft")
         self._rotate_right = QPushButton("⟳", self)
         self._rotate_right.setObjectName("rotateRight")
+        for rotate in (self._rotate_left, self._rotate_right):  # a symbol: no need for a text button's width
+            metrics = rotate.fontMetrics()
+            rotate.setMaximumWidth(metrics.horizontalAdvance("⟳") + 3 * metrics.height())
         self._zoom_label = QLabel(self)
         self._zoom_label.setObjectName("zoomLevel")
         self._zoom_label.setMinimumWidth(self._zoom_label.fontMetrics().horizontalAdvance("3200 %") + 8)
