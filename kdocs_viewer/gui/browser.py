@@ -27,6 +27,7 @@ from PySide6.QtCore import (
     QMimeData,
     QModelIndex,
     QObject,
+    QPoint,
     Qt,
     QTimer,
     Signal,
@@ -127,6 +128,9 @@ class PictureBrowser(QWidget):
     errorOccurred = Signal(str)  # human, already-redacted message for the status bar
     selectionCountChanged = Signal(int)
     tileSizeChanged = Signal(int)
+    noted = Signal(str)  # a passing remark for the status bar ("Picture copied")
+    tileMenuRequested = Signal(QPoint)  # right-click on a tile (now current and selected), global position
+    saveRequested = Signal(object)  # list[PicRef]: the preview's Save…
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -181,6 +185,8 @@ class PictureBrowser(QWidget):
         self._grid.retryRequested.connect(self.retry_failed)
         self._grid.ticked.connect(self._on_tick)
         self._grid.set_drag_provider(self.drag_mime)
+        self._grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self._grid.customContextMenuRequested.connect(self._on_context_menu)
         self._grid.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self._model.countsChanged.connect(self._schedule_status)
 
@@ -220,6 +226,9 @@ class PictureBrowser(QWidget):
         self._filter.setClearButtonEnabled(True)
         self._filter.setMinimumWidth(FILTER_MIN_WIDTH)  # in a narrow window the combos give way, not this
         self._filter.textChanged.connect(self._on_filter_text)
+        self._shown_label = QLabel(self)  # "N of M shown" while a filter hides some
+        self._shown_label.setObjectName("shownCount")
+        self._shown_label.setVisible(False)
         self._sheet_combo = QComboBox(self)
         self._sheet_combo.setObjectName("sheetFilter")
         self._sheet_combo.setToolTip(self.tr("Show the pictures of one sheet only"))
@@ -252,6 +261,7 @@ class PictureBrowser(QWidget):
         self._size_slider.setValue(TILE_BUCKETS.index(self._grid.tile_size()))
         self._size_slider.valueChanged.connect(self._on_slider)
         self._toolbar.addWidget(self._filter, 3)
+        self._toolbar.addWidget(self._shown_label)
         self._toolbar.addWidget(self._sheet_combo, 1)
         self._toolbar.addWidget(self._tag_combo, 1)
         self._toolbar.addWidget(QLabel(self.tr("Sort:"), self))
@@ -308,6 +318,7 @@ class PictureBrowser(QWidget):
         self.set_tile_size(TILE_BUCKETS[max(0, min(value, len(TILE_BUCKETS) - 1))])
 
     def _after_reorder(self) -> None:
+        self._update_shown()
         if self._preview is not None and self._preview.isVisible():
             ref = self._preview.current_ref()
             self._preview.row_moved(self._proxy_row_of(ref.ident) if ref is not None else -1)
@@ -370,6 +381,7 @@ class PictureBrowser(QWidget):
         first, rest = self._initial_order()
         keeper.start(first, rest)
         self._grid.schedule_range_update()
+        self._update_shown()
         self._schedule_status()
 
     def set_token(self, token: str) -> None:
@@ -455,6 +467,24 @@ class PictureBrowser(QWidget):
     def tile_size(self) -> int:
         return self._grid.tile_size()
 
+    def step_tile_size(self, steps: int) -> None:
+        """Bigger (+1) or smaller (-1) tiles by whole buckets (Ctrl+= / Ctrl+-), as the slider moves."""
+        self._size_slider.setValue(self._size_slider.value() + steps)
+
+    def focus_filter(self) -> None:
+        """Ctrl+F: the filter box, its text selected so typing replaces it."""
+        self._filter.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self._filter.selectAll()
+
+    def preview_current(self) -> None:
+        """Open the preview on the current picture (the tile menu's Preview)."""
+        self._open_preview(self._grid.currentIndex())
+
+    def current_ref(self) -> PicRef | None:
+        """The picture with the keyboard focus (the one right-clicked last), if any."""
+        item = self._grid.currentIndex().data(ItemRole)
+        return item.ref if isinstance(item, PictureItem) else None
+
     def set_tile_size(self, px: int) -> None:
         size = snap_tile_size(px)
         if size == self._grid.tile_size():
@@ -505,6 +535,30 @@ class PictureBrowser(QWidget):
         self._copy_current()
 
     # -- internals -------------------------------------------------------------------------------------
+    def _update_shown(self) -> None:
+        total = self._model.rowCount()
+        filtering = self._proxy.is_filtering() and total > 0
+        if filtering:
+            self._shown_label.setText(
+                self.tr("%1 of %2 shown")
+                .replace("%1", str(self._proxy.rowCount()))
+                .replace("%2", str(total))
+            )
+        self._shown_label.setVisible(filtering)
+
+    @Slot(QPoint)
+    def _on_context_menu(self, pos: QPoint) -> None:
+        """As file managers do: a right-click outside the selection selects that tile alone first."""
+        index = self._grid.indexAt(pos)
+        if not index.isValid():
+            return
+        selection = self._grid.selectionModel()
+        if not selection.isSelected(index):
+            selection.setCurrentIndex(index, selection.SelectionFlag.ClearAndSelect)
+        else:
+            selection.setCurrentIndex(index, selection.SelectionFlag.NoUpdate)
+        self.tileMenuRequested.emit(self._grid.viewport().mapToGlobal(pos))
+
     def _teardown(self) -> None:
         if self._preview is not None:
             self._preview.detach()
@@ -680,6 +734,8 @@ class PictureBrowser(QWidget):
 
             self._preview = PreviewDialog(self._proxy, self._loader, self)
             self._preview.currentChanged.connect(self._on_preview_changed)
+            self._preview.saveRequested.connect(self.saveRequested)
+            self._preview.noted.connect(self.noted)
             self._grid.ticked.connect(self._preview.tick)
         was_visible = self._preview.isVisible()
         self._preview.show_row(index.row())
@@ -718,6 +774,7 @@ class PictureBrowser(QWidget):
             )
             return
         QGuiApplication.clipboard().setImage(full.image)
+        self.noted.emit(self.tr("Picture copied"))
 
     def drag_mime(self) -> QMimeData | None:
         """The selected pictures as files for a drag (written off the GUI thread), or None with a message."""

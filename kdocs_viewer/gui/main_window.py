@@ -2,8 +2,9 @@
 
 Each flow lives in its own part: the token's life cycle in ``TokenController``, signing in with KDocs in
 ``SignInController``, the workbook, pic list, Find and Load in ``InputPanel``, "Open workbook…", share links
-and the last workbook in ``WorkbookOpener``, "Save selected…" in ``SaveController``, the pictures in
-``PictureBrowser``.
+and the last workbook in ``WorkbookOpener``, "Save selected…" / "Save all…" in ``SaveController``, the
+pictures in ``PictureBrowser``, the tiles' context menu in ``TileMenu``, the filter / tile-size / retry keys,
+full screen and the Help dialogs in ``menus``.
 The window builds them, puts them on screen, connects their signals and closes them; it holds no flow of its
 own. (Vorta's main window is the model: it wires tabs that each own one job.)
 
@@ -44,11 +45,13 @@ from kdocs_viewer.gui.api_usage import ApiUsage
 from kdocs_viewer.gui.browser import PictureBrowser
 from kdocs_viewer.gui.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, translate_in
 from kdocs_viewer.gui.input_panel import InputPanel
+from kdocs_viewer.gui.menus import BrowserActions, WindowActions
 from kdocs_viewer.gui.pic_list_editor import local_file
 from kdocs_viewer.gui.save_controller import SaveController
 from kdocs_viewer.gui.settings import AppSettings
 from kdocs_viewer.gui.signin_controller import SignInController
 from kdocs_viewer.gui.status_bar import StatusBar
+from kdocs_viewer.gui.tile_menu import TileMenu
 from kdocs_viewer.gui.token_controller import TokenController
 from kdocs_viewer.gui.workbook_opener import WorkbookOpener
 
@@ -160,6 +163,8 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         self.save_action = self._action(self.tr("&Save selected…"), self.saver.save_selected, "Ctrl+S")
+        self.save_all_action = self._action(self.tr("Save a&ll…"), self.saver.save_all, "Ctrl+Shift+S")
+        self.save_all_action.setObjectName("saveAllAction")
         self.token_action = self._action(self.tr("Set access &token…"), self.token.ask, "Ctrl+T")
         self.quit_action = self._action(self.tr("&Quit"), self.close, "Ctrl+Q")
         self.copy_action = self._action(self.tr("&Copy image"), self._on_copy, "Ctrl+C")
@@ -168,12 +173,17 @@ class MainWindow(QMainWindow):
         self.refresh_action.setCheckable(True)
         self.refresh_action.toggled.connect(self._on_refresh_toggled)
         self.about_action = self._action(self.tr("&About kdocs-viewer"), self._on_about)
+        self.browser_actions = BrowserActions(self.browser, self)
+        self.window_actions = WindowActions(self)
+        self.tile_menu = TileMenu(self.browser, self.saver, self)
         for action in (
             self.opener.open_action,
             self.input.open_action,
             self.input.panel_action,
             self.input.find_action,
             self.input.load_action,
+            *self.browser_actions.actions(),
+            *self.window_actions.actions(),
         ):
             self.addAction(action)
         self.input.bar.set_actions(self.opener.open_action, self.input.panel_action)
@@ -184,6 +194,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.input.open_action)
         file_menu.addSeparator()
         file_menu.addAction(self.save_action)
+        file_menu.addAction(self.save_all_action)
         file_menu.addSeparator()
         file_menu.addAction(self.token_action)
         file_menu.addSeparator()
@@ -193,16 +204,26 @@ class MainWindow(QMainWindow):
         account_menu.addAction(self.signin.sign_in_action)
         account_menu.addAction(self.signin.sign_out_action)
 
+        workbook_menu = menu_bar.addMenu(self.tr("&Workbook"))
+        workbook_menu.addAction(self.input.find_action)
+        workbook_menu.addAction(self.input.load_action)
+        workbook_menu.addAction(self.browser_actions.retry_action)
+        workbook_menu.addSeparator()
+        workbook_menu.addAction(self.refresh_action)
+
         edit_menu = menu_bar.addMenu(self.tr("&Edit"))
         edit_menu.addAction(self.copy_action)
         edit_menu.addAction(self.select_all_action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.browser_actions.filter_action)
 
         view_menu = menu_bar.addMenu(self.tr("&View"))
         view_menu.addAction(self.input.panel_action)
-        view_menu.addAction(self.input.find_action)
-        view_menu.addAction(self.input.load_action)
         view_menu.addSeparator()
-        view_menu.addAction(self.refresh_action)
+        view_menu.addAction(self.browser_actions.bigger_action)
+        view_menu.addAction(self.browser_actions.smaller_action)
+        view_menu.addAction(self.window_actions.full_screen_action)
+        view_menu.addSeparator()
         self.language_menu = view_menu.addMenu(self.tr("&Language"))
         self.language_group = QActionGroup(self)
         self.language_group.setExclusive(True)
@@ -218,6 +239,9 @@ class MainWindow(QMainWindow):
         self.language_group.triggered.connect(self._on_language_chosen)
 
         help_menu = menu_bar.addMenu(self.tr("&Help"))
+        help_menu.addAction(self.window_actions.shortcuts_action)
+        help_menu.addAction(self.window_actions.readme_action)
+        help_menu.addSeparator()
         help_menu.addAction(self.about_action)
 
     def _wire(self) -> None:
@@ -242,6 +266,10 @@ class MainWindow(QMainWindow):
         self.saver.saveFinished.connect(self._update_actions)
         self.saver.message.connect(self.input.show_message)
         self.saver.note.connect(self._on_note)
+        self.browser.noted.connect(self._on_note)
+        self.browser.saveRequested.connect(self.saver.save_refs)
+        self.browser.tileMenuRequested.connect(self.tile_menu.popup)
+        self.tile_menu.note.connect(self._on_note)
         self.browser.tokenRejected.connect(self.token.reject)
         self.browser.statusChanged.connect(self._update_status)
         self.browser.errorOccurred.connect(self._on_browser_error)
@@ -365,7 +393,9 @@ class MainWindow(QMainWindow):
     @Slot()
     def _update_actions(self) -> None:
         has_session = self.browser.session() is not None
-        self.save_action.setEnabled(has_session and self._selection_count > 0 and not self.saver.is_running())
+        idle = has_session and not self.saver.is_running()
+        self.save_action.setEnabled(idle and self._selection_count > 0)
+        self.save_all_action.setEnabled(idle)
 
     @Slot()
     def _update_status(self) -> None:

@@ -1,4 +1,5 @@
-"""A larger look at one picture: fit / 100 % / wheel zoom, previous/next, details with a live time left.
+"""A larger look at one picture: fit / 100 % / wheel zoom with a % readout, rotate (for viewing only, never
+saved), previous/next, full screen, Save… and Copy, details with a live time left.
 
 The full picture is fetched and decoded off the GUI thread (the thumbnail loader's pool); the dialog shows a
 "Loading…" placeholder meanwhile and ignores answers for pictures the user has already moved past.
@@ -8,8 +9,24 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QAbstractItemModel, Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence, QPainter, QPixmap, QShortcut, QWheelEvent
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QAbstractItemModel,
+    QCoreApplication,
+    QRect,
+    QRectF,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import (
+    QAction,
+    QGuiApplication,
+    QKeySequence,
+    QPainter,
+    QPixmap,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -30,10 +47,74 @@ from kdocs_viewer.core.units import format_size
 from kdocs_viewer.gui.i18n import tag_label
 from kdocs_viewer.gui.picture_model import ItemRole, PicState, PictureItem
 from kdocs_viewer.gui.thumbnails import FullImage, ThumbnailLoader
-from kdocs_viewer.gui.tile_delegate import badge_text
+from kdocs_viewer.gui.tile_delegate import badge_text, checkerboard_brush
 
 ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
+
+Keys = tuple[str | QKeySequence.StandardKey, ...]
+# (object name, text, keys, slot of PreviewDialog): the preview's actions and what Help → Keyboard shortcuts
+# lists for it, from one table.
+PREVIEW_ACTIONS: tuple[tuple[str, str, Keys, str], ...] = (
+    (
+        "previewPrevious",
+        str(QT_TRANSLATE_NOOP("PreviewDialog", "Previous picture")),
+        ("Left", "PgUp", "Backspace"),
+        "show_previous",
+    ),
+    (
+        "previewNext",
+        str(QT_TRANSLATE_NOOP("PreviewDialog", "Next picture")),
+        ("Right", "PgDown", "Space"),
+        "show_next",
+    ),
+    (
+        "previewZoomIn",
+        str(QT_TRANSLATE_NOOP("PreviewDialog", "Zoom in")),
+        (QKeySequence.StandardKey.ZoomIn,),
+        "_on_zoom_in",
+    ),
+    (
+        "previewZoomOut",
+        str(QT_TRANSLATE_NOOP("PreviewDialog", "Zoom out")),
+        (QKeySequence.StandardKey.ZoomOut,),
+        "_on_zoom_out",
+    ),
+    ("previewFit", str(QT_TRANSLATE_NOOP("PreviewDialog", "Fit")), ("0",), "fit"),
+    ("previewActualSize", str(QT_TRANSLATE_NOOP("PreviewDialog", "100 %")), ("1",), "actual_size"),
+    ("previewRotateLeft", str(QT_TRANSLATE_NOOP("PreviewDialog", "Rotate left")), ("L",), "rotate_left"),
+    ("previewRotateRight", str(QT_TRANSLATE_NOOP("PreviewDialog", "Rotate right")), ("R",), "rotate_right"),
+    ("previewSave", str(QT_TRANSLATE_NOOP("PreviewDialog", "Save…")), ("Ctrl+S",), "_on_save"),
+    ("previewCopy", str(QT_TRANSLATE_NOOP("PreviewDialog", "Copy image")), ("Ctrl+C",), "_on_copy"),
+    (
+        "previewFullScreen",
+        str(QT_TRANSLATE_NOOP("PreviewDialog", "Full screen")),
+        ("F11",),
+        "toggle_full_screen",
+    ),
+)
+
+
+def key_sequences(keys: Keys) -> list[QKeySequence]:
+    sequences: list[QKeySequence] = []
+    for key in keys:
+        if isinstance(key, QKeySequence.StandardKey):
+            sequences += QKeySequence.keyBindings(key)
+        else:
+            sequences.append(QKeySequence(key))
+    return sequences
+
+
+def preview_shortcuts() -> list[tuple[str, str]]:
+    """(text, keys) of every preview action, translated, without making a preview."""
+    native = QKeySequence.SequenceFormat.NativeText
+    return [
+        (
+            QCoreApplication.translate("PreviewDialog", text),
+            ", ".join(seq.toString(native) for seq in key_sequences(keys)),
+        )
+        for _, text, keys, _ in PREVIEW_ACTIONS
+    ]
 
 
 def format_bytes(count: int | None) -> str:
@@ -41,7 +122,10 @@ def format_bytes(count: int | None) -> str:
 
 
 class ImageView(QGraphicsView):
-    """Shows one pixmap; fits to the window until the user zooms."""
+    """Shows one pixmap; fits to the window until the user zooms. ``zoomChanged`` carries the scale (1.0 is
+    one picture pixel per logical px)."""
+
+    zoomChanged = Signal(float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,10 +140,39 @@ class ImageView(QGraphicsView):
         self._fit = True
 
     def set_pixmap(self, pixmap: QPixmap | None) -> None:
+        """Show ``pixmap`` upright (a new picture starts unrotated)."""
         self._item.setPixmap(pixmap if pixmap is not None else QPixmap())
-        self.scene().setSceneRect(self._item.boundingRect())
+        self._item.setRotation(0)
+        self._item.setTransformOriginPoint(self._item.boundingRect().center())
+        self._after_geometry()
+
+    def rotation(self) -> int:
+        """Degrees clockwise, 0/90/180/270."""
+        return round(self._item.rotation()) % 360
+
+    def rotate_by(self, degrees: int) -> None:
+        """Turn the picture on screen (quarter turns); the file and the clipboard copy stay as they are."""
+        self._item.setRotation((self.rotation() + degrees) % 360)
+        self._after_geometry()
+
+    def _after_geometry(self) -> None:
+        self.scene().setSceneRect(self._item.sceneBoundingRect())
         if self._fit:
             self.fit()
+        else:
+            self.zoomChanged.emit(self.zoom())
+
+    def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
+        super().drawBackground(painter, rect)
+        pixmap = self._item.pixmap()
+        if pixmap.isNull() or not pixmap.hasAlphaChannel():
+            return
+        # In viewport pixels, so the squares keep their size whatever the zoom.
+        area = self.mapFromScene(self._item.sceneBoundingRect()).boundingRect()
+        painter.save()
+        painter.resetTransform()
+        painter.fillRect(area, checkerboard_brush())
+        painter.restore()
 
     def has_pixmap(self) -> bool:
         return not self._item.pixmap().isNull()
@@ -77,16 +190,19 @@ class ImageView(QGraphicsView):
             self.fitInView(self._item, Qt.AspectRatioMode.KeepAspectRatio)
             if self.zoom() > 1.0:  # small pictures are shown at their size, not blown up
                 self.resetTransform()
+        self.zoomChanged.emit(self.zoom())
 
     def actual_size(self) -> None:
         self._fit = False
         self.resetTransform()
+        self.zoomChanged.emit(self.zoom())
 
     def zoom_by(self, factor: float) -> None:
         self._fit = False
         target = min(MAX_ZOOM, max(MIN_ZOOM, self.zoom() * factor))
         scale = target / self.zoom() if self.zoom() else 1.0
         self.scale(scale, scale)
+        self.zoomChanged.emit(self.zoom())
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120.0
@@ -106,6 +222,8 @@ class PreviewDialog(QDialog):
     """Non-modal preview over the browser's current (filtered, sorted) order."""
 
     currentChanged = Signal(object)  # PicRef | None: the browser pins its lease while shown
+    saveRequested = Signal(object)  # list[PicRef]: Save… (Ctrl+S) for the picture shown
+    noted = Signal(str)  # a passing remark for the main window's status bar ("Picture copied")
 
     def __init__(
         self, model: QAbstractItemModel, loader: ThumbnailLoader, parent: QWidget | None = None
@@ -133,8 +251,28 @@ class PreviewDialog(QDialog):
         self._actual = QPushButton(self.tr("100 %"), self)
         self._zoom_in = QPushButton(self.tr("Zoom in"), self)
         self._zoom_out = QPushButton(self.tr("Zoom out"), self)
+        self._rotate_left = QPushButton("⟲", self)
+        self._rotate_left.setObjectName("rotateLeft")
+        self._rotate_right = QPushButton("⟳", self)
+        self._rotate_right.setObjectName("rotateRight")
+        for rotate in (self._rotate_left, self._rotate_right):  # a symbol: no need for a text button's width
+            metrics = rotate.fontMetrics()
+            rotate.setMaximumWidth(metrics.horizontalAdvance("⟳") + 3 * metrics.height())
+        self._zoom_label = QLabel(self)
+        self._zoom_label.setObjectName("zoomLevel")
+        self._zoom_label.setMinimumWidth(self._zoom_label.fontMetrics().horizontalAdvance("3200 %") + 8)
+        self._zoom_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self._position = QLabel(self)
-        for button in (self._prev, self._next, self._fit_button, self._actual, self._zoom_in, self._zoom_out):
+        for button in (
+            self._prev,
+            self._next,
+            self._fit_button,
+            self._actual,
+            self._zoom_in,
+            self._zoom_out,
+            self._rotate_left,
+            self._rotate_right,
+        ):
             button.setAutoDefault(False)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._prev.clicked.connect(self.show_previous)
@@ -143,6 +281,9 @@ class PreviewDialog(QDialog):
         self._actual.clicked.connect(self._view.actual_size)
         self._zoom_in.clicked.connect(self._on_zoom_in)
         self._zoom_out.clicked.connect(self._on_zoom_out)
+        self._rotate_left.clicked.connect(self.rotate_left)
+        self._rotate_right.clicked.connect(self.rotate_right)
+        self._view.zoomChanged.connect(self._on_zoom_changed)
 
         self._details: dict[str, QLabel] = {}
         form = QFormLayout()
@@ -182,29 +323,48 @@ class PreviewDialog(QDialog):
             buttons.addWidget(widget)
         buttons.addWidget(self._position)
         buttons.addStretch(1)
-        for widget in (self._zoom_out, self._zoom_in, self._fit_button, self._actual):
-            buttons.addWidget(widget)
+        tools: tuple[QWidget, ...] = (
+            self._rotate_left,
+            self._rotate_right,
+            self._zoom_label,
+            self._zoom_out,
+            self._zoom_in,
+            self._fit_button,
+            self._actual,
+        )
+        for tool in tools:
+            buttons.addWidget(tool)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
         layout.addLayout(buttons)
 
-        for keys, slot in (
-            ((Qt.Key.Key_Left, Qt.Key.Key_PageUp, Qt.Key.Key_Backspace), self.show_previous),
-            ((Qt.Key.Key_Right, Qt.Key.Key_PageDown, Qt.Key.Key_Space), self.show_next),
-        ):
-            for qt_key in keys:
-                shortcut = QShortcut(QKeySequence(qt_key), self)
-                shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-                shortcut.activated.connect(slot)
-        for sequence, slot in (
-            (QKeySequence.StandardKey.ZoomIn, self._on_zoom_in),
-            (QKeySequence.StandardKey.ZoomOut, self._on_zoom_out),
-        ):
-            QShortcut(sequence, self).activated.connect(slot)
-        QShortcut(QKeySequence(Qt.Key.Key_0), self).activated.connect(self._view.fit)
-        QShortcut(QKeySequence(Qt.Key.Key_1), self).activated.connect(self._view.actual_size)
+        self._build_actions()
 
         loader.fullImageReady.connect(self._on_full_image)
+
+    def _build_actions(self) -> None:
+        """Every key of the preview is a QAction of the dialog, made from ``PREVIEW_ACTIONS`` (which the
+        shortcuts dialog lists too); they work while the preview has the focus, so Ctrl+S / Ctrl+C here act
+        on the picture shown and the main window's act on the grid."""
+        self.preview_actions: dict[str, QAction] = {}
+        for name, text, keys, slot in PREVIEW_ACTIONS:
+            action = QAction(self.tr(text), self)
+            action.setObjectName(name)
+            action.setShortcuts(key_sequences(keys))
+            action.triggered.connect(getattr(self, slot))
+            self.addAction(action)
+            self.preview_actions[name] = action
+        self.save_action = self.preview_actions["previewSave"]
+        self.copy_action = self.preview_actions["previewCopy"]
+        self.full_screen_action = self.preview_actions["previewFullScreen"]
+        self.full_screen_action.setCheckable(True)
+        for button, name in (
+            (self._rotate_left, "previewRotateLeft"),
+            (self._rotate_right, "previewRotateRight"),
+        ):
+            action = self.preview_actions[name]
+            shown = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            button.setToolTip(f"{action.text()} ({shown})")
 
     # -- navigation ------------------------------------------------------------------------------------
     def current_row(self) -> int:
@@ -316,6 +476,52 @@ class PreviewDialog(QDialog):
             return
         text = badge_text(item.lease, time.monotonic()).text
         self._details["left"].setText(text or self.tr("not resolved yet"))
+
+    @Slot()
+    def fit(self) -> None:
+        self._view.fit()
+
+    @Slot()
+    def actual_size(self) -> None:
+        self._view.actual_size()
+
+    @Slot()
+    def rotate_left(self) -> None:
+        self._view.rotate_by(-90)
+
+    @Slot()
+    def rotate_right(self) -> None:
+        self._view.rotate_by(90)
+
+    @Slot()
+    def toggle_full_screen(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+        else:
+            self.showFullScreen()
+        self.full_screen_action.setChecked(self.isFullScreen())
+
+    def zoom_text(self) -> str:
+        return self._zoom_label.text()
+
+    @Slot(float)
+    def _on_zoom_changed(self, zoom: float) -> None:
+        self._zoom_label.setText(self.tr("%1 %").replace("%1", str(round(zoom * 100))))
+
+    @Slot()
+    def _on_save(self) -> None:
+        if self._ref is not None:
+            self.saveRequested.emit([self._ref])
+
+    @Slot()
+    def _on_copy(self) -> None:
+        """The decoded picture is at hand: straight to the clipboard, unrotated (the picture as it is)."""
+        full = self._full
+        if full is None or full.image is None:
+            self.noted.emit(self.tr("The picture is not loaded yet; copy it once it shows."))
+            return
+        QGuiApplication.clipboard().setImage(full.image)
+        self.noted.emit(self.tr("Picture copied"))
 
     @Slot()
     def _on_zoom_in(self) -> None:

@@ -1,4 +1,5 @@
-"""The "Save selected…" flow: the options dialog → a ``SaveRunner`` with its progress dialog → the summary.
+"""The "Save selected…" / "Save all…" flow: the options dialog → a ``SaveRunner`` with its progress dialog →
+the summary.
 
 The pictures are saved through the browser's current session (its caches and leases: a viewed picture needs
 no new download) and pinned there while the batch runs. "Retry failed" in the summary runs the same choices
@@ -62,14 +63,26 @@ class SaveController(QObject):
     @Slot()
     def save_selected(self) -> None:
         """Ask where and how, then save the selected pictures in the background."""
+        refs = self._browser.selected_refs()
+        if not refs:
+            self.note.emit(self.tr("Select the pictures to save first."))
+            return
+        self.save_refs(refs)
+
+    @Slot()
+    def save_all(self) -> None:
+        """"Save all…": every picture of the workbook, whatever the filter shows."""
+        self.save_refs(self._browser.all_refs())
+
+    @Slot(object)
+    def save_refs(self, refs: list[PicRef]) -> None:
+        """Ask where and how, then save ``refs`` in the background (the preview's Save… sends one)."""
         from kdocs_viewer.core.saving import ConflictPolicy  # saving's modules load at the first save
         from kdocs_viewer.gui.save_dialog import SaveDialog
         from kdocs_viewer.gui.save_runner import SaveJob, refs_in_order
 
-        refs = self._browser.selected_refs()
         session = self._browser.session()
         if not refs or session is None:
-            self.note.emit(self.tr("Select the pictures to save first."))
             return
         if self.is_running():
             return

@@ -8,7 +8,8 @@ offers "Retry failed". None of them touches the network or the disk themselves.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kdocs_viewer.core.eta import EtaEstimator
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.saving import (
     DEFAULT_TEMPLATE,
@@ -44,6 +46,7 @@ from kdocs_viewer.core.saving import (
 from kdocs_viewer.core.units import format_size
 from kdocs_viewer.gui import theme
 from kdocs_viewer.gui.save_runner import SaveRunner, SaveStatus, describe
+from kdocs_viewer.gui.tile_delegate import format_left
 
 __all__ = ["SaveDialog", "SaveOptions", "SaveProgressDialog", "SaveSummaryDialog", "format_size"]
 
@@ -182,7 +185,13 @@ class SaveDialog(QDialog):
 class SaveProgressDialog(QDialog):
     """Follows one ``SaveRunner``: "12 of 40", bytes, speed; Cancel (or Esc, or closing) cancels it."""
 
-    def __init__(self, runner: SaveRunner, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        runner: SaveRunner,
+        parent: QWidget | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Saving pictures"))
         self.setMinimumWidth(420)
@@ -194,12 +203,16 @@ class SaveProgressDialog(QDialog):
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(0)
         self.detail_label = QLabel(format_size(0))
+        self.eta_label = QLabel("")
+        self.eta_label.setObjectName("saveEta")
+        self._eta = EtaEstimator(clock)
         self.folder_label = QLabel(str(runner.job.folder))
         self.folder_label.setEnabled(False)
         self.cancel_button = QPushButton(self.tr("Cancel"))
         layout.addWidget(self.count_label)
         layout.addWidget(self.bar)
         layout.addWidget(self.detail_label)
+        layout.addWidget(self.eta_label)
         layout.addWidget(self.folder_label)
         row = QHBoxLayout()
         row.addStretch(1)
@@ -219,6 +232,11 @@ class SaveProgressDialog(QDialog):
             self.tr("Saved %1 of %2").replace("%1", str(status.done)).replace("%2", str(status.total))
         )
         self.detail_label.setText(f"{format_size(status.bytes_done)} · {format_size(status.speed)}/s")
+        self._eta.update(status.done)
+        left = self._eta.seconds_left(status.done, status.total)
+        self.eta_label.setText(
+            self.tr("About %1 left").replace("%1", format_left(left)) if left is not None and left > 0 else ""
+        )
 
     @Slot()
     def _on_cancel(self) -> None:

@@ -344,7 +344,10 @@ class _DecodeJob(QRunnable):
         data, self._ticket.payload = self._ticket.payload, None
         try:
             decoded = decode_image(data or b"", self._box)
-            decoded.image.setDevicePixelRatio(self._dpr if self._box is not None else 1.0)
+            # Decoded at box × dpr, a thumbnail has dpr pixels per logical px; a picture smaller than that
+            # was not scaled and keeps one pixel per logical px, so at 2× it is shown at its size, not half.
+            shrunk = (decoded.image.width(), decoded.image.height()) != decoded.pixel_size
+            decoded.image.setDevicePixelRatio(self._dpr if self._box is not None and shrunk else 1.0)
             result.image = decoded.image
             result.image_format = decoded.image_format
             result.pixel_size = decoded.pixel_size

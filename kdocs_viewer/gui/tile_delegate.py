@@ -27,6 +27,7 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import (
+    QBrush,
     QColor,
     QFont,
     QFontMetrics,
@@ -116,6 +117,27 @@ _CHIP_COLOURS = (QColor(0, 0, 0, 150), QColor(255, 255, 255))
 def badge_colours(urgency: Urgency) -> tuple[QColor, QColor]:
     """(background, text) of the badge for an urgency."""
     return _BADGE_COLOURS.get(urgency, _BADGE_COLOURS[Urgency.CALM])
+
+
+CHECKER_SQUARE = 8  # logical px
+CHECKER_COLOURS = (QColor(204, 204, 204), QColor(153, 153, 153))  # neutral greys, whatever the theme
+_checker_brush: QBrush | None = None
+
+
+def checkerboard_brush() -> QBrush:
+    """The neutral checkerboard transparent pictures sit on (tiles and preview alike), not the theme's
+    background: a logo with a transparent background must look the same in a light and a dark theme."""
+    global _checker_brush
+    if _checker_brush is None:
+        side = 2 * CHECKER_SQUARE
+        pattern = QPixmap(side, side)
+        pattern.fill(CHECKER_COLOURS[0])
+        painter = QPainter(pattern)
+        painter.fillRect(0, 0, CHECKER_SQUARE, CHECKER_SQUARE, CHECKER_COLOURS[1])
+        painter.fillRect(CHECKER_SQUARE, CHECKER_SQUARE, CHECKER_SQUARE, CHECKER_SQUARE, CHECKER_COLOURS[1])
+        painter.end()
+        _checker_brush = QBrush(pattern)
+    return _checker_brush
 
 
 def placeholder_color(palette: QPalette) -> QColor:
@@ -358,6 +380,8 @@ class TileDelegate(QStyledItemDelegate):
         scale = min(box.width() / w, box.height() / h, max_scale)
         tw, th = w * scale, h * scale
         target = QRectF(box.left() + (box.width() - tw) / 2, box.top() + (box.height() - th) / 2, tw, th)
+        if pixmap.hasAlphaChannel():
+            painter.fillRect(target, checkerboard_brush())
         painter.drawPixmap(target, pixmap, QRectF(pixmap.rect()))
 
     def _caption(self, item: PictureItem, width: int, fonts: _Fonts) -> _Caption:

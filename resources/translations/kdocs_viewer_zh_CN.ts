@@ -25,6 +25,29 @@
         </message>
     </context>
     <context>
+        <name>BrowserActions</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/menus.py" line="+33" />
+            <source>&amp;Filter pictures</source>
+            <translation>筛选图片(&amp;F)</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>&amp;Bigger tiles</source>
+            <translation>放大缩略图(&amp;B)</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>S&amp;maller tiles</source>
+            <translation>缩小缩略图(&amp;M)</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Re&amp;try failed pictures</source>
+            <translation>重试失败的图片(&amp;T)</translation>
+        </message>
+    </context>
+    <context>
         <name>DragExporter</name>
         <message>
             <location filename="../../kdocs_viewer/gui/drag_export.py" line="+149" />
@@ -361,13 +384,13 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+85" />
-            <location line="+252" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+88" />
+            <location line="+277" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
         <message>
-            <location line="-225" />
+            <location line="-250" />
             <source>No pictures yet.
 
 Click “Open workbook…” (Ctrl+O) to choose one of your workbooks, or enter its file token and click “Find pictures in workbook”.
@@ -384,6 +407,11 @@ A pic list can be imported from the File menu or dropped on the window.</source>
         </message>
         <message>
             <location line="+1" />
+            <source>Save a&amp;ll…</source>
+            <translation>全部保存(&amp;L)…</translation>
+        </message>
+        <message>
+            <location line="+2" />
             <source>Set access &amp;token…</source>
             <translation>设置访问令牌(&amp;T)…</translation>
         </message>
@@ -413,27 +441,32 @@ A pic list can be imported from the File menu or dropped on the window.</source>
             <translation>关于 kdocs-viewer(&amp;A)</translation>
         </message>
         <message>
-            <location line="+12" />
+            <location line="+17" />
             <source>&amp;File</source>
             <translation>文件(&amp;F)</translation>
         </message>
         <message>
-            <location line="+10" />
+            <location line="+11" />
             <source>&amp;Account</source>
             <translation>账户(&amp;A)</translation>
         </message>
         <message>
             <location line="+4" />
+            <source>&amp;Workbook</source>
+            <translation>工作簿(&amp;W)</translation>
+        </message>
+        <message>
+            <location line="+7" />
             <source>&amp;Edit</source>
             <translation>编辑(&amp;E)</translation>
         </message>
         <message>
-            <location line="+4" />
+            <location line="+6" />
             <source>&amp;View</source>
             <translation>查看(&amp;V)</translation>
         </message>
         <message>
-            <location line="+6" />
+            <location line="+7" />
             <source>&amp;Language</source>
             <translation>语言(&amp;L)</translation>
         </message>
@@ -443,7 +476,7 @@ A pic list can be imported from the File menu or dropped on the window.</source>
             <translation>帮助(&amp;H)</translation>
         </message>
         <message>
-            <location line="+197" />
+            <location line="+206" />
             <source>Language</source>
             <translation>语言</translation>
         </message>
@@ -504,34 +537,34 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureBrowser</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/browser.py" line="+219" />
+            <location filename="../../kdocs_viewer/gui/browser.py" line="+225" />
             <source>Filter by caption, cell or key</source>
             <translation>按标题、单元格或图片键筛选</translation>
         </message>
         <message>
-            <location line="+6" />
+            <location line="+9" />
             <source>Show the pictures of one sheet only</source>
             <translation>只显示一个工作表的图片</translation>
         </message>
         <message>
             <location line="+1" />
-            <location line="+51" />
+            <location line="+52" />
             <source>All sheets</source>
             <translation>所有工作表</translation>
         </message>
         <message>
-            <location line="-46" />
+            <location line="-47" />
             <source>Show pictures of one kind only</source>
             <translation>只显示一种类型的图片</translation>
         </message>
         <message>
             <location line="+1" />
-            <location line="+34" />
+            <location line="+35" />
             <source>All kinds</source>
             <translation>所有类型</translation>
         </message>
         <message>
-            <location line="-30" />
+            <location line="-31" />
             <source>Sort order (choose “Time left” again to re-sort)</source>
             <translation>排序方式（再次选择“剩余时间”可重新排序）</translation>
         </message>
@@ -556,7 +589,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>缩略图大小</translation>
         </message>
         <message>
-            <location line="+6" />
+            <location line="+7" />
             <source>Sort:</source>
             <translation>排序：</translation>
         </message>
@@ -566,12 +599,22 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>大小：</translation>
         </message>
         <message>
-            <location line="+458" />
+            <location line="+274" />
+            <source>%1 of %2 shown</source>
+            <translation>显示 %1 / %2 张</translation>
+        </message>
+        <message>
+            <location line="+230" />
             <source>Could not copy the picture: %1</source>
             <translation>无法复制图片：%1</translation>
         </message>
         <message>
-            <location line="+12" />
+            <location line="+4" />
+            <source>Picture copied</source>
+            <translation>图片已复制</translation>
+        </message>
+        <message>
+            <location line="+9" />
             <source>Drag at most %1 pictures at a time; use “Save” for more.</source>
             <translation>一次最多拖动 %1 张图片；更多图片请使用“保存”。</translation>
         </message>
@@ -612,7 +655,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PreviewDialog</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/preview.py" line="+114" />
+            <location filename="../../kdocs_viewer/gui/preview.py" line="+232" />
             <source>Preview</source>
             <translation>预览</translation>
         </message>
@@ -627,27 +670,66 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>下一张 ▶</translation>
         </message>
         <message>
-            <location line="+1" />
+            <location line="-166" />
+            <location line="+167" />
             <source>Fit</source>
             <translation>适应窗口</translation>
         </message>
         <message>
-            <location line="+1" />
+            <location line="-166" />
+            <location line="+167" />
             <source>100 %</source>
             <translation>100%</translation>
         </message>
         <message>
-            <location line="+1" />
+            <location line="-178" />
+            <location line="+179" />
             <source>Zoom in</source>
             <translation>放大</translation>
         </message>
         <message>
-            <location line="+1" />
+            <location line="-191" />
+            <source>Previous picture</source>
+            <translation>上一张</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>Next picture</source>
+            <translation>下一张</translation>
+        </message>
+        <message>
+            <location line="+12" />
+            <location line="+174" />
             <source>Zoom out</source>
             <translation>缩小</translation>
         </message>
         <message>
-            <location line="+15" />
+            <location line="-168" />
+            <source>Rotate left</source>
+            <translation>向左旋转</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Rotate right</source>
+            <translation>向右旋转</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Save…</source>
+            <translation>保存…</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Copy image</source>
+            <translation>复制图片</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Full screen</source>
+            <translation>全屏</translation>
+        </message>
+        <message>
+            <location line="+200" />
             <source>Key</source>
             <translation>图片键</translation>
         </message>
@@ -687,7 +769,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>剩余时间</translation>
         </message>
         <message>
-            <location line="+81" />
+            <location line="+100" />
             <source>%1 of %2</source>
             <translation>第 %1 张，共 %2 张</translation>
         </message>
@@ -712,6 +794,21 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <source>not resolved yet</source>
             <translation>尚未获取链接</translation>
         </message>
+        <message>
+            <location line="+31" />
+            <source>%1 %</source>
+            <translation>%1%</translation>
+        </message>
+        <message>
+            <location line="+12" />
+            <source>The picture is not loaded yet; copy it once it shows.</source>
+            <translation>图片尚未加载；显示出来后再复制。</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Picture copied</source>
+            <translation>图片已复制</translation>
+        </message>
     </context>
     <context>
         <name>QFileDialog</name>
@@ -727,14 +824,22 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
     </context>
     <context>
+        <name>ReadmeDialog</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/help_dialogs.py" line="+119" />
+            <source>Read me</source>
+            <translation>使用说明</translation>
+        </message>
+    </context>
+    <context>
         <name>SaveController</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/save_controller.py" line="+72" />
+            <location filename="../../kdocs_viewer/gui/save_controller.py" line="+68" />
             <source>Select the pictures to save first.</source>
             <translation>请先选择要保存的图片。</translation>
         </message>
         <message>
-            <location line="+59" />
+            <location line="+76" />
             <source>Could not save: %1</source>
             <translation>无法保存：%1</translation>
         </message>
@@ -742,7 +847,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>SaveDialog</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/save_dialog.py" line="+55" />
+            <location filename="../../kdocs_viewer/gui/save_dialog.py" line="+58" />
             <source>Skip if identical, else keep both</source>
             <translation>内容相同则跳过，否则两者都保留</translation>
         </message>
@@ -820,23 +925,28 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>SaveProgressDialog</name>
         <message>
-            <location line="+10" />
+            <location line="+16" />
             <source>Saving pictures</source>
             <translation>正在保存图片</translation>
         </message>
         <message>
             <location line="+5" />
-            <location line="+27" />
+            <location line="+31" />
             <source>Saved %1 of %2</source>
             <translation>已保存 %1 / %2</translation>
         </message>
         <message>
-            <location line="-20" />
+            <location line="-21" />
             <source>Cancel</source>
             <translation>取消</translation>
         </message>
         <message>
-            <location line="+28" />
+            <location line="+27" />
+            <source>About %1 left</source>
+            <translation>大约还需 %1</translation>
+        </message>
+        <message>
+            <location line="+7" />
             <source>Cancelling…</source>
             <translation>正在取消…</translation>
         </message>
@@ -910,6 +1020,29 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location filename="../../kdocs_viewer/app.py" line="+147" />
             <source>Running without D-Bus: the session bus did not answer, so there is no keyring, screen reader or input method this time.</source>
             <translation>未使用 D-Bus 运行：会话总线没有响应，因此本次无法使用密钥环、屏幕阅读器和输入法。</translation>
+        </message>
+    </context>
+    <context>
+        <name>ShortcutsDialog</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/help_dialogs.py" line="-50" />
+            <source>Keyboard shortcuts</source>
+            <translation>键盘快捷键</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Where</source>
+            <translation>位置</translation>
+        </message>
+        <message>
+            <location line="+0" />
+            <source>Action</source>
+            <translation>操作</translation>
+        </message>
+        <message>
+            <location line="+0" />
+            <source>Keys</source>
+            <translation>按键</translation>
         </message>
     </context>
     <context>
@@ -1233,7 +1366,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>不是有效的图片：%1</translation>
         </message>
         <message>
-            <location line="+469" />
+            <location line="+472" />
             <source>the access token was rejected</source>
             <translation>访问令牌被拒绝</translation>
         </message>
@@ -1246,14 +1379,68 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>TileDelegate</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/tile_delegate.py" line="+101" />
+            <location filename="../../kdocs_viewer/gui/tile_delegate.py" line="+102" />
             <source>expired</source>
             <translation>已过期</translation>
         </message>
         <message>
-            <location line="+332" />
+            <location line="+355" />
             <source>Failed</source>
             <translation>失败</translation>
+        </message>
+    </context>
+    <context>
+        <name>TileMenu</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/tile_menu.py" line="+32" />
+            <source>Preview</source>
+            <translation>预览</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <location line="+20" />
+            <source>Save…</source>
+            <translation>保存…</translation>
+        </message>
+        <message>
+            <location line="-17" />
+            <source>Copy image</source>
+            <translation>复制图片</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Copy cell address</source>
+            <translation>复制单元格地址</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Copy key</source>
+            <translation>复制 key</translation>
+        </message>
+        <message>
+            <location line="+14" />
+            <source>Save %1 pictures…</source>
+            <translation>保存 %1 张图片…</translation>
+        </message>
+        <message>
+            <location line="+10" />
+            <source>Cell address copied</source>
+            <translation>单元格地址已复制</translation>
+        </message>
+        <message>
+            <location line="+0" />
+            <source>%1 cell addresses copied</source>
+            <translation>已复制 %1 个单元格地址</translation>
+        </message>
+        <message>
+            <location line="+7" />
+            <source>Key copied</source>
+            <translation>key 已复制</translation>
+        </message>
+        <message>
+            <location line="+0" />
+            <source>%1 keys copied</source>
+            <translation>已复制 %1 个 key</translation>
         </message>
     </context>
     <context>
@@ -1465,6 +1652,39 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location line="+6" />
             <source>&amp;Forget token</source>
             <translation>忘记令牌(&amp;F)</translation>
+        </message>
+    </context>
+    <context>
+        <name>WindowActions</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/menus.py" line="+22" />
+            <source>F&amp;ull screen</source>
+            <translation>全屏(&amp;U)</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>&amp;Keyboard shortcuts</source>
+            <translation>键盘快捷键(&amp;K)</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>&amp;Read me</source>
+            <translation>使用说明(&amp;R)</translation>
+        </message>
+        <message>
+            <location line="+17" />
+            <source>Preview</source>
+            <translation>预览</translation>
+        </message>
+        <message>
+            <location line="+14" />
+            <source>Read me</source>
+            <translation>使用说明</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>This installation does not include the README.</source>
+            <translation>此安装不包含 README 说明文件。</translation>
         </message>
     </context>
     <context>

@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.gui.browser import PictureBrowser
 from kdocs_viewer.gui.preview import PreviewDialog, format_bytes
+from kdocs_viewer.gui.tile_delegate import CHECKER_COLOURS
 from kdocs_viewer.standin.server import StandinServer
 from tests.gui.browser_helpers import MakeBrowser, grid_of, keeper_of, preview_of, proxy_of, visible_items
 
@@ -105,3 +108,88 @@ def test_zoom_modes(qtbot: QtBot, browser: tuple[PictureBrowser, StandinServer])
     assert not view.is_fit()
     view.fit()
     assert view.is_fit() and view.zoom() < 1.0
+
+
+def zoom_label(preview: PreviewDialog) -> QLabel:
+    label = preview.findChild(QLabel, "zoomLevel")
+    assert label is not None
+    return label
+
+
+def test_zoom_readout_and_view_only_rotation(
+    qtbot: QtBot, browser: tuple[PictureBrowser, StandinServer]
+) -> None:
+    widget, _ = browser
+    preview = open_preview(qtbot, widget)
+    view = preview.image_view()
+    assert zoom_label(preview).text() == f"{round(view.zoom() * 100)} %"
+    qtbot.keyClick(preview, Qt.Key.Key_1)
+    assert zoom_label(preview).text() == "100 %"
+    qtbot.keyClick(preview, Qt.Key.Key_0)  # back to fit: the readout follows
+    assert zoom_label(preview).text() == f"{round(view.zoom() * 100)} %" != "100 %"
+
+    button = preview.findChild(QPushButton, "rotateRight")
+    assert button is not None
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert view.rotation() == 90
+    rect = view.sceneRect()
+    assert (round(rect.width()), round(rect.height())) == (900, 1200)  # turned on screen
+    qtbot.keyClick(preview, Qt.Key.Key_L)
+    qtbot.keyClick(preview, Qt.Key.Key_L)
+    assert view.rotation() == 270
+    preview.show_next()  # a new picture starts upright: rotation is for looking, not a setting
+    qtbot.waitUntil(lambda: not preview.is_loading() and view.has_pixmap(), timeout=5000)
+    assert view.rotation() == 0
+
+
+def test_save_and_copy_inside_the_preview(
+    qtbot: QtBot, browser: tuple[PictureBrowser, StandinServer]
+) -> None:
+    widget, server = browser
+    ref = server.pictures()[0]
+    preview = open_preview(qtbot, widget)
+    preview.activateWindow()
+    save = preview.findChild(QAction, "previewSave")
+    copy = preview.findChild(QAction, "previewCopy")
+    assert save is not None and copy is not None
+    assert save.shortcut() == QKeySequence("Ctrl+S") and copy.shortcut() == QKeySequence("Ctrl+C")
+    with qtbot.waitSignal(widget.saveRequested, timeout=2000) as asked:
+        save.trigger()
+    assert asked.args == [[ref]]
+    clipboard = QGuiApplication.clipboard()
+    with qtbot.waitSignals([clipboard.dataChanged, widget.noted], timeout=4000):
+        copy.trigger()
+    assert (clipboard.image().width(), clipboard.image().height()) == (1200, 900)
+
+
+def test_full_screen_toggles(qtbot: QtBot, browser: tuple[PictureBrowser, StandinServer]) -> None:
+    widget, _ = browser
+    preview = open_preview(qtbot, widget)
+    action = preview.findChild(QAction, "previewFullScreen")
+    assert action is not None and action.shortcut() == QKeySequence("F11")
+    action.trigger()
+    assert preview.isFullScreen() and action.isChecked()
+    action.trigger()
+    assert not preview.isFullScreen() and not action.isChecked()
+
+
+def test_transparent_picture_on_the_checkerboard(
+    qtbot: QtBot, browser: tuple[PictureBrowser, StandinServer]
+) -> None:
+    widget, _ = browser
+    preview = open_preview(qtbot, widget, row=1)  # 64×48, half-transparent blue
+    view = preview.image_view()
+    assert view.zoom() == pytest.approx(1.0)  # small: shown at its size
+    area = view.mapFromScene(view.sceneRect()).boundingRect()
+    image = view.viewport().grab(area.adjusted(2, 2, -2, -2)).toImage()
+    colours = {image.pixelColor(x, y).rgb() for y in range(image.height()) for x in range(image.width())}
+    blended = {
+        QColor(round(c.red() / 2), round(c.green() / 2), round((c.blue() + 255) / 2)).rgb()
+        for c in CHECKER_COLOURS
+    }
+    assert all(any(near(colour, want) for colour in colours) for want in blended)
+
+
+def near(a: int, b: int) -> bool:
+    ca, cb = QColor.fromRgb(a), QColor.fromRgb(b)
+    return max(abs(ca.red() - cb.red()), abs(ca.green() - cb.green()), abs(ca.blue() - cb.blue())) <= 4

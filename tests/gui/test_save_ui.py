@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QObject, Slot
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QDialogButtonBox, QLabel
 from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.models import PicRef
@@ -283,3 +283,21 @@ def test_progress_dialog_shows_count_bytes_and_speed(qtbot: QtBot, tmp_path: Pat
     assert dialog.bar.value() == 3
     assert dialog.detail_label.text() == "3.0 MB · 1.5 MB/s"
     assert format_size(532) == "532 B"
+
+
+def test_progress_dialog_says_the_time_left_once_it_has_a_rate(qtbot: QtBot, tmp_path: Path) -> None:
+    now = [50.0]
+    refs = tuple(PicRef(f"k{i}", "local") for i in range(40))
+    runner = SaveRunner(SaveJob(refs, tmp_path, "{pic_key}", ConflictPolicy.UNIQUIFY), lambda r, c: b"")
+    dialog = SaveProgressDialog(runner, clock=lambda: now[0])
+    qtbot.addWidget(dialog)
+    eta = dialog.findChild(QLabel, "saveEta")
+    assert eta is not None
+    runner.progressed.emit(SaveStatus(1, 40, 1024, 0.1))
+    assert eta.text() == ""  # one picture in 0.1 s says nothing yet
+    for done in (2, 4, 6, 8, 10):  # two pictures a second
+        now[0] += 1.0
+        runner.progressed.emit(SaveStatus(done, 40, done * 1024, now[0] - 50.0))
+    assert eta.text() == "About 0:15 left"
+    runner.progressed.emit(SaveStatus(40, 40, 40 * 1024, 20.0))
+    assert eta.text() == ""

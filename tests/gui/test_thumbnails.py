@@ -419,3 +419,23 @@ def test_shutdown_joins_both_stages(qtbot: QtBot, make_loader: Callable[..., Thu
     assert got == [] and fulls == []
     loader.request(refs, [], 64, 1.0)  # after shutdown: nothing starts
     assert len(fetcher.calls) == 7 and loader.jobs_started == 6
+
+
+def test_small_pictures_keep_one_pixel_per_logical_px_at_2x(qtbot: QtBot) -> None:
+    """A 60×40 picture in a 128 px tile at 2×: decoded whole, it is 60×40 logical px, not 30×20."""
+    fetcher = GatedFetcher(held=set())
+    fetcher.data = jpeg_bytes(60, 40)
+    cache: ByteBudgetCache[ThumbKey, QPixmap] = ByteBudgetCache(32 * 1024 * 1024, pixmap_bytes)
+    loader = ThumbnailLoader(fetcher, cache)
+    try:
+        got = collect_ready(loader)
+        ref = fake_refs(1)[0]
+        loader.request([ref], [], 128, 2.0)
+        qtbot.waitUntil(lambda: len(got) == 1, timeout=5000)
+        pixmap = cache.get((ref.pic_key, ref.tag, 128))
+        assert pixmap is not None
+        assert (pixmap.width(), pixmap.height()) == (60, 40)
+        assert pixmap.devicePixelRatio() == 1.0
+        assert pixmap.deviceIndependentSize().toSize().width() == 60
+    finally:
+        loader.shutdown()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QPoint, QRect
-from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QPixmap, QRegion
 from PySide6.QtWidgets import QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
@@ -15,6 +15,7 @@ from kdocs_viewer.gui.picture_grid import PictureGrid
 from kdocs_viewer.gui.picture_model import PictureModel, ThumbKey, ThumbnailResult
 from kdocs_viewer.gui.thumbnails import pixmap_bytes
 from kdocs_viewer.gui.tile_delegate import (
+    CHECKER_COLOURS,
     TileDelegate,
     Urgency,
     badge_colours,
@@ -207,4 +208,44 @@ def test_a_small_picture_keeps_its_size_after_a_slider_round_trip(qtbot: QtBot) 
     finally:
         painter.end()
     assert painted_extent(target, THUMB) == (100, 80)
+
+
+def count_colour(image: QImage, colour: QColor) -> int:
+    want = rgb(colour)
+    return sum(
+        1 for y in range(image.height()) for x in range(image.width()) if rgb(image.pixelColor(x, y)) == want
+    )
+
+
+def test_transparent_pictures_sit_on_the_neutral_checkerboard(qtbot: QtBot) -> None:
+    grid, model, refs = make_grid(qtbot, 2)
+    tile = grid.tile_size()
+    clear = QPixmap(tile, tile)
+    clear.fill(QColor(0, 0, 0, 0))
+    assert clear.hasAlphaChannel()
+    THUMBS.put(model.thumb_key(model.item(0), tile), clear)
+    model.apply_thumbnails([ThumbnailResult(refs[0].ident, tile, 100, "png", (tile, tile))])
+    rect = grid.visualRect(model.index(0, 0))
+    box = grid.viewport().grab(rect).toImage()
+    light, dark = CHECKER_COLOURS
+    assert count_colour(box, light) > tile * tile // 4
+    assert count_colour(box, dark) > tile * tile // 4
+    assert count_colour(box, placeholder_color(grid.palette())) < tile  # not the theme's placeholder
+    grid.stop_clock()
+
+
+def test_at_device_pixel_ratio_2_a_small_picture_keeps_its_logical_size(qtbot: QtBot) -> None:
+    """A 60×40 thumbnail of dpr 1 covers 120×80 device pixels of a 2× target, not 60×40."""
+    grid, model, refs = make_grid(qtbot, 1)
+    tile = grid.tile_size()
+    small = QPixmap(60, 40)
+    small.fill(THUMB)
+    THUMBS.put(model.thumb_key(model.item(0), tile), small)
+    model.apply_thumbnails([ThumbnailResult(refs[0].ident, tile, 100, "png", (60, 40))])
+    rect = grid.visualRect(model.index(0, 0))
+    target = QImage(rect.width() * 2, rect.height() * 2, QImage.Format.Format_ARGB32_Premultiplied)
+    target.setDevicePixelRatio(2.0)
+    target.fill(QColor(0, 0, 0))
+    grid.viewport().render(target, QPoint(0, 0), QRegion(rect))
+    assert abs(count_colour(target, THUMB) - 120 * 80) < 2 * (120 + 80)  # edges may be blended
     grid.stop_clock()
