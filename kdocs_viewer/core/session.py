@@ -7,6 +7,12 @@ What the GUI, the CLI and the saver share. The guarantees that matter:
   resolved is never asked for twice; a lease is reused while it has more than a small margin left.
 - **No duplicate GETs.** Concurrent fetches of one picture share one download (single-flight); bytes are
   cached in memory (and on disk when asked) by ``(file_token, pic_key)``, never by URL.
+- **Few bytes for a tile.** ``fetch_tile_bytes`` asks for the head of a picture first (an HTTP Range
+  request) and stops there when the head makes the tile (``core.jpeghead``: a JPEG's EXIF thumbnail or a
+  progressive JPEG's first scans); heads are kept in their own byte-budgeted cache by
+  ``(file_token, pic_key, tag)``. When the whole picture is needed later (preview, save, copy, drag, or a
+  tile the head cannot make), only the rest is fetched: no byte is downloaded twice. A host that ignores
+  Range answers with the whole picture, which is then used and cached as the original.
 - **Honest failures.** A refused URL (403/410) is re-resolved once and tried again; if the fresh link is
   refused too, the error says so. Pictures without a URL raise ``PicUnavailable`` with the server's reason.
   An answer that is not a picture (a login page with 200) raises ``NotAPictureError`` and is never cached,
@@ -15,29 +21,34 @@ What the GUI, the CLI and the saver share. The guarantees that matter:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from kdocs_viewer.core.cache import ByteBudgetCache, CachedFile, DiskCache
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
 from kdocs_viewer.core.download import (
     DEFAULT_MAX_BYTES,
+    Body,
     CancelFlag,
     DownloadCancelled,
     Downloader,
     DownloadError,
     NotAPictureError,
+    RangeNotSatisfiable,
+    UnexpectedRange,
     UrlExpiredError,
 )
 from kdocs_viewer.core.formats import not_a_picture
 from kdocs_viewer.core.i18n import translate
+from kdocs_viewer.core.jpeghead import EOI, Enough, HeadSizer, More, TileSource, tile_verdict
 from kdocs_viewer.core.models import Ident, Lease, Outcome, PicFailure, PicRef
 
 __all__ = [
@@ -48,11 +59,13 @@ __all__ = [
     "PicUnavailable",
     "PictureSession",
     "SessionStats",
+    "TileBytes",
 ]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024
+DEFAULT_HEAD_BUDGET = 32 * 1024 * 1024  # heads of pictures whose tile they made (a few KB each, as a rule)
 # A lease is reused while more than min(REUSE_MARGIN, REUSE_FRACTION × ttl) is left: enough for a GET to
 # start before the URL dies, small enough that short (test) lifetimes are still used.
 REUSE_MARGIN = 10.0
@@ -61,6 +74,8 @@ REUSE_FRACTION = 0.1
 COLLECT_QUIET = 0.02
 COLLECT_MAX = 0.15
 _POLL = 0.05  # how often waiting threads look at their cancel flag
+
+T = TypeVar("T")
 
 
 class LeaseClient(Protocol):
@@ -114,17 +129,48 @@ class SessionStats:
 
     api_calls: int  # calls the client sent since this session started (client.calls_made delta)
     resolve_requests: int  # client.resolve invocations by this session
-    image_gets: int  # picture downloads started (each may retry once inside the Downloader)
+    image_gets: int  # picture GETs sent, heads and rests included (each may retry inside the Downloader)
     bytes_downloaded: int
     memory_hits: int
     disk_hits: int
     re_resolves: int  # leases replaced because the host refused the URL
-    refetches: int  # downloads of a picture already downloaded by this session (its bytes were evicted)
+    refetches: int  # originals downloaded again by this session (their bytes were evicted)
     duplicate_gets: int  # downloads started while another of the same picture was running: must stay 0
+    range_gets: int = 0  # of image_gets, those with a Range header (a head, its growth, the rest after it)
+    head_hits: int = 0  # tiles made from a head already in the heads cache
 
     @property
     def cache_hits(self) -> int:
         return self.memory_hits + self.disk_hits
+
+
+@dataclass(frozen=True, slots=True)
+class TileBytes:
+    """What ``fetch_tile_bytes`` hands a tile's decoder.
+
+    ``source`` None: ``data`` is the whole picture. ``TileSource.EXIF``: ``data`` is the head of a JPEG (at
+    least through its first scan header) whose EXIF thumbnail makes the tile. ``TileSource.COARSE``:
+    ``data`` is a progressive JPEG's DC scans closed with EOI, a valid JPEG that is right at tile size only.
+    ``size`` is the whole picture's size in bytes when known.
+    """
+
+    data: bytes
+    source: TileSource | None
+    size: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """The first bytes of a picture, as fetched, and the picture's size when the host said it."""
+
+    data: bytes
+    size: int | None
+
+    def tile(self, verdict: Enough) -> TileBytes:
+        data = self.data[: verdict.end]
+        return TileBytes(
+            data + EOI if verdict.source is TileSource.COARSE else data, verdict.source, self.size
+        )
 
 
 class LeaseTable:
@@ -232,7 +278,7 @@ class _Flight:
     def __init__(self, closing: threading.Event) -> None:
         self.cancel = _SharedCancel(closing)
         self.done = threading.Event()
-        self.data: bytes | None = None
+        self.data: object = None
         self.error: BaseException | None = None
 
 
@@ -262,12 +308,17 @@ class PictureSession:
         disk_cache: DiskCache | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
         collect_window: float = COLLECT_QUIET,
+        head_budget: int = DEFAULT_HEAD_BUDGET,
     ) -> None:
         self._client = client
         self._file_token = file_token
         self._owns_downloader = downloader is None
         self._downloader = downloader if downloader is not None else Downloader()
         self._memory: ByteBudgetCache[tuple[str, str], bytes] = ByteBudgetCache(memory_budget, len)
+        self._heads: ByteBudgetCache[tuple[str, str, str], _Head] = ByteBudgetCache(
+            head_budget, lambda head: len(head.data) + 64
+        )
+        self._head_sizer = HeadSizer()
         self._disk = disk_cache
         self._max_bytes = max_bytes
         self._collect_quiet = collect_window
@@ -282,9 +333,9 @@ class PictureSession:
         self._queue: dict[Ident, None] = {}  # queued, not yet sent (ordered set)
         self._collector: threading.Thread | None = None
         self._resolvers: ThreadPoolExecutor | None = None
-        self._flights: dict[Ident, _Flight] = {}
-        self._downloading: set[Ident] = set()
-        self._downloaded: set[Ident] = set()
+        self._flights: dict[Hashable, _Flight] = {}  # ("whole", ident) or ("tile", ident, box)
+        self._downloading_now: dict[Ident, int] = {}  # downloads of each picture running now
+        self._downloaded: set[Ident] = set()  # pictures whose whole original this session downloaded
 
         self._calls_at_start = client.calls_made
         self._resolve_requests = 0
@@ -295,6 +346,8 @@ class PictureSession:
         self._re_resolves = 0
         self._refetches = 0
         self._duplicate_gets = 0
+        self._range_gets = 0
+        self._head_hits = 0
 
     # ---- bookkeeping ----------------------------------------------------------------------------------
 
@@ -321,6 +374,8 @@ class PictureSession:
                 re_resolves=self._re_resolves,
                 refetches=self._refetches,
                 duplicate_gets=self._duplicate_gets,
+                range_gets=self._range_gets,
+                head_hits=self._head_hits,
             )
 
     def __repr__(self) -> str:
@@ -361,6 +416,7 @@ class PictureSession:
         with self._lock:
             self._failures.pop(ref.ident, None)
         self._memory.discard((self._file_token, ref.pic_key))
+        self._heads.discard(self._head_key(ref))
 
     # ---- leases ---------------------------------------------------------------------------------------
 
@@ -612,30 +668,68 @@ class PictureSession:
                 self._memory_hits += 1
         return data
 
+    def fetch_tile_bytes(self, ref: PicRef, box: int, *, cancel: CancelFlag | None = None) -> TileBytes:
+        """What a tile of ``box`` device pixels is decoded from, with as few bytes over the wire as will do.
+
+        The original when memory or disk has it. Else the head of the picture, when it makes the tile
+        (``core.jpeghead``): fetched with a Range GET whose size ``HeadSizer`` learns, grown once when a
+        segment runs past it, and kept in the heads cache. Else the whole picture — the rest after the head,
+        so no byte is fetched twice — kept as the original, as ``fetch_bytes`` keeps it. A host that
+        answers a Range request with 200 sends the whole picture: it is used and kept whole.
+        Concurrent calls for one picture and box share one download, and join a whole download already
+        running. Raises what ``fetch_bytes`` raises.
+        """
+        data = self._memory_hit(ref)
+        if data is not None:
+            return TileBytes(data, None, len(data))
+        head = self._heads.get(self._head_key(ref))
+        if head is not None:
+            verdict = tile_verdict(head.data, box)
+            if isinstance(verdict, Enough):
+                with self._lock:
+                    self._head_hits += 1
+                return head.tile(verdict)
+        with self._lock:
+            whole_running = ("whole", ref.ident) in self._flights
+        if whole_running:
+            data = self._fetch(ref, cancel, store=True)
+            return TileBytes(data, None, len(data))
+        return self._single_flight(
+            ("tile", ref.ident, box), cancel, lambda shared: self._fetch_tile_uncached(ref, box, shared)
+        )
+
+    def _head_key(self, ref: PicRef) -> tuple[str, str, str]:
+        return (self._file_token, ref.pic_key, ref.tag)
+
     def _fetch(self, ref: PicRef, cancel: CancelFlag | None, *, store: bool) -> bytes:
         """Single-flight download of ``ref``; the caller that starts the flight decides whether to cache."""
-        ident = ref.ident
+        return self._single_flight(
+            ("whole", ref.ident), cancel, lambda shared: self._fetch_uncached(ref, shared, store)
+        )
+
+    def _single_flight(self, key: Hashable, cancel: CancelFlag | None, work: Callable[[CancelFlag], T]) -> T:
+        """Run ``work`` once for everyone asking for ``key`` meanwhile; its cancel flag is set only when all
+        of them have cancelled."""
         while True:
             with self._lock:
-                flight = self._flights.get(ident)
+                flight = self._flights.get(key)
                 owner = flight is None
                 if flight is None:
-                    flight = self._flights[ident] = _Flight(self._closing)
+                    flight = self._flights[key] = _Flight(self._closing)
                 flight.cancel.join(cancel)
             if owner:
                 try:
-                    flight.data = self._fetch_uncached(ref, flight.cancel, store)
+                    flight.data = work(flight.cancel)
                 except BaseException as exc:
                     flight.error = exc
                 finally:
                     with self._lock:
-                        del self._flights[ident]
+                        del self._flights[key]
                     flight.done.set()
             else:
                 _wait(flight.done, cancel, self._closing)
             if flight.error is None:
-                assert flight.data is not None
-                return flight.data
+                return flight.data  # type: ignore[return-value]  # what this key's work returns
             if (
                 not owner
                 and isinstance(flight.error, DownloadCancelled)
@@ -645,62 +739,160 @@ class PictureSession:
                 continue  # joined a download just as all its other callers gave up: start our own
             raise flight.error
 
-    def _fetch_uncached(self, ref: PicRef, cancel: CancelFlag, store: bool) -> bytes:
-        if self._disk is not None:
-            data = self._disk.get(self._file_token, ref.pic_key)
-            if data is not None:
-                with self._lock:
-                    self._disk_hits += 1
-                if store:
-                    self._memory.put(self._memory_key(ref), data)
-                return data
-        lease = self.ensure_lease(ref, cancel=cancel)
-        try:
-            data = self._download(lease, cancel)
-        except UrlExpiredError as first:
-            log.debug("picture link of %s refused (%s): asking for a fresh one", ref.pic_key, first.status)
-            self.leases.discard(ref.ident, lease.url)
+    def _from_disk(self, ref: PicRef, store: bool) -> bytes | None:
+        if self._disk is None:
+            return None
+        data = self._disk.get(self._file_token, ref.pic_key)
+        if data is not None:
             with self._lock:
-                self._re_resolves += 1
-            lease = self.ensure_lease(ref, cancel=cancel)
-            try:
-                data = self._download(lease, cancel)
-            except UrlExpiredError as second:
-                self.leases.discard(ref.ident, lease.url)
-                message = translate(
-                    "session",
-                    "the picture server refused the download link (HTTP {status}) even after a "
-                    "fresh link was obtained: the picture may have been removed or access revoked",
-                )
-                raise DownloadError(message.format(status=second.status), status=second.status) from None
+                self._disk_hits += 1
+            if store:
+                self._memory.put(self._memory_key(ref), data)
+        return data
+
+    def _fetch_uncached(self, ref: PicRef, cancel: CancelFlag, store: bool) -> bytes:
+        data = self._from_disk(ref, store)
+        if data is not None:
+            return data
+        head = self._heads.get(self._head_key(ref))
+        with self._downloading(ref):
+            data = self._rest(ref, head, cancel) if head is not None else self._get(ref, cancel).data
+            return self._keep_original(ref, data, store)
+
+    def _fetch_tile_uncached(self, ref: PicRef, box: int, cancel: CancelFlag) -> TileBytes:
+        data = self._from_disk(ref, True)
+        if data is not None:
+            return TileBytes(data, None, len(data))
+        key = self._head_key(ref)
+        head = self._heads.get(key)  # one that does not make this (bigger) tile: the rest follows it
+        with self._downloading(ref):
+            if head is None:
+                body = self._head(ref, cancel)
+                if body.whole:
+                    return self._whole_tile(ref, body.data)
+                head = _Head(body.data, body.size)
+                self._check_picture(ref, head.data)
+                verdict = tile_verdict(head.data, box)
+                if isinstance(verdict, More):  # a segment runs past the head: grow it once
+                    last = verdict.end if head.size is None else min(verdict.end, head.size)
+                    grown = self._get(ref, cancel, len(head.data), last - 1)
+                    if grown.whole:
+                        return self._whole_tile(ref, grown.data)
+                    head = _Head(head.data + grown.data, head.size)
+                    if len(head.data) == head.size:
+                        return self._whole_tile(ref, head.data)
+                    verdict = tile_verdict(head.data, box)
+                if isinstance(verdict, Enough):
+                    if verdict.source is TileSource.EXIF:
+                        self._head_sizer.learn(verdict.end)
+                    self._heads.put(key, head)
+                    return head.tile(verdict)
+            return self._whole_tile(ref, self._rest(ref, head, cancel))
+
+    def _head(self, ref: PicRef, cancel: CancelFlag) -> Body:
+        """The first bytes of ``ref`` (as many as ``HeadSizer`` says), or the whole of it."""
+        try:
+            return self._get(ref, cancel, 0, self._head_sizer.size() - 1)
+        except RangeNotSatisfiable as exc:  # no byte 0: an empty picture, unless the host is confused
+            return Body(b"", 0, 0) if exc.size == 0 else self._get(ref, cancel)
+        except UnexpectedRange:
+            return self._get(ref, cancel)
+
+    def _rest(self, ref: PicRef, head: _Head, cancel: CancelFlag) -> bytes:
+        """The whole picture: ``head`` and the bytes after it, or one plain GET when the host's answer does
+        not fit the head (another size: the picture changed; a malformed 206)."""
+        try:
+            body = self._get(ref, cancel, len(head.data))
+        except (RangeNotSatisfiable, UnexpectedRange):
+            return self._get(ref, cancel).data
+        if body.whole:
+            return body.data
+        if head.size is not None and body.size is not None and body.size != head.size:
+            log.debug("picture %s changed size between its head and the rest", ref.pic_key)
+            return self._get(ref, cancel).data
+        return head.data + body.data
+
+    def _whole_tile(self, ref: PicRef, data: bytes) -> TileBytes:
+        data = self._keep_original(ref, data, True)
+        return TileBytes(data, None, len(data))
+
+    def _check_picture(self, ref: PicRef, data: bytes) -> None:
+        reason = not_a_picture(data)
+        if reason is not None:  # raised before anything is cached: never kept as an original or a head
+            log.debug("picture %s: %s", ref.pic_key, reason)
+            raise NotAPictureError(reason)
+
+    def _keep_original(self, ref: PicRef, data: bytes, store: bool) -> bytes:
+        """A whole picture was downloaded: check it is one, then cache it (``store``) instead of its head."""
+        self._check_picture(ref, data)
+        ident = ref.ident
+        with self._lock:
+            if ident in self._downloaded:
+                self._refetches += 1
+            self._downloaded.add(ident)
         if store:
             self._memory.put(self._memory_key(ref), data)
             if self._disk is not None:
                 self._disk.put(self._file_token, ref.pic_key, data)
+        self._heads.discard(self._head_key(ref))
         return data
 
-    def _download(self, lease: Lease, cancel: CancelFlag) -> bytes:
-        ident = lease.ref.ident
+    @contextlib.contextmanager
+    def _downloading(self, ref: PicRef) -> Iterator[None]:
+        """Marks one download of ``ref`` (all its requests) for the duplicate count."""
+        ident = ref.ident
         with self._lock:
-            self._image_gets += 1
-            if ident in self._downloading:
+            if ident in self._downloading_now:
                 self._duplicate_gets += 1
-            if ident in self._downloaded:
-                self._refetches += 1
-            self._downloading.add(ident)
+            self._downloading_now[ident] = self._downloading_now.get(ident, 0) + 1
         try:
-            data = self._downloader.get(lease.url, cancel=cancel, max_bytes=self._max_bytes)
+            yield
         finally:
             with self._lock:
-                self._downloading.discard(ident)
+                left = self._downloading_now.pop(ident) - 1
+                if left:
+                    self._downloading_now[ident] = left
+
+    def _get(
+        self, ref: PicRef, cancel: CancelFlag, first: int | None = None, last: int | None = None
+    ) -> Body:
+        """One GET of ``ref`` (bytes ``first``..``last`` when given) with its lease; a refused URL (403/410)
+        is resolved again once and tried again."""
+        lease = self.ensure_lease(ref, cancel=cancel)
+        try:
+            return self._send(lease, cancel, first, last)
+        except UrlExpiredError as refused:
+            log.debug("picture link of %s refused (%s): asking for a fresh one", ref.pic_key, refused.status)
+            self.leases.discard(ref.ident, lease.url)
+            with self._lock:
+                self._re_resolves += 1
+        lease = self.ensure_lease(ref, cancel=cancel)
+        try:
+            return self._send(lease, cancel, first, last)
+        except UrlExpiredError as second:
+            self.leases.discard(ref.ident, lease.url)
+            message = translate(
+                "session",
+                "the picture server refused the download link (HTTP {status}) even after a "
+                "fresh link was obtained: the picture may have been removed or access revoked",
+            )
+            raise DownloadError(message.format(status=second.status), status=second.status) from None
+
+    def _send(self, lease: Lease, cancel: CancelFlag, first: int | None, last: int | None) -> Body:
         with self._lock:
-            self._downloaded.add(ident)
-            self._bytes += len(data)
-        reason = not_a_picture(data)
-        if reason is not None:  # raised before _fetch_uncached caches anything: never kept as an original
-            log.debug("picture %s: %s", lease.ref.pic_key, reason)
-            raise NotAPictureError(reason)
-        return data
+            self._image_gets += 1
+            if first is not None:
+                self._range_gets += 1
+        if first is None:
+            data = self._downloader.get(lease.url, cancel=cancel, max_bytes=self._max_bytes)
+            body = Body(data, 0, len(data))
+        else:
+            body = self._downloader.get_range(
+                lease.url, first, last, cancel=cancel, max_bytes=self._max_bytes
+            )
+        with self._lock:
+            self._bytes += len(body.data)
+        return body
 
     # ---- lifetime -------------------------------------------------------------------------------------
 
@@ -724,6 +916,7 @@ class PictureSession:
         if self._owns_downloader:
             self._downloader.close()
         self._memory.clear()
+        self._heads.clear()
 
     def __enter__(self) -> PictureSession:
         return self

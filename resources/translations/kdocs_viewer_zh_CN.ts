@@ -882,7 +882,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>ThumbnailLoader</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+91" />
+            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+99" />
             <source>empty file</source>
             <translation>空文件</translation>
         </message>
@@ -892,7 +892,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>不是有效的图片：%1</translation>
         </message>
         <message>
-            <location line="+440" />
+            <location line="+515" />
             <source>the access token was rejected</source>
             <translation>访问令牌被拒绝</translation>
         </message>
@@ -1207,12 +1207,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>download</name>
         <message>
-            <location filename="../../kdocs_viewer/core/download.py" line="+81" />
+            <location filename="../../kdocs_viewer/core/download.py" line="+98" />
             <source>download cancelled</source>
             <translation>下载已取消</translation>
         </message>
         <message>
-            <location line="+13" />
+            <location line="+41" />
             <source>the picture server did not answer in time</source>
             <translation>图片服务器未及时响应</translation>
         </message>
@@ -1233,17 +1233,22 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+2" />
-            <location line="+130" />
+            <location line="+175" />
             <source>the picture link is not a usable http(s) address</source>
             <translation>图片链接不是可用的 http(s) 地址</translation>
         </message>
         <message>
-            <location line="-129" />
+            <location line="-174" />
             <source>network error while downloading the picture ({error})</source>
             <translation>下载图片时发生网络错误（{error}）</translation>
         </message>
         <message>
-            <location line="+87" />
+            <location line="+98" />
+            <source>the picture server sent another part of the picture than asked</source>
+            <translation>图片服务器发来的不是所请求的那部分图片</translation>
+        </message>
+        <message>
+            <location line="+34" />
             <source>the picture is too large ({size} bytes; the limit is {limit})</source>
             <translation>图片过大（{size} 字节，上限为 {limit}）</translation>
         </message>
@@ -1263,7 +1268,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>图片下载失败（{error}）</translation>
         </message>
         <message>
-            <location line="+12" />
+            <location line="+13" />
+            <source>the picture server has none of the asked bytes (HTTP 416)</source>
+            <translation>图片服务器没有所请求的字节（HTTP 416）</translation>
+        </message>
+        <message>
+            <location line="+3" />
             <source>the picture link was refused (HTTP {status}): it expired or was revoked</source>
             <translation>图片链接被拒绝（HTTP {status}）：链接已过期或已被撤销</translation>
         </message>
@@ -1625,13 +1635,13 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>session</name>
         <message>
-            <location filename="../../kdocs_viewer/core/session.py" line="+243" />
+            <location filename="../../kdocs_viewer/core/session.py" line="+289" />
             <source>cancelled</source>
             <translation>已取消</translation>
         </message>
         <message>
             <location line="+2" />
-            <location line="+202" />
+            <location line="+212" />
             <location line="+7" />
             <location line="+5" />
             <source>the picture session was closed</source>
@@ -1643,7 +1653,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>服务器的回复中没有这张图片</translation>
         </message>
         <message>
-            <location line="+222" />
+            <location line="+370" />
             <source>the picture server refused the download link (HTTP {status}) even after a fresh link was obtained: the picture may have been removed or access revoked</source>
             <translation>即使已获取新链接，图片服务器仍拒绝下载（HTTP {status}）：图片可能已被删除或访问权限已被撤销</translation>
         </message>
