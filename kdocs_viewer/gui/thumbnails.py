@@ -4,7 +4,9 @@
 margin) and runs each picture through two stages, so the network and the CPU work at the same time:
 
 - **fetch** — a pool at normal priority with several threads (they mostly wait on the network) calls
-  ``session.fetch_bytes`` (memory/disk cache, one GET, one re-resolve on 403/410);
+  ``session.fetch_tile_bytes`` (memory/disk cache; else the head of the picture when it makes the tile — a
+  JPEG's EXIF thumbnail or a progressive JPEG's first scans — else the whole picture; one re-resolve on
+  403/410), or ``session.fetch_bytes`` for a preview or a copy;
 - **decode** — a small pool at idle priority decodes with ``QImageReader`` straight to the tile size (JPEG
   DCT downscale, EXIF rotation), so decoding only gets the CPU the GUI thread leaves.
 
@@ -45,9 +47,10 @@ from shiboken6 import Shiboken
 from kdocs_viewer.core.api import TokenInvalidError
 from kdocs_viewer.core.cache import ByteBudgetCache
 from kdocs_viewer.core.exif import embedded_thumbnail, same_aspect
+from kdocs_viewer.core.jpeghead import TileSource
 from kdocs_viewer.core.models import Ident, Lease, PicRef
 from kdocs_viewer.core.redact import redact
-from kdocs_viewer.core.session import LeaseSource
+from kdocs_viewer.core.session import LeaseSource, TileBytes
 from kdocs_viewer.gui.picture_model import ThumbKey, ThumbnailResult
 
 log = logging.getLogger(__name__)
@@ -65,9 +68,14 @@ FULL_MAX_SIDE = 8192  # previews/copies larger than this are decoded down to it 
 
 
 class Fetcher(LeaseSource, Protocol):
-    """What the loader needs from a ``PictureSession``: the picture's bytes, and its lease for the badge."""
+    """What the loader needs from a ``PictureSession``: a tile's bytes, the picture's bytes, and its lease
+    for the badge."""
 
     def fetch_bytes(self, ref: PicRef, *, cancel: threading.Event | None = None) -> bytes: ...
+
+    def fetch_tile_bytes(
+        self, ref: PicRef, box: int, *, cancel: threading.Event | None = None
+    ) -> TileBytes: ...
 
 
 class ImageDecodeError(Exception):
@@ -163,11 +171,37 @@ def _oriented(image: QImage, transformation: QImageIOHandler.Transformation) -> 
     return image.transformed(matrix)
 
 
+def decode_head(data: bytes, box: int) -> DecodedImage | None:
+    """The tile of a JPEG from its head (``TileSource.EXIF``: the file at least through its first scan
+    header): the EXIF thumbnail, fitted to ``box`` and turned as the photo is, by ``decode_image``'s rules
+    (``_embedded_thumbnail``). None when the thumbnail does not make the tile after all (damaged): the
+    caller then decodes the whole picture. The picture data itself is never read, so a head never decodes
+    to a half-grey picture.
+    """
+    buffer = QBuffer()
+    buffer.setData(data)
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buffer, b"jpeg")  # the format is known: no plugin probing on a worker
+    reader.setAutoTransform(True)
+    original = reader.size()
+    if not original.isValid() or max(original.width(), original.height()) <= box:
+        return None
+    transformation = reader.transformation()
+    image = _embedded_thumbnail(data, original, box, transformation)
+    if image is None:
+        return None
+    w, h = original.width(), original.height()
+    if transformation & QImageIOHandler.Transformation.TransformationRotate90:
+        w, h = h, w
+    return DecodedImage(image, "jpeg", (w, h))
+
+
 class ResultKind(Enum):
     OK = "ok"
     FAILED = "failed"
     TOKEN = "token"  # the API rejected the token while re-resolving: not the picture's fault
     CANCELLED = "cancelled"
+    NEEDS_WHOLE = "needs-whole"  # the head did not make the tile after all: fetch the whole picture
 
 
 @dataclass(slots=True)
@@ -196,6 +230,7 @@ class _Ticket:
     dropped: bool = False
     cancel: threading.Event = field(default_factory=threading.Event)
     payload: bytes | None = None
+    source: TileSource | None = None  # what the payload is (TileBytes.source): None, the whole picture
 
     def try_drop(self) -> bool:
         """Drop the job if it has not started; True when it will never run."""
@@ -220,6 +255,7 @@ class _Fetched:
     ticket: _Ticket
     result: JobResult  # kind OK: ``data`` is set and the decode stage fills in the image
     data: bytes | None
+    source: TileSource | None = None  # a head's (TileBytes.source); None: ``data`` is the whole picture
 
 
 class _Signals(QObject):
@@ -230,10 +266,18 @@ class _Signals(QObject):
 
 
 class _FetchJob(QRunnable):
-    """Stage 1: the picture's bytes, from the session's caches or one GET. Runs at normal priority."""
+    """Stage 1: what the tile (``box`` device pixels) or the whole picture (``box`` None) is decoded from,
+    from the session's caches or the network. Runs at normal priority."""
 
     def __init__(
-        self, signals: _Signals, session: Fetcher, ref: PicRef, bucket: int, request_id: int, ticket: _Ticket
+        self,
+        signals: _Signals,
+        session: Fetcher,
+        ref: PicRef,
+        bucket: int,
+        request_id: int,
+        ticket: _Ticket,
+        box: int | None = None,
     ) -> None:
         super().__init__()
         self._signals = signals
@@ -242,6 +286,7 @@ class _FetchJob(QRunnable):
         self._bucket = bucket
         self._request_id = request_id
         self._ticket = ticket
+        self._box = box
 
     def run(self) -> None:
         if not self._ticket.begin():
@@ -249,9 +294,15 @@ class _FetchJob(QRunnable):
         result = JobResult(self._ref, self._bucket, self._request_id, ResultKind.OK)
         cancel = self._ticket.cancel
         data: bytes | None = None
+        source: TileSource | None = None
         try:
-            data = self._session.fetch_bytes(self._ref, cancel=cancel)
-            result.byte_count = len(data)
+            if self._box is None:
+                data = self._session.fetch_bytes(self._ref, cancel=cancel)
+                result.byte_count = len(data)
+            else:
+                tile = self._session.fetch_tile_bytes(self._ref, self._box, cancel=cancel)
+                data, source = tile.data, tile.source
+                result.byte_count = tile.size if tile.size is not None else len(data)
             if cancel.is_set():
                 result.kind = ResultKind.CANCELLED
         except TokenInvalidError:
@@ -260,8 +311,9 @@ class _FetchJob(QRunnable):
             result.kind = ResultKind.CANCELLED if cancel.is_set() else ResultKind.FAILED
             result.error = redact(str(exc)) or type(exc).__name__
         result.lease = self._session.leases.get(self._ref.ident)  # a 403 may have brought a new one
+        ok = result.kind is ResultKind.OK
         self._signals.fetched.emit(
-            _Fetched(self._ticket, result, data if result.kind is ResultKind.OK else None)
+            _Fetched(self._ticket, result, data if ok else None, source if ok else None)
         )
 
 
@@ -284,7 +336,15 @@ class _DecodeJob(QRunnable):
         result = self._result
         data, self._ticket.payload = self._ticket.payload, None
         try:
-            decoded = decode_image(data or b"", self._box)
+            if self._ticket.source is TileSource.EXIF and self._box is not None:
+                from_head = decode_head(data or b"", self._box)
+                if from_head is None:
+                    result.kind = ResultKind.NEEDS_WHOLE
+                    self._signals.finished.emit(result)
+                    return
+                decoded = from_head
+            else:  # the whole picture, or a progressive JPEG's first scans: a JPEG of its own
+                decoded = decode_image(data or b"", self._box)
             decoded.image.setDevicePixelRatio(self._dpr if self._box is not None else 1.0)
             result.image = decoded.image
             result.image_format = decoded.image_format
@@ -331,6 +391,12 @@ class _Work:
     ticket: _Ticket
     stage: _Stage = _Stage.FETCH
     wanted: bool = True
+    whole: bool = False  # fetching the whole picture: its head did not make the tile after all
+
+    @property
+    def box(self) -> int:
+        """The tile's size in device pixels."""
+        return max(1, round(self.bucket * self.dpr))
 
 
 class ThumbnailLoader(QObject):
@@ -483,11 +549,19 @@ class ThumbnailLoader(QObject):
             key = (ref.pic_key, ref.tag, bucket)
             if key in self._inflight or key in self._cache:
                 continue
-            ticket = _Ticket()
-            self._inflight[key] = _Work(ref, bucket, dpr, priority, ticket)
+            work = _Work(ref, bucket, dpr, priority, _Ticket())
+            self._inflight[key] = work
             fetching += 1
             self.jobs_started += 1
-            pool.start(_FetchJob(self._signals, self._session, ref, bucket, 0, ticket), priority)
+            self._start_fetch(work)
+
+    def _start_fetch(self, work: _Work) -> None:
+        """Hand ``work`` to the fetch stage: the tile's bytes, or the whole picture once a head failed."""
+        if self._fetch_pool is None:
+            return
+        box = None if work.whole else work.box
+        job = _FetchJob(self._signals, self._session, work.ref, work.bucket, 0, work.ticket, box)
+        self._fetch_pool.start(job, work.priority)
 
     # -- results (GUI thread) --------------------------------------------------------------------------
     @Slot(object)
@@ -513,10 +587,11 @@ class ThumbnailLoader(QObject):
             return
         if result.kind is ResultKind.OK and work.wanted:
             work.stage = _Stage.DECODE
-            work.ticket = _Ticket(payload=fetched.data)
+            work.ticket = _Ticket(payload=fetched.data, source=fetched.source)
             self.decodes_started += 1
-            box = max(1, round(work.bucket * work.dpr))
-            self._pool.start(_DecodeJob(self._signals, result, box, work.dpr, work.ticket), work.priority)
+            self._pool.start(
+                _DecodeJob(self._signals, result, work.box, work.dpr, work.ticket), work.priority
+            )
         else:
             if result.kind is ResultKind.OK:  # scrolled away meanwhile: keep only what was learned
                 result.kind = ResultKind.CANCELLED
@@ -533,7 +608,15 @@ class ThumbnailLoader(QObject):
                 return  # cancelled meanwhile
             self._emit_full(result)
             return
-        self._finish((result.ref.pic_key, result.ref.tag, result.bucket), result)
+        key = (result.ref.pic_key, result.ref.tag, result.bucket)
+        if result.kind is ResultKind.NEEDS_WHOLE:
+            work = self._inflight.get(key)
+            if work is not None and work.wanted and not work.whole and not self._paused:
+                work.stage, work.whole, work.ticket = _Stage.FETCH, True, _Ticket()
+                self._start_fetch(work)
+                return
+            result.kind = ResultKind.CANCELLED
+        self._finish(key, result)
         self._pump()
 
     def _finish(self, key: ThumbKey, result: JobResult) -> None:

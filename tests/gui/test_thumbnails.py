@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from kdocs_viewer.core.api import KDocsClient
 from kdocs_viewer.core.cache import ByteBudgetCache
 from kdocs_viewer.core.models import PicRef
-from kdocs_viewer.core.session import LeaseTable, PictureSession
+from kdocs_viewer.core.session import LeaseTable, PictureSession, TileBytes
 from kdocs_viewer.gui.picture_model import ThumbKey, ThumbnailResult
 from kdocs_viewer.gui.thumbnails import (
     DECODE_BACKLOG,
@@ -205,6 +205,10 @@ class GatedFetcher:
         self.calls: list[str] = []
         self.waiting = 0
         self.returned = 0
+
+    def fetch_tile_bytes(self, ref: PicRef, box: int, *, cancel: threading.Event | None = None) -> TileBytes:
+        data = self.fetch_bytes(ref, cancel=cancel)
+        return TileBytes(data, None, len(data))
 
     def fetch_bytes(self, ref: PicRef, *, cancel: threading.Event | None = None) -> bytes:
         with self.lock:
