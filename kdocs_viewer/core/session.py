@@ -7,12 +7,13 @@ What the GUI, the CLI and the saver share. The guarantees that matter:
   resolved is never asked for twice; a lease is reused while it has more than a small margin left.
 - **No duplicate GETs.** Concurrent fetches of one picture share one download (single-flight); bytes are
   cached in memory (and on disk when asked) by ``(file_token, pic_key)``, never by URL.
-- **Few bytes for a tile.** ``fetch_tile_bytes`` asks for the head of a picture first (an HTTP Range
+- **Few bytes for a tile.** ``fetch_tile_head`` asks for the head of a picture first (an HTTP Range
   request) and stops there when the head makes the tile (``core.jpeghead``: a JPEG's EXIF thumbnail or a
   progressive JPEG's first scans); heads are kept in their own byte-budgeted cache by
-  ``(file_token, pic_key, tag)``. When the whole picture is needed later (preview, save, copy, drag, or a
-  tile the head cannot make), only the rest is fetched: no byte is downloaded twice. A host that ignores
-  Range answers with the whole picture, which is then used and cached as the original.
+  ``(file_token, pic_key, tag)``, and in the disk cache when there is one. When the whole picture is
+  needed later (preview, save, copy, drag, or a tile the head cannot make), only the rest is fetched: no
+  byte is downloaded twice. A host that ignores Range answers with the whole picture, which is then used
+  and cached as the original.
 - **Honest failures.** A refused URL (403/410) is re-resolved once and tried again; if the fresh link is
   refused too, the error says so. Pictures without a URL raise ``PicUnavailable`` with the server's reason.
   An answer that is not a picture (a login page with 200) raises ``NotAPictureError`` and is never cached,
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import struct
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator
@@ -56,6 +58,7 @@ __all__ = [
     "LeaseResolver",
     "LeaseSource",
     "LeaseTable",
+    "NeedsWhole",
     "PicUnavailable",
     "PictureSession",
     "SessionStats",
@@ -65,7 +68,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024
-DEFAULT_HEAD_BUDGET = 32 * 1024 * 1024  # heads of pictures whose tile they made (a few KB each, as a rule)
+# Heads in memory (a few KB each, as a rule); with a disk cache they are kept there too, so the heads of
+# thousands of tiles scrolled past need no second GET when the tiles come back.
+DEFAULT_HEAD_BUDGET = 16 * 1024 * 1024
 # A lease is reused while more than min(REUSE_MARGIN, REUSE_FRACTION × ttl) is left: enough for a GET to
 # start before the URL dies, small enough that short (test) lifetimes are still used.
 REUSE_MARGIN = 10.0
@@ -76,6 +81,7 @@ COLLECT_MAX = 0.15
 _POLL = 0.05  # how often waiting threads look at their cancel flag
 
 T = TypeVar("T")
+_HEAD_PREFIX = struct.Struct(">q")  # a head on disk: the picture's size (-1: unknown), then the bytes
 
 
 class LeaseClient(Protocol):
@@ -146,7 +152,7 @@ class SessionStats:
 
 @dataclass(frozen=True, slots=True)
 class TileBytes:
-    """What ``fetch_tile_bytes`` hands a tile's decoder.
+    """What ``fetch_tile_head`` hands a tile's decoder.
 
     ``source`` None: ``data`` is the whole picture. ``TileSource.EXIF``: ``data`` is the head of a JPEG (at
     least through its first scan header) whose EXIF thumbnail makes the tile. ``TileSource.COARSE``:
@@ -156,6 +162,16 @@ class TileBytes:
 
     data: bytes
     source: TileSource | None
+    size: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NeedsWhole:
+    """``fetch_tile_head``: the head cannot make the tile; ``fetch_bytes`` fetches the rest after it.
+
+    ``size`` is the whole picture's size in bytes when the host said it.
+    """
+
     size: int | None
 
 
@@ -316,7 +332,7 @@ class PictureSession:
         self._downloader = downloader if downloader is not None else Downloader()
         self._memory: ByteBudgetCache[tuple[str, str], bytes] = ByteBudgetCache(memory_budget, len)
         self._heads: ByteBudgetCache[tuple[str, str, str], _Head] = ByteBudgetCache(
-            head_budget, lambda head: len(head.data) + 64
+            head_budget, lambda head: len(head.data) + 64, on_evict=self._spill_head
         )
         self._head_sizer = HeadSizer()
         self._disk = disk_cache
@@ -416,7 +432,7 @@ class PictureSession:
         with self._lock:
             self._failures.pop(ref.ident, None)
         self._memory.discard((self._file_token, ref.pic_key))
-        self._heads.discard(self._head_key(ref))
+        self._drop_head(ref)
 
     # ---- leases ---------------------------------------------------------------------------------------
 
@@ -668,38 +684,79 @@ class PictureSession:
                 self._memory_hits += 1
         return data
 
-    def fetch_tile_bytes(self, ref: PicRef, box: int, *, cancel: CancelFlag | None = None) -> TileBytes:
-        """What a tile of ``box`` device pixels is decoded from, with as few bytes over the wire as will do.
+    def fetch_tile_head(
+        self, ref: PicRef, box: int, *, cancel: CancelFlag | None = None
+    ) -> TileBytes | NeedsWhole:
+        """What a tile of ``box`` device pixels is decoded from, when a head of the picture will do.
 
-        The original when memory or disk has it. Else the head of the picture, when it makes the tile
-        (``core.jpeghead``): fetched with a Range GET whose size ``HeadSizer`` learns, grown once when a
-        segment runs past it, and kept in the heads cache. Else the whole picture — the rest after the head,
-        so no byte is fetched twice — kept as the original, as ``fetch_bytes`` keeps it. A host that
-        answers a Range request with 200 sends the whole picture: it is used and kept whole.
-        Concurrent calls for one picture and box share one download, and join a whole download already
-        running. Raises what ``fetch_bytes`` raises.
+        The original when memory or disk has it (``source`` None). Else the head of the picture, when it
+        makes the tile (``core.jpeghead``): fetched with a Range GET whose size ``HeadSizer`` learns, grown
+        once when a segment runs past it, kept in the heads cache. A host that answers the Range request
+        with 200, or a picture no bigger than the head, gives the whole picture: kept as the original, as
+        ``fetch_bytes`` keeps it. ``NeedsWhole`` when the whole picture is needed: the head is kept, so
+        ``fetch_bytes`` then fetches only the rest after it (no byte twice). Split in two so callers can
+        run the small head GETs and the big whole ones in lanes of their own.
+        Concurrent calls for one picture and box share one GET, and join a whole download already running.
+        Raises what ``fetch_bytes`` raises.
         """
         data = self._memory_hit(ref)
         if data is not None:
             return TileBytes(data, None, len(data))
-        head = self._heads.get(self._head_key(ref))
+        head = self._cached_head(ref)
         if head is not None:
             verdict = tile_verdict(head.data, box)
             if isinstance(verdict, Enough):
                 with self._lock:
                     self._head_hits += 1
                 return head.tile(verdict)
+            return NeedsWhole(head.size)
         with self._lock:
             whole_running = ("whole", ref.ident) in self._flights
         if whole_running:
             data = self._fetch(ref, cancel, store=True)
             return TileBytes(data, None, len(data))
         return self._single_flight(
-            ("tile", ref.ident, box), cancel, lambda shared: self._fetch_tile_uncached(ref, box, shared)
+            ("head", ref.ident, box), cancel, lambda shared: self._fetch_tile_head(ref, box, shared)
         )
 
     def _head_key(self, ref: PicRef) -> tuple[str, str, str]:
         return (self._file_token, ref.pic_key, ref.tag)
+
+    @staticmethod
+    def _head_disk_name(pic_key: str, tag: str) -> str:
+        """A head's name in the disk cache, beside the originals (``DiskCache`` hashes it with the file
+        token): never a pic key, so a head is never taken for an original."""
+        return f"{pic_key}\0{tag}\0head"
+
+    def _cached_head(self, ref: PicRef) -> _Head | None:
+        """The head from memory, else from the disk cache, where heads pushed out of memory go (the heads
+        of thousands of tiles scrolled past: their tiles come back without a GET)."""
+        key = self._head_key(ref)
+        head = self._heads.get(key)
+        if head is None and self._disk is not None:
+            stored = self._disk.get(self._file_token, self._head_disk_name(ref.pic_key, ref.tag))
+            if stored is not None and len(stored) >= _HEAD_PREFIX.size:
+                (size,) = _HEAD_PREFIX.unpack_from(stored)
+                head = _Head(stored[_HEAD_PREFIX.size :], None if size < 0 else size)
+                self._heads.put(key, head)
+        return head
+
+    def _keep_head(self, ref: PicRef, head: _Head) -> None:
+        self._heads.put(self._head_key(ref), head)
+
+    def _spill_head(self, key: tuple[str, str, str], head: _Head) -> None:
+        """A head pushed out of memory goes to the disk cache (written only then: most never leave)."""
+        if self._disk is not None and not self._closing.is_set():
+            file_token, pic_key, tag = key
+            size = -1 if head.size is None else head.size
+            self._disk.put(
+                file_token, self._head_disk_name(pic_key, tag), _HEAD_PREFIX.pack(size) + head.data
+            )
+
+    def _drop_head(self, ref: PicRef) -> None:
+        self._heads.discard(self._head_key(ref))
+        if self._disk is not None:
+            self._disk.discard(self._file_token, self._head_disk_name(ref.pic_key, ref.tag))
 
     def _fetch(self, ref: PicRef, cancel: CancelFlag | None, *, store: bool) -> bytes:
         """Single-flight download of ``ref``; the caller that starts the flight decides whether to cache."""
@@ -754,40 +811,37 @@ class PictureSession:
         data = self._from_disk(ref, store)
         if data is not None:
             return data
-        head = self._heads.get(self._head_key(ref))
+        head = self._cached_head(ref)
         with self._downloading(ref):
             data = self._rest(ref, head, cancel) if head is not None else self._get(ref, cancel).data
             return self._keep_original(ref, data, store)
 
-    def _fetch_tile_uncached(self, ref: PicRef, box: int, cancel: CancelFlag) -> TileBytes:
+    def _fetch_tile_head(self, ref: PicRef, box: int, cancel: CancelFlag) -> TileBytes | NeedsWhole:
         data = self._from_disk(ref, True)
         if data is not None:
             return TileBytes(data, None, len(data))
-        key = self._head_key(ref)
-        head = self._heads.get(key)  # one that does not make this (bigger) tile: the rest follows it
         with self._downloading(ref):
-            if head is None:
-                body = self._head(ref, cancel)
-                if body.whole:
-                    return self._whole_tile(ref, body.data)
-                head = _Head(body.data, body.size)
-                self._check_picture(ref, head.data)
+            body = self._head(ref, cancel)
+            if body.whole:
+                return self._whole_tile(ref, body.data)
+            head = _Head(body.data, body.size)
+            self._check_picture(ref, head.data)
+            verdict = tile_verdict(head.data, box)
+            if isinstance(verdict, More):  # a segment runs past the head: grow it once
+                last = verdict.end if head.size is None else min(verdict.end, head.size)
+                grown = self._get(ref, cancel, len(head.data), last - 1)
+                if grown.whole:
+                    return self._whole_tile(ref, grown.data)
+                head = _Head(head.data + grown.data, head.size)
+                if len(head.data) == head.size:
+                    return self._whole_tile(ref, head.data)
                 verdict = tile_verdict(head.data, box)
-                if isinstance(verdict, More):  # a segment runs past the head: grow it once
-                    last = verdict.end if head.size is None else min(verdict.end, head.size)
-                    grown = self._get(ref, cancel, len(head.data), last - 1)
-                    if grown.whole:
-                        return self._whole_tile(ref, grown.data)
-                    head = _Head(head.data + grown.data, head.size)
-                    if len(head.data) == head.size:
-                        return self._whole_tile(ref, head.data)
-                    verdict = tile_verdict(head.data, box)
-                if isinstance(verdict, Enough):
-                    if verdict.source is TileSource.EXIF:
-                        self._head_sizer.learn(verdict.end)
-                    self._heads.put(key, head)
-                    return head.tile(verdict)
-            return self._whole_tile(ref, self._rest(ref, head, cancel))
+            self._keep_head(ref, head)  # also when it is not enough: the rest follows it
+            if not isinstance(verdict, Enough):
+                return NeedsWhole(head.size)
+            if verdict.source is TileSource.EXIF:
+                self._head_sizer.learn(verdict.end)
+            return head.tile(verdict)
 
     def _head(self, ref: PicRef, cancel: CancelFlag) -> Body:
         """The first bytes of ``ref`` (as many as ``HeadSizer`` says), or the whole of it."""
@@ -834,7 +888,7 @@ class PictureSession:
             self._memory.put(self._memory_key(ref), data)
             if self._disk is not None:
                 self._disk.put(self._file_token, ref.pic_key, data)
-        self._heads.discard(self._head_key(ref))
+        self._drop_head(ref)
         return data
 
     @contextlib.contextmanager

@@ -3,10 +3,12 @@
 ``ThumbnailLoader`` keeps its own priority queue on the GUI thread (visible rows first, then the prefetch
 margin) and runs each picture through two stages, so the network and the CPU work at the same time:
 
-- **fetch** — a pool at normal priority with several threads (they mostly wait on the network) calls
-  ``session.fetch_tile_bytes`` (memory/disk cache; else the head of the picture when it makes the tile — a
-  JPEG's EXIF thumbnail or a progressive JPEG's first scans — else the whole picture; one re-resolve on
-  403/410), or ``session.fetch_bytes`` for a preview or a copy;
+- **fetch** — a pool at normal priority (its threads mostly wait on the network) in two lanes: many
+  ``session.fetch_tile_head`` calls (memory/disk cache, else a small Range GET of the picture's head: a
+  JPEG's EXIF thumbnail or a progressive JPEG's first scans make most tiles), and a few
+  ``session.fetch_bytes`` calls for the pictures whose head cannot make the tile (the rest after the head)
+  — reading megabytes through Python costs the GUI thread CPU and the GIL, reading a head does not.
+  Previews and copies use ``fetch_bytes`` too; one re-resolve on 403/410 throughout;
 - **decode** — a small pool at idle priority decodes with ``QImageReader`` straight to the tile size (JPEG
   DCT downscale, EXIF rotation), so decoding only gets the CPU the GUI thread leaves.
 
@@ -50,20 +52,27 @@ from kdocs_viewer.core.exif import embedded_thumbnail, same_aspect
 from kdocs_viewer.core.jpeghead import TileSource
 from kdocs_viewer.core.models import Ident, Lease, PicRef
 from kdocs_viewer.core.redact import redact
-from kdocs_viewer.core.session import LeaseSource, TileBytes
+from kdocs_viewer.core.session import LeaseSource, NeedsWhole, TileBytes
 from kdocs_viewer.gui.picture_model import ThumbKey, ThumbnailResult
 
 log = logging.getLogger(__name__)
 
 FLUSH_MS = 40  # results reach the model in batches at most this often
 MAX_PENDING = 256  # wanted-but-not-started jobs kept; beyond that the far prefetch is not queued
-# Fetches in flight. Two already hide a 40 ms round trip behind decoding (first screen of 1,000 phone photos
-# on 2 cores: 1.21 s → 1.08 s); four gave 0.93 s but, while dragging through 10,000 tiles, ~1.7× the GETs
-# and a p99 GUI gap of ~35 ms instead of ~18 ms (reading pictures costs the GUI thread CPU and the GIL).
-# Measured again once tiles came from EXIF thumbnails (decoding almost free): 2 / 3 / 4 fetchers gave a
-# first screen of 1.06 / 0.82 / 0.80 s and a scrolling p99 gap of 18.5 / 28 / 40 ms: still two.
-FETCHERS = 2
-DECODE_BACKLOG = 6  # pictures being fetched or fetched-but-waiting for a decoder, at most
+# Head GETs in flight: each waits a round trip for a few KB and costs ~0.5 ms of CPU, so the first
+# screenful's 28 tiles should need few rounds. Bench, 100 Mbit/s and 40 ms, medians of 5: 8 / 16 / 28
+# fetchers gave a first screen of 0.43 / 0.37 / 0.40 s (at 20 Mbit/s 1.02 / 1.09 / 1.09 s: the first heads,
+# sent before their size is learnt, weigh more there). But the more fetchers, the more tiles a fast drag
+# loads, with their CPU and memory: dragging through 10,000 tiles, 8 / 12 / 16 gave a p99 GUI gap of
+# 18 / 20 / 24 ms and a peak RSS of 303 / 356 / 391 MB (machine loaded, load average ~3).
+FETCHERS = 12
+# Whole pictures in flight (a screenshot, a photo on a HiDPI screen, a host without Range), bounded by their
+# bytes: reading megabytes through Python costs the GUI thread CPU and the GIL (2 / 3 / 4 whole phone photos
+# at once: a scrolling p99 GUI gap of 18.5 / 28 / 40 ms), while many small ones cost little and would
+# otherwise wait a round trip each. Sizes come from the head's Content-Range; unknown ones count as a photo.
+WHOLE_BYTES_IN_FLIGHT = 6 * 1024 * 1024
+UNKNOWN_SIZE = 3 * 1024 * 1024
+DECODE_BACKLOG = 12  # pictures being fetched or fetched-but-waiting for a decoder, at most: ≥ FETCHERS
 FULL_MAX_SIDE = 8192  # previews/copies larger than this are decoded down to it (memory, allocation limit)
 
 
@@ -73,9 +82,9 @@ class Fetcher(LeaseSource, Protocol):
 
     def fetch_bytes(self, ref: PicRef, *, cancel: threading.Event | None = None) -> bytes: ...
 
-    def fetch_tile_bytes(
+    def fetch_tile_head(
         self, ref: PicRef, box: int, *, cancel: threading.Event | None = None
-    ) -> TileBytes: ...
+    ) -> TileBytes | NeedsWhole: ...
 
 
 class ImageDecodeError(Exception):
@@ -201,7 +210,7 @@ class ResultKind(Enum):
     FAILED = "failed"
     TOKEN = "token"  # the API rejected the token while re-resolving: not the picture's fault
     CANCELLED = "cancelled"
-    NEEDS_WHOLE = "needs-whole"  # the head did not make the tile after all: fetch the whole picture
+    NEEDS_WHOLE = "needs-whole"  # the head cannot make the tile: fetch the whole picture
 
 
 @dataclass(slots=True)
@@ -266,8 +275,9 @@ class _Signals(QObject):
 
 
 class _FetchJob(QRunnable):
-    """Stage 1: what the tile (``box`` device pixels) or the whole picture (``box`` None) is decoded from,
-    from the session's caches or the network. Runs at normal priority."""
+    """Stage 1: what a tile of ``box`` device pixels is decoded from when a head will do (else the result
+    is ``NEEDS_WHOLE``), or the whole picture (``box`` None), from the session's caches or the network.
+    Runs at normal priority."""
 
     def __init__(
         self,
@@ -300,9 +310,13 @@ class _FetchJob(QRunnable):
                 data = self._session.fetch_bytes(self._ref, cancel=cancel)
                 result.byte_count = len(data)
             else:
-                tile = self._session.fetch_tile_bytes(self._ref, self._box, cancel=cancel)
-                data, source = tile.data, tile.source
-                result.byte_count = tile.size if tile.size is not None else len(data)
+                tile = self._session.fetch_tile_head(self._ref, self._box, cancel=cancel)
+                if isinstance(tile, NeedsWhole):
+                    result.kind = ResultKind.NEEDS_WHOLE
+                    result.byte_count = tile.size or 0
+                else:
+                    data, source = tile.data, tile.source
+                    result.byte_count = tile.size if tile.size is not None else len(data)
             if cancel.is_set():
                 result.kind = ResultKind.CANCELLED
         except TokenInvalidError:
@@ -376,7 +390,8 @@ def pixmap_bytes(pixmap: QPixmap) -> int:
 
 
 class _Stage(Enum):
-    FETCH = "fetch"
+    FETCH = "fetch"  # the head lane
+    WHOLE = "whole"  # the whole-picture lane: waiting for it, or running (``_Work.running``)
     DECODE = "decode"
 
 
@@ -391,7 +406,8 @@ class _Work:
     ticket: _Ticket
     stage: _Stage = _Stage.FETCH
     wanted: bool = True
-    whole: bool = False  # fetching the whole picture: its head did not make the tile after all
+    running: bool = False  # in the whole lane: its fetch was handed to the pool
+    size: int = 0  # in the whole lane: the picture's bytes, as far as known
 
     @property
     def box(self) -> int:
@@ -422,6 +438,7 @@ class ThumbnailLoader(QObject):
         *,
         threads: int = 3,
         fetchers: int = FETCHERS,
+        whole_bytes: int = WHOLE_BYTES_IN_FLIGHT,
         backlog: int = DECODE_BACKLOG,
     ) -> None:
         super().__init__(parent)
@@ -435,10 +452,12 @@ class ThumbnailLoader(QObject):
         # Fetching mostly waits on the network; at normal priority so a busy decoder never delays a GET.
         self._fetch_pool: QThreadPool | None = QThreadPool(self)
         # One thread more than thumbnails may use, so a preview never waits behind a screenful of GETs.
-        self._fetch_pool.setMaxThreadCount(max(1, fetchers) + 1)
         self._fetchers = max(1, fetchers)
-        # Past the queue at most: the decoders' jobs plus ``backlog`` fetching or fetched-but-waiting, so
-        # originals never pile up in front of slow decoders.
+        self._whole_bytes = whole_bytes
+        # The whole lane shares the pool; its pictures are as many as the backlog allows at most.
+        self._fetch_pool.setMaxThreadCount(self._fetchers + max(1, backlog) + 1)
+        # Past the queue at most, besides the whole lane: the decoders' jobs plus ``backlog`` fetching or
+        # fetched-but-waiting, so originals never pile up in front of slow decoders.
         self._max_inflight = max(1, threads) + max(1, backlog)
         # The prefetch margin waits until the decoders have no visible backlog: fetching costs CPU too
         # (reading and caching a few MB), which the screen the user is looking at needs first.
@@ -528,7 +547,8 @@ class ThumbnailLoader(QObject):
         return len(self._inflight)
 
     def fetching_count(self) -> int:
-        return sum(1 for work in self._inflight.values() if work.stage is _Stage.FETCH)
+        """Fetches handed to the pool: heads, and whole pictures whose lane has started them."""
+        return sum(1 for work in self._inflight.values() if work.stage is _Stage.FETCH or work.running)
 
     def is_idle(self) -> bool:
         return not self._queue and not self._inflight and not self._full and not self._results
@@ -541,8 +561,21 @@ class ThumbnailLoader(QObject):
         pool = self._fetch_pool
         if self._paused or self._closed or pool is None:
             return
-        fetching = self.fetching_count()
-        while self._queue and fetching < self._fetchers and len(self._inflight) < self._max_inflight:
+        waiting = [
+            work for work in self._inflight.values() if work.stage is _Stage.WHOLE and not work.running
+        ]
+        if waiting:  # the whole lane first: its pictures were asked for before anything still queued
+            reading = sum(work.size for work in self._inflight.values() if work.running)
+            for work in sorted(waiting, key=lambda work: -work.priority):
+                if reading and reading + work.size > self._whole_bytes:
+                    break
+                work.running = True
+                reading += work.size
+                self._start_fetch(work)
+        fetching = sum(1 for work in self._inflight.values() if work.stage is _Stage.FETCH)
+        # The whole lane is bounded by its bytes: its pictures do not hold back the heads of the next ones.
+        held = sum(1 for work in self._inflight.values() if work.stage is not _Stage.WHOLE)
+        while self._queue and fetching < self._fetchers and held < self._max_inflight:
             if self._queue[0][3] == 0 and len(self._inflight) >= self._prefetch_below:
                 break  # only the prefetch margin is left, and the decoders are still busy with the screen
             ref, bucket, dpr, priority = self._queue.pop(0)
@@ -552,16 +585,30 @@ class ThumbnailLoader(QObject):
             work = _Work(ref, bucket, dpr, priority, _Ticket())
             self._inflight[key] = work
             fetching += 1
+            held += 1
             self.jobs_started += 1
             self._start_fetch(work)
 
     def _start_fetch(self, work: _Work) -> None:
-        """Hand ``work`` to the fetch stage: the tile's bytes, or the whole picture once a head failed."""
+        """Hand ``work`` to the fetch pool: its head, or in the whole lane the whole picture."""
         if self._fetch_pool is None:
             return
-        box = None if work.whole else work.box
+        box = None if work.stage is _Stage.WHOLE else work.box
         job = _FetchJob(self._signals, self._session, work.ref, work.bucket, 0, work.ticket, box)
         self._fetch_pool.start(job, work.priority)
+
+    def _to_whole_lane(self, key: ThumbKey, result: JobResult) -> None:
+        """The head cannot make this tile: the whole picture is fetched in its lane, if still wanted."""
+        work = self._inflight.get(key)
+        if work is not None and work.wanted and work.stage is not _Stage.WHOLE:
+            work.stage, work.running, work.ticket = _Stage.WHOLE, False, _Ticket()
+            work.size = result.byte_count or UNKNOWN_SIZE
+        else:
+            if work is not None and not work.wanted:
+                self.jobs_dropped += 1  # scrolled away meanwhile: the head stays in the session's cache
+            result.kind = ResultKind.CANCELLED
+            self._finish(key, result)
+        self._pump()
 
     # -- results (GUI thread) --------------------------------------------------------------------------
     @Slot(object)
@@ -585,8 +632,11 @@ class ThumbnailLoader(QObject):
         work = self._inflight.get(key)
         if work is None or work.ticket is not fetched.ticket:
             return
+        if result.kind is ResultKind.NEEDS_WHOLE:
+            self._to_whole_lane(key, result)
+            return
         if result.kind is ResultKind.OK and work.wanted:
-            work.stage = _Stage.DECODE
+            work.stage, work.running = _Stage.DECODE, False
             work.ticket = _Ticket(payload=fetched.data, source=fetched.source)
             self.decodes_started += 1
             self._pool.start(
@@ -609,13 +659,9 @@ class ThumbnailLoader(QObject):
             self._emit_full(result)
             return
         key = (result.ref.pic_key, result.ref.tag, result.bucket)
-        if result.kind is ResultKind.NEEDS_WHOLE:
-            work = self._inflight.get(key)
-            if work is not None and work.wanted and not work.whole and not self._paused:
-                work.stage, work.whole, work.ticket = _Stage.FETCH, True, _Ticket()
-                self._start_fetch(work)
-                return
-            result.kind = ResultKind.CANCELLED
+        if result.kind is ResultKind.NEEDS_WHOLE:  # the head's thumbnail would not decode after all
+            self._to_whole_lane(key, result)
+            return
         self._finish(key, result)
         self._pump()
 

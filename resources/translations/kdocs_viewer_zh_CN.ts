@@ -882,7 +882,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>ThumbnailLoader</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+99" />
+            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+108" />
             <source>empty file</source>
             <translation>空文件</translation>
         </message>
@@ -892,7 +892,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>不是有效的图片：%1</translation>
         </message>
         <message>
-            <location line="+515" />
+            <location line="+552" />
             <source>the access token was rejected</source>
             <translation>访问令牌被拒绝</translation>
         </message>
@@ -1635,7 +1635,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>session</name>
         <message>
-            <location filename="../../kdocs_viewer/core/session.py" line="+289" />
+            <location filename="../../kdocs_viewer/core/session.py" line="+305" />
             <source>cancelled</source>
             <translation>已取消</translation>
         </message>
@@ -1653,7 +1653,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>服务器的回复中没有这张图片</translation>
         </message>
         <message>
-            <location line="+370" />
+            <location line="+408" />
             <source>the picture server refused the download link (HTTP {status}) even after a fresh link was obtained: the picture may have been removed or access revoked</source>
             <translation>即使已获取新链接，图片服务器仍拒绝下载（HTTP {status}）：图片可能已被删除或访问权限已被撤销</translation>
         </message>

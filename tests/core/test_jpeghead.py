@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 from kdocs_viewer.core.jpeghead import (
     EOI,
     HEAD_BYTES,
+    MAX_HEAD_BYTES,
     MIN_HEAD_BYTES,
     Enough,
     HeadSizer,
@@ -155,7 +156,7 @@ def test_head_sizer_learns_what_the_workbooks_photos_need() -> None:
     sizer.learn(30_000)  # a bigger header: 30,000 × 1.25 in 4 KiB steps
     assert sizer.size() == 40 * 1024
     sizer.learn(200_000)
-    assert sizer.size() == 2 * HEAD_BYTES  # never more than twice the first head
+    assert sizer.size() == MAX_HEAD_BYTES
 
 
 @pytest.mark.parametrize("box", [96, 160])

@@ -1,4 +1,4 @@
-"""Tiles from the head of the file: PictureSession.fetch_tile_bytes against the stand-in's Range support.
+"""Tiles from the head of the file: PictureSession.fetch_tile_head against the stand-in's Range support.
 
 Every count here comes from the stand-in's request log (status, Range asked, body bytes sent): what went
 over the wire, not what the client believes it asked for.
@@ -15,9 +15,10 @@ import pytest
 from PIL import Image
 
 from kdocs_viewer.core.api import KDocsClient
+from kdocs_viewer.core.cache import DiskCache
 from kdocs_viewer.core.jpeghead import EOI, GROW_SLACK, HEAD_BYTES, MIN_HEAD_BYTES, TileSource
 from kdocs_viewer.core.models import PicRef
-from kdocs_viewer.core.session import PictureSession
+from kdocs_viewer.core.session import NeedsWhole, PictureSession, TileBytes
 from kdocs_viewer.standin.images import camera_exif
 from kdocs_viewer.standin.server import StandinServer
 from tests.core.test_jpeghead import first_sos_end, scene
@@ -56,10 +57,12 @@ def shop(
 ) -> Iterator[Callable[..., tuple[StandinServer, PictureSession, dict[str, PicRef]]]]:
     opened: list[tuple[KDocsClient, PictureSession]] = []
 
-    def make(**config: object) -> tuple[StandinServer, PictureSession, dict[str, PicRef]]:
+    def make(
+        session_options: dict[str, object] | None = None, **config: object
+    ) -> tuple[StandinServer, PictureSession, dict[str, PicRef]]:
         server = standin_factory(dataset=dataset, pictures=0, **config)
         client = KDocsClient("demo-token", server.base_url)
-        session = PictureSession(client, "demo-workbook")
+        session = PictureSession(client, "demo-workbook", **(session_options or {}))  # type: ignore[arg-type]
         opened.append((client, session))
         refs = {Path(server.picture_info(ref.pic_key).source or "").name: ref for ref in server.pictures()}
         session.resolve(list(refs.values()))
@@ -75,14 +78,14 @@ def test_a_camera_photos_tile_costs_one_small_ranged_get(shop: Callable[..., tup
     server, session, refs = shop()
     ref = refs[PHOTOS[0]]
     whole = server.image_bytes(ref.pic_key)
-    tile = session.fetch_tile_bytes(ref, 160)
+    tile = session.fetch_tile_head(ref, 160)
     assert tile.source is TileSource.EXIF
     assert tile.size == len(whole)
     assert whole.startswith(tile.data) and len(tile.data) < 8 * 1024
     [get] = picture_gets(server, ref.pic_key)
     assert (get.status, get.range, get.body_bytes) == (206, f"bytes=0-{HEAD_BYTES - 1}", HEAD_BYTES)
     # Asking again (the pixmap was evicted, say): the head is kept, no GET.
-    assert session.fetch_tile_bytes(ref, 160) == tile
+    assert session.fetch_tile_head(ref, 160) == tile
     assert len(picture_gets(server, ref.pic_key)) == 1
     assert session.stats.head_hits == 1
 
@@ -90,14 +93,14 @@ def test_a_camera_photos_tile_costs_one_small_ranged_get(shop: Callable[..., tup
 def test_the_next_photos_heads_are_sized_to_what_the_first_needed(shop: Callable[..., tuple]) -> None:
     server, session, refs = shop()
     for name in PHOTOS:
-        assert session.fetch_tile_bytes(refs[name], 160).source is TileSource.EXIF
+        assert session.fetch_tile_head(refs[name], 160).source is TileSource.EXIF
     later = [picture_gets(server, refs[name].pic_key) for name in PHOTOS[1:]]
     assert [[(g.status, g.range) for g in gets] for gets in later] == [
         [(206, f"bytes=0-{MIN_HEAD_BYTES - 1}")]
     ] * 2
     # A photo whose header is bigger than that: the head grows once, to the segment's end and a bit.
     big = refs[BIG_EXIF]
-    assert session.fetch_tile_bytes(big, 160).source is TileSource.EXIF
+    assert session.fetch_tile_head(big, 160).source is TileSource.EXIF
     first, grown = picture_gets(server, big.pic_key)
     assert (first.status, first.range) == (206, f"bytes=0-{MIN_HEAD_BYTES - 1}")
     assert grown.status == 206 and grown.range.startswith(f"bytes={MIN_HEAD_BYTES}-")
@@ -108,7 +111,7 @@ def test_the_next_photos_heads_are_sized_to_what_the_first_needed(shop: Callable
 def test_the_whole_photo_later_costs_only_the_rest(shop: Callable[..., tuple]) -> None:
     server, session, refs = shop()
     ref = refs[PHOTOS[0]]
-    session.fetch_tile_bytes(ref, 160)
+    session.fetch_tile_head(ref, 160)
     assert session.fetch_bytes(ref) == server.image_bytes(ref.pic_key)  # a preview, a save, a copy
     head, rest = picture_gets(server, ref.pic_key)
     assert head.range == f"bytes=0-{HEAD_BYTES - 1}"
@@ -116,20 +119,24 @@ def test_the_whole_photo_later_costs_only_the_rest(shop: Callable[..., tuple]) -
     assert bytes_over_wire(server, ref.pic_key) == len(server.image_bytes(ref.pic_key))
     assert bytes_sent_twice(server, ref.pic_key) == 0
     # Kept as the original: the next tile and the next preview need no GET.
-    assert session.fetch_tile_bytes(ref, 160).source is None
+    assert session.fetch_tile_head(ref, 160).source is None
     assert session.fetch_bytes(ref) == server.image_bytes(ref.pic_key)
     assert len(picture_gets(server, ref.pic_key)) == 2
 
 
-def test_a_tile_the_head_cannot_make_gets_the_rest_and_keeps_the_original(shop: Callable[..., tuple]) -> None:
+def test_a_tile_the_head_cannot_make_needs_only_the_rest_then_keeps_the_original(
+    shop: Callable[..., tuple],
+) -> None:
     server, session, refs = shop()
     for name, box in ((PHOTOS[0], 320), (SCREENSHOT, 160)):  # HiDPI: the 160 px thumbnail is too small
         ref = refs[name]
-        tile = session.fetch_tile_bytes(ref, box)
-        assert tile.source is None and tile.data == server.image_bytes(ref.pic_key)
+        assert session.fetch_tile_head(ref, box) == NeedsWhole(len(server.image_bytes(ref.pic_key)))
+        assert session.fetch_bytes(ref) == server.image_bytes(ref.pic_key)  # only the rest after the head
         assert [g.status for g in picture_gets(server, ref.pic_key)] == [206, 206]
         assert bytes_sent_twice(server, ref.pic_key) == 0
-        assert session.fetch_bytes(ref) == tile.data
+        tile = session.fetch_tile_head(ref, box)
+        assert isinstance(tile, TileBytes) and tile.source is None
+        assert tile.data == server.image_bytes(ref.pic_key)
         assert len(picture_gets(server, ref.pic_key)) == 2
     stats = session.stats
     assert (stats.image_gets, stats.range_gets, stats.duplicate_gets, stats.refetches) == (4, 4, 0, 0)
@@ -138,7 +145,7 @@ def test_a_tile_the_head_cannot_make_gets_the_rest_and_keeps_the_original(shop: 
 def test_a_picture_smaller_than_the_head_comes_whole_in_one_get(shop: Callable[..., tuple]) -> None:
     server, session, refs = shop()
     ref = refs[SMALL]
-    tile = session.fetch_tile_bytes(ref, 160)
+    tile = session.fetch_tile_head(ref, 160)
     assert tile.source is None and tile.data == server.image_bytes(ref.pic_key)
     [get] = picture_gets(server, ref.pic_key)
     assert get.status == 206 and get.body_bytes == len(tile.data)
@@ -148,19 +155,20 @@ def test_a_progressive_jpeg_gives_a_coarse_tile_from_its_first_scans(shop: Calla
     server, session, refs = shop()
     ref = refs[PROGRESSIVE]
     whole = server.image_bytes(ref.pic_key)
-    tile = session.fetch_tile_bytes(ref, 160)  # 2400 px / 8 = 300 ≥ 160: DC coefficients are enough
+    tile = session.fetch_tile_head(ref, 160)  # 2400 px / 8 = 300 ≥ 160: DC coefficients are enough
     assert tile.source is TileSource.COARSE
     assert tile.data.endswith(EOI) and whole.startswith(tile.data[: -len(EOI)])
     assert bytes_over_wire(server, ref.pic_key) < len(whole) // 4
     assert len(picture_gets(server, ref.pic_key)) <= 2  # the head, grown once at most
-    assert session.fetch_tile_bytes(ref, 400).source is None  # more than 1/8: the whole file
+    assert session.fetch_tile_head(ref, 400) == NeedsWhole(len(whole))  # more than 1/8: the whole file
+    assert session.fetch_bytes(ref) == whole
     assert bytes_sent_twice(server, ref.pic_key) == 0
 
 
 def test_without_range_every_picture_is_one_get_and_kept_whole(shop: Callable[..., tuple]) -> None:
     server, session, refs = shop(honour_range=False)
     for name, ref in refs.items():
-        tile = session.fetch_tile_bytes(ref, 160)
+        tile = session.fetch_tile_head(ref, 160)
         assert tile.source is None, name
         assert tile.data == server.image_bytes(ref.pic_key)
         assert session.fetch_bytes(ref) == tile.data  # kept as the original
@@ -174,7 +182,7 @@ def test_a_refused_link_is_resolved_again_for_a_head_too(shop: Callable[..., tup
     server, session, refs = shop()
     ref = refs[PHOTOS[1]]
     server.revoke_url(ref.pic_key)
-    assert session.fetch_tile_bytes(ref, 160).source is TileSource.EXIF
+    assert session.fetch_tile_head(ref, 160).source is TileSource.EXIF
     assert [g.status for g in picture_gets(server, ref.pic_key)] == [403, 206]
     assert session.stats.re_resolves == 1
 
@@ -188,7 +196,7 @@ def test_concurrent_tiles_of_one_picture_share_one_head(shop: Callable[..., tupl
 
     def fetch() -> None:
         barrier.wait()
-        sources.append(session.fetch_tile_bytes(ref, 160).source)
+        sources.append(session.fetch_tile_head(ref, 160).source)
 
     threads = [threading.Thread(target=fetch) for _ in range(4)]
     for thread in threads:
@@ -200,6 +208,21 @@ def test_concurrent_tiles_of_one_picture_share_one_head(shop: Callable[..., tupl
     assert session.stats.duplicate_gets == 0
 
 
+def test_heads_pushed_out_of_memory_wait_on_disk(shop: Callable[..., tuple], tmp_path: Path) -> None:
+    disk = DiskCache(tmp_path / "originals")
+    # Memory for one first head (32 KiB) or two learnt ones (8 KiB each).
+    server, session, refs = shop({"disk_cache": disk, "head_budget": HEAD_BYTES + 64})
+    photos = [refs[name] for name in PHOTOS]
+    tiles = [session.fetch_tile_head(ref, 160) for ref in photos]
+    assert len(disk) == 1  # the first head was pushed out by the next two, to disk
+    assert [session.fetch_tile_head(ref, 160) for ref in photos] == tiles  # all back, without a GET
+    assert len(disk) == 3  # the first one back in memory pushed the other two out
+    assert all(disk.entry("demo-workbook", ref.pic_key) is None for ref in photos)  # heads are not originals
+    assert [len(picture_gets(server, ref.pic_key)) for ref in photos] == [1, 1, 1]
+    assert session.fetch_bytes(photos[0]) == server.image_bytes(photos[0].pic_key)  # the rest after it
+    assert bytes_sent_twice(server, photos[0].pic_key) == 0
+
+
 def test_a_login_page_instead_of_a_head_is_not_a_picture(shop: Callable[..., tuple]) -> None:
     from kdocs_viewer.core.download import NotAPictureError
 
@@ -207,8 +230,8 @@ def test_a_login_page_instead_of_a_head_is_not_a_picture(shop: Callable[..., tup
     ref = refs[PHOTOS[0]]
     server.queue_image_faults(["html"])  # a captive portal answers 200 with its page, whatever was asked
     with pytest.raises(NotAPictureError):
-        session.fetch_tile_bytes(ref, 160)
-    assert session.fetch_tile_bytes(ref, 160).source is TileSource.EXIF  # nothing of the page was kept
+        session.fetch_tile_head(ref, 160)
+    assert session.fetch_tile_head(ref, 160).source is TileSource.EXIF  # nothing of the page was kept
 
 
 def test_kilobytes_per_tile_of_a_screenful_of_photos(shop: Callable[..., tuple]) -> None:
@@ -216,7 +239,7 @@ def test_kilobytes_per_tile_of_a_screenful_of_photos(shop: Callable[..., tuple])
     server, session, refs = shop()
     photos = [refs[name] for name in PHOTOS]
     for ref in photos:
-        session.fetch_tile_bytes(ref, 160)
+        session.fetch_tile_head(ref, 160)
     sent = [bytes_over_wire(server, ref.pic_key) for ref in photos]
     sizes = [len(server.image_bytes(ref.pic_key)) for ref in photos]
     assert sent[0] == HEAD_BYTES and sent[1:] == [MIN_HEAD_BYTES] * 2

@@ -206,7 +206,7 @@ class GatedFetcher:
         self.waiting = 0
         self.returned = 0
 
-    def fetch_tile_bytes(self, ref: PicRef, box: int, *, cancel: threading.Event | None = None) -> TileBytes:
+    def fetch_tile_head(self, ref: PicRef, box: int, *, cancel: threading.Event | None = None) -> TileBytes:
         data = self.fetch_bytes(ref, cancel=cancel)
         return TileBytes(data, None, len(data))
 
