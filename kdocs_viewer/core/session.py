@@ -70,7 +70,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024
 # Heads in memory (a few KB each, as a rule); with a disk cache they are kept there too, so the heads of
 # thousands of tiles scrolled past need no second GET when the tiles come back.
-DEFAULT_HEAD_BUDGET = 16 * 1024 * 1024
+DEFAULT_HEAD_BUDGET = 8 * 1024 * 1024
 # A lease is reused while more than min(REUSE_MARGIN, REUSE_FRACTION × ttl) is left: enough for a GET to
 # start before the URL dies, small enough that short (test) lifetimes are still used.
 REUSE_MARGIN = 10.0

@@ -68,9 +68,11 @@ MAX_PENDING = 256  # wanted-but-not-started jobs kept; beyond that the far prefe
 FETCHERS = 12
 # Whole pictures in flight (a screenshot, a photo on a HiDPI screen, a host without Range), bounded by their
 # bytes: reading megabytes through Python costs the GUI thread CPU and the GIL (2 / 3 / 4 whole phone photos
-# at once: a scrolling p99 GUI gap of 18.5 / 28 / 40 ms), while many small ones cost little and would
-# otherwise wait a round trip each. Sizes come from the head's Content-Range; unknown ones count as a photo.
+# at once: a scrolling p99 GUI gap of 18.5 / 28 / 40 ms), while small ones cost little and would otherwise
+# wait a round trip each. Sizes come from the head's Content-Range; unknown ones count as a photo. At most
+# WHOLE_FETCHES at once all the same: every thread of a pool keeps its own malloc arena (RSS).
 WHOLE_BYTES_IN_FLIGHT = 6 * 1024 * 1024
+WHOLE_FETCHES = 4
 UNKNOWN_SIZE = 3 * 1024 * 1024
 DECODE_BACKLOG = 12  # pictures being fetched or fetched-but-waiting for a decoder, at most: ≥ FETCHERS
 FULL_MAX_SIDE = 8192  # previews/copies larger than this are decoded down to it (memory, allocation limit)
@@ -454,8 +456,7 @@ class ThumbnailLoader(QObject):
         # One thread more than thumbnails may use, so a preview never waits behind a screenful of GETs.
         self._fetchers = max(1, fetchers)
         self._whole_bytes = whole_bytes
-        # The whole lane shares the pool; its pictures are as many as the backlog allows at most.
-        self._fetch_pool.setMaxThreadCount(self._fetchers + max(1, backlog) + 1)
+        self._fetch_pool.setMaxThreadCount(self._fetchers + WHOLE_FETCHES + 1)
         # Past the queue at most, besides the whole lane: the decoders' jobs plus ``backlog`` fetching or
         # fetched-but-waiting, so originals never pile up in front of slow decoders.
         self._max_inflight = max(1, threads) + max(1, backlog)
@@ -565,12 +566,13 @@ class ThumbnailLoader(QObject):
             work for work in self._inflight.values() if work.stage is _Stage.WHOLE and not work.running
         ]
         if waiting:  # the whole lane first: its pictures were asked for before anything still queued
-            reading = sum(work.size for work in self._inflight.values() if work.running)
+            running = [work for work in self._inflight.values() if work.running]
+            reading, count = sum(work.size for work in running), len(running)
             for work in sorted(waiting, key=lambda work: -work.priority):
-                if reading and reading + work.size > self._whole_bytes:
+                if count >= WHOLE_FETCHES or (reading and reading + work.size > self._whole_bytes):
                     break
                 work.running = True
-                reading += work.size
+                reading, count = reading + work.size, count + 1
                 self._start_fetch(work)
         fetching = sum(1 for work in self._inflight.values() if work.stage is _Stage.FETCH)
         # The whole lane is bounded by its bytes: its pictures do not hold back the heads of the next ones.
@@ -666,10 +668,19 @@ class ThumbnailLoader(QObject):
         self._pump()
 
     def _finish(self, key: ThumbKey, result: JobResult) -> None:
-        self._inflight.pop(key, None)
+        work = self._inflight.pop(key, None)
         self._results.append(result)
-        if not self._flush_timer.isActive():
+        if work is not None and work.priority and self._visible_done():
+            self._flush_timer.stop()  # the screen's last tile need not wait for the batch
+            self._flush()
+        elif not self._flush_timer.isActive():
             self._flush_timer.start()
+
+    def _visible_done(self) -> bool:
+        """Nothing asked for as visible is queued or past the queue any more."""
+        return not any(work.priority for work in self._inflight.values()) and not any(
+            entry[3] for entry in self._queue
+        )
 
     def _emit_full(self, result: JobResult) -> None:
         if result.kind is ResultKind.TOKEN:
