@@ -66,6 +66,11 @@ MAX_PENDING = 256  # wanted-but-not-started jobs kept; beyond that the far prefe
 # loads, with their CPU and memory: dragging through 10,000 tiles, 8 / 12 / 16 gave a p99 GUI gap of
 # 18 / 20 / 24 ms and a peak RSS of 303 / 356 / 391 MB (machine loaded, load average ~3).
 FETCHERS = 12
+# ... and while the view moves on before its tiles arrive (a drag, a fling), fewer: those tiles would be
+# gone before they come, and their CPU is taken from the frames. Dragging through 10,000 tiles, runs back
+# to back on a loaded machine (load average 4–5): 12 / 4 / 2 while moving gave a p99 GUI gap of 22–36 /
+# 19–21 / 15–19 ms (before heads existed, 2 fetchers: 20 ms) and loaded 6,200–7,600 / 4,000 / 2,500 tiles.
+FETCHERS_WHILE_MOVING = 2
 # Whole pictures in flight (a screenshot, a photo on a HiDPI screen, a host without Range), bounded by their
 # bytes: reading megabytes through Python costs the GUI thread CPU and the GIL (2 / 3 / 4 whole phone photos
 # at once: a scrolling p99 GUI gap of 18.5 / 28 / 40 ms), while small ones cost little and would otherwise
@@ -455,6 +460,7 @@ class ThumbnailLoader(QObject):
         self._fetch_pool: QThreadPool | None = QThreadPool(self)
         # One thread more than thumbnails may use, so a preview never waits behind a screenful of GETs.
         self._fetchers = max(1, fetchers)
+        self._head_limit = self._fetchers  # FETCHERS_WHILE_MOVING while the view moves on (``request``)
         self._whole_bytes = whole_bytes
         self._fetch_pool.setMaxThreadCount(self._fetchers + WHOLE_FETCHES + 1)
         # Past the queue at most, besides the whole lane: the decoders' jobs plus ``backlog`` fetching or
@@ -501,7 +507,9 @@ class ThumbnailLoader(QObject):
                 wanted.append((ref, bucket, dpr, priority))
                 if len(wanted) >= MAX_PENDING:
                     break
+        moving = False  # a tile still on its way when it left the screen
         for key, work in list(self._inflight.items()):
+            moving = moving or (work.wanted and work.priority == 1 and keys.get(key) != 1)
             if key in keys:
                 work.wanted = True
                 work.priority = keys[key]
@@ -513,6 +521,7 @@ class ThumbnailLoader(QObject):
         self._queue = [
             entry for entry in wanted if (entry[0].pic_key, entry[0].tag, bucket) not in self._inflight
         ]
+        self._head_limit = min(self._fetchers, FETCHERS_WHILE_MOVING) if moving else self._fetchers
         self._pump()
 
     def request_full(self, ref: PicRef) -> int:
@@ -574,10 +583,18 @@ class ThumbnailLoader(QObject):
                 work.running = True
                 reading, count = reading + work.size, count + 1
                 self._start_fetch(work)
-        fetching = sum(1 for work in self._inflight.values() if work.stage is _Stage.FETCH)
+        heads = [work for work in self._inflight.values() if work.stage is _Stage.FETCH]
+        fetching, wanted = len(heads), sum(1 for work in heads if work.wanted)
         # The whole lane is bounded by its bytes: its pictures do not hold back the heads of the next ones.
         held = sum(1 for work in self._inflight.values() if work.stage is not _Stage.WHOLE)
-        while self._queue and fetching < self._fetchers and held < self._max_inflight:
+        # Heads still on their way for tiles scrolled away count against the lane, not against the limit
+        # of the moment: they would otherwise hold back the tiles that are on screen now.
+        while (
+            self._queue
+            and wanted < self._head_limit
+            and fetching < self._fetchers
+            and held < self._max_inflight
+        ):
             if self._queue[0][3] == 0 and len(self._inflight) >= self._prefetch_below:
                 break  # only the prefetch margin is left, and the decoders are still busy with the screen
             ref, bucket, dpr, priority = self._queue.pop(0)
@@ -586,8 +603,7 @@ class ThumbnailLoader(QObject):
                 continue
             work = _Work(ref, bucket, dpr, priority, _Ticket())
             self._inflight[key] = work
-            fetching += 1
-            held += 1
+            fetching, wanted, held = fetching + 1, wanted + 1, held + 1
             self.jobs_started += 1
             self._start_fetch(work)
 
