@@ -27,9 +27,9 @@ from bench.report import Results, judge, markdown, notes_markdown, write_json
 from bench.standin_proc import StandinProcess
 from bench.stats import spread
 
-SCENARIOS = ("resolve", "idle", "open", "scroll", "save", "startup")
-MODULES = {"resolve": "resolve", "idle": "idle", "open": "open_grid", "scroll": "scroll", "save": "save",
-           "startup": "startup"}
+SCENARIOS = ("resolve", "idle", "open", "shaped", "shaped_slow", "scroll", "save", "startup")
+MODULES = {"resolve": "resolve", "idle": "idle", "open": "open_grid", "shaped": "shaped",
+           "shaped_slow": "shaped_slow", "scroll": "scroll", "save": "save", "startup": "startup"}
 # Results are grouped by the scenario numbers; "idle" belongs to scenario 1 (resolve).
 GROUP = {"idle": "resolve"}
 
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             found = write_pic_list(standin.base_url, standin.token, standin.file_token, pic_list)
             ctx = Context(size=size, runs=runs, base_url=standin.base_url, token=standin.token,
                           file_token=standin.file_token, pic_list=pic_list, work=work, dataset=files,
-                          latency_ms=args.latency_ms)
+                          latency_ms=args.latency_ms, pictures=pictures)
             ctx.note("setup", f"stand-in subprocess, {found} pictures cycling through {len(files)} files, "
                               f"latency {args.latency_ms:g} ms on API calls and image GETs")
             for name in wanted:

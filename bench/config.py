@@ -52,6 +52,7 @@ class Context:
     work: Path  # scratch space (removed by the caller)
     dataset: list[Path]
     latency_ms: float = LATENCY_MS
+    pictures: int = 0  # pictures in the stand-in's workbook (a scenario's own stand-in serves the same)
     notes: dict[str, list[str]] = field(default_factory=dict)
 
     def note(self, scenario: str, text: str) -> None:

@@ -9,12 +9,13 @@ folder already holds a complete set.
 
 from __future__ import annotations
 
+import io
 import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import ExifTags, Image, ImageDraw, ImageFilter
 
 from kdocs_viewer.standin.images import camera_exif
 
@@ -130,6 +131,35 @@ def ensure_dataset(folder: Path, spec: DatasetSpec) -> list[Path]:
         files.append(path)
     manifest.write_text(json.dumps({"key": spec.key(), "files": [f.name for f in files]}, indent=1))
     return files
+
+
+def min_tile_bytes(path: Path, box: int) -> int:
+    """The fewest bytes of the file that can make its tile of ``box`` device pixels (the byte floor's part).
+
+    A JPEG whose EXIF thumbnail covers the tile: the file up to the end of the EXIF (APP1) segment that
+    holds the thumbnail. Anything else: the whole file. Read from the file itself (markers and Pillow's
+    EXIF reader), independently of the product's own rule.
+    """
+    data = path.read_bytes()
+    if not data.startswith(b"\xff\xd8"):
+        return len(data)
+    pos, exif_end = 2, None
+    while pos + 4 <= len(data) and data[pos] == 0xFF and data[pos + 1] not in (0xDA, 0xD9):
+        end = pos + 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if data[pos + 1] == 0xE1 and data[pos + 4 : pos + 10] == b"Exif\x00\x00":
+            exif_end = end
+        pos = end
+    if exif_end is None:
+        return len(data)
+    with Image.open(path) as image:
+        ifd1 = image.getexif().get_ifd(ExifTags.IFD.IFD1)
+    offset, length = ifd1.get(0x0201), ifd1.get(0x0202)
+    if not isinstance(offset, int) or not isinstance(length, int):
+        return len(data)
+    start = data.index(b"Exif\x00\x00") + 6 + offset
+    with Image.open(io.BytesIO(data[start : start + length])) as thumb:
+        covers = max(thumb.size) >= box
+    return exif_end if covers else len(data)
 
 
 def describe(files: list[Path]) -> dict[str, object]:

@@ -1,7 +1,8 @@
 """Measuring from outside the product: memory, image GETs, and what the grid shows.
 
-Nothing here changes product behaviour: the GET counter wraps ``Downloader.get`` in the measured process only
-to note which picture each GET was for, and the grid probes only read the view and its model.
+Nothing here changes product behaviour: the GET counter wraps ``Downloader.get`` and ``Downloader.get_range``
+in the measured process only to note which picture each GET was for and how many bytes it brought, and the
+grid probes only read the view and its model.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 from PySide6.QtCore import QModelIndex, QPoint
 from PySide6.QtWidgets import QListView
 
-from kdocs_viewer.core.download import Downloader
+from kdocs_viewer.core.download import Body, Downloader
 from kdocs_viewer.gui.picture_model import PicState, PixmapRole, StateRole
 
 
@@ -28,33 +29,82 @@ def proc_status_mb(field: str) -> float:
 
 
 class GetCounter:
-    """Counts image GETs per picture key by wrapping ``Downloader.get`` (the URL path ends in the key)."""
+    """Counts image GETs and the bytes they brought, per picture key, by wrapping ``Downloader.get`` and
+    ``Downloader.get_range`` (the URL path ends in the key).
+
+    Every request counts, failed ones too. A *duplicate* is a request that brought bytes of its picture
+    that an earlier request had already brought (a whole GET after a head, a second whole GET); a head
+    and then the rest after it are not duplicates. ``mark()`` returns a position for "since then".
+    """
 
     def __init__(self) -> None:
         self.per_key: Counter[str] = Counter()
+        self._events: list[list[Any]] = []  # [key, first byte, bytes received, ranged]
         self._lock = threading.Lock()
 
     def install(self) -> None:
         """For the rest of this (measured, short-lived) process."""
-        original = Downloader.get
+        plain, ranged = Downloader.get, Downloader.get_range
         counter = self
 
         def counted_get(self: Downloader, url: str, *args: Any, **kwargs: Any) -> bytes:
-            key = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
-            with counter._lock:
-                counter.per_key[key] += 1
-            return original(self, url, *args, **kwargs)
+            event = counter._start(url, ranged=False)
+            data = plain(self, url, *args, **kwargs)
+            event[2] = len(data)
+            return data
+
+        def counted_range(self: Downloader, url: str, first: int, *args: Any, **kwargs: Any) -> Body:
+            event = counter._start(url, ranged=True)
+            body = ranged(self, url, first, *args, **kwargs)
+            event[1], event[2] = body.start, len(body.data)
+            return body
 
         Downloader.get = counted_get  # type: ignore[method-assign]
+        Downloader.get_range = counted_range  # type: ignore[method-assign]
+
+    def _start(self, url: str, *, ranged: bool) -> list[Any]:
+        key = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+        event: list[Any] = [key, 0, 0, ranged]
+        with self._lock:
+            self.per_key[key] += 1
+            self._events.append(event)
+        return event
+
+    def mark(self) -> int:
+        with self._lock:
+            return len(self._events)
 
     def total(self) -> int:
         with self._lock:
-            return sum(self.per_key.values())
+            return len(self._events)
 
-    def duplicates(self) -> int:
-        """GETs beyond the first of each picture."""
+    def ranged(self) -> int:
+        """Requests with a Range header (heads, their growth, the rest after a head)."""
         with self._lock:
-            return sum(n - 1 for n in self.per_key.values() if n > 1)
+            return sum(1 for e in self._events if e[3])
+
+    def bytes_per_key(self) -> dict[str, int]:
+        with self._lock:
+            out: Counter[str] = Counter()
+            for key, _, length, _ in self._events:
+                out[key] += length
+            return dict(out)
+
+    def duplicates(self, since: int = 0) -> int:
+        """Requests (after position ``since``) that brought bytes their picture already had."""
+        with self._lock:
+            events = list(self._events)
+        seen: dict[str, list[tuple[int, int]]] = {}
+        count = 0
+        for index, (key, first, length, _) in enumerate(events):
+            if not length:
+                continue
+            spans = seen.setdefault(key, [])
+            end = first + length
+            if any(first < e and s < end for s, e in spans) and index >= since:
+                count += 1
+            spans.append((first, end))
+        return count
 
     def keys(self) -> set[str]:
         with self._lock:

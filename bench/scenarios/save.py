@@ -4,9 +4,12 @@ Each run: one fresh ``PictureSession``, configured like the GUI's (``gui_session
 (not timed: curl gets the same fresh URLs); curl fetches them with 8 parallel transfers (the floor);
 ``save_batch`` over ``session.fetch_for_save`` with ``on_saved=session.keep_saved`` and the GUI's number of
 workers — exactly what the main window's Save runs — saves them cold; the same save again into an empty
-folder (``resave_s``). Then a second fresh session *views* them first — ``fetch_bytes`` of each, what the
-grid's loader does — and, after ``os.sync()`` (viewing comes seconds to minutes before saving, by which time
-the kernel has written the cache back), saves them into an empty folder (``warm_s``).
+folder (``resave_s``). Then a second fresh session *previews* them first — ``fetch_bytes`` of each, what
+the preview, a copy and a drag do — and, after ``os.sync()`` (previewing comes seconds to minutes before
+saving, by which time the kernel has written the cache back), saves them into an empty folder
+(``warm_s``). Since tiles come from the head of the file (issue 11), scrolling the grid no longer
+downloads a photo's original: ``grid_viewed_s`` is the save after a third fresh session only made their
+tiles (``fetch_tile_head`` at 160 px, what the grid's loader does), which downloads the rest of the photos.
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ from kdocs_viewer.core.api import KDocsClient
 from kdocs_viewer.core.cache import DiskCache
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.saving import ConflictPolicy, save_batch
-from kdocs_viewer.core.session import PictureSession
+from kdocs_viewer.core.session import NeedsWhole, PictureSession
 
 CURL_PARALLEL = 8
+GRID_BOX = 160  # the grid's default tile at device pixel ratio 1
 
 
 def gui_session(client: KDocsClient, file_token: str, scratch: Path) -> PictureSession:
@@ -96,6 +100,27 @@ def _viewed_save(ctx: Context, refs: list[PicRef], run_dir: Path, workers: int) 
     return elapsed, after.cache_hits - before.cache_hits, after.image_gets - before.image_gets
 
 
+def _grid_viewed_save(ctx: Context, refs: list[PicRef], run_dir: Path, workers: int) -> tuple[float, int]:
+    """A fresh session makes every picture's tile as the grid does (not timed), then saves: seconds, GETs."""
+    with KDocsClient(ctx.token, ctx.base_url) as client:
+        session = gui_session(client, ctx.file_token, run_dir / "grid-cache")
+        try:
+            session.resolve(refs)
+            with ThreadPoolExecutor(workers) as pool:
+                wanted = list(pool.map(lambda ref: session.fetch_tile_head(ref, GRID_BOX), refs))
+            whole = [ref for ref, got in zip(refs, wanted, strict=True) if isinstance(got, NeedsWhole)]
+            with ThreadPoolExecutor(workers) as pool:  # the loader's whole lane
+                for _ in pool.map(session.fetch_bytes, whole):
+                    pass
+            os.sync()
+            before = session.stats
+            elapsed, _ = _save(session, refs, run_dir / "grid-viewed", workers)
+            after = session.stats
+        finally:
+            session.close()
+    return elapsed, after.image_gets - before.image_gets
+
+
 def _fetch_only(ctx: Context, refs: list[PicRef], workers: int) -> tuple[float, int]:
     """A fresh session fetching every picture with the save's parallelism, writing nothing."""
     with KDocsClient(ctx.token, ctx.base_url) as client:
@@ -129,15 +154,18 @@ def run(ctx: Context) -> dict[str, Metric]:
     core = Metric("core_mb_s", "MB/s", floor_name="curl --parallel-max 8, same URLs")
     curl = Metric("curl_mb_s", "MB/s")
     cold = Metric("cold_s", "s")
-    warm = Metric("warm_s", "s", note="save of pictures viewed before (fresh session)")
+    warm = Metric("warm_s", "s", note="save of pictures previewed before (fresh session)")
     resave = Metric("resave_s", "s", note="the same save again, same session")
-    speedup = Metric("second_speedup", "×", note="cold save time ÷ save time of viewed pictures")
+    speedup = Metric("second_speedup", "×", note="cold save time ÷ save time of previewed pictures")
+    grid = Metric("grid_viewed_s", "s", note="save of pictures whose tiles were made before (fresh session)")
+    grid_speedup = Metric("grid_viewed_speedup", "×", note="cold save time ÷ grid_viewed_s")
+    grid_gets = Metric("grid_viewed_gets", "GETs", note="GETs of that save: the rest after each photo's head")
     resave_speedup = Metric("resave_speedup", "×", note="cold save time ÷ the same save again")
     size_mb = Metric("batch_mb", "MB")
     fetch_only = Metric("fetch_only_mb_s", "MB/s", note="fresh session, fetch_bytes only, same parallelism")
     write_only = Metric("write_only_mb_s", "MB/s", note="save_batch from bytes in memory: writing alone")
-    warm_hits = Metric("second_save_cache_hits", "pictures", note="viewed pictures served by the caches")
-    warm_gets = Metric("second_save_gets", "GETs", note="viewed pictures downloaded again to save them")
+    warm_hits = Metric("second_save_cache_hits", "pictures", note="previewed pictures served by the caches")
+    warm_gets = Metric("second_save_gets", "GETs", note="previewed pictures downloaded again to save them")
     workers = gui_save_workers()
     for i in range(ctx.runs):
         run_dir = ctx.work / f"save-{i}"
@@ -154,6 +182,11 @@ def run(ctx: Context) -> dict[str, Metric]:
         shutil.rmtree(run_dir, ignore_errors=True)
         warm_s, hits, gets = _viewed_save(ctx, refs, run_dir, workers)
         shutil.rmtree(run_dir, ignore_errors=True)
+        grid_s, grid_saved_gets = _grid_viewed_save(ctx, refs, run_dir, workers)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        grid.add(grid_s)
+        grid_speedup.add(cold_s / grid_s)
+        grid_gets.add(grid_saved_gets)
         fetch_s, fetch_bytes = _fetch_only(ctx, refs, workers)
         shutil.rmtree(ctx.work / "fetch-only-cache", ignore_errors=True)
         write_s, write_bytes = _write_only(ctx, refs, run_dir / "write-only", workers)
@@ -178,9 +211,12 @@ def run(ctx: Context) -> dict[str, Metric]:
     ctx.note("save", f"{len(refs)} pictures, {workers} save workers (the GUI's), curl {CURL_PARALLEL} "
                      f"parallel, into {ctx.work} (same disk for curl and core); the core fsyncs "
                      "every file, curl does not; the session is configured like the browser's "
-                     "(originals memory budget + private disk cache); 'viewed' = a fresh session fetched "
-                     "each picture once (fetch_bytes, as the grid does), then os.sync(), then the timed save")
+                     "(originals memory budget + private disk cache); 'previewed' (second_speedup) = a fresh "
+                     "session fetched each original once (fetch_bytes, as the preview does), then os.sync(), "
+                     "then the timed save; 'grid viewed' = a fresh session made each tile as the grid does "
+                     "(heads; the whole picture only where a head cannot make the tile), then the same")
     return {"core_mb_s": core, "curl_mb_s": curl, "cold_s": cold, "warm_s": warm, "resave_s": resave,
-            "second_speedup": speedup, "resave_speedup": resave_speedup, "batch_mb": size_mb,
+            "second_speedup": speedup, "resave_speedup": resave_speedup, "grid_viewed_s": grid,
+            "grid_viewed_speedup": grid_speedup, "grid_viewed_gets": grid_gets, "batch_mb": size_mb,
             "fetch_only_mb_s": fetch_only,
             "write_only_mb_s": write_only, "second_save_cache_hits": warm_hits, "second_save_gets": warm_gets}

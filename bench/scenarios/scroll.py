@@ -7,8 +7,9 @@ first step until the bottom screen has loaded. Every tile that intersects the vi
 viewed. Then the view jumps back to the top and the top screen is waited for.
 
 Memory: ``VmHWM`` (peak RSS) and ``VmRSS`` from /proc/self/status. GETs: counted per picture key around
-``Downloader.get`` in the child; waste = GETs of pictures never on screen; duplicates = GETs beyond the
-first of a picture (after return to the top, every one of those pictures had been loaded before).
+``Downloader.get`` and ``Downloader.get_range`` in the child; waste = GETs of pictures never on screen;
+duplicates = GETs that brought bytes their picture already had (a head and then the rest after it are
+not duplicates; after return to the top, every one of those pictures had been loaded before).
 """
 
 from __future__ import annotations
@@ -31,21 +32,27 @@ def run(ctx: Context) -> dict[str, Metric]:
     keys = {
         "max_gap_ms": "ms", "p99_gap_ms": "ms", "peak_rss_mb": "MB", "rss_at_bottom_mb": "MB",
         "rss_after_top_mb": "MB", "rss_before_mb": "MB", "thumbnail_cache_mb": "MB",
-        "original_bytes_cache_mb": "MB", "paged_viewed_tiles": "tiles", "gets_per_viewed_tile": "GETs/tile",
+        "original_bytes_cache_mb": "MB", "head_cache_mb": "MB", "paged_viewed_tiles": "tiles",
+        "gets_per_viewed_tile": "GETs/tile",
         "viewed_tiles": "tiles", "gets": "GETs", "gets_per_tile_on_screen": "GETs/tile",
         "wasted_gets": "GETs", "duplicate_gets": "GETs", "duplicate_gets_after_top": "GETs", "scroll_s": "s",
+        "range_gets": "GETs", "kb_per_paged_tile": "KB",
     }
     notes = {
         "peak_rss_mb": "VmHWM of the whole process, after bottom and return to top",
         "rss_before_mb": "after QApplication + browser shown, before start()",
         "thumbnail_cache_mb": "decoded thumbnails held by the browser at the bottom",
         "original_bytes_cache_mb": "downloaded originals held by the PictureSession at the bottom",
+        "head_cache_mb": "heads of pictures held in memory by the PictureSession at the bottom",
         "paged_viewed_tiles": "tiles seen while paging down at reading pace (each screen loaded)",
-        "gets_per_viewed_tile": "image GETs ÷ tiles seen while paging at reading pace (incl. first screen)",
+        "gets_per_viewed_tile": "image GETs ÷ tiles seen while paging at reading pace (incl. first screen); "
+                                "a head and the rest after it are two GETs",
+        "range_gets": "GETs with a Range header, whole run: heads, their growth, the rest after a head",
+        "kb_per_paged_tile": "bytes over the wire ÷ tiles seen while paging (incl. first screen)",
         "viewed_tiles": "tiles on screen at some step of the whole run (a fast drag skips some lines)",
         "gets_per_tile_on_screen": "image GETs ÷ viewed_tiles, whole run incl. the fast drag",
         "wasted_gets": "GETs of pictures that were never on screen (prefetch beyond what was viewed)",
-        "duplicate_gets": "GETs beyond the first of the same picture, whole run",
+        "duplicate_gets": "GETs that brought bytes of their picture already fetched, whole run",
         "duplicate_gets_after_top": "of which after jumping back to the top (all loaded before)",
         "scroll_s": "wall time of the drag (target: the range in scroll_seconds)",
     }
@@ -103,6 +110,7 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
         note_visible()
     paged_viewed = len(viewed)
     paged_gets = counter.total()
+    paged_bytes = sum(counter.bytes_per_key().values())
 
     # Then a steady drag to the bottom.
     duration = float(params["scroll_seconds"])
@@ -132,8 +140,7 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
     heartbeat.stop()
     rss_bottom = proc_status_mb("VmRSS")
     caches = _cache_mb(run.browser)
-    fetched_before_top = counter.keys()
-    gets_before_top = dict(counter.per_key)
+    top_mark = counter.mark()
 
     bar.setValue(bar.minimum())
     if run.wait_screen_done(params["timeout"]) is None:
@@ -143,8 +150,7 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
     rss_top = proc_status_mb("VmRSS")
     peak = proc_status_mb("VmHWM")
     gets = counter.total()
-    after_top = sum(n - gets_before_top.get(k, 0)
-                    for k, n in counter.per_key.items() if k in fetched_before_top)
+    after_top = counter.duplicates(since=top_mark)
     run.close()
     gaps = heartbeat.summary()
     return {
@@ -155,7 +161,8 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
         "gets_per_tile_on_screen": gets / max(1, len(viewed)), "paged_viewed_tiles": paged_viewed,
         "wasted_gets": sum(n for k, n in counter.per_key.items() if k not in viewed),
         "duplicate_gets": counter.duplicates(), "duplicate_gets_after_top": after_top,
-        "scroll_s": scroll_s, "timeouts": timeouts, **caches,
+        "scroll_s": scroll_s, "timeouts": timeouts, "range_gets": counter.ranged(),
+        "kb_per_paged_tile": paged_bytes / 1e3 / max(1, paged_viewed), **caches,
     }
 
 
@@ -164,8 +171,10 @@ def _cache_mb(browser: Any) -> dict[str, float]:
     thumbs = getattr(browser, "_thumbs", None)
     session = browser.session()
     originals = getattr(session, "_memory", None)
+    heads = getattr(session, "_heads", None)
     return {"thumbnail_cache_mb": getattr(thumbs, "total_bytes", 0) / 1e6,
-            "original_bytes_cache_mb": getattr(originals, "total_bytes", 0) / 1e6}
+            "original_bytes_cache_mb": getattr(originals, "total_bytes", 0) / 1e6,
+            "head_cache_mb": getattr(heads, "total_bytes", 0) / 1e6}
 
 
 if __name__ == "__main__":

@@ -41,13 +41,21 @@ class ByteBudgetCache(Generic[K, V]):
     """Thread-safe LRU whose total ``sizeof(value)`` stays within ``budget_bytes``.
 
     An item larger than the whole budget is not stored (it would evict everything and then itself).
+    ``on_evict(key, value)`` is called for each item pushed out by ``put`` or ``set_budget`` (not for
+    ``discard``/``clear``), after the cache's lock is released, in the thread that made room.
     """
 
-    def __init__(self, budget_bytes: int, sizeof: Callable[[V], int]) -> None:
+    def __init__(
+        self,
+        budget_bytes: int,
+        sizeof: Callable[[V], int],
+        on_evict: Callable[[K, V], None] | None = None,
+    ) -> None:
         if budget_bytes < 0:
             raise ValueError("budget_bytes must not be negative")
         self._budget = budget_bytes
         self._sizeof = sizeof
+        self._on_evict = on_evict
         self._items: OrderedDict[K, tuple[V, int]] = OrderedDict()
         self._total = 0
         self._lock = threading.Lock()
@@ -67,7 +75,8 @@ class ByteBudgetCache(Generic[K, V]):
             raise ValueError("budget_bytes must not be negative")
         with self._lock:
             self._budget = budget_bytes
-            self._evict_locked()
+            evicted = self._evict_locked()
+        self._evicted(evicted)
 
     def get(self, key: K) -> V | None:
         with self._lock:
@@ -88,8 +97,9 @@ class ByteBudgetCache(Generic[K, V]):
                 return False
             self._items[key] = (value, size)
             self._total += size
-            self._evict_locked()
-            return True
+            evicted = self._evict_locked()
+        self._evicted(evicted)
+        return True
 
     def discard(self, key: K) -> None:
         with self._lock:
@@ -107,10 +117,18 @@ class ByteBudgetCache(Generic[K, V]):
         with self._lock:
             return list(self._items)
 
-    def _evict_locked(self) -> None:
+    def _evict_locked(self) -> list[tuple[K, V]]:
+        evicted = []
         while self._total > self._budget and self._items:
-            _, (_, size) = self._items.popitem(last=False)
+            key, (value, size) = self._items.popitem(last=False)
             self._total -= size
+            evicted.append((key, value))
+        return evicted
+
+    def _evicted(self, items: list[tuple[K, V]]) -> None:
+        if self._on_evict is not None:
+            for key, value in items:
+                self._on_evict(key, value)
 
     def __contains__(self, key: object) -> bool:
         with self._lock:

@@ -8,7 +8,9 @@ own types whose text never contains the URL (httpx puts URLs into its messages).
 from __future__ import annotations
 
 import logging
+import re
 import time
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol
 
@@ -21,11 +23,14 @@ from kdocs_viewer.core.tls import shared_ssl_context
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "Body",
     "CancelFlag",
     "DownloadCancelled",
     "DownloadError",
     "Downloader",
     "NotAPictureError",
+    "RangeNotSatisfiable",
+    "UnexpectedRange",
     "UrlExpiredError",
 ]
 
@@ -99,6 +104,18 @@ class NotAPictureError(DownloadError):
     default_reason = FailureReason.NOT_A_PICTURE
 
 
+class RangeNotSatisfiable(DownloadError):
+    """HTTP 416: none of the asked bytes exist. ``size`` is the file's size when the host said it."""
+
+    def __init__(self, message: str, *, size: int | None) -> None:
+        super().__init__(message, status=416)
+        self.size = size
+
+
+class UnexpectedRange(DownloadError):
+    """A 206 that is not the part asked for (no or another ``Content-Range``, or a body of another length)."""
+
+
 class DownloadCancelled(DownloadError):
     """The caller's cancel flag was set; nothing is wrong with the picture."""
 
@@ -106,6 +123,34 @@ class DownloadCancelled(DownloadError):
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(translate("download", "download cancelled") if message is None else message)
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """What a ranged GET brought: ``data`` starts at byte ``start`` of a file of ``size`` bytes.
+
+    ``size`` is None when the host did not say (``Content-Range: bytes a-b/*``). A host that ignores
+    ``Range`` answers 200 with the whole file: then ``start`` is 0 and ``whole`` is true, whatever was asked.
+    """
+
+    data: bytes
+    start: int
+    size: int | None
+
+    @property
+    def whole(self) -> bool:
+        return self.start == 0 and self.size == len(self.data)
+
+
+_CONTENT_RANGE = re.compile(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*\Z", re.ASCII)
+_UNSATISFIED_RANGE = re.compile(r"\s*bytes\s+\*/(\d+)\s*\Z", re.ASCII)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    status: int
+    content_range: str | None
+    data: bytes
 
 
 class _Retry(Exception):
@@ -191,11 +236,54 @@ class Downloader:
         Raises ``UrlExpiredError`` (403/410), ``DownloadCancelled`` (``cancel`` was set; checked before the
         request, between chunks and while waiting to retry) or ``DownloadError`` (anything else).
         """
+        return self._request(url, cancel, max_bytes, None).data
+
+    def get_range(
+        self,
+        url: str,
+        first: int,
+        last: int | None = None,
+        *,
+        cancel: CancelFlag | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> Body:
+        """Bytes ``first``..``last`` (inclusive; None: to the end) of ``url`` with one ``Range`` GET.
+
+        A 206 is checked against what was asked (``Content-Range`` present, starting at ``first``, ending
+        at or before ``last``, as long as its body); a 200 is the whole file (the host ignores ``Range``).
+        Raises ``RangeNotSatisfiable`` (416), ``UnexpectedRange`` (a 206 that does not match the request)
+        and whatever ``get`` raises. Asks for the bytes as stored (``Accept-Encoding: identity``): a range
+        of a compressed transfer would count other bytes.
+        """
+        if first < 0 or (last is not None and last < first):
+            raise ValueError(f"bad byte range {first}-{last}")
+        wanted = f"bytes={first}-{'' if last is None else last}"
+        answer = self._request(url, cancel, max_bytes, {"Range": wanted, "Accept-Encoding": "identity"})
+        if answer.status != 206:
+            return Body(answer.data, 0, len(answer.data))
+        match = _CONTENT_RANGE.match(answer.content_range or "")
+        start, end = (int(match.group(1)), int(match.group(2))) if match else (-1, -1)
+        size = None if match is None or match.group(3) == "*" else int(match.group(3))
+        if (
+            match is None
+            or start != first
+            or end < start
+            or (last is not None and end > last)
+            or (size is not None and end >= size)
+            or len(answer.data) != end - start + 1
+        ):
+            message = translate("download", "the picture server sent another part of the picture than asked")
+            raise UnexpectedRange(message, status=206)
+        return Body(answer.data, start, size)
+
+    def _request(
+        self, url: str, cancel: CancelFlag | None, max_bytes: int, headers: dict[str, str] | None
+    ) -> _Answer:
         for attempt in range(1, self._tries + 1):
             if cancel is not None and cancel.is_set():
                 raise DownloadCancelled()
             try:
-                return self._get_once(url, cancel, max_bytes)
+                return self._get_once(url, cancel, max_bytes, headers)
             except _Retry as retry:
                 log.debug(
                     "picture GET %s failed (%s), attempt %d/%d", redact_url(url), retry, attempt, self._tries
@@ -210,9 +298,11 @@ class Downloader:
                     time.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _get_once(self, url: str, cancel: CancelFlag | None, max_bytes: int) -> bytes:
+    def _get_once(
+        self, url: str, cancel: CancelFlag | None, max_bytes: int, headers: dict[str, str] | None
+    ) -> _Answer:
         try:
-            with self._client.stream("GET", url) as response:
+            with self._client.stream("GET", url, headers=headers) as response:
                 self._check_status(response)
                 declared = self._declared_length(response)
                 if declared is not None and declared > max_bytes:
@@ -253,7 +343,7 @@ class Downloader:
                             transient=True,
                         )
                     )
-                return b"".join(chunks)
+                return _Answer(response.status_code, response.headers.get("Content-Range"), b"".join(chunks))
         except httpx.TransportError as exc:
             error = DownloadError(_describe_transport_error(exc), transient=True)
             if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
@@ -273,6 +363,10 @@ class Downloader:
         status = response.status_code
         if 200 <= status < 300:
             return
+        if status == 416:
+            match = _UNSATISFIED_RANGE.match(response.headers.get("Content-Range", ""))
+            message = translate("download", "the picture server has none of the asked bytes (HTTP 416)")
+            raise RangeNotSatisfiable(message, size=int(match.group(1)) if match else None)
         if status in (403, 410):
             message = translate(
                 "download", "the picture link was refused (HTTP {status}): it expired or was revoked"

@@ -8,6 +8,13 @@ What the GUI, the CLI and the saver share. The guarantees that matter:
   small margin left.
 - **No duplicate GETs.** Concurrent fetches of one picture share one download (single-flight); bytes are
   cached in memory (and on disk when asked) by ``(file_token, pic_key)``, never by URL.
+- **Few bytes for a tile.** ``fetch_tile_head`` asks for the head of a picture first (an HTTP Range
+  request) and stops there when the head makes the tile (``core.jpeghead``: a JPEG's EXIF thumbnail or a
+  progressive JPEG's first scans); heads are kept in their own byte-budgeted cache by
+  ``(file_token, pic_key, tag)``, and in the disk cache when there is one. When the whole picture is
+  needed later (preview, save, copy, drag, or a tile the head cannot make), only the rest is fetched: no
+  byte is downloaded twice. A host that ignores Range answers with the whole picture, which is then used
+  and cached as the original.
 - **Honest failures.** A refused URL (403/410) is re-resolved once and tried again; if the fresh link is
   refused too, the error says so. Pictures without a URL raise ``PicUnavailable`` with the server's reason.
   An answer that is not a picture (a login page with 200) raises ``NotAPictureError`` and is never cached,
@@ -16,28 +23,34 @@ What the GUI, the CLI and the saver share. The guarantees that matter:
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import struct
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from kdocs_viewer.core.cache import ByteBudgetCache, CachedFile, DiskCache
 from kdocs_viewer.core.download import (
     DEFAULT_MAX_BYTES,
+    Body,
     CancelFlag,
     DownloadCancelled,
     Downloader,
     DownloadError,
     NotAPictureError,
+    RangeNotSatisfiable,
+    UnexpectedRange,
     UrlExpiredError,
 )
 from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.formats import not_a_picture
 from kdocs_viewer.core.i18n import translate
+from kdocs_viewer.core.jpeghead import EOI, Enough, HeadSizer, More, TileSource, tile_verdict
 from kdocs_viewer.core.lease_batcher import COLLECT_QUIET, LeaseBatcher
 from kdocs_viewer.core.models import Ident, Lease, Outcome, PicFailure, PicRef
 
@@ -46,19 +59,27 @@ __all__ = [
     "LeaseResolver",
     "LeaseSource",
     "LeaseTable",
+    "NeedsWhole",
     "PicUnavailable",
     "PictureSession",
     "SessionStats",
+    "TileBytes",
 ]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024
+# Heads in memory (a few KB each, as a rule); with a disk cache they are kept there too, so the heads of
+# thousands of tiles scrolled past need no second GET when the tiles come back.
+DEFAULT_HEAD_BUDGET = 8 * 1024 * 1024
 # A lease is reused while more than min(REUSE_MARGIN, REUSE_FRACTION × ttl) is left: enough for a GET to
 # start before the URL dies, small enough that short (test) lifetimes are still used.
 REUSE_MARGIN = 10.0
 REUSE_FRACTION = 0.1
 _POLL = 0.05  # how often waiting threads look at their cancel flag
+
+T = TypeVar("T")
+_HEAD_PREFIX = struct.Struct(">q")  # a head on disk: the picture's size (-1: unknown), then the bytes
 
 
 class LeaseClient(Protocol):
@@ -114,17 +135,58 @@ class SessionStats:
 
     api_calls: int  # calls the client sent since this session started (client.calls_made delta)
     resolve_requests: int  # client.resolve invocations by this session
-    image_gets: int  # picture downloads started (each may retry once inside the Downloader)
+    image_gets: int  # picture GETs sent, heads and rests included (each may retry inside the Downloader)
     bytes_downloaded: int
     memory_hits: int
     disk_hits: int
     re_resolves: int  # leases replaced because the host refused the URL
-    refetches: int  # downloads of a picture already downloaded by this session (its bytes were evicted)
+    refetches: int  # originals downloaded again by this session (their bytes were evicted)
     duplicate_gets: int  # downloads started while another of the same picture was running: must stay 0
+    range_gets: int = 0  # of image_gets, those with a Range header (a head, its growth, the rest after it)
+    head_hits: int = 0  # tiles made from a head already in the heads cache
 
     @property
     def cache_hits(self) -> int:
         return self.memory_hits + self.disk_hits
+
+
+@dataclass(frozen=True, slots=True)
+class TileBytes:
+    """What ``fetch_tile_head`` hands a tile's decoder.
+
+    ``source`` None: ``data`` is the whole picture. ``TileSource.EXIF``: ``data`` is the head of a JPEG (at
+    least through its first scan header) whose EXIF thumbnail makes the tile. ``TileSource.COARSE``:
+    ``data`` is a progressive JPEG's DC scans closed with EOI, a valid JPEG that is right at tile size only.
+    ``size`` is the whole picture's size in bytes when known.
+    """
+
+    data: bytes
+    source: TileSource | None
+    size: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NeedsWhole:
+    """``fetch_tile_head``: the head cannot make the tile; ``fetch_bytes`` fetches the rest after it.
+
+    ``size`` is the whole picture's size in bytes when the host said it.
+    """
+
+    size: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """The first bytes of a picture, as fetched, and the picture's size when the host said it."""
+
+    data: bytes
+    size: int | None
+
+    def tile(self, verdict: Enough) -> TileBytes:
+        data = self.data[: verdict.end]
+        return TileBytes(
+            data + EOI if verdict.source is TileSource.COARSE else data, verdict.source, self.size
+        )
 
 
 class LeaseTable:
@@ -219,7 +281,7 @@ class _Flight:
     def __init__(self, closing: threading.Event) -> None:
         self.cancel = _SharedCancel(closing)
         self.done = threading.Event()
-        self.data: bytes | None = None
+        self.data: object = None
         self.error: BaseException | None = None
 
 
@@ -249,12 +311,17 @@ class PictureSession:
         disk_cache: DiskCache | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
         collect_window: float = COLLECT_QUIET,
+        head_budget: int = DEFAULT_HEAD_BUDGET,
     ) -> None:
         self._client = client
         self._file_token = file_token
         self._owns_downloader = downloader is None
         self._downloader = downloader if downloader is not None else Downloader()
         self._memory: ByteBudgetCache[tuple[str, str], bytes] = ByteBudgetCache(memory_budget, len)
+        self._heads: ByteBudgetCache[tuple[str, str, str], _Head] = ByteBudgetCache(
+            head_budget, lambda head: len(head.data) + 64, on_evict=self._spill_head
+        )
+        self._head_sizer = HeadSizer()
         self._disk = disk_cache
         self._max_bytes = max_bytes
         self.leases = LeaseTable()
@@ -269,9 +336,9 @@ class PictureSession:
             self._closing,
             quiet=collect_window,
         )
-        self._flights: dict[Ident, _Flight] = {}
-        self._downloading: set[Ident] = set()
-        self._downloaded: set[Ident] = set()
+        self._flights: dict[Hashable, _Flight] = {}  # ("whole", ident) or ("tile", ident, box)
+        self._downloading_now: dict[Ident, int] = {}  # downloads of each picture running now
+        self._downloaded: set[Ident] = set()  # pictures whose whole original this session downloaded
 
         self._calls_at_start = client.calls_made
         self._image_gets = 0
@@ -281,6 +348,8 @@ class PictureSession:
         self._re_resolves = 0
         self._refetches = 0
         self._duplicate_gets = 0
+        self._range_gets = 0
+        self._head_hits = 0
 
     # ---- bookkeeping ----------------------------------------------------------------------------------
 
@@ -307,6 +376,8 @@ class PictureSession:
                 re_resolves=self._re_resolves,
                 refetches=self._refetches,
                 duplicate_gets=self._duplicate_gets,
+                range_gets=self._range_gets,
+                head_hits=self._head_hits,
             )
 
     def __repr__(self) -> str:
@@ -350,6 +421,7 @@ class PictureSession:
         with self._lock:
             self._failures.pop(ref.ident, None)
         self._memory.discard((self._file_token, ref.pic_key))
+        self._drop_head(ref)
 
     # ---- leases ---------------------------------------------------------------------------------------
 
@@ -462,30 +534,109 @@ class PictureSession:
                 self._memory_hits += 1
         return data
 
+    def fetch_tile_head(
+        self, ref: PicRef, box: int, *, cancel: CancelFlag | None = None
+    ) -> TileBytes | NeedsWhole:
+        """What a tile of ``box`` device pixels is decoded from, when a head of the picture will do.
+
+        The original when memory or disk has it (``source`` None). Else the head of the picture, when it
+        makes the tile (``core.jpeghead``): fetched with a Range GET whose size ``HeadSizer`` learns, grown
+        once when a segment runs past it, kept in the heads cache. A host that answers the Range request
+        with 200, or a picture no bigger than the head, gives the whole picture: kept as the original, as
+        ``fetch_bytes`` keeps it. ``NeedsWhole`` when the whole picture is needed: the head is kept, so
+        ``fetch_bytes`` then fetches only the rest after it (no byte twice). Split in two so callers can
+        run the small head GETs and the big whole ones in lanes of their own.
+        Concurrent calls for one picture and box share one GET, and join a whole download already running.
+        Raises what ``fetch_bytes`` raises.
+        """
+        data = self._memory_hit(ref)
+        if data is not None:
+            return TileBytes(data, None, len(data))
+        head = self._cached_head(ref)
+        if head is not None:
+            verdict = tile_verdict(head.data, box)
+            if isinstance(verdict, Enough):
+                with self._lock:
+                    self._head_hits += 1
+                return head.tile(verdict)
+            return NeedsWhole(head.size)
+        with self._lock:
+            whole_running = ("whole", ref.ident) in self._flights
+        if whole_running:
+            data = self._fetch(ref, cancel, store=True)
+            return TileBytes(data, None, len(data))
+        return self._single_flight(
+            ("head", ref.ident, box), cancel, lambda shared: self._fetch_tile_head(ref, box, shared)
+        )
+
+    def _head_key(self, ref: PicRef) -> tuple[str, str, str]:
+        return (self._file_token, ref.pic_key, ref.tag)
+
+    @staticmethod
+    def _head_disk_name(pic_key: str, tag: str) -> str:
+        """A head's name in the disk cache, beside the originals (``DiskCache`` hashes it with the file
+        token): never a pic key, so a head is never taken for an original."""
+        return f"{pic_key}\0{tag}\0head"
+
+    def _cached_head(self, ref: PicRef) -> _Head | None:
+        """The head from memory, else from the disk cache, where heads pushed out of memory go (the heads
+        of thousands of tiles scrolled past: their tiles come back without a GET)."""
+        key = self._head_key(ref)
+        head = self._heads.get(key)
+        if head is None and self._disk is not None:
+            stored = self._disk.get(self._file_token, self._head_disk_name(ref.pic_key, ref.tag))
+            if stored is not None and len(stored) >= _HEAD_PREFIX.size:
+                (size,) = _HEAD_PREFIX.unpack_from(stored)
+                head = _Head(stored[_HEAD_PREFIX.size :], None if size < 0 else size)
+                self._heads.put(key, head)
+        return head
+
+    def _keep_head(self, ref: PicRef, head: _Head) -> None:
+        self._heads.put(self._head_key(ref), head)
+
+    def _spill_head(self, key: tuple[str, str, str], head: _Head) -> None:
+        """A head pushed out of memory goes to the disk cache (written only then: most never leave)."""
+        if self._disk is not None and not self._closing.is_set():
+            file_token, pic_key, tag = key
+            size = -1 if head.size is None else head.size
+            self._disk.put(
+                file_token, self._head_disk_name(pic_key, tag), _HEAD_PREFIX.pack(size) + head.data
+            )
+
+    def _drop_head(self, ref: PicRef) -> None:
+        self._heads.discard(self._head_key(ref))
+        if self._disk is not None:
+            self._disk.discard(self._file_token, self._head_disk_name(ref.pic_key, ref.tag))
+
     def _fetch(self, ref: PicRef, cancel: CancelFlag | None, *, store: bool) -> bytes:
         """Single-flight download of ``ref``; the caller that starts the flight decides whether to cache."""
-        ident = ref.ident
+        return self._single_flight(
+            ("whole", ref.ident), cancel, lambda shared: self._fetch_uncached(ref, shared, store)
+        )
+
+    def _single_flight(self, key: Hashable, cancel: CancelFlag | None, work: Callable[[CancelFlag], T]) -> T:
+        """Run ``work`` once for everyone asking for ``key`` meanwhile; its cancel flag is set only when all
+        of them have cancelled."""
         while True:
             with self._lock:
-                flight = self._flights.get(ident)
+                flight = self._flights.get(key)
                 owner = flight is None
                 if flight is None:
-                    flight = self._flights[ident] = _Flight(self._closing)
+                    flight = self._flights[key] = _Flight(self._closing)
                 flight.cancel.join(cancel)
             if owner:
                 try:
-                    flight.data = self._fetch_uncached(ref, flight.cancel, store)
+                    flight.data = work(flight.cancel)
                 except BaseException as exc:
                     flight.error = exc
                 finally:
                     with self._lock:
-                        del self._flights[ident]
+                        del self._flights[key]
                     flight.done.set()
             else:
                 _wait(flight.done, cancel, self._closing)
             if flight.error is None:
-                assert flight.data is not None
-                return flight.data
+                return flight.data  # type: ignore[return-value]  # what this key's work returns
             if (
                 not owner
                 and isinstance(flight.error, DownloadCancelled)
@@ -495,66 +646,159 @@ class PictureSession:
                 continue  # joined a download just as all its other callers gave up: start our own
             raise flight.error
 
-    def _fetch_uncached(self, ref: PicRef, cancel: CancelFlag, store: bool) -> bytes:
-        if self._disk is not None:
-            data = self._disk.get(self._file_token, ref.pic_key)
-            if data is not None:
-                with self._lock:
-                    self._disk_hits += 1
-                if store:
-                    self._memory.put(self._memory_key(ref), data)
-                return data
-        lease = self.ensure_lease(ref, cancel=cancel)
-        try:
-            data = self._download(lease, cancel)
-        except UrlExpiredError as first:
-            log.debug("picture link of %s refused (%s): asking for a fresh one", ref.pic_key, first.status)
-            self.leases.discard(ref.ident, lease.url)
+    def _from_disk(self, ref: PicRef, store: bool) -> bytes | None:
+        if self._disk is None:
+            return None
+        data = self._disk.get(self._file_token, ref.pic_key)
+        if data is not None:
             with self._lock:
-                self._re_resolves += 1
-            lease = self.ensure_lease(ref, cancel=cancel)
-            try:
-                data = self._download(lease, cancel)
-            except UrlExpiredError as second:
-                self.leases.discard(ref.ident, lease.url)
-                message = translate(
-                    "session",
-                    "the picture server refused the download link (HTTP {status}) even after a "
-                    "fresh link was obtained: the picture may have been removed or access revoked",
-                )
-                raise DownloadError(
-                    message.format(status=second.status),
-                    status=second.status,
-                    reason=FailureReason.EXPIRED_LINK,
-                ) from None
+                self._disk_hits += 1
+            if store:
+                self._memory.put(self._memory_key(ref), data)
+        return data
+
+    def _fetch_uncached(self, ref: PicRef, cancel: CancelFlag, store: bool) -> bytes:
+        data = self._from_disk(ref, store)
+        if data is not None:
+            return data
+        head = self._cached_head(ref)
+        with self._downloading(ref):
+            data = self._rest(ref, head, cancel) if head is not None else self._get(ref, cancel).data
+            return self._keep_original(ref, data, store)
+
+    def _fetch_tile_head(self, ref: PicRef, box: int, cancel: CancelFlag) -> TileBytes | NeedsWhole:
+        data = self._from_disk(ref, True)
+        if data is not None:
+            return TileBytes(data, None, len(data))
+        with self._downloading(ref):
+            body = self._head(ref, cancel)
+            if body.whole:
+                return self._whole_tile(ref, body.data)
+            head = _Head(body.data, body.size)
+            self._check_picture(ref, head.data)
+            verdict = tile_verdict(head.data, box)
+            if isinstance(verdict, More):  # a segment runs past the head: grow it once
+                last = verdict.end if head.size is None else min(verdict.end, head.size)
+                grown = self._get(ref, cancel, len(head.data), last - 1)
+                if grown.whole:
+                    return self._whole_tile(ref, grown.data)
+                head = _Head(head.data + grown.data, head.size)
+                if len(head.data) == head.size:
+                    return self._whole_tile(ref, head.data)
+                verdict = tile_verdict(head.data, box)
+            self._keep_head(ref, head)  # also when it is not enough: the rest follows it
+            if not isinstance(verdict, Enough):
+                return NeedsWhole(head.size)
+            if verdict.source is TileSource.EXIF:
+                self._head_sizer.learn(verdict.end)
+            return head.tile(verdict)
+
+    def _head(self, ref: PicRef, cancel: CancelFlag) -> Body:
+        """The first bytes of ``ref`` (as many as ``HeadSizer`` says), or the whole of it."""
+        try:
+            return self._get(ref, cancel, 0, self._head_sizer.size() - 1)
+        except RangeNotSatisfiable as exc:  # no byte 0: an empty picture, unless the host is confused
+            return Body(b"", 0, 0) if exc.size == 0 else self._get(ref, cancel)
+        except UnexpectedRange:
+            return self._get(ref, cancel)
+
+    def _rest(self, ref: PicRef, head: _Head, cancel: CancelFlag) -> bytes:
+        """The whole picture: ``head`` and the bytes after it, or one plain GET when the host's answer does
+        not fit the head (another size: the picture changed; a malformed 206)."""
+        try:
+            body = self._get(ref, cancel, len(head.data))
+        except (RangeNotSatisfiable, UnexpectedRange):
+            return self._get(ref, cancel).data
+        if body.whole:
+            return body.data
+        if head.size is not None and body.size is not None and body.size != head.size:
+            log.debug("picture %s changed size between its head and the rest", ref.pic_key)
+            return self._get(ref, cancel).data
+        return head.data + body.data
+
+    def _whole_tile(self, ref: PicRef, data: bytes) -> TileBytes:
+        data = self._keep_original(ref, data, True)
+        return TileBytes(data, None, len(data))
+
+    def _check_picture(self, ref: PicRef, data: bytes) -> None:
+        reason = not_a_picture(data)
+        if reason is not None:  # raised before anything is cached: never kept as an original or a head
+            log.debug("picture %s: %s", ref.pic_key, reason)
+            raise NotAPictureError(reason)
+
+    def _keep_original(self, ref: PicRef, data: bytes, store: bool) -> bytes:
+        """A whole picture was downloaded: check it is one, then cache it (``store``) instead of its head."""
+        self._check_picture(ref, data)
+        ident = ref.ident
+        with self._lock:
+            if ident in self._downloaded:
+                self._refetches += 1
+            self._downloaded.add(ident)
         if store:
             self._memory.put(self._memory_key(ref), data)
             if self._disk is not None:
                 self._disk.put(self._file_token, ref.pic_key, data)
+        self._drop_head(ref)
         return data
 
-    def _download(self, lease: Lease, cancel: CancelFlag) -> bytes:
-        ident = lease.ref.ident
+    @contextlib.contextmanager
+    def _downloading(self, ref: PicRef) -> Iterator[None]:
+        """Marks one download of ``ref`` (all its requests) for the duplicate count."""
+        ident = ref.ident
         with self._lock:
-            self._image_gets += 1
-            if ident in self._downloading:
+            if ident in self._downloading_now:
                 self._duplicate_gets += 1
-            if ident in self._downloaded:
-                self._refetches += 1
-            self._downloading.add(ident)
+            self._downloading_now[ident] = self._downloading_now.get(ident, 0) + 1
         try:
-            data = self._downloader.get(lease.url, cancel=cancel, max_bytes=self._max_bytes)
+            yield
         finally:
             with self._lock:
-                self._downloading.discard(ident)
+                left = self._downloading_now.pop(ident) - 1
+                if left:
+                    self._downloading_now[ident] = left
+
+    def _get(
+        self, ref: PicRef, cancel: CancelFlag, first: int | None = None, last: int | None = None
+    ) -> Body:
+        """One GET of ``ref`` (bytes ``first``..``last`` when given) with its lease; a refused URL (403/410)
+        is resolved again once and tried again."""
+        lease = self.ensure_lease(ref, cancel=cancel)
+        try:
+            return self._send(lease, cancel, first, last)
+        except UrlExpiredError as refused:
+            log.debug("picture link of %s refused (%s): asking for a fresh one", ref.pic_key, refused.status)
+            self.leases.discard(ref.ident, lease.url)
+            with self._lock:
+                self._re_resolves += 1
+        lease = self.ensure_lease(ref, cancel=cancel)
+        try:
+            return self._send(lease, cancel, first, last)
+        except UrlExpiredError as second:
+            self.leases.discard(ref.ident, lease.url)
+            message = translate(
+                "session",
+                "the picture server refused the download link (HTTP {status}) even after a "
+                "fresh link was obtained: the picture may have been removed or access revoked",
+            )
+            raise DownloadError(
+                message.format(status=second.status), status=second.status, reason=FailureReason.EXPIRED_LINK
+            ) from None
+
+    def _send(self, lease: Lease, cancel: CancelFlag, first: int | None, last: int | None) -> Body:
         with self._lock:
-            self._downloaded.add(ident)
-            self._bytes += len(data)
-        reason = not_a_picture(data)
-        if reason is not None:  # raised before _fetch_uncached caches anything: never kept as an original
-            log.debug("picture %s: %s", lease.ref.pic_key, reason)
-            raise NotAPictureError(reason)
-        return data
+            self._image_gets += 1
+            if first is not None:
+                self._range_gets += 1
+        if first is None:
+            data = self._downloader.get(lease.url, cancel=cancel, max_bytes=self._max_bytes)
+            body = Body(data, 0, len(data))
+        else:
+            body = self._downloader.get_range(
+                lease.url, first, last, cancel=cancel, max_bytes=self._max_bytes
+            )
+        with self._lock:
+            self._bytes += len(body.data)
+        return body
 
     # ---- lifetime -------------------------------------------------------------------------------------
 
@@ -564,6 +808,7 @@ class PictureSession:
         if self._owns_downloader:
             self._downloader.close()
         self._memory.clear()
+        self._heads.clear()
 
     def __enter__(self) -> PictureSession:
         return self

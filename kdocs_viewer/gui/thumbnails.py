@@ -3,8 +3,12 @@
 ``ThumbnailLoader`` keeps its own priority queue on the GUI thread (visible rows first, then the prefetch
 margin) and runs each picture through two stages, so the network and the CPU work at the same time:
 
-- **fetch** — a pool at normal priority with several threads (they mostly wait on the network) calls
-  ``session.fetch_bytes`` (memory/disk cache, one GET, one re-resolve on 403/410);
+- **fetch** — a pool at normal priority (its threads mostly wait on the network) in two lanes: many
+  ``session.fetch_tile_head`` calls (memory/disk cache, else a small Range GET of the picture's head: a
+  JPEG's EXIF thumbnail or a progressive JPEG's first scans make most tiles), and a few
+  ``session.fetch_bytes`` calls for the pictures whose head cannot make the tile (the rest after the head)
+  — reading megabytes through Python costs the GUI thread CPU and the GIL, reading a head does not.
+  Previews and copies use ``fetch_bytes`` too; one re-resolve on 403/410 throughout;
 - **decode** — a small pool at idle priority decodes with ``QImageReader`` straight to the tile size (JPEG
   DCT downscale, EXIF rotation), so decoding only gets the CPU the GUI thread leaves.
 
@@ -54,27 +58,49 @@ from kdocs_viewer.core.api import TokenInvalidError
 from kdocs_viewer.core.cache import ByteBudgetCache
 from kdocs_viewer.core.exif import embedded_thumbnail, same_aspect
 from kdocs_viewer.core.formats import sniff_extension
+from kdocs_viewer.core.jpeghead import TileSource
 from kdocs_viewer.core.models import Ident, Lease, PicRef
 from kdocs_viewer.core.redact import redact
-from kdocs_viewer.core.session import LeaseSource
+from kdocs_viewer.core.session import LeaseSource, NeedsWhole, TileBytes
 from kdocs_viewer.gui.picture_model import ThumbKey, ThumbnailResult
 
 log = logging.getLogger(__name__)
 
 FLUSH_MS = 40  # results reach the model in batches at most this often
 MAX_PENDING = 256  # wanted-but-not-started jobs kept; beyond that the far prefetch is not queued
-# Fetches in flight. Two hide a round trip behind decoding; more shorten the first screen a little but, while
-# scrolling, cost more GETs and a longer p99 GUI gap (reading pictures costs the GUI thread CPU and the GIL).
-# The figures: bench/RESULTS.md, "Figures behind choices in the code".
-FETCHERS = 2
-DECODE_BACKLOG = 6  # pictures being fetched or fetched-but-waiting for a decoder, at most
+# Head GETs in flight: each waits a round trip for a few KB and costs ~0.5 ms of CPU, so the first
+# screenful's 28 tiles should need few rounds. Bench, 100 Mbit/s and 40 ms, medians of 5: 8 / 16 / 28
+# fetchers gave a first screen of 0.43 / 0.37 / 0.40 s (at 20 Mbit/s 1.02 / 1.09 / 1.09 s: the first heads,
+# sent before their size is learnt, weigh more there). But the more fetchers, the more tiles a fast drag
+# loads, with their CPU and memory: dragging through 10,000 tiles, 8 / 12 / 16 gave a p99 GUI gap of
+# 18 / 20 / 24 ms and a peak RSS of 303 / 356 / 391 MB (machine loaded, load average ~3).
+FETCHERS = 12
+# ... and while the view moves on before its tiles arrive (a drag, a fling), fewer: those tiles would be
+# gone before they come, and their CPU is taken from the frames. Dragging through 10,000 tiles, runs back
+# to back on a loaded machine (load average 4–5): 12 / 4 / 2 while moving gave a p99 GUI gap of 22–36 /
+# 19–21 / 15–19 ms (before heads existed, 2 fetchers: 20 ms) and loaded 6,200–7,600 / 4,000 / 2,500 tiles.
+FETCHERS_WHILE_MOVING = 2
+# Whole pictures in flight (a screenshot, a photo on a HiDPI screen, a host without Range), bounded by their
+# bytes: reading megabytes through Python costs the GUI thread CPU and the GIL (2 / 3 / 4 whole phone photos
+# at once: a scrolling p99 GUI gap of 18.5 / 28 / 40 ms), while small ones cost little and would otherwise
+# wait a round trip each. Sizes come from the head's Content-Range; unknown ones count as a photo. At most
+# WHOLE_FETCHES at once all the same: every thread of a pool keeps its own malloc arena (RSS).
+WHOLE_BYTES_IN_FLIGHT = 6 * 1024 * 1024
+WHOLE_FETCHES = 4
+UNKNOWN_SIZE = 3 * 1024 * 1024
+DECODE_BACKLOG = 12  # pictures being fetched or fetched-but-waiting for a decoder, at most: ≥ FETCHERS
 FULL_MAX_SIDE = 8192  # previews/copies larger than this are decoded down to it (memory, allocation limit)
 
 
 class Fetcher(LeaseSource, Protocol):
-    """What the loader needs from a ``PictureSession``: the picture's bytes, and its lease for the badge."""
+    """What the loader needs from a ``PictureSession``: a tile's bytes, the picture's bytes, and its lease
+    for the badge."""
 
     def fetch_bytes(self, ref: PicRef, *, cancel: threading.Event | None = None) -> bytes: ...
+
+    def fetch_tile_head(
+        self, ref: PicRef, box: int, *, cancel: threading.Event | None = None
+    ) -> TileBytes | NeedsWhole: ...
 
 
 class ImageDecodeError(Exception):
@@ -222,11 +248,34 @@ def _oriented(image: QImage, transformation: QImageIOHandler.Transformation) -> 
     return image.transformed(matrix)
 
 
+def decode_head(data: bytes, box: int) -> DecodedImage | None:
+    """The tile of a JPEG from its head (``TileSource.EXIF``: the file at least through its first scan
+    header): the EXIF thumbnail, fitted to ``box`` and turned as the photo is, by ``decode_image``'s rules
+    (``_embedded_thumbnail``). None when the thumbnail does not make the tile after all (damaged): the
+    caller then decodes the whole picture. The picture data itself is never read, so a head never decodes
+    to a half-grey picture.
+    """
+    with _reading(data, b"jpeg") as reader:
+        reader.setAutoTransform(True)
+        original = reader.size()
+        transformation = reader.transformation()
+    if not original.isValid() or max(original.width(), original.height()) <= box:
+        return None
+    image = _embedded_thumbnail(data, original, box, transformation)
+    if image is None:
+        return None
+    w, h = original.width(), original.height()
+    if transformation & QImageIOHandler.Transformation.TransformationRotate90:
+        w, h = h, w
+    return DecodedImage(image, "jpeg", (w, h))
+
+
 class ResultKind(Enum):
     OK = "ok"
     FAILED = "failed"
     TOKEN = "token"  # the API rejected the token while re-resolving: not the picture's fault
     CANCELLED = "cancelled"
+    NEEDS_WHOLE = "needs-whole"  # the head cannot make the tile: fetch the whole picture
 
 
 @dataclass(slots=True)
@@ -255,6 +304,7 @@ class _Ticket:
     dropped: bool = False
     cancel: threading.Event = field(default_factory=threading.Event)
     payload: bytes | None = None
+    source: TileSource | None = None  # what the payload is (TileBytes.source): None, the whole picture
 
     def try_drop(self) -> bool:
         """Drop the job if it has not started; True when it will never run."""
@@ -279,6 +329,7 @@ class _Fetched:
     ticket: _Ticket
     result: JobResult  # kind OK: ``data`` is set and the decode stage fills in the image
     data: bytes | None
+    source: TileSource | None = None  # a head's (TileBytes.source); None: ``data`` is the whole picture
 
 
 class _Signals(QObject):
@@ -289,10 +340,19 @@ class _Signals(QObject):
 
 
 class _FetchJob(QRunnable):
-    """Stage 1: the picture's bytes, from the session's caches or one GET. Runs at normal priority."""
+    """Stage 1: what a tile of ``box`` device pixels is decoded from when a head will do (else the result
+    is ``NEEDS_WHOLE``), or the whole picture (``box`` None), from the session's caches or the network.
+    Runs at normal priority."""
 
     def __init__(
-        self, signals: _Signals, session: Fetcher, ref: PicRef, bucket: int, request_id: int, ticket: _Ticket
+        self,
+        signals: _Signals,
+        session: Fetcher,
+        ref: PicRef,
+        bucket: int,
+        request_id: int,
+        ticket: _Ticket,
+        box: int | None = None,
     ) -> None:
         super().__init__()
         self._signals = signals
@@ -301,6 +361,7 @@ class _FetchJob(QRunnable):
         self._bucket = bucket
         self._request_id = request_id
         self._ticket = ticket
+        self._box = box
 
     def run(self) -> None:
         if not self._ticket.begin():
@@ -308,9 +369,19 @@ class _FetchJob(QRunnable):
         result = JobResult(self._ref, self._bucket, self._request_id, ResultKind.OK)
         cancel = self._ticket.cancel
         data: bytes | None = None
+        source: TileSource | None = None
         try:
-            data = self._session.fetch_bytes(self._ref, cancel=cancel)
-            result.byte_count = len(data)
+            if self._box is None:
+                data = self._session.fetch_bytes(self._ref, cancel=cancel)
+                result.byte_count = len(data)
+            else:
+                tile = self._session.fetch_tile_head(self._ref, self._box, cancel=cancel)
+                if isinstance(tile, NeedsWhole):
+                    result.kind = ResultKind.NEEDS_WHOLE
+                    result.byte_count = tile.size or 0
+                else:
+                    data, source = tile.data, tile.source
+                    result.byte_count = tile.size if tile.size is not None else len(data)
             if cancel.is_set():
                 result.kind = ResultKind.CANCELLED
         except TokenInvalidError:
@@ -319,8 +390,9 @@ class _FetchJob(QRunnable):
             result.kind = ResultKind.CANCELLED if cancel.is_set() else ResultKind.FAILED
             result.error = redact(str(exc)) or type(exc).__name__
         result.lease = self._session.leases.get(self._ref.ident)  # a 403 may have brought a new one
+        ok = result.kind is ResultKind.OK
         self._signals.fetched.emit(
-            _Fetched(self._ticket, result, data if result.kind is ResultKind.OK else None)
+            _Fetched(self._ticket, result, data if ok else None, source if ok else None)
         )
 
 
@@ -343,7 +415,15 @@ class _DecodeJob(QRunnable):
         result = self._result
         data, self._ticket.payload = self._ticket.payload, None
         try:
-            decoded = decode_image(data or b"", self._box)
+            if self._ticket.source is TileSource.EXIF and self._box is not None:
+                from_head = decode_head(data or b"", self._box)
+                if from_head is None:
+                    result.kind = ResultKind.NEEDS_WHOLE
+                    self._signals.finished.emit(result)
+                    return
+                decoded = from_head
+            else:  # the whole picture, or a progressive JPEG's first scans: a JPEG of its own
+                decoded = decode_image(data or b"", self._box)
             # Decoded at box × dpr, a thumbnail has dpr pixels per logical px; a picture smaller than that
             # was not scaled and keeps one pixel per logical px, so at 2× it is shown at its size, not half.
             shrunk = (decoded.image.width(), decoded.image.height()) != decoded.pixel_size
@@ -378,7 +458,8 @@ def pixmap_bytes(pixmap: QPixmap) -> int:
 
 
 class _Stage(Enum):
-    FETCH = "fetch"
+    FETCH = "fetch"  # the head lane
+    WHOLE = "whole"  # the whole-picture lane: waiting for it, or running (``_Work.running``)
     DECODE = "decode"
 
 
@@ -393,6 +474,13 @@ class _Work:
     ticket: _Ticket
     stage: _Stage = _Stage.FETCH
     wanted: bool = True
+    running: bool = False  # in the whole lane: its fetch was handed to the pool
+    size: int = 0  # in the whole lane: the picture's bytes, as far as known
+
+    @property
+    def box(self) -> int:
+        """The tile's size in device pixels."""
+        return max(1, round(self.bucket * self.dpr))
 
 
 class ThumbnailLoader(QObject):
@@ -418,6 +506,7 @@ class ThumbnailLoader(QObject):
         *,
         threads: int = 3,
         fetchers: int = FETCHERS,
+        whole_bytes: int = WHOLE_BYTES_IN_FLIGHT,
         backlog: int = DECODE_BACKLOG,
     ) -> None:
         super().__init__(parent)
@@ -431,10 +520,12 @@ class ThumbnailLoader(QObject):
         # Fetching mostly waits on the network; at normal priority so a busy decoder never delays a GET.
         self._fetch_pool: QThreadPool | None = QThreadPool(self)
         # One thread more than thumbnails may use, so a preview never waits behind a screenful of GETs.
-        self._fetch_pool.setMaxThreadCount(max(1, fetchers) + 1)
         self._fetchers = max(1, fetchers)
-        # Past the queue at most: the decoders' jobs plus ``backlog`` fetching or fetched-but-waiting, so
-        # originals never pile up in front of slow decoders.
+        self._head_limit = self._fetchers  # FETCHERS_WHILE_MOVING while the view moves on (``request``)
+        self._whole_bytes = whole_bytes
+        self._fetch_pool.setMaxThreadCount(self._fetchers + WHOLE_FETCHES + 1)
+        # Past the queue at most, besides the whole lane: the decoders' jobs plus ``backlog`` fetching or
+        # fetched-but-waiting, so originals never pile up in front of slow decoders.
         self._max_inflight = max(1, threads) + max(1, backlog)
         # The prefetch margin waits until the decoders have no visible backlog: fetching costs CPU too
         # (reading and caching a few MB), which the screen the user is looking at needs first.
@@ -478,7 +569,9 @@ class ThumbnailLoader(QObject):
                 wanted.append((ref, bucket, dpr, priority))
                 if len(wanted) >= MAX_PENDING:
                     break
+        moving = False  # a tile still on its way when it left the screen
         for key, work in list(self._inflight.items()):
+            moving = moving or (work.wanted and work.priority == 1 and keys.get(key) != 1)
             if key in keys:
                 work.wanted = True
                 work.priority = keys[key]
@@ -490,6 +583,7 @@ class ThumbnailLoader(QObject):
         self._queue = [
             entry for entry in wanted if (entry[0].pic_key, entry[0].tag, bucket) not in self._inflight
         ]
+        self._head_limit = min(self._fetchers, FETCHERS_WHILE_MOVING) if moving else self._fetchers
         self._pump()
 
     def request_full(self, ref: PicRef) -> int:
@@ -525,7 +619,8 @@ class ThumbnailLoader(QObject):
         return len(self._inflight)
 
     def fetching_count(self) -> int:
-        return sum(1 for work in self._inflight.values() if work.stage is _Stage.FETCH)
+        """Fetches handed to the pool: heads, and whole pictures whose lane has started them."""
+        return sum(1 for work in self._inflight.values() if work.stage is _Stage.FETCH or work.running)
 
     def is_idle(self) -> bool:
         return not self._queue and not self._inflight and not self._full and not self._results
@@ -538,19 +633,62 @@ class ThumbnailLoader(QObject):
         pool = self._fetch_pool
         if self._paused or self._closed or pool is None:
             return
-        fetching = self.fetching_count()
-        while self._queue and fetching < self._fetchers and len(self._inflight) < self._max_inflight:
+        waiting = [
+            work for work in self._inflight.values() if work.stage is _Stage.WHOLE and not work.running
+        ]
+        if waiting:  # the whole lane first: its pictures were asked for before anything still queued
+            running = [work for work in self._inflight.values() if work.running]
+            reading, count = sum(work.size for work in running), len(running)
+            for work in sorted(waiting, key=lambda work: -work.priority):
+                if count >= WHOLE_FETCHES or (reading and reading + work.size > self._whole_bytes):
+                    break
+                work.running = True
+                reading, count = reading + work.size, count + 1
+                self._start_fetch(work)
+        heads = [work for work in self._inflight.values() if work.stage is _Stage.FETCH]
+        fetching, wanted = len(heads), sum(1 for work in heads if work.wanted)
+        # The whole lane is bounded by its bytes: its pictures do not hold back the heads of the next ones.
+        held = sum(1 for work in self._inflight.values() if work.stage is not _Stage.WHOLE)
+        # Heads still on their way for tiles scrolled away count against the lane, not against the limit
+        # of the moment: they would otherwise hold back the tiles that are on screen now.
+        while (
+            self._queue
+            and wanted < self._head_limit
+            and fetching < self._fetchers
+            and held < self._max_inflight
+        ):
             if self._queue[0][3] == 0 and len(self._inflight) >= self._prefetch_below:
                 break  # only the prefetch margin is left, and the decoders are still busy with the screen
             ref, bucket, dpr, priority = self._queue.pop(0)
             key = (ref.pic_key, ref.tag, bucket)
             if key in self._inflight or key in self._cache:
                 continue
-            ticket = _Ticket()
-            self._inflight[key] = _Work(ref, bucket, dpr, priority, ticket)
-            fetching += 1
+            work = _Work(ref, bucket, dpr, priority, _Ticket())
+            self._inflight[key] = work
+            fetching, wanted, held = fetching + 1, wanted + 1, held + 1
             self.jobs_started += 1
-            pool.start(_FetchJob(self._signals, self._session, ref, bucket, 0, ticket), priority)
+            self._start_fetch(work)
+
+    def _start_fetch(self, work: _Work) -> None:
+        """Hand ``work`` to the fetch pool: its head, or in the whole lane the whole picture."""
+        if self._fetch_pool is None:
+            return
+        box = None if work.stage is _Stage.WHOLE else work.box
+        job = _FetchJob(self._signals, self._session, work.ref, work.bucket, 0, work.ticket, box)
+        self._fetch_pool.start(job, work.priority)
+
+    def _to_whole_lane(self, key: ThumbKey, result: JobResult) -> None:
+        """The head cannot make this tile: the whole picture is fetched in its lane, if still wanted."""
+        work = self._inflight.get(key)
+        if work is not None and work.wanted and work.stage is not _Stage.WHOLE:
+            work.stage, work.running, work.ticket = _Stage.WHOLE, False, _Ticket()
+            work.size = result.byte_count or UNKNOWN_SIZE
+        else:
+            if work is not None and not work.wanted:
+                self.jobs_dropped += 1  # scrolled away meanwhile: the head stays in the session's cache
+            result.kind = ResultKind.CANCELLED
+            self._finish(key, result)
+        self._pump()
 
     # -- results (GUI thread) --------------------------------------------------------------------------
     @Slot(object)
@@ -574,12 +712,16 @@ class ThumbnailLoader(QObject):
         work = self._inflight.get(key)
         if work is None or work.ticket is not fetched.ticket:
             return
+        if result.kind is ResultKind.NEEDS_WHOLE:
+            self._to_whole_lane(key, result)
+            return
         if result.kind is ResultKind.OK and work.wanted:
-            work.stage = _Stage.DECODE
-            work.ticket = _Ticket(payload=fetched.data)
+            work.stage, work.running = _Stage.DECODE, False
+            work.ticket = _Ticket(payload=fetched.data, source=fetched.source)
             self.decodes_started += 1
-            box = max(1, round(work.bucket * work.dpr))
-            self._pool.start(_DecodeJob(self._signals, result, box, work.dpr, work.ticket), work.priority)
+            self._pool.start(
+                _DecodeJob(self._signals, result, work.box, work.dpr, work.ticket), work.priority
+            )
         else:
             if result.kind is ResultKind.OK:  # scrolled away meanwhile: keep only what was learned
                 result.kind = ResultKind.CANCELLED
@@ -596,14 +738,27 @@ class ThumbnailLoader(QObject):
                 return  # cancelled meanwhile
             self._emit_full(result)
             return
-        self._finish((result.ref.pic_key, result.ref.tag, result.bucket), result)
+        key = (result.ref.pic_key, result.ref.tag, result.bucket)
+        if result.kind is ResultKind.NEEDS_WHOLE:  # the head's thumbnail would not decode after all
+            self._to_whole_lane(key, result)
+            return
+        self._finish(key, result)
         self._pump()
 
     def _finish(self, key: ThumbKey, result: JobResult) -> None:
-        self._inflight.pop(key, None)
+        work = self._inflight.pop(key, None)
         self._results.append(result)
-        if not self._flush_timer.isActive():
+        if work is not None and work.priority and self._visible_done():
+            self._flush_timer.stop()  # the screen's last tile need not wait for the batch
+            self._flush()
+        elif not self._flush_timer.isActive():
             self._flush_timer.start()
+
+    def _visible_done(self) -> bool:
+        """Nothing asked for as visible is queued or past the queue any more."""
+        return not any(work.priority for work in self._inflight.values()) and not any(
+            entry[3] for entry in self._queue
+        )
 
     def _emit_full(self, result: JobResult) -> None:
         if result.kind is ResultKind.TOKEN:

@@ -27,8 +27,19 @@ Decisions marked [ours] (the real service does not document them; the client mus
 - Image GETs take faults too (queued first, then ``image_fail_rate``): 500/502/503/403, "reset" and
   "html" (a login page answered with 200 and text/html) come before the URL is checked, as a proxy or a
   captive portal would answer; "truncated" and "corrupt" (bytes no decoder reads) spoil the real picture.
-- The request log keeps method, path (never the query string) and status; status 0 means the connection
-  was dropped before a status line (fault "reset").
+- Picture URLs answer HTTP ``Range`` as object stores do (``standin.link.parse_range``): ``Accept-Ranges:
+  bytes``; ``206`` with ``Content-Range: bytes a-b/size`` for ``bytes=a-b``, ``bytes=a-`` and ``bytes=-n``,
+  also when the range happens to cover the whole file (S3 and nginx do the same); ``416`` with
+  ``Content-Range: bytes */size`` for a range that starts past the end; ``200`` with the whole file for a GET
+  without ``Range``, for several ranges at once (no ``multipart/byteranges``) and for a header that does not
+  parse. No ``If-Range`` (a pic key names one picture; its bytes never change). ``honour_range=False``
+  (``--no-range``) answers every GET whole with 200 and no ``Accept-Ranges``. Faults apply to the ranged
+  answer: "truncated" cuts the 206 body short, "corrupt" replaces the file before the range is taken.
+- ``bandwidth_mbps`` shapes every picture body (200 and 206) through one ``TokenBucket`` shared by all
+  connections, sent in ``CHUNK_BYTES`` chunks after the latency; error answers and API calls are not shaped.
+- The request log keeps method, path (never the query string), status, the body bytes sent and the
+  request's ``Range`` header; status 0 means the connection was dropped before a status line (fault
+  "reset").
 - Signing in, the user and the file lists live in ``standin.oauth`` (its own [ours] list); the API accepts
   the static ``token`` and every live access token issued there. A file token of the user's listing other
   than the demo workbook answers as a workbook without pictures.
@@ -87,6 +98,7 @@ from kdocs_viewer.core.quota import daily_limit_header, quota_day, seconds_to_ne
 from kdocs_viewer.standin.config import CELL_SHAPES, StandinConfig
 from kdocs_viewer.standin.dataset import Cell, Picture, Workbook
 from kdocs_viewer.standin.images import ImageStore, corrupt_bytes
+from kdocs_viewer.standin.link import CHUNK_BYTES, TokenBucket, Unsatisfiable, bytes_per_second, parse_range
 from kdocs_viewer.standin.oauth import OAuthState, oauth_routes, other_workbook_reply
 
 IMAGE_PATH = "/img/{file_token}/{pic_key}"
@@ -116,6 +128,8 @@ class RequestLogEntry:
     method: str
     path: str
     status: int
+    body_bytes: int = 0  # response body bytes handed to the connection (headers not counted)
+    range: str = ""  # the request's Range header, when it had one
 
 
 class StandinState:
@@ -127,6 +141,10 @@ class StandinState:
         self.images = images
         self.oauth = OAuthState(config)  # sign-in, user and file lists (standin.oauth)
         self.executor: Executor | None = None  # for image generation; set by the server
+        # One line for every picture body, shared by all connections (None: unlimited).
+        self.link = (
+            TokenBucket(bytes_per_second(config.bandwidth_mbps)) if config.bandwidth_mbps > 0 else None
+        )
         # Set (on the loop) when the server stops, so requests sleeping in latency answer at once.
         self.stopping = asyncio.Event()
         self._lock = threading.Lock()
@@ -352,8 +370,10 @@ class DroppedConnection(Response):
 class TruncatedBody(Response):
     """Fault "truncated": Content-Length announces the whole body; half is sent, then a close."""
 
-    def __init__(self, content: bytes, media_type: str, status_code: int = 200) -> None:
-        super().__init__(content, status_code=status_code, media_type=media_type)
+    def __init__(
+        self, content: bytes, media_type: str, status_code: int = 200, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(content, status_code=status_code, media_type=media_type, headers=headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         cycle = scope.get(_CYCLE_KEY)
@@ -369,6 +389,41 @@ class TruncatedBody(Response):
         _record_now(scope)
         transport.close()  # flushes what was written, then closes
         await _until_disconnected(cycle)
+
+
+class ShapedBody(Response):
+    """A picture body sent through the shared line (``StandinState.link``), chunk by chunk.
+
+    Content-Length is announced up front; each chunk waits for its booking on the line. When the server
+    stops, the rest goes out at once so shutdown never waits for a slow line.
+    """
+
+    def __init__(
+        self,
+        content: bytes,
+        state: StandinState,
+        *,
+        status_code: int,
+        media_type: str,
+        headers: dict[str, str],
+    ) -> None:
+        super().__init__(content, status_code=status_code, media_type=media_type, headers=headers)
+        self._state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        link = self._state.link
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        body = memoryview(self.body)
+        for start in range(0, len(body), CHUNK_BYTES):
+            chunk = body[start : start + CHUNK_BYTES]
+            delay = link.reserve(len(chunk)) if link is not None else 0.0
+            if delay > 0 and not self._state.stopping.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._state.stopping.wait(), delay)
+            more = start + CHUNK_BYTES < len(body)
+            await send({"type": "http.response.body", "body": bytes(chunk), "more_body": more})
+        if not body:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 async def _until_disconnected(cycle: object, limit: float = 2.0) -> None:
@@ -555,11 +610,26 @@ def create_app(state: StandinState) -> ASGIApp:
         data = await _image_bytes(state, pic_key)
         if fault == "corrupt":
             data = corrupt_bytes(f"fault:{pic_key}", max(64, min(len(data), 4096)))
+        status, headers = 200, {"Cache-Control": "private, max-age=60"}
+        if state.config.honour_range:
+            headers["Accept-Ranges"] = "bytes"
+            wanted = parse_range(request.headers.get("range"), len(data))
+            if isinstance(wanted, Unsatisfiable):
+                headers["Content-Range"] = f"bytes */{wanted.size}"
+                return Response(
+                    "Range Not Satisfiable\n", status_code=416, media_type="text/plain", headers=headers
+                )
+            if wanted is not None:
+                first, last = wanted
+                status, headers["Content-Range"] = 206, f"bytes {first}-{last}/{len(data)}"
+                data = data[first : last + 1]
         if fault == "truncated":
-            return TruncatedBody(data, picture.content_type)
-        return Response(
-            data, media_type=picture.content_type, headers={"Cache-Control": "private, max-age=60"}
-        )
+            return TruncatedBody(data, picture.content_type, status, headers)
+        if state.link is not None:
+            return ShapedBody(
+                data, state, status_code=status, media_type=picture.content_type, headers=headers
+            )
+        return Response(data, status_code=status, media_type=picture.content_type, headers=headers)
 
     routes = [
         Route(PICTURE_URLS_PATH, picture_urls, methods=["POST"]),
@@ -651,6 +721,8 @@ class RequestLogger:
             return
         scope[_CYCLE_KEY] = getattr(send, "__self__", None)
         status = 0
+        sent = 0
+        asked = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"range"), "")
         recorded = False
 
         def record() -> None:
@@ -658,7 +730,7 @@ class RequestLogger:
             if recorded:
                 return
             recorded = True
-            entry = RequestLogEntry(scope["method"], scope["path"], status)
+            entry = RequestLogEntry(scope["method"], scope["path"], status, sent, asked)
             self.state.log(entry)
             if self.state.config.access_log:
                 access_logger.info("%s %s %s", entry.method, entry.path, entry.status)
@@ -666,11 +738,13 @@ class RequestLogger:
         scope[_RECORD_KEY] = record
 
         async def logging_send(message: MutableMapping[str, Any]) -> None:
-            nonlocal status
+            nonlocal status, sent
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-            elif message["type"] == "http.response.body" and not message.get("more_body", False):
-                record()
+            elif message["type"] == "http.response.body":
+                sent += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    record()
             await send(message)
 
         try:

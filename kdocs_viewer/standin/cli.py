@@ -58,6 +58,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--latency-ms", type=float, default=defaults.latency_ms, help="delay of every request"
     )
     parser.add_argument(
+        "--bandwidth-mbps",
+        type=float,
+        default=defaults.bandwidth_mbps,
+        help="one line of this many Mbit/s shared by every picture download, on top of --latency-ms "
+        "(default: unlimited)",
+    )
+    parser.add_argument(
+        "--no-range",
+        action="store_true",
+        help="ignore HTTP Range on picture URLs: every GET is answered whole with 200, as some servers do",
+    )
+    parser.add_argument(
         "--fail-rate", type=float, default=defaults.fail_rate, help="fraction of API calls that fail"
     )
     parser.add_argument(
@@ -143,6 +155,8 @@ def config_from_args(args: argparse.Namespace) -> StandinConfig:
         time_scale=args.time_scale,
         quota=args.quota,
         latency_ms=args.latency_ms,
+        bandwidth_mbps=args.bandwidth_mbps,
+        honour_range=not args.no_range,
         fail_rate=args.fail_rate,
         image_fail_rate=args.image_fail_rate,
         seed=args.seed,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,9 @@ class StandinConfig:
     used when it is smaller, and ``pictures=0`` means exactly one picture per file.
     ``time_scale`` multiplies every URL lifetime (0.005 turns 300 s into 1.5 s for tests).
     ``quota`` is the number of API calls allowed per day; ``latency_ms`` delays API calls and image GETs;
+    ``bandwidth_mbps`` (0 = unlimited) is one line shared by every picture body the server sends, on top
+    of the latency (``standin.link``); picture URLs answer ``Range`` requests (206) unless ``honour_range``
+    is off, when they answer every GET whole with 200, as some servers do;
     ``fail_rate`` is the fraction of API calls that fail at random (seeded by ``seed``);
     ``image_fail_rate`` the fraction of picture GETs that do (5xx, reset, truncated body, or an HTML login
     page with 200), from a random stream of their own (also seeded by ``seed``).
@@ -42,6 +46,8 @@ class StandinConfig:
     time_scale: float = 1.0
     quota: int = QUOTA_TEST_APP
     latency_ms: float = 0.0
+    bandwidth_mbps: float = 0.0
+    honour_range: bool = True
     fail_rate: float = 0.0
     image_fail_rate: float = 0.0
     seed: int = 1
@@ -70,6 +76,8 @@ class StandinConfig:
             raise ValueError("image_fail_rate must be between 0 and 1")
         if self.latency_ms < 0:
             raise ValueError("latency_ms must be >= 0")
+        if not math.isfinite(self.bandwidth_mbps) or self.bandwidth_mbps < 0:
+            raise ValueError("bandwidth_mbps must be >= 0 (0 = unlimited)")
         if self.quota < 0:
             raise ValueError("quota must be >= 0")
         if not self.file_token:

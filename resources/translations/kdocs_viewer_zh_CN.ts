@@ -1346,7 +1346,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>ThumbnailLoader</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+113" />
+            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+139" />
             <source>empty file</source>
             <translation>空文件</translation>
         </message>
@@ -1366,7 +1366,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>不是有效的图片：%1</translation>
         </message>
         <message>
-            <location line="+472" />
+            <location line="+601" />
             <source>the access token was rejected</source>
             <translation>访问令牌被拒绝</translation>
         </message>
@@ -2063,12 +2063,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>download</name>
         <message>
-            <location filename="../../kdocs_viewer/core/download.py" line="+108" />
+            <location filename="../../kdocs_viewer/core/download.py" line="+125" />
             <source>download cancelled</source>
             <translation>下载已取消</translation>
         </message>
         <message>
-            <location line="+13" />
+            <location line="+41" />
             <source>the picture server did not answer in time</source>
             <translation>图片服务器未及时响应</translation>
         </message>
@@ -2089,17 +2089,22 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+2" />
-            <location line="+137" />
+            <location line="+182" />
             <source>the picture link is not a usable http(s) address</source>
             <translation>图片链接不是可用的 http(s) 地址</translation>
         </message>
         <message>
-            <location line="-136" />
+            <location line="-181" />
             <source>network error while downloading the picture ({error})</source>
             <translation>下载图片时发生网络错误（{error}）</translation>
         </message>
         <message>
-            <location line="+87" />
+            <location line="+98" />
+            <source>the picture server sent another part of the picture than asked</source>
+            <translation>图片服务器发来的不是所请求的那部分图片</translation>
+        </message>
+        <message>
+            <location line="+34" />
             <source>the picture is too large ({size} bytes; the limit is {limit})</source>
             <translation>图片过大（{size} 字节，上限为 {limit}）</translation>
         </message>
@@ -2119,7 +2124,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>图片下载失败（{error}）</translation>
         </message>
         <message>
-            <location line="+12" />
+            <location line="+13" />
+            <source>the picture server has none of the asked bytes (HTTP 416)</source>
+            <translation>图片服务器没有所请求的字节（HTTP 416）</translation>
+        </message>
+        <message>
+            <location line="+3" />
             <source>the picture link was refused (HTTP {status}): it expired or was revoked</source>
             <translation>图片链接被拒绝（HTTP {status}）：链接已过期或已被撤销</translation>
         </message>
@@ -2507,7 +2517,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>session</name>
         <message>
-            <location filename="../../kdocs_viewer/core/session.py" line="+230" />
+            <location filename="../../kdocs_viewer/core/session.py" line="+292" />
             <source>cancelled</source>
             <translation>已取消</translation>
         </message>
@@ -2523,7 +2533,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>服务器的回复中没有这张图片</translation>
         </message>
         <message>
-            <location filename="../../kdocs_viewer/core/session.py" line="+288" />
+            <location filename="../../kdocs_viewer/core/session.py" line="+484" />
             <source>the picture server refused the download link (HTTP {status}) even after a fresh link was obtained: the picture may have been removed or access revoked</source>
             <translation>即使已获取新链接，图片服务器仍拒绝下载（HTTP {status}）：图片可能已被删除或访问权限已被撤销</translation>
         </message>

@@ -297,3 +297,20 @@ def test_adopt_copies_when_links_cannot_reach(tmp_path: Path, monkeypatch: pytes
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert cache.adopt("wb", "missing", tmp_path / "nope") is False
     assert sorted(os.listdir(tmp_path / "cache")) == [path.name]
+
+
+def test_byte_budget_cache_hands_evicted_items_to_on_evict_but_not_discarded_ones() -> None:
+    evicted: list[tuple[str, bytes]] = []
+    cache: ByteBudgetCache[str, bytes] = ByteBudgetCache(
+        10, len, on_evict=lambda key, value: evicted.append((key, value))
+    )
+    cache.put("a", b"aaaa")
+    cache.put("b", b"bbbb")
+    cache.put("c", b"cccc")  # 12 > 10: "a" (least recently used) goes
+    assert evicted == [("a", b"aaaa")]
+    cache.discard("b")
+    cache.set_budget(2)
+    assert evicted == [("a", b"aaaa"), ("c", b"cccc")]
+    cache.put("d", b"dd")
+    cache.clear()
+    assert evicted == [("a", b"aaaa"), ("c", b"cccc")]

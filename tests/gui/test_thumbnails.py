@@ -16,11 +16,12 @@ from pytestqt.qtbot import QtBot
 from kdocs_viewer.core.api import KDocsClient
 from kdocs_viewer.core.cache import ByteBudgetCache
 from kdocs_viewer.core.models import PicRef
-from kdocs_viewer.core.session import LeaseTable, PictureSession
+from kdocs_viewer.core.session import LeaseTable, PictureSession, TileBytes
 from kdocs_viewer.gui.picture_model import ThumbKey, ThumbnailResult
 from kdocs_viewer.gui.thumbnails import (
     DECODE_BACKLOG,
     FETCHERS,
+    FETCHERS_WHILE_MOVING,
     MAX_PENDING,
     SHOWN_FORMATS,
     FullImage,
@@ -236,6 +237,10 @@ class GatedFetcher:
         self.waiting = 0
         self.returned = 0
 
+    def fetch_tile_head(self, ref: PicRef, box: int, *, cancel: threading.Event | None = None) -> TileBytes:
+        data = self.fetch_bytes(ref, cancel=cancel)
+        return TileBytes(data, None, len(data))
+
     def fetch_bytes(self, ref: PicRef, *, cancel: threading.Event | None = None) -> bytes:
         with self.lock:
             self.calls.append(ref.pic_key)
@@ -395,6 +400,28 @@ def test_scrolled_away_pictures_are_not_decoded(
     blockers[0].release.set()
     qtbot.waitUntil(lambda: len(got) == 5 and loader.is_idle(), timeout=5000)
     assert {r.ident for r in got[3:]} == {ref.ident for ref in fourth}
+
+
+def test_fewer_heads_at_once_while_the_view_moves_on(
+    qtbot: QtBot, make_loader: Callable[..., ThumbnailLoader]
+) -> None:
+    fetcher = GatedFetcher()  # every GET waits for the gate
+    loader = make_loader(fetcher, fetchers=8)
+    refs = fake_refs(12)
+    before, now = refs[:2], refs[2:]
+    loader.request(before, [], 64, 1.0)
+    qtbot.waitUntil(lambda: fetcher.waiting == 2, timeout=2000)
+    # The view moved on while those two were on their way (a drag): new tiles get fewer heads at once.
+    loader.request(now, [], 64, 1.0)
+    qtbot.waitUntil(lambda: fetcher.waiting == 2 + FETCHERS_WHILE_MOVING, timeout=2000)
+    assert loader.pending_count() == len(now) - FETCHERS_WHILE_MOVING
+    # The view stays (the same request again): the whole lane, less the two still on their way.
+    loader.request(now, [], 64, 1.0)
+    qtbot.waitUntil(lambda: fetcher.waiting == 8, timeout=2000)
+    assert loader.pending_count() == len(now) - 6
+    fetcher.gate.set()
+    qtbot.waitUntil(loader.is_idle, timeout=5000)
+    assert sorted(fetcher.calls) == sorted(ref.pic_key for ref in refs)
 
 
 def test_shutdown_joins_both_stages(qtbot: QtBot, make_loader: Callable[..., ThumbnailLoader]) -> None:
