@@ -38,7 +38,7 @@ from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.cache import ByteBudgetCache
 from kdocs_viewer.core.models import PicRef
-from kdocs_viewer.core.session import LeaseTable
+from kdocs_viewer.core.session import LeaseTable, TileBytes
 from kdocs_viewer.gui.picture_model import Ident, ThumbKey, ThumbnailResult
 from kdocs_viewer.gui.thumbnails import ImageDecodeError, ThumbnailLoader, decode_image, pixmap_bytes
 
@@ -86,6 +86,10 @@ class MemoryFetcher:
 
     def fetch_bytes(self, ref: PicRef, *, cancel: threading.Event | None = None) -> bytes:
         return self._data[ref.pic_key.split("/")[0]]
+
+    def fetch_tile_head(self, ref: PicRef, box: int, *, cancel: threading.Event | None = None) -> TileBytes:
+        data = self.fetch_bytes(ref, cancel=cancel)  # the whole picture: every tile is decoded in full
+        return TileBytes(data, None, len(data))
 
 
 class Sender(QObject):
