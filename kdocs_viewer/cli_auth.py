@@ -67,6 +67,11 @@ def add_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
     """Add the five commands with ``add(name, help)``, cli.py's subparser factory."""
     token = add("token", "manage the access token stored in the system keyring")
     token.add_argument("action", choices=["set", "clear", "status"], help="set (from stdin), clear or status")
+    token.add_argument(
+        "--json",
+        action="store_true",
+        help="status as one JSON object: base_url, keyring, token, detail, env_token_set",
+    )
     login = add(
         "login", "sign in with your own KDocs app (APPID + APPKEY) and keep the tokens in the keyring"
     )
@@ -343,15 +348,29 @@ def cmd_token(args: argparse.Namespace) -> int:
 
     base_url = _base_url(args)
     store = TokenStore()
+    if args.json and args.action != "status":
+        raise CliError(f"--json goes with `token status`, not `token {args.action}`", EXIT_USAGE)
     if args.action == "status":
         result = store.get(base_url)
         out = sys.stdout
+        env_set = bool(os.environ.get(ENV_TOKEN, "").strip())
+        if args.json:  # the same facts as the text, never the token itself
+            record = {
+                "base_url": base_url,
+                "keyring": result.backend,
+                "token": result.status.value,
+                "detail": None if result.ok else result.detail,
+                "env_token_set": env_set,
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+            return EXIT_OK if result.ok else EXIT_API
         out.write(f"base URL: {base_url}\n")
         out.write(f"keyring:  {result.backend}\n")
         out.write(f"token:    {result.status.value}\n")
         if not result.ok:
             out.write(f"detail:   {result.detail}\n")
-        if os.environ.get(ENV_TOKEN, "").strip():
+        if env_set:
             out.write(f"note:     {ENV_TOKEN} is set and is used before the keyring\n")
         out.flush()
         return EXIT_OK if result.ok else EXIT_API

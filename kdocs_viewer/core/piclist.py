@@ -1,10 +1,10 @@
 """Read and write the lists of pictures a user hands the viewer.
 
 People paste whatever they have: the request body of the picture-URL API, a JSON list, a cells-API
-response, a CSV/TSV export or a plain ``pic_key tag [caption]`` text file. This module accepts all of them, and when
-something is wrong it says *where* (line or item) and *what*, collecting every problem in one go so a user
-fixes a file once instead of once per error. ``tag`` is opaque: it is validated as a non-empty string and
-otherwise passed through untouched, because the API wants exactly what it gave.
+response, a CSV/TSV export or a plain ``pic_key tag [caption]`` text file. This module accepts all of them,
+and when something is wrong it says *where* (line or item) and *what*, collecting every problem in one go so
+a user fixes a file once instead of once per error. ``tag`` is opaque: it is validated as a non-empty string
+and otherwise passed through untouched, because the API wants exactly what it gave.
 """
 
 from __future__ import annotations
