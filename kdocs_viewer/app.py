@@ -46,7 +46,7 @@ log = logging.getLogger("kdocs_viewer")
 
 _MAX_ERROR_CHARS = 300
 
-APP_ID = "io.github.kdocsviewer.KDocsViewer"
+APP_ID = "io.github.kdocsviewer.viewer"
 """The reverse-DNS id of the desktop file, the AppStream metainfo and the icon (resources/linux/)."""
 
 
