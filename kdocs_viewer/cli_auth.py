@@ -42,6 +42,7 @@ from kdocs_viewer.cli_terminal import (
     EXIT_USAGE,
     PROG,
     CliError,
+    _note,
     _say,
     _stop_signals_cancel,
 )
@@ -171,7 +172,7 @@ def signed_in_provider(base_url: str) -> TokenRefresher | None:
     sign_in = loaded.sign_in
     if loaded.status is not TokenStatus.STORED or sign_in is None:
         if loaded.status is TokenStatus.ERROR:
-            _say(f"note: {loaded.detail}")
+            _note(f"note: {loaded.detail}")
         return None
     _signed_in_app.append(sign_in.app.app_id)
     try:
@@ -290,8 +291,8 @@ def cmd_login(args: argparse.Namespace) -> int:
             nickname = get_user(client).nickname
         who = f" as {nickname}" if nickname else ""
     except Exception as exc:  # the sign-in stands; only the name is missing (e.g. no user_basic scope)
-        _say(f"note: could not read your user name: {exc}")
-    _say(f"signed in{who} with app {app.app_id} at {base_url}; tokens kept in {saved.backend}")
+        _note(f"note: could not read your user name: {exc}")
+    _note(f"signed in{who} with app {app.app_id} at {base_url}; tokens kept in {saved.backend}")
     return EXIT_OK
 
 
@@ -316,7 +317,7 @@ def _await_tokens(args: argparse.Namespace, flow: Any) -> Any:
             "and press Enter"
         )
         return flow.complete(_read_line("pasted address"))
-    _say(f"waiting for the browser (at most {args.timeout:g} s; Ctrl+C cancels)…")
+    _note(f"waiting for the browser (at most {args.timeout:g} s; Ctrl+C cancels)…")
     cancel = threading.Event()
     result: dict[str, Any] = {}
 
@@ -376,7 +377,7 @@ def cmd_token(args: argparse.Namespace) -> int:
         return EXIT_OK if result.ok else EXIT_API
     if args.action == "clear":
         result = store.delete(base_url)
-        _say(f"{result.detail} ({base_url})")
+        (_note if result.ok else _say)(f"{result.detail} ({base_url})")
         return EXIT_OK if result.ok else EXIT_API
     # set
     if getattr(args, "token_stdin", False) or sys.stdin is None or not sys.stdin.isatty():
@@ -389,7 +390,7 @@ def cmd_token(args: argparse.Namespace) -> int:
         token = _clean_token(raw, "the prompt")
     result = store.set(base_url, token)
     if result.status is TokenStatus.STORED:
-        _say(f"{result.detail} for {base_url}")
+        _note(f"{result.detail} for {base_url}")
         return EXIT_OK
     _say(f"the token was not stored: {result.detail}")
     if result.status is TokenStatus.UNAVAILABLE:
@@ -405,7 +406,7 @@ def cmd_logout(args: argparse.Namespace) -> int:
 
     base_url = _base_url(args)
     result = SignInStore().clear(base_url)
-    _say(f"{result.detail} ({base_url})")
+    (_note if result.ok else _say)(f"{result.detail} ({base_url})")
     return EXIT_OK if result.ok else EXIT_API
 
 
@@ -465,9 +466,9 @@ def cmd_files(args: argparse.Namespace) -> int:
     if cancel.is_set():
         _say("cancelled")
         return stop.exit_code
-    _say(f"{len(items)} spreadsheet{'s' if len(items) != 1 else ''}")
+    _note(f"{len(items)} spreadsheet{'s' if len(items) != 1 else ''}")
     if skipped:
-        _say(f"note: {skipped} listed item(s) named no file token or no name and were left out")
+        _note(f"note: {skipped} listed item(s) named no file token or no name and were left out")
     return EXIT_OK
 
 

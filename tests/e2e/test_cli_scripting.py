@@ -122,6 +122,11 @@ def test_quiet_keeps_only_the_errors(standin_factory: Factory, tmp_path: Path) -
 
     scan = run_cli("scan", "-q", "--base-url", small.base_url, "--file-token", FILE_TOKEN, env=env)
     assert scan.code == 0 and scan.err == "" and '"pics"' in scan.out  # the data still goes to stdout
+    files = run_cli("files", "-q", "--base-url", small.base_url, env=env)
+    assert files.code == 0 and files.err == "" and files.out.strip()
+    loud = run_cli("files", "--base-url", small.base_url, env=env)
+    count = len(files.out.splitlines())
+    assert loud.out == files.out and loud.err == f"kdocs-pics: {count} spreadsheets\n"  # not with -q
 
 
 def test_simulate_prints_the_names_and_touches_nothing(standin_factory: Factory, tmp_path: Path) -> None:
