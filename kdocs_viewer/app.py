@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from kdocs_viewer.standin.server import StandinServer
 
 __all__ = [
+    "APP_ID",
     "BUS_PROBE_SECONDS",
     "DemoLauncher",
     "build_parser",
@@ -53,6 +54,9 @@ log = logging.getLogger("kdocs_viewer")
 
 _MAX_ERROR_CHARS = 300
 BUS_PROBE_SECONDS = 2.0  # a live session bus answers in about a millisecond
+
+APP_ID = "io.github.kdocsviewer.viewer"
+"""The reverse-DNS id of the desktop file, the AppStream metainfo and the icon (resources/linux/)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,6 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--pics", metavar="FILE", help="a pic list file (JSON, CSV/TSV or text) to load")
     parser.add_argument(
         "--lang", choices=("en", "zh_CN"), help="interface language (remembered; default: system locale)"
+    )
+    parser.add_argument(
+        "--quit-after-first-screen",
+        nargs="?",
+        const=60.0,
+        type=float,
+        metavar="SECONDS",
+        help="a smoke test: quit (status 0) once the first screen is painted — with --demo, its first "
+        "pictures; status 1 if that takes longer than SECONDS (default 60)",
     )
     parser.add_argument("--version", action="version", version=f"kdocs-viewer {__version__}")
     return parser
@@ -155,7 +168,7 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication([sys.argv[0] if sys.argv else "kdocs-viewer", *(argv or [])])
     QGuiApplication.setApplicationDisplayName("kdocs-viewer")
-    QGuiApplication.setDesktopFileName("io.github.kdocs_viewer")
+    QGuiApplication.setDesktopFileName(APP_ID)  # the .desktop file's name: Wayland matches windows by it
     from importlib import resources
 
     icon_path = resources.files("kdocs_viewer") / "icons" / "kdocs-viewer.svg"
@@ -258,6 +271,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         QTimer.singleShot(0, launcher.start)  # after the first paint: the window appears at once
     else:
         window.begin(file_token=args.file_token or "", pics_file=args.pics)
+    if args.quit_after_first_screen is not None:
+        from kdocs_viewer.gui.first_screen import FirstScreenWatch
+
+        expect_pictures = bool(args.demo or args.file_token or args.pics)
+        timeout = args.quit_after_first_screen
+        FirstScreenWatch(window, expect_pictures=expect_pictures, timeout=timeout).start()
     try:
         code = int(app.exec())
     finally:

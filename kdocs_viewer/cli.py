@@ -38,6 +38,8 @@ from kdocs_viewer.cli_terminal import (
     EXIT_USAGE,
     PROG,
     CliError,
+    _note,
+    _Quiet,
     _quiet_broken_pipe,
     _say,
     _setup_logging,
@@ -108,6 +110,23 @@ exit status:
        (129, 130, 143: the work in flight winds down, the summary is printed, no partial file is left)
 """
 
+EXAMPLES: dict[str, str] = {
+    "scan": f"{PROG} scan --file-token FILE_TOKEN > pics.json",
+    "resolve": f"{PROG} resolve --file-token FILE_TOKEN --pics pics.json | jq -r .pic_url",
+    "save": f"{PROG} save --file-token FILE_TOKEN --pics pics.json --out ./pictures "
+    "--template '{index:04d} {caption}'\n"
+    f"  {PROG} scan --file-token FILE_TOKEN | {PROG} save --file-token FILE_TOKEN --pics - --out . --json",
+    "token": f"{PROG} token set < token.txt     # then: {PROG} token status --json",
+    "login": f"{PROG} login --app-id YOUR_APPID     # asks for the APPKEY, opens the browser",
+    "logout": f"{PROG} logout",
+    "whoami": f"{PROG} whoami",
+    "files": f"{PROG} files --recent --query 销售",
+}
+
+SUBCOMMAND_EPILOG = f"""\
+The token: --token-stdin, ${ENV_TOKEN}, your sign-in or the keyring (never an option on the command
+line). Exit statuses and the rest: `{PROG} --help`."""
+
 TOKEN_HELP = (
     f"Sign in once with `{PROG} login --app-id ID`, or give a token in one of three ways: on standard input "
     f"with --token-stdin; in the {ENV_TOKEN} environment variable; or stored in the system keyring with "
@@ -141,6 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="debug logging on stderr (tokens and signed URLs are still masked)",
     )
+    common.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="only errors on stderr (no progress, counts or summary); save prints no paths (its --json does)",
+    )
 
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -158,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
             name,
             help=help_text,
             description=help_text,
-            epilog=EPILOG,
+            epilog=f"example:\n  {EXAMPLES[name]}\n\n{SUBCOMMAND_EPILOG}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
             parents=[common],
             allow_abbrev=False,
@@ -199,6 +225,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     save.add_argument(
         "--jobs", type=_positive_int, default=8, metavar="N", help="parallel downloads (default 8)"
+    )
+    save.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per picture on stdout as it finishes: path, pic_key, tag, cell, bytes, status "
+        "(saved, skipped, failed, cancelled) and, unless saved, reason",
+    )
+    save.add_argument(
+        "--simulate",
+        action="store_true",
+        help="print the paths the template gives (extension as .*: it comes from the bytes) and stop: "
+        "no token, no API call, no download, nothing written",
     )
 
     from kdocs_viewer.cli_auth import add_parsers
@@ -335,7 +373,7 @@ def _read_pics(args: argparse.Namespace) -> list[PicRef]:
     except PicListError as exc:
         raise CliError(f"bad pic list {name}:\n{exc}", EXIT_USAGE) from None
     for dup in result.duplicates:
-        _say(f"note: {name}: {dup}")
+        _note(f"note: {name}: {dup}")
     return result.pics
 
 
@@ -417,7 +455,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     pics = found.pics
     sys.stdout.write(dump_pic_list(pics))
     sys.stdout.flush()
-    _say(f"found {len(pics)} picture{'s' if len(pics) != 1 else ''} in {args.file_token!r}")
+    _note(f"found {len(pics)} picture{'s' if len(pics) != 1 else ''} in {args.file_token!r}")
     for problem in found.problems:
         _say(f"unreadable picture cell: {problem}")
     return EXIT_FAILED if found.problems else EXIT_OK
@@ -430,15 +468,13 @@ def _iso_utc(wall: float | None) -> str | None:
 
 
 def _outcome_json(outcome: Outcome) -> dict[str, Any]:
+    """pic_key and tag, then sheet, cell and caption when the pic list knew them, then the URL or error."""
     ref = outcome.ref
+    known: dict[str, Any] = {"pic_key": ref.pic_key, "tag": ref.tag}
+    known.update({k: v for k, v in (("sheet", ref.sheet), ("cell", ref.cell), ("caption", ref.caption)) if v})
     if isinstance(outcome, Lease):
-        return {
-            "pic_key": ref.pic_key,
-            "tag": ref.tag,
-            "pic_url": outcome.url,
-            "expires_at": _iso_utc(outcome.expires_wall()),
-        }
-    return {"pic_key": ref.pic_key, "tag": ref.tag, "error": redact(outcome.message)}
+        return {**known, "pic_url": outcome.url, "expires_at": _iso_utc(outcome.expires_wall())}
+    return {**known, "error": redact(outcome.message)}
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
@@ -506,6 +542,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(bool(getattr(args, "verbose", False)))
+    _Quiet.on = bool(getattr(args, "quiet", False))
     log.debug("kdocs-pics %s: %s", __version__, args.command)
     try:
         return COMMANDS[args.command](args)

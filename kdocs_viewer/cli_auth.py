@@ -42,6 +42,7 @@ from kdocs_viewer.cli_terminal import (
     EXIT_USAGE,
     PROG,
     CliError,
+    _note,
     _say,
     _stop_signals_cancel,
 )
@@ -67,6 +68,11 @@ def add_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
     """Add the five commands with ``add(name, help)``, cli.py's subparser factory."""
     token = add("token", "manage the access token stored in the system keyring")
     token.add_argument("action", choices=["set", "clear", "status"], help="set (from stdin), clear or status")
+    token.add_argument(
+        "--json",
+        action="store_true",
+        help="status as one JSON object: base_url, keyring, token, detail, env_token_set",
+    )
     login = add(
         "login", "sign in with your own KDocs app (APPID + APPKEY) and keep the tokens in the keyring"
     )
@@ -166,7 +172,7 @@ def signed_in_provider(base_url: str) -> TokenRefresher | None:
     sign_in = loaded.sign_in
     if loaded.status is not TokenStatus.STORED or sign_in is None:
         if loaded.status is TokenStatus.ERROR:
-            _say(f"note: {loaded.detail}")
+            _note(f"note: {loaded.detail}")
         return None
     _signed_in_app.append(sign_in.app.app_id)
     try:
@@ -285,8 +291,8 @@ def cmd_login(args: argparse.Namespace) -> int:
             nickname = get_user(client).nickname
         who = f" as {nickname}" if nickname else ""
     except Exception as exc:  # the sign-in stands; only the name is missing (e.g. no user_basic scope)
-        _say(f"note: could not read your user name: {exc}")
-    _say(f"signed in{who} with app {app.app_id} at {base_url}; tokens kept in {saved.backend}")
+        _note(f"note: could not read your user name: {exc}")
+    _note(f"signed in{who} with app {app.app_id} at {base_url}; tokens kept in {saved.backend}")
     return EXIT_OK
 
 
@@ -311,7 +317,7 @@ def _await_tokens(args: argparse.Namespace, flow: Any) -> Any:
             "and press Enter"
         )
         return flow.complete(_read_line("pasted address"))
-    _say(f"waiting for the browser (at most {args.timeout:g} s; Ctrl+C cancels)…")
+    _note(f"waiting for the browser (at most {args.timeout:g} s; Ctrl+C cancels)…")
     cancel = threading.Event()
     result: dict[str, Any] = {}
 
@@ -343,21 +349,35 @@ def cmd_token(args: argparse.Namespace) -> int:
 
     base_url = _base_url(args)
     store = TokenStore()
+    if args.json and args.action != "status":
+        raise CliError(f"--json goes with `token status`, not `token {args.action}`", EXIT_USAGE)
     if args.action == "status":
         result = store.get(base_url)
         out = sys.stdout
+        env_set = bool(os.environ.get(ENV_TOKEN, "").strip())
+        if args.json:  # the same facts as the text, never the token itself
+            record = {
+                "base_url": base_url,
+                "keyring": result.backend,
+                "token": result.status.value,
+                "detail": None if result.ok else result.detail,
+                "env_token_set": env_set,
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+            return EXIT_OK if result.ok else EXIT_API
         out.write(f"base URL: {base_url}\n")
         out.write(f"keyring:  {result.backend}\n")
         out.write(f"token:    {result.status.value}\n")
         if not result.ok:
             out.write(f"detail:   {result.detail}\n")
-        if os.environ.get(ENV_TOKEN, "").strip():
+        if env_set:
             out.write(f"note:     {ENV_TOKEN} is set and is used before the keyring\n")
         out.flush()
         return EXIT_OK if result.ok else EXIT_API
     if args.action == "clear":
         result = store.delete(base_url)
-        _say(f"{result.detail} ({base_url})")
+        (_note if result.ok else _say)(f"{result.detail} ({base_url})")
         return EXIT_OK if result.ok else EXIT_API
     # set
     if getattr(args, "token_stdin", False) or sys.stdin is None or not sys.stdin.isatty():
@@ -370,7 +390,7 @@ def cmd_token(args: argparse.Namespace) -> int:
         token = _clean_token(raw, "the prompt")
     result = store.set(base_url, token)
     if result.status is TokenStatus.STORED:
-        _say(f"{result.detail} for {base_url}")
+        _note(f"{result.detail} for {base_url}")
         return EXIT_OK
     _say(f"the token was not stored: {result.detail}")
     if result.status is TokenStatus.UNAVAILABLE:
@@ -386,7 +406,7 @@ def cmd_logout(args: argparse.Namespace) -> int:
 
     base_url = _base_url(args)
     result = SignInStore().clear(base_url)
-    _say(f"{result.detail} ({base_url})")
+    (_note if result.ok else _say)(f"{result.detail} ({base_url})")
     return EXIT_OK if result.ok else EXIT_API
 
 
@@ -446,9 +466,9 @@ def cmd_files(args: argparse.Namespace) -> int:
     if cancel.is_set():
         _say("cancelled")
         return stop.exit_code
-    _say(f"{len(items)} spreadsheet{'s' if len(items) != 1 else ''}")
+    _note(f"{len(items)} spreadsheet{'s' if len(items) != 1 else ''}")
     if skipped:
-        _say(f"note: {skipped} listed item(s) named no file token or no name and were left out")
+        _note(f"note: {skipped} listed item(s) named no file token or no name and were left out")
     return EXIT_OK
 
 

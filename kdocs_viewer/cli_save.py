@@ -1,16 +1,22 @@
 """``kdocs-pics save``: download the pictures of a pic list into a folder, atomically, then say how it went.
 
-Registered by ``cli.py``, whose output rules it shares: the saved paths on stdout, failures and a one-line
-summary on stderr, a progress bar only for a person at a terminal. A rejected token or an unknown workbook
-ends the command before anything is written; Ctrl+C, SIGTERM and SIGHUP wind the batch down cleanly.
+Registered by ``cli.py``, whose output rules it shares: each saved path on stdout as soon as it is written
+(or, with ``--json``, one JSON object per picture as it finishes, whatever became of it), failures and a
+one-line summary on stderr. Progress is a bar for a person at a terminal, else a line every few seconds (a
+log file or CI shows the run is alive); ``-q`` keeps only the errors. ``--simulate`` prints the names the
+template gives and touches neither the network nor the folder. A rejected token or an unknown workbook ends
+the command before anything is written; Ctrl+C, SIGTERM and SIGHUP wind the batch down cleanly.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
+import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,17 +41,22 @@ from kdocs_viewer.cli_terminal import (
     _stop_signals_cancel,
 )
 from kdocs_viewer.core.models import PicFailure, PicRef
+from kdocs_viewer.core.redact import redact
 from kdocs_viewer.core.units import format_size
 
 if TYPE_CHECKING:
-    from kdocs_viewer.core.saving import SaveSummary
+    from kdocs_viewer.core.saving import SaveItemResult, SaveProgress, SaveSummary
+
+PROGRESS_LINE_SECONDS = 5.0
+"""Without a terminal on stderr, a progress line at most this often; ``KDOCS_PICS_PROGRESS_SECONDS``
+overrides it (tests, or a CI log that wants more or fewer lines)."""
 
 __all__ = ["COMMANDS", "cmd_save"]
 
 
 def cmd_save(args: argparse.Namespace) -> int:
     from kdocs_viewer.core.api import TokenInvalidError
-    from kdocs_viewer.core.saving import ConflictPolicy, SaveProgress, Source, save_batch, validate_template
+    from kdocs_viewer.core.saving import ConflictPolicy, Source, save_batch, validate_template
     from kdocs_viewer.core.session import PictureSession, PicUnavailable
 
     try:
@@ -58,6 +69,9 @@ def cmd_save(args: argparse.Namespace) -> int:
     folder: Path = args.out
     if folder.exists() and not folder.is_dir():
         raise CliError(f"--out {folder} exists and is not a folder", EXIT_USAGE)
+    quiet = bool(getattr(args, "quiet", False))
+    if args.simulate:
+        return _simulate(pics, folder, args.template, as_json=args.json, quiet=quiet)
     base_url = _base_url(args)
     token = _get_token(args, base_url)
 
@@ -94,12 +108,26 @@ def cmd_save(args: argparse.Namespace) -> int:
                 cancel.set()  # every other picture would fail the same way
                 raise
 
-        bar = _progress_bar(len(pics))
+        bar = None if quiet else _progress_bar(len(pics))
+        lines = None if quiet or bar is not None else _ProgressLines(folder)
 
         def progress(p: SaveProgress) -> None:
-            if bar is not None:
-                with contextlib.suppress(OSError):  # a closed terminal must not stop the save
+            with contextlib.suppress(OSError):  # a closed terminal must not stop the save
+                if bar is not None:
                     bar.update(p.done - bar.n)
+                elif lines is not None:
+                    lines.update(p)
+
+        def finished(result: SaveItemResult) -> None:
+            line = _result_line(result, as_json=args.json, quiet=quiet)
+            if line is None:
+                return
+            # Above the bar, which tqdm redraws; without one straight to stdout, flushed for a pipe's reader.
+            if bar is not None and sys.stdout.isatty():
+                bar.write(line, file=sys.stdout)
+            else:
+                sys.stdout.write(line + "\n")
+                sys.stdout.flush()
 
         try:
             summary = save_batch(
@@ -111,6 +139,7 @@ def cmd_save(args: argparse.Namespace) -> int:
                 workers=args.jobs,
                 progress=progress,
                 cancel=cancel,
+                on_result=finished,
             )
         except OSError as exc:
             raise CliError(f"cannot write to {folder}: {exc.strerror or exc}", EXIT_USAGE) from None
@@ -120,7 +149,7 @@ def cmd_save(args: argparse.Namespace) -> int:
                     bar.close()
 
     try:
-        _report_save(summary, len(pics), folder)
+        _report_save(summary, len(pics), folder, quiet=quiet)
     except OSError:
         if stop.signum is None:
             raise
@@ -132,14 +161,78 @@ def cmd_save(args: argparse.Namespace) -> int:
     return EXIT_FAILED if summary.failed else EXIT_OK
 
 
-def _report_save(summary: SaveSummary, total: int, folder: Path) -> None:
-    """The saved paths on stdout, the failures and a one-line summary on stderr."""
-    for item in summary.saved:
-        if item.path is not None:
-            sys.stdout.write(f"{item.path}\n")
+def _result_line(result: SaveItemResult, *, as_json: bool, quiet: bool) -> str | None:
+    """What stdout says about one finished picture: its path when saved (not with ``-q``), or with
+    ``--json`` a JSON object whatever its status."""
+    if as_json:
+        ref = result.ref
+        return json.dumps(
+            {
+                "path": None if result.path is None else str(result.path),
+                "pic_key": ref.pic_key,
+                "tag": ref.tag,
+                "cell": ref.cell,
+                "bytes": result.bytes,
+                "status": result.status,
+                **({"reason": redact(result.reason)} if result.reason and result.status != "saved" else {}),
+            },
+            ensure_ascii=False,
+        )
+    if quiet or result.status != "saved" or result.path is None:
+        return None
+    return str(result.path)
+
+
+class _ProgressLines:
+    """Progress for a log file or a pipe: "12 of 60 pictures saved…" at most every PROGRESS_LINE_SECONDS."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        try:
+            self.every = float(os.environ.get("KDOCS_PICS_PROGRESS_SECONDS", PROGRESS_LINE_SECONDS))
+        except ValueError:
+            self.every = PROGRESS_LINE_SECONDS
+        self.last = time.monotonic()
+
+    def update(self, p: SaveProgress) -> None:
+        now = time.monotonic()
+        if p.done >= p.total or now - self.last < self.every:
+            return  # the summary says the end
+        self.last = now
+        size = format_size(p.bytes_done)
+        _say(f"progress: {p.done} of {p.total} pictures done ({size}) into {self.folder}")
+
+
+def _simulate(pics: list[PicRef], folder: Path, template: str, *, as_json: bool, quiet: bool) -> int:
+    """The names the template gives, without a download, an API call or a write.
+
+    The extension comes from each picture's bytes, so it is shown as ``.*`` (a glob that matches the file
+    a real save writes); repeats inside the list get their " (n)" as in a real save. Files already in the
+    folder are not looked at: what happens to them is the conflict policy's business at save time.
+    """
+    from kdocs_viewer.core.file_names import render_name, with_counter
+    from kdocs_viewer.core.saving import batch_starts
+
+    for i, (ref, start) in enumerate(zip(pics, batch_starts(template, pics), strict=True), 1):
+        path = folder / (with_counter(render_name(template, ref, i, ""), start) + ".*")
+        if as_json:
+            record = {"path": str(path), "pic_key": ref.pic_key, "tag": ref.tag, "cell": ref.cell,
+                      "bytes": None, "status": "simulated"}  # fmt: skip
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(f"{path}\n")
     sys.stdout.flush()
+    if not quiet:
+        _say(f"simulated: {len(pics)} picture{'s' if len(pics) != 1 else ''} would be saved in {folder}")
+    return EXIT_OK
+
+
+def _report_save(summary: SaveSummary, total: int, folder: Path, *, quiet: bool = False) -> None:
+    """The failures and a one-line summary on stderr (the paths went to stdout as they were written)."""
     for item in summary.failed:
         _say(f"failed: {item.ref.label()} ({item.ref.pic_key}): {item.reason}")
+    if quiet:
+        return
     parts = [
         f"saved {len(summary.saved)}",
         f"skipped {len(summary.skipped)}",

@@ -54,6 +54,18 @@ def _say(message: str) -> None:
     print(f"{PROG}: {redact(message)}", file=sys.stderr, flush=True)
 
 
+class _Quiet:
+    """``-q``: stderr keeps only errors (set once by ``main`` from the arguments)."""
+
+    on = False
+
+
+def _note(message: str) -> None:
+    """A line for people that is not an error (a count, a summary): ``_say``, unless ``-q``."""
+    if not _Quiet.on:
+        _say(message)
+
+
 def _setup_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s %(name)s: %(message)s"))

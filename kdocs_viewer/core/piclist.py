@@ -1,10 +1,10 @@
 """Read and write the lists of pictures a user hands the viewer.
 
 People paste whatever they have: the request body of the picture-URL API, a JSON list, a cells-API
-response, a CSV/TSV export or a plain ``pic_key tag`` text file. This module accepts all of them, and when
-something is wrong it says *where* (line or item) and *what*, collecting every problem in one go so a user
-fixes a file once instead of once per error. ``tag`` is opaque: it is validated as a non-empty string and
-otherwise passed through untouched, because the API wants exactly what it gave.
+response, a CSV/TSV export or a plain ``pic_key tag [caption]`` text file. This module accepts all of them,
+and when something is wrong it says *where* (line or item) and *what*, collecting every problem in one go so
+a user fixes a file once instead of once per error. ``tag`` is opaque: it is validated as a non-empty string
+and otherwise passed through untouched, because the API wants exactly what it gave.
 """
 
 from __future__ import annotations
@@ -348,15 +348,13 @@ def _parse_text(text: str) -> tuple[list[_Item], list[Problem]]:
     out: list[_Item] = []
     problems: list[Problem] = []
     for n, line in enumerate(text.splitlines(), 1):
-        words = re.sub(r"(^|\s)#.*", "", line).split()
+        # "pic_key tag [caption…]": the rest of the line after the tag, inner spaces kept, is the caption
+        # (what "Find pictures" would call the picture); a "#" after a space starts a comment.
+        words = re.sub(r"(^|\s)#.*", "", line).strip().split(maxsplit=2)
         if not words:
             continue
         where = translate("piclist", "line {line}").format(line=n)
-        if len(words) > 2:
-            msg = translate("piclist", "expected 'pic_key tag', found {count} words")
-            problems.append(Problem(where, msg.format(count=len(words))))
-            continue
-        values = dict(zip(("pic_key", "tag"), words, strict=False))
+        values = dict(zip(("pic_key", "tag", "caption"), words, strict=False))
         if (ref := make_ref(where, values, problems)) is not None:
             out.append((where, ref))
     return out, problems

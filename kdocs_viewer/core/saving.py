@@ -57,6 +57,7 @@ __all__ = [
     "SaveProgress",
     "SaveSummary",
     "Source",
+    "batch_starts",
     "is_part_name",
     "remove_stale_parts",
     "render_name",
@@ -122,7 +123,7 @@ def _reason(template: str, error: BaseException) -> str:
     return template.format(detail=" ".join(text.split())[:300])
 
 
-def _batch_starts(template: str, refs: Sequence[PicRef]) -> list[int]:
+def batch_starts(template: str, refs: Sequence[PicRef]) -> list[int]:
     """The n-th picture whose name repeats starts at "name (n)", so names do not depend on timing."""
     seen: Counter[str] = Counter()
     starts = []
@@ -148,6 +149,7 @@ def save_batch(
     progress: Callable[[SaveProgress], None] | None = None,
     cancel: threading.Event | None = None,
     on_saved: Callable[[PicRef, Path], None] | None = None,
+    on_result: Callable[[SaveItemResult], None] | None = None,
 ) -> SaveSummary:
     """Fetch and save every picture, ``workers`` fetches at a time; one failure never stops the others.
 
@@ -158,8 +160,10 @@ def save_batch(
 
     ``folder`` is created if missing, and part files a crashed or killed save left there are removed first
     (``remove_stale_parts``), whatever the policy. ``progress`` is called from the calling thread, at most
-    ~10 times a second and once at the end. Setting ``cancel`` stops quickly: items not started become
-    "cancelled", writes in flight are removed. Raises ValueError for a bad template before doing anything.
+    ~10 times a second and once at the end; ``on_result`` from the calling thread too, once per picture as
+    it finishes (a script sees each path at once, not only at the end). Setting ``cancel`` stops quickly:
+    items not started become "cancelled", writes in flight are removed. Raises ValueError for a bad template
+    before doing anything.
     """
     validate_template(template)
     if workers < 1:
@@ -169,7 +173,7 @@ def save_batch(
     remove_stale_parts(folder)
     stop = cancel if cancel is not None else threading.Event()
     reserver = NameReserver(folder)
-    starts = _batch_starts(template, refs)
+    starts = batch_starts(template, refs)
     fetch_slots = threading.Semaphore(workers)
 
     def cancelled(ref: PicRef) -> SaveItemResult:
@@ -240,6 +244,8 @@ def save_batch(
                     results[i] = result
                     done += 1
                     bytes_done += result.bytes
+                    if on_result is not None:
+                        on_result(result)
                 if stop.is_set() and not cancelled_rest:
                     cancelled_rest = True
                     for future in futures:

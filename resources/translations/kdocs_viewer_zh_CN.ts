@@ -58,7 +58,7 @@
     <context>
         <name>ErrorDialog</name>
         <message>
-            <location filename="../../kdocs_viewer/app.py" line="+101" />
+            <location filename="../../kdocs_viewer/app.py" line="+114" />
             <source>Unexpected error</source>
             <translation>意外错误</translation>
         </message>
@@ -2260,8 +2260,8 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="-102" />
-            <location line="+189" />
-            <location line="+62" />
+            <location line="+191" />
+            <location line="+58" />
             <source>line {line}</source>
             <translation>第 {line} 行</translation>
         </message>
@@ -2297,7 +2297,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>{field} 必须是字符串，实际为 {value}</translation>
         </message>
         <message>
-            <location filename="../../kdocs_viewer/core/piclist.py" line="-235" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="-233" />
             <source>duplicate of {first} (pic_key {key}, tag {tag})</source>
             <translation>与{first}重复（pic_key {key}，tag {tag}）</translation>
         </message>
@@ -2380,12 +2380,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>单元格 {cell}</translation>
         </message>
         <message>
-            <location filename="../../kdocs_viewer/core/piclist.py" line="+31" />
-            <source>expected 'pic_key tag', found {count} words</source>
-            <translation>应为“pic_key tag”，实际有 {count} 个词</translation>
-        </message>
-        <message>
-            <location line="+33" />
+            <location filename="../../kdocs_viewer/core/piclist.py" line="+62" />
             <source>unknown column {column} (expected pic_key and tag, optionally {optional})</source>
             <translation>未知的列 {column}（应为 pic_key 和 tag，可选 {optional}）</translation>
         </message>
@@ -2473,12 +2468,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>{field}：格式说明无效（{error}）</translation>
         </message>
         <message>
-            <location filename="../../kdocs_viewer/core/saving.py" line="+121" />
+            <location filename="../../kdocs_viewer/core/saving.py" line="+122" />
             <source>(link hidden)</source>
             <translation>（链接已隐藏）</translation>
         </message>
         <message>
-            <location line="+55" />
+            <location line="+58" />
             <source>cancelled</source>
             <translation>已取消</translation>
         </message>

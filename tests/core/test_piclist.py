@@ -131,15 +131,25 @@ def test_duplicates_collapse_keeping_first_order_and_context() -> None:
 # --- errors -------------------------------------------------------------------------------------------
 
 
-def test_text_errors_name_the_line() -> None:
-    err = error_of("good tag\nabc\n\nx y z\n")
-    assert err.problems == [
-        Problem("line 2", "missing tag after pic_key 'abc'"),
-        Problem("line 4", "expected 'pic_key tag', found 3 words"),
+def test_plain_text_keeps_the_caption_after_the_tag() -> None:
+    text = "k1 attachment 白色  帆布包 # from the shop\nk2 local\nk3 cloud Golden candle   \n"
+    result = parse_pic_list(text)
+    assert result.format == "text"
+    assert [full(r) for r in result.pics] == [
+        ("k1", "attachment", None, None, "白色  帆布包"),  # inner spaces kept, the comment dropped
+        ("k2", "local", None, None, None),
+        ("k3", "cloud", None, None, "Golden candle"),
     ]
-    assert (
-        str(err) == "line 2: missing tag after pic_key 'abc'\nline 4: expected 'pic_key tag', found 3 words"
-    )
+    # kdocs-pics scan's JSON shape carries it on
+    again = parse_pic_list(dump_pic_list(result.pics)).pics
+    assert [full(r) for r in again] == [full(r) for r in result.pics]
+
+
+def test_text_errors_name_the_line() -> None:
+    err = error_of("good tag\nabc\n\nx\x07 y caption\n")
+    assert err.problems[0] == Problem("line 2", "missing tag after pic_key 'abc'")
+    assert [p.where for p in err.problems] == ["line 2", "line 4"]
+    assert str(err).startswith("line 2: missing tag after pic_key 'abc'\nline 4: ")
 
 
 def test_json_errors_name_the_item() -> None:

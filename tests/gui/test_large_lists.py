@@ -78,14 +78,14 @@ def test_a_big_file_is_summarised_and_load_uses_the_list_parsed_off_the_gui_thre
     TokenTyper(monkeypatch, "demo-token", remember=False)
     window = make_window(base_url=server.base_url)
     ui = Ui(window)
-    ui.editor.setPlainText("typed by hand")
+    ui.editor.setPlainText("typed_by_hand")
     ui.file_token.setText("demo-workbook")
 
     window.input.open_file(path)
     qtbot.waitUntil(lambda: ui.input_stack.currentWidget() is ui.summary, timeout=10_000)
     assert ui.summary.text() == f"pics.json — 9,000 pictures, {format_size(len(text.encode()))}"
     assert ui.summary.isVisible() and not ui.editor.isVisible()
-    assert ui.editor.toPlainText() == "typed by hand"  # the big text never went into the editor
+    assert ui.editor.toPlainText() == "typed_by_hand"  # the big text never went into the editor
     assert parses == [False]
     assert ui.message() == ("info", "Read pics.json: 9,000 pictures. Click “Load” to show them.")
 
@@ -96,7 +96,7 @@ def test_a_big_file_is_summarised_and_load_uses_the_list_parsed_off_the_gui_thre
 
     ui.summary.clear_button.click()
     assert ui.input_stack.currentWidget() is ui.editor
-    assert ui.editor.toPlainText() == "typed by hand"
+    assert ui.editor.toPlainText() == "typed_by_hand"
     assert window.input.load() is False  # the big list is gone: Load reads the editor's text again
     assert ui.message()[0] == "error" and "line 1" in ui.message()[1]
 
@@ -108,13 +108,13 @@ def test_a_big_file_with_a_bad_item_is_named_and_nothing_changes(
     path.write_text(_big_json(bad_item=4321), encoding="utf-8")
     window = make_window()
     ui = Ui(window)
-    ui.editor.setPlainText("typed by hand")
+    ui.editor.setPlainText("typed_by_hand")
     window.input.open_file(path, load=True)
     qtbot.waitUntil(lambda: ui.message()[0] == "error", timeout=10_000)
     text = ui.message()[1]
     assert text.startswith("pics.json has a problem:\nitem 4321: missing tag")
     assert ui.input_stack.currentWidget() is ui.editor
-    assert ui.editor.toPlainText() == "typed by hand"
+    assert ui.editor.toPlainText() == "typed_by_hand"
     assert ui.pictures.currentWidget() is ui.placeholder
     assert parses == [False]
 

@@ -48,7 +48,7 @@ def _not_decodable(path: Path) -> Path:
 
 
 def _unparsable(path: Path) -> Path:
-    path.write_text("abc123 attachment\nthree words here\n", encoding="utf-8")
+    path.write_text("abc123 attachment\nlonely\n", encoding="utf-8")
     return path
 
 
@@ -59,7 +59,7 @@ CASES: dict[str, tuple[Callable[[Path], Path], str, str]] = {
     "missing": (lambda p: p, "missing.json", "Could not read missing.json: No such file or directory"),
     "too big": (_too_big, "huge.txt", "huge.txt is larger than 20 MB: that is not a pic list."),
     "encoding": (_not_decodable, "latin.txt", "latin.txt is neither UTF-8, UTF-16 nor GB18030 text."),
-    "unparsable": (_unparsable, "pics.txt", "pics.txt has a problem:\nline 2: expected 'pic_key tag'"),
+    "unparsable": (_unparsable, "pics.txt", "pics.txt has a problem:\nline 2: missing tag after pic_key"),
 }
 
 

@@ -136,7 +136,7 @@ def test_no_keyring_leaves_a_usable_window(
     assert window.token.ask() is True
     assert typer.remember_enabled == [False]
     assert ui.token_status.text() == "Token: this session only"
-    ui.editor.setPlainText("bad line only")
+    ui.editor.setPlainText("bad_line_only")  # a pic_key without its tag
     ui.file_token.setText("x")
     assert window.input.load() is False  # still a working window
 
