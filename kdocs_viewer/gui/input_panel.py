@@ -555,6 +555,10 @@ class InputPanel(QWidget):
         if self.file_token() != file_token:
             self.file_token_edit.setText(file_token)
         self._unreadable = problems
+        if not self._token.has_token():  # signed out while it ran: the list waits, nobody is asked to sign in
+            text = self.tr("Pictures found. Click “Load” to show them once you are signed in.")
+            self.show_message("info", text)
+            return
         self.load()
 
     def _note_unreadable_cells(self, problems: list[Problem]) -> None:

@@ -245,12 +245,12 @@ The details were written to the log.</source>
         </message>
         <message>
             <location line="-1" />
-            <location line="+249" />
+            <location line="+253" />
             <source>Pasted pic list</source>
             <translation>粘贴的图片列表</translation>
         </message>
         <message>
-            <location line="-219" />
+            <location line="-223" />
             <source>Could not read %1: %2</source>
             <translation>无法读取 %1：%2</translation>
         </message>
@@ -286,12 +286,12 @@ The details were written to the log.</source>
         </message>
         <message>
             <location line="+14" />
-            <location line="+97" />
+            <location line="+101" />
             <source>… and %1 more problems</source>
             <translation>…… 另有 %1 个问题</translation>
         </message>
         <message>
-            <location line="-94" />
+            <location line="-98" />
             <source>%1 has a problem:</source>
             <translation>%1 有问题：</translation>
         </message>
@@ -321,7 +321,12 @@ The details were written to the log.</source>
             <translation>此工作簿中没有找到图片。</translation>
         </message>
         <message>
-            <location line="+21" />
+            <location line="+12" />
+            <source>Pictures found. Click “Load” to show them once you are signed in.</source>
+            <translation>已找到图片。登录后点击“加载”即可显示。</translation>
+        </message>
+        <message>
+            <location line="+13" />
             <source>Picture cells that could not be read: %1</source>
             <translation>无法读取的图片单元格：%1</translation>
         </message>

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core import i18n as core_i18n
+from kdocs_viewer.core.api import KDocsClient
 from kdocs_viewer.core.redact import install_log_redaction
 from kdocs_viewer.core.secrets import SignInStore, TokenStatus, TokenStore
 from kdocs_viewer.gui.i18n import install_translators
@@ -569,3 +571,42 @@ def test_the_callback_page_and_the_dialog_speak_chinese(
     assert status == 200
     assert '<html lang="zh-CN">' in page and "登录成功" in page
     assert Ui(window).account.text().startswith("已登录：")
+
+
+def test_signing_out_while_pictures_are_being_found_asks_nobody_to_sign_in(
+    make_window: MakeWindow,
+    standin_factory: Factory,
+    small_dataset: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    qtbot: QtBot,
+    no_keyring: Any,
+) -> None:
+    """A find whose answer arrives after the user signed out neither loads nor invites a sign-in: the user
+    just left. (The answer is held until the sign-out is done, so the order is certain.)"""
+    server = standin_factory(pictures=6, dataset=small_dataset, auto_consent=True)
+    token_dialogs = TokenDialogs(monkeypatch)
+    found, signed_out = threading.Event(), threading.Event()
+    real_find = KDocsClient.find_pictures
+
+    def find_then_wait(self: KDocsClient, file_token: str, **kwargs: Any) -> Any:
+        pictures = real_find(self, file_token, **kwargs)  # every call made while signed in
+        found.set()
+        assert signed_out.wait(10)
+        return pictures
+
+    monkeypatch.setattr(KDocsClient, "find_pictures", find_then_wait)
+    window = make_window(base_url=server.base_url)
+    ui, main = SignInUi(window), Ui(window)
+    window.signin.use_scripted_browser()
+    sign_in_with_dialog(window, ui, qtbot)
+    prompts = list(ui.prompts)
+    main.file_token.setText("demo-workbook")
+    with qtbot.waitSignal(window.input.findFinished, timeout=15_000):
+        main.find_button.click()
+        qtbot.waitUntil(found.is_set, timeout=10_000)
+        with qtbot.waitSignal(window.signin.signedOut, timeout=5000):
+            window.signin.sign_out()
+        signed_out.set()
+    assert ui.prompts == prompts and token_dialogs.calls == 0
+    assert window.browser.stats().pictures == 0
+    assert "pic_key" in main.editor.toPlainText()  # what was found is kept, for a Load once signed in
