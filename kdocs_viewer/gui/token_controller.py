@@ -362,10 +362,14 @@ class TokenController(QObject):
                     return
             elif starting:
                 self._set_source(TokenSource.NONE)
-            pending, self._after_token = self._after_token, None
+            # What waited for this lookup goes on now (without a token it asks the user). A lookup that
+            # answers late — after a sign-in, or a sign-out — leaves alone what waits for the next token.
+            pending = self._after_token if starting else None
+            if starting:
+                self._after_token = None
             self.changed.emit()
             if pending is not None:
-                pending()  # without a token it asks the user
+                pending()
             elif starting and self._sign_in_prompt is not None and not self._prompting():
                 # First run (or signed out last time): nothing stored at all. Invite the user in.
                 self._sign_in_prompt.prompt()

@@ -610,3 +610,4 @@ def test_signing_out_while_pictures_are_being_found_asks_nobody_to_sign_in(
     assert ui.prompts == prompts and token_dialogs.calls == 0
     assert window.browser.stats().pictures == 0
     assert "pic_key" in main.editor.toPlainText()  # what was found is kept, for a Load once signed in
+
