@@ -51,6 +51,7 @@ from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.models import DEFAULT_BASE_URL
 from kdocs_viewer.core.redact import redact, register_secret
+from kdocs_viewer.core.replies import as_number
 from kdocs_viewer.core.retry import RetryPolicy
 
 __all__ = [
@@ -323,16 +324,8 @@ class SignIn:
 
 
 def _seconds(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            return None
-    if isinstance(value, int | float) and math.isfinite(value) and value > 0:
-        return float(value)
-    return None
+    seconds = as_number(value)
+    return seconds if seconds is not None and seconds > 0 else None
 
 
 # ---- the authorization URL and the callback ---------------------------------------------------------------

@@ -12,7 +12,6 @@ API maps one to the other: ``share_link_id`` recognises one so the user can be t
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +29,7 @@ from kdocs_viewer.core.contract import (
     USER_BASIC_PATH,
 )
 from kdocs_viewer.core.i18n import translate
+from kdocs_viewer.core.replies import as_number
 
 __all__ = [
     "MAX_LISTED_FILES",
@@ -147,22 +147,9 @@ def _file_token(item: dict[str, Any]) -> str | None:
     return _text(ident)
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            return None
-    if isinstance(value, int | float) and math.isfinite(value):
-        return float(value)
-    return None
-
-
 def _mtime(item: dict[str, Any]) -> float | None:
     for key in ("mtime", "modify_time", "mtime_ms"):
-        seconds = _number(item.get(key))
+        seconds = as_number(item.get(key))
         if seconds is not None and seconds > 0:
             return seconds / 1000.0 if seconds > _MS_THRESHOLD else seconds
     return None
@@ -175,7 +162,7 @@ def _item(raw: Any) -> FileItem | None:
     name = _text(raw.get("fname")) or _text(raw.get("name")) or _text(raw.get("file_name"))
     if not token or not name:
         return None
-    size = _number(raw.get("fsize", raw.get("size")))
+    size = as_number(raw.get("fsize", raw.get("size")))
     link = (
         _text(raw.get("link_id")) or _text(raw.get("sid")) or share_link_id(_text(raw.get("link_url")) or "")
     )

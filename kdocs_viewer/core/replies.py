@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -47,6 +48,20 @@ def as_int(value: Any) -> int | None:
             return int(value.strip())
         except ValueError:
             return None
+    return None
+
+
+def as_number(value: Any) -> float | None:
+    """A finite number from a JSON value that may be a number or a numeric string; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, int | float) and math.isfinite(value):
+        return float(value)
     return None
 
 
