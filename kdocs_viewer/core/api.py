@@ -79,7 +79,6 @@ DEFAULT_RETRY = RetryPolicy()
 _USER_AGENT = f"kdocs-viewer/{__version__}"
 
 
-
 class TokenProvider(Protocol):
     """Where a client gets its access token when it is not one fixed string (a signed-in user's tokens).
 
