@@ -1046,9 +1046,17 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
     </context>
     <context>
+        <name>SignInAttempts</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/signin_attempt.py" line="+104" />
+            <source>No browser could be opened. Copy the sign-in address into a browser yourself, allow access, and paste the address it ends up on.</source>
+            <translation>无法打开浏览器。请自行把登录地址复制到浏览器中，允许访问，然后粘贴浏览器最终跳转到的地址。</translation>
+        </message>
+    </context>
+    <context>
         <name>SignInController</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/signin_controller.py" line="+219" />
+            <location filename="../../kdocs_viewer/gui/signin_controller.py" line="+110" />
             <source>Sign &amp;in with KDocs…</source>
             <translation>使用金山文档登录(&amp;I)…</translation>
         </message>
@@ -1058,7 +1066,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>退出登录(&amp;O)</translation>
         </message>
         <message>
-            <location line="+23" />
+            <location line="+32" />
             <source>Sign in with your KDocs app</source>
             <translation>使用你的金山文档应用登录</translation>
         </message>
@@ -1069,12 +1077,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+2" />
-            <location line="+375" />
+            <location line="+281" />
             <source>Keyring unavailable — the sign-in is kept for this session only.</source>
             <translation>密钥环不可用 —— 登录信息仅在本次会话中保留。</translation>
         </message>
         <message>
-            <location line="-373" />
+            <location line="-279" />
             <source>Your APPKEY and tokens are kept in the keyring (%1).</source>
             <translation>你的 APPKEY 和令牌保存在密钥环中（%1）。</translation>
         </message>
@@ -1104,12 +1112,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>你的 APPKEY 和令牌保存在%1中，绝不写入文件。</translation>
         </message>
         <message>
-            <location line="+98" />
-            <source>No browser could be opened. Copy the sign-in address into a browser yourself, allow access, and paste the address it ends up on.</source>
-            <translation>无法打开浏览器。请自行把登录地址复制到浏览器中，允许访问，然后粘贴浏览器最终跳转到的地址。</translation>
-        </message>
-        <message>
-            <location line="+182" />
+            <location line="+186" />
             <source>Signed in to KDocs as %1.</source>
             <translation>已登录金山文档：%1。</translation>
         </message>
@@ -1829,7 +1832,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>api</name>
         <message>
-            <location filename="../../kdocs_viewer/core/api.py" line="+102" />
+            <location filename="../../kdocs_viewer/core/api.py" line="+101" />
             <source>the connection timed out</source>
             <translation>连接超时</translation>
         </message>
@@ -2517,13 +2520,13 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>session</name>
         <message>
-            <location filename="../../kdocs_viewer/core/session.py" line="+292" />
+            <location filename="../../kdocs_viewer/core/single_flight.py" line="+72" />
             <source>cancelled</source>
             <translation>已取消</translation>
         </message>
         <message>
             <location filename="../../kdocs_viewer/core/lease_batcher.py" line="+44" />
-            <location filename="../../kdocs_viewer/core/session.py" line="+2" />
+            <location filename="../../kdocs_viewer/core/single_flight.py" line="+2" />
             <source>the picture session was closed</source>
             <translation>图片会话已关闭</translation>
         </message>
@@ -2533,7 +2536,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>服务器的回复中没有这张图片</translation>
         </message>
         <message>
-            <location filename="../../kdocs_viewer/core/session.py" line="+484" />
+            <location filename="../../kdocs_viewer/core/session.py" line="+553" />
             <source>the picture server refused the download link (HTTP {status}) even after a fresh link was obtained: the picture may have been removed or access revoked</source>
             <translation>即使已获取新链接，图片服务器仍拒绝下载（HTTP {status}）：图片可能已被删除或访问权限已被撤销</translation>
         </message>
