@@ -168,7 +168,7 @@ The details were written to the log.</source>
     <context>
         <name>InputPanel</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/input_panel.py" line="+124" />
+            <location filename="../../kdocs_viewer/gui/input_panel.py" line="+131" />
             <source>Pic list:</source>
             <translation>图片列表：</translation>
         </message>
@@ -218,7 +218,7 @@ The details were written to the log.</source>
             <translation>加载(&amp;L)</translation>
         </message>
         <message>
-            <location line="+112" />
+            <location line="+105" />
             <source>Click “Open workbook…” (Ctrl+O), or press Enter here, to choose it from your files.</source>
             <translation>点击“打开工作簿…”（Ctrl+O），或在此处按回车键，从你的文件中选择它。</translation>
         </message>
@@ -245,17 +245,12 @@ The details were written to the log.</source>
         </message>
         <message>
             <location line="-1" />
-            <location line="+249" />
+            <location line="+220" />
             <source>Pasted pic list</source>
             <translation>粘贴的图片列表</translation>
         </message>
         <message>
-            <location line="-219" />
-            <source>Could not read %1: %2</source>
-            <translation>无法读取 %1：%2</translation>
-        </message>
-        <message>
-            <location line="+17" />
+            <location line="-181" />
             <source>Reading the pic list…</source>
             <translation>正在读取图片列表…</translation>
         </message>
@@ -275,33 +270,7 @@ The details were written to the log.</source>
             <translation>未加载。列表已保留；再次点击“加载”会重新询问。</translation>
         </message>
         <message>
-            <location line="+5" />
-            <source>Loaded %1 pictures.</source>
-            <translation>已加载 %1 张图片。</translation>
-        </message>
-        <message>
-            <location line="+4" />
-            <source>Duplicates ignored: %1</source>
-            <translation>已忽略重复项：%1</translation>
-        </message>
-        <message>
-            <location line="+14" />
-            <location line="+97" />
-            <source>… and %1 more problems</source>
-            <translation>…… 另有 %1 个问题</translation>
-        </message>
-        <message>
-            <location line="-94" />
-            <source>%1 has a problem:</source>
-            <translation>%1 有问题：</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>The pic list has a problem:</source>
-            <translation>图片列表有问题：</translation>
-        </message>
-        <message>
-            <location line="+35" />
+            <location line="+46" />
             <source>Pictures found in the workbook</source>
             <translation>在工作簿中找到的图片</translation>
         </message>
@@ -321,12 +290,7 @@ The details were written to the log.</source>
             <translation>此工作簿中没有找到图片。</translation>
         </message>
         <message>
-            <location line="+21" />
-            <source>Picture cells that could not be read: %1</source>
-            <translation>无法读取的图片单元格：%1</translation>
-        </message>
-        <message>
-            <location line="+22" />
+            <location line="+39" />
             <source>Read %1: %2 pictures. Click “Load” to show them.</source>
             <translation>已读取 %1：%2 张图片。点击“加载”显示它们。</translation>
         </message>
@@ -504,6 +468,44 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location filename="../../kdocs_viewer/gui/pic_list_editor.py" line="+41" />
             <source>Paste a pic list: the API's JSON body {"pics": [...]}, a cells response, CSV/TSV (pic_key,tag) or one "pic_key tag" per line. Or drop a file here.</source>
             <translation>粘贴图片列表：接口的 JSON 请求体 {"pics": [...]}、单元格接口的返回、CSV/TSV（pic_key,tag），或每行一个“pic_key tag”。也可以把文件拖到这里。</translation>
+        </message>
+    </context>
+    <context>
+        <name>PicListMessages</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/pic_list_messages.py" line="+28" />
+            <source>… and %1 more problems</source>
+            <translation>…… 另有 %1 个问题</translation>
+        </message>
+        <message>
+            <location line="+7" />
+            <source>Loaded %1 pictures.</source>
+            <translation>已加载 %1 张图片。</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>Duplicates ignored: %1</source>
+            <translation>已忽略重复项：%1</translation>
+        </message>
+        <message>
+            <location line="+9" />
+            <source>%1 has a problem:</source>
+            <translation>%1 有问题：</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>The pic list has a problem:</source>
+            <translation>图片列表有问题：</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>Picture cells that could not be read: %1</source>
+            <translation>无法读取的图片单元格：%1</translation>
+        </message>
+        <message>
+            <location line="+11" />
+            <source>Could not read %1: %2</source>
+            <translation>无法读取 %1：%2</translation>
         </message>
     </context>
     <context>
