@@ -1834,7 +1834,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>api</name>
         <message>
-            <location filename="../../kdocs_viewer/core/api.py" line="+101" />
+            <location filename="../../kdocs_viewer/core/transport_errors.py" line="+19" />
             <source>the connection timed out</source>
             <translation>连接超时</translation>
         </message>
@@ -1879,7 +1879,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>发生了网络错误</translation>
         </message>
         <message>
-            <location line="+179" />
+            <location filename="../../kdocs_viewer/core/api.py" line="+263" />
             <source>The KDocs client was closed while waiting to retry.</source>
             <translation>等待重试时 KDocs 客户端已关闭。</translation>
         </message>
@@ -2068,12 +2068,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>download</name>
         <message>
-            <location filename="../../kdocs_viewer/core/download.py" line="+125" />
+            <location filename="../../kdocs_viewer/core/download.py" line="+126" />
             <source>download cancelled</source>
             <translation>下载已取消</translation>
         </message>
         <message>
-            <location line="+41" />
+            <location filename="../../kdocs_viewer/core/transport_errors.py" line="+18" />
             <source>the picture server did not answer in time</source>
             <translation>图片服务器未及时响应</translation>
         </message>
@@ -2093,18 +2093,18 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>图片服务器重置了连接</translation>
         </message>
         <message>
-            <location line="+2" />
-            <location line="+182" />
+            <location filename="../../kdocs_viewer/core/download.py" line="+216" />
+            <location filename="../../kdocs_viewer/core/transport_errors.py" line="+2" />
             <source>the picture link is not a usable http(s) address</source>
             <translation>图片链接不是可用的 http(s) 地址</translation>
         </message>
         <message>
-            <location line="-181" />
+            <location filename="../../kdocs_viewer/core/transport_errors.py" line="+1" />
             <source>network error while downloading the picture ({error})</source>
             <translation>下载图片时发生网络错误（{error}）</translation>
         </message>
         <message>
-            <location line="+98" />
+            <location filename="../../kdocs_viewer/core/download.py" line="-83" />
             <source>the picture server sent another part of the picture than asked</source>
             <translation>图片服务器发来的不是所请求的那部分图片</translation>
         </message>
