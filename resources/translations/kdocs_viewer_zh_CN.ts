@@ -27,7 +27,7 @@
     <context>
         <name>BrowserActions</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/menus.py" line="+33" />
+            <location filename="../../kdocs_viewer/gui/menus.py" line="+39" />
             <source>&amp;Filter pictures</source>
             <translation>筛选图片(&amp;F)</translation>
         </message>
@@ -53,6 +53,19 @@
             <location filename="../../kdocs_viewer/gui/drag_export.py" line="+149" />
             <source>still writing the files</source>
             <translation>仍在写入文件</translation>
+        </message>
+    </context>
+    <context>
+        <name>EditActions</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/menus.py" line="+90" />
+            <source>&amp;Copy image</source>
+            <translation>复制图片(&amp;C)</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Select &amp;all</source>
+            <translation>全选(&amp;A)</translation>
         </message>
     </context>
     <context>
@@ -301,6 +314,24 @@ The details were written to the log.</source>
         </message>
     </context>
     <context>
+        <name>LanguageMenu</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/menus.py" line="+49" />
+            <source>&amp;Language</source>
+            <translation>语言(&amp;L)</translation>
+        </message>
+        <message>
+            <location line="+11" />
+            <source>The language changes the next time kdocs-viewer starts.</source>
+            <translation>语言将在下次启动 kdocs-viewer 时生效。</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>Language</source>
+            <translation>语言</translation>
+        </message>
+    </context>
+    <context>
         <name>LargeListQuestion</name>
         <message>
             <location filename="../../kdocs_viewer/gui/pic_input.py" line="+131" />
@@ -348,13 +379,13 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+88" />
-            <location line="+277" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+83" />
+            <location line="+261" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
         <message>
-            <location line="-250" />
+            <location line="-234" />
             <source>No pictures yet.
 
 Click “Open workbook…” (Ctrl+O) to choose one of your workbooks, or enter its file token and click “Find pictures in workbook”.
@@ -365,7 +396,7 @@ A pic list can be imported from the File menu or dropped on the window.</source>
 图片列表可以从“文件”菜单导入，也可以拖放到窗口上。</translation>
         </message>
         <message>
-            <location line="+50" />
+            <location line="+43" />
             <source>&amp;Save selected…</source>
             <translation>保存所选(&amp;S)…</translation>
         </message>
@@ -386,26 +417,11 @@ A pic list can be imported from the File menu or dropped on the window.</source>
         </message>
         <message>
             <location line="+1" />
-            <source>&amp;Copy image</source>
-            <translation>复制图片(&amp;C)</translation>
-        </message>
-        <message>
-            <location line="+1" />
-            <source>Select &amp;all</source>
-            <translation>全选(&amp;A)</translation>
-        </message>
-        <message>
-            <location line="+1" />
             <source>&amp;Refresh links before they expire</source>
             <translation>在链接过期前自动刷新(&amp;R)</translation>
         </message>
         <message>
-            <location line="+3" />
-            <source>&amp;About kdocs-viewer</source>
-            <translation>关于 kdocs-viewer(&amp;A)</translation>
-        </message>
-        <message>
-            <location line="+17" />
+            <location line="+25" />
             <source>&amp;File</source>
             <translation>文件(&amp;F)</translation>
         </message>
@@ -430,36 +446,9 @@ A pic list can be imported from the File menu or dropped on the window.</source>
             <translation>查看(&amp;V)</translation>
         </message>
         <message>
-            <location line="+7" />
-            <source>&amp;Language</source>
-            <translation>语言(&amp;L)</translation>
-        </message>
-        <message>
-            <location line="+14" />
+            <location line="+9" />
             <source>&amp;Help</source>
             <translation>帮助(&amp;H)</translation>
-        </message>
-        <message>
-            <location line="+206" />
-            <source>Language</source>
-            <translation>语言</translation>
-        </message>
-        <message>
-            <location line="-5" />
-            <source>The language changes the next time kdocs-viewer starts.</source>
-            <translation>语言将在下次启动 kdocs-viewer 时生效。</translation>
-        </message>
-        <message>
-            <location line="+11" />
-            <source>About kdocs-viewer</source>
-            <translation>关于 kdocs-viewer</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>kdocs-viewer %1
-A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
-            <translation>kdocs-viewer %1
-查看金山文档表格中图片的工具。</translation>
         </message>
     </context>
     <context>
@@ -1662,7 +1651,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>WindowActions</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/menus.py" line="+22" />
+            <location filename="../../kdocs_viewer/gui/menus.py" line="-135" />
             <source>F&amp;ull screen</source>
             <translation>全屏(&amp;U)</translation>
         </message>
@@ -1672,12 +1661,17 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>键盘快捷键(&amp;K)</translation>
         </message>
         <message>
-            <location line="+2" />
+            <location line="+3" />
             <source>&amp;Read me</source>
             <translation>使用说明(&amp;R)</translation>
         </message>
         <message>
-            <location line="+17" />
+            <location line="+3" />
+            <source>&amp;About kdocs-viewer</source>
+            <translation>关于 kdocs-viewer(&amp;A)</translation>
+        </message>
+        <message>
+            <location line="+18" />
             <source>Preview</source>
             <translation>预览</translation>
         </message>
@@ -1690,6 +1684,18 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location line="+1" />
             <source>This installation does not include the README.</source>
             <translation>此安装不包含 README 说明文件。</translation>
+        </message>
+        <message>
+            <location line="+11" />
+            <source>About kdocs-viewer</source>
+            <translation>关于 kdocs-viewer</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>kdocs-viewer %1
+A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
+            <translation>kdocs-viewer %1
+查看金山文档表格中图片的工具。</translation>
         </message>
     </context>
     <context>
