@@ -6,6 +6,8 @@ Read me and About. The main window puts them in its menus; each action has an ob
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import (
@@ -143,26 +145,22 @@ class EditActions(QObject):
     def actions(self) -> list[QAction]:
         return [self.copy_action, self.select_all_action]
 
-    @staticmethod
-    def _text_focus() -> QWidget | None:
-        focus = QApplication.focusWidget()
-        return focus if isinstance(focus, QLineEdit | QPlainTextEdit | QTextEdit) else None
-
     @Slot()
     def _copy(self) -> None:
-        text = self._text_focus()
-        if text is not None:
-            text.copy()  # type: ignore[attr-defined]
-            return
-        self._browser.copy_current_picture()
+        self._to_text_or_pictures("copy", self._browser.copy_current_picture)
 
     @Slot()
     def _select_all(self) -> None:
-        text = self._text_focus()
-        if text is not None:
-            text.selectAll()  # type: ignore[attr-defined]
-            return
-        self._browser.select_all()
+        self._to_text_or_pictures("selectAll", self._browser.select_all)
+
+    @staticmethod
+    def _to_text_or_pictures(text_method: str, pictures: Callable[[], object]) -> None:
+        """``text_method`` of the focused line or text edit (all three have it), else ``pictures()``."""
+        focus = QApplication.focusWidget()
+        if isinstance(focus, QLineEdit | QPlainTextEdit | QTextEdit):
+            getattr(focus, text_method)()
+        else:
+            pictures()
 
 
 class LanguageMenu(QObject):
