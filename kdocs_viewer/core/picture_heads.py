@@ -113,5 +113,10 @@ class HeadCache:
         if self._disk is not None:
             self._disk.discard(self._file_token, self._disk_name(ref.pic_key, ref.tag))
 
+    @property
+    def total_bytes(self) -> int:
+        """What the heads in memory weigh (the scroll benchmark reports it)."""
+        return self._heads.total_bytes
+
     def clear(self) -> None:
         self._heads.clear()
