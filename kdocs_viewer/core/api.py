@@ -14,7 +14,6 @@ bad batch or one bad key never sinks the others. See /work/shared/kdocs-api.md f
 from __future__ import annotations
 
 import logging
-import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -51,6 +50,7 @@ from kdocs_viewer.core.redact import redact, redact_url, register_secret
 from kdocs_viewer.core.replies import SheetInfo, parse_envelope, pictures_from_reply, sheets_from_reply
 from kdocs_viewer.core.retry import RetryPolicy, retry_delay
 from kdocs_viewer.core.tls import shared_ssl_context
+from kdocs_viewer.core.transport_errors import describe_api_transport_error, is_cert_error
 from kdocs_viewer.core.validation import (
     InsecureBaseUrlError,
     check_base_url,
@@ -79,7 +79,6 @@ DEFAULT_RETRY = RetryPolicy()
 _USER_AGENT = f"kdocs-viewer/{__version__}"
 
 
-
 class TokenProvider(Protocol):
     """Where a client gets its access token when it is not one fixed string (a signed-in user's tokens).
 
@@ -94,38 +93,6 @@ class TokenProvider(Protocol):
     def rejected(self, token: str) -> None:
         """The API refused ``token`` (20007 or HTTP 401): renew it, once, unless that already happened."""
         ...
-
-
-def _describe_transport_error(exc: httpx.RequestError) -> str:
-    """A short, URL-free description of what went wrong on the wire."""
-    if isinstance(exc, httpx.ConnectTimeout):
-        return translate("api", "the connection timed out")
-    if isinstance(exc, httpx.TimeoutException):
-        return translate("api", "the server took too long to answer")
-    if isinstance(exc, httpx.ProxyError):
-        return translate("api", "the proxy refused the connection")
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return translate("api", "the connection broke off before the reply was complete")
-    if isinstance(exc, httpx.ConnectError):
-        if _is_cert_error(exc):
-            return translate("api", "the server's TLS certificate could not be verified")
-        return translate("api", "could not connect to the server")
-    if isinstance(exc, httpx.ReadError | httpx.WriteError | httpx.CloseError):
-        return translate("api", "the connection was reset")
-    if isinstance(exc, httpx.DecodingError):
-        return translate("api", "the reply could not be decoded")
-    return translate("api", "a network error occurred")
-
-
-def _is_cert_error(exc: BaseException) -> bool:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(current):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
 
 
 class _Secret:
@@ -326,10 +293,10 @@ class KDocsClient:
         try:
             return self._http.request(method, path, params=query, json=body)
         except httpx.RequestError as exc:
-            retryable = not _is_cert_error(exc) and not isinstance(
+            retryable = not is_cert_error(exc) and not isinstance(
                 exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError
             )
-            return _WireFailure(_describe_transport_error(exc), retryable)
+            return _WireFailure(describe_api_transport_error(exc), retryable)
 
     def _call(
         self,

@@ -20,6 +20,7 @@ from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.redact import redact_url
 from kdocs_viewer.core.tls import shared_ssl_context
+from kdocs_viewer.core.transport_errors import describe_picture_transport_error
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -159,23 +160,6 @@ class _Retry(Exception):
     def __init__(self, error: DownloadError) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-def _describe_transport_error(exc: httpx.TransportError) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        return translate("download", "the picture server did not answer in time")
-    if isinstance(exc, httpx.ConnectError):
-        return translate("download", "could not connect to the picture server")
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return translate(
-            "download", "the picture server closed the connection before the picture was complete"
-        )
-    if isinstance(exc, httpx.ReadError | httpx.WriteError):
-        return translate("download", "the picture server reset the connection")
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return translate("download", "the picture link is not a usable http(s) address")
-    message = translate("download", "network error while downloading the picture ({error})")
-    return message.format(error=type(exc).__name__)
 
 
 class Downloader:
@@ -345,7 +329,7 @@ class Downloader:
                     )
                 return _Answer(response.status_code, response.headers.get("Content-Range"), b"".join(chunks))
         except httpx.TransportError as exc:
-            error = DownloadError(_describe_transport_error(exc), transient=True)
+            error = DownloadError(describe_picture_transport_error(exc), transient=True)
             if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
                 error.transient = False
                 error.reason = FailureReason.BAD_LINK

@@ -25,21 +25,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import struct
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from kdocs_viewer.core.cache import ByteBudgetCache, CachedFile, DiskCache
 from kdocs_viewer.core.download import (
     DEFAULT_MAX_BYTES,
     Body,
     CancelFlag,
-    DownloadCancelled,
     Downloader,
     DownloadError,
     NotAPictureError,
@@ -50,9 +48,12 @@ from kdocs_viewer.core.download import (
 from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.formats import not_a_picture
 from kdocs_viewer.core.i18n import translate
-from kdocs_viewer.core.jpeghead import EOI, Enough, HeadSizer, More, TileSource, tile_verdict
+from kdocs_viewer.core.jpeghead import Enough, HeadSizer, More, TileSource, tile_verdict
 from kdocs_viewer.core.lease_batcher import COLLECT_QUIET, LeaseBatcher
+from kdocs_viewer.core.lease_table import LeaseTable
 from kdocs_viewer.core.models import Ident, Lease, Outcome, PicFailure, PicRef
+from kdocs_viewer.core.picture_heads import DEFAULT_HEAD_BUDGET, Head, HeadCache, NeedsWhole, TileBytes
+from kdocs_viewer.core.single_flight import SingleFlight, wait_or_cancel
 
 __all__ = [
     "LeaseClient",
@@ -69,17 +70,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024
-# Heads in memory (a few KB each, as a rule); with a disk cache they are kept there too, so the heads of
-# thousands of tiles scrolled past need no second GET when the tiles come back.
-DEFAULT_HEAD_BUDGET = 8 * 1024 * 1024
 # A lease is reused while more than min(REUSE_MARGIN, REUSE_FRACTION × ttl) is left: enough for a GET to
 # start before the URL dies, small enough that short (test) lifetimes are still used.
 REUSE_MARGIN = 10.0
 REUSE_FRACTION = 0.1
-_POLL = 0.05  # how often waiting threads look at their cancel flag
-
-T = TypeVar("T")
-_HEAD_PREFIX = struct.Struct(">q")  # a head on disk: the picture's size (-1: unknown), then the bytes
 
 
 class LeaseClient(Protocol):
@@ -150,150 +144,6 @@ class SessionStats:
         return self.memory_hits + self.disk_hits
 
 
-@dataclass(frozen=True, slots=True)
-class TileBytes:
-    """What ``fetch_tile_head`` hands a tile's decoder.
-
-    ``source`` None: ``data`` is the whole picture. ``TileSource.EXIF``: ``data`` is the head of a JPEG (at
-    least through its first scan header) whose EXIF thumbnail makes the tile. ``TileSource.COARSE``:
-    ``data`` is a progressive JPEG's DC scans closed with EOI, a valid JPEG that is right at tile size only.
-    ``size`` is the whole picture's size in bytes when known.
-    """
-
-    data: bytes
-    source: TileSource | None
-    size: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class NeedsWhole:
-    """``fetch_tile_head``: the head cannot make the tile; ``fetch_bytes`` fetches the rest after it.
-
-    ``size`` is the whole picture's size in bytes when the host said it.
-    """
-
-    size: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Head:
-    """The first bytes of a picture, as fetched, and the picture's size when the host said it."""
-
-    data: bytes
-    size: int | None
-
-    def tile(self, verdict: Enough) -> TileBytes:
-        data = self.data[: verdict.end]
-        return TileBytes(
-            data + EOI if verdict.source is TileSource.COARSE else data, verdict.source, self.size
-        )
-
-
-class LeaseTable:
-    """Thread-safe ident → newest Lease. Readers get snapshots; a late, older answer never wins."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._leases: dict[Ident, Lease] = {}
-
-    def get(self, ident: Ident) -> Lease | None:
-        with self._lock:
-            return self._leases.get(ident)
-
-    def snapshot(self) -> dict[Ident, Lease]:
-        with self._lock:
-            return dict(self._leases)
-
-    def put(self, lease: Lease) -> None:
-        with self._lock:
-            old = self._leases.get(lease.ref.ident)
-            if old is None or lease.obtained_at >= old.obtained_at:
-                self._leases[lease.ref.ident] = lease
-
-    def update(self, outcomes: Iterable[Outcome]) -> None:
-        """Record the Leases among ``outcomes``; failures leave an existing lease alone (it may work)."""
-        for outcome in outcomes:
-            if isinstance(outcome, Lease):
-                self.put(outcome)
-
-    def discard(self, ident: Ident, url: str | None = None) -> bool:
-        """Drop the lease of ``ident`` — only if its URL is ``url`` when given, so a newer one survives."""
-        with self._lock:
-            lease = self._leases.get(ident)
-            if lease is None or (url is not None and lease.url != url):
-                return False
-            del self._leases[ident]
-            return True
-
-    def clear(self) -> None:
-        with self._lock:
-            self._leases.clear()
-
-    def __contains__(self, ident: object) -> bool:
-        with self._lock:
-            return ident in self._leases
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._leases)
-
-    def __repr__(self) -> str:
-        return f"<LeaseTable {len(self)} leases>"  # never the URLs: they are signed capabilities
-
-
-class _SharedCancel:
-    """Cancel flag of a shared download: set only when *every* participant has cancelled (or on close).
-
-    A participant without a cancel flag can never cancel, so its presence keeps the download going.
-    """
-
-    def __init__(self, closing: threading.Event) -> None:
-        self._closing = closing
-        self._flags: list[CancelFlag | None] = []
-        self._lock = threading.Lock()
-
-    def join(self, flag: CancelFlag | None) -> None:
-        with self._lock:
-            self._flags.append(flag)
-
-    def is_set(self) -> bool:
-        if self._closing.is_set():
-            return True
-        with self._lock:
-            flags = list(self._flags)
-        return bool(flags) and all(flag is not None and flag.is_set() for flag in flags)
-
-    def wait(self, timeout: float | None = None) -> bool:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not self.is_set():
-            left = _POLL if deadline is None else min(_POLL, deadline - time.monotonic())
-            if left <= 0:
-                return False
-            self._closing.wait(left)
-        return True
-
-
-class _Flight:
-    """One download in progress, shared by everyone who asked for the same picture meanwhile."""
-
-    __slots__ = ("cancel", "data", "done", "error")
-
-    def __init__(self, closing: threading.Event) -> None:
-        self.cancel = _SharedCancel(closing)
-        self.done = threading.Event()
-        self.data: object = None
-        self.error: BaseException | None = None
-
-
-def _wait(event: threading.Event, cancel: CancelFlag | None, closing: threading.Event) -> None:
-    """Wait for ``event``; raise DownloadCancelled as soon as ``cancel`` is set or the session closes."""
-    while not event.wait(_POLL):
-        if cancel is not None and cancel.is_set():
-            raise DownloadCancelled(translate("session", "cancelled"))
-        if closing.is_set() and not event.is_set():
-            raise DownloadCancelled(translate("session", "the picture session was closed"))
-
-
 class PictureSession:
     """Leases, caches and downloads for the pictures of one workbook (``file_token``). Thread-safe.
 
@@ -318,9 +168,6 @@ class PictureSession:
         self._owns_downloader = downloader is None
         self._downloader = downloader if downloader is not None else Downloader()
         self._memory: ByteBudgetCache[tuple[str, str], bytes] = ByteBudgetCache(memory_budget, len)
-        self._heads: ByteBudgetCache[tuple[str, str, str], _Head] = ByteBudgetCache(
-            head_budget, lambda head: len(head.data) + 64, on_evict=self._spill_head
-        )
         self._head_sizer = HeadSizer()
         self._disk = disk_cache
         self._max_bytes = max_bytes
@@ -329,6 +176,7 @@ class PictureSession:
 
         self._lock = threading.Lock()  # guards everything below, and the failures dict
         self._closing = threading.Event()
+        self._heads = HeadCache(file_token, disk_cache, head_budget, self._closing)
         self._batcher = LeaseBatcher(
             lambda refs, cancel: self._client.resolve(self._file_token, refs, cancel=cancel),
             self._record,
@@ -336,7 +184,7 @@ class PictureSession:
             self._closing,
             quiet=collect_window,
         )
-        self._flights: dict[Hashable, _Flight] = {}  # ("whole", ident) or ("tile", ident, box)
+        self._flights = SingleFlight(self._closing)  # ("whole", ident) or ("head", ident, box)
         self._downloading_now: dict[Ident, int] = {}  # downloads of each picture running now
         self._downloaded: set[Ident] = set()  # pictures whose whole original this session downloaded
 
@@ -421,7 +269,7 @@ class PictureSession:
         with self._lock:
             self._failures.pop(ref.ident, None)
         self._memory.discard((self._file_token, ref.pic_key))
-        self._drop_head(ref)
+        self._heads.discard(ref)
 
     # ---- leases ---------------------------------------------------------------------------------------
 
@@ -457,7 +305,7 @@ class PictureSession:
             if isinstance(item, Lease):
                 result[ident] = item
                 continue
-            _wait(item.done, cancel, self._closing)
+            wait_or_cancel(item.done, cancel, self._closing)
             result[ident] = self._batcher.outcome_of(item)
         return result
 
@@ -475,7 +323,7 @@ class PictureSession:
         item = self._batcher.enqueue([ref])[ref.ident]
         if isinstance(item, Lease):
             return item
-        _wait(item.done, cancel, self._closing)
+        wait_or_cancel(item.done, cancel, self._closing)
         outcome = self._batcher.outcome_of(item)
         if isinstance(outcome, PicFailure):
             raise PicUnavailable(outcome)
@@ -552,7 +400,7 @@ class PictureSession:
         data = self._memory_hit(ref)
         if data is not None:
             return TileBytes(data, None, len(data))
-        head = self._cached_head(ref)
+        head = self._heads.get(ref)
         if head is not None:
             verdict = tile_verdict(head.data, box)
             if isinstance(verdict, Enough):
@@ -560,91 +408,18 @@ class PictureSession:
                     self._head_hits += 1
                 return head.tile(verdict)
             return NeedsWhole(head.size)
-        with self._lock:
-            whole_running = ("whole", ref.ident) in self._flights
-        if whole_running:
+        if self._flights.running(("whole", ref.ident)):
             data = self._fetch(ref, cancel, store=True)
             return TileBytes(data, None, len(data))
-        return self._single_flight(
+        return self._flights.run(
             ("head", ref.ident, box), cancel, lambda shared: self._fetch_tile_head(ref, box, shared)
         )
 
-    def _head_key(self, ref: PicRef) -> tuple[str, str, str]:
-        return (self._file_token, ref.pic_key, ref.tag)
-
-    @staticmethod
-    def _head_disk_name(pic_key: str, tag: str) -> str:
-        """A head's name in the disk cache, beside the originals (``DiskCache`` hashes it with the file
-        token): never a pic key, so a head is never taken for an original."""
-        return f"{pic_key}\0{tag}\0head"
-
-    def _cached_head(self, ref: PicRef) -> _Head | None:
-        """The head from memory, else from the disk cache, where heads pushed out of memory go (the heads
-        of thousands of tiles scrolled past: their tiles come back without a GET)."""
-        key = self._head_key(ref)
-        head = self._heads.get(key)
-        if head is None and self._disk is not None:
-            stored = self._disk.get(self._file_token, self._head_disk_name(ref.pic_key, ref.tag))
-            if stored is not None and len(stored) >= _HEAD_PREFIX.size:
-                (size,) = _HEAD_PREFIX.unpack_from(stored)
-                head = _Head(stored[_HEAD_PREFIX.size :], None if size < 0 else size)
-                self._heads.put(key, head)
-        return head
-
-    def _keep_head(self, ref: PicRef, head: _Head) -> None:
-        self._heads.put(self._head_key(ref), head)
-
-    def _spill_head(self, key: tuple[str, str, str], head: _Head) -> None:
-        """A head pushed out of memory goes to the disk cache (written only then: most never leave)."""
-        if self._disk is not None and not self._closing.is_set():
-            file_token, pic_key, tag = key
-            size = -1 if head.size is None else head.size
-            self._disk.put(
-                file_token, self._head_disk_name(pic_key, tag), _HEAD_PREFIX.pack(size) + head.data
-            )
-
-    def _drop_head(self, ref: PicRef) -> None:
-        self._heads.discard(self._head_key(ref))
-        if self._disk is not None:
-            self._disk.discard(self._file_token, self._head_disk_name(ref.pic_key, ref.tag))
-
     def _fetch(self, ref: PicRef, cancel: CancelFlag | None, *, store: bool) -> bytes:
         """Single-flight download of ``ref``; the caller that starts the flight decides whether to cache."""
-        return self._single_flight(
+        return self._flights.run(
             ("whole", ref.ident), cancel, lambda shared: self._fetch_uncached(ref, shared, store)
         )
-
-    def _single_flight(self, key: Hashable, cancel: CancelFlag | None, work: Callable[[CancelFlag], T]) -> T:
-        """Run ``work`` once for everyone asking for ``key`` meanwhile; its cancel flag is set only when all
-        of them have cancelled."""
-        while True:
-            with self._lock:
-                flight = self._flights.get(key)
-                owner = flight is None
-                if flight is None:
-                    flight = self._flights[key] = _Flight(self._closing)
-                flight.cancel.join(cancel)
-            if owner:
-                try:
-                    flight.data = work(flight.cancel)
-                except BaseException as exc:
-                    flight.error = exc
-                finally:
-                    with self._lock:
-                        del self._flights[key]
-                    flight.done.set()
-            else:
-                _wait(flight.done, cancel, self._closing)
-            if flight.error is None:
-                return flight.data  # type: ignore[return-value]  # what this key's work returns
-            if (
-                not owner
-                and isinstance(flight.error, DownloadCancelled)
-                and not (cancel is not None and cancel.is_set())
-                and not self._closing.is_set()
-            ):
-                continue  # joined a download just as all its other callers gave up: start our own
-            raise flight.error
 
     def _from_disk(self, ref: PicRef, store: bool) -> bytes | None:
         if self._disk is None:
@@ -661,7 +436,7 @@ class PictureSession:
         data = self._from_disk(ref, store)
         if data is not None:
             return data
-        head = self._cached_head(ref)
+        head = self._heads.get(ref)
         with self._downloading(ref):
             data = self._rest(ref, head, cancel) if head is not None else self._get(ref, cancel).data
             return self._keep_original(ref, data, store)
@@ -674,7 +449,7 @@ class PictureSession:
             body = self._head(ref, cancel)
             if body.whole:
                 return self._whole_tile(ref, body.data)
-            head = _Head(body.data, body.size)
+            head = Head(body.data, body.size)
             self._check_picture(ref, head.data)
             verdict = tile_verdict(head.data, box)
             if isinstance(verdict, More):  # a segment runs past the head: grow it once
@@ -682,11 +457,11 @@ class PictureSession:
                 grown = self._get(ref, cancel, len(head.data), last - 1)
                 if grown.whole:
                     return self._whole_tile(ref, grown.data)
-                head = _Head(head.data + grown.data, head.size)
+                head = Head(head.data + grown.data, head.size)
                 if len(head.data) == head.size:
                     return self._whole_tile(ref, head.data)
                 verdict = tile_verdict(head.data, box)
-            self._keep_head(ref, head)  # also when it is not enough: the rest follows it
+            self._heads.put(ref, head)  # also when it is not enough: the rest follows it
             if not isinstance(verdict, Enough):
                 return NeedsWhole(head.size)
             if verdict.source is TileSource.EXIF:
@@ -702,7 +477,7 @@ class PictureSession:
         except UnexpectedRange:
             return self._get(ref, cancel)
 
-    def _rest(self, ref: PicRef, head: _Head, cancel: CancelFlag) -> bytes:
+    def _rest(self, ref: PicRef, head: Head, cancel: CancelFlag) -> bytes:
         """The whole picture: ``head`` and the bytes after it, or one plain GET when the host's answer does
         not fit the head (another size: the picture changed; a malformed 206)."""
         try:
@@ -738,7 +513,7 @@ class PictureSession:
             self._memory.put(self._memory_key(ref), data)
             if self._disk is not None:
                 self._disk.put(self._file_token, ref.pic_key, data)
-        self._drop_head(ref)
+        self._heads.discard(ref)
         return data
 
     @contextlib.contextmanager

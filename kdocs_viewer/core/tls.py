@@ -24,4 +24,3 @@ def shared_ssl_context() -> ssl.SSLContext:
         if _context is None:
             _context = httpx.create_ssl_context(trust_env=True)
         return _context
-

@@ -45,6 +45,7 @@ from kdocs_viewer.core.models import Problem
 from kdocs_viewer.core.quota import calls_to_resolve
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.gui import settings as S
+from kdocs_viewer.gui.actions import make_action
 from kdocs_viewer.gui.failure_text import error_text
 from kdocs_viewer.gui.message_area import MessageArea
 from kdocs_viewer.gui.pic_input import (
@@ -55,6 +56,12 @@ from kdocs_viewer.gui.pic_input import (
     prepare_text,
 )
 from kdocs_viewer.gui.pic_list_editor import PicListEditor
+from kdocs_viewer.gui.pic_list_messages import (
+    file_error_text,
+    loaded_text,
+    parse_error_text,
+    unreadable_cells_text,
+)
 from kdocs_viewer.gui.settings import AppSettings
 from kdocs_viewer.gui.tasks import BackgroundCalls, TaskResult
 from kdocs_viewer.gui.token_controller import TokenController
@@ -143,8 +150,8 @@ class InputPanel(QWidget):
         layout.addWidget(self.load_button)
 
         # The window puts these in its menus; they stay in step with the buttons.
-        self.open_action = self._action(
-            self.tr("&Import pic list…"), self.open_pic_list, "Ctrl+Shift+O", "importAction"
+        self.open_action = make_action(
+            self, self.tr("&Import pic list…"), self.open_pic_list, "Ctrl+Shift+O", name="importAction"
         )
         self.panel_action = QAction(self.tr("&Pic list panel"), self)
         self.panel_action.setObjectName("picListAction")
@@ -158,10 +165,10 @@ class InputPanel(QWidget):
         self.panel_action.setChecked(shown)
         self.setVisible(shown)
         self.panel_action.toggled.connect(self._on_panel_toggled)
-        self.find_action = self._action(
-            self.tr("&Find pictures in workbook"), self.find_pictures, "Ctrl+Shift+F", "findAction"
+        self.find_action = make_action(
+            self, self.tr("&Find pictures in workbook"), self.find_pictures, "Ctrl+Shift+F", name="findAction"
         )
-        self.load_action = self._action(self.tr("&Load"), self.load, "Ctrl+Return", "loadAction")
+        self.load_action = make_action(self, self.tr("&Load"), self.load, "Ctrl+Return", name="loadAction")
 
         self.find_button.clicked.connect(self.find_pictures)
         self.file_token_edit.returnPressed.connect(self.find_pictures)
@@ -174,13 +181,6 @@ class InputPanel(QWidget):
         self.summary.clearRequested.connect(self.clear_big_list)
         self.summary.replaceRequested.connect(self.open_pic_list)
         self.editor.textChanged.connect(self._on_editor_changed)
-
-    def _action(self, text: str, slot: Callable[[], object], shortcut: str, name: str) -> QAction:
-        action = QAction(text, self)
-        action.setObjectName(name)
-        action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        return action
 
     # ------------------------------------------------------------------------------------------------------
     # messages
@@ -350,14 +350,6 @@ class InputPanel(QWidget):
     def _on_file_dropped(self, path: str) -> None:
         self.open_file(Path(path))
 
-    def _file_error_text(self, path: Path | None, error: BaseException) -> str:
-        from kdocs_viewer.core.piclist import PicFileError  # the worker that answered imported it
-
-        if isinstance(error, PicFileError):
-            return str(error)
-        name = path.name if path is not None else ""
-        return self.tr("Could not read %1: %2").replace("%1", name).replace("%2", redact(str(error)))
-
     @Slot()
     def load(self) -> bool:
         """Parse the editor's text and show its pictures. False (with a message) when something is missing.
@@ -448,14 +440,7 @@ class InputPanel(QWidget):
 
     def _start_parsed(self, file_token: str, result: ParseResult) -> bool:
         self.loadRequested.emit(file_token, result.pics)
-        count = len(result.pics)
-        text = self.tr("Loaded %1 pictures.").replace("%1", str(count))
-        if result.duplicates:
-            shown = "; ".join(str(p) for p in result.duplicates[:3])
-            more = len(result.duplicates) - 3
-            text += "\n" + self.tr("Duplicates ignored: %1").replace("%1", str(len(result.duplicates)))
-            text += f" — {shown}" + (f" (+{more})" if more > 0 else "")
-        self.show_message("info", text)
+        self.show_message("info", loaded_text(result))
         self._note_unreadable_cells(self._unreadable)
         return True
 
@@ -464,21 +449,11 @@ class InputPanel(QWidget):
         editor (a big file or paste), which is then left alone."""
         from kdocs_viewer.core.piclist import line_of
 
-        problems = exc.problems or []
-        lines = [str(problem) for problem in problems[:5]]
-        if len(problems) > 5:
-            lines.append(self.tr("… and %1 more problems").replace("%1", str(len(problems) - 5)))
-        name = self._editor_file if source is None else source
-        if name:
-            lead = self.tr("%1 has a problem:").replace("%1", name)
-        else:
-            lead = self.tr("The pic list has a problem:")
-        text = lead + "\n" + "\n".join(lines or [str(exc)])
-        self.show_message("error", text)
+        self.show_message("error", parse_error_text(exc, self._editor_file if source is None else source))
         self.reveal()
         if source is not None:
             return
-        for problem in problems:
+        for problem in exc.problems or []:
             line = line_of(problem.where)  # reads the translated "第 3 行" as well as "line 3"
             if line is not None:
                 self.editor.jump_to_line(line)
@@ -566,13 +541,9 @@ class InputPanel(QWidget):
         self._unreadable = []
         if not problems:
             return
-        lines = [str(problem) for problem in problems[:5]]
-        if len(problems) > 5:
-            lines.append(self.tr("… and %1 more problems").replace("%1", str(len(problems) - 5)))
-        lead = self.tr("Picture cells that could not be read: %1").replace("%1", str(len(problems)))
         said = self.message_area.text()
         kind = "error" if self.message_area.kind() == "error" else "warning"
-        self.show_message(kind, "\n\n".join(part for part in (said, "\n".join([lead, *lines])) if part))
+        self.show_message(kind, "\n\n".join(part for part in (said, unreadable_cells_text(problems)) if part))
 
     def _on_read(self, result: TaskResult) -> None:
         load, self._load_after_read = self._load_after_read, False
@@ -583,7 +554,7 @@ class InputPanel(QWidget):
             self._show_parse_error(result.error, source=name)
             return
         if result.error is not None:
-            self.show_message("error", self._file_error_text(self._reading, result.error))
+            self.show_message("error", file_error_text(self._reading, result.error))
             return
         path, prepared = result.value
         self.reveal()

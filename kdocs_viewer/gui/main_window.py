@@ -4,7 +4,7 @@ Each flow lives in its own part: the token's life cycle in ``TokenController``, 
 ``SignInController``, the workbook, pic list, Find and Load in ``InputPanel``, "Open workbook…", share links
 and the last workbook in ``WorkbookOpener``, "Save selected…" / "Save all…" in ``SaveController``, the
 pictures in ``PictureBrowser``, the tiles' context menu in ``TileMenu``, the filter / tile-size / retry keys,
-full screen and the Help dialogs in ``menus``.
+Copy and Select all, full screen, the Language menu and the Help dialogs (About too) in ``menus``.
 The window builds them, puts them on screen, connects their signals and closes them; it holds no flow of its
 own. (Vorta's main window is the model: it wires tabs that each own one job.)
 
@@ -18,34 +18,29 @@ What it guarantees:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QLabel,
-    QLineEdit,
     QMainWindow,
-    QMessageBox,
-    QPlainTextEdit,
     QSplitter,
     QStackedWidget,
-    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
-from kdocs_viewer import __version__
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.gui import settings as S
+from kdocs_viewer.gui.actions import make_action
 from kdocs_viewer.gui.api_usage import ApiUsage
 from kdocs_viewer.gui.browser import PictureBrowser
-from kdocs_viewer.gui.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, translate_in
 from kdocs_viewer.gui.input_panel import InputPanel
-from kdocs_viewer.gui.menus import BrowserActions, WindowActions
+from kdocs_viewer.gui.menus import BrowserActions, EditActions, LanguageMenu, WindowActions
 from kdocs_viewer.gui.pic_list_editor import local_file
 from kdocs_viewer.gui.save_controller import SaveController
 from kdocs_viewer.gui.settings import AppSettings
@@ -149,15 +144,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
-    def _action(
-        self, text: str, slot: Any, shortcut: QKeySequence.StandardKey | str | None = None
-    ) -> QAction:
-        action = QAction(text, self)
-        if isinstance(shortcut, QKeySequence.StandardKey):
-            action.setShortcuts(shortcut)
-        elif shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
+    def _action(self, text: str, slot: Callable[..., object], shortcut: str) -> QAction:
+        action = make_action(self, text, slot, shortcut)
         self.addAction(action)
         return action
 
@@ -167,14 +155,16 @@ class MainWindow(QMainWindow):
         self.save_all_action.setObjectName("saveAllAction")
         self.token_action = self._action(self.tr("Set access &token…"), self.token.ask, "Ctrl+T")
         self.quit_action = self._action(self.tr("&Quit"), self.close, "Ctrl+Q")
-        self.copy_action = self._action(self.tr("&Copy image"), self._on_copy, "Ctrl+C")
-        self.select_all_action = self._action(self.tr("Select &all"), self._on_select_all, "Ctrl+A")
         self.refresh_action = QAction(self.tr("&Refresh links before they expire"), self)
         self.refresh_action.setCheckable(True)
         self.refresh_action.toggled.connect(self._on_refresh_toggled)
-        self.about_action = self._action(self.tr("&About kdocs-viewer"), self._on_about)
         self.browser_actions = BrowserActions(self.browser, self)
+        self.edit_actions = EditActions(self.browser, self)
+        self.copy_action = self.edit_actions.copy_action
+        self.select_all_action = self.edit_actions.select_all_action
         self.window_actions = WindowActions(self)
+        self.languages = LanguageMenu(self.settings, self._language, self)
+        self.language_actions = self.languages.by_language
         self.tile_menu = TileMenu(self.browser, self.saver, self)
         for action in (
             self.opener.open_action,
@@ -183,6 +173,7 @@ class MainWindow(QMainWindow):
             self.input.find_action,
             self.input.load_action,
             *self.browser_actions.actions(),
+            *self.edit_actions.actions(),
             *self.window_actions.actions(),
         ):
             self.addAction(action)
@@ -224,25 +215,13 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.browser_actions.smaller_action)
         view_menu.addAction(self.window_actions.full_screen_action)
         view_menu.addSeparator()
-        self.language_menu = view_menu.addMenu(self.tr("&Language"))
-        self.language_group = QActionGroup(self)
-        self.language_group.setExclusive(True)
-        self.language_actions: dict[str, QAction] = {}
-        for lang in SUPPORTED_LANGUAGES:
-            action = QAction(LANGUAGE_NAMES[lang], self)
-            action.setCheckable(True)
-            action.setData(lang)
-            action.setChecked(lang == self._language)
-            self.language_group.addAction(action)
-            self.language_menu.addAction(action)
-            self.language_actions[lang] = action
-        self.language_group.triggered.connect(self._on_language_chosen)
+        self.languages.add_to(view_menu)
 
         help_menu = menu_bar.addMenu(self.tr("&Help"))
         help_menu.addAction(self.window_actions.shortcuts_action)
         help_menu.addAction(self.window_actions.readme_action)
         help_menu.addSeparator()
-        help_menu.addAction(self.about_action)
+        help_menu.addAction(self.window_actions.about_action)
 
     def _wire(self) -> None:
         self.token.changed.connect(self._on_token_changed)
@@ -406,55 +385,12 @@ class MainWindow(QMainWindow):
         self.status.show_usage(*self._usage.update(self.token.client()))
 
     # ------------------------------------------------------------------------------------------------------
-    # edit actions and view
-
-    def _text_focus(self) -> QWidget | None:
-        focus = QApplication.focusWidget()
-        return focus if isinstance(focus, QLineEdit | QPlainTextEdit | QTextEdit) else None
-
-    @Slot()
-    def _on_copy(self) -> None:
-        text = self._text_focus()
-        if text is not None:
-            text.copy()  # type: ignore[attr-defined]
-            return
-        self.browser.copy_current_picture()
-
-    @Slot()
-    def _on_select_all(self) -> None:
-        text = self._text_focus()
-        if text is not None:
-            text.selectAll()  # type: ignore[attr-defined]
-            return
-        self.browser.select_all()
+    # view
 
     @Slot(bool)
     def _on_refresh_toggled(self, on: bool) -> None:
         self.browser.set_refresh_enabled(on)
         self.settings.set(S.REFRESH, bool(on))
-
-    @Slot(QAction)
-    def _on_language_chosen(self, action: QAction) -> None:
-        lang = str(action.data())
-        self.settings.set(S.LANGUAGE, lang)
-        if lang != self._language:
-            # Said in the chosen language (a user who picked it may not read the current one), then in this.
-            here = self.tr("The language changes the next time kdocs-viewer starts.")
-            there = translate_in(
-                lang, "MainWindow", "The language changes the next time kdocs-viewer starts."
-            )
-            lines = dict.fromkeys((there, here))  # once when both are English
-            QMessageBox.information(self, self.tr("Language"), "\n".join(lines))
-
-    @Slot()
-    def _on_about(self) -> None:
-        QMessageBox.about(
-            self,
-            self.tr("About kdocs-viewer"),
-            self.tr(
-                "kdocs-viewer %1\nA viewer for the pictures inside KDocs (金山文档) spreadsheets."
-            ).replace("%1", __version__),
-        )
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if local_file(event.mimeData()) is not None:

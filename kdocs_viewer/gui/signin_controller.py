@@ -1,11 +1,9 @@
 """Signing in with KDocs from the window: the guided dialog, the browser and the loopback listener, the
 keyring, and a token that renews itself.
 
-One attempt at a time (``core.signin.SignInFlow``): the listener is bound on the GUI thread (instant; a port
-in use is said at once), the browser is opened at the authorization URL (``open_url``: the system browser by
-default, a ``ScriptedBrowser`` in the demo and tests), and the wait for the callback and the code exchange run
-on this controller's worker pool; a pasted address (a browser elsewhere) is exchanged there too. Results
-come back as ``TaskResult``s on the GUI thread, and an attempt that was cancelled or replaced is ignored.
+One attempt at a time, run by ``gui.signin_attempt.SignInAttempts``: the listener, the browser (``open_url``:
+the system browser by default, a ``ScriptedBrowser`` in the demo and tests), the wait and the code exchange.
+This controller owns the dialog, the account and where the sign-in is kept.
 
 A sign-in becomes the window's token through ``TokenController.accept_sign_in``: the client's provider is one
 ``token_provider()`` object for the window's life, which delegates to the current sign-in's
@@ -26,26 +24,22 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QUrl, Signal, Slot
-from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QWidget
 
-from kdocs_viewer.core.redact import redact
+from kdocs_viewer.core.signed_in_tokens import SignedInTokens
 from kdocs_viewer.gui import settings as S
 from kdocs_viewer.gui.keyring_bridge import KeyringOp
+from kdocs_viewer.gui.scripted_browser import OpenUrl, ScriptedBrowser, open_in_system_browser
+from kdocs_viewer.gui.signin_attempt import SignInAttempts
 from kdocs_viewer.gui.tasks import BackgroundCalls, TaskResult
 from kdocs_viewer.gui.token_controller import TokenController, TokenSource
 
 if TYPE_CHECKING:  # httpx and keyring load after the first paint
-    from kdocs_viewer.core.auth import AppCredentials, OAuthClient, SignIn, TokenSet
-    from kdocs_viewer.core.oauth_listener import CallbackPage
-    from kdocs_viewer.core.signin import SignInFlow
-    from kdocs_viewer.core.token_refresh import TokenRefresher
+    from kdocs_viewer.core.auth import AppCredentials, SignIn, TokenSet
     from kdocs_viewer.gui.settings import AppSettings
     from kdocs_viewer.gui.signin_dialog import SignInDialog
 
@@ -53,111 +47,7 @@ __all__ = ["ScriptedBrowser", "SignInController", "SignedInTokens"]
 
 log = logging.getLogger(__name__)
 
-OpenUrl = Callable[[str], bool]
-
-_WAIT = "wait"  # the listener's callback, then the code exchange
-_PASTE = "paste"  # a pasted address, then the code exchange
 _USER = "user"  # who signed in
-_CANCEL = "cancel"  # stopping a listener (joins its thread: not on the GUI thread)
-
-
-def open_in_system_browser(url: str) -> bool:
-    """The default ``open_url``: the desktop's browser. False when none could be started."""
-    return bool(QDesktopServices.openUrl(QUrl(url)))
-
-
-class SignedInTokens:
-    """The window client's ``TokenProvider`` while signed in: the current sign-in's ``TokenRefresher``.
-
-    One object for the window's life, so a new sign-in (even with another app) only swaps what is behind it.
-    Signed out, every call fails at once with "not signed in" (a ``SignInRequiredError``). Thread-safe.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._refresher: TokenRefresher | None = None
-
-    def install(self, refresher: TokenRefresher | None) -> None:
-        with self._lock:
-            self._refresher = refresher
-
-    @property
-    def refresher(self) -> TokenRefresher | None:
-        with self._lock:
-            return self._refresher
-
-    def _current(self) -> TokenRefresher:
-        refresher = self.refresher
-        if refresher is None:
-            from kdocs_viewer.core.auth import AuthReason, auth_error
-
-            raise auth_error(AuthReason.NOT_SIGNED_IN)
-        return refresher
-
-    def current(self) -> str:
-        return self._current().current()
-
-    def rejected(self, token: str) -> None:
-        self._current().rejected(token)
-
-    def __repr__(self) -> str:
-        return f"<SignedInTokens {self.refresher!r}>"
-
-
-class ScriptedBrowser(QObject):
-    """A browser for the stand-in, for the demo and tests: it loads the authorization URL over HTTP, presses
-    Allow (or Deny) on the consent page and follows the redirect to the app's listener — in the background,
-    like a real browser, with no shortcut into the server (``standin.browser.visit``).
-
-    Use ``open`` as a ``SignInController``'s ``open_url``. ``visited(status, page)`` gives the page the app's
-    listener answered; ``failed(text)`` when the consent page led nowhere.
-    """
-
-    visited = Signal(int, str)
-    failed = Signal(str)
-
-    def __init__(self, parent: QObject | None = None, *, allow: bool = True) -> None:
-        super().__init__(parent)
-        self.allow = allow
-        self.opened: list[str] = []
-        self._calls = BackgroundCalls(self, max_threads=1)
-        self._calls.finished.connect(self._on_done)
-
-    def open(self, url: str) -> bool:
-        self.opened.append(url)
-        allow = self.allow
-
-        def go() -> tuple[int, str]:
-            from kdocs_viewer.standin.browser import visit
-
-            page = visit(url, allow=allow)
-            return page.status_code, page.text
-
-        self._calls.submit("visit", go)
-        return True
-
-    @Slot(object)
-    def _on_done(self, result: object) -> None:
-        if not isinstance(result, TaskResult):
-            return
-        if result.error is not None:
-            self.failed.emit(redact(str(result.error)) or type(result.error).__name__)
-            return
-        status, page = result.value
-        self.visited.emit(int(status), str(page))
-
-    def shutdown(self) -> None:
-        self._calls.shutdown()
-
-
-@dataclass
-class _Attempt:
-    """One sign-in under way."""
-
-    flow: SignInFlow
-    app: AppCredentials
-    interactive: bool  # started from the dialog (else the demo's own sign-in)
-    pasting: bool = False  # a pasted address is being exchanged: the listener's CANCELLED is expected
 
 
 class SignInController(QObject):
@@ -189,9 +79,8 @@ class SignInController(QObject):
         self._token = token
         self._settings = app_settings
         self._dialog_parent = dialog_parent
-        self._page_lang = "zh-CN" if language == "zh_CN" else "en"
-        self._open_url: OpenUrl = open_url or open_in_system_browser
-        self.listen_timeout: float | None = None  # None: the listener's own (5 minutes)
+        page_lang = "zh-CN" if language == "zh_CN" else "en"
+        self._attempts = SignInAttempts(token, page_lang, open_url or open_in_system_browser, self)
         self._provider = SignedInTokens()
         self._sign_in: SignIn | None = None  # the sign-in in use (its tokens kept current)
         self._known_app: AppCredentials | None = None  # the app of the last sign-in, for "sign in again"
@@ -201,16 +90,18 @@ class SignInController(QObject):
         self._keyring_backend = ""
         self._keyring_usable: bool | None = None
         self._memory_only = False
-        self._oauth: OAuthClient | None = None
-        self._oauth_base = ""
-        self._attempt: _Attempt | None = None
         self._dialog: SignInDialog | None = None
         self._cancelled_note = ""
         self._browser: ScriptedBrowser | None = None
         self._closed = False
 
-        self._calls = BackgroundCalls(self, max_threads=3)
+        self._calls = BackgroundCalls(self, max_threads=1)
         self._calls.finished.connect(self._on_call_done)
+        self._attempts.waiting.connect(self._on_waiting)
+        self._attempts.succeeded.connect(self._on_succeeded)
+        self._attempts.failed.connect(self._on_failed)
+        self._attempts.pasteAnswered.connect(self._on_paste_answered)
+        self._attempts.changed.connect(self.changed)
         self._relay = _RenewalRelay(self)
         self._relay.renewed.connect(self._on_renewed)
         token.keyring_bridge().finished.connect(self._on_keyring_result)
@@ -225,6 +116,15 @@ class SignInController(QObject):
 
     # ------------------------------------------------------------------------------------------------------
     # state, for the window and the picker
+
+    @property
+    def listen_timeout(self) -> float | None:
+        """How long a sign-in waits for the browser (None: the listener's own 5 minutes)."""
+        return self._attempts.listen_timeout
+
+    @listen_timeout.setter
+    def listen_timeout(self, seconds: float | None) -> None:
+        self._attempts.listen_timeout = seconds
 
     def is_signed_in(self) -> bool:
         """The window's client uses a sign-in now."""
@@ -256,7 +156,7 @@ class SignInController(QObject):
 
     def is_prompting(self) -> bool:
         """The sign-in dialog is open, or a sign-in is under way (``SignInPrompt``)."""
-        return self._dialog is not None or self._attempt is not None
+        return self._dialog is not None or self._attempts.running()
 
     # ------------------------------------------------------------------------------------------------------
     # starting
@@ -282,12 +182,12 @@ class SignInController(QObject):
         if self._browser is None:
             self._browser = ScriptedBrowser(self, allow=allow)
         self._browser.allow = allow
-        self._open_url = self._browser.open
+        self._attempts.open_url = self._browser.open
         return self._browser
 
     def set_open_url(self, open_url: OpenUrl) -> None:
         """How the browser is opened at the authorization URL (called on the GUI thread, must not block)."""
-        self._open_url = open_url
+        self._attempts.open_url = open_url
 
     # ------------------------------------------------------------------------------------------------------
     # the dialog
@@ -340,7 +240,7 @@ class SignInController(QObject):
     @Slot()
     def _on_sign_in_requested(self) -> None:
         dialog = self._dialog
-        if dialog is None or self._attempt is not None:
+        if dialog is None or self._attempts.running():
             return
         from kdocs_viewer.core.auth import AppCredentials
 
@@ -360,21 +260,22 @@ class SignInController(QObject):
     @Slot()
     def _on_cancel_requested(self) -> None:
         """Cancel while waiting: the listener closes; the wait answers CANCELLED and the form comes back."""
-        attempt = self._attempt
-        if attempt is not None:
-            self._calls.submit(_CANCEL, attempt.flow.cancel)
+        self._attempts.cancel()
 
     @Slot()
     def _on_paste_submitted(self) -> None:
-        dialog, attempt = self._dialog, self._attempt
-        if dialog is None or attempt is None or attempt.pasting:
+        dialog = self._dialog
+        if dialog is None or not self._attempts.paste(dialog.pasted_address()):
             return
-        pasted = dialog.pasted_address()
-        attempt.pasting = True
         dialog.set_checking(True)
         dialog.show_error("")
-        flow = attempt.flow
-        self._calls.submit(_PASTE, lambda: flow.complete(pasted))
+
+    @Slot(str)
+    def _on_paste_answered(self, problem: str) -> None:
+        if self._dialog is not None:
+            self._dialog.set_checking(False)
+            if problem:
+                self._dialog.show_error(problem)
 
     @Slot()
     def _on_paste_token_requested(self) -> None:
@@ -395,9 +296,7 @@ class SignInController(QObject):
             return
         dialog.clear_secrets()
         dialog.deleteLater()
-        attempt = self._attempt
-        if attempt is not None and attempt.interactive:
-            self._end_attempt()
+        self._attempts.end(interactive_only=True)
         note, self._cancelled_note = self._cancelled_note, ""
         if code != QDialog.DialogCode.Accepted.value and note and not self._closed:
             self.message.emit("warning", note)
@@ -409,112 +308,20 @@ class SignInController(QObject):
     def start(self, app: AppCredentials, *, port: int, interactive: bool = True) -> bool:
         """Sign in with ``app``: listen on ``port`` (0: any free port — the stand-in only), open the browser.
         False when it could not even start (the reason is shown)."""
-        from kdocs_viewer.core.api import KDocsError
-        from kdocs_viewer.core.auth import AuthError, AuthReason
-        from kdocs_viewer.core.oauth_listener import DEFAULT_TIMEOUT
-        from kdocs_viewer.core.signin import SignInFlow
+        return self._attempts.start(app, port=port, interactive=interactive)
 
-        self._end_attempt()
-        timeout = self.listen_timeout or DEFAULT_TIMEOUT
-        try:
-            oauth = self._oauth_client()
-            flow = SignInFlow(oauth, app, port=port, page=self._callback_page(), timeout=timeout)
-            url = flow.start()
-        except AuthError as exc:
-            port_problem = exc.auth_reason is AuthReason.PORT_IN_USE
-            self._failed(str(exc), port_problem=port_problem, interactive=interactive)
-            return False
-        except (KDocsError, ValueError) as exc:  # a base URL that is not https (nor loopback)
-            self._failed(redact(str(exc)), interactive=interactive)
-            return False
-        attempt = _Attempt(flow, app, interactive)
-        self._attempt = attempt
-        self._calls.submit(_WAIT, flow.wait)
-        note = ""
-        if not self._open_url(url):
-            note = self.tr(
-                "No browser could be opened. Copy the sign-in address into a browser yourself, allow access, "
-                "and paste the address it ends up on."
-            )
-        if self._dialog is not None and interactive:
-            self._dialog.show_waiting(url, flow.redirect_uri, note)
-        self.changed.emit()
-        return True
-
-    def _oauth_client(self) -> OAuthClient:
-        from kdocs_viewer.core.auth import OAuthClient
-
-        base_url = self._token.base_url()
-        if self._oauth is not None and self._oauth_base != base_url:
-            self._oauth.close()  # another server (the demo's): a sign-in of the old one is of no use there
-            self._oauth = None
-        if self._oauth is None:
-            self._oauth = OAuthClient(base_url)
-            self._oauth_base = base_url
-        return self._oauth
-
-    def _callback_page(self) -> CallbackPage:
-        """What the browser tab says afterwards, in the user's language (the core's translator is Qt's)."""
-        from kdocs_viewer.core.oauth_listener import CallbackPage
-
-        return CallbackPage.default(self._page_lang)
-
-    def _end_attempt(self) -> None:
-        """Forget the attempt under way; its listener is closed off the GUI thread."""
-        attempt, self._attempt = self._attempt, None
-        if attempt is None:
-            return
-        self._calls.forget(_WAIT)
-        self._calls.forget(_PASTE)
-        self._calls.submit(_CANCEL, attempt.flow.cancel)
-        self.changed.emit()
+    @Slot(str, str, str)
+    def _on_waiting(self, url: str, redirect_uri: str, note: str) -> None:
+        if self._dialog is not None:
+            self._dialog.show_waiting(url, redirect_uri, note)
 
     @Slot(object)
     def _on_call_done(self, result: object) -> None:
-        if not isinstance(result, TaskResult) or self._closed:
-            return
-        if result.kind == _USER:
+        if isinstance(result, TaskResult) and result.kind == _USER and not self._closed:
             self._on_user(result)
-            return
-        attempt = self._attempt
-        if attempt is None or result.kind not in (_WAIT, _PASTE):
-            return
-        from kdocs_viewer.core.auth import AuthError, AuthReason  # loaded by the attempt
 
-        error = result.error
-        if result.kind == _PASTE:
-            attempt.pasting = False
-            if self._dialog is not None:
-                self._dialog.set_checking(False)
-            not_ours = (AuthReason.STATE_MISMATCH, AuthReason.NO_CODE)
-            if isinstance(error, AuthError) and error.auth_reason in not_ours:
-                if self._dialog is not None:  # not this attempt's answer: keep waiting for the right one
-                    self._dialog.show_error(str(error))
-                return
-            if isinstance(error, AuthError) and error.auth_reason is AuthReason.CANCELLED:
-                return  # the browser's callback came first and is being exchanged
-        elif attempt.pasting and isinstance(error, AuthError) and error.auth_reason is AuthReason.CANCELLED:
-            return  # the pasted address took over from the listener
-        if error is None:
-            self._succeeded(attempt, result.value)
-            return
-        kind = "error"
-        if isinstance(error, AuthError):
-            text = str(error)
-            if error.auth_reason is AuthReason.CANCELLED:
-                kind = "info"  # the user's own choice, not a failure
-        else:
-            log.info("sign-in failed: %s", type(error).__name__)
-            text = redact(str(error)) or type(error).__name__
-        self._attempt = None
-        self._calls.forget(_WAIT)
-        self._calls.forget(_PASTE)
-        self._failed(text, interactive=attempt.interactive, kind=kind)
-        self.changed.emit()
-
-    def _failed(
-        self, text: str, *, port_problem: bool = False, interactive: bool = True, kind: str = "error"
-    ) -> None:
+    @Slot(str, bool, bool, str)
+    def _on_failed(self, text: str, port_problem: bool, interactive: bool, kind: str) -> None:
         if self._dialog is not None and interactive:
             self._dialog.show_form(text, port_problem=port_problem, kind=kind)
         else:
@@ -523,22 +330,21 @@ class SignInController(QObject):
     @Slot(str)
     def _on_browser_failed(self, text: str) -> None:
         """The scripted browser got nowhere (the demo): the listener would wait in vain."""
-        if self._attempt is not None:
-            self._end_attempt()
-            self._failed(text, interactive=False)
+        if self._attempts.running():
+            self._attempts.end()
+            self._on_failed(text, False, False, "error")
 
-    def _succeeded(self, attempt: _Attempt, tokens: TokenSet) -> None:
+    @Slot(object, object, bool)
+    def _on_succeeded(self, app: AppCredentials, tokens: TokenSet, interactive: bool) -> None:
         from kdocs_viewer.core.auth import SignIn
 
-        self._attempt = None
-        self._calls.forget(_PASTE)
-        sign_in = SignIn(attempt.app, tokens)
+        sign_in = SignIn(app, tokens)
         self._install(sign_in)
         self._store(sign_in)
         if self._dialog is not None:
             self._cancelled_note = ""
             self._dialog.done(QDialog.DialogCode.Accepted.value)
-        self._fetch_user(announce=attempt.interactive)
+        self._fetch_user(announce=interactive)
 
     # ------------------------------------------------------------------------------------------------------
     # a sign-in in use
@@ -554,7 +360,7 @@ class SignInController(QObject):
             with contextlib.suppress(RuntimeError):  # the window is gone: nothing to store any more
                 relay.renewed.emit(serial, tokens)
 
-        refresher = TokenRefresher.for_sign_in(self._oauth_client(), sign_in, on_refreshed=renewed)
+        refresher = TokenRefresher.for_sign_in(self._attempts.oauth_client(), sign_in, on_refreshed=renewed)
         self._sign_in = sign_in
         self._known_app = sign_in.app
         self._user = ""
@@ -632,7 +438,7 @@ class SignInController(QObject):
         the window is signed out. Pictures already shown stay; loading more needs a new sign-in."""
         if self._sign_in is None and self._known_app is None:
             return
-        self._end_attempt()
+        self._attempts.end()
         self._serial += 1
         self._provider.install(None)
         self._sign_in = None
@@ -706,17 +512,14 @@ class SignInController(QObject):
         if self._closed:
             return
         self._closed = True
-        attempt, self._attempt = self._attempt, None
-        if attempt is not None:
-            attempt.flow.cancel()
+        self._attempts.abandon()
         if self._dialog is not None:
             self._dialog.done(QDialog.DialogCode.Rejected.value)
         self._calls.shutdown()
         if self._browser is not None:
             self._browser.shutdown()
         self._provider.install(None)
-        if self._oauth is not None:
-            self._oauth.close()
+        self._attempts.shutdown()
 
 
 class _RenewalRelay(QObject):

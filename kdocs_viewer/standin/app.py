@@ -43,6 +43,9 @@ Decisions marked [ours] (the real service does not document them; the client mus
 - Signing in, the user and the file lists live in ``standin.oauth`` (its own [ours] list); the API accepts
   the static ``token`` and every live access token issued there. A file token of the user's listing other
   than the demo workbook answers as a workbook without pictures.
+
+This module holds the server's state and the pictures API; the sheets API is ``standin.sheets``, the
+envelopes, errors and injected faulty replies ``standin.replies``, the request log ``standin.request_log``.
 """
 
 from __future__ import annotations
@@ -54,52 +57,52 @@ import contextlib
 import hashlib
 import hmac
 import json
-import logging
 import math
 import random
 import secrets
-import socket
-import struct
 import threading
 import time
-from collections.abc import MutableMapping
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
-from kdocs_viewer.core.cells import camel_case
 from kdocs_viewer.core.contract import (
-    CELLS_PATH,
     CODE_BAD_REQUEST,
     CODE_FILE_NOT_FOUND,
     CODE_INTERNAL,
-    CODE_OK,
     CODE_QUOTA_EXCEEDED,
-    CODE_TOKEN_INVALID,
     CODE_TOO_MANY_PICS,
     ESTIMATED_LIFETIME,
-    MAX_CELLS_PER_CALL,
     MAX_PICS_PER_CALL,
     PICTURE_URLS_PATH,
-    SHEETS_PATH,
     TAG_LIFETIMES,
     TOKEN_PARAM,
     UNBOUNDED_TAGS,
 )
 from kdocs_viewer.core.quota import daily_limit_header, quota_day, seconds_to_next_quota_day
-from kdocs_viewer.standin.config import CELL_SHAPES, StandinConfig
-from kdocs_viewer.standin.dataset import Cell, Picture, Workbook
+from kdocs_viewer.standin.config import StandinConfig
+from kdocs_viewer.standin.dataset import Picture, Workbook
 from kdocs_viewer.standin.images import ImageStore, corrupt_bytes
-from kdocs_viewer.standin.link import CHUNK_BYTES, TokenBucket, Unsatisfiable, bytes_per_second, parse_range
+from kdocs_viewer.standin.link import TokenBucket, Unsatisfiable, bytes_per_second, parse_range
 from kdocs_viewer.standin.oauth import OAuthState, oauth_routes, other_workbook_reply
+from kdocs_viewer.standin.replies import (
+    DroppedConnection,
+    ShapedBody,
+    TruncatedBody,
+    api_error,
+    base_of,
+    envelope,
+    fault_response,
+    token_error,
+)
+from kdocs_viewer.standin.request_log import RequestLogEntry, RequestLogger
+from kdocs_viewer.standin.sheets import sheet_routes
 
 IMAGE_PATH = "/img/{file_token}/{pic_key}"
 
@@ -114,22 +117,6 @@ CAPTIVE_PORTAL_PAGE = (
     '<body><h1>Sign in to continue</h1><form method="post" action="/login"><input name="user">'
     '<input name="password" type="password"><button>Sign in</button></form></body></html>\n'
 )
-
-access_logger = logging.getLogger("kdocs_viewer.standin.access")
-
-_CYCLE_KEY = "kdocs_standin.cycle"
-_RECORD_KEY = "kdocs_standin.record"
-
-
-@dataclass(frozen=True, slots=True)
-class RequestLogEntry:
-    """One request as the server saw it. Never holds a query string, hence never a token."""
-
-    method: str
-    path: str
-    status: int
-    body_bytes: int = 0  # response body bytes handed to the connection (headers not counted)
-    range: str = ""  # the request's Range header, when it had one
 
 
 class StandinState:
@@ -329,142 +316,6 @@ def _lifetime(tag: str) -> float | None:
     return TAG_LIFETIMES.get(tag, ESTIMATED_LIFETIME)
 
 
-# ------------------------------------------------------------------------------------------------ replies
-def envelope(data: dict[str, Any]) -> JSONResponse:
-    return JSONResponse({"code": CODE_OK, "data": data})
-
-
-def api_error(
-    status: int, code: int, name: str, message: str, headers: dict[str, str] | None = None
-) -> Response:
-    return JSONResponse({"code": code, "msg": name, "message": message}, status_code=status, headers=headers)
-
-
-def token_error() -> Response:
-    return JSONResponse(
-        {"code": CODE_TOKEN_INVALID, "msg": "AccessTokenInvalid", "hint": "access_token is required"},
-        status_code=401,
-    )
-
-
-class DroppedConnection(Response):
-    """Fault "reset": the connection is dropped (RST) before any status line is sent."""
-
-    def __init__(self) -> None:
-        super().__init__(b"")
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        cycle = scope.get(_CYCLE_KEY)
-        transport = getattr(cycle, "transport", None)
-        if transport is None:  # not under uvicorn: the closest we can do
-            raise ConnectionAbortedError("injected reset")
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        _record_now(scope)
-        transport.abort()
-        await _until_disconnected(cycle)
-
-
-class TruncatedBody(Response):
-    """Fault "truncated": Content-Length announces the whole body; half is sent, then a close."""
-
-    def __init__(
-        self, content: bytes, media_type: str, status_code: int = 200, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(content, status_code=status_code, media_type=media_type, headers=headers)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        cycle = scope.get(_CYCLE_KEY)
-        transport = getattr(cycle, "transport", None)
-        full = len(self.body)
-        declared = full if full >= 2 else full + 64
-        headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
-        headers.append((b"content-length", str(declared).encode()))
-        await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
-        await send({"type": "http.response.body", "body": self.body[: full // 2], "more_body": True})
-        if transport is None:
-            raise ConnectionAbortedError("injected truncation")
-        _record_now(scope)
-        transport.close()  # flushes what was written, then closes
-        await _until_disconnected(cycle)
-
-
-class ShapedBody(Response):
-    """A picture body sent through the shared line (``StandinState.link``), chunk by chunk.
-
-    Content-Length is announced up front; each chunk waits for its booking on the line. When the server
-    stops, the rest goes out at once so shutdown never waits for a slow line.
-    """
-
-    def __init__(
-        self,
-        content: bytes,
-        state: StandinState,
-        *,
-        status_code: int,
-        media_type: str,
-        headers: dict[str, str],
-    ) -> None:
-        super().__init__(content, status_code=status_code, media_type=media_type, headers=headers)
-        self._state = state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        link = self._state.link
-        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-        body = memoryview(self.body)
-        for start in range(0, len(body), CHUNK_BYTES):
-            chunk = body[start : start + CHUNK_BYTES]
-            delay = link.reserve(len(chunk)) if link is not None else 0.0
-            if delay > 0 and not self._state.stopping.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._state.stopping.wait(), delay)
-            more = start + CHUNK_BYTES < len(body)
-            await send({"type": "http.response.body", "body": bytes(chunk), "more_body": more})
-        if not body:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
-async def _until_disconnected(cycle: object, limit: float = 2.0) -> None:
-    """Let uvicorn notice the closed connection, so it does not try to answer on it."""
-    deadline = time.monotonic() + limit
-    await asyncio.sleep(0)
-    while not getattr(cycle, "disconnected", True) and time.monotonic() < deadline:
-        await asyncio.sleep(0.005)
-
-
-def fault_response(kind: str) -> Response:
-    if kind in ("500", "502", "503"):
-        return api_error(int(kind), CODE_INTERNAL, "InternalError", f"injected server fault (HTTP {kind})")
-    if kind == "html":
-        page = (
-            "<html><head><title>502 Bad Gateway</title></head>"
-            "<body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"
-        )
-        return Response(page, status_code=502, media_type="text/html")
-    if kind == "empty":
-        return Response(b"", status_code=500)
-    if kind == "429":
-        return api_error(
-            429,
-            CODE_QUOTA_EXCEEDED,
-            "QuotaExceeded",
-            "too many requests, slow down",
-            headers={"Retry-After": "1"},
-        )
-    if kind == "reset":
-        return DroppedConnection()
-    if kind == "truncated":
-        body = json.dumps(
-            {"code": CODE_OK, "data": {"urls": [], "note": "this body is cut short" * 8}}
-        ).encode()
-        return TruncatedBody(body, "application/json")
-    if kind == "20007":
-        return token_error()
-    raise ValueError(kind)
-
-
 # -------------------------------------------------------------------------------------------- endpoints
 def create_app(state: StandinState) -> ASGIApp:
     """The ASGI app over ``state``, wrapped so every request is logged (method, path, status)."""
@@ -495,9 +346,6 @@ def create_app(state: StandinState) -> ASGIApp:
             return other or api_error(404, CODE_FILE_NOT_FOUND, "FileNotFound", "no such file")
         return None
 
-    def base_of(request: Request) -> str:
-        return f"{request.url.scheme}://{request.url.netloc}"
-
     async def picture_urls(request: Request) -> Response:
         early = await api_preamble(request)
         if early is not None:
@@ -519,72 +367,6 @@ def create_app(state: StandinState) -> ASGIApp:
             url = state.issue_url(base, picture) if picture is not None and picture.tag == tag else ""
             urls.append({"pic_key": pic_key, "tag": tag, "pic_url": url})
         return envelope({"urls": urls})
-
-    async def sheets(request: Request) -> Response:
-        early = await api_preamble(request)
-        if early is not None:
-            return early
-        info = [
-            {
-                "sheet_id": s.sheet_id,
-                "sheet_idx": s.idx,
-                "sheet_name": s.name,
-                "is_visible": s.is_visible,
-                "sheet_type": s.sheet_type,
-                "row_from": 0,
-                "row_to": s.row_to,
-                "col_from": 0,
-                "col_to": s.col_to,
-            }
-            for s in workbook.sheets
-        ]
-        return envelope({"sheets_info": info})
-
-    async def cells(request: Request) -> Response:
-        early = await api_preamble(request)
-        if early is not None:
-            return early
-        try:
-            sheet_idx = int(request.path_params["sheet_idx"])
-            sheet = next(s for s in workbook.sheets if s.idx == sheet_idx)
-        except (ValueError, StopIteration):
-            return api_error(
-                400,
-                CODE_BAD_REQUEST,
-                "InvalidSheetIdx",
-                f"no sheet with sheet_idx {request.path_params['sheet_idx']!r}",
-            )
-        bounds: dict[str, int] = {}
-        for name in ("row_from", "row_to", "col_from", "col_to"):
-            raw = request.query_params.get(name)
-            try:
-                bounds[name] = int(raw) if raw is not None else -1
-            except ValueError:
-                bounds[name] = -1
-            if bounds[name] < 0:
-                return api_error(
-                    400,
-                    CODE_BAD_REQUEST,
-                    "InvalidRange",
-                    f"{name} must be a non-negative integer (0-based), got {raw!r}",
-                )
-        rows = bounds["row_to"] - bounds["row_from"] + 1
-        cols = bounds["col_to"] - bounds["col_from"] + 1
-        if rows <= 0 or cols <= 0:
-            return api_error(
-                400, CODE_BAD_REQUEST, "InvalidRange", "row_to/col_to must not be below row_from/col_from"
-            )
-        if rows * cols > MAX_CELLS_PER_CALL:
-            return api_error(
-                400,
-                CODE_BAD_REQUEST,
-                "RangeTooLarge",
-                f"at most {MAX_CELLS_PER_CALL} cells per request, asked for {rows * cols}",
-            )
-        with_url = request.query_params.get("with_pic_url", "").lower() in ("true", "1", "yes")
-        base = base_of(request)
-        found = sheet.cells_in(bounds["row_from"], bounds["row_to"], bounds["col_from"], bounds["col_to"])
-        return envelope({"cells": [_cell_json(c, state, base if with_url else None) for c in found]})
 
     async def image(request: Request) -> Response:
         pic_key = request.path_params["pic_key"]
@@ -633,9 +415,8 @@ def create_app(state: StandinState) -> ASGIApp:
 
     routes = [
         Route(PICTURE_URLS_PATH, picture_urls, methods=["POST"]),
-        Route(SHEETS_PATH, sheets, methods=["GET"]),
-        Route(CELLS_PATH, cells, methods=["GET"]),
         Route(IMAGE_PATH, image, methods=["GET"]),
+        *sheet_routes(state, api_preamble),
         *oauth_routes(state, api_preamble),
     ]
     return RequestLogger(Starlette(routes=routes), state)
@@ -668,93 +449,3 @@ def _parse_pics(body: bytes) -> tuple[list[tuple[str, str]], str | None]:
             return [], f"pics[{number}].tag must be a string"
         pics.append((pic_key, tag))
     return pics, None
-
-
-def _cell_json(cell: Cell, state: StandinState, base: str | None) -> dict[str, Any]:
-    shape = state.config.cell_shape
-    picture = cell.picture
-    if shape == "mixed":
-        shape = CELL_SHAPES[picture.index % 3] if picture is not None else "flat"
-    out: dict[str, Any] = {
-        "row_from": cell.row_from,
-        "row_to": cell.row_to,
-        "col_from": cell.col_from,
-        "col_to": cell.col_to,
-        "cell_text": cell.text,
-        "original_cell_value": cell.value,
-        "num_format": cell.num_format,
-    }
-    if shape == "flat":
-        if picture is not None:
-            out["pic_key"] = picture.pic_key
-            out["tag"] = picture.tag
-    else:
-        local = picture is not None and picture.tag == "local"
-        out["is_cell_pic"] = picture is not None
-        out["pic_data"] = picture.pic_key if picture is not None and not local else ""
-        out["sha1"] = picture.pic_key if picture is not None and local else ""
-        out["tag"] = picture.tag if picture is not None else ""
-        if picture is not None:
-            image_id = "ID_" + hashlib.blake2b(picture.pic_key.encode(), digest_size=16).hexdigest().upper()
-            out["cell_text"] = out["original_cell_value"] = f'=DISPIMG("{image_id}",1)'
-    if picture is not None and base is not None:
-        out["pic_url"] = state.issue_url(base, picture)
-    if shape == "dispimg-camel":
-        out = {camel_case(name): value for name, value in out.items()}
-    return out
-
-
-class RequestLogger:
-    """Outermost ASGI layer: records (method, path, status) and hands uvicorn's cycle to fault responses.
-
-    The entry is recorded *before* the last byte of the response goes out (or before a fault closes the
-    connection), so a client that has its answer always finds its request in the log.
-    """
-
-    def __init__(self, app: ASGIApp, state: StandinState) -> None:
-        self.app = app
-        self.state = state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        scope[_CYCLE_KEY] = getattr(send, "__self__", None)
-        status = 0
-        sent = 0
-        asked = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"range"), "")
-        recorded = False
-
-        def record() -> None:
-            nonlocal recorded
-            if recorded:
-                return
-            recorded = True
-            entry = RequestLogEntry(scope["method"], scope["path"], status, sent, asked)
-            self.state.log(entry)
-            if self.state.config.access_log:
-                access_logger.info("%s %s %s", entry.method, entry.path, entry.status)
-
-        scope[_RECORD_KEY] = record
-
-        async def logging_send(message: MutableMapping[str, Any]) -> None:
-            nonlocal status, sent
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            elif message["type"] == "http.response.body":
-                sent += len(message.get("body", b""))
-                if not message.get("more_body", False):
-                    record()
-            await send(message)
-
-        try:
-            await self.app(scope, receive, logging_send)
-        finally:
-            record()
-
-
-def _record_now(scope: Scope) -> None:
-    """Fault responses call this before they cut the connection (see RequestLogger)."""
-    record = scope.get(_RECORD_KEY)
-    if record is not None:
-        record()

@@ -62,6 +62,7 @@ from kdocs_viewer.core.contract import (
     USER_BASIC_PATH,
 )
 from kdocs_viewer.standin.config import StandinConfig
+from kdocs_viewer.standin.replies import api_error, envelope, fault_response
 
 if TYPE_CHECKING:
     from kdocs_viewer.standin.app import StandinState
@@ -310,8 +311,6 @@ def oauth_routes(
 ) -> list[Route]:
     """The routes of this module over ``state`` (its ``oauth`` part); ``api_preamble`` is the app's check
     of an ordinary API call (latency, quota, faults, token)."""
-    from kdocs_viewer.standin.app import api_error, envelope, fault_response
-
     oauth: OAuthState = state.oauth
     config = state.config
 
@@ -468,8 +467,6 @@ def oauth_routes(
 async def other_workbook_reply(request: Request, oauth: OAuthState, file_token: str) -> Response | None:
     """The answer for a listed workbook other than the demo one (it exists, but holds no pictures); None
     for a file token the user does not have."""
-    from kdocs_viewer.standin.app import envelope
-
     entry = oauth.by_token.get(file_token)
     if entry is None or entry.ext not in SPREADSHEET_EXTS:
         return None

@@ -27,7 +27,7 @@
     <context>
         <name>BrowserActions</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/menus.py" line="+33" />
+            <location filename="../../kdocs_viewer/gui/menus.py" line="+41" />
             <source>&amp;Filter pictures</source>
             <translation>筛选图片(&amp;F)</translation>
         </message>
@@ -53,6 +53,19 @@
             <location filename="../../kdocs_viewer/gui/drag_export.py" line="+149" />
             <source>still writing the files</source>
             <translation>仍在写入文件</translation>
+        </message>
+    </context>
+    <context>
+        <name>EditActions</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/menus.py" line="+90" />
+            <source>&amp;Copy image</source>
+            <translation>复制图片(&amp;C)</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Select &amp;all</source>
+            <translation>全选(&amp;A)</translation>
         </message>
     </context>
     <context>
@@ -168,7 +181,7 @@ The details were written to the log.</source>
     <context>
         <name>InputPanel</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/input_panel.py" line="+124" />
+            <location filename="../../kdocs_viewer/gui/input_panel.py" line="+131" />
             <source>Pic list:</source>
             <translation>图片列表：</translation>
         </message>
@@ -218,7 +231,7 @@ The details were written to the log.</source>
             <translation>加载(&amp;L)</translation>
         </message>
         <message>
-            <location line="+112" />
+            <location line="+105" />
             <source>Click “Open workbook…” (Ctrl+O), or press Enter here, to choose it from your files.</source>
             <translation>点击“打开工作簿…”（Ctrl+O），或在此处按回车键，从你的文件中选择它。</translation>
         </message>
@@ -245,17 +258,12 @@ The details were written to the log.</source>
         </message>
         <message>
             <location line="-1" />
-            <location line="+253" />
+            <location line="+224" />
             <source>Pasted pic list</source>
             <translation>粘贴的图片列表</translation>
         </message>
         <message>
-            <location line="-223" />
-            <source>Could not read %1: %2</source>
-            <translation>无法读取 %1：%2</translation>
-        </message>
-        <message>
-            <location line="+17" />
+            <location line="-185" />
             <source>Reading the pic list…</source>
             <translation>正在读取图片列表…</translation>
         </message>
@@ -275,33 +283,7 @@ The details were written to the log.</source>
             <translation>未加载。列表已保留；再次点击“加载”会重新询问。</translation>
         </message>
         <message>
-            <location line="+5" />
-            <source>Loaded %1 pictures.</source>
-            <translation>已加载 %1 张图片。</translation>
-        </message>
-        <message>
-            <location line="+4" />
-            <source>Duplicates ignored: %1</source>
-            <translation>已忽略重复项：%1</translation>
-        </message>
-        <message>
-            <location line="+14" />
-            <location line="+101" />
-            <source>… and %1 more problems</source>
-            <translation>…… 另有 %1 个问题</translation>
-        </message>
-        <message>
-            <location line="-98" />
-            <source>%1 has a problem:</source>
-            <translation>%1 有问题：</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>The pic list has a problem:</source>
-            <translation>图片列表有问题：</translation>
-        </message>
-        <message>
-            <location line="+35" />
+            <location line="+46" />
             <source>Pictures found in the workbook</source>
             <translation>在工作簿中找到的图片</translation>
         </message>
@@ -326,12 +308,7 @@ The details were written to the log.</source>
             <translation>已找到图片。登录后点击“加载”即可显示。</translation>
         </message>
         <message>
-            <location line="+13" />
-            <source>Picture cells that could not be read: %1</source>
-            <translation>无法读取的图片单元格：%1</translation>
-        </message>
-        <message>
-            <location line="+22" />
+            <location line="+31" />
             <source>Read %1: %2 pictures. Click “Load” to show them.</source>
             <translation>已读取 %1：%2 张图片。点击“加载”显示它们。</translation>
         </message>
@@ -339,6 +316,24 @@ The details were written to the log.</source>
             <location line="+9" />
             <source>Read %1. Click “Load” to show its pictures.</source>
             <translation>已读取 %1。点击“加载”显示其中的图片。</translation>
+        </message>
+    </context>
+    <context>
+        <name>LanguageMenu</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/menus.py" line="+45" />
+            <source>&amp;Language</source>
+            <translation>语言(&amp;L)</translation>
+        </message>
+        <message>
+            <location line="+11" />
+            <source>The language changes the next time kdocs-viewer starts.</source>
+            <translation>语言将在下次启动 kdocs-viewer 时生效。</translation>
+        </message>
+        <message>
+            <location line="+5" />
+            <source>Language</source>
+            <translation>语言</translation>
         </message>
     </context>
     <context>
@@ -389,13 +384,13 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+88" />
-            <location line="+277" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+83" />
+            <location line="+261" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
         <message>
-            <location line="-250" />
+            <location line="-234" />
             <source>No pictures yet.
 
 Click “Open workbook…” (Ctrl+O) to choose one of your workbooks, or enter its file token and click “Find pictures in workbook”.
@@ -406,7 +401,7 @@ A pic list can be imported from the File menu or dropped on the window.</source>
 图片列表可以从“文件”菜单导入，也可以拖放到窗口上。</translation>
         </message>
         <message>
-            <location line="+50" />
+            <location line="+43" />
             <source>&amp;Save selected…</source>
             <translation>保存所选(&amp;S)…</translation>
         </message>
@@ -427,26 +422,11 @@ A pic list can be imported from the File menu or dropped on the window.</source>
         </message>
         <message>
             <location line="+1" />
-            <source>&amp;Copy image</source>
-            <translation>复制图片(&amp;C)</translation>
-        </message>
-        <message>
-            <location line="+1" />
-            <source>Select &amp;all</source>
-            <translation>全选(&amp;A)</translation>
-        </message>
-        <message>
-            <location line="+1" />
             <source>&amp;Refresh links before they expire</source>
             <translation>在链接过期前自动刷新(&amp;R)</translation>
         </message>
         <message>
-            <location line="+3" />
-            <source>&amp;About kdocs-viewer</source>
-            <translation>关于 kdocs-viewer(&amp;A)</translation>
-        </message>
-        <message>
-            <location line="+17" />
+            <location line="+25" />
             <source>&amp;File</source>
             <translation>文件(&amp;F)</translation>
         </message>
@@ -471,36 +451,9 @@ A pic list can be imported from the File menu or dropped on the window.</source>
             <translation>查看(&amp;V)</translation>
         </message>
         <message>
-            <location line="+7" />
-            <source>&amp;Language</source>
-            <translation>语言(&amp;L)</translation>
-        </message>
-        <message>
-            <location line="+14" />
+            <location line="+9" />
             <source>&amp;Help</source>
             <translation>帮助(&amp;H)</translation>
-        </message>
-        <message>
-            <location line="+206" />
-            <source>Language</source>
-            <translation>语言</translation>
-        </message>
-        <message>
-            <location line="-5" />
-            <source>The language changes the next time kdocs-viewer starts.</source>
-            <translation>语言将在下次启动 kdocs-viewer 时生效。</translation>
-        </message>
-        <message>
-            <location line="+11" />
-            <source>About kdocs-viewer</source>
-            <translation>关于 kdocs-viewer</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>kdocs-viewer %1
-A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
-            <translation>kdocs-viewer %1
-查看金山文档表格中图片的工具。</translation>
         </message>
     </context>
     <context>
@@ -509,6 +462,44 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location filename="../../kdocs_viewer/gui/pic_list_editor.py" line="+41" />
             <source>Paste a pic list: the API's JSON body {"pics": [...]}, a cells response, CSV/TSV (pic_key,tag) or one "pic_key tag" per line. Or drop a file here.</source>
             <translation>粘贴图片列表：接口的 JSON 请求体 {"pics": [...]}、单元格接口的返回、CSV/TSV（pic_key,tag），或每行一个“pic_key tag”。也可以把文件拖到这里。</translation>
+        </message>
+    </context>
+    <context>
+        <name>PicListMessages</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/pic_list_messages.py" line="+28" />
+            <source>… and %1 more problems</source>
+            <translation>…… 另有 %1 个问题</translation>
+        </message>
+        <message>
+            <location line="+7" />
+            <source>Loaded %1 pictures.</source>
+            <translation>已加载 %1 张图片。</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>Duplicates ignored: %1</source>
+            <translation>已忽略重复项：%1</translation>
+        </message>
+        <message>
+            <location line="+9" />
+            <source>%1 has a problem:</source>
+            <translation>%1 有问题：</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>The pic list has a problem:</source>
+            <translation>图片列表有问题：</translation>
+        </message>
+        <message>
+            <location line="+6" />
+            <source>Picture cells that could not be read: %1</source>
+            <translation>无法读取的图片单元格：%1</translation>
+        </message>
+        <message>
+            <location line="+11" />
+            <source>Could not read %1: %2</source>
+            <translation>无法读取 %1：%2</translation>
         </message>
     </context>
     <context>
@@ -1051,9 +1042,17 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
     </context>
     <context>
+        <name>SignInAttempts</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/signin_attempt.py" line="+104" />
+            <source>No browser could be opened. Copy the sign-in address into a browser yourself, allow access, and paste the address it ends up on.</source>
+            <translation>无法打开浏览器。请自行把登录地址复制到浏览器中，允许访问，然后粘贴浏览器最终跳转到的地址。</translation>
+        </message>
+    </context>
+    <context>
         <name>SignInController</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/signin_controller.py" line="+219" />
+            <location filename="../../kdocs_viewer/gui/signin_controller.py" line="+110" />
             <source>Sign &amp;in with KDocs…</source>
             <translation>使用金山文档登录(&amp;I)…</translation>
         </message>
@@ -1063,7 +1062,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>退出登录(&amp;O)</translation>
         </message>
         <message>
-            <location line="+23" />
+            <location line="+32" />
             <source>Sign in with your KDocs app</source>
             <translation>使用你的金山文档应用登录</translation>
         </message>
@@ -1074,12 +1073,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
         <message>
             <location line="+2" />
-            <location line="+375" />
+            <location line="+281" />
             <source>Keyring unavailable — the sign-in is kept for this session only.</source>
             <translation>密钥环不可用 —— 登录信息仅在本次会话中保留。</translation>
         </message>
         <message>
-            <location line="-373" />
+            <location line="-279" />
             <source>Your APPKEY and tokens are kept in the keyring (%1).</source>
             <translation>你的 APPKEY 和令牌保存在密钥环中（%1）。</translation>
         </message>
@@ -1109,12 +1108,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>你的 APPKEY 和令牌保存在%1中，绝不写入文件。</translation>
         </message>
         <message>
-            <location line="+98" />
-            <source>No browser could be opened. Copy the sign-in address into a browser yourself, allow access, and paste the address it ends up on.</source>
-            <translation>无法打开浏览器。请自行把登录地址复制到浏览器中，允许访问，然后粘贴浏览器最终跳转到的地址。</translation>
-        </message>
-        <message>
-            <location line="+182" />
+            <location line="+186" />
             <source>Signed in to KDocs as %1.</source>
             <translation>已登录金山文档：%1。</translation>
         </message>
@@ -1566,7 +1560,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>密钥环不可用 —— 输入的令牌仅在本次会话中保留。（%1）</translation>
         </message>
         <message>
-            <location line="+27" />
+            <location line="+31" />
             <source>Keyring unavailable — the token is kept for this session only. (%1)</source>
             <translation>密钥环不可用 —— 令牌仅在本次会话中保留。（%1）</translation>
         </message>
@@ -1662,7 +1656,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>WindowActions</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/menus.py" line="+22" />
+            <location filename="../../kdocs_viewer/gui/menus.py" line="-131" />
             <source>F&amp;ull screen</source>
             <translation>全屏(&amp;U)</translation>
         </message>
@@ -1672,12 +1666,17 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>键盘快捷键(&amp;K)</translation>
         </message>
         <message>
-            <location line="+2" />
+            <location line="+3" />
             <source>&amp;Read me</source>
             <translation>使用说明(&amp;R)</translation>
         </message>
         <message>
-            <location line="+17" />
+            <location line="+3" />
+            <source>&amp;About kdocs-viewer</source>
+            <translation>关于 kdocs-viewer(&amp;A)</translation>
+        </message>
+        <message>
+            <location line="+18" />
             <source>Preview</source>
             <translation>预览</translation>
         </message>
@@ -1690,6 +1689,18 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <location line="+1" />
             <source>This installation does not include the README.</source>
             <translation>此安装不包含 README 说明文件。</translation>
+        </message>
+        <message>
+            <location line="+11" />
+            <source>About kdocs-viewer</source>
+            <translation>关于 kdocs-viewer</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>kdocs-viewer %1
+A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
+            <translation>kdocs-viewer %1
+查看金山文档表格中图片的工具。</translation>
         </message>
     </context>
     <context>
@@ -1834,7 +1845,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>api</name>
         <message>
-            <location filename="../../kdocs_viewer/core/api.py" line="+102" />
+            <location filename="../../kdocs_viewer/core/transport_errors.py" line="+19" />
             <source>the connection timed out</source>
             <translation>连接超时</translation>
         </message>
@@ -1879,7 +1890,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>发生了网络错误</translation>
         </message>
         <message>
-            <location line="+179" />
+            <location filename="../../kdocs_viewer/core/api.py" line="+263" />
             <source>The KDocs client was closed while waiting to retry.</source>
             <translation>等待重试时 KDocs 客户端已关闭。</translation>
         </message>
@@ -1894,7 +1905,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>无法访问 KDocs API：{reason}。</translation>
         </message>
         <message>
-            <location filename="../../kdocs_viewer/core/replies.py" line="+116" />
+            <location filename="../../kdocs_viewer/core/replies.py" line="+131" />
             <source>a redirect, which is not followed (the token stays on the API host)</source>
             <translation>重定向（不会跟随，令牌只发送给 API 主机）</translation>
         </message>
@@ -1952,7 +1963,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>auth</name>
         <message>
-            <location filename="../../kdocs_viewer/core/auth.py" line="+164" />
+            <location filename="../../kdocs_viewer/core/auth.py" line="+165" />
             <source>KDocs did not accept the sign-in code: it expired (a code lives 5 minutes) or was used already. Please sign in again.</source>
             <translation>金山文档不接受这个登录授权码：它已过期（授权码只有 5 分钟有效）或已被使用。请重新登录。</translation>
         </message>
@@ -2037,7 +2048,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>回复中没有访问令牌</translation>
         </message>
         <message>
-            <location line="+46" />
+            <location line="+38" />
             <source>The port must be between 1 and 65535.</source>
             <translation>端口必须在 1 到 65535 之间。</translation>
         </message>
@@ -2068,12 +2079,12 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>download</name>
         <message>
-            <location filename="../../kdocs_viewer/core/download.py" line="+125" />
+            <location filename="../../kdocs_viewer/core/download.py" line="+126" />
             <source>download cancelled</source>
             <translation>下载已取消</translation>
         </message>
         <message>
-            <location line="+41" />
+            <location filename="../../kdocs_viewer/core/transport_errors.py" line="+18" />
             <source>the picture server did not answer in time</source>
             <translation>图片服务器未及时响应</translation>
         </message>
@@ -2093,18 +2104,18 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>图片服务器重置了连接</translation>
         </message>
         <message>
-            <location line="+2" />
-            <location line="+182" />
+            <location filename="../../kdocs_viewer/core/download.py" line="+216" />
+            <location filename="../../kdocs_viewer/core/transport_errors.py" line="+2" />
             <source>the picture link is not a usable http(s) address</source>
             <translation>图片链接不是可用的 http(s) 地址</translation>
         </message>
         <message>
-            <location line="-181" />
+            <location filename="../../kdocs_viewer/core/transport_errors.py" line="+1" />
             <source>network error while downloading the picture ({error})</source>
             <translation>下载图片时发生网络错误（{error}）</translation>
         </message>
         <message>
-            <location line="+98" />
+            <location filename="../../kdocs_viewer/core/download.py" line="-83" />
             <source>the picture server sent another part of the picture than asked</source>
             <translation>图片服务器发来的不是所请求的那部分图片</translation>
         </message>
@@ -2152,7 +2163,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>files</name>
         <message>
-            <location filename="../../kdocs_viewer/core/files.py" line="+327" />
+            <location filename="../../kdocs_viewer/core/files.py" line="+314" />
             <source>This is a KDocs share link. Its id ({link_id}) names the link, not the workbook, and KDocs offers apps no way to find the workbook behind a link. Pick the workbook from your files instead.</source>
             <translation>这是金山文档的分享链接。它的 ID（{link_id}）指的是链接，而不是工作簿；金山文档没有为应用提供由链接查找工作簿的方法。请改为从你的文件中选择工作簿。</translation>
         </message>
@@ -2517,13 +2528,13 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>session</name>
         <message>
-            <location filename="../../kdocs_viewer/core/session.py" line="+292" />
+            <location filename="../../kdocs_viewer/core/single_flight.py" line="+72" />
             <source>cancelled</source>
             <translation>已取消</translation>
         </message>
         <message>
             <location filename="../../kdocs_viewer/core/lease_batcher.py" line="+44" />
-            <location filename="../../kdocs_viewer/core/session.py" line="+2" />
+            <location filename="../../kdocs_viewer/core/single_flight.py" line="+2" />
             <source>the picture session was closed</source>
             <translation>图片会话已关闭</translation>
         </message>
@@ -2533,7 +2544,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>服务器的回复中没有这张图片</translation>
         </message>
         <message>
-            <location filename="../../kdocs_viewer/core/session.py" line="+484" />
+            <location filename="../../kdocs_viewer/core/session.py" line="+553" />
             <source>the picture server refused the download link (HTTP {status}) even after a fresh link was obtained: the picture may have been removed or access revoked</source>
             <translation>即使已获取新链接，图片服务器仍拒绝下载（HTTP {status}）：图片可能已被删除或访问权限已被撤销</translation>
         </message>
