@@ -70,6 +70,7 @@ from kdocs_viewer.gui.pic_input import (
 )
 from kdocs_viewer.gui.settings import AppSettings
 from kdocs_viewer.gui.tasks import BackgroundCalls, TaskResult
+from kdocs_viewer.gui.thumbnail_cache_actions import ThumbnailCacheActions
 
 if TYPE_CHECKING:  # imported where used: the client, the keyring and the parser wait for the first paint
     from kdocs_viewer.core.api import KDocsClient
@@ -403,6 +404,8 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.load_action)
         view_menu.addSeparator()
         view_menu.addAction(self.refresh_action)
+        self.thumbnail_cache = ThumbnailCacheActions(self.browser, self.settings, self)
+        view_menu.addActions(self.thumbnail_cache.actions())
         self.language_menu = view_menu.addMenu(self.tr("&Language"))
         self.language_group = QActionGroup(self)
         self.language_group.setExclusive(True)

@@ -99,7 +99,7 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+249" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+250" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
@@ -223,7 +223,7 @@ Enter the workbook's file token, then click “Find pictures in workbook”, or 
             <translation>查看(&amp;V)</translation>
         </message>
         <message>
-            <location line="+5" />
+            <location line="+7" />
             <source>&amp;Language</source>
             <translation>语言(&amp;L)</translation>
         </message>
@@ -521,7 +521,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>PictureBrowser</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/browser.py" line="+283" />
+            <location filename="../../kdocs_viewer/gui/browser.py" line="+301" />
             <source>Filter by caption, cell or key</source>
             <translation>按标题、单元格或 key 筛选</translation>
         </message>
@@ -572,7 +572,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>大小：</translation>
         </message>
         <message>
-            <location line="+444" />
+            <location line="+507" />
             <source>Could not copy the picture: %1</source>
             <translation>无法复制图片：%1</translation>
         </message>
@@ -880,9 +880,27 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
         </message>
     </context>
     <context>
+        <name>ThumbnailCacheActions</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/thumbnail_cache_actions.py" line="+27" />
+            <source>Keep &amp;thumbnails between sessions</source>
+            <translation>在会话之间保留缩略图(&amp;T)</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Clear thumbnail &amp;cache</source>
+            <translation>清除缩略图缓存(&amp;C)</translation>
+        </message>
+        <message>
+            <location line="+25" />
+            <source>Thumbnail cache cleared (%1 thumbnails removed).</source>
+            <translation>缩略图缓存已清除（删除了 %1 个缩略图）。</translation>
+        </message>
+    </context>
+    <context>
         <name>ThumbnailLoader</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+91" />
+            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+103" />
             <source>empty file</source>
             <translation>空文件</translation>
         </message>
@@ -892,7 +910,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>不是有效的图片：%1</translation>
         </message>
         <message>
-            <location line="+440" />
+            <location line="+638" />
             <source>the access token was rejected</source>
             <translation>访问令牌被拒绝</translation>
         </message>

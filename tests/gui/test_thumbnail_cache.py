@@ -11,19 +11,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QAction, QColor, QImage
+from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.api import KDocsClient
 from kdocs_viewer.core.thumb_cache import SUFFIX, ThumbnailDiskCache
+from kdocs_viewer.gui import settings as S
 from kdocs_viewer.gui.browser import PictureBrowser
 from kdocs_viewer.gui.picture_model import PicState, PictureItem
 from kdocs_viewer.gui.tile_store import TileStore
 from kdocs_viewer.standin.server import StandinServer
 from tests.conftest import CANARY_TOKEN
 from tests.gui.browser_helpers import FILE_TOKEN
+from tests.gui.shell_helpers import DemoWindow
 
-pytest_plugins = ["tests.gui.browser_support"]
+pytest_plugins = ["tests.gui.browser_support", "tests.gui.shell_support"]
 
 OpenBrowser = Callable[..., PictureBrowser]
 
@@ -293,6 +296,41 @@ def test_clear_empties_the_cache_even_of_writes_in_flight(
     finally:
         browser.shutdown()
         client.close()
+
+
+def view_action(window: Any, name: str) -> QAction:
+    menu = next(m for m in window.menuBar().findChildren(QMenu) if m.title() == window.tr("&View"))
+    return next(a for a in menu.actions() if a.objectName() == name)
+
+
+def test_view_menu_clears_the_cache_while_the_window_runs(
+    qtbot: QtBot, demo_window: Callable[..., DemoWindow], private_cache_folder: Path
+) -> None:
+    demo = demo_window(pictures=6)
+    window = demo.window
+    loader = window.browser.loader()
+    assert loader is not None
+    qtbot.waitUntil(loader.is_idle, timeout=10_000)
+    assert tile_files(private_cache_folder)
+    clear = view_action(window, "clearThumbnailCache")
+    with qtbot.waitSignal(window.browser.thumbnailCacheCleared, timeout=5000) as cleared:
+        clear.trigger()
+    assert tile_files(private_cache_folder) == []
+    assert cleared.args == [6]
+    assert "6" in window.statusBar().currentMessage()
+    assert window.isVisible() and window.browser.stats().loaded == 6  # the tiles on screen stay
+    assert clear.isEnabled()
+
+
+def test_view_menu_switch_is_remembered(
+    qtbot: QtBot, demo_window: Callable[..., DemoWindow]
+) -> None:
+    window = demo_window(pictures=2).window
+    use = view_action(window, "useThumbnailCache")
+    assert use.isCheckable() and use.isChecked() and window.browser.thumbnail_cache_enabled()
+    use.trigger()
+    assert not window.browser.thumbnail_cache_enabled()
+    assert window.settings.get(S.THUMBNAIL_CACHE) is False
 
 
 def test_tiles_keep_alpha_where_the_picture_has_it(qapp: Any) -> None:
