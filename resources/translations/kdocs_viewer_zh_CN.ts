@@ -910,7 +910,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>不是有效的图片：%1</translation>
         </message>
         <message>
-            <location line="+638" />
+            <location line="+642" />
             <source>the access token was rejected</source>
             <translation>访问令牌被拒绝</translation>
         </message>
