@@ -5,8 +5,10 @@ big to keep (and are session-only, see ``gui.originals``); a tile at its bucket 
 module guarantees, without Qt (the GUI encodes and decodes the images, this stores bytes):
 
 - **keyed by what a tile is**: API base URL (``normalise_base_url``), file token, pic key, tag and the tile
-  box in device pixels, hashed (``tile_key``): no token, key or URL appears in a name or a file. A pic key
-  names one picture (an assumption, see the README), so a stored tile never goes stale and needs no lease;
+  box in device pixels, hashed (``tile_key``): no token, key or URL appears in a name or a file. [ours] A
+  pic key (with its tag) names one picture for good — the KDocs docs do not say whether replacing a cell's
+  picture gives it a new key; we assume so (README) — hence a stored tile never goes stale and needs no
+  lease;
 - **private**: the folder is 0700 and every file 0600 (someone's private pictures, even small);
 - **atomic**: a tile is written to a temp file in the folder and renamed into place, so no reader ever sees
   a half file under a real name. There is no fsync per tile: a file torn by a power cut fails its checksum
