@@ -9,6 +9,13 @@ of those may take a Qt-internal lock a GUI thread could hold while waiting for t
 Hence, as in ``thumbnails.decode_image``: every reader and writer is told its one format (the stored tile
 says whether it is JPEG or PNG) with Qt's probing of other plugins switched off, the plugins are loaded on
 the GUI thread first (``load_tile_codecs``), and each reader or writer is deleted before its buffer.
+
+One more lock order matters: Qt creates an image handler under an internal mutex and, while holding it,
+calls the device's virtual methods — and a ``QBuffer`` made in Python is a Shiboken wrapper whose virtuals
+take the GIL. ``read()``/``write()`` run without the GIL, so a handler created inside them would hold that
+mutex while waiting for the GIL, while another worker holding the GIL in ``size()`` waits for the mutex
+(gdb showed exactly this). So the handler is always created first by a const call that keeps the GIL
+(``canRead()``/``canWrite()``): every thread then takes the mutex only while it holds the GIL.
 Opaque tiles are JPEG (a 160 px photo tile ≈ 5–10 KB); a tile with an alpha channel is PNG, so it keeps its
 transparency.
 """
@@ -81,7 +88,7 @@ def encode_tile(image: QImage) -> tuple[str, bytes] | None:
     if encoding == "jpeg":
         writer.setQuality(JPEG_QUALITY)
     try:
-        ok = writer.write(image)
+        ok = writer.canWrite() and writer.write(image)  # canWrite: the handler, made under the GIL
     finally:
         Shiboken.delete(writer)  # before its buffer
     buffer.close()
@@ -101,10 +108,10 @@ def decode_tile(encoding: str, payload: bytes) -> QImage | None:
     reader.setDecideFormatFromContent(False)
     reader.setAutoTransform(False)  # stored already turned the way the tile is shown
     try:
-        image = reader.read()
+        image = reader.read() if reader.canRead() else None  # canRead: the handler, made under the GIL
     finally:
         Shiboken.delete(reader)  # before its buffer
-    return None if image.isNull() else image
+    return None if image is None or image.isNull() else image
 
 
 class TileStore:
