@@ -159,11 +159,12 @@ class ThumbnailDiskCache:
         self._budget = budget_bytes
         self._touch_after = touch_after
         self._lock = threading.Lock()
-        self._evicting = threading.Lock()  # one eviction at a time; others skip (it covers their writes)
+        self._evicting = threading.Lock()  # one eviction at a time; a put over the budget waits its turn
         self._generation = 0
         self._clearing = 0
         self._ready = False  # the folder exists and is private
         self._total: int | None = None  # bytes in the folder, as far as this process knows; None: not counted
+        self._written = 0  # bytes this instance has stored, ever (an eviction adds what came during its scan)
 
     @property
     def directory(self) -> Path:
@@ -237,6 +238,7 @@ class ThumbnailDiskCache:
                     return False
                 os.replace(temp, self._path(key))
                 temp = None
+                self._written += len(data)
                 if self._total is not None:
                     self._total += len(data)
                 over = self._total is None or self._total > self._budget
@@ -295,10 +297,15 @@ class ThumbnailDiskCache:
 
     def _evict(self) -> None:
         """Count the folder afresh (other processes write to it too) and, when it is over the budget,
-        remove the least recently used tiles down to ``LOW_WATER`` of it."""
-        if not self._evicting.acquire(blocking=False):
-            return
-        try:
+        remove the least recently used tiles down to ``LOW_WATER`` of it.
+
+        Runs after the caller's tile is in place, so its scan includes that tile; tiles other threads store
+        meanwhile are counted on top (maybe twice: the count errs high, never low), so the folder is within
+        the budget once every ``put`` has returned.
+        """
+        with self._evicting:
+            with self._lock:
+                mark = self._written
             tiles = self._scan()
             total = sum(size for _, size, _ in tiles)
             if total > self._budget:
@@ -311,9 +318,7 @@ class ThumbnailDiskCache:
                         path.unlink()
                     total -= size
             with self._lock:
-                self._total = total
-        finally:
-            self._evicting.release()
+                self._total = total + (self._written - mark)
 
     def total_bytes(self) -> int:
         """Bytes of tiles in the folder now (counts the folder)."""

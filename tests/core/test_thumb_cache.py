@@ -152,6 +152,27 @@ def test_stays_within_its_budget_and_evicts_least_recently_used(tmp_path: Path) 
     assert len(kept) <= 10
 
 
+def test_concurrent_writers_leave_the_folder_within_its_bound(tmp_path: Path) -> None:
+    """Writers that store at the same time as an eviction scans are counted too: once every put has
+    returned, the folder is within the budget."""
+    entry_size = len(encode_entry(key(0), tile(b"c" * 700)))
+    cache = ThumbnailDiskCache(tmp_path, budget_bytes=12 * entry_size)
+    start = threading.Barrier(4)
+
+    def writer(offset: int) -> None:
+        start.wait()
+        for n in range(40):
+            assert cache.put(key(f"{offset}-{n}"), tile(b"c" * 700))
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    on_disk = sum(path.stat().st_size for path in entries(tmp_path))
+    assert 0 < on_disk <= cache.budget_bytes
+
+
 def test_a_read_touches_a_tile_only_when_it_is_old(tmp_path: Path) -> None:
     cache = ThumbnailDiskCache(tmp_path, touch_after=3600.0)
     cache.put(key(1), tile())
