@@ -421,6 +421,7 @@ class PictureBrowser(QWidget):
 
         first, rest = self._initial_order()
         keeper.start(first, rest)
+        self._request_visible()  # now, not after the range debounce: cached tiles need no lease
         self._grid.schedule_range_update()
         self._schedule_status()
 

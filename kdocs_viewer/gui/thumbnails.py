@@ -698,6 +698,11 @@ class ThumbnailLoader(QObject):
                 at = next((i for i, queued in enumerate(queue) if queued[3] < entry[3]), len(queue))
                 queue.insert(at, entry)
         self._pump()
+        if self._results and not self._lookups and not self._lookup_queue:
+            # The disk has answered for every wanted tile: show them now, not FLUSH_MS later (on a reopen
+            # this is the whole screen, and the API's first answer is only a round trip away).
+            self._flush_timer.stop()
+            self._flush()
 
     @Slot(object)
     def _on_fetched(self, fetched: _Fetched) -> None:
