@@ -27,9 +27,9 @@ from bench.report import Results, judge, markdown, notes_markdown, write_json
 from bench.standin_proc import StandinProcess
 from bench.stats import spread
 
-SCENARIOS = ("resolve", "idle", "open", "scroll", "save", "startup")
+SCENARIOS = ("resolve", "idle", "open", "scroll", "save", "startup", "reopen")
 MODULES = {"resolve": "resolve", "idle": "idle", "open": "open_grid", "scroll": "scroll", "save": "save",
-           "startup": "startup"}
+           "startup": "startup", "reopen": "reopen"}
 # Results are grouped by the scenario numbers; "idle" belongs to scenario 1 (resolve).
 GROUP = {"idle": "resolve"}
 
