@@ -2,7 +2,8 @@
 
 GUI scenarios run in a child each time: a clean QApplication, a clean peak-RSS high-water mark, no caches
 left over from an earlier run, and private XDG folders so nothing of the user's (or an earlier run's)
-leaks in.
+leaks in — the thumbnail disk cache in ``$XDG_CACHE_HOME`` included: a scenario starts with it empty unless
+it shares a home on purpose (``reopen``).
 """
 
 from __future__ import annotations
@@ -29,9 +30,17 @@ def child_env(home: Path) -> dict[str, str]:
     return env
 
 
-def run_child(module: str, params: dict[str, Any], *, home: Path, timeout: float) -> dict[str, Any]:
-    """``python -m module '<params json>'``; returns the dict it emitted (raises with its stderr if none)."""
-    proc = subprocess.run([sys.executable, "-m", module, json.dumps(params)], cwd=REPO, env=child_env(home),
+def run_child(module: str, params: dict[str, Any], *, home: Path, timeout: float,
+              bytecode: bool = False) -> dict[str, Any]:
+    """``python -m module '<params json>'``; returns the dict it emitted (raises with its stderr if none).
+
+    ``bytecode``: the child writes the ``.pyc`` files it compiles (as an installed app has them), so a later
+    child whose start-up is timed does not compile every module.
+    """
+    env = child_env(home)
+    if bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    proc = subprocess.run([sys.executable, "-m", module, json.dumps(params)], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=timeout)
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith(MARK):

@@ -57,6 +57,8 @@ TARGETS: tuple[Target, ...] = (
     Target("save", "core_mb_s", ">=", 0.9, "save throughput ≥ 0.9 × curl", on="ratio"),
     Target("save", "second_speedup", ">=", 5, "second save (previewed pictures) ≥ 5 × faster"),
     Target("startup", "first_paint_s", "<=", 1.0, "start-up to first paint ≤ 1 s"),
+    Target("reopen", "first_screen_s", "<=", 2.0, "reopen: first screen ≤ 2 × first paint", on="ratio"),
+    Target("reopen", "image_gets", "==", 0, "reopen: no image GET for a cached tile", on="max"),
 )
 
 

@@ -32,6 +32,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,6 +44,15 @@ pytest_plugins = ["tests.keyring_support", "tests.helpers.logfail"]
 
 CANARY_TOKEN = "canary-TOKEN-5f3a9c1e-do-not-leak"
 CANARY_APP_KEY = "canary-APPKEY-7b21d0-do-not-leak"
+
+
+@pytest.fixture(autouse=True)
+def private_cache_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own empty user cache folder: thumbnails kept on disk by one test (the disk cache
+    outlives a session on purpose) must never turn another test's expected GETs into cache hits."""
+    folder = tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    return folder
 
 
 @pytest.fixture

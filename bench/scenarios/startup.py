@@ -30,10 +30,19 @@ def _first_paint(args: list[str], ctx: Context, home_name: str, timeout: float =
     raise RuntimeError(f"no first paint from {args[0]} (exit {proc.returncode}):\n{tail}")
 
 
+def app_first_paint(ctx: Context, home_name: str) -> float:
+    """Seconds from launching ``kdocs-viewer --base-url … --file-token …`` to its first painted window."""
+    return _first_paint(_app_args(ctx), ctx, home_name)
+
+
+def _app_args(ctx: Context) -> list[str]:
+    return ["app", "--base-url", ctx.base_url, "--file-token", ctx.file_token]
+
+
 def run(ctx: Context) -> dict[str, Metric]:
     app = Metric("first_paint_s", "s", floor_name="bare PySide6 QMainWindow")
     bare = Metric("bare_qt_s", "s")
-    app_args = ["app", "--base-url", ctx.base_url, "--file-token", ctx.file_token]
+    app_args = _app_args(ctx)
     if ctx.size.startup_runs > 1:
         # Warm the page cache and write the .pyc files an installed app has (pip compiles at install);
         # a shell with PYTHONDONTWRITEBYTECODE=1 otherwise makes every launch compile every module.

@@ -7,6 +7,10 @@ Flow: ``start()`` → the keeper resolves what is on screen first, then the rest
 reach the model → the view's (debounced) visible range asks the loader for those thumbnails only → decoded
 images come back in batches → the delegate paints. The visible, selected, previewed and pinned pictures are
 the *needed* set the keeper keeps fresh; everything else is left to lapse (quota is precious).
+
+Tiles also live on disk between sessions (``core.thumb_cache`` via ``gui.tile_store``, on by default): the
+loader looks every wanted tile up there first — tiles whose link is not resolved yet included — so a
+reopened workbook paints before the API answers, and a cached tile never costs an image GET.
 """
 
 from __future__ import annotations
@@ -63,8 +67,10 @@ from kdocs_viewer.gui.picture_model import (
 if TYPE_CHECKING:  # the network stack (httpx, ~0.12 s of imports) waits until the window has painted
     from kdocs_viewer.core.api import KDocsClient
     from kdocs_viewer.core.session import PictureSession
+    from kdocs_viewer.core.thumb_cache import ThumbnailDiskCache
     from kdocs_viewer.gui.preview import PreviewDialog
     from kdocs_viewer.gui.thumbnails import FullImage, ThumbnailLoader
+    from kdocs_viewer.gui.tile_store import TileStore
 
 # What start() needs on top of core.warmup.FIRST_LOAD_MODULES: imported on the GUI thread after the first
 # paint (see PictureBrowser._warm_up), or by start() itself if it comes first.
@@ -78,6 +84,8 @@ THUMBNAIL_BUDGET = 128 * 1024 * 1024  # decoded thumbnails kept in memory (bytes
 # scrolling thousands of phone photos. Session-only: someone's workbook pictures do not linger on disk.
 ORIGINALS_MEMORY_BUDGET = 48 * 1024 * 1024
 ORIGINALS_DISK_BUDGET = 2 * 1024 * 1024 * 1024
+# Tiles between sessions (core.thumb_cache): ~25,000 photo tiles at 160 px.
+THUMBNAIL_DISK_BUDGET = 256 * 1024 * 1024
 
 SELECTED_KEPT_FRESH = MAX_PICS_PER_CALL  # selected pictures whose links are refreshed ahead of time
 STATUS_THROTTLE_MS = 250  # statusChanged at most 4 times a second
@@ -108,6 +116,7 @@ class _Relay(QObject):
     """Lives in the GUI thread: a worker thread emits, the browser's slot runs there (queued)."""
 
     loaded = Signal()
+    cleared = Signal(int)  # tiles removed from the disk cache
 
 
 def settle_long_lived() -> None:
@@ -131,8 +140,13 @@ class PictureBrowser(QWidget):
     noted = Signal(str)  # a passing remark for the status bar ("Picture copied")
     tileMenuRequested = Signal(QPoint)  # right-click on a tile (now current and selected), global position
     saveRequested = Signal(object)  # list[PicRef]: the preview's Save…
+    thumbnailCacheCleared = Signal(int)  # the disk cache of tiles is empty now; tiles removed
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, thumbnail_cache: ThumbnailDiskCache | None = None
+    ) -> None:
+        """``thumbnail_cache``: the disk cache of tiles to use (default: one in the user's cache folder,
+        made at the first ``start()``)."""
         super().__init__(parent)
         self._thumbs: ByteBudgetCache[ThumbKey, QPixmap] = ByteBudgetCache(THUMBNAIL_BUDGET, _pixmap_bytes)
         self._model = PictureModel(self._thumbs, self)
@@ -160,6 +174,10 @@ class PictureBrowser(QWidget):
         self._warm_up_thread: threading.Thread | None = None
         self._relay = _Relay(self)
         self._relay.loaded.connect(self._import_loader)
+        self._relay.cleared.connect(self.thumbnailCacheCleared)
+        self._tile_cache = thumbnail_cache  # None: made at the first start(); no I/O until used
+        self._tile_cache_enabled = True
+        self._clearing: list[threading.Thread] = []
         QTimer.singleShot(0, self, self._warm_up)  # once the event loop runs; dropped if we are gone
         self._last_stats: BrowserStats | None = None
 
@@ -366,6 +384,7 @@ class PictureBrowser(QWidget):
         loader.leasesLearned.connect(self._on_leases_learned)
         loader.tokenRejected.connect(self._on_token_rejected)
         loader.fullImageReady.connect(self._on_full_image)
+        loader.set_tile_store(self._tile_store())
         self._loader = loader
 
         keeper = LeaseKeeper(session, self)
@@ -380,6 +399,7 @@ class PictureBrowser(QWidget):
 
         first, rest = self._initial_order()
         keeper.start(first, rest)
+        self._request_visible()  # now, not after the range debounce: cached tiles need no lease
         self._grid.schedule_range_update()
         self._update_shown()
         self._schedule_status()
@@ -449,6 +469,59 @@ class PictureBrowser(QWidget):
             self._keeper.set_refresh_enabled(on)
         self._request_visible()
 
+    # -- the disk cache of tiles -------------------------------------------------------------------------
+    def thumbnail_cache(self) -> ThumbnailDiskCache:
+        """The disk cache of tiles (made on first use, in the user's cache folder; no I/O until used)."""
+        if self._tile_cache is None:
+            from kdocs_viewer.core.thumb_cache import ThumbnailDiskCache
+            from kdocs_viewer.gui.tile_store import default_folder
+
+            self._tile_cache = ThumbnailDiskCache(default_folder(), THUMBNAIL_DISK_BUDGET)
+        return self._tile_cache
+
+    def _tile_store(self) -> TileStore | None:
+        """This workbook's view of the disk cache, or None when it is switched off."""
+        if not self._tile_cache_enabled or self._client is None or self._session is None:
+            return None
+        from kdocs_viewer.gui.tile_store import TileStore
+
+        return TileStore(self.thumbnail_cache(), self._client.base_url, self._session.file_token)
+
+    def thumbnail_cache_enabled(self) -> bool:
+        return self._tile_cache_enabled
+
+    def set_thumbnail_cache_enabled(self, on: bool) -> None:
+        """Off: tiles are neither read from nor written to disk (what is stored stays until cleared)."""
+        if on == self._tile_cache_enabled:
+            return
+        self._tile_cache_enabled = on
+        if self._loader is not None:
+            self._loader.set_tile_store(self._tile_store())
+            self._request_visible()
+
+    def clear_thumbnail_cache(self) -> None:
+        """Empty the disk cache of tiles on a worker thread; ``thumbnailCacheCleared`` says when. Tiles whose
+        work began before this are not stored afterwards; tiles on screen stay (they are in memory)."""
+        if self._closed:
+            return
+        cache = self.thumbnail_cache()
+        self._clearing = [thread for thread in self._clearing if thread.is_alive()]
+        thread = threading.Thread(
+            target=self._clear_tiles, args=(cache,), name="kdocs-clear-thumbnails", daemon=True
+        )
+        self._clearing.append(thread)
+        thread.start()
+
+    def _clear_tiles(self, cache: ThumbnailDiskCache) -> None:
+        """Worker thread."""
+        try:
+            removed = cache.clear()
+        except OSError as exc:
+            log.warning("could not clear the thumbnail cache: %s", exc.strerror)
+            removed = 0
+        with contextlib.suppress(RuntimeError):  # the browser was deleted meanwhile
+            self._relay.cleared.emit(removed)
+
     def retry_failed(self) -> None:
         """Try the failed pictures again (F5 in the grid): resolve those without a link, reload the rest."""
         idents = self._model.reset_failures()
@@ -508,6 +581,9 @@ class PictureBrowser(QWidget):
         if self._warm_up_thread is not None:  # an import cannot be cancelled; it takes a fraction of a second
             self._warm_up_thread.join(10.0)
             self._warm_up_thread = None
+        for thread in self._clearing:  # "clear" means cleared, even when the window closes at once
+            thread.join()
+        self._clearing.clear()
         for folder in self._released:  # the pictures must not outlive the app on disk
             folder.join()
         self._released.clear()
@@ -620,8 +696,11 @@ class PictureBrowser(QWidget):
         """The keeper's gate for its background resolves: the loader has nothing left to fetch or decode."""
         return self._loader is None or self._loader.is_idle()
 
-    def _wants_thumbnail(self, item: PictureItem) -> bool:
-        return not self._model.has_current_thumbnail(item) and self._usable(item)
+    def _wants_thumbnail(self, item: PictureItem, look_up: bool) -> bool:
+        """No tile at the current size yet, and either worth a fetch or worth a look in the disk cache."""
+        if self._model.has_current_thumbnail(item):
+            return False
+        return self._usable(item) or (look_up and item.state is not PicState.FAILED)
 
     def _usable(self, item: PictureItem) -> bool:
         """Worth a fetch now. Failed rows wait for ``retry_failed``; rows whose link is due wait for the
@@ -647,9 +726,11 @@ class PictureBrowser(QWidget):
         self._keeper.set_needed("visible", {item.ident for item in visible_items})
         if self._token_paused:
             return
-        want_visible = [i for i in visible_items if self._wants_thumbnail(i)]
+        look_up = self._loader.tile_store() is not None
+        want_visible = [i for i in visible_items if self._wants_thumbnail(i, look_up)]
         margin_rows = [r for r in wider if r not in visible]
-        want_margin = [i for i in self._items_at(margin_rows) if self._wants_thumbnail(i)]
+        want_margin = [i for i in self._items_at(margin_rows) if self._wants_thumbnail(i, look_up)]
+        fetchable = {i.ident for i in (*want_visible, *want_margin) if self._usable(i)}
         if not self._refresh_enabled and self._session is not None:
             # Links renewed on demand: ask for the whole screen's at once (one call), not as each fetch
             # starts (one call per wave of the loader's few running jobs). Pictures fetched before are
@@ -658,7 +739,7 @@ class PictureBrowser(QWidget):
             stale = [
                 i.ref
                 for i in (*want_visible, *want_margin)
-                if not i.thumb_bucket and session.usable_lease(i.ref) is None
+                if i.ident in fetchable and not i.thumb_bucket and session.usable_lease(i.ref) is None
             ]
             if stale:
                 with contextlib.suppress(Exception):  # a closing session: nothing to renew
@@ -668,6 +749,7 @@ class PictureBrowser(QWidget):
             [i.ref for i in want_margin],
             self._grid.tile_size(),
             self._grid.devicePixelRatioF(),
+            fetchable=fetchable,
         )
 
     @Slot(object)

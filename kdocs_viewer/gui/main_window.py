@@ -46,6 +46,7 @@ from kdocs_viewer.gui.save_controller import SaveController
 from kdocs_viewer.gui.settings import AppSettings
 from kdocs_viewer.gui.signin_controller import SignInController
 from kdocs_viewer.gui.status_bar import StatusBar
+from kdocs_viewer.gui.thumbnail_cache_actions import ThumbnailCacheActions
 from kdocs_viewer.gui.tile_menu import TileMenu
 from kdocs_viewer.gui.token_controller import TokenController
 from kdocs_viewer.gui.workbook_opener import WorkbookOpener
@@ -214,6 +215,9 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.browser_actions.bigger_action)
         view_menu.addAction(self.browser_actions.smaller_action)
         view_menu.addAction(self.window_actions.full_screen_action)
+        view_menu.addSeparator()
+        self.thumbnail_cache = ThumbnailCacheActions(self.browser, self.settings, self)
+        view_menu.addActions(self.thumbnail_cache.actions())
         view_menu.addSeparator()
         self.languages.add_to(view_menu)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QLockFile, QStandardPaths
 
-__all__ = ["SessionFolder", "default_root", "sweep_abandoned"]
+__all__ = ["SessionFolder", "cache_root", "default_root", "sweep_abandoned"]
 
 LOCK_NAME = ".in-use.lock"
 SESSION_PREFIX = "session-"
@@ -27,10 +27,17 @@ TRASH_PREFIX = "trash-"
 UNLOCKED_GRACE_SECONDS = 60.0  # a folder another instance made a moment ago may not hold its lock yet
 
 
-def default_root() -> Path:
-    """Where session folders go: the user's cache folder (not /tmp, often RAM-backed)."""
+def cache_root() -> Path:
+    """The app's folder in the user's cache folder (not /tmp, often RAM-backed): ``~/.cache/kdocs-viewer``
+    on Linux (``$XDG_CACHE_HOME``), ``~/Library/Caches/kdocs-viewer`` on macOS, under ``%LOCALAPPDATA%`` on
+    Windows."""
     base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericCacheLocation)
-    return Path(base or tempfile.gettempdir()) / "kdocs-viewer" / "originals"
+    return Path(base or tempfile.gettempdir()) / "kdocs-viewer"
+
+
+def default_root() -> Path:
+    """Where session folders go."""
+    return cache_root() / "originals"
 
 
 def _remove_in_background(path: Path) -> threading.Thread:

@@ -89,6 +89,7 @@ CONFLICT_POLICY: Setting[str] = Setting("save/if_exists", "skip-identical", str)
 LAST_OPEN_FOLDER: Setting[str] = Setting("input/last_open_folder", "", str)
 TILE_SIZE: Setting[int] = Setting("view/tile_size", 0, int)  # 0 = the grid's own default
 REFRESH: Setting[bool] = Setting("view/refresh_enabled", True, bool)
+THUMBNAIL_CACHE: Setting[bool] = Setting("view/thumbnail_disk_cache", True, bool)  # tiles kept on disk
 BASE_URL: Setting[str] = Setting("api/base_url", DEFAULT_BASE_URL, str)
 LANGUAGE: Setting[str] = Setting("ui/language", "", str)  # "" = follow the system locale
 # Signing in: the APPID is no secret (the APPKEY and the tokens live in the keyring only); the port is the one
@@ -114,6 +115,7 @@ ALL_SETTINGS: tuple[Setting[Any], ...] = (
     LAST_OPEN_FOLDER,
     TILE_SIZE,
     REFRESH,
+    THUMBNAIL_CACHE,
     BASE_URL,
     LANGUAGE,
     SIGN_IN_APP_ID,

@@ -12,6 +12,13 @@ margin) and runs each picture through two stages, so the network and the CPU wor
 - **decode** — a small pool at idle priority decodes with ``QImageReader`` straight to the tile size (JPEG
   DCT downscale, EXIF rotation), so decoding only gets the CPU the GUI thread leaves.
 
+With a disk cache of tiles (``set_tile_store``, see ``gui.tile_store``) a third stage comes first:
+
+- **look up** — a small pool at normal priority reads the tile from disk and decodes it (a few KB); it runs
+  for tiles whose link is not known yet too (``request(fetchable=…)``), so a reopened workbook paints before
+  the API has answered. A picture is fetched only after its tile was looked up and missed, so a cached tile
+  never costs an image GET; the decode stage stores each new tile (encoded in that worker).
+
 The GUI thread hands a fetched picture to the decode stage only if its tile is still wanted, and starts a
 fetch only while few pictures are fetched-but-undecoded (a bounded hand-off, not a pile of originals). When
 the user scrolls away the queue is simply replaced: stale work never starts, and a job handed to a pool but
@@ -31,11 +38,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import (
     QBuffer,
@@ -64,6 +71,9 @@ from kdocs_viewer.core.redact import redact
 from kdocs_viewer.core.session import LeaseSource, NeedsWhole, TileBytes
 from kdocs_viewer.gui.picture_model import ThumbKey, ThumbnailResult
 
+if TYPE_CHECKING:
+    from kdocs_viewer.gui.tile_store import TileStore
+
 log = logging.getLogger(__name__)
 
 FLUSH_MS = 40  # results reach the model in batches at most this often
@@ -89,6 +99,8 @@ WHOLE_BYTES_IN_FLIGHT = 6 * 1024 * 1024
 WHOLE_FETCHES = 4
 UNKNOWN_SIZE = 3 * 1024 * 1024
 DECODE_BACKLOG = 12  # pictures being fetched or fetched-but-waiting for a decoder, at most: ≥ FETCHERS
+LOOKUP_THREADS = 2  # reading a stored tile is ~1 ms of disk and decoding
+LOOKUPS_IN_FLIGHT = 8  # handed to the lookup pool at once; the rest wait in the queue (a scroll drops them)
 FULL_MAX_SIDE = 8192  # previews/copies larger than this are decoded down to it (memory, allocation limit)
 
 
@@ -234,6 +246,14 @@ def _embedded_thumbnail(
     return None if image.isNull() else _oriented(image, transformation)
 
 
+def set_tile_dpr(image: QImage, pixel_size: tuple[int, int], dpr: float) -> None:
+    """A tile decoded at box × dpr has dpr pixels per logical px; a picture smaller than that was not scaled
+    and keeps one pixel per logical px, so at 2× it is shown at its size, not half. ``pixel_size``: the
+    original's. The same for a fresh decode and a tile read back from the disk cache."""
+    shrunk = (image.width(), image.height()) != tuple(pixel_size)
+    image.setDevicePixelRatio(dpr if shrunk else 1.0)
+
+
 def _oriented(image: QImage, transformation: QImageIOHandler.Transformation) -> QImage:
     """``image`` turned as Qt turns a photo for its EXIF orientation: mirror or flip, then 90° clockwise."""
     T = QImageIOHandler.Transformation
@@ -332,11 +352,78 @@ class _Fetched:
     source: TileSource | None = None  # a head's (TileBytes.source); None: ``data`` is the whole picture
 
 
+@dataclass(slots=True)
+class _LookedUp:
+    """What the lookup stage hands back: the tile as a finished result, or None when it is not on disk."""
+
+    ticket: _Ticket
+    key: ThumbKey
+    result: JobResult | None
+
+
+@dataclass(frozen=True, slots=True)
+class _TileWrite:
+    """Where the decode stage stores a new tile, and the cache generation its work began in."""
+
+    store: TileStore
+    generation: int
+
+
 class _Signals(QObject):
     """Lives on the GUI thread; workers emit on it, so delivery to the loader's slots is queued."""
 
     fetched = Signal(object)  # _Fetched
     finished = Signal(object)  # JobResult
+    looked_up = Signal(object)  # _LookedUp
+
+
+class _LookupJob(QRunnable):
+    """Stage 0: the tile from the disk cache, decoded at its stored size. No lease, no network."""
+
+    def __init__(
+        self,
+        signals: _Signals,
+        store: TileStore,
+        session: Fetcher,
+        ref: PicRef,
+        bucket: int,
+        dpr: float,
+        ticket: _Ticket,
+    ) -> None:
+        super().__init__()
+        self._signals = signals
+        self._store = store
+        self._session = session
+        self._ref = ref
+        self._bucket = bucket
+        self._dpr = dpr
+        self._ticket = ticket
+
+    def run(self) -> None:
+        if not self._ticket.begin():
+            return
+        ref = self._ref
+        result: JobResult | None = None
+        try:
+            tile = self._store.load(ref, max(1, round(self._bucket * self._dpr)))
+        except Exception as exc:  # a miss, never a dead worker
+            log.debug("thumbnail cache lookup failed: %s", redact(str(exc)) or type(exc).__name__)
+            tile = None
+        if tile is not None:
+            meta = tile.meta
+            set_tile_dpr(tile.image, meta.pixel_size, self._dpr)
+            result = JobResult(
+                ref,
+                self._bucket,
+                0,
+                ResultKind.OK,
+                image=tile.image,
+                byte_count=meta.byte_count,
+                image_format=meta.image_format,
+                pixel_size=meta.pixel_size,
+                lease=self._session.leases.get(ref.ident),
+            )
+        self._signals.looked_up.emit(_LookedUp(self._ticket, (ref.pic_key, ref.tag, self._bucket), result))
 
 
 class _FetchJob(QRunnable):
@@ -397,10 +484,17 @@ class _FetchJob(QRunnable):
 
 
 class _DecodeJob(QRunnable):
-    """Stage 2: decode the ticket's bytes to ``box`` (None: whole). Runs at idle priority."""
+    """Stage 2: decode the ticket's bytes to ``box`` (None: whole), and store a new tile when told where.
+    Runs at idle priority."""
 
     def __init__(
-        self, signals: _Signals, result: JobResult, box: int | None, dpr: float, ticket: _Ticket
+        self,
+        signals: _Signals,
+        result: JobResult,
+        box: int | None,
+        dpr: float,
+        ticket: _Ticket,
+        tile_write: _TileWrite | None = None,
     ) -> None:
         super().__init__()
         self._signals = signals
@@ -408,6 +502,7 @@ class _DecodeJob(QRunnable):
         self._box = box
         self._dpr = dpr
         self._ticket = ticket
+        self._tile_write = tile_write
 
     def run(self) -> None:
         if not self._ticket.begin():
@@ -424,13 +519,15 @@ class _DecodeJob(QRunnable):
                 decoded = from_head
             else:  # the whole picture, or a progressive JPEG's first scans: a JPEG of its own
                 decoded = decode_image(data or b"", self._box)
-            # Decoded at box × dpr, a thumbnail has dpr pixels per logical px; a picture smaller than that
-            # was not scaled and keeps one pixel per logical px, so at 2× it is shown at its size, not half.
-            shrunk = (decoded.image.width(), decoded.image.height()) != decoded.pixel_size
-            decoded.image.setDevicePixelRatio(self._dpr if self._box is not None and shrunk else 1.0)
+            if self._box is None:
+                decoded.image.setDevicePixelRatio(1.0)
+            else:
+                set_tile_dpr(decoded.image, decoded.pixel_size, self._dpr)
             result.image = decoded.image
             result.image_format = decoded.image_format
             result.pixel_size = decoded.pixel_size
+            if self._tile_write is not None and self._box is not None:
+                self._store_tile(result, self._box, self._tile_write)
         except ImageDecodeError as exc:
             result.kind = ResultKind.FAILED
             result.error = str(exc)
@@ -438,6 +535,23 @@ class _DecodeJob(QRunnable):
             result.kind = ResultKind.FAILED
             result.error = redact(str(exc)) or type(exc).__name__
         self._signals.finished.emit(result)
+
+    @staticmethod
+    def _store_tile(result: JobResult, box: int, write: _TileWrite) -> None:
+        """Before the result is sent, so an idle loader has no write left in flight."""
+        assert result.image is not None
+        try:
+            write.store.save(
+                result.ref,
+                box,
+                result.image,
+                image_format=result.image_format,
+                pixel_size=result.pixel_size,
+                byte_count=result.byte_count,
+                generation=write.generation,
+            )
+        except Exception as exc:  # the tile is shown anyway; storing it is a bonus
+            log.debug("thumbnail cache write failed: %s", redact(str(exc)) or type(exc).__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -481,15 +595,17 @@ class _Work:
     def box(self) -> int:
         """The tile's size in device pixels."""
         return max(1, round(self.bucket * self.dpr))
+    generation: int = 0  # of the tile store when the work began (a clear since: the tile is not stored)
 
 
 class ThumbnailLoader(QObject):
     """Loads thumbnails for the rows the view asks for, newest request wins.
 
-    Owner of its two thread pools (fetch, decode): ``shutdown()`` cancels everything and joins the threads.
-    ``jobs_started`` counts thumbnails handed to the fetch stage; ``jobs_dropped`` those of them that were
-    then dropped before being decoded (before their fetch started, or fetched for a tile no longer wanted);
-    ``decodes_started`` those handed to the decode stage.
+    Owner of its thread pools (lookup, fetch, decode): ``shutdown()`` cancels everything and joins the
+    threads. ``jobs_started`` counts thumbnails handed to the fetch stage; ``jobs_dropped`` those of them that
+    were then dropped before being decoded (before their fetch started, or fetched for a tile no longer
+    wanted); ``decodes_started`` those handed to the decode stage; ``lookups_started`` tiles handed to the
+    lookup stage and ``disk_hits`` those found on disk.
     """
 
     thumbnailsReady = Signal(object)  # list[ThumbnailResult]
@@ -534,6 +650,14 @@ class ThumbnailLoader(QObject):
         self._signals = _Signals(self)
         self._signals.fetched.connect(self._on_fetched)
         self._signals.finished.connect(self._on_finished)
+        self._signals.looked_up.connect(self._on_looked_up)
+        self._tiles: TileStore | None = None
+        self._lookup_pool: QThreadPool | None = QThreadPool(self)
+        self._lookup_pool.setMaxThreadCount(LOOKUP_THREADS)
+        self._lookup_queue: list[tuple[PicRef, int, float, int]] = []  # best first, like ``_queue``
+        self._lookups: dict[ThumbKey, _Ticket] = {}  # handed to the lookup pool
+        self._missed: set[ThumbKey] = set()  # looked up and not on disk: fetched without asking again
+        self._after_miss: dict[ThumbKey, tuple[PicRef, int, float, int]] = {}  # fetchable, once missed
         self._queue: list[tuple[PicRef, int, float, int]] = []  # (ref, bucket, dpr, priority), best first
         self._inflight: dict[ThumbKey, _Work] = {}
         self._full: dict[int, _Ticket] = {}
@@ -548,27 +672,75 @@ class ThumbnailLoader(QObject):
         self.jobs_started = 0  # handed to the fetch stage (for tests and benchmarks)
         self.jobs_dropped = 0  # of those, dropped before being decoded
         self.decodes_started = 0  # handed to the decode stage
+        self.lookups_started = 0  # handed to the lookup stage
+        self.disk_hits = 0  # of those, found on disk
 
     # -- requests --------------------------------------------------------------------------------------
-    def request(self, visible: Sequence[PicRef], prefetch: Sequence[PicRef], bucket: int, dpr: float) -> None:
+    def set_tile_store(self, store: TileStore | None) -> None:
+        """Look tiles up in (and store new ones to) this disk cache; None: neither. Queued lookups are
+        dropped; the caller requests again."""
+        for ticket in self._lookups.values():
+            ticket.try_drop()
+        self._lookups.clear()
+        self._lookup_queue.clear()
+        self._after_miss.clear()
+        self._missed.clear()
+        if store is not None:
+            from kdocs_viewer.gui.tile_store import load_tile_codecs
+
+            load_tile_codecs()  # on the GUI thread, before any worker encodes or decodes a tile
+        self._tiles = store
+
+    def tile_store(self) -> TileStore | None:
+        return self._tiles
+
+    def request(
+        self,
+        visible: Sequence[PicRef],
+        prefetch: Sequence[PicRef],
+        bucket: int,
+        dpr: float,
+        *,
+        fetchable: Container[Ident] | None = None,
+    ) -> None:
         """Replace what is wanted: ``visible`` first, then ``prefetch``. Anything else queued is dropped.
 
-        A fetch already running for a tile no longer wanted finishes (its bytes stay in the session's cache)
+        ``fetchable``: the pictures that may be fetched now (None: all); the others are only looked up in
+        the disk cache. With a tile store, a picture is fetched only once its tile was not found there. A
+        fetch already running for a tile no longer wanted finishes (its bytes stay in the session's cache)
         but is not decoded.
         """
         if self._closed:
             return
         wanted: list[tuple[PicRef, int, float, int]] = []
+        looks: list[tuple[PicRef, int, float, int]] = []
+        after_miss: dict[ThumbKey, tuple[PicRef, int, float, int]] = {}
         keys: dict[ThumbKey, int] = {}
+        store = self._tiles
         for priority, refs in ((1, visible), (0, prefetch)):
             for ref in refs:
                 key = (ref.pic_key, ref.tag, bucket)
                 if key in keys or key in self._cache:
                     continue
+                may_fetch = fetchable is None or ref.ident in fetchable
+                look = store is not None and key not in self._missed and key not in self._inflight
+                if not (look or may_fetch):
+                    continue
                 keys[key] = priority
-                wanted.append((ref, bucket, dpr, priority))
-                if len(wanted) >= MAX_PENDING:
+                entry = (ref, bucket, dpr, priority)
+                if look:
+                    looks.append(entry)
+                    if may_fetch:
+                        after_miss[key] = entry
+                else:
+                    wanted.append(entry)
+                if len(keys) >= MAX_PENDING:
                     break
+        for key, ticket in list(self._lookups.items()):
+            if key not in keys and ticket.try_drop():
+                del self._lookups[key]
+        self._lookup_queue = [e for e in looks if (e[0].pic_key, e[0].tag, bucket) not in self._lookups]
+        self._after_miss = after_miss
         moving = False  # a tile still on its way when it left the screen
         for key, work in list(self._inflight.items()):
             moving = moving or (work.wanted and work.priority == 1 and keys.get(key) != 1)
@@ -623,13 +795,21 @@ class ThumbnailLoader(QObject):
         return sum(1 for work in self._inflight.values() if work.stage is _Stage.FETCH or work.running)
 
     def is_idle(self) -> bool:
-        return not self._queue and not self._inflight and not self._full and not self._results
+        return (
+            not self._queue
+            and not self._inflight
+            and not self._full
+            and not self._results
+            and not self._lookup_queue
+            and not self._lookups
+        )
 
     def pool(self) -> QThreadPool | None:
         """The decode pool (None after shutdown)."""
         return self._pool
 
     def _pump(self) -> None:
+        self._pump_lookups()
         pool = self._fetch_pool
         if self._paused or self._closed or pool is None:
             return
@@ -663,7 +843,8 @@ class ThumbnailLoader(QObject):
             key = (ref.pic_key, ref.tag, bucket)
             if key in self._inflight or key in self._cache:
                 continue
-            work = _Work(ref, bucket, dpr, priority, _Ticket())
+            generation = self._tiles.generation if self._tiles is not None else 0
+            work = _Work(ref, bucket, dpr, priority, _Ticket(), generation=generation)
             self._inflight[key] = work
             fetching, wanted, held = fetching + 1, wanted + 1, held + 1
             self.jobs_started += 1
@@ -690,7 +871,48 @@ class ThumbnailLoader(QObject):
             self._finish(key, result)
         self._pump()
 
+    def _pump_lookups(self) -> None:
+        """Lookups need no network and no lease: they run while fetching is paused too."""
+        pool, store = self._lookup_pool, self._tiles
+        if self._closed or pool is None or store is None:
+            return
+        while self._lookup_queue and len(self._lookups) < LOOKUPS_IN_FLIGHT:
+            ref, bucket, dpr, priority = self._lookup_queue.pop(0)
+            key = (ref.pic_key, ref.tag, bucket)
+            if key in self._lookups or key in self._inflight or key in self._cache:
+                continue
+            ticket = _Ticket()
+            self._lookups[key] = ticket
+            self.lookups_started += 1
+            pool.start(_LookupJob(self._signals, store, self._session, ref, bucket, dpr, ticket), priority)
+
     # -- results (GUI thread) --------------------------------------------------------------------------
+    @Slot(object)
+    def _on_looked_up(self, looked: _LookedUp) -> None:
+        """A hit is a finished thumbnail; a miss sends a fetchable picture on to the fetch queue."""
+        if self._closed or self._lookups.get(looked.key) is not looked.ticket:
+            return  # dropped meanwhile (store switched off or changed)
+        key = looked.key
+        del self._lookups[key]
+        entry = self._after_miss.pop(key, None)
+        if looked.result is not None:
+            self.disk_hits += 1
+            self._results.append(looked.result)
+            if not self._flush_timer.isActive():
+                self._flush_timer.start()
+        else:
+            self._missed.add(key)
+            if entry is not None and key not in self._inflight and key not in self._cache:
+                queue = self._queue
+                at = next((i for i, queued in enumerate(queue) if queued[3] < entry[3]), len(queue))
+                queue.insert(at, entry)
+        self._pump()
+        if self._results and not self._lookups and not self._lookup_queue:
+            # The disk has answered for every wanted tile: show them now, not FLUSH_MS later (on a reopen
+            # this is the whole screen, and the API's first answer is only a round trip away).
+            self._flush_timer.stop()
+            self._flush()
+
     @Slot(object)
     def _on_fetched(self, fetched: _Fetched) -> None:
         """Hand the bytes to the decode stage if the tile (or preview) is still wanted."""
@@ -719,9 +941,9 @@ class ThumbnailLoader(QObject):
             work.stage, work.running = _Stage.DECODE, False
             work.ticket = _Ticket(payload=fetched.data, source=fetched.source)
             self.decodes_started += 1
-            self._pool.start(
-                _DecodeJob(self._signals, result, work.box, work.dpr, work.ticket), work.priority
-            )
+            write = _TileWrite(self._tiles, work.generation) if self._tiles is not None else None
+            job = _DecodeJob(self._signals, result, work.box, work.dpr, work.ticket, write)
+            self._pool.start(job, work.priority)
         else:
             if result.kind is ResultKind.OK:  # scrolled away meanwhile: keep only what was learned
                 result.kind = ResultKind.CANCELLED
@@ -742,6 +964,8 @@ class ThumbnailLoader(QObject):
         if result.kind is ResultKind.NEEDS_WHOLE:  # the head's thumbnail would not decode after all
             self._to_whole_lane(key, result)
             return
+        if result.kind is ResultKind.OK and self._tiles is not None:
+            self._missed.discard(key)  # stored now: look it up if it ever leaves the memory cache
         self._finish(key, result)
         self._pump()
 
@@ -826,14 +1050,21 @@ class ThumbnailLoader(QObject):
         self._closed = True
         self._flush_timer.stop()
         self._queue.clear()
-        for ticket in [*(work.ticket for work in self._inflight.values()), *self._full.values()]:
+        self._lookup_queue.clear()
+        for ticket in [
+            *(work.ticket for work in self._inflight.values()),
+            *self._full.values(),
+            *self._lookups.values(),
+        ]:
             ticket.try_drop()
             ticket.cancel.set()
         self._inflight.clear()
         self._full.clear()
+        self._lookups.clear()
         self._results.clear()
         # Fetches first: once they are joined nothing can hand work to the decode pool any more.
-        pools, self._fetch_pool, self._pool = (self._fetch_pool, self._pool), None, None
+        pools = (self._lookup_pool, self._fetch_pool, self._pool)
+        self._lookup_pool = self._fetch_pool = self._pool = None
         for pool in pools:
             if pool is not None:
                 pool.clear()

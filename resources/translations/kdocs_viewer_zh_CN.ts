@@ -384,13 +384,13 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+83" />
-            <location line="+261" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+84" />
+            <location line="+264" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
         </message>
         <message>
-            <location line="-234" />
+            <location line="-237" />
             <source>No pictures yet.
 
 Click “Open workbook…” (Ctrl+O) to choose one of your workbooks, or enter its file token and click “Find pictures in workbook”.
@@ -451,7 +451,7 @@ A pic list can be imported from the File menu or dropped on the window.</source>
             <translation>查看(&amp;V)</translation>
         </message>
         <message>
-            <location line="+9" />
+            <location line="+12" />
             <source>&amp;Help</source>
             <translation>帮助(&amp;H)</translation>
         </message>
@@ -533,7 +533,7 @@ A pic list can be imported from the File menu or dropped on the window.</source>
     <context>
         <name>PictureBrowser</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/browser.py" line="+225" />
+            <location filename="../../kdocs_viewer/gui/browser.py" line="+243" />
             <source>Filter by caption, cell or key</source>
             <translation>按标题、单元格或图片键筛选</translation>
         </message>
@@ -595,12 +595,12 @@ A pic list can be imported from the File menu or dropped on the window.</source>
             <translation>大小：</translation>
         </message>
         <message>
-            <location line="+274" />
+            <location line="+332" />
             <source>%1 of %2 shown</source>
             <translation>显示 %1 / %2 张</translation>
         </message>
         <message>
-            <location line="+230" />
+            <location line="+236" />
             <source>Could not copy the picture: %1</source>
             <translation>无法复制图片：%1</translation>
         </message>
@@ -1343,9 +1343,27 @@ A pic list can be imported from the File menu or dropped on the window.</source>
         </message>
     </context>
     <context>
+        <name>ThumbnailCacheActions</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/thumbnail_cache_actions.py" line="+27" />
+            <source>Keep &amp;thumbnails between sessions</source>
+            <translation>在会话之间保留缩略图(&amp;T)</translation>
+        </message>
+        <message>
+            <location line="+3" />
+            <source>Clear thumbnail &amp;cache</source>
+            <translation>清除缩略图缓存(&amp;C)</translation>
+        </message>
+        <message>
+            <location line="+25" />
+            <source>Thumbnail cache cleared (%1 thumbnails removed).</source>
+            <translation>缩略图缓存已清除（删除了 %1 个缩略图）。</translation>
+        </message>
+    </context>
+    <context>
         <name>ThumbnailLoader</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+139" />
+            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+151" />
             <source>empty file</source>
             <translation>空文件</translation>
         </message>
@@ -1365,7 +1383,7 @@ A pic list can be imported from the File menu or dropped on the window.</source>
             <translation>不是有效的图片：%1</translation>
         </message>
         <message>
-            <location line="+601" />
+            <location line="+813" />
             <source>the access token was rejected</source>
             <translation>访问令牌被拒绝</translation>
         </message>
