@@ -84,7 +84,9 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
     done_at = time.monotonic() if done is not None else None
     gets = counter.total()
     leases = sum(1 for i in full if i.data(ItemRole).lease is not None)
-    loader = run.browser.loader()
+    from kdocs_viewer.gui.thumbnails import ThumbnailLoader
+
+    loader = run.browser.findChild(ThumbnailLoader)  # the session's loader: a child of the browser
     assert loader is not None
     if params["mode"] == "warm":  # every decoded tile stored before this process ends
         wait_until(loader.is_idle, params["timeout"])
