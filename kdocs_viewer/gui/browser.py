@@ -62,6 +62,7 @@ from kdocs_viewer.gui.picture_model import (
     ThumbKey,
     ThumbnailResult,
     collector_paused,
+    pixmap_bytes,
 )
 
 if TYPE_CHECKING:  # the network stack (httpx, ~0.12 s of imports) waits until the window has painted
@@ -103,12 +104,6 @@ class BrowserStats:
     expired: int = 0  # leases past their lifetime (only needed ones get refreshed)
 
 
-def _pixmap_bytes(pixmap: QPixmap) -> int:
-    """``thumbnails.pixmap_bytes``, imported on first use (after the loader module is loaded anyway)."""
-    from kdocs_viewer.gui.thumbnails import pixmap_bytes
-
-    return pixmap_bytes(pixmap)
-
 FILTER_MIN_WIDTH = 160  # px: the filter box stays usable in a 640 px wide window
 
 
@@ -148,7 +143,7 @@ class PictureBrowser(QWidget):
         """``thumbnail_cache``: the disk cache of tiles to use (default: one in the user's cache folder,
         made at the first ``start()``)."""
         super().__init__(parent)
-        self._thumbs: ByteBudgetCache[ThumbKey, QPixmap] = ByteBudgetCache(THUMBNAIL_BUDGET, _pixmap_bytes)
+        self._thumbs: ByteBudgetCache[ThumbKey, QPixmap] = ByteBudgetCache(THUMBNAIL_BUDGET, pixmap_bytes)
         self._model = PictureModel(self._thumbs, self)
         self._proxy = PictureFilterProxy(self)
         self._proxy.setSourceModel(self._model)
