@@ -38,7 +38,7 @@ from PySide6.QtCore import (
     Slot,
 )
 from PySide6.QtGui import QGuiApplication, QPixmap
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from kdocs_viewer.core.cache import ByteBudgetCache, DiskCache
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
@@ -47,11 +47,11 @@ from kdocs_viewer.core.expiry import EXPIRING_SOON
 from kdocs_viewer.core.models import Ident, Lease, Outcome, PicRef
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.core.warmup import warm_up
+from kdocs_viewer.gui.browser_toolbar import BrowserToolbar
 from kdocs_viewer.gui.drag_export import MAX_DRAG_PICTURES, DragExporter
-from kdocs_viewer.gui.i18n import tag_label
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
 from kdocs_viewer.gui.originals import SessionFolder
-from kdocs_viewer.gui.picture_grid import TILE_BUCKETS, PictureGrid, snap_tile_size
+from kdocs_viewer.gui.picture_grid import PictureGrid, snap_tile_size
 from kdocs_viewer.gui.picture_model import (
     ItemRole,
     PicState,
@@ -102,9 +102,6 @@ class BrowserStats:
     expiring_soon: int = 0  # needed or not: leases with 0 < time left < expiry.EXPIRING_SOON
     api_calls: int = 0
     expired: int = 0  # leases past their lifetime (only needed ones get refreshed)
-
-
-FILTER_MIN_WIDTH = 160  # px: the filter box stays usable in a 640 px wide window
 
 
 class _Relay(QObject):
@@ -176,11 +173,16 @@ class PictureBrowser(QWidget):
         QTimer.singleShot(0, self, self._warm_up)  # once the event loop runs; dropped if we are gone
         self._last_stats: BrowserStats | None = None
 
-        self._build_toolbar()
+        self._toolbar = BrowserToolbar(self._grid.tile_size(), self)
+        self._toolbar.filterTextChanged.connect(self._on_filter_text)
+        self._toolbar.tagChosen.connect(self._on_tag_chosen)
+        self._toolbar.sheetChosen.connect(self._on_sheet_chosen)
+        self._toolbar.sortChosen.connect(self._on_sort_chosen)
+        self._toolbar.tileSizeChosen.connect(self.set_tile_size)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addLayout(self._toolbar)
+        layout.addWidget(self._toolbar)
         layout.addWidget(self._grid, 1)
 
         self._status_timer = QTimer(self)
@@ -230,105 +232,25 @@ class PictureBrowser(QWidget):
             importlib.import_module(LOADER_MODULE)
 
     # -- toolbar ---------------------------------------------------------------------------------------
-    def _build_toolbar(self) -> None:
-        self._toolbar = QHBoxLayout()
-        self._toolbar.setContentsMargins(4, 4, 4, 0)
-        self._filter = QLineEdit(self)
-        self._filter.setObjectName("pictureFilter")
-        self._filter.setPlaceholderText(self.tr("Filter by caption, cell or key"))
-        self._filter.setClearButtonEnabled(True)
-        self._filter.setMinimumWidth(FILTER_MIN_WIDTH)  # in a narrow window the combos give way, not this
-        self._filter.textChanged.connect(self._on_filter_text)
-        self._shown_label = QLabel(self)  # "N of M shown" while a filter hides some
-        self._shown_label.setObjectName("shownCount")
-        self._shown_label.setVisible(False)
-        self._sheet_combo = QComboBox(self)
-        self._sheet_combo.setObjectName("sheetFilter")
-        self._sheet_combo.setToolTip(self.tr("Show the pictures of one sheet only"))
-        self._sheet_combo.addItem(self.tr("All sheets"), None)
-        self._sheet_combo.setVisible(False)  # until pictures that name their sheet are shown
-        self._sheet_combo.currentIndexChanged.connect(self._on_sheet_changed)
-        self._tag_combo = QComboBox(self)
-        self._tag_combo.setObjectName("tagFilter")
-        self._tag_combo.setToolTip(self.tr("Show pictures of one kind only"))
-        self._tag_combo.addItem(self.tr("All kinds"), None)
-        self._tag_combo.currentIndexChanged.connect(self._on_tag_changed)
-        self._sort_combo = QComboBox(self)
-        self._sort_combo.setObjectName("sortOrder")
-        self._sort_combo.setToolTip(self.tr("Sort order (choose “Time left” again to re-sort)"))
-        self._sort_combo.addItem(self.tr("Workbook order"), SortKey.WORKBOOK.value)
-        self._sort_combo.addItem(self.tr("Caption"), SortKey.CAPTION.value)
-        self._sort_combo.addItem(self.tr("Time left"), SortKey.TIME_LEFT.value)
-        self._sort_combo.activated.connect(self._on_sort_activated)
-        self._size_slider = QSlider(Qt.Orientation.Horizontal, self)
-        self._size_slider.setObjectName("tileSize")
-        self._size_slider.setRange(0, len(TILE_BUCKETS) - 1)
-        self._size_slider.setPageStep(1)
-        self._size_slider.setTickPosition(QSlider.TickPosition.TicksBelow)
-        self._size_slider.setMaximumWidth(160)
-        self._size_slider.setMinimumWidth(60)
-        for combo in (self._sheet_combo, self._tag_combo, self._sort_combo):
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(6)  # their items elide in a narrow window
-        self._size_slider.setToolTip(self.tr("Tile size"))
-        self._size_slider.setValue(TILE_BUCKETS.index(self._grid.tile_size()))
-        self._size_slider.valueChanged.connect(self._on_slider)
-        self._toolbar.addWidget(self._filter, 3)
-        self._toolbar.addWidget(self._shown_label)
-        self._toolbar.addWidget(self._sheet_combo, 1)
-        self._toolbar.addWidget(self._tag_combo, 1)
-        self._toolbar.addWidget(QLabel(self.tr("Sort:"), self))
-        self._toolbar.addWidget(self._sort_combo, 1)
-        self._toolbar.addWidget(QLabel(self.tr("Size:"), self))
-        self._toolbar.addWidget(self._size_slider)
-
-    def _refill_tags(self, refs: Iterable[PicRef]) -> None:
-        tags = sorted({ref.tag for ref in refs})
-        self._tag_combo.blockSignals(True)
-        self._tag_combo.clear()
-        self._tag_combo.addItem(self.tr("All kinds"), None)
-        for tag in tags:
-            self._tag_combo.addItem(tag_label(tag), tag)
-        self._tag_combo.blockSignals(False)
-        self._proxy.set_tag(None)
-
-    def _refill_sheets(self, refs: Iterable[PicRef]) -> None:
-        """The sheets the pictures name, in workbook order; the combo shows only when there are some."""
-        sheets = list(dict.fromkeys(ref.sheet for ref in refs if ref.sheet))
-        self._sheet_combo.blockSignals(True)
-        self._sheet_combo.clear()
-        self._sheet_combo.addItem(self.tr("All sheets"), None)
-        for sheet in sheets:
-            self._sheet_combo.addItem(sheet, sheet)
-        self._sheet_combo.blockSignals(False)
-        self._sheet_combo.setVisible(bool(sheets))
-        self._proxy.set_sheet(None)
-
     @Slot(str)
     def _on_filter_text(self, text: str) -> None:
         self._proxy.set_filter_text(text)
         self._after_reorder()
 
-    @Slot(int)
-    def _on_tag_changed(self, index: int) -> None:
-        tag = self._tag_combo.itemData(index)
-        self._proxy.set_tag(tag if isinstance(tag, str) else None)
+    @Slot(object)
+    def _on_tag_chosen(self, tag: str | None) -> None:
+        self._proxy.set_tag(tag)
         self._after_reorder()
 
-    @Slot(int)
-    def _on_sheet_changed(self, index: int) -> None:
-        sheet = self._sheet_combo.itemData(index)
-        self._proxy.set_sheet(sheet if isinstance(sheet, str) else None)
+    @Slot(object)
+    def _on_sheet_chosen(self, sheet: str | None) -> None:
+        self._proxy.set_sheet(sheet)
         self._after_reorder()
 
-    @Slot(int)
-    def _on_sort_activated(self, index: int) -> None:
-        self._model.sort_by(SortKey(self._sort_combo.itemData(index)))
+    @Slot(object)
+    def _on_sort_chosen(self, key: SortKey) -> None:
+        self._model.sort_by(key)
         self._after_reorder()
-
-    @Slot(int)
-    def _on_slider(self, value: int) -> None:
-        self.set_tile_size(TILE_BUCKETS[max(0, min(value, len(TILE_BUCKETS) - 1))])
 
     def _after_reorder(self) -> None:
         self._update_shown()
@@ -367,8 +289,10 @@ class PictureBrowser(QWidget):
         self._session = session
         self._thumbs.clear()
         self._model.set_refs(refs)
-        self._refill_tags(refs)
-        self._refill_sheets(refs)
+        self._toolbar.refill_tags(refs)
+        self._proxy.set_tag(None)
+        self._toolbar.refill_sheets(refs)
+        self._proxy.set_sheet(None)
         self._deadlines.clear()
         self._pins.clear()
         self.selectionCountChanged.emit(0)  # a model reset clears the selection without a signal
@@ -537,12 +461,11 @@ class PictureBrowser(QWidget):
 
     def step_tile_size(self, steps: int) -> None:
         """Bigger (+1) or smaller (-1) tiles by whole buckets (Ctrl+= / Ctrl+-), as the slider moves."""
-        self._size_slider.setValue(self._size_slider.value() + steps)
+        self._toolbar.step_tile_size(steps)
 
     def focus_filter(self) -> None:
         """Ctrl+F: the filter box, its text selected so typing replaces it."""
-        self._filter.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self._filter.selectAll()
+        self._toolbar.focus_filter()
 
     def preview_current(self) -> None:
         """Open the preview on the current picture (the tile menu's Preview)."""
@@ -559,9 +482,7 @@ class PictureBrowser(QWidget):
             return
         self._grid.set_tile_size(size)
         self._model.set_bucket(size)
-        self._size_slider.blockSignals(True)
-        self._size_slider.setValue(TILE_BUCKETS.index(size))
-        self._size_slider.blockSignals(False)
+        self._toolbar.set_tile_size(size)
         self.tileSizeChanged.emit(size)
 
     def shutdown(self) -> None:
@@ -609,13 +530,7 @@ class PictureBrowser(QWidget):
     def _update_shown(self) -> None:
         total = self._model.rowCount()
         filtering = self._proxy.is_filtering() and total > 0
-        if filtering:
-            self._shown_label.setText(
-                self.tr("%1 of %2 shown")
-                .replace("%1", str(self._proxy.rowCount()))
-                .replace("%2", str(total))
-            )
-        self._shown_label.setVisible(filtering)
+        self._toolbar.show_count(self._proxy.rowCount(), total, filtering)
 
     @Slot(QPoint)
     def _on_context_menu(self, pos: QPoint) -> None:
