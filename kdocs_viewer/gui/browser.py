@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import (
     QItemSelection,
     QMimeData,
-    QModelIndex,
     QObject,
     QPoint,
     Qt,
@@ -37,7 +36,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QGuiApplication, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from kdocs_viewer.core.cache import ByteBudgetCache, DiskCache
@@ -47,8 +46,9 @@ from kdocs_viewer.core.expiry import EXPIRING_SOON
 from kdocs_viewer.core.models import Ident, Lease, Outcome, PicRef
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.core.warmup import warm_up
+from kdocs_viewer.gui.browser_handoff import BrowserHandoff
 from kdocs_viewer.gui.browser_toolbar import BrowserToolbar
-from kdocs_viewer.gui.drag_export import MAX_DRAG_PICTURES, DragExporter
+from kdocs_viewer.gui.drag_export import DragExporter
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
 from kdocs_viewer.gui.originals import SessionFolder
 from kdocs_viewer.gui.picture_grid import PictureGrid, snap_tile_size
@@ -69,8 +69,7 @@ if TYPE_CHECKING:  # the network stack (httpx, ~0.12 s of imports) waits until t
     from kdocs_viewer.core.api import KDocsClient
     from kdocs_viewer.core.session import PictureSession
     from kdocs_viewer.core.thumb_cache import ThumbnailDiskCache
-    from kdocs_viewer.gui.preview import PreviewDialog
-    from kdocs_viewer.gui.thumbnails import FullImage, ThumbnailLoader
+    from kdocs_viewer.gui.thumbnails import ThumbnailLoader
     from kdocs_viewer.gui.tile_store import TileStore
 
 # What start() needs on top of core.warmup.FIRST_LOAD_MODULES: imported on the GUI thread after the first
@@ -156,14 +155,17 @@ class PictureBrowser(QWidget):
         self._loader: ThumbnailLoader | None = None
         self._keeper: LeaseKeeper | None = None
         self._exporter: DragExporter | None = None
-        self._preview: PreviewDialog | None = None
         self._pins: dict[str, frozenset[Ident]] = {}
         self._refresh_enabled = True
         self._token_paused = False
-        self._copy_request = 0
         self._closed = False
         self._deadlines = DeadlineIndex()  # sorted lease deadlines for stats(), kept up to date
         self._warm_up_thread: threading.Thread | None = None
+        self._handoff = BrowserHandoff(self, self._grid, self._proxy)
+        self._handoff.errorOccurred.connect(self.errorOccurred)
+        self._handoff.noted.connect(self.noted)
+        self._handoff.saveRequested.connect(self.saveRequested)
+        self._handoff.previewChanged.connect(self._on_preview_changed)
         self._relay = _Relay(self)
         self._relay.loaded.connect(self._import_loader)
         self._relay.cleared.connect(self.thumbnailCacheCleared)
@@ -195,8 +197,8 @@ class PictureBrowser(QWidget):
         self._selection_timer.timeout.connect(self._on_selection_settled)
 
         self._grid.visibleRangeChanged.connect(self._on_visible_range)
-        self._grid.previewRequested.connect(self._open_preview)
-        self._grid.copyRequested.connect(self._copy_current)
+        self._grid.previewRequested.connect(self._handoff.open_preview)
+        self._grid.copyRequested.connect(self._handoff.copy_current)
         self._grid.retryRequested.connect(self.retry_failed)
         self._grid.ticked.connect(self._on_tick)
         self._grid.set_drag_provider(self.drag_mime)
@@ -254,9 +256,7 @@ class PictureBrowser(QWidget):
 
     def _after_reorder(self) -> None:
         self._update_shown()
-        if self._preview is not None and self._preview.isVisible():
-            ref = self._preview.current_ref()
-            self._preview.row_moved(self._proxy_row_of(ref.ident) if ref is not None else -1)
+        self._handoff.after_reorder(self._proxy_row_of)
         self._grid.schedule_range_update()
 
     # -- public API ------------------------------------------------------------------------------------
@@ -302,7 +302,6 @@ class PictureBrowser(QWidget):
         loader.failed.connect(self._on_thumbnail_failures)
         loader.leasesLearned.connect(self._on_leases_learned)
         loader.tokenRejected.connect(self._on_token_rejected)
-        loader.fullImageReady.connect(self._on_full_image)
         loader.set_tile_store(self._tile_store())
         self._loader = loader
 
@@ -315,6 +314,7 @@ class PictureBrowser(QWidget):
         self._keeper = keeper
 
         self._exporter = DragExporter(session, self)
+        self._handoff.attach(loader, self._exporter)
 
         first, rest = self._initial_order()
         keeper.start(first, rest)
@@ -469,7 +469,7 @@ class PictureBrowser(QWidget):
 
     def preview_current(self) -> None:
         """Open the preview on the current picture (the tile menu's Preview)."""
-        self._open_preview(self._grid.currentIndex())
+        self._handoff.open_preview(self._grid.currentIndex())
 
     def current_ref(self) -> PicRef | None:
         """The picture with the keyboard focus (the one right-clicked last), if any."""
@@ -524,7 +524,7 @@ class PictureBrowser(QWidget):
     def copy_current_picture(self) -> None:
         """Copy the current picture, full size, to the clipboard (Edit → Copy image); it is fetched and
         decoded by a worker, so the clipboard fills a moment later."""
-        self._copy_current()
+        self._handoff.copy_current()
 
     # -- internals -------------------------------------------------------------------------------------
     def _update_shown(self) -> None:
@@ -546,11 +546,7 @@ class PictureBrowser(QWidget):
         self.tileMenuRequested.emit(self._grid.viewport().mapToGlobal(pos))
 
     def _teardown(self) -> None:
-        if self._preview is not None:
-            self._preview.detach()
-            self._preview.close()
-            self._preview.deleteLater()
-            self._preview = None
+        self._handoff.detach()
         if self._loader is not None:
             self._loader.shutdown()
             self._loader.deleteLater()
@@ -572,7 +568,6 @@ class PictureBrowser(QWidget):
             self._released.append(self._originals)
             self._originals = None
         self._client = None
-        self._copy_request = 0
 
     def _proxy_row_of(self, ident: Ident) -> int:
         row = self._model.row_of(ident)
@@ -716,27 +711,7 @@ class PictureBrowser(QWidget):
             rows = (self._proxy.mapToSource(self._proxy.index(row, 0)).row() for row in first)
             self._keeper.set_needed("selected", {self._model.item(row).ident for row in rows})
 
-    # -- preview and copy ------------------------------------------------------------------------------
-    @Slot(QModelIndex)
-    def _open_preview(self, index: QModelIndex) -> None:
-        if self._loader is None or not index.isValid():
-            return
-        if self._preview is None:
-            from kdocs_viewer.gui.preview import PreviewDialog
-
-            self._preview = PreviewDialog(self._proxy, self._loader, self)
-            self._preview.currentChanged.connect(self._on_preview_changed)
-            self._preview.saveRequested.connect(self.saveRequested)
-            self._preview.noted.connect(self.noted)
-            self._grid.ticked.connect(self._preview.tick)
-        was_visible = self._preview.isVisible()
-        self._preview.show_row(index.row())
-        self._preview.show()
-        # Headless platforms (offscreen, minimal) cannot raise windows and say so as a warning.
-        if was_visible and QGuiApplication.platformName() not in ("offscreen", "minimal"):
-            self._preview.raise_()
-            self._preview.activateWindow()
-
+    # -- preview, copy and drag (gui.browser_handoff) --------------------------------------------------
     @Slot(object)
     def _on_preview_changed(self, ref: PicRef | None) -> None:
         if self._keeper is not None:
@@ -746,45 +721,9 @@ class PictureBrowser(QWidget):
             if row >= 0:
                 self._grid.setCurrentIndex(self._proxy.index(row, 0))
 
-    @Slot()
-    def _copy_current(self) -> None:
-        index = self._grid.currentIndex()
-        if self._loader is None or not index.isValid():
-            return
-        item = index.data(ItemRole)
-        if isinstance(item, PictureItem):
-            self._copy_request = self._loader.request_full(item.ref)
-
-    @Slot(object)
-    def _on_full_image(self, full: FullImage) -> None:
-        if full.request_id != self._copy_request:
-            return
-        self._copy_request = 0
-        if full.image is None:
-            self.errorOccurred.emit(
-                self.tr("Could not copy the picture: %1").replace("%1", redact(full.error))
-            )
-            return
-        QGuiApplication.clipboard().setImage(full.image)
-        self.noted.emit(self.tr("Picture copied"))
-
     def drag_mime(self) -> QMimeData | None:
         """The selected pictures as files for a drag (written off the GUI thread), or None with a message."""
-        refs = self.selected_refs()
-        if self._exporter is None or not refs:
-            return None
-        if len(refs) > MAX_DRAG_PICTURES:
-            self.errorOccurred.emit(
-                self.tr("Drag at most %1 pictures at a time; use “Save” for more.").replace(
-                    "%1", str(MAX_DRAG_PICTURES)
-                )
-            )
-            return None
-        mime = self._exporter.mime_for(refs)
-        if mime is None:
-            reason = self._exporter.last_error() or self.tr("unknown error")
-            self.errorOccurred.emit(self.tr("Could not prepare the files to drag: %1").replace("%1", reason))
-        return mime
+        return self._handoff.drag_mime(self.selected_refs())
 
     def drag_exporter(self) -> DragExporter | None:
         return self._exporter

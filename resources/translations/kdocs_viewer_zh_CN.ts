@@ -48,6 +48,34 @@
         </message>
     </context>
     <context>
+        <name>BrowserHandoff</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/browser_handoff.py" line="+106" />
+            <source>Could not copy the picture: %1</source>
+            <translation>无法复制图片：%1</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Picture copied</source>
+            <translation>图片已复制</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>Drag at most %1 pictures at a time; use “Save” for more.</source>
+            <translation>一次最多拖动 %1 张图片；更多图片请使用“保存”。</translation>
+        </message>
+        <message>
+            <location line="+7" />
+            <source>unknown error</source>
+            <translation>未知错误</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Could not prepare the files to drag: %1</source>
+            <translation>无法准备要拖动的文件：%1</translation>
+        </message>
+    </context>
+    <context>
         <name>BrowserToolbar</name>
         <message>
             <location filename="../../kdocs_viewer/gui/browser_toolbar.py" line="+37" />
@@ -598,34 +626,6 @@ A pic list can be imported from the File menu or dropped on the window.</source>
             <location line="+11" />
             <source>%1 — %2 pictures, %3</source>
             <translation>%1 —— %2 张图片，%3</translation>
-        </message>
-    </context>
-    <context>
-        <name>PictureBrowser</name>
-        <message>
-            <location filename="../../kdocs_viewer/gui/browser.py" line="+765" />
-            <source>Could not copy the picture: %1</source>
-            <translation>无法复制图片：%1</translation>
-        </message>
-        <message>
-            <location line="+4" />
-            <source>Picture copied</source>
-            <translation>图片已复制</translation>
-        </message>
-        <message>
-            <location line="+9" />
-            <source>Drag at most %1 pictures at a time; use “Save” for more.</source>
-            <translation>一次最多拖动 %1 张图片；更多图片请使用“保存”。</translation>
-        </message>
-        <message>
-            <location line="+7" />
-            <source>unknown error</source>
-            <translation>未知错误</translation>
-        </message>
-        <message>
-            <location line="+1" />
-            <source>Could not prepare the files to drag: %1</source>
-            <translation>无法准备要拖动的文件：%1</translation>
         </message>
     </context>
     <context>
