@@ -47,6 +47,7 @@ from kdocs_viewer.core.models import Ident, Lease, Outcome, PicRef
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.core.warmup import warm_up
 from kdocs_viewer.gui.browser_handoff import BrowserHandoff
+from kdocs_viewer.gui.browser_tiles import TileCacheSwitch
 from kdocs_viewer.gui.browser_toolbar import BrowserToolbar
 from kdocs_viewer.gui.drag_export import DragExporter
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
@@ -84,8 +85,6 @@ THUMBNAIL_BUDGET = 128 * 1024 * 1024  # decoded thumbnails kept in memory (bytes
 # scrolling thousands of phone photos. Session-only: someone's workbook pictures do not linger on disk.
 ORIGINALS_MEMORY_BUDGET = 48 * 1024 * 1024
 ORIGINALS_DISK_BUDGET = 2 * 1024 * 1024 * 1024
-# Tiles between sessions (core.thumb_cache): ~25,000 photo tiles at 160 px.
-THUMBNAIL_DISK_BUDGET = 256 * 1024 * 1024
 
 SELECTED_KEPT_FRESH = MAX_PICS_PER_CALL  # selected pictures whose links are refreshed ahead of time
 STATUS_THROTTLE_MS = 250  # statusChanged at most 4 times a second
@@ -107,7 +106,6 @@ class _Relay(QObject):
     """Lives in the GUI thread: a worker thread emits, the browser's slot runs there (queued)."""
 
     loaded = Signal()
-    cleared = Signal(int)  # tiles removed from the disk cache
 
 
 def settle_long_lived() -> None:
@@ -168,10 +166,8 @@ class PictureBrowser(QWidget):
         self._handoff.previewChanged.connect(self._on_preview_changed)
         self._relay = _Relay(self)
         self._relay.loaded.connect(self._import_loader)
-        self._relay.cleared.connect(self.thumbnailCacheCleared)
-        self._tile_cache = thumbnail_cache  # None: made at the first start(); no I/O until used
-        self._tile_cache_enabled = True
-        self._clearing: list[threading.Thread] = []
+        self._tiles = TileCacheSwitch(thumbnail_cache, self)
+        self._tiles.cleared.connect(self.thumbnailCacheCleared)
         QTimer.singleShot(0, self, self._warm_up)  # once the event loop runs; dropped if we are gone
         self._last_stats: BrowserStats | None = None
 
@@ -388,58 +384,31 @@ class PictureBrowser(QWidget):
             self._keeper.set_refresh_enabled(on)
         self._request_visible()
 
-    # -- the disk cache of tiles -------------------------------------------------------------------------
+    # -- the disk cache of tiles (gui.browser_tiles) ---------------------------------------------------
     def thumbnail_cache(self) -> ThumbnailDiskCache:
         """The disk cache of tiles (made on first use, in the user's cache folder; no I/O until used)."""
-        if self._tile_cache is None:
-            from kdocs_viewer.core.thumb_cache import ThumbnailDiskCache
-            from kdocs_viewer.gui.tile_store import default_folder
-
-            self._tile_cache = ThumbnailDiskCache(default_folder(), THUMBNAIL_DISK_BUDGET)
-        return self._tile_cache
+        return self._tiles.cache()
 
     def _tile_store(self) -> TileStore | None:
         """This workbook's view of the disk cache, or None when it is switched off."""
-        if not self._tile_cache_enabled or self._client is None or self._session is None:
+        if self._client is None or self._session is None:
             return None
-        from kdocs_viewer.gui.tile_store import TileStore
-
-        return TileStore(self.thumbnail_cache(), self._client.base_url, self._session.file_token)
+        return self._tiles.store_for(self._client.base_url, self._session.file_token)
 
     def thumbnail_cache_enabled(self) -> bool:
-        return self._tile_cache_enabled
+        return self._tiles.enabled()
 
     def set_thumbnail_cache_enabled(self, on: bool) -> None:
         """Off: tiles are neither read from nor written to disk (what is stored stays until cleared)."""
-        if on == self._tile_cache_enabled:
-            return
-        self._tile_cache_enabled = on
-        if self._loader is not None:
+        if self._tiles.set_enabled(on) and self._loader is not None:
             self._loader.set_tile_store(self._tile_store())
             self._request_visible()
 
     def clear_thumbnail_cache(self) -> None:
         """Empty the disk cache of tiles on a worker thread; ``thumbnailCacheCleared`` says when. Tiles whose
         work began before this are not stored afterwards; tiles on screen stay (they are in memory)."""
-        if self._closed:
-            return
-        cache = self.thumbnail_cache()
-        self._clearing = [thread for thread in self._clearing if thread.is_alive()]
-        thread = threading.Thread(
-            target=self._clear_tiles, args=(cache,), name="kdocs-clear-thumbnails", daemon=True
-        )
-        self._clearing.append(thread)
-        thread.start()
-
-    def _clear_tiles(self, cache: ThumbnailDiskCache) -> None:
-        """Worker thread."""
-        try:
-            removed = cache.clear()
-        except OSError as exc:
-            log.warning("could not clear the thumbnail cache: %s", exc.strerror)
-            removed = 0
-        with contextlib.suppress(RuntimeError):  # the browser was deleted meanwhile
-            self._relay.cleared.emit(removed)
+        if not self._closed:
+            self._tiles.clear()
 
     def retry_failed(self) -> None:
         """Try the failed pictures again (F5 in the grid): resolve those without a link, reload the rest."""
@@ -497,9 +466,7 @@ class PictureBrowser(QWidget):
         if self._warm_up_thread is not None:  # an import cannot be cancelled; it takes a fraction of a second
             self._warm_up_thread.join(10.0)
             self._warm_up_thread = None
-        for thread in self._clearing:  # "clear" means cleared, even when the window closes at once
-            thread.join()
-        self._clearing.clear()
+        self._tiles.join()
         for folder in self._released:  # the pictures must not outlive the app on disk
             folder.join()
         self._released.clear()
