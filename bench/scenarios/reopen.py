@@ -71,6 +71,7 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
     from bench.probes import GetCounter, is_done, visible_indexes
     from kdocs_viewer.core.thumb_cache import SUFFIX
     from kdocs_viewer.gui.picture_model import ItemRole
+    from kdocs_viewer.gui.thumbnails import ThumbnailLoader
 
     counter = GetCounter()
     counter.install()
@@ -84,7 +85,7 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
     done_at = time.monotonic() if done is not None else None
     gets = counter.total()
     leases = sum(1 for i in full if i.data(ItemRole).lease is not None)
-    loader = run.browser.loader()
+    loader = run.browser.findChild(ThumbnailLoader)  # the browser's parts are reached through Qt
     assert loader is not None
     if params["mode"] == "warm":  # every decoded tile stored before this process ends
         wait_until(loader.is_idle, params["timeout"])
