@@ -165,7 +165,7 @@ def _byte_floor(params: dict[str, Any], refs: list[Any], files: list[Path], box:
     from kdocs_viewer.core.api import KDocsClient
     from kdocs_viewer.core.download import Downloader
     from kdocs_viewer.core.models import Lease
-    from kdocs_viewer.gui.thumbnails import decode_image
+    from kdocs_viewer.gui.decode import decode_image
 
     with KDocsClient(params["token"], params["base_url"]) as client:
         t0 = time.perf_counter()

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import (
     QItemSelection,
     QMimeData,
-    QModelIndex,
     QObject,
     QPoint,
     Qt,
@@ -37,8 +36,8 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QGuiApplication, QPixmap
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QSlider, QVBoxLayout, QWidget
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from kdocs_viewer.core.cache import ByteBudgetCache, DiskCache
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
@@ -47,11 +46,13 @@ from kdocs_viewer.core.expiry import EXPIRING_SOON
 from kdocs_viewer.core.models import Ident, Lease, Outcome, PicRef
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.core.warmup import warm_up
-from kdocs_viewer.gui.drag_export import MAX_DRAG_PICTURES, DragExporter
-from kdocs_viewer.gui.i18n import tag_label
+from kdocs_viewer.gui.browser_handoff import BrowserHandoff
+from kdocs_viewer.gui.browser_tiles import TileCacheSwitch
+from kdocs_viewer.gui.browser_toolbar import BrowserToolbar
+from kdocs_viewer.gui.drag_export import DragExporter
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
 from kdocs_viewer.gui.originals import SessionFolder
-from kdocs_viewer.gui.picture_grid import TILE_BUCKETS, PictureGrid, snap_tile_size
+from kdocs_viewer.gui.picture_grid import PictureGrid, snap_tile_size
 from kdocs_viewer.gui.picture_model import (
     ItemRole,
     PicState,
@@ -62,14 +63,14 @@ from kdocs_viewer.gui.picture_model import (
     ThumbKey,
     ThumbnailResult,
     collector_paused,
+    pixmap_bytes,
 )
 
 if TYPE_CHECKING:  # the network stack (httpx, ~0.12 s of imports) waits until the window has painted
     from kdocs_viewer.core.api import KDocsClient
     from kdocs_viewer.core.session import PictureSession
     from kdocs_viewer.core.thumb_cache import ThumbnailDiskCache
-    from kdocs_viewer.gui.preview import PreviewDialog
-    from kdocs_viewer.gui.thumbnails import FullImage, ThumbnailLoader
+    from kdocs_viewer.gui.thumbnails import ThumbnailLoader
     from kdocs_viewer.gui.tile_store import TileStore
 
 # What start() needs on top of core.warmup.FIRST_LOAD_MODULES: imported on the GUI thread after the first
@@ -84,8 +85,6 @@ THUMBNAIL_BUDGET = 128 * 1024 * 1024  # decoded thumbnails kept in memory (bytes
 # scrolling thousands of phone photos. Session-only: someone's workbook pictures do not linger on disk.
 ORIGINALS_MEMORY_BUDGET = 48 * 1024 * 1024
 ORIGINALS_DISK_BUDGET = 2 * 1024 * 1024 * 1024
-# Tiles between sessions (core.thumb_cache): ~25,000 photo tiles at 160 px.
-THUMBNAIL_DISK_BUDGET = 256 * 1024 * 1024
 
 SELECTED_KEPT_FRESH = MAX_PICS_PER_CALL  # selected pictures whose links are refreshed ahead of time
 STATUS_THROTTLE_MS = 250  # statusChanged at most 4 times a second
@@ -103,20 +102,10 @@ class BrowserStats:
     expired: int = 0  # leases past their lifetime (only needed ones get refreshed)
 
 
-def _pixmap_bytes(pixmap: QPixmap) -> int:
-    """``thumbnails.pixmap_bytes``, imported on first use (after the loader module is loaded anyway)."""
-    from kdocs_viewer.gui.thumbnails import pixmap_bytes
-
-    return pixmap_bytes(pixmap)
-
-FILTER_MIN_WIDTH = 160  # px: the filter box stays usable in a 640 px wide window
-
-
 class _Relay(QObject):
     """Lives in the GUI thread: a worker thread emits, the browser's slot runs there (queued)."""
 
     loaded = Signal()
-    cleared = Signal(int)  # tiles removed from the disk cache
 
 
 def settle_long_lived() -> None:
@@ -148,7 +137,7 @@ class PictureBrowser(QWidget):
         """``thumbnail_cache``: the disk cache of tiles to use (default: one in the user's cache folder,
         made at the first ``start()``)."""
         super().__init__(parent)
-        self._thumbs: ByteBudgetCache[ThumbKey, QPixmap] = ByteBudgetCache(THUMBNAIL_BUDGET, _pixmap_bytes)
+        self._thumbs: ByteBudgetCache[ThumbKey, QPixmap] = ByteBudgetCache(THUMBNAIL_BUDGET, pixmap_bytes)
         self._model = PictureModel(self._thumbs, self)
         self._proxy = PictureFilterProxy(self)
         self._proxy.setSourceModel(self._model)
@@ -164,28 +153,34 @@ class PictureBrowser(QWidget):
         self._loader: ThumbnailLoader | None = None
         self._keeper: LeaseKeeper | None = None
         self._exporter: DragExporter | None = None
-        self._preview: PreviewDialog | None = None
         self._pins: dict[str, frozenset[Ident]] = {}
         self._refresh_enabled = True
         self._token_paused = False
-        self._copy_request = 0
         self._closed = False
         self._deadlines = DeadlineIndex()  # sorted lease deadlines for stats(), kept up to date
         self._warm_up_thread: threading.Thread | None = None
+        self._handoff = BrowserHandoff(self, self._grid, self._proxy)
+        self._handoff.errorOccurred.connect(self.errorOccurred)
+        self._handoff.noted.connect(self.noted)
+        self._handoff.saveRequested.connect(self.saveRequested)
+        self._handoff.previewChanged.connect(self._on_preview_changed)
         self._relay = _Relay(self)
         self._relay.loaded.connect(self._import_loader)
-        self._relay.cleared.connect(self.thumbnailCacheCleared)
-        self._tile_cache = thumbnail_cache  # None: made at the first start(); no I/O until used
-        self._tile_cache_enabled = True
-        self._clearing: list[threading.Thread] = []
+        self._tiles = TileCacheSwitch(thumbnail_cache, self)
+        self._tiles.cleared.connect(self.thumbnailCacheCleared)
         QTimer.singleShot(0, self, self._warm_up)  # once the event loop runs; dropped if we are gone
         self._last_stats: BrowserStats | None = None
 
-        self._build_toolbar()
+        self._toolbar = BrowserToolbar(self._grid.tile_size(), self)
+        self._toolbar.filterTextChanged.connect(self._on_filter_text)
+        self._toolbar.tagChosen.connect(self._on_tag_chosen)
+        self._toolbar.sheetChosen.connect(self._on_sheet_chosen)
+        self._toolbar.sortChosen.connect(self._on_sort_chosen)
+        self._toolbar.tileSizeChosen.connect(self.set_tile_size)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addLayout(self._toolbar)
+        layout.addWidget(self._toolbar)
         layout.addWidget(self._grid, 1)
 
         self._status_timer = QTimer(self)
@@ -198,8 +193,8 @@ class PictureBrowser(QWidget):
         self._selection_timer.timeout.connect(self._on_selection_settled)
 
         self._grid.visibleRangeChanged.connect(self._on_visible_range)
-        self._grid.previewRequested.connect(self._open_preview)
-        self._grid.copyRequested.connect(self._copy_current)
+        self._grid.previewRequested.connect(self._handoff.open_preview)
+        self._grid.copyRequested.connect(self._handoff.copy_current)
         self._grid.retryRequested.connect(self.retry_failed)
         self._grid.ticked.connect(self._on_tick)
         self._grid.set_drag_provider(self.drag_mime)
@@ -235,111 +230,29 @@ class PictureBrowser(QWidget):
             importlib.import_module(LOADER_MODULE)
 
     # -- toolbar ---------------------------------------------------------------------------------------
-    def _build_toolbar(self) -> None:
-        self._toolbar = QHBoxLayout()
-        self._toolbar.setContentsMargins(4, 4, 4, 0)
-        self._filter = QLineEdit(self)
-        self._filter.setObjectName("pictureFilter")
-        self._filter.setPlaceholderText(self.tr("Filter by caption, cell or key"))
-        self._filter.setClearButtonEnabled(True)
-        self._filter.setMinimumWidth(FILTER_MIN_WIDTH)  # in a narrow window the combos give way, not this
-        self._filter.textChanged.connect(self._on_filter_text)
-        self._shown_label = QLabel(self)  # "N of M shown" while a filter hides some
-        self._shown_label.setObjectName("shownCount")
-        self._shown_label.setVisible(False)
-        self._sheet_combo = QComboBox(self)
-        self._sheet_combo.setObjectName("sheetFilter")
-        self._sheet_combo.setToolTip(self.tr("Show the pictures of one sheet only"))
-        self._sheet_combo.addItem(self.tr("All sheets"), None)
-        self._sheet_combo.setVisible(False)  # until pictures that name their sheet are shown
-        self._sheet_combo.currentIndexChanged.connect(self._on_sheet_changed)
-        self._tag_combo = QComboBox(self)
-        self._tag_combo.setObjectName("tagFilter")
-        self._tag_combo.setToolTip(self.tr("Show pictures of one kind only"))
-        self._tag_combo.addItem(self.tr("All kinds"), None)
-        self._tag_combo.currentIndexChanged.connect(self._on_tag_changed)
-        self._sort_combo = QComboBox(self)
-        self._sort_combo.setObjectName("sortOrder")
-        self._sort_combo.setToolTip(self.tr("Sort order (choose “Time left” again to re-sort)"))
-        self._sort_combo.addItem(self.tr("Workbook order"), SortKey.WORKBOOK.value)
-        self._sort_combo.addItem(self.tr("Caption"), SortKey.CAPTION.value)
-        self._sort_combo.addItem(self.tr("Time left"), SortKey.TIME_LEFT.value)
-        self._sort_combo.activated.connect(self._on_sort_activated)
-        self._size_slider = QSlider(Qt.Orientation.Horizontal, self)
-        self._size_slider.setObjectName("tileSize")
-        self._size_slider.setRange(0, len(TILE_BUCKETS) - 1)
-        self._size_slider.setPageStep(1)
-        self._size_slider.setTickPosition(QSlider.TickPosition.TicksBelow)
-        self._size_slider.setMaximumWidth(160)
-        self._size_slider.setMinimumWidth(60)
-        for combo in (self._sheet_combo, self._tag_combo, self._sort_combo):
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(6)  # their items elide in a narrow window
-        self._size_slider.setToolTip(self.tr("Tile size"))
-        self._size_slider.setValue(TILE_BUCKETS.index(self._grid.tile_size()))
-        self._size_slider.valueChanged.connect(self._on_slider)
-        self._toolbar.addWidget(self._filter, 3)
-        self._toolbar.addWidget(self._shown_label)
-        self._toolbar.addWidget(self._sheet_combo, 1)
-        self._toolbar.addWidget(self._tag_combo, 1)
-        self._toolbar.addWidget(QLabel(self.tr("Sort:"), self))
-        self._toolbar.addWidget(self._sort_combo, 1)
-        self._toolbar.addWidget(QLabel(self.tr("Size:"), self))
-        self._toolbar.addWidget(self._size_slider)
-
-    def _refill_tags(self, refs: Iterable[PicRef]) -> None:
-        tags = sorted({ref.tag for ref in refs})
-        self._tag_combo.blockSignals(True)
-        self._tag_combo.clear()
-        self._tag_combo.addItem(self.tr("All kinds"), None)
-        for tag in tags:
-            self._tag_combo.addItem(tag_label(tag), tag)
-        self._tag_combo.blockSignals(False)
-        self._proxy.set_tag(None)
-
-    def _refill_sheets(self, refs: Iterable[PicRef]) -> None:
-        """The sheets the pictures name, in workbook order; the combo shows only when there are some."""
-        sheets = list(dict.fromkeys(ref.sheet for ref in refs if ref.sheet))
-        self._sheet_combo.blockSignals(True)
-        self._sheet_combo.clear()
-        self._sheet_combo.addItem(self.tr("All sheets"), None)
-        for sheet in sheets:
-            self._sheet_combo.addItem(sheet, sheet)
-        self._sheet_combo.blockSignals(False)
-        self._sheet_combo.setVisible(bool(sheets))
-        self._proxy.set_sheet(None)
-
     @Slot(str)
     def _on_filter_text(self, text: str) -> None:
         self._proxy.set_filter_text(text)
         self._after_reorder()
 
-    @Slot(int)
-    def _on_tag_changed(self, index: int) -> None:
-        tag = self._tag_combo.itemData(index)
-        self._proxy.set_tag(tag if isinstance(tag, str) else None)
+    @Slot(object)
+    def _on_tag_chosen(self, tag: str | None) -> None:
+        self._proxy.set_tag(tag)
         self._after_reorder()
 
-    @Slot(int)
-    def _on_sheet_changed(self, index: int) -> None:
-        sheet = self._sheet_combo.itemData(index)
-        self._proxy.set_sheet(sheet if isinstance(sheet, str) else None)
+    @Slot(object)
+    def _on_sheet_chosen(self, sheet: str | None) -> None:
+        self._proxy.set_sheet(sheet)
         self._after_reorder()
 
-    @Slot(int)
-    def _on_sort_activated(self, index: int) -> None:
-        self._model.sort_by(SortKey(self._sort_combo.itemData(index)))
+    @Slot(object)
+    def _on_sort_chosen(self, key: SortKey) -> None:
+        self._model.sort_by(key)
         self._after_reorder()
-
-    @Slot(int)
-    def _on_slider(self, value: int) -> None:
-        self.set_tile_size(TILE_BUCKETS[max(0, min(value, len(TILE_BUCKETS) - 1))])
 
     def _after_reorder(self) -> None:
         self._update_shown()
-        if self._preview is not None and self._preview.isVisible():
-            ref = self._preview.current_ref()
-            self._preview.row_moved(self._proxy_row_of(ref.ident) if ref is not None else -1)
+        self._handoff.after_reorder(self._proxy_row_of)
         self._grid.schedule_range_update()
 
     # -- public API ------------------------------------------------------------------------------------
@@ -372,8 +285,10 @@ class PictureBrowser(QWidget):
         self._session = session
         self._thumbs.clear()
         self._model.set_refs(refs)
-        self._refill_tags(refs)
-        self._refill_sheets(refs)
+        self._toolbar.refill_tags(refs)
+        self._proxy.set_tag(None)
+        self._toolbar.refill_sheets(refs)
+        self._proxy.set_sheet(None)
         self._deadlines.clear()
         self._pins.clear()
         self.selectionCountChanged.emit(0)  # a model reset clears the selection without a signal
@@ -383,7 +298,6 @@ class PictureBrowser(QWidget):
         loader.failed.connect(self._on_thumbnail_failures)
         loader.leasesLearned.connect(self._on_leases_learned)
         loader.tokenRejected.connect(self._on_token_rejected)
-        loader.fullImageReady.connect(self._on_full_image)
         loader.set_tile_store(self._tile_store())
         self._loader = loader
 
@@ -396,6 +310,7 @@ class PictureBrowser(QWidget):
         self._keeper = keeper
 
         self._exporter = DragExporter(session, self)
+        self._handoff.attach(loader, self._exporter)
 
         first, rest = self._initial_order()
         keeper.start(first, rest)
@@ -469,58 +384,31 @@ class PictureBrowser(QWidget):
             self._keeper.set_refresh_enabled(on)
         self._request_visible()
 
-    # -- the disk cache of tiles -------------------------------------------------------------------------
+    # -- the disk cache of tiles (gui.browser_tiles) ---------------------------------------------------
     def thumbnail_cache(self) -> ThumbnailDiskCache:
         """The disk cache of tiles (made on first use, in the user's cache folder; no I/O until used)."""
-        if self._tile_cache is None:
-            from kdocs_viewer.core.thumb_cache import ThumbnailDiskCache
-            from kdocs_viewer.gui.tile_store import default_folder
-
-            self._tile_cache = ThumbnailDiskCache(default_folder(), THUMBNAIL_DISK_BUDGET)
-        return self._tile_cache
+        return self._tiles.cache()
 
     def _tile_store(self) -> TileStore | None:
         """This workbook's view of the disk cache, or None when it is switched off."""
-        if not self._tile_cache_enabled or self._client is None or self._session is None:
+        if self._client is None or self._session is None:
             return None
-        from kdocs_viewer.gui.tile_store import TileStore
-
-        return TileStore(self.thumbnail_cache(), self._client.base_url, self._session.file_token)
+        return self._tiles.store_for(self._client.base_url, self._session.file_token)
 
     def thumbnail_cache_enabled(self) -> bool:
-        return self._tile_cache_enabled
+        return self._tiles.enabled()
 
     def set_thumbnail_cache_enabled(self, on: bool) -> None:
         """Off: tiles are neither read from nor written to disk (what is stored stays until cleared)."""
-        if on == self._tile_cache_enabled:
-            return
-        self._tile_cache_enabled = on
-        if self._loader is not None:
+        if self._tiles.set_enabled(on) and self._loader is not None:
             self._loader.set_tile_store(self._tile_store())
             self._request_visible()
 
     def clear_thumbnail_cache(self) -> None:
         """Empty the disk cache of tiles on a worker thread; ``thumbnailCacheCleared`` says when. Tiles whose
         work began before this are not stored afterwards; tiles on screen stay (they are in memory)."""
-        if self._closed:
-            return
-        cache = self.thumbnail_cache()
-        self._clearing = [thread for thread in self._clearing if thread.is_alive()]
-        thread = threading.Thread(
-            target=self._clear_tiles, args=(cache,), name="kdocs-clear-thumbnails", daemon=True
-        )
-        self._clearing.append(thread)
-        thread.start()
-
-    def _clear_tiles(self, cache: ThumbnailDiskCache) -> None:
-        """Worker thread."""
-        try:
-            removed = cache.clear()
-        except OSError as exc:
-            log.warning("could not clear the thumbnail cache: %s", exc.strerror)
-            removed = 0
-        with contextlib.suppress(RuntimeError):  # the browser was deleted meanwhile
-            self._relay.cleared.emit(removed)
+        if not self._closed:
+            self._tiles.clear()
 
     def retry_failed(self) -> None:
         """Try the failed pictures again (F5 in the grid): resolve those without a link, reload the rest."""
@@ -542,16 +430,15 @@ class PictureBrowser(QWidget):
 
     def step_tile_size(self, steps: int) -> None:
         """Bigger (+1) or smaller (-1) tiles by whole buckets (Ctrl+= / Ctrl+-), as the slider moves."""
-        self._size_slider.setValue(self._size_slider.value() + steps)
+        self._toolbar.step_tile_size(steps)
 
     def focus_filter(self) -> None:
         """Ctrl+F: the filter box, its text selected so typing replaces it."""
-        self._filter.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self._filter.selectAll()
+        self._toolbar.focus_filter()
 
     def preview_current(self) -> None:
         """Open the preview on the current picture (the tile menu's Preview)."""
-        self._open_preview(self._grid.currentIndex())
+        self._handoff.open_preview(self._grid.currentIndex())
 
     def current_ref(self) -> PicRef | None:
         """The picture with the keyboard focus (the one right-clicked last), if any."""
@@ -564,9 +451,7 @@ class PictureBrowser(QWidget):
             return
         self._grid.set_tile_size(size)
         self._model.set_bucket(size)
-        self._size_slider.blockSignals(True)
-        self._size_slider.setValue(TILE_BUCKETS.index(size))
-        self._size_slider.blockSignals(False)
+        self._toolbar.set_tile_size(size)
         self.tileSizeChanged.emit(size)
 
     def shutdown(self) -> None:
@@ -581,9 +466,7 @@ class PictureBrowser(QWidget):
         if self._warm_up_thread is not None:  # an import cannot be cancelled; it takes a fraction of a second
             self._warm_up_thread.join(10.0)
             self._warm_up_thread = None
-        for thread in self._clearing:  # "clear" means cleared, even when the window closes at once
-            thread.join()
-        self._clearing.clear()
+        self._tiles.join()
         for folder in self._released:  # the pictures must not outlive the app on disk
             folder.join()
         self._released.clear()
@@ -608,19 +491,13 @@ class PictureBrowser(QWidget):
     def copy_current_picture(self) -> None:
         """Copy the current picture, full size, to the clipboard (Edit → Copy image); it is fetched and
         decoded by a worker, so the clipboard fills a moment later."""
-        self._copy_current()
+        self._handoff.copy_current()
 
     # -- internals -------------------------------------------------------------------------------------
     def _update_shown(self) -> None:
         total = self._model.rowCount()
         filtering = self._proxy.is_filtering() and total > 0
-        if filtering:
-            self._shown_label.setText(
-                self.tr("%1 of %2 shown")
-                .replace("%1", str(self._proxy.rowCount()))
-                .replace("%2", str(total))
-            )
-        self._shown_label.setVisible(filtering)
+        self._toolbar.show_count(self._proxy.rowCount(), total, filtering)
 
     @Slot(QPoint)
     def _on_context_menu(self, pos: QPoint) -> None:
@@ -636,11 +513,7 @@ class PictureBrowser(QWidget):
         self.tileMenuRequested.emit(self._grid.viewport().mapToGlobal(pos))
 
     def _teardown(self) -> None:
-        if self._preview is not None:
-            self._preview.detach()
-            self._preview.close()
-            self._preview.deleteLater()
-            self._preview = None
+        self._handoff.detach()
         if self._loader is not None:
             self._loader.shutdown()
             self._loader.deleteLater()
@@ -662,7 +535,6 @@ class PictureBrowser(QWidget):
             self._released.append(self._originals)
             self._originals = None
         self._client = None
-        self._copy_request = 0
 
     def _proxy_row_of(self, ident: Ident) -> int:
         row = self._model.row_of(ident)
@@ -806,27 +678,7 @@ class PictureBrowser(QWidget):
             rows = (self._proxy.mapToSource(self._proxy.index(row, 0)).row() for row in first)
             self._keeper.set_needed("selected", {self._model.item(row).ident for row in rows})
 
-    # -- preview and copy ------------------------------------------------------------------------------
-    @Slot(QModelIndex)
-    def _open_preview(self, index: QModelIndex) -> None:
-        if self._loader is None or not index.isValid():
-            return
-        if self._preview is None:
-            from kdocs_viewer.gui.preview import PreviewDialog
-
-            self._preview = PreviewDialog(self._proxy, self._loader, self)
-            self._preview.currentChanged.connect(self._on_preview_changed)
-            self._preview.saveRequested.connect(self.saveRequested)
-            self._preview.noted.connect(self.noted)
-            self._grid.ticked.connect(self._preview.tick)
-        was_visible = self._preview.isVisible()
-        self._preview.show_row(index.row())
-        self._preview.show()
-        # Headless platforms (offscreen, minimal) cannot raise windows and say so as a warning.
-        if was_visible and QGuiApplication.platformName() not in ("offscreen", "minimal"):
-            self._preview.raise_()
-            self._preview.activateWindow()
-
+    # -- preview, copy and drag (gui.browser_handoff) --------------------------------------------------
     @Slot(object)
     def _on_preview_changed(self, ref: PicRef | None) -> None:
         if self._keeper is not None:
@@ -836,45 +688,9 @@ class PictureBrowser(QWidget):
             if row >= 0:
                 self._grid.setCurrentIndex(self._proxy.index(row, 0))
 
-    @Slot()
-    def _copy_current(self) -> None:
-        index = self._grid.currentIndex()
-        if self._loader is None or not index.isValid():
-            return
-        item = index.data(ItemRole)
-        if isinstance(item, PictureItem):
-            self._copy_request = self._loader.request_full(item.ref)
-
-    @Slot(object)
-    def _on_full_image(self, full: FullImage) -> None:
-        if full.request_id != self._copy_request:
-            return
-        self._copy_request = 0
-        if full.image is None:
-            self.errorOccurred.emit(
-                self.tr("Could not copy the picture: %1").replace("%1", redact(full.error))
-            )
-            return
-        QGuiApplication.clipboard().setImage(full.image)
-        self.noted.emit(self.tr("Picture copied"))
-
     def drag_mime(self) -> QMimeData | None:
         """The selected pictures as files for a drag (written off the GUI thread), or None with a message."""
-        refs = self.selected_refs()
-        if self._exporter is None or not refs:
-            return None
-        if len(refs) > MAX_DRAG_PICTURES:
-            self.errorOccurred.emit(
-                self.tr("Drag at most %1 pictures at a time; use “Save” for more.").replace(
-                    "%1", str(MAX_DRAG_PICTURES)
-                )
-            )
-            return None
-        mime = self._exporter.mime_for(refs)
-        if mime is None:
-            reason = self._exporter.last_error() or self.tr("unknown error")
-            self.errorOccurred.emit(self.tr("Could not prepare the files to drag: %1").replace("%1", reason))
-        return mime
+        return self._handoff.drag_mime(self.selected_refs())
 
     def drag_exporter(self) -> DragExporter | None:
         return self._exporter

@@ -60,6 +60,11 @@ _UNBOUNDED_SORT = 1e300  # after every real deadline
 _UNKNOWN_SORT = math.inf  # no lease yet: last of all
 
 
+def pixmap_bytes(pixmap: QPixmap) -> int:
+    """What a thumbnail costs the cache's byte budget."""
+    return max(1, pixmap.width() * pixmap.height() * max(1, pixmap.depth()) // 8)
+
+
 class PicState(Enum):
     LOADING = "loading"  # no thumbnail yet (waiting for a lease or a decode)
     READY = "ready"  # decoded at least once; details (format, size, bytes) are known

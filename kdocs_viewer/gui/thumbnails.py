@@ -24,52 +24,47 @@ fetch only while few pictures are fetched-but-undecoded (a bounded hand-off, not
 the user scrolls away the queue is simply replaced: stale work never starts, and a job handed to a pool but
 not yet started is dropped through its ticket. Workers return ``QImage``; the GUI thread only turns them into
 ``QPixmap`` — in batches, every ~40 ms, so the model sees one ``dataChanged`` per run of rows, not one per
-picture.
-
-A worker holds the GIL inside some Qt calls (Shiboken keeps it for constructors and const getters such as
-``QImageReader.size()``), so none of those may take a Qt-internal lock (signal/slot connections, plugin
-loading): a GUI thread holding that lock while it waits for the GIL would deadlock with it. Hence the format
-comes from the bytes' signature and names one reader — never Qt's probing of every plugin, whose SVG probe
-connects signals — the plugins are loaded on the GUI thread, and workers make no Qt calls but the few in
-``decode_image`` and their signals' ``emit`` (which releases the GIL).
+picture. The workers are in ``gui.thumbnail_jobs``; what a worker may call in Qt, and why plugins are
+loaded here on the GUI thread, is stated in ``gui.decode``.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Container, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Container, Sequence
+from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
-    QBuffer,
-    QCoreApplication,
-    QIODevice,
     QObject,
-    QRunnable,
-    QSize,
-    Qt,
     QThread,
     QThreadPool,
     QTimer,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QImage, QImageIOHandler, QImageReader, QPixmap, QTransform
+from PySide6.QtGui import QPixmap
 from shiboken6 import Shiboken
 
-from kdocs_viewer.core.api import TokenInvalidError
 from kdocs_viewer.core.cache import ByteBudgetCache
-from kdocs_viewer.core.exif import embedded_thumbnail, same_aspect
-from kdocs_viewer.core.formats import sniff_extension
-from kdocs_viewer.core.jpeghead import TileSource
 from kdocs_viewer.core.models import Ident, Lease, PicRef
-from kdocs_viewer.core.redact import redact
-from kdocs_viewer.core.session import LeaseSource, NeedsWhole, TileBytes
+from kdocs_viewer.gui.decode import load_reader_plugins
 from kdocs_viewer.gui.picture_model import ThumbKey, ThumbnailResult
+from kdocs_viewer.gui.thumbnail_jobs import (
+    DecodeJob,
+    Fetched,
+    Fetcher,
+    FetchJob,
+    FullImage,
+    JobResult,
+    JobSignals,
+    LookedUp,
+    LookupJob,
+    ResultKind,
+    Ticket,
+    TileWrite,
+)
 
 if TYPE_CHECKING:
     from kdocs_viewer.gui.tile_store import TileStore
@@ -101,474 +96,6 @@ UNKNOWN_SIZE = 3 * 1024 * 1024
 DECODE_BACKLOG = 12  # pictures being fetched or fetched-but-waiting for a decoder, at most: ≥ FETCHERS
 LOOKUP_THREADS = 2  # reading a stored tile is ~1 ms of disk and decoding
 LOOKUPS_IN_FLIGHT = 8  # handed to the lookup pool at once; the rest wait in the queue (a scroll drops them)
-FULL_MAX_SIDE = 8192  # previews/copies larger than this are decoded down to it (memory, allocation limit)
-
-
-class Fetcher(LeaseSource, Protocol):
-    """What the loader needs from a ``PictureSession``: a tile's bytes, the picture's bytes, and its lease
-    for the badge."""
-
-    def fetch_bytes(self, ref: PicRef, *, cancel: threading.Event | None = None) -> bytes: ...
-
-    def fetch_tile_head(
-        self, ref: PicRef, box: int, *, cancel: threading.Event | None = None
-    ) -> TileBytes | NeedsWhole: ...
-
-
-class ImageDecodeError(Exception):
-    """Bytes that are not a picture; the text is for people."""
-
-
-@dataclass(frozen=True, slots=True)
-class DecodedImage:
-    image: QImage
-    image_format: str
-    pixel_size: tuple[int, int]  # of the original, after EXIF rotation
-
-
-# The picture formats shown, by the extension ``sniff_extension`` gives their bytes → the Qt reader for them.
-# Each is built into QtGui (png, bmp) or a plugin shipped with PySide6-Essentials (jpeg, gif, webp, tiff).
-SHOWN_FORMATS: dict[str, bytes] = {
-    ".jpg": b"jpeg",
-    ".png": b"png",
-    ".gif": b"gif",
-    ".webp": b"webp",
-    ".bmp": b"bmp",
-    ".tiff": b"tiff",
-}
-SHOWN_NAMES = "JPEG, PNG, GIF, WebP, BMP, TIFF"  # for people, in the order above
-
-
-def decode_image(data: bytes, box: int | None) -> DecodedImage:
-    """Decode ``data`` to fit a ``box``×``box`` square (keeping aspect; never enlarging), or whole when None.
-
-    Decoding to the target size lets the JPEG decoder skip most of the work (DCT scaling); EXIF orientation
-    is applied. Only ``SHOWN_FORMATS`` are decoded, each by the reader its signature names (see the module
-    docstring for why). Raises ImageDecodeError("empty file" / "not a picture format …" / "not a valid
-    image: …").
-    """
-    if not data:
-        raise ImageDecodeError(QCoreApplication.translate("ThumbnailLoader", "empty file"))
-    extension = sniff_extension(data[:64])
-    qt_format = SHOWN_FORMATS.get(extension or "")
-    if qt_format is None:
-        if extension is None:
-            reason = QCoreApplication.translate(
-                "ThumbnailLoader", "not a picture format this viewer can show (it can show %1)"
-            )
-            raise ImageDecodeError(reason.replace("%1", SHOWN_NAMES))
-        reason = QCoreApplication.translate(
-            "ThumbnailLoader", "this viewer cannot show %1 pictures (it can show %2)"
-        )
-        raise ImageDecodeError(reason.replace("%1", extension[1:].upper()).replace("%2", SHOWN_NAMES))
-    with _reading(data, qt_format) as reader:
-        reader.setAutoTransform(True)
-        reader.setAllocationLimit(1024)  # MB; the default 256 rejects big but legitimate photos
-        original = reader.size()
-        transformation = reader.transformation()
-        limit = box if box is not None else FULL_MAX_SIDE
-        too_big = original.isValid() and (original.width() > limit or original.height() > limit)
-        image = None
-        if box is not None and too_big and qt_format == b"jpeg":
-            image = _embedded_thumbnail(data, original, limit, transformation)
-        if image is None:
-            if too_big:
-                reader.setScaledSize(original.scaled(QSize(limit, limit), Qt.AspectRatioMode.KeepAspectRatio))
-            image = reader.read()
-        if image.isNull():
-            reason = QCoreApplication.translate("ThumbnailLoader", "not a valid image: %1")
-            raise ImageDecodeError(reason.replace("%1", reader.errorString()))
-    if original.isValid():
-        w, h = original.width(), original.height()
-        if transformation & QImageIOHandler.Transformation.TransformationRotate90:
-            w, h = h, w
-    else:
-        w, h = image.width(), image.height()
-    if not original.isValid() and max(image.width(), image.height()) > limit:
-        image = image.scaled(
-            limit, limit, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-        )
-    return DecodedImage(image, qt_format.decode("ascii"), (w, h))
-
-
-@contextmanager
-def _reading(data: bytes, qt_format: bytes) -> Iterator[QImageReader]:
-    """A reader of ``data`` by exactly the ``qt_format`` reader, for the ``with`` block.
-
-    Auto-detection is off: with it, a reader that cannot read the bytes makes Qt try every plugin on them. On
-    exit the reader is deleted before the buffer: TIFF's handler touches its device when it closes, so a
-    buffer freed first crashes the process.
-    """
-    buffer = QBuffer()
-    buffer.setData(data)
-    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-    reader = QImageReader(buffer, qt_format)
-    reader.setAutoDetectImageFormat(False)
-    reader.setDecideFormatFromContent(False)
-    try:
-        yield reader
-    finally:
-        Shiboken.delete(reader)
-
-
-def load_reader_plugins() -> None:
-    """Load the plugins of ``SHOWN_FORMATS`` now, on the calling (GUI) thread.
-
-    Loading a plugin takes Qt's library and event-queue locks; done here, a decode worker only looks the
-    loaded plugin up.
-    """
-    for qt_format in SHOWN_FORMATS.values():
-        with _reading(b"", qt_format) as reader:
-            reader.canRead()
-
-
-def _embedded_thumbnail(
-    data: bytes, original: QSize, limit: int, transformation: QImageIOHandler.Transformation
-) -> QImage | None:
-    """The camera's EXIF thumbnail fitted to ``limit``, turned as the photo is, when it is at least ``limit``
-    px on its long side and shows the same picture; else None and the caller decodes the photo itself.
-
-    A 12 MP photo costs ~30 ms of Huffman decoding even at tile size; its 160×120 thumbnail well under 1 ms.
-    """
-    thumb = embedded_thumbnail(data)
-    if thumb is None:
-        return None
-    with _reading(thumb, b"jpeg") as reader:
-        reader.setAutoTransform(False)  # a thumbnail has no EXIF of its own: the photo's orientation applies
-        size = reader.size()
-        if not size.isValid() or max(size.width(), size.height()) < limit:
-            return None
-        if not same_aspect((original.width(), original.height()), (size.width(), size.height())):
-            return None  # padded to another shape, or left stale by an editor that cropped the photo
-        if size.width() > limit or size.height() > limit:
-            reader.setScaledSize(size.scaled(QSize(limit, limit), Qt.AspectRatioMode.KeepAspectRatio))
-        image = reader.read()
-    return None if image.isNull() else _oriented(image, transformation)
-
-
-def set_tile_dpr(image: QImage, pixel_size: tuple[int, int], dpr: float) -> None:
-    """A tile decoded at box × dpr has dpr pixels per logical px; a picture smaller than that was not scaled
-    and keeps one pixel per logical px, so at 2× it is shown at its size, not half. ``pixel_size``: the
-    original's. The same for a fresh decode and a tile read back from the disk cache."""
-    shrunk = (image.width(), image.height()) != tuple(pixel_size)
-    image.setDevicePixelRatio(dpr if shrunk else 1.0)
-
-
-def _oriented(image: QImage, transformation: QImageIOHandler.Transformation) -> QImage:
-    """``image`` turned as Qt turns a photo for its EXIF orientation: mirror or flip, then 90° clockwise."""
-    T = QImageIOHandler.Transformation
-    if transformation == T.TransformationNone:
-        return image
-    matrix = QTransform.fromScale(
-        -1 if transformation & T.TransformationMirror else 1,
-        -1 if transformation & T.TransformationFlip else 1,
-    )
-    if transformation & T.TransformationRotate90:
-        matrix = matrix * QTransform().rotate(90)
-    return image.transformed(matrix)
-
-
-def decode_head(data: bytes, box: int) -> DecodedImage | None:
-    """The tile of a JPEG from its head (``TileSource.EXIF``: the file at least through its first scan
-    header): the EXIF thumbnail, fitted to ``box`` and turned as the photo is, by ``decode_image``'s rules
-    (``_embedded_thumbnail``). None when the thumbnail does not make the tile after all (damaged): the
-    caller then decodes the whole picture. The picture data itself is never read, so a head never decodes
-    to a half-grey picture.
-    """
-    with _reading(data, b"jpeg") as reader:
-        reader.setAutoTransform(True)
-        original = reader.size()
-        transformation = reader.transformation()
-    if not original.isValid() or max(original.width(), original.height()) <= box:
-        return None
-    image = _embedded_thumbnail(data, original, box, transformation)
-    if image is None:
-        return None
-    w, h = original.width(), original.height()
-    if transformation & QImageIOHandler.Transformation.TransformationRotate90:
-        w, h = h, w
-    return DecodedImage(image, "jpeg", (w, h))
-
-
-class ResultKind(Enum):
-    OK = "ok"
-    FAILED = "failed"
-    TOKEN = "token"  # the API rejected the token while re-resolving: not the picture's fault
-    CANCELLED = "cancelled"
-    NEEDS_WHOLE = "needs-whole"  # the head cannot make the tile: fetch the whole picture
-
-
-@dataclass(slots=True)
-class JobResult:
-    ref: PicRef
-    bucket: int  # 0 for full images
-    request_id: int
-    kind: ResultKind
-    image: QImage | None = None
-    error: str = ""
-    byte_count: int = 0
-    image_format: str = ""
-    pixel_size: tuple[int, int] = (0, 0)
-    lease: Lease | None = None
-
-
-@dataclass(slots=True)
-class _Ticket:
-    """Shared by the loader (GUI thread) and one job of one stage: drop-before-start, cancel-while-running.
-
-    A decode ticket also carries the fetched bytes (``payload``), released as soon as the job is dropped.
-    """
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    started: bool = False
-    dropped: bool = False
-    cancel: threading.Event = field(default_factory=threading.Event)
-    payload: bytes | None = None
-    source: TileSource | None = None  # what the payload is (TileBytes.source): None, the whole picture
-
-    def try_drop(self) -> bool:
-        """Drop the job if it has not started; True when it will never run."""
-        with self.lock:
-            if not self.started:
-                self.dropped = True
-                self.payload = None
-            return self.dropped
-
-    def begin(self) -> bool:
-        with self.lock:
-            if self.dropped or self.cancel.is_set():
-                return False
-            self.started = True
-            return True
-
-
-@dataclass(slots=True)
-class _Fetched:
-    """What the fetch stage hands back: the bytes, or the final result when the fetch did not succeed."""
-
-    ticket: _Ticket
-    result: JobResult  # kind OK: ``data`` is set and the decode stage fills in the image
-    data: bytes | None
-    source: TileSource | None = None  # a head's (TileBytes.source); None: ``data`` is the whole picture
-
-
-@dataclass(slots=True)
-class _LookedUp:
-    """What the lookup stage hands back: the tile as a finished result, or None when it is not on disk."""
-
-    ticket: _Ticket
-    key: ThumbKey
-    result: JobResult | None
-
-
-@dataclass(frozen=True, slots=True)
-class _TileWrite:
-    """Where the decode stage stores a new tile, and the cache generation its work began in."""
-
-    store: TileStore
-    generation: int
-
-
-class _Signals(QObject):
-    """Lives on the GUI thread; workers emit on it, so delivery to the loader's slots is queued."""
-
-    fetched = Signal(object)  # _Fetched
-    finished = Signal(object)  # JobResult
-    looked_up = Signal(object)  # _LookedUp
-
-
-class _LookupJob(QRunnable):
-    """Stage 0: the tile from the disk cache, decoded at its stored size. No lease, no network."""
-
-    def __init__(
-        self,
-        signals: _Signals,
-        store: TileStore,
-        session: Fetcher,
-        ref: PicRef,
-        bucket: int,
-        dpr: float,
-        ticket: _Ticket,
-    ) -> None:
-        super().__init__()
-        self._signals = signals
-        self._store = store
-        self._session = session
-        self._ref = ref
-        self._bucket = bucket
-        self._dpr = dpr
-        self._ticket = ticket
-
-    def run(self) -> None:
-        if not self._ticket.begin():
-            return
-        ref = self._ref
-        result: JobResult | None = None
-        try:
-            tile = self._store.load(ref, max(1, round(self._bucket * self._dpr)))
-        except Exception as exc:  # a miss, never a dead worker
-            log.debug("thumbnail cache lookup failed: %s", redact(str(exc)) or type(exc).__name__)
-            tile = None
-        if tile is not None:
-            meta = tile.meta
-            set_tile_dpr(tile.image, meta.pixel_size, self._dpr)
-            result = JobResult(
-                ref,
-                self._bucket,
-                0,
-                ResultKind.OK,
-                image=tile.image,
-                byte_count=meta.byte_count,
-                image_format=meta.image_format,
-                pixel_size=meta.pixel_size,
-                lease=self._session.leases.get(ref.ident),
-            )
-        self._signals.looked_up.emit(_LookedUp(self._ticket, (ref.pic_key, ref.tag, self._bucket), result))
-
-
-class _FetchJob(QRunnable):
-    """Stage 1: what a tile of ``box`` device pixels is decoded from when a head will do (else the result
-    is ``NEEDS_WHOLE``), or the whole picture (``box`` None), from the session's caches or the network.
-    Runs at normal priority."""
-
-    def __init__(
-        self,
-        signals: _Signals,
-        session: Fetcher,
-        ref: PicRef,
-        bucket: int,
-        request_id: int,
-        ticket: _Ticket,
-        box: int | None = None,
-    ) -> None:
-        super().__init__()
-        self._signals = signals
-        self._session = session
-        self._ref = ref
-        self._bucket = bucket
-        self._request_id = request_id
-        self._ticket = ticket
-        self._box = box
-
-    def run(self) -> None:
-        if not self._ticket.begin():
-            return
-        result = JobResult(self._ref, self._bucket, self._request_id, ResultKind.OK)
-        cancel = self._ticket.cancel
-        data: bytes | None = None
-        source: TileSource | None = None
-        try:
-            if self._box is None:
-                data = self._session.fetch_bytes(self._ref, cancel=cancel)
-                result.byte_count = len(data)
-            else:
-                tile = self._session.fetch_tile_head(self._ref, self._box, cancel=cancel)
-                if isinstance(tile, NeedsWhole):
-                    result.kind = ResultKind.NEEDS_WHOLE
-                    result.byte_count = tile.size or 0
-                else:
-                    data, source = tile.data, tile.source
-                    result.byte_count = tile.size if tile.size is not None else len(data)
-            if cancel.is_set():
-                result.kind = ResultKind.CANCELLED
-        except TokenInvalidError:
-            result.kind = ResultKind.TOKEN
-        except Exception as exc:  # every failure becomes a tile state, never a dead worker
-            result.kind = ResultKind.CANCELLED if cancel.is_set() else ResultKind.FAILED
-            result.error = redact(str(exc)) or type(exc).__name__
-        result.lease = self._session.leases.get(self._ref.ident)  # a 403 may have brought a new one
-        ok = result.kind is ResultKind.OK
-        self._signals.fetched.emit(
-            _Fetched(self._ticket, result, data if ok else None, source if ok else None)
-        )
-
-
-class _DecodeJob(QRunnable):
-    """Stage 2: decode the ticket's bytes to ``box`` (None: whole), and store a new tile when told where.
-    Runs at idle priority."""
-
-    def __init__(
-        self,
-        signals: _Signals,
-        result: JobResult,
-        box: int | None,
-        dpr: float,
-        ticket: _Ticket,
-        tile_write: _TileWrite | None = None,
-    ) -> None:
-        super().__init__()
-        self._signals = signals
-        self._result = result
-        self._box = box
-        self._dpr = dpr
-        self._ticket = ticket
-        self._tile_write = tile_write
-
-    def run(self) -> None:
-        if not self._ticket.begin():
-            return
-        result = self._result
-        data, self._ticket.payload = self._ticket.payload, None
-        try:
-            if self._ticket.source is TileSource.EXIF and self._box is not None:
-                from_head = decode_head(data or b"", self._box)
-                if from_head is None:
-                    result.kind = ResultKind.NEEDS_WHOLE
-                    self._signals.finished.emit(result)
-                    return
-                decoded = from_head
-            else:  # the whole picture, or a progressive JPEG's first scans: a JPEG of its own
-                decoded = decode_image(data or b"", self._box)
-            if self._box is None:
-                decoded.image.setDevicePixelRatio(1.0)
-            else:
-                set_tile_dpr(decoded.image, decoded.pixel_size, self._dpr)
-            result.image = decoded.image
-            result.image_format = decoded.image_format
-            result.pixel_size = decoded.pixel_size
-            if self._tile_write is not None and self._box is not None:
-                self._store_tile(result, self._box, self._tile_write)
-        except ImageDecodeError as exc:
-            result.kind = ResultKind.FAILED
-            result.error = str(exc)
-        except Exception as exc:  # never a dead worker
-            result.kind = ResultKind.FAILED
-            result.error = redact(str(exc)) or type(exc).__name__
-        self._signals.finished.emit(result)
-
-    @staticmethod
-    def _store_tile(result: JobResult, box: int, write: _TileWrite) -> None:
-        """Before the result is sent, so an idle loader has no write left in flight."""
-        assert result.image is not None
-        try:
-            write.store.save(
-                result.ref,
-                box,
-                result.image,
-                image_format=result.image_format,
-                pixel_size=result.pixel_size,
-                byte_count=result.byte_count,
-                generation=write.generation,
-            )
-        except Exception as exc:  # the tile is shown anyway; storing it is a bonus
-            log.debug("thumbnail cache write failed: %s", redact(str(exc)) or type(exc).__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class FullImage:
-    """A preview/copy decode: ``image`` is None when ``error`` says why."""
-
-    request_id: int
-    ref: PicRef
-    image: QImage | None
-    error: str
-    byte_count: int
-    image_format: str
-    pixel_size: tuple[int, int]
-
-
-def pixmap_bytes(pixmap: QPixmap) -> int:
-    return max(1, pixmap.width() * pixmap.height() * max(1, pixmap.depth()) // 8)
 
 
 class _Stage(Enum):
@@ -585,7 +112,7 @@ class _Work:
     bucket: int
     dpr: float
     priority: int
-    ticket: _Ticket
+    ticket: Ticket
     stage: _Stage = _Stage.FETCH
     wanted: bool = True
     running: bool = False  # in the whole lane: its fetch was handed to the pool
@@ -647,7 +174,7 @@ class ThumbnailLoader(QObject):
         # (reading and caching a few MB), which the screen the user is looking at needs first.
         self._prefetch_below = max(1, threads) + 1
         load_reader_plugins()
-        self._signals = _Signals(self)
+        self._signals = JobSignals(self)
         self._signals.fetched.connect(self._on_fetched)
         self._signals.finished.connect(self._on_finished)
         self._signals.looked_up.connect(self._on_looked_up)
@@ -655,12 +182,12 @@ class ThumbnailLoader(QObject):
         self._lookup_pool: QThreadPool | None = QThreadPool(self)
         self._lookup_pool.setMaxThreadCount(LOOKUP_THREADS)
         self._lookup_queue: list[tuple[PicRef, int, float, int]] = []  # best first, like ``_queue``
-        self._lookups: dict[ThumbKey, _Ticket] = {}  # handed to the lookup pool
+        self._lookups: dict[ThumbKey, Ticket] = {}  # handed to the lookup pool
         self._missed: set[ThumbKey] = set()  # looked up and not on disk: fetched without asking again
         self._after_miss: dict[ThumbKey, tuple[PicRef, int, float, int]] = {}  # fetchable, once missed
         self._queue: list[tuple[PicRef, int, float, int]] = []  # (ref, bucket, dpr, priority), best first
         self._inflight: dict[ThumbKey, _Work] = {}
-        self._full: dict[int, _Ticket] = {}
+        self._full: dict[int, Ticket] = {}
         self._next_request = 1
         self._paused = False
         self._closed = False
@@ -764,9 +291,9 @@ class ThumbnailLoader(QObject):
         self._next_request += 1
         if self._closed or self._fetch_pool is None:
             return request_id
-        ticket = _Ticket()
+        ticket = Ticket()
         self._full[request_id] = ticket
-        self._fetch_pool.start(_FetchJob(self._signals, self._session, ref, 0, request_id, ticket), 2)
+        self._fetch_pool.start(FetchJob(self._signals, self._session, ref, 0, request_id, ticket), 2)
         return request_id
 
     def cancel_full(self, request_id: int) -> None:
@@ -844,7 +371,7 @@ class ThumbnailLoader(QObject):
             if key in self._inflight or key in self._cache:
                 continue
             generation = self._tiles.generation if self._tiles is not None else 0
-            work = _Work(ref, bucket, dpr, priority, _Ticket(), generation=generation)
+            work = _Work(ref, bucket, dpr, priority, Ticket(), generation=generation)
             self._inflight[key] = work
             fetching, wanted, held = fetching + 1, wanted + 1, held + 1
             self.jobs_started += 1
@@ -855,14 +382,14 @@ class ThumbnailLoader(QObject):
         if self._fetch_pool is None:
             return
         box = None if work.stage is _Stage.WHOLE else work.box
-        job = _FetchJob(self._signals, self._session, work.ref, work.bucket, 0, work.ticket, box)
+        job = FetchJob(self._signals, self._session, work.ref, work.bucket, 0, work.ticket, box)
         self._fetch_pool.start(job, work.priority)
 
     def _to_whole_lane(self, key: ThumbKey, result: JobResult) -> None:
         """The head cannot make this tile: the whole picture is fetched in its lane, if still wanted."""
         work = self._inflight.get(key)
         if work is not None and work.wanted and work.stage is not _Stage.WHOLE:
-            work.stage, work.running, work.ticket = _Stage.WHOLE, False, _Ticket()
+            work.stage, work.running, work.ticket = _Stage.WHOLE, False, Ticket()
             work.size = result.byte_count or UNKNOWN_SIZE
         else:
             if work is not None and not work.wanted:
@@ -881,14 +408,14 @@ class ThumbnailLoader(QObject):
             key = (ref.pic_key, ref.tag, bucket)
             if key in self._lookups or key in self._inflight or key in self._cache:
                 continue
-            ticket = _Ticket()
+            ticket = Ticket()
             self._lookups[key] = ticket
             self.lookups_started += 1
-            pool.start(_LookupJob(self._signals, store, self._session, ref, bucket, dpr, ticket), priority)
+            pool.start(LookupJob(self._signals, store, self._session, ref, bucket, dpr, ticket), priority)
 
     # -- results (GUI thread) --------------------------------------------------------------------------
     @Slot(object)
-    def _on_looked_up(self, looked: _LookedUp) -> None:
+    def _on_looked_up(self, looked: LookedUp) -> None:
         """A hit is a finished thumbnail; a miss sends a fetchable picture on to the fetch queue."""
         if self._closed or self._lookups.get(looked.key) is not looked.ticket:
             return  # dropped meanwhile (store switched off or changed)
@@ -914,7 +441,7 @@ class ThumbnailLoader(QObject):
             self._flush()
 
     @Slot(object)
-    def _on_fetched(self, fetched: _Fetched) -> None:
+    def _on_fetched(self, fetched: Fetched) -> None:
         """Hand the bytes to the decode stage if the tile (or preview) is still wanted."""
         if self._closed or self._pool is None:
             return
@@ -926,9 +453,9 @@ class ThumbnailLoader(QObject):
                 del self._full[result.request_id]
                 self._emit_full(result)
                 return
-            ticket = _Ticket(payload=fetched.data)
+            ticket = Ticket(payload=fetched.data)
             self._full[result.request_id] = ticket
-            self._pool.start(_DecodeJob(self._signals, result, None, 1.0, ticket), 2)
+            self._pool.start(DecodeJob(self._signals, result, None, 1.0, ticket), 2)
             return
         key = (result.ref.pic_key, result.ref.tag, result.bucket)
         work = self._inflight.get(key)
@@ -939,10 +466,10 @@ class ThumbnailLoader(QObject):
             return
         if result.kind is ResultKind.OK and work.wanted:
             work.stage, work.running = _Stage.DECODE, False
-            work.ticket = _Ticket(payload=fetched.data, source=fetched.source)
+            work.ticket = Ticket(payload=fetched.data, source=fetched.source)
             self.decodes_started += 1
-            write = _TileWrite(self._tiles, work.generation) if self._tiles is not None else None
-            job = _DecodeJob(self._signals, result, work.box, work.dpr, work.ticket, write)
+            write = TileWrite(self._tiles, work.generation) if self._tiles is not None else None
+            job = DecodeJob(self._signals, result, work.box, work.dpr, work.ticket, write)
             self._pool.start(job, work.priority)
         else:
             if result.kind is ResultKind.OK:  # scrolled away meanwhile: keep only what was learned

@@ -6,7 +6,7 @@ bytes and back. Both directions run on the loader's worker threads, never on the
 
 Workers hold the GIL inside some Qt calls (Shiboken keeps it for constructors and const getters), so none
 of those may take a Qt-internal lock a GUI thread could hold while waiting for the GIL (issue 8's freeze).
-Hence, as in ``thumbnails.decode_image``: every reader and writer is told its one format (the stored tile
+Hence, as in ``decode.decode_image``: every reader and writer is told its one format (the stored tile
 says whether it is JPEG or PNG) with Qt's probing of other plugins switched off, the plugins are loaded on
 the GUI thread first (``load_tile_codecs``), and each reader or writer is deleted before its buffer.
 

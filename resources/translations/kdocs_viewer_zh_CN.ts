@@ -48,6 +48,104 @@
         </message>
     </context>
     <context>
+        <name>BrowserHandoff</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/browser_handoff.py" line="+106" />
+            <source>Could not copy the picture: %1</source>
+            <translation>无法复制图片：%1</translation>
+        </message>
+        <message>
+            <location line="+4" />
+            <source>Picture copied</source>
+            <translation>图片已复制</translation>
+        </message>
+        <message>
+            <location line="+8" />
+            <source>Drag at most %1 pictures at a time; use “Save” for more.</source>
+            <translation>一次最多拖动 %1 张图片；更多图片请使用“保存”。</translation>
+        </message>
+        <message>
+            <location line="+7" />
+            <source>unknown error</source>
+            <translation>未知错误</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Could not prepare the files to drag: %1</source>
+            <translation>无法准备要拖动的文件：%1</translation>
+        </message>
+    </context>
+    <context>
+        <name>BrowserToolbar</name>
+        <message>
+            <location filename="../../kdocs_viewer/gui/browser_toolbar.py" line="+37" />
+            <source>Filter by caption, cell or key</source>
+            <translation>按标题、单元格或图片键筛选</translation>
+        </message>
+        <message>
+            <location line="+9" />
+            <source>Show the pictures of one sheet only</source>
+            <translation>只显示一个工作表的图片</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <location line="+51" />
+            <source>All sheets</source>
+            <translation>所有工作表</translation>
+        </message>
+        <message>
+            <location line="-46" />
+            <source>Show pictures of one kind only</source>
+            <translation>只显示一种类型的图片</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <location line="+35" />
+            <source>All kinds</source>
+            <translation>所有类型</translation>
+        </message>
+        <message>
+            <location line="-31" />
+            <source>Sort order (choose “Time left” again to re-sort)</source>
+            <translation>排序方式（再次选择“剩余时间”可重新排序）</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Workbook order</source>
+            <translation>工作簿顺序</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Caption</source>
+            <translation>标题</translation>
+        </message>
+        <message>
+            <location line="+1" />
+            <source>Time left</source>
+            <translation>剩余时间</translation>
+        </message>
+        <message>
+            <location line="+12" />
+            <source>Tile size</source>
+            <translation>缩略图大小</translation>
+        </message>
+        <message>
+            <location line="+7" />
+            <source>Sort:</source>
+            <translation>排序：</translation>
+        </message>
+        <message>
+            <location line="+2" />
+            <source>Size:</source>
+            <translation>大小：</translation>
+        </message>
+        <message>
+            <location line="+27" />
+            <source>%1 of %2 shown</source>
+            <translation>显示 %1 / %2 张</translation>
+        </message>
+    </context>
+    <context>
         <name>DragExporter</name>
         <message>
             <location filename="../../kdocs_viewer/gui/drag_export.py" line="+149" />
@@ -531,104 +629,9 @@ A pic list can be imported from the File menu or dropped on the window.</source>
         </message>
     </context>
     <context>
-        <name>PictureBrowser</name>
-        <message>
-            <location filename="../../kdocs_viewer/gui/browser.py" line="+243" />
-            <source>Filter by caption, cell or key</source>
-            <translation>按标题、单元格或图片键筛选</translation>
-        </message>
-        <message>
-            <location line="+9" />
-            <source>Show the pictures of one sheet only</source>
-            <translation>只显示一个工作表的图片</translation>
-        </message>
-        <message>
-            <location line="+1" />
-            <location line="+52" />
-            <source>All sheets</source>
-            <translation>所有工作表</translation>
-        </message>
-        <message>
-            <location line="-47" />
-            <source>Show pictures of one kind only</source>
-            <translation>只显示一种类型的图片</translation>
-        </message>
-        <message>
-            <location line="+1" />
-            <location line="+35" />
-            <source>All kinds</source>
-            <translation>所有类型</translation>
-        </message>
-        <message>
-            <location line="-31" />
-            <source>Sort order (choose “Time left” again to re-sort)</source>
-            <translation>排序方式（再次选择“剩余时间”可重新排序）</translation>
-        </message>
-        <message>
-            <location line="+1" />
-            <source>Workbook order</source>
-            <translation>工作簿顺序</translation>
-        </message>
-        <message>
-            <location line="+1" />
-            <source>Caption</source>
-            <translation>标题</translation>
-        </message>
-        <message>
-            <location line="+1" />
-            <source>Time left</source>
-            <translation>剩余时间</translation>
-        </message>
-        <message>
-            <location line="+12" />
-            <source>Tile size</source>
-            <translation>缩略图大小</translation>
-        </message>
-        <message>
-            <location line="+7" />
-            <source>Sort:</source>
-            <translation>排序：</translation>
-        </message>
-        <message>
-            <location line="+2" />
-            <source>Size:</source>
-            <translation>大小：</translation>
-        </message>
-        <message>
-            <location line="+332" />
-            <source>%1 of %2 shown</source>
-            <translation>显示 %1 / %2 张</translation>
-        </message>
-        <message>
-            <location line="+236" />
-            <source>Could not copy the picture: %1</source>
-            <translation>无法复制图片：%1</translation>
-        </message>
-        <message>
-            <location line="+4" />
-            <source>Picture copied</source>
-            <translation>图片已复制</translation>
-        </message>
-        <message>
-            <location line="+9" />
-            <source>Drag at most %1 pictures at a time; use “Save” for more.</source>
-            <translation>一次最多拖动 %1 张图片；更多图片请使用“保存”。</translation>
-        </message>
-        <message>
-            <location line="+7" />
-            <source>unknown error</source>
-            <translation>未知错误</translation>
-        </message>
-        <message>
-            <location line="+1" />
-            <source>Could not prepare the files to drag: %1</source>
-            <translation>无法准备要拖动的文件：%1</translation>
-        </message>
-    </context>
-    <context>
         <name>PictureModel</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+351" />
+            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+356" />
             <source>Key: %1</source>
             <translation>图片键：%1</translation>
         </message>
@@ -1363,7 +1366,7 @@ A pic list can be imported from the File menu or dropped on the window.</source>
     <context>
         <name>ThumbnailLoader</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+151" />
+            <location filename="../../kdocs_viewer/gui/decode.py" line="+60" />
             <source>empty file</source>
             <translation>空文件</translation>
         </message>
@@ -1383,7 +1386,7 @@ A pic list can be imported from the File menu or dropped on the window.</source>
             <translation>不是有效的图片：%1</translation>
         </message>
         <message>
-            <location line="+813" />
+            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+519" />
             <source>the access token was rejected</source>
             <translation>访问令牌被拒绝</translation>
         </message>

@@ -22,8 +22,8 @@ from kdocs_viewer.gui.picture_model import (
     ThumbKey,
     ThumbnailResult,
     contiguous_ranges,
+    pixmap_bytes,
 )
-from kdocs_viewer.gui.thumbnails import pixmap_bytes
 from kdocs_viewer.gui.tile_delegate import Urgency, badge_text, format_left
 
 REF = PicRef("key", "local")

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 from PySide6.QtGui import QImage
 
-from kdocs_viewer.gui.thumbnails import decode_image
+from kdocs_viewer.gui.decode import decode_image
 from kdocs_viewer.standin.images import camera_exif
 
 MAIN, THUMB = 250, 150  # the red channel tells which one was decoded

@@ -39,8 +39,9 @@ from pytestqt.qtbot import QtBot
 from kdocs_viewer.core.cache import ByteBudgetCache
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.session import LeaseTable, TileBytes
-from kdocs_viewer.gui.picture_model import Ident, ThumbKey, ThumbnailResult
-from kdocs_viewer.gui.thumbnails import ImageDecodeError, ThumbnailLoader, decode_image, pixmap_bytes
+from kdocs_viewer.gui.decode import ImageDecodeError, decode_image
+from kdocs_viewer.gui.picture_model import Ident, ThumbKey, ThumbnailResult, pixmap_bytes
+from kdocs_viewer.gui.thumbnails import ThumbnailLoader
 
 CHURN_SECONDS = 3.0  # how long the GUI thread churns while pictures decode: the load, not a limit
 COPIES = 3  # of each sample per round of requests

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from PySide6.QtWidgets import QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
-from kdocs_viewer.gui.browser import FILTER_MIN_WIDTH
+from kdocs_viewer.gui.browser_toolbar import FILTER_MIN_WIDTH
 from kdocs_viewer.gui.eliding_label import ElidingLabel
 from kdocs_viewer.gui.status_bar import StatusBar
 from tests.gui.shell_helpers import DemoWindow, child

@@ -17,18 +17,15 @@ from kdocs_viewer.core.api import KDocsClient
 from kdocs_viewer.core.cache import ByteBudgetCache
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.session import LeaseTable, PictureSession, TileBytes
-from kdocs_viewer.gui.picture_model import ThumbKey, ThumbnailResult
+from kdocs_viewer.gui.decode import SHOWN_FORMATS, ImageDecodeError, decode_image
+from kdocs_viewer.gui.picture_model import ThumbKey, ThumbnailResult, pixmap_bytes
 from kdocs_viewer.gui.thumbnails import (
     DECODE_BACKLOG,
     FETCHERS,
     FETCHERS_WHILE_MOVING,
     MAX_PENDING,
-    SHOWN_FORMATS,
     FullImage,
-    ImageDecodeError,
     ThumbnailLoader,
-    decode_image,
-    pixmap_bytes,
 )
 from kdocs_viewer.standin.server import StandinServer
 

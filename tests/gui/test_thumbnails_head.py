@@ -23,8 +23,9 @@ from kdocs_viewer.core.cache import ByteBudgetCache
 from kdocs_viewer.core.jpeghead import HEAD_BYTES
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.session import PictureSession
-from kdocs_viewer.gui.picture_model import ThumbKey, ThumbnailResult
-from kdocs_viewer.gui.thumbnails import ThumbnailLoader, decode_image, pixmap_bytes
+from kdocs_viewer.gui.decode import decode_image
+from kdocs_viewer.gui.picture_model import ThumbKey, ThumbnailResult, pixmap_bytes
+from kdocs_viewer.gui.thumbnails import ThumbnailLoader
 from kdocs_viewer.standin.images import camera_exif
 from kdocs_viewer.standin.server import StandinServer
 from tests.gui.test_decode_exif import MAIN, THUMB, corners, near, quadrants

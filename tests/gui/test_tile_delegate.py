@@ -12,8 +12,7 @@ from pytestqt.qtbot import QtBot
 from kdocs_viewer.core.cache import ByteBudgetCache
 from kdocs_viewer.core.models import Lease, PicRef
 from kdocs_viewer.gui.picture_grid import PictureGrid
-from kdocs_viewer.gui.picture_model import PictureModel, ThumbKey, ThumbnailResult
-from kdocs_viewer.gui.thumbnails import pixmap_bytes
+from kdocs_viewer.gui.picture_model import PictureModel, ThumbKey, ThumbnailResult, pixmap_bytes
 from kdocs_viewer.gui.tile_delegate import (
     CHECKER_COLOURS,
     TileDelegate,

@@ -1,0 +1,92 @@
+"""``TileCacheSwitch``: the browser's disk cache of tiles — made on first use, switched on or off, cleared.
+
+The cache itself is ``core.thumb_cache``; each workbook sees it through a ``gui.tile_store.TileStore``,
+which the thumbnail loader reads tiles from and writes new ones to. Clearing runs on a worker thread (a
+folder of thousands of files); ``cleared`` reports it on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+
+if TYPE_CHECKING:
+    from kdocs_viewer.core.thumb_cache import ThumbnailDiskCache
+    from kdocs_viewer.gui.tile_store import TileStore
+
+log = logging.getLogger(__name__)
+
+# Tiles between sessions (core.thumb_cache): ~25,000 photo tiles at 160 px.
+THUMBNAIL_DISK_BUDGET = 256 * 1024 * 1024
+
+
+class TileCacheSwitch(QObject):
+    """See the module docstring. Lives on the GUI thread; ``cleared`` is emitted from the clearing thread
+    and so delivered queued."""
+
+    cleared = Signal(int)  # the disk cache of tiles is empty now; tiles removed
+
+    def __init__(self, cache: ThumbnailDiskCache | None, parent: QObject | None = None) -> None:
+        """``cache``: the one to use (None: one in the user's cache folder, made on first use)."""
+        super().__init__(parent)
+        self._cache = cache  # no I/O until used
+        self._enabled = True
+        self._clearing: list[threading.Thread] = []
+
+    def cache(self) -> ThumbnailDiskCache:
+        """The disk cache of tiles (made on first use, in the user's cache folder; no I/O until used)."""
+        if self._cache is None:
+            from kdocs_viewer.core.thumb_cache import ThumbnailDiskCache
+            from kdocs_viewer.gui.tile_store import default_folder
+
+            self._cache = ThumbnailDiskCache(default_folder(), THUMBNAIL_DISK_BUDGET)
+        return self._cache
+
+    def store_for(self, base_url: str, file_token: str) -> TileStore | None:
+        """One workbook's view of the disk cache, or None when it is switched off."""
+        if not self._enabled:
+            return None
+        from kdocs_viewer.gui.tile_store import TileStore
+
+        return TileStore(self.cache(), base_url, file_token)
+
+    def enabled(self) -> bool:
+        return self._enabled
+
+    def set_enabled(self, on: bool) -> bool:
+        """Off: tiles are neither read from nor written to disk (what is stored stays until cleared).
+        True when that changed something."""
+        if on == self._enabled:
+            return False
+        self._enabled = on
+        return True
+
+    def clear(self) -> None:
+        """Empty the disk cache of tiles on a worker thread; ``cleared`` says when."""
+        cache = self.cache()
+        self._clearing = [thread for thread in self._clearing if thread.is_alive()]
+        thread = threading.Thread(
+            target=self._clear, args=(cache,), name="kdocs-clear-thumbnails", daemon=True
+        )
+        self._clearing.append(thread)
+        thread.start()
+
+    def join(self) -> None:
+        """Wait for clearing to finish: "clear" means cleared, even when the window closes at once."""
+        for thread in self._clearing:
+            thread.join()
+        self._clearing.clear()
+
+    def _clear(self, cache: ThumbnailDiskCache) -> None:
+        """Worker thread."""
+        try:
+            removed = cache.clear()
+        except OSError as exc:
+            log.warning("could not clear the thumbnail cache: %s", exc.strerror)
+            removed = 0
+        with contextlib.suppress(RuntimeError):  # the switch was deleted meanwhile
+            self.cleared.emit(removed)
