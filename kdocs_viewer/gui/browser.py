@@ -15,21 +15,14 @@ reopened workbook paints before the API answers, and a cached tile never costs a
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import importlib
 import logging
-import sys
-import threading
-import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QItemSelection,
     QMimeData,
-    QObject,
     QPoint,
     Qt,
     QTimer,
@@ -42,20 +35,19 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from kdocs_viewer.core.cache import ByteBudgetCache, DiskCache
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
 from kdocs_viewer.core.deadlines import DeadlineIndex
-from kdocs_viewer.core.expiry import EXPIRING_SOON
 from kdocs_viewer.core.models import Ident, Lease, Outcome, PicRef
 from kdocs_viewer.core.redact import redact
-from kdocs_viewer.core.warmup import warm_up
 from kdocs_viewer.gui.browser_handoff import BrowserHandoff
+from kdocs_viewer.gui.browser_stats import BrowserStats, browser_stats, note_deadlines
 from kdocs_viewer.gui.browser_tiles import TileCacheSwitch
 from kdocs_viewer.gui.browser_toolbar import BrowserToolbar
+from kdocs_viewer.gui.browser_warmup import BrowserWarmUp
 from kdocs_viewer.gui.drag_export import DragExporter
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
 from kdocs_viewer.gui.originals import SessionFolder
 from kdocs_viewer.gui.picture_grid import PictureGrid, snap_tile_size
 from kdocs_viewer.gui.picture_model import (
     ItemRole,
-    PicState,
     PictureFilterProxy,
     PictureItem,
     PictureModel,
@@ -65,6 +57,7 @@ from kdocs_viewer.gui.picture_model import (
     collector_paused,
     pixmap_bytes,
 )
+from kdocs_viewer.gui.tile_requests import TileRequests
 
 if TYPE_CHECKING:  # the network stack (httpx, ~0.12 s of imports) waits until the window has painted
     from kdocs_viewer.core.api import KDocsClient
@@ -72,10 +65,6 @@ if TYPE_CHECKING:  # the network stack (httpx, ~0.12 s of imports) waits until t
     from kdocs_viewer.core.thumb_cache import ThumbnailDiskCache
     from kdocs_viewer.gui.thumbnails import ThumbnailLoader
     from kdocs_viewer.gui.tile_store import TileStore
-
-# What start() needs on top of core.warmup.FIRST_LOAD_MODULES: imported on the GUI thread after the first
-# paint (see PictureBrowser._warm_up), or by start() itself if it comes first.
-LOADER_MODULE = "kdocs_viewer.gui.thumbnails"
 
 log = logging.getLogger(__name__)
 
@@ -88,24 +77,6 @@ ORIGINALS_DISK_BUDGET = 2 * 1024 * 1024 * 1024
 
 SELECTED_KEPT_FRESH = MAX_PICS_PER_CALL  # selected pictures whose links are refreshed ahead of time
 STATUS_THROTTLE_MS = 250  # statusChanged at most 4 times a second
-
-
-@dataclass(frozen=True, slots=True)
-class BrowserStats:
-    """What the status bar shows."""
-
-    pictures: int = 0
-    loaded: int = 0
-    failed: int = 0
-    expiring_soon: int = 0  # needed or not: leases with 0 < time left < expiry.EXPIRING_SOON
-    api_calls: int = 0
-    expired: int = 0  # leases past their lifetime (only needed ones get refreshed)
-
-
-class _Relay(QObject):
-    """Lives in the GUI thread: a worker thread emits, the browser's slot runs there (queued)."""
-
-    loaded = Signal()
 
 
 def settle_long_lived() -> None:
@@ -158,14 +129,13 @@ class PictureBrowser(QWidget):
         self._token_paused = False
         self._closed = False
         self._deadlines = DeadlineIndex()  # sorted lease deadlines for stats(), kept up to date
-        self._warm_up_thread: threading.Thread | None = None
         self._handoff = BrowserHandoff(self, self._grid, self._proxy)
         self._handoff.errorOccurred.connect(self.errorOccurred)
         self._handoff.noted.connect(self.noted)
         self._handoff.saveRequested.connect(self.saveRequested)
         self._handoff.previewChanged.connect(self._on_preview_changed)
-        self._relay = _Relay(self)
-        self._relay.loaded.connect(self._import_loader)
+        self._warm = BrowserWarmUp(self)
+        self._requests = TileRequests(self._grid, self._proxy, self._model)
         self._tiles = TileCacheSwitch(thumbnail_cache, self)
         self._tiles.cleared.connect(self.thumbnailCacheCleared)
         QTimer.singleShot(0, self, self._warm_up)  # once the event loop runs; dropped if we are gone
@@ -207,27 +177,9 @@ class PictureBrowser(QWidget):
     @Slot()
     def _warm_up(self) -> None:
         """Pay now, while the window sits idle after its first paint, what ``start()`` would pay at the first
-        Load: PySide's first QWidget wrapper (``PictureGrid.warm_up``) and the imports.
-
-        ``core.warmup`` imports the Qt-free modules on a daemon thread, so the GUI thread never waits for
-        them, and nudges the GUI thread to import the loader on top of them (a module with Qt classes is
-        never imported off the GUI thread).
-        """
-        if self._closed:
-            return
-        self._grid.warm_up()
-        if LOADER_MODULE not in sys.modules:
-            self._warm_up_thread = warm_up(then=self._network_imported)
-
-    def _network_imported(self) -> None:
-        """Warm-up thread: a queued nudge to the GUI thread."""
-        with contextlib.suppress(RuntimeError):  # the browser was deleted meanwhile
-            self._relay.loaded.emit()
-
-    @Slot()
-    def _import_loader(self) -> None:
+        Load (``gui.browser_warmup``)."""
         if not self._closed:
-            importlib.import_module(LOADER_MODULE)
+            self._warm.start(self._grid.warm_up)
 
     # -- toolbar ---------------------------------------------------------------------------------------
     @Slot(str)
@@ -312,7 +264,7 @@ class PictureBrowser(QWidget):
         self._exporter = DragExporter(session, self)
         self._handoff.attach(loader, self._exporter)
 
-        first, rest = self._initial_order()
+        first, rest = self._requests.initial_order()
         keeper.start(first, rest)
         self._request_visible()  # now, not after the range debounce: cached tiles need no lease
         self._grid.schedule_range_update()
@@ -355,16 +307,8 @@ class PictureBrowser(QWidget):
         return self._model.refs()
 
     def stats(self) -> BrowserStats:
-        now = time.monotonic()
-        expired, soon = self._deadlines.counts(now, EXPIRING_SOON)
-        return BrowserStats(
-            pictures=self._model.rowCount(),
-            loaded=self._model.ready_count,
-            failed=self._model.failed_count,
-            expiring_soon=soon,
-            api_calls=self._client.calls_made if self._client is not None else 0,
-            expired=expired,
-        )
+        calls = self._client.calls_made if self._client is not None else 0
+        return browser_stats(self._model, self._deadlines, calls)
 
     def pin(self, owner: str, idents: set[tuple[str, str]]) -> None:
         """Keep these leases fresh for ``owner`` (e.g. "save") until pinned again with an empty set."""
@@ -463,9 +407,7 @@ class PictureBrowser(QWidget):
         self._status_timer.stop()
         self._selection_timer.stop()
         self._closed = True
-        if self._warm_up_thread is not None:  # an import cannot be cancelled; it takes a fraction of a second
-            self._warm_up_thread.join(10.0)
-            self._warm_up_thread = None
+        self._warm.close()
         self._tiles.join()
         for folder in self._released:  # the pictures must not outlive the app on disk
             folder.join()
@@ -542,49 +484,9 @@ class PictureBrowser(QWidget):
             return -1
         return self._proxy.mapFromSource(self._model.index(row)).row()
 
-    def _items_at(self, rows: Iterable[int]) -> list[PictureItem]:
-        proxy, model = self._proxy, self._model
-        return [model.item(proxy.mapToSource(proxy.index(row, 0)).row()) for row in rows]
-
-    def _initial_order(self) -> tuple[list[PicRef], list[PicRef]]:
-        """(first call: what is on screen, topped up to one full batch; everything else, in view order)."""
-        visible, _ = self._grid.visible_rows()
-        count = self._proxy.rowCount()
-        if not visible and count:
-            visible = range(min(count, MAX_PICS_PER_CALL))
-        start = visible.start if visible else 0
-        first_rows = range(start, min(count, start + max(len(visible), MAX_PICS_PER_CALL)))
-        first = [item.ref for item in self._items_at(first_rows)]
-        taken = {ref.ident for ref in first}
-        items = self._model.items()  # view order = model order minus the filtered-out rows
-        if not self._proxy.is_filtering():  # the usual case, 10,000 rows: no per-row predicate call
-            return first, [item.ref for item in items if item.ident not in taken]
-        accepts = self._proxy.accepts
-        rest = [item.ref for item in items if accepts(item) and item.ident not in taken]
-        rest += [item.ref for item in items if not accepts(item)]  # filtered-out rows last
-        return first, rest
-
     def _first_screen_loaded(self) -> bool:
         """The keeper's gate for its background resolves: the loader has nothing left to fetch or decode."""
         return self._loader is None or self._loader.is_idle()
-
-    def _wants_thumbnail(self, item: PictureItem, look_up: bool) -> bool:
-        """No tile at the current size yet, and either worth a fetch or worth a look in the disk cache."""
-        if self._model.has_current_thumbnail(item):
-            return False
-        return self._usable(item) or (look_up and item.state is not PicState.FAILED)
-
-    def _usable(self, item: PictureItem) -> bool:
-        """Worth a fetch now. Failed rows wait for ``retry_failed``; rows whose link is due wait for the
-        keeper's batched refresh — unless refresh is off: then the fetch renews it (the session batches
-        those requests too)."""
-        if item.state is PicState.FAILED or self._session is None:
-            return False
-        if item.thumb_bucket:  # fetched before: the bytes are most likely in the session's cache
-            return True
-        if self._session.usable_lease(item.ref) is not None:
-            return True
-        return not self._refresh_enabled and item.lease is not None
 
     @Slot()
     def _on_visible_range(self) -> None:
@@ -593,35 +495,12 @@ class PictureBrowser(QWidget):
     def _request_visible(self) -> None:
         if self._loader is None or self._keeper is None:
             return
-        visible, wider = self._grid.visible_rows()
-        visible_items = self._items_at(visible)
-        self._keeper.set_needed("visible", {item.ident for item in visible_items})
-        if self._token_paused:
-            return
-        look_up = self._loader.tile_store() is not None
-        want_visible = [i for i in visible_items if self._wants_thumbnail(i, look_up)]
-        margin_rows = [r for r in wider if r not in visible]
-        want_margin = [i for i in self._items_at(margin_rows) if self._wants_thumbnail(i, look_up)]
-        fetchable = {i.ident for i in (*want_visible, *want_margin) if self._usable(i)}
-        if not self._refresh_enabled and self._session is not None:
-            # Links renewed on demand: ask for the whole screen's at once (one call), not as each fetch
-            # starts (one call per wave of the loader's few running jobs). Pictures fetched before are
-            # most likely still in the session's memory and need no link.
-            session = self._session
-            stale = [
-                i.ref
-                for i in (*want_visible, *want_margin)
-                if i.ident in fetchable and not i.thumb_bucket and session.usable_lease(i.ref) is None
-            ]
-            if stale:
-                with contextlib.suppress(Exception):  # a closing session: nothing to renew
-                    session.request_leases(stale)
-        self._loader.request(
-            [i.ref for i in want_visible],
-            [i.ref for i in want_margin],
-            self._grid.tile_size(),
-            self._grid.devicePixelRatioF(),
-            fetchable=fetchable,
+        self._requests.request_visible(
+            self._loader,
+            self._keeper,
+            self._session,
+            refresh_enabled=self._refresh_enabled,
+            paused=self._token_paused,
         )
 
     @Slot(object)
@@ -697,14 +576,7 @@ class PictureBrowser(QWidget):
 
     # -- status ----------------------------------------------------------------------------------------
     def _note_deadlines(self, idents: Iterable[Ident]) -> None:
-        """Bring the deadline index in line with the model's lease of each ident (the model decides which
-        lease a row keeps, e.g. the newest one), so stats() never re-sorts all rows."""
-        item_for = self._model.item_for
-        self._deadlines.update(
-            (ident, item.lease.expires_at if item is not None and item.lease is not None else None)
-            for ident in idents
-            for item in (item_for(ident),)
-        )
+        note_deadlines(self._deadlines, self._model, idents)  # so stats() never re-sorts all rows
 
     @Slot()
     def _schedule_status(self) -> None:

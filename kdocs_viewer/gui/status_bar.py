@@ -12,7 +12,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QStatusBar, QToolButton, QWidget
 
 from kdocs_viewer.gui.api_usage import ApiCallsLabel
-from kdocs_viewer.gui.browser import BrowserStats
+from kdocs_viewer.gui.browser_stats import BrowserStats
 from kdocs_viewer.gui.eliding_label import ElidingLabel
 
 __all__ = ["StatusBar"]

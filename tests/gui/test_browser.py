@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.models import PicRef
-from kdocs_viewer.gui.browser import BrowserStats, PictureBrowser
+from kdocs_viewer.gui.browser import PictureBrowser
+from kdocs_viewer.gui.browser_stats import BrowserStats
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
 from kdocs_viewer.gui.originals import LOCK_NAME
 from kdocs_viewer.gui.picture_model import PicState, PictureItem, RefRole, TagRole
