@@ -17,6 +17,7 @@ from kdocs_viewer.core.i18n import translate
 DEFAULT_BASE_URL = "https://developer.kdocs.cn"
 
 Ident = tuple[str, str]  # (pic_key, tag): what names one picture of a workbook; see ``PicRef.ident``
+ThumbKey = tuple[str, str, int]  # (pic_key, tag, size bucket): one tile in the thumbnail caches
 
 
 def normalise_base_url(base_url: str) -> str:
@@ -59,6 +60,10 @@ class PicRef:
     @property
     def ident(self) -> Ident:
         return (self.pic_key, self.tag)
+
+    def thumb_key(self, bucket: int) -> ThumbKey:
+        """The one key of this picture's tile at a size bucket, in the thumbnail caches."""
+        return (self.pic_key, self.tag, bucket)
 
     def label(self) -> str:
         """What a person should read for this picture: "caption — B7", else the cell, else the key."""
@@ -146,3 +151,4 @@ Outcome = Lease | PicFailure
 def now_pair() -> tuple[float, float]:
     """(monotonic, wall) read together; leases need both."""
     return time.monotonic(), time.time()
+

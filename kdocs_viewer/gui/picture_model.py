@@ -34,10 +34,9 @@ from PySide6.QtGui import QPixmap
 
 from kdocs_viewer.core.cache import ByteBudgetCache
 from kdocs_viewer.core.expiry import lease_state
-from kdocs_viewer.core.models import Ident, Lease, LeaseState, Outcome, PicFailure, PicRef
+from kdocs_viewer.core.models import Ident, Lease, LeaseState, Outcome, PicFailure, PicRef, ThumbKey
 from kdocs_viewer.gui.i18n import tag_label
 
-ThumbKey = tuple[str, str, int]
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 _ROLE = int(Qt.ItemDataRole.UserRole)
@@ -289,7 +288,7 @@ class PictureModel(QAbstractListModel):
         return self._failed
 
     def thumb_key(self, item: PictureItem, bucket: int) -> ThumbKey:
-        return (item.ref.pic_key, item.ref.tag, bucket)
+        return item.ref.thumb_key(bucket)
 
     def pixmap_for(self, item: PictureItem) -> QPixmap | None:
         """The current bucket's thumbnail, else the last decoded one (scaled when painted), else None."""

@@ -186,7 +186,7 @@ class LookupJob(QRunnable):
                 pixel_size=meta.pixel_size,
                 lease=self._session.leases.get(ref.ident),
             )
-        self._signals.looked_up.emit(LookedUp(self._ticket, (ref.pic_key, ref.tag, self._bucket), result))
+        self._signals.looked_up.emit(LookedUp(self._ticket, ref.thumb_key(self._bucket), result))
 
 
 class FetchJob(QRunnable):

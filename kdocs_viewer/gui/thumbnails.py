@@ -246,7 +246,7 @@ class ThumbnailLoader(QObject):
         store = self._tiles
         for priority, refs in ((1, visible), (0, prefetch)):
             for ref in refs:
-                key = (ref.pic_key, ref.tag, bucket)
+                key = ref.thumb_key(bucket)
                 if key in keys or key in self._cache:
                     continue
                 may_fetch = fetchable is None or ref.ident in fetchable
@@ -266,7 +266,7 @@ class ThumbnailLoader(QObject):
         for key, ticket in list(self._lookups.items()):
             if key not in keys and ticket.try_drop():
                 del self._lookups[key]
-        self._lookup_queue = [e for e in looks if (e[0].pic_key, e[0].tag, bucket) not in self._lookups]
+        self._lookup_queue = [e for e in looks if e[0].thumb_key(bucket) not in self._lookups]
         self._after_miss = after_miss
         moving = False  # a tile still on its way when it left the screen
         for key, work in list(self._inflight.items()):
@@ -280,7 +280,7 @@ class ThumbnailLoader(QObject):
             else:
                 work.wanted = False
         self._queue = [
-            entry for entry in wanted if (entry[0].pic_key, entry[0].tag, bucket) not in self._inflight
+            entry for entry in wanted if entry[0].thumb_key(bucket) not in self._inflight
         ]
         self._head_limit = min(self._fetchers, FETCHERS_WHILE_MOVING) if moving else self._fetchers
         self._pump()
@@ -367,7 +367,7 @@ class ThumbnailLoader(QObject):
             if self._queue[0][3] == 0 and len(self._inflight) >= self._prefetch_below:
                 break  # only the prefetch margin is left, and the decoders are still busy with the screen
             ref, bucket, dpr, priority = self._queue.pop(0)
-            key = (ref.pic_key, ref.tag, bucket)
+            key = ref.thumb_key(bucket)
             if key in self._inflight or key in self._cache:
                 continue
             generation = self._tiles.generation if self._tiles is not None else 0
@@ -405,7 +405,7 @@ class ThumbnailLoader(QObject):
             return
         while self._lookup_queue and len(self._lookups) < LOOKUPS_IN_FLIGHT:
             ref, bucket, dpr, priority = self._lookup_queue.pop(0)
-            key = (ref.pic_key, ref.tag, bucket)
+            key = ref.thumb_key(bucket)
             if key in self._lookups or key in self._inflight or key in self._cache:
                 continue
             ticket = Ticket()
@@ -457,7 +457,7 @@ class ThumbnailLoader(QObject):
             self._full[result.request_id] = ticket
             self._pool.start(DecodeJob(self._signals, result, None, 1.0, ticket), 2)
             return
-        key = (result.ref.pic_key, result.ref.tag, result.bucket)
+        key = result.ref.thumb_key(result.bucket)
         work = self._inflight.get(key)
         if work is None or work.ticket is not fetched.ticket:
             return
@@ -487,7 +487,7 @@ class ThumbnailLoader(QObject):
                 return  # cancelled meanwhile
             self._emit_full(result)
             return
-        key = (result.ref.pic_key, result.ref.tag, result.bucket)
+        key = result.ref.thumb_key(result.bucket)
         if result.kind is ResultKind.NEEDS_WHOLE:  # the head's thumbnail would not decode after all
             self._to_whole_lane(key, result)
             return
@@ -545,7 +545,7 @@ class ThumbnailLoader(QObject):
                 leases.append(result.lease)
             if result.kind is ResultKind.OK and result.image is not None:
                 pixmap = QPixmap.fromImage(result.image)
-                self._cache.put((result.ref.pic_key, result.ref.tag, result.bucket), pixmap)
+                self._cache.put(result.ref.thumb_key(result.bucket), pixmap)
                 ready.append(
                     ThumbnailResult(
                         result.ref.ident,
