@@ -73,23 +73,17 @@ log = logging.getLogger(__name__)
 
 FLUSH_MS = 40  # results reach the model in batches at most this often
 MAX_PENDING = 256  # wanted-but-not-started jobs kept; beyond that the far prefetch is not queued
-# Head GETs in flight: each waits a round trip for a few KB and costs ~0.5 ms of CPU, so the first
-# screenful's 28 tiles should need few rounds. Bench, 100 Mbit/s and 40 ms, medians of 5: 8 / 16 / 28
-# fetchers gave a first screen of 0.43 / 0.37 / 0.40 s (at 20 Mbit/s 1.02 / 1.09 / 1.09 s: the first heads,
-# sent before their size is learnt, weigh more there). But the more fetchers, the more tiles a fast drag
-# loads, with their CPU and memory: dragging through 10,000 tiles, 8 / 12 / 16 gave a p99 GUI gap of
-# 18 / 20 / 24 ms and a peak RSS of 303 / 356 / 391 MB (machine loaded, load average ~3).
+# Head GETs in flight: each waits a round trip for a few KB, so the first screenful needs few rounds; more
+# fetchers also load more tiles during a fast drag, with their CPU and memory (bench/RESULTS.md, "Figures
+# behind choices in the code").
 FETCHERS = 12
-# ... and while the view moves on before its tiles arrive (a drag, a fling), fewer: those tiles would be
-# gone before they come, and their CPU is taken from the frames. Dragging through 10,000 tiles, runs back
-# to back on a loaded machine (load average 4–5): 12 / 4 / 2 while moving gave a p99 GUI gap of 22–36 /
-# 19–21 / 15–19 ms (before heads existed, 2 fetchers: 20 ms) and loaded 6,200–7,600 / 4,000 / 2,500 tiles.
+# ... and fewer while the view moves on before its tiles arrive (a drag, a fling): those tiles would be gone
+# before they come, and their CPU is taken from the frames.
 FETCHERS_WHILE_MOVING = 2
 # Whole pictures in flight (a screenshot, a photo on a HiDPI screen, a host without Range), bounded by their
-# bytes: reading megabytes through Python costs the GUI thread CPU and the GIL (2 / 3 / 4 whole phone photos
-# at once: a scrolling p99 GUI gap of 18.5 / 28 / 40 ms), while small ones cost little and would otherwise
-# wait a round trip each. Sizes come from the head's Content-Range; unknown ones count as a photo. At most
-# WHOLE_FETCHES at once all the same: every thread of a pool keeps its own malloc arena (RSS).
+# bytes: reading megabytes through Python costs the GUI thread CPU and the GIL, while small ones cost little
+# and would otherwise wait a round trip each. Sizes come from the head's Content-Range; unknown ones count as
+# a photo. At most WHOLE_FETCHES at once all the same: every thread of a pool keeps its own malloc arena.
 WHOLE_BYTES_IN_FLIGHT = 6 * 1024 * 1024
 WHOLE_FETCHES = 4
 UNKNOWN_SIZE = 3 * 1024 * 1024
