@@ -58,7 +58,7 @@ def decode_image(data: bytes, box: int | None) -> DecodedImage:
     """
     if not data:
         raise ImageDecodeError(QCoreApplication.translate("ThumbnailLoader", "empty file"))
-    extension = sniff_extension(data[:64])
+    extension = sniff_extension(data)
     qt_format = SHOWN_FORMATS.get(extension or "")
     if qt_format is None:
         if extension is None:

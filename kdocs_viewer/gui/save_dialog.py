@@ -91,7 +91,7 @@ class SaveDialog(QDialog):
         self.setWindowTitle(self.tr("Save selected pictures"))
         self.setMinimumWidth(560)
         self._refs = list(refs)
-        ext = sniff_extension(sample[:64]) if sample else None
+        ext = sniff_extension(sample) if sample else None
         self._preview_ext = ext or ".jpg"
 
         layout = QVBoxLayout(self)

@@ -79,6 +79,10 @@ NOT_SHOWN = "not a picture format this viewer can show (it can show JPEG, PNG, G
             b'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>',
             "this viewer cannot show SVG pictures (it can show JPEG, PNG, GIF, WebP, BMP, TIFF)",
         ),
+        (  # the root past a long prolog: the same sniffing rule as saving, not a shorter look of its own
+            b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- ' + b"x" * 200 + b' -->\n<svg xmlns="http://www.w3.org/2000/svg"/>',
+            "this viewer cannot show SVG pictures (it can show JPEG, PNG, GIF, WebP, BMP, TIFF)",
+        ),
         (
             b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64),
             "this viewer cannot show HEIC pictures (it can show JPEG, PNG, GIF, WebP, BMP, TIFF)",
