@@ -175,7 +175,7 @@ class Downloader:
         self,
         *,
         timeout: httpx.Timeout | float | None = None,
-        max_connections: int = 16,
+        max_connections: int = 40,
         tries: int = 2,
         retry_delay: float = 0.25,
         transport: httpx.BaseTransport | None = None,

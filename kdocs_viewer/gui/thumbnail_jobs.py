@@ -1,4 +1,4 @@
-"""The thumbnail loader's workers: one ``QRunnable`` per stage (disk lookup, fetch, decode), the tickets the
+"""The thumbnail loader's workers: one job per stage (disk lookup, fetch, decode), the tickets the
 loader drops or cancels them by, and what comes back (``JobResult``; ``FullImage`` for previews and copies).
 What each stage does and in which pool is told in ``gui.thumbnails``; what a worker may call in Qt, in
 ``gui.decode``.
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from kdocs_viewer.core.api import TokenInvalidError
@@ -140,7 +140,7 @@ class JobSignals(QObject):
     looked_up = Signal(object)  # LookedUp
 
 
-class LookupJob(QRunnable):
+class LookupJob:
     """Stage 0: the tile from the disk cache, decoded at its stored size. No lease, no network."""
 
     def __init__(
@@ -153,7 +153,6 @@ class LookupJob(QRunnable):
         dpr: float,
         ticket: Ticket,
     ) -> None:
-        super().__init__()
         self._signals = signals
         self._store = store
         self._session = session
@@ -189,7 +188,7 @@ class LookupJob(QRunnable):
         self._signals.looked_up.emit(LookedUp(self._ticket, ref.thumb_key(self._bucket), result))
 
 
-class FetchJob(QRunnable):
+class FetchJob:
     """Stage 1: what a tile of ``box`` device pixels is decoded from when a head will do (else the result
     is ``NEEDS_WHOLE``), or the whole picture (``box`` None), from the session's caches or the network.
     Runs at normal priority."""
@@ -204,7 +203,6 @@ class FetchJob(QRunnable):
         ticket: Ticket,
         box: int | None = None,
     ) -> None:
-        super().__init__()
         self._signals = signals
         self._session = session
         self._ref = ref
@@ -246,7 +244,7 @@ class FetchJob(QRunnable):
         )
 
 
-class DecodeJob(QRunnable):
+class DecodeJob:
     """Stage 2: decode the ticket's bytes to ``box`` (None: whole), and store a new tile when told where.
     Runs at idle priority."""
 
@@ -259,7 +257,6 @@ class DecodeJob(QRunnable):
         ticket: Ticket,
         tile_write: TileWrite | None = None,
     ) -> None:
-        super().__init__()
         self._signals = signals
         self._result = result
         self._box = box

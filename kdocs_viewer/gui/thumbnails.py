@@ -38,14 +38,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QObject,
-    QThread,
-    QThreadPool,
     QTimer,
     Signal,
     Slot,
 )
 from PySide6.QtGui import QPixmap
-from shiboken6 import Shiboken
 
 from kdocs_viewer.core.cache import ByteBudgetCache
 from kdocs_viewer.core.models import Ident, Lease, PicRef
@@ -65,6 +62,7 @@ from kdocs_viewer.gui.thumbnail_jobs import (
     Ticket,
     TileWrite,
 )
+from kdocs_viewer.gui.worker_pool import WorkerPool
 
 if TYPE_CHECKING:
     from kdocs_viewer.gui.tile_store import TileStore
@@ -76,7 +74,7 @@ MAX_PENDING = 256  # wanted-but-not-started jobs kept; beyond that the far prefe
 # Head GETs in flight: each waits a round trip for a few KB, so the first screenful needs few rounds; more
 # fetchers also load more tiles during a fast drag, with their CPU and memory (bench/RESULTS.md, "Figures
 # behind choices in the code").
-FETCHERS = 12
+FETCHERS = 32
 # ... and fewer while the view moves on before its tiles arrive (a drag, a fling): those tiles would be gone
 # before they come, and their CPU is taken from the frames.
 FETCHERS_WHILE_MOVING = 2
@@ -87,7 +85,7 @@ FETCHERS_WHILE_MOVING = 2
 WHOLE_BYTES_IN_FLIGHT = 6 * 1024 * 1024
 WHOLE_FETCHES = 4
 UNKNOWN_SIZE = 3 * 1024 * 1024
-DECODE_BACKLOG = 12  # pictures being fetched or fetched-but-waiting for a decoder, at most: ≥ FETCHERS
+DECODE_BACKLOG = 32  # pictures being fetched or fetched-but-waiting for a decoder, at most: ≥ FETCHERS
 LOOKUP_THREADS = 2  # reading a stored tile is ~1 ms of disk and decoding
 LOOKUPS_IN_FLIGHT = 8  # handed to the lookup pool at once; the rest wait in the queue (a scroll drops them)
 
@@ -149,18 +147,15 @@ class ThumbnailLoader(QObject):
         super().__init__(parent)
         self._session = session
         self._cache = cache
-        self._pool: QThreadPool | None = QThreadPool(self)
-        self._pool.setMaxThreadCount(max(1, threads))
         # Decoding only gets the CPU the GUI thread leaves (on Linux this is SCHED_IDLE): at normal priority
         # the p99 GUI gap while a workbook of phone photos opens is two to three times as long.
-        self._pool.setThreadPriority(QThread.Priority.IdlePriority)
+        self._pool: WorkerPool | None = WorkerPool("kdocs-decode", threads, idle=True)
         # Fetching mostly waits on the network; at normal priority so a busy decoder never delays a GET.
-        self._fetch_pool: QThreadPool | None = QThreadPool(self)
         # One thread more than thumbnails may use, so a preview never waits behind a screenful of GETs.
         self._fetchers = max(1, fetchers)
         self._head_limit = self._fetchers  # FETCHERS_WHILE_MOVING while the view moves on (``request``)
         self._whole_bytes = whole_bytes
-        self._fetch_pool.setMaxThreadCount(self._fetchers + WHOLE_FETCHES + 1)
+        self._fetch_pool: WorkerPool | None = WorkerPool("kdocs-fetch", self._fetchers + WHOLE_FETCHES + 1)
         # Past the queue at most, besides the whole lane: the decoders' jobs plus ``backlog`` fetching or
         # fetched-but-waiting, so originals never pile up in front of slow decoders.
         self._max_inflight = max(1, threads) + max(1, backlog)
@@ -173,8 +168,7 @@ class ThumbnailLoader(QObject):
         self._signals.finished.connect(self._on_finished)
         self._signals.looked_up.connect(self._on_looked_up)
         self._tiles: TileStore | None = None
-        self._lookup_pool: QThreadPool | None = QThreadPool(self)
-        self._lookup_pool.setMaxThreadCount(LOOKUP_THREADS)
+        self._lookup_pool: WorkerPool | None = WorkerPool("kdocs-lookup", LOOKUP_THREADS)
         self._lookup_queue: list[tuple[PicRef, int, float, int]] = []  # best first, like ``_queue``
         self._lookups: dict[ThumbKey, Ticket] = {}  # handed to the lookup pool
         self._missed: set[ThumbKey] = set()  # looked up and not on disk: fetched without asking again
@@ -195,6 +189,8 @@ class ThumbnailLoader(QObject):
         self.decodes_started = 0  # handed to the decode stage
         self.lookups_started = 0  # handed to the lookup stage
         self.disk_hits = 0  # of those, found on disk
+        # The head lane's threads are made now, off this thread, while the first links are being resolved.
+        self._fetch_pool.spawn(self._fetchers)
 
     # -- requests --------------------------------------------------------------------------------------
     def set_tile_store(self, store: TileStore | None) -> None:
@@ -287,7 +283,7 @@ class ThumbnailLoader(QObject):
             return request_id
         ticket = Ticket()
         self._full[request_id] = ticket
-        self._fetch_pool.start(FetchJob(self._signals, self._session, ref, 0, request_id, ticket), 2)
+        self._fetch_pool.start(FetchJob(self._signals, self._session, ref, 0, request_id, ticket).run, 2)
         return request_id
 
     def cancel_full(self, request_id: int) -> None:
@@ -325,7 +321,7 @@ class ThumbnailLoader(QObject):
             and not self._lookups
         )
 
-    def pool(self) -> QThreadPool | None:
+    def pool(self) -> WorkerPool | None:
         """The decode pool (None after shutdown)."""
         return self._pool
 
@@ -377,7 +373,7 @@ class ThumbnailLoader(QObject):
             return
         box = None if work.stage is _Stage.WHOLE else work.box
         job = FetchJob(self._signals, self._session, work.ref, work.bucket, 0, work.ticket, box)
-        self._fetch_pool.start(job, work.priority)
+        self._fetch_pool.start(job.run, work.priority)
 
     def _to_whole_lane(self, key: ThumbKey, result: JobResult) -> None:
         """The head cannot make this tile: the whole picture is fetched in its lane, if still wanted."""
@@ -405,7 +401,7 @@ class ThumbnailLoader(QObject):
             ticket = Ticket()
             self._lookups[key] = ticket
             self.lookups_started += 1
-            pool.start(LookupJob(self._signals, store, self._session, ref, bucket, dpr, ticket), priority)
+            pool.start(LookupJob(self._signals, store, self._session, ref, bucket, dpr, ticket).run, priority)
 
     # -- results (GUI thread) --------------------------------------------------------------------------
     @Slot(object)
@@ -449,7 +445,7 @@ class ThumbnailLoader(QObject):
                 return
             ticket = Ticket(payload=fetched.data)
             self._full[result.request_id] = ticket
-            self._pool.start(DecodeJob(self._signals, result, None, 1.0, ticket), 2)
+            self._pool.start(DecodeJob(self._signals, result, None, 1.0, ticket).run, 2)
             return
         key = result.ref.thumb_key(result.bucket)
         work = self._inflight.get(key)
@@ -464,7 +460,7 @@ class ThumbnailLoader(QObject):
             self.decodes_started += 1
             write = TileWrite(self._tiles, work.generation) if self._tiles is not None else None
             job = DecodeJob(self._signals, result, work.box, work.dpr, work.ticket, write)
-            self._pool.start(job, work.priority)
+            self._pool.start(job.run, work.priority)
         else:
             if result.kind is ResultKind.OK:  # scrolled away meanwhile: keep only what was learned
                 result.kind = ResultKind.CANCELLED
@@ -588,6 +584,4 @@ class ThumbnailLoader(QObject):
         self._lookup_pool = self._fetch_pool = self._pool = None
         for pool in pools:
             if pool is not None:
-                pool.clear()
-                pool.waitForDone(-1)
-                Shiboken.delete(pool)  # joins the idle threads now instead of after their expiry timeout
+                pool.shutdown()

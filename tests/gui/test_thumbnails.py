@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QCoreApplication, QRunnable
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QImageReader, QPixmap
 from pytestqt.qtbot import QtBot
 
@@ -171,11 +171,11 @@ def test_loader_decodes_hidpi_thumbnails_in_batches(qtbot: QtBot, setup: Callabl
 
 
 def test_newer_request_drops_jobs_that_have_not_started(qtbot: QtBot, setup: Callable[..., Setup]) -> None:
-    loader, _, server, _ = setup(pictures=40)
+    loader, _, server, _ = setup(pictures=FETCHERS + 20)
     refs = server.pictures()
     got = collect_ready(loader)
     server.set_latency_ms(150)
-    first, second = refs[:12], refs[20:26]
+    first, second = refs[: FETCHERS + 8], refs[FETCHERS + 10 : FETCHERS + 16]
     loader.request(first, [], 96, 1.0)
     loader.request(second, [], 96, 1.0)  # the user scrolled away at once
     qtbot.waitUntil(lambda: {r.ident for r in got} >= {ref.ident for ref in second}, timeout=5000)
@@ -258,11 +258,10 @@ class GatedFetcher:
                 self.returned += 1
 
 
-class DecoderBlocker(QRunnable):
+class DecoderBlocker:
     """Occupies a decode thread until ``release`` is set: decode jobs queue up behind it."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.running = threading.Event()
         self.release = threading.Event()
 
@@ -303,7 +302,7 @@ def block_decoders(loader: ThumbnailLoader, qtbot: QtBot, count: int) -> list[De
     assert pool is not None
     blockers = [DecoderBlocker() for _ in range(count)]
     for blocker in blockers:
-        pool.start(blocker, 9)
+        pool.start(blocker.run, 9)
     qtbot.waitUntil(lambda: all(b.running.is_set() for b in blockers), timeout=2000)
     return blockers
 
@@ -362,14 +361,15 @@ def test_fetched_but_undecoded_pictures_are_bounded(
     loader = make_loader(fetcher, blockers=blockers, threads=1, fetchers=4)
     blockers += block_decoders(loader, qtbot, 1)
     got = collect_ready(loader)
-    refs = fake_refs(30)
+    count = DECODE_BACKLOG + 20
+    refs = fake_refs(count)
     loader.request(refs, [], 64, 1.0)
     cap = 1 + DECODE_BACKLOG
     qtbot.waitUntil(lambda: loader.fetching_count() == 0 and loader.inflight_count() == cap, timeout=3000)
     # Every fetched picture waits for the one (blocked) decoder; no further fetch starts meanwhile.
-    assert len(fetcher.calls) == cap and loader.pending_count() == 30 - cap and got == []
+    assert len(fetcher.calls) == cap and loader.pending_count() == count - cap and got == []
     blockers[0].release.set()
-    qtbot.waitUntil(lambda: len(got) == 30, timeout=5000)
+    qtbot.waitUntil(lambda: len(got) == count, timeout=5000)
     assert sorted(fetcher.calls) == [ref.pic_key for ref in refs]
 
 
