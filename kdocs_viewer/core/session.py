@@ -38,6 +38,7 @@ from kdocs_viewer.core.download import (
     DEFAULT_MAX_BYTES,
     Body,
     CancelFlag,
+    DownloadCancelled,
     Downloader,
     DownloadError,
     NotAPictureError,
@@ -166,7 +167,10 @@ class PictureSession:
         self._client = client
         self._file_token = file_token
         self._owns_downloader = downloader is None
-        self._downloader = downloader if downloader is not None else Downloader()
+        # Made on the first GET, on a worker: building an httpx client costs ~2 ms, which opening a
+        # workbook on the GUI thread need not pay.
+        self._downloader = downloader
+        self._downloader_lock = threading.Lock()
         self._memory: ByteBudgetCache[tuple[str, str], bytes] = ByteBudgetCache(memory_budget, len)
         self._head_sizer = HeadSizer()
         self._disk = disk_cache
@@ -564,24 +568,35 @@ class PictureSession:
             self._image_gets += 1
             if first is not None:
                 self._range_gets += 1
+        downloader = self._transport()
         if first is None:
-            data = self._downloader.get(lease.url, cancel=cancel, max_bytes=self._max_bytes)
+            data = downloader.get(lease.url, cancel=cancel, max_bytes=self._max_bytes)
             body = Body(data, 0, len(data))
         else:
-            body = self._downloader.get_range(
+            body = downloader.get_range(
                 lease.url, first, last, cancel=cancel, max_bytes=self._max_bytes
             )
         with self._lock:
             self._bytes += len(body.data)
         return body
 
+    def _transport(self) -> Downloader:
+        with self._downloader_lock:
+            if self._closing.is_set():
+                raise DownloadCancelled()
+            if self._downloader is None:
+                self._downloader = Downloader()
+            return self._downloader
+
     # ---- lifetime -------------------------------------------------------------------------------------
 
     def close(self) -> None:
         """Stop collecting, wake every waiter (they get DownloadCancelled), join the session's threads."""
         self._batcher.close()
-        if self._owns_downloader:
-            self._downloader.close()
+        with self._downloader_lock:
+            downloader = self._downloader
+        if self._owns_downloader and downloader is not None:
+            downloader.close()
         self._memory.clear()
         self._heads.clear()
 

@@ -1,8 +1,8 @@
 """The browser's warm-up: what ``start()`` would pay at the first Load, paid while the window sits idle.
 
 ``core.warmup`` imports the Qt-free modules on a daemon thread, so the GUI thread never waits for them, and
-nudges the GUI thread to import the loader on top of them: a module with Qt classes is never imported off
-the GUI thread.
+nudges the GUI thread to import the loader on top of them, and load the image plugins the loader will use:
+a module with Qt classes is never imported off the GUI thread, nor a plugin loaded.
 """
 
 from __future__ import annotations
@@ -50,8 +50,14 @@ class BrowserWarmUp(QObject):
 
     @Slot()
     def _import_loader(self) -> None:
-        if not self._closed:
-            importlib.import_module(LOADER_MODULE)
+        if self._closed:
+            return
+        importlib.import_module(LOADER_MODULE)
+        from kdocs_viewer.gui.decode import load_reader_plugins
+        from kdocs_viewer.gui.tile_store import load_tile_codecs
+
+        load_reader_plugins()  # and the codecs of the disk cache of tiles: each once per process
+        load_tile_codecs()
 
     def close(self) -> None:
         """No loader import from now on; waits for the import thread (it cannot be cancelled; it takes a

@@ -120,15 +120,23 @@ def _reading(data: bytes, qt_format: bytes) -> Iterator[QImageReader]:
         Shiboken.delete(reader)
 
 
+_plugins_loaded = False
+
+
 def load_reader_plugins() -> None:
-    """Load the plugins of ``SHOWN_FORMATS`` now, on the calling (GUI) thread.
+    """Load the plugins of ``SHOWN_FORMATS`` now, on the calling (GUI) thread; once per process (Qt keeps
+    a loaded plugin until the application ends).
 
     Loading a plugin takes Qt's library and event-queue locks; done here, a decode worker only looks the
     loaded plugin up.
     """
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
     for qt_format in SHOWN_FORMATS.values():
         with _reading(b"", qt_format) as reader:
             reader.canRead()
+    _plugins_loaded = True
 
 
 def _embedded_thumbnail(

@@ -189,8 +189,13 @@ class ThumbnailLoader(QObject):
         self.decodes_started = 0  # handed to the decode stage
         self.lookups_started = 0  # handed to the lookup stage
         self.disk_hits = 0  # of those, found on disk
-        # The head lane's threads are made now, off this thread, while the first links are being resolved.
-        self._fetch_pool.spawn(self._fetchers)
+        # The head lane's threads are made while the first links are being resolved, after the screen was
+        # painted: making them is Python work that would take the GIL from the painting.
+        QTimer.singleShot(0, self, self._spawn_fetchers)
+
+    def _spawn_fetchers(self) -> None:
+        if self._fetch_pool is not None:
+            self._fetch_pool.spawn(self._fetchers)
 
     # -- requests --------------------------------------------------------------------------------------
     def set_tile_store(self, store: TileStore | None) -> None:
