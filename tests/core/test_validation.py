@@ -129,3 +129,25 @@ def test_plain_http_is_only_for_this_machine() -> None:
         check_base_url("http://api.example.com")
     assert "api.example.com" in str(info.value) and "https://" in str(info.value)
     assert isinstance(info.value, InvalidBaseUrlError)  # one type to catch for every unusable URL
+
+
+def test_the_fast_character_checks_agree_with_unicodedata_for_every_code_point() -> None:
+    """``_has_control``/``_has_surrogate`` and the whitespace pattern are fast paths of the category rule:
+    for every character they must say what ``unicodedata`` and ``str.isspace`` say."""
+    import sys
+    import unicodedata
+
+    from kdocs_viewer.core.validation import _WHITESPACE, _has_control, _has_surrogate
+
+    wrong = []
+    for code in range(sys.maxunicode + 1):
+        c = chr(code)
+        category = unicodedata.category(c)
+        if (
+            _has_control(c) != (category in ("Cc", "Cf", "Cs"))
+            or _has_surrogate(c) != (category == "Cs")
+            or bool(_WHITESPACE.search(c)) != c.isspace()
+        ):
+            wrong.append(hex(code))
+    assert wrong == []
+    assert _has_control("abc\u200bdef") and not _has_control("abcdef") and _has_control("a\x7f")
