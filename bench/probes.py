@@ -15,7 +15,6 @@ from urllib.parse import unquote, urlsplit
 from PySide6.QtCore import QModelIndex, QPoint
 from PySide6.QtWidgets import QListView
 
-from kdocs_viewer.core.download import Body, Downloader
 from kdocs_viewer.gui.picture_model import PicState, PixmapRole, StateRole
 
 
@@ -43,7 +42,10 @@ class GetCounter:
         self._lock = threading.Lock()
 
     def install(self) -> None:
-        """For the rest of this (measured, short-lived) process."""
+        """For the rest of this (measured, short-lived) process. Imports the network stack (httpx), which
+        the app itself imports after its first paint: call it when the scenario's clock allows that."""
+        from kdocs_viewer.core.download import Body, Downloader
+
         plain, ranged = Downloader.get, Downloader.get_range
         counter = self
 

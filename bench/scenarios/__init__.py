@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-from kdocs_viewer.core.api import KDocsClient
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.piclist import parse_pic_list
 
@@ -20,4 +19,6 @@ def load_refs(pic_list: Path, n: int) -> list[PicRef]:
 
 def default_concurrency() -> int:
     """The client's default number of API calls in flight (what the app and the GUI use unless told)."""
+    from kdocs_viewer.core.api import KDocsClient  # the network stack: see bench.gui.BrowserRun
+
     return int(inspect.signature(KDocsClient.__init__).parameters["concurrency"].default)

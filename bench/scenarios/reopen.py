@@ -72,9 +72,10 @@ def child(params: dict[str, Any]) -> dict[str, Any]:
     from kdocs_viewer.core.thumb_cache import SUFFIX
     from kdocs_viewer.gui.picture_model import ItemRole
 
+    refs = load_refs(Path(params["pic_list"]), params["pictures"])
+    run = BrowserRun(params, refs, idle=False)  # reopened at launch: the window has just been painted
     counter = GetCounter()
     counter.install()
-    run = BrowserRun(params, load_refs(Path(params["pic_list"]), params["pictures"]))
     t_start = time.monotonic()
     run.start()
     if wait_until(lambda: bool(visible_indexes(run.view, fully=False)), params["timeout"]) is None:

@@ -81,9 +81,10 @@ FETCHERS_WHILE_MOVING = 2
 # Whole pictures in flight (a screenshot, a photo on a HiDPI screen, a host without Range), bounded by their
 # bytes: reading megabytes through Python costs the GUI thread CPU and the GIL, while small ones cost little
 # and would otherwise wait a round trip each. Sizes come from the head's Content-Range; unknown ones count as
-# a photo. At most WHOLE_FETCHES at once all the same: every thread of a pool keeps its own malloc arena.
+# a photo. At most WHOLE_FETCHES at once all the same: enough for the screenshots of a screenful (a few
+# hundred KB each, the rest after their heads), few enough that small ones do not fill the pool.
 WHOLE_BYTES_IN_FLIGHT = 6 * 1024 * 1024
-WHOLE_FETCHES = 4
+WHOLE_FETCHES = 8
 UNKNOWN_SIZE = 3 * 1024 * 1024
 DECODE_BACKLOG = 32  # pictures being fetched or fetched-but-waiting for a decoder, at most: ≥ FETCHERS
 LOOKUP_THREADS = 2  # reading a stored tile is ~1 ms of disk and decoding
