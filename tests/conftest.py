@@ -31,6 +31,8 @@ import os
 # Must happen before anything imports Qt: without a platform and without DISPLAY, Qt aborts the run.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,21 @@ def private_cache_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     folder = tmp_path_factory.mktemp("xdg-cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
     return folder
+
+
+@pytest.fixture(autouse=True)
+def retired_workers_end() -> Iterator[None]:
+    """Workers a shutdown left on the wire (``gui.retired``) end before the next test: what they still do
+    or log belongs to the test that left them. Torn down after the test's stand-in stopped (autouse
+    fixtures are set up first), so what they wait for fails fast."""
+    yield
+    retired = sys.modules.get("kdocs_viewer.gui.retired")
+    if retired is None:
+        return
+    deadline = time.monotonic() + 30
+    while retired.prune() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert retired.retired_count() == 0, "a worker left on the wire by a shutdown did not end within 30 s"
 
 
 @pytest.fixture

@@ -201,6 +201,7 @@ class DiskCache:
         self._dir = Path(directory)
         self._budget = budget_bytes
         self._lock = threading.Lock()
+        self._closed = False  # ``close()``: no more writes
         self._entries: OrderedDict[str, tuple[int, int, int]] = OrderedDict()  # LRU first; (ino, size, mtime)
         self._total = 0
         self._dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -293,9 +294,16 @@ class DiskCache:
             self._entries.move_to_end(stem)
         return data
 
+    def close(self) -> None:
+        """No more writes from now on (the folder is about to go): a download that ends after its session
+        is not stored, and one being written meanwhile fails quietly."""
+        with self._lock:
+            self._closed = True
+
     def put(self, file_token: str, pic_key: str, data: bytes) -> bool:
-        """Store ``data``; False when it is larger than the budget or cannot be written (disk full, ...)."""
-        if len(data) > self._budget:
+        """Store ``data``; False when it is larger than the budget or cannot be written (disk full, ...),
+        or after ``close()``."""
+        if len(data) > self._budget or self._closed:
             return False
         temp_name: str | None = None
         try:
@@ -304,7 +312,10 @@ class DiskCache:
                 fh.write(data)
             return self._install(disk_key(file_token, pic_key), Path(temp_name))
         except OSError as exc:
-            log.warning("disk cache write failed: %s", exc.strerror)
+            if self._closed:
+                log.debug("disk cache closed during a write: %s", exc.strerror)
+            else:
+                log.warning("disk cache write failed: %s", exc.strerror)
             return False
         finally:
             if temp_name is not None:
@@ -314,6 +325,8 @@ class DiskCache:
     def adopt(self, file_token: str, pic_key: str, path: str | os.PathLike[str]) -> bool:
         """Make the complete file at ``path`` the entry, by hard link (or a kernel copy where links cannot
         reach, e.g. another file system). False when neither works; the file at ``path`` is never changed."""
+        if self._closed:
+            return False
         source = Path(path)
         temp = self._dir / f"{_TEMP_PREFIX}{uuid.uuid4().hex}"
         try:

@@ -513,7 +513,7 @@ class PictureSession:
             if ident in self._downloaded:
                 self._refetches += 1
             self._downloaded.add(ident)
-        if store:
+        if store and not self._closing.is_set():  # a GET that ended after close() is not kept
             self._memory.put(self._memory_key(ref), data)
             if self._disk is not None:
                 self._disk.put(self._file_token, ref.pic_key, data)

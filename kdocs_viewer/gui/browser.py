@@ -120,6 +120,7 @@ class PictureBrowser(QWidget):
         self._client: KDocsClient | None = None
         self._session: PictureSession | None = None
         self._originals: SessionFolder | None = None
+        self._originals_cache: DiskCache | None = None  # in that folder
         self._released: list[SessionFolder] = []  # being deleted; shutdown() waits for them
         self._loader: ThumbnailLoader | None = None
         self._keeper: LeaseKeeper | None = None
@@ -228,11 +229,12 @@ class PictureBrowser(QWidget):
         self._token_paused = False
         self._client = client
         self._originals = SessionFolder()
+        self._originals_cache = DiskCache(self._originals.path, ORIGINALS_DISK_BUDGET)
         session = PictureSession(
             client,
             file_token,
             memory_budget=ORIGINALS_MEMORY_BUDGET,
-            disk_cache=DiskCache(self._originals.path, ORIGINALS_DISK_BUDGET),
+            disk_cache=self._originals_cache,
         )
         self._session = session
         self._thumbs.clear()
@@ -471,6 +473,9 @@ class PictureBrowser(QWidget):
         if self._session is not None:
             self._session.close()
             self._session = None
+        if self._originals_cache is not None:
+            self._originals_cache.close()  # a GET still on the wire (not waited for) stores nothing
+            self._originals_cache = None
         if self._originals is not None:
             self._originals.release()  # renamed aside now, deleted on a worker thread
             self._released = [f for f in self._released if not f.join(0)]

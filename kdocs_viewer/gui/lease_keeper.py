@@ -26,6 +26,7 @@ from kdocs_viewer.core.models import Ident, Lease, Outcome, PicFailure, PicRef
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.core.refresh import BACKGROUND_DELAY, RefreshPlanner, ResolveTask, TaskKind, background_wait
 from kdocs_viewer.gui.failure_text import with_advice
+from kdocs_viewer.gui.retired import retire
 
 if TYPE_CHECKING:  # the session module is loaded after the first paint (it brings the network stack)
     from kdocs_viewer.core.session import LeaseResolver
@@ -292,7 +293,8 @@ class LeaseKeeper(QObject):
 
     # -- lifetime --------------------------------------------------------------------------------------
     def shutdown(self) -> None:
-        """Stop the timers, cancel the running call, join the worker. Idempotent."""
+        """Stop the timers and cancel the running call; the worker ends once the call returns, not waited
+        for (``gui.retired``): an API call on the wire cannot be interrupted. Idempotent."""
         if self._closed:
             return
         self._closed = True
@@ -305,4 +307,4 @@ class LeaseKeeper(QObject):
             self._cond.notify_all()
         thread, self._thread = self._thread, None
         if thread is not None:
-            thread.join()
+            retire(self._signals, thread.is_alive)

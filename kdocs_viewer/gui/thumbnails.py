@@ -48,6 +48,7 @@ from kdocs_viewer.core.cache import ByteBudgetCache
 from kdocs_viewer.core.models import Ident, Lease, PicRef
 from kdocs_viewer.gui.decode import load_reader_plugins
 from kdocs_viewer.gui.picture_model import ThumbKey, ThumbnailResult
+from kdocs_viewer.gui.retired import retire
 from kdocs_viewer.gui.thumbnail_jobs import (
     DecodeJob,
     Fetched,
@@ -567,7 +568,8 @@ class ThumbnailLoader(QObject):
 
     # -- lifetime --------------------------------------------------------------------------------------
     def shutdown(self) -> None:
-        """Cancel queued and running jobs of both stages and join the pools' threads. Idempotent."""
+        """Cancel queued and running jobs of every stage and join the lookup and decode threads; fetch
+        threads still waiting on the network are not waited for (``gui.retired``). Idempotent."""
         if self._closed:
             return
         self._closed = True
@@ -585,9 +587,11 @@ class ThumbnailLoader(QObject):
         self._full.clear()
         self._lookups.clear()
         self._results.clear()
-        # Fetches first: once they are joined nothing can hand work to the decode pool any more.
-        pools = (self._lookup_pool, self._fetch_pool, self._pool)
+        fetch, pools = self._fetch_pool, (self._lookup_pool, self._pool)
         self._lookup_pool = self._fetch_pool = self._pool = None
+        if fetch is not None:  # a fetch's result reaches the decoders only through this (closed) loader
+            fetch.shutdown(wait=False)
+            retire(self._signals, fetch.busy)
         for pool in pools:
             if pool is not None:
                 pool.shutdown()

@@ -84,19 +84,26 @@ class WorkerPool:
                 self._extra += count
                 self._wake_maker()
 
-    def shutdown(self) -> None:
-        """Drop the jobs not started yet and join the threads (a running job runs to its end). Idempotent."""
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Drop the jobs not started yet; the threads end after their running job. ``wait``: join them
+        (a running job runs to its end); else return at once, ``busy()`` says when they are gone. Idempotent.
+        """
         with self._lock:
             self._closed = True
             self._jobs.clear()
-            threads, self._threads = self._threads, []
-            maker, self._maker = self._maker, None
+            # The maker first: a thread it is starting is joined only once started.
+            threads = [*([self._maker] if self._maker is not None else []), *self._threads]
             self._has_job.notify_all()
             self._needs_thread.notify_all()
-        if maker is not None:
-            maker.join()
-        for thread in threads:
-            thread.join()
+        if wait:
+            for thread in threads:
+                thread.join()
+
+    def busy(self) -> bool:
+        """Whether a thread of the pool still runs (after ``shutdown(wait=False)``: a job not done yet)."""
+        with self._lock:
+            threads = [*([self._maker] if self._maker is not None else []), *self._threads]
+        return any(thread.is_alive() for thread in threads)  # the maker lives until its threads started
 
     def _wake_maker(self) -> None:
         """(Lock held.) The maker thread, started on first need, makes the threads that are missing."""

@@ -15,6 +15,7 @@ from kdocs_viewer.core.expiry import next_refresh_at
 from kdocs_viewer.core.models import Lease, Outcome, PicFailure
 from kdocs_viewer.core.session import PictureSession
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
+from kdocs_viewer.gui.retired import retired_count
 from kdocs_viewer.standin.server import StandinServer
 from tests.helpers.logfail import ExpectLog
 from tests.helpers.sentinel import Sentinel, after_coarse
@@ -144,15 +145,26 @@ def test_rejected_token_pauses_and_resumes(qtbot: QtBot, setup: Callable[..., Se
     assert [e.status for e in server.request_log() if e.method == "POST"] == [401, 200, 200, 200, 200]
 
 
-def test_shutdown_joins_the_worker(qtbot: QtBot, setup: Callable[..., Setup]) -> None:
+def test_shutdown_does_not_wait_for_the_call_on_the_wire(qtbot: QtBot, setup: Callable[..., Setup]) -> None:
     keeper, _, server, _ = setup(pictures=400)
-    server.set_latency_ms(300)
+    answers: list[object] = []
+    keeper.leasesResolved.connect(answers.append)
+    server.set_latency_ms(1500)
     refs = server.pictures()
     keeper.start(refs[:50], refs[50:])
-    qtbot.wait(50)
+    qtbot.waitUntil(lambda: server.api_calls_today() > 0 or keeper_thread_alive(), timeout=3000)
+    qtbot.wait(100)  # the first call is on the wire
+    started = time.monotonic()
     keeper.shutdown()
     keeper.shutdown()
-    assert not [t for t in threading.enumerate() if t.name == "kdocs-lease-keeper"]
+    assert time.monotonic() - started < 1.0  # joining the worker took the rest of the server's 1.5 s
+    assert retired_count() == 1  # its signals are kept for the worker until the call returns
+    qtbot.waitUntil(lambda: not keeper_thread_alive() and retired_count() == 0, timeout=5000)
+    assert answers == []  # the late answer went nowhere
+
+
+def keeper_thread_alive() -> bool:
+    return any(t.name == "kdocs-lease-keeper" for t in threading.enumerate())
 
 
 def test_background_waits_for_the_first_screen_answer(qtbot: QtBot, setup: Callable[..., Setup]) -> None:
