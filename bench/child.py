@@ -23,6 +23,7 @@ def child_env(home: Path) -> dict[str, str]:
     """The environment of a measured child: offscreen Qt and private config/cache/data folders."""
     env = dict(os.environ)
     env["QT_QPA_PLATFORM"] = "offscreen"
+    home = home.resolve()  # XDG paths must be absolute: Qt ignores a relative one and uses ~/.cache
     for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache"), ("XDG_DATA_HOME", "data")):
         (home / sub).mkdir(parents=True, exist_ok=True)
         env[var] = str(home / sub)
