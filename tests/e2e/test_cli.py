@@ -351,18 +351,34 @@ def test_no_plain_token_option_and_documented_exit_codes() -> None:
 
 
 def _start_save(
-    server: StandinServer, pics_file: Path, out: Path, *extra: str, jobs: int = 1, tty: int | None = None
+    server: StandinServer,
+    pics_file: Path,
+    out: Path,
+    *extra: str,
+    jobs: int = 1,
+    tty: int | None = None,
+    inherit_signals: bool = False,
 ) -> subprocess.Popen[bytes]:
-    """A save in the background; its output goes to pipes, or all of it to the terminal ``tty``."""
+    """A save in the background; its output goes to pipes, or all of it to the terminal ``tty``.
+
+    The child starts with Ctrl+C and hangups at their defaults, as from an interactive shell, however this
+    suite was started (``nohup`` or a background job hand it them ignored, and the CLI rightly keeps them
+    so); ``inherit_signals``: with this process's dispositions instead (the nohup test sets its own).
+    """
     args = ["save", "--base-url", server.base_url, "--file-token", FILE_TOKEN, "--pics", str(pics_file)]
-    return subprocess.Popen(
-        [sys.executable, "-m", "kdocs_viewer.cli", *args, "--out", str(out), "--jobs", str(jobs), *extra],
-        stdin=subprocess.DEVNULL if tty is None else tty,
-        stdout=subprocess.PIPE if tty is None else tty,
-        stderr=subprocess.PIPE if tty is None else tty,
-        env=cli_env(KDOCS_ACCESS_TOKEN=TOKEN),
-        start_new_session=tty is not None,
-    )
+    with contextlib.ExitStack() as restore:
+        if not inherit_signals and sys.platform != "win32":
+            defaults = ((signal.SIGINT, signal.default_int_handler), (signal.SIGHUP, signal.SIG_DFL))
+            for signum, default in defaults:
+                restore.callback(signal.signal, signum, signal.signal(signum, default))
+        return subprocess.Popen(
+            [sys.executable, "-m", "kdocs_viewer.cli", *args, "--out", str(out), "--jobs", str(jobs), *extra],
+            stdin=subprocess.DEVNULL if tty is None else tty,
+            stdout=subprocess.PIPE if tty is None else tty,
+            stderr=subprocess.PIPE if tty is None else tty,
+            env=cli_env(KDOCS_ACCESS_TOKEN=TOKEN),
+            start_new_session=tty is not None,
+        )
 
 
 def _wait_for_files(
@@ -451,7 +467,7 @@ def test_under_nohup_a_hangup_does_not_stop_the_save(standin_factory: Factory, t
     out = tmp_path / "out"
     previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # what nohup does; the child inherits it
     try:
-        proc = _start_save(server, write_pics(tmp_path / "pics.json", pics), out)
+        proc = _start_save(server, write_pics(tmp_path / "pics.json", pics), out, inherit_signals=True)
     finally:
         signal.signal(signal.SIGHUP, previous)
     try:
