@@ -28,7 +28,6 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol
@@ -54,6 +53,7 @@ from kdocs_viewer.core.lease_batcher import COLLECT_QUIET, LeaseBatcher
 from kdocs_viewer.core.lease_table import LeaseTable
 from kdocs_viewer.core.models import Ident, Lease, Outcome, PicFailure, PicRef
 from kdocs_viewer.core.picture_heads import DEFAULT_HEAD_BUDGET, Head, HeadCache, NeedsWhole, TileBytes
+from kdocs_viewer.core.session_stats import SessionStats
 from kdocs_viewer.core.single_flight import SingleFlight, wait_or_cancel
 
 __all__ = [
@@ -122,27 +122,6 @@ class PicUnavailable(Exception):
         self.message = failure.message
         self.code = failure.code
         self.reason = failure.reason
-
-
-@dataclass(frozen=True)
-class SessionStats:
-    """Counters for the status bar, benchmarks and the quota-minded tests."""
-
-    api_calls: int  # calls the client sent since this session started (client.calls_made delta)
-    resolve_requests: int  # client.resolve invocations by this session
-    image_gets: int  # picture GETs sent, heads and rests included (each may retry inside the Downloader)
-    bytes_downloaded: int
-    memory_hits: int
-    disk_hits: int
-    re_resolves: int  # leases replaced because the host refused the URL
-    refetches: int  # originals downloaded again by this session (their bytes were evicted)
-    duplicate_gets: int  # downloads started while another of the same picture was running: must stay 0
-    range_gets: int = 0  # of image_gets, those with a Range header (a head, its growth, the rest after it)
-    head_hits: int = 0  # tiles made from a head already in the heads cache
-
-    @property
-    def cache_hits(self) -> int:
-        return self.memory_hits + self.disk_hits
 
 
 class PictureSession:

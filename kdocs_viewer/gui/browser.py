@@ -1,7 +1,8 @@
 """``PictureBrowser``: the picture grid with its toolbar, lease keeper, thumbnail loader and preview.
 
 The only widget the main window embeds. It owns one ``PictureSession`` at a time and every worker that
-serves it; ``shutdown()`` (or the next ``start()``) cancels and joins them all.
+serves it; ``shutdown()`` (or the next ``start()``) cancels them all, and joins all but those waiting on
+the network (``gui.retired``).
 
 Flow: ``start()`` → the keeper resolves what is on screen first, then the rest in the background → leases
 reach the model → the view's (debounced) visible range asks the loader for those thumbnails only → decoded
@@ -401,7 +402,7 @@ class PictureBrowser(QWidget):
         self.tileSizeChanged.emit(size)
 
     def shutdown(self) -> None:
-        """Cancel and join every worker, close the session. Idempotent; the window calls it on close."""
+        """Cancel every worker, close the session; never waits for the network. Idempotent (window close)."""
         if self._closed:
             return
         self._teardown()
@@ -473,14 +474,13 @@ class PictureBrowser(QWidget):
         if self._session is not None:
             self._session.close()
             self._session = None
-        if self._originals_cache is not None:
-            self._originals_cache.close()  # a GET still on the wire (not waited for) stores nothing
-            self._originals_cache = None
+        if self._originals_cache is not None:  # a GET still on the wire (not waited for) stores nothing
+            self._originals_cache.close()
         if self._originals is not None:
             self._originals.release()  # renamed aside now, deleted on a worker thread
             self._released = [f for f in self._released if not f.join(0)]
             self._released.append(self._originals)
-            self._originals = None
+        self._originals = self._originals_cache = None
         self._client = None
 
     def _proxy_row_of(self, ident: Ident) -> int:

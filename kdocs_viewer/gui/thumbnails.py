@@ -123,10 +123,11 @@ class ThumbnailLoader(QObject):
     """Loads thumbnails for the rows the view asks for, newest request wins.
 
     Owner of its thread pools (lookup, fetch, decode): ``shutdown()`` cancels everything and joins the
-    threads. ``jobs_started`` counts thumbnails handed to the fetch stage; ``jobs_dropped`` those of them that
-    were then dropped before being decoded (before their fetch started, or fetched for a tile no longer
-    wanted); ``decodes_started`` those handed to the decode stage; ``lookups_started`` tiles handed to the
-    lookup stage and ``disk_hits`` those found on disk.
+    lookup and decode threads; a fetch still on the wire ends on its own. ``jobs_started`` counts
+    thumbnails handed to the fetch stage; ``jobs_dropped`` those of them that were then dropped before
+    being decoded (before their fetch started, or fetched for a tile no longer wanted); ``decodes_started``
+    those handed to the decode stage; ``lookups_started`` tiles handed to the lookup stage and
+    ``disk_hits`` those found on disk.
     """
 
     thumbnailsReady = Signal(object)  # list[ThumbnailResult]
