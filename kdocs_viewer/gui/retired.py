@@ -23,7 +23,8 @@ _retired: list[tuple[QObject, Callable[[], bool]]] = []
 
 
 def retire(signals: QObject, busy: Callable[[], bool]) -> None:
-    """(GUI thread) Keep ``signals`` until ``busy()`` is False, then delete it; at once if it already is."""
+    """(GUI thread) Take ``signals`` from its owner and keep it until ``busy()`` is False, then delete it.
+    When nothing is busy already, it stays with its owner, deleted with it as usual."""
     if not busy():
         return  # its owner deletes it as usual
     signals.setParent(None)  # outlives its owner

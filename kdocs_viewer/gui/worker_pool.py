@@ -4,7 +4,7 @@ the GIL.
 ``QThreadPool.start()`` called from Python releases the GIL; when the pool's workers run Python (a GET, a
 result), the GUI thread then waits for one of them to let it go again, ~0.5 ms a call: handing a screenful
 of 28 fetches to the pool stalled the GUI thread 14 ms (bench/RESULTS.md, "Figures behind choices in the
-code"). Putting a job on a ``queue.PriorityQueue`` stays in Python and takes microseconds. The standard
+code"). Pushing a job on a heap under a lock stays in Python and takes microseconds. The standard
 library's ``ThreadPoolExecutor`` would too, but runs jobs first come first served, and a preview must not
 wait behind a screenful of tiles: jobs here run best ``priority`` first, like ``QThreadPool``'s.
 """
