@@ -17,7 +17,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol
@@ -447,33 +446,44 @@ class KDocsClient:
         self, run: Callable[[int], None], count: int, cancel: threading.Event | None, stop: threading.Event
     ) -> None:
         """Keep ``concurrency`` batches in flight; launch the next only when one finishes (so cancel and a
-        rejected token stop launching at once); re-raise the first TokenInvalidError after all have ended."""
-        token_error: TokenInvalidError | None = None
-        with ThreadPoolExecutor(
-            max_workers=min(self._concurrency, count), thread_name_prefix="kdocs-resolve"
-        ) as pool:
-            pending: set[Future[None]] = set()
-            upcoming: Iterator[int] = iter(range(count))
-            for index in upcoming:
-                pending.add(pool.submit(run, index))
-                if len(pending) >= self._concurrency:
-                    break
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    exc = future.exception()
-                    if isinstance(exc, TokenInvalidError):
-                        token_error = token_error or exc
-                    elif exc is not None:
-                        raise exc
-                if stop.is_set() or (cancel is not None and cancel.is_set()):
-                    continue
-                for index in upcoming:
-                    pending.add(pool.submit(run, index))
-                    if len(pending) >= self._concurrency:
-                        break
-        if token_error is not None:
-            raise token_error
+        rejected token stop launching at once); after all have ended, raise the first unexpected error,
+        else the first TokenInvalidError.
+
+        Daemon threads, not a ``ThreadPoolExecutor``: Python joins an executor's threads at exit, so a
+        window closed during a resolve on a slow line left its process running until the calls returned.
+        """
+        upcoming = iter(range(count))
+        lock = threading.Lock()
+        unexpected: list[Exception] = []
+        rejected: list[TokenInvalidError] = []
+
+        def worker() -> None:
+            while not stop.is_set() and not (cancel is not None and cancel.is_set()):
+                with lock:
+                    index = None if unexpected else next(upcoming, None)
+                if index is None:
+                    return
+                try:
+                    run(index)
+                except TokenInvalidError as exc:
+                    with lock:
+                        rejected.append(exc)
+                except Exception as exc:
+                    with lock:
+                        unexpected.append(exc)
+
+        threads = [
+            threading.Thread(target=worker, name="kdocs-resolve", daemon=True)
+            for _ in range(min(self._concurrency, count))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if unexpected:
+            raise unexpected[0]
+        if rejected:
+            raise rejected[0]
 
     def _parse(self, response: httpx.Response) -> tuple[dict[str, Any], KDocsError | None]:
         """``replies.parse_envelope`` of the response, the token scrubbed from anything it quotes."""

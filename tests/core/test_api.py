@@ -723,3 +723,38 @@ def test_closed_client_refuses_work(standin: StandinServer) -> None:
     client.close()
     with pytest.raises(RuntimeError):
         client.list_sheets(FILE)
+
+
+_RESOLVE_THEN_EXIT = """
+import json, sys, threading, time
+from kdocs_viewer.core.api import KDocsClient
+from kdocs_viewer.core.models import PicRef
+base, keys = sys.argv[1], json.loads(sys.argv[2])
+client = KDocsClient("demo-token", base, concurrency=4)
+refs = [PicRef(key, tag) for key, tag in keys]
+threading.Thread(target=client.resolve, args=("demo-workbook", refs), daemon=True).start()
+time.sleep(0.5)  # the batches are on the wire; the program ends (a window closed, say)
+"""
+
+
+def test_a_resolve_on_the_wire_does_not_keep_the_process_alive(
+    standin_factory: Callable[..., StandinServer],
+) -> None:
+    """Its batches ran on a ThreadPoolExecutor, whose threads Python joins at exit: a program that ended
+    during a resolve on a slow line stayed alive until the server answered."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    standin = standin_factory(pictures=3 * MAX_PICS_PER_CALL, latency_ms=8000)
+    keys = [[ref.pic_key, ref.tag] for ref in standin.pictures()]
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", _RESOLVE_THEN_EXIT, standin.base_url, json.dumps(keys)],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 5.0  # joined, it took the server's 8 s
