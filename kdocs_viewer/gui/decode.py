@@ -10,6 +10,7 @@ Qt calls but the few in ``decode_image``/``decode_head`` and their signals' ``em
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -120,9 +121,7 @@ def _reading(data: bytes, qt_format: bytes) -> Iterator[QImageReader]:
         Shiboken.delete(reader)
 
 
-_plugins_loaded = False
-
-
+@functools.cache
 def load_reader_plugins() -> None:
     """Load the plugins of ``SHOWN_FORMATS`` now, on the calling (GUI) thread; once per process (Qt keeps
     a loaded plugin until the application ends).
@@ -130,13 +129,9 @@ def load_reader_plugins() -> None:
     Loading a plugin takes Qt's library and event-queue locks; done here, a decode worker only looks the
     loaded plugin up.
     """
-    global _plugins_loaded
-    if _plugins_loaded:
-        return
     for qt_format in SHOWN_FORMATS.values():
         with _reading(b"", qt_format) as reader:
             reader.canRead()
-    _plugins_loaded = True
 
 
 def _embedded_thumbnail(

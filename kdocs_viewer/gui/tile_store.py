@@ -22,6 +22,7 @@ transparency.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,15 +57,11 @@ class CachedTile:
     meta: TileMeta
 
 
-_codecs_loaded = False
-
-
+@functools.cache
 def load_tile_codecs() -> None:
-    """Load the JPEG and PNG reader and writer plugins now, on the calling (GUI) thread: loading a plugin
-    takes Qt's library and event-queue locks; done here, a worker only looks the loaded plugin up."""
-    global _codecs_loaded
-    if _codecs_loaded:
-        return
+    """Load the JPEG and PNG reader and writer plugins now, on the calling (GUI) thread, once per process:
+    loading a plugin takes Qt's library and event-queue locks; done here, a worker only looks the loaded
+    plugin up."""
     for fmt in _ENCODINGS.values():
         buffer = QBuffer()
         buffer.open(QIODevice.OpenModeFlag.ReadWrite)
@@ -75,7 +72,6 @@ def load_tile_codecs() -> None:
         reader.setAutoDetectImageFormat(False)
         reader.canRead()
         Shiboken.delete(reader)
-    _codecs_loaded = True
 
 
 def encode_tile(image: QImage) -> tuple[str, bytes] | None:

@@ -61,10 +61,6 @@ class WorkerPool:
         self._maker: threading.Thread | None = None
         self._closed = False
 
-    @property
-    def max_threads(self) -> int:
-        return self._max
-
     def start(self, job: Job, priority: int = 0) -> None:
         """Run ``job`` on a worker, higher ``priority`` first. An exception it lets out is logged (jobs
         report their own failures); after ``shutdown`` the job is dropped."""
