@@ -5,14 +5,18 @@ them arrive until none came for ``quiet`` seconds (at most ``max_wait``, or a fu
 them as one ``pictures/urls`` call on a small resolver pool. A ref already being resolved is never asked
 for twice: everyone who wants it waits on the same ``LeaseRequest``. ``PictureSession`` owns one; the
 waiting itself (with the caller's cancel flag) is the session's.
+
+``close()`` never waits for a call on the wire (closing a workbook on a slow line froze the window until
+the API answered), and the resolvers are daemon threads, so they do not keep a closed app's process alive
+either: a late answer only updates a session nobody uses.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
 from kdocs_viewer.core.download import DownloadCancelled
@@ -25,6 +29,7 @@ __all__ = ["COLLECT_MAX", "COLLECT_QUIET", "LeaseBatcher", "LeaseRequest"]
 # Lease requests are collected until none arrived for COLLECT_QUIET seconds (at most COLLECT_MAX).
 COLLECT_QUIET = 0.02
 COLLECT_MAX = 0.15
+RESOLVERS = 2  # calls in flight at once
 
 
 class LeaseRequest:
@@ -46,7 +51,7 @@ def _closed() -> DownloadCancelled:
 
 class LeaseBatcher:
     """Collects lease requests and resolves them in batches; thread-safe. Owns its collecting thread and
-    resolver pool (started on first need); ``close()`` stops and joins them.
+    resolver threads (started on first need); ``close()`` stops them without waiting for a call.
 
     ``resolve(refs, cancel)`` makes the call; ``record(outcomes)`` is told every answer before its waiters
     wake; ``usable(ident, now)`` is the lease already good enough, which is then used instead of a request.
@@ -73,7 +78,7 @@ class LeaseBatcher:
         self._requests: dict[Ident, LeaseRequest] = {}  # queued or being resolved
         self._queue: dict[Ident, None] = {}  # queued, not yet sent (ordered set)
         self._collector: threading.Thread | None = None
-        self._resolvers: ThreadPoolExecutor | None = None
+        self._batches: queue.SimpleQueue[list[LeaseRequest] | None] = queue.SimpleQueue()
         self._resolve_requests = 0
 
     @property
@@ -150,16 +155,16 @@ class LeaseBatcher:
         return request.outcome
 
     def close(self) -> None:
-        """Set ``closing``, stop collecting, join the threads, and release the waiters of requests that
-        never reached a resolver (``outcome_of`` then raises DownloadCancelled)."""
+        """Set ``closing``, stop collecting, and release every waiter (``outcome_of`` then raises
+        DownloadCancelled); a call on the wire is not waited for."""
         with self._lock:
             self._closing.set()
             self._wakeup.notify_all()
-            collector, resolvers = self._collector, self._resolvers
+            collector = self._collector
         if collector is not None:
-            collector.join()
-        if resolvers is not None:
-            resolvers.shutdown(wait=True)
+            collector.join()  # quick: it only ever waits on ``closing``
+            for _ in range(RESOLVERS):
+                self._batches.put(None)
         with self._lock:
             stranded = list(self._requests.values())
             self._requests.clear()
@@ -170,11 +175,12 @@ class LeaseBatcher:
     def _wake_collector_locked(self) -> None:
         """Start the collecting thread on first need, and wake it (caller holds the lock)."""
         if self._collector is None:
-            self._resolvers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kdocs-lease-resolve")
             self._collector = threading.Thread(
                 target=self._collect_loop, name="kdocs-lease-collect", daemon=True
             )
             self._collector.start()
+            for _ in range(RESOLVERS):
+                threading.Thread(target=self._resolve_loop, name="kdocs-lease-resolve", daemon=True).start()
         self._wakeup.notify_all()
 
     def _collect_loop(self) -> None:
@@ -198,14 +204,15 @@ class LeaseBatcher:
             with self._lock:
                 batch, self._queue = list(self._queue), {}
                 requests = [self._requests[ident] for ident in batch]
-                resolvers = self._resolvers
                 if requests:
                     self._resolve_requests += 1
-            if not requests or resolvers is None:
-                continue
-            try:
-                resolvers.submit(self._resolve_collected, requests)
-            except RuntimeError:  # shut down by close(): finish the waiters here
+            if requests:
+                self._batches.put(requests)
+
+    def _resolve_loop(self) -> None:
+        """One resolver: collected batches, one call each, until ``close()``."""
+        while (requests := self._batches.get()) is not None:
+            if not self._closing.is_set():  # after close() every waiter has been released already
                 self._resolve_collected(requests)
 
     def _resolve_collected(self, requests: list[LeaseRequest]) -> None:

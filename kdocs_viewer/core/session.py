@@ -570,7 +570,7 @@ class PictureSession:
     # ---- lifetime -------------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop collecting, wake every waiter (they get DownloadCancelled), join the session's threads."""
+        """Stop collecting, wake every waiter (they get DownloadCancelled); never waits for the network."""
         self._batcher.close()
         with self._downloader_lock:
             downloader = self._downloader

@@ -4,7 +4,9 @@ A drop target gets ``file://`` URLs of real files — never a signed picture URL
 capability and stop working minutes later. When a drag starts, the selected pictures are written (from the
 session's memory cache, or fetched) by a worker thread into a fresh sub-folder of a private (0700) folder;
 the GUI keeps painting meanwhile (user input is held back for that moment), and the drag starts once the
-files exist. Everything is removed again at ``shutdown()``.
+files exist. Everything is removed again at ``shutdown()``, which does not wait for a writer still fetching
+(that ends when the server answers): such a writer removes what it wrote itself. Writers are not daemons,
+so the process ends only after they have.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from PySide6.QtCore import QEventLoop, QMimeData, QObject, QTimer, QUrl, Signal,
 
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.redact import redact
+from kdocs_viewer.gui.retired import retire
 
 if TYPE_CHECKING:  # saving (pathvalidate) and the loader's module are not needed until a drag starts
     from kdocs_viewer.gui.thumbnails import Fetcher
@@ -82,14 +85,14 @@ class DragExporter(QObject):
         folder = self._root / f"{self._counter:04d}"
         staging = _Staging(idents, folder)
         staging.thread = threading.Thread(
-            target=self._run, args=(staging, list(refs)), name="kdocs-drag-export", daemon=True
+            target=self._run, args=(staging, self._root, list(refs)), name="kdocs-drag-export"
         )
         self._current = staging
         self._threads.append(staging)
         staging.thread.start()
         return staging
 
-    def _run(self, staging: _Staging, refs: list[PicRef]) -> None:
+    def _run(self, staging: _Staging, root: Path, refs: list[PicRef]) -> None:
         from kdocs_viewer.core.saving import DEFAULT_TEMPLATE, ConflictPolicy, save_batch  # on the first drag
 
         def fetch(ref: PicRef, cancel: threading.Event | None) -> bytes:
@@ -112,6 +115,9 @@ class DragExporter(QObject):
         except Exception as exc:  # becomes a status message, never a dead worker
             staging.error = redact(str(exc)) or type(exc).__name__
             staging.paths = []
+        if self._closed:  # shutdown() has removed the folder already, or is about to: remove what came after
+            shutil.rmtree(root, ignore_errors=True)
+            return
         self._signals.finished.emit(staging)
 
     @Slot(object)
@@ -150,15 +156,14 @@ class DragExporter(QObject):
         return current.error
 
     def shutdown(self) -> None:
-        """Cancel and join the writers, delete the temporary folder. Idempotent."""
+        """Cancel the writers, delete the temporary folder; never waits for the network. Idempotent."""
         if self._closed:
             return
         self._closed = True
+        writers = [s.thread for s in self._threads if s.thread is not None]
         for staging in self._threads:
             staging.cancel.set()
-        for staging in self._threads:
-            if staging.thread is not None:
-                staging.thread.join()
+        retire(self._signals, lambda: any(thread.is_alive() for thread in writers))
         self._threads.clear()
         self._current = None
         if self._root is not None:

@@ -13,7 +13,8 @@ What it guarantees:
   file reading and "Find pictures" run off the GUI thread and answer on it);
 - its face is the workbook's name above the grid; the pic list is a side panel shown on demand;
 - keyring news never hides an error about the input (``MessageArea.show_notice``);
-- every worker of every part is cancelled and joined in ``closeEvent`` (idempotent), the browser's too.
+- every worker of every part is cancelled in ``closeEvent`` (idempotent), the browser's too; none is waited
+  for on the network (``gui.retired``), so the window goes at once even on a dead line.
 """
 
 from __future__ import annotations
@@ -418,7 +419,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop and join every worker, save the settings. Idempotent."""
+        """Stop every worker (never waiting on the network), save the settings. Idempotent."""
         if self._closed:
             return
         self._closed = True

@@ -177,9 +177,11 @@ class SaveController(QObject):
             self._runner.cancel()
 
     def shutdown(self) -> None:
-        """Cancel and join a running batch, close its progress dialog. Idempotent."""
+        """Cancel a running batch without waiting for it (a fetch on the wire can take as long as the server
+        does; the batch still removes its part files before the process ends), close its progress dialog.
+        Idempotent."""
         self.cancel()
-        if self._runner is not None:
-            self._runner.wait()
+        if self._runner is not None and self._runner.is_running():
+            self._runner.detach()
         if self._progress is not None:
             self._progress.close()

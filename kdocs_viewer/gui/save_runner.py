@@ -1,11 +1,15 @@
 """Runs ``core.saving.save_batch`` off the GUI thread and reports back on it.
 
-One ``SaveRunner`` per batch. Its worker is a ``QRunnable`` in a pool the runner owns, so ``wait()`` joins it;
+One ``SaveRunner`` per batch. Its worker is a Python thread the runner owns, so ``wait()`` joins it;
 ``cancel()`` sets the batch's cancel flag, which ``save_batch`` and ``PictureSession.fetch_bytes`` both honour
 (in-flight writes remove their ``.part`` file). ``save_batch`` also first removes the part files a killed or
 crashed save left in the folder, for the viewer as for ``kdocs-pics``. Progress is relayed at most ~10 times
 a second through a relay object created in the GUI thread, so ``progressed``/``finished`` always arrive on the
 GUI thread.
+
+Closing the window never waits for a cancelled batch: a fetch already on the wire ends only when the server
+answers. ``detach()`` cuts the runner off, and the thread winds down alone (``gui.retired`` keeps its relay);
+it is not a daemon, so the process still ends only after the batch has removed its part files.
 
 While a batch runs, the pictures are pinned in the browser (``pin("save", …)``), so their URLs are kept fresh
 even when they scroll out of view; the pin is dropped when the batch ends however it ends.
@@ -21,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.redact import redact
@@ -33,6 +37,7 @@ from kdocs_viewer.core.saving import (
     Source,
     save_batch,
 )
+from kdocs_viewer.gui.retired import retire
 
 __all__ = ["PIN_OWNER", "SaveJob", "SaveRunner", "SaveStatus", "describe", "failed_refs", "refs_in_order"]
 
@@ -85,7 +90,7 @@ class _Relay(QObject):
     finished = Signal(object)
 
 
-class _SaveTask(QRunnable):
+class _SaveTask:
     def __init__(
         self,
         job: SaveJob,
@@ -95,8 +100,6 @@ class _SaveTask(QRunnable):
         relay: _Relay,
         workers: int,
     ) -> None:
-        super().__init__()
-        self.setAutoDelete(True)
         self._job = job
         self._fetch = fetch
         self._on_saved = on_saved
@@ -162,8 +165,7 @@ class SaveRunner(QObject):
         self._pinner = pinner
         self._workers = workers
         self._cancel = threading.Event()
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
+        self._thread: threading.Thread | None = None
         self._relay = _Relay(self)
         self._relay.progressed.connect(self._on_progressed)
         self._relay.finished.connect(self._on_finished)
@@ -188,7 +190,8 @@ class SaveRunner(QObject):
         if self._pinner is not None:
             self._pinner.pin(PIN_OWNER, {ref.ident for ref in self._job.refs})
         task = _SaveTask(self._job, self._fetch, self._on_saved, self._cancel, self._relay, self._workers)
-        self._pool.start(task)
+        self._thread = threading.Thread(target=task.run, name="kdocs-save")  # joined at exit: see above
+        self._thread.start()
 
     @Slot()
     def cancel(self) -> None:
@@ -199,8 +202,22 @@ class SaveRunner(QObject):
         return self._cancel.is_set()
 
     def wait(self, timeout_ms: int = 30_000) -> bool:
-        """Join the worker (after ``cancel`` this is quick). True when it has ended."""
-        return bool(self._pool.waitForDone(timeout_ms))
+        """Join the worker (after ``cancel``, quick unless a fetch waits on the network). True when it has
+        ended."""
+        if self._thread is not None:
+            self._thread.join(timeout_ms / 1000)
+        return not self._worker_alive()
+
+    def detach(self) -> None:
+        """(GUI thread, at close) Cancel and stop reporting, without waiting: the worker ends on its own."""
+        self.cancel()
+        self._relay.progressed.disconnect(self._on_progressed)
+        self._relay.finished.disconnect(self._on_finished)
+        self._running = False
+        retire(self._relay, self._worker_alive)
+
+    def _worker_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     @Slot(object)
     def _on_progressed(self, status: object) -> None:

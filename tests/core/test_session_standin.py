@@ -19,6 +19,7 @@ from kdocs_viewer.core.saving import save_batch
 from kdocs_viewer.core.session import PictureSession, PicUnavailable
 from kdocs_viewer.standin.dataset import KIND_CORRUPT, KIND_EMPTY
 from kdocs_viewer.standin.server import StandinServer
+from tests.helpers.threads import wait_threads_end
 
 URLS_PATH = PICTURE_URLS_PATH.format(file_token="demo-workbook")
 
@@ -40,7 +41,7 @@ def make_session() -> Iterator[Callable[..., PictureSession]]:
     for client, session in opened:
         session.close()
         client.close()
-    assert not [t for t in threading.enumerate() if t.name.startswith("kdocs-lease")]
+    wait_threads_end("kdocs-lease")
 
 
 def url_calls(server: StandinServer) -> int:

@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.gui.browser import PictureBrowser
 from kdocs_viewer.gui.drag_export import MAX_DRAG_PICTURES
+from kdocs_viewer.gui.retired import retired_count
 from kdocs_viewer.standin.server import StandinServer
 from tests.gui.browser_helpers import MakeBrowser, keeper_of
 
@@ -78,3 +79,30 @@ def test_a_huge_selection_keeps_only_one_batch_fresh(
     keeper = keeper_of(widget)
     assert keeper is not None
     assert keeper.needed_by("selected") == {ref.ident for ref in refs[:100]}  # quota guard
+
+
+def test_closing_during_a_slow_drag_does_not_wait_and_leaves_no_file(
+    qtbot: QtBot, browser: tuple[PictureBrowser, StandinServer]
+) -> None:
+    """Closing the workbook while a drag's picture is still on a slow wire froze the window until the
+    picture host answered: shutdown joined the writers. Now it returns at once, and the late writer removes
+    what it wrote."""
+    widget, server = browser
+    keeper = keeper_of(widget)
+    qtbot.waitUntil(keeper.is_idle, timeout=8000)  # every link resolved: the writer's wait is the GET
+    far = server.pictures()[110]  # never on screen, so never fetched
+    server.set_latency_ms(1500)
+    exporter = widget.drag_exporter()
+    assert exporter is not None
+    staging = exporter.prepare([far])
+    assert staging is not None and staging.thread is not None
+    assert exporter.mime_for([far], wait_ms=50) is None  # still writing
+    root = exporter.root()
+    assert root is not None
+    widget.shutdown()
+    assert staging.thread.is_alive(), "shutdown waited for the writer"
+    assert not root.exists()
+    staging.thread.join(10)
+    assert not staging.thread.is_alive()
+    assert not root.exists()  # nothing the late writer made is left
+    qtbot.waitUntil(lambda: retired_count() == 0, timeout=5000)

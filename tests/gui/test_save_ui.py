@@ -149,6 +149,34 @@ def test_cancel_leaves_no_part_file(
         assert result.path.read_bytes() == demo.server.image_bytes(result.ref.pic_key)
 
 
+def test_closing_the_window_during_a_slow_save_does_not_wait_and_leaves_no_part_file(
+    demo_window: Callable[..., DemoWindow], tmp_path: Path, qtbot: QtBot
+) -> None:
+    """Closing the window mid-save froze it until the picture host answered (up to 30 s): the close joined
+    the batch. Now the window goes at once; the cancelled batch still removes its part files, and the
+    process waits for that (the worker is not a daemon)."""
+    demo = demo_window(pictures=30)
+    window, browser = demo.window, demo.window.browser
+    session = browser.session()
+    assert session is not None
+    uncached = [r for r in browser.all_refs() if session.cached_bytes(r) is None][-12:]
+    assert len(uncached) >= 6
+    demo.server.set_latency_ms(1500)
+    out = tmp_path / "out"
+    runner = window.saver.start(SaveJob(tuple(uncached), out, DEFAULT_TEMPLATE, ConflictPolicy.UNIQUIFY))
+    assert runner is not None
+    qtbot.wait(200)  # its fetches are on the wire
+    window.close()
+    assert not window.isVisible() and not window.saver.is_running()
+    assert not runner.wait(0), "the close waited for the save"
+    worker = next(t for t in threading.enumerate() if t.name == "kdocs-save")
+    assert not worker.daemon  # the process ends only after the batch has cleaned up
+    assert runner.wait(15_000)
+    assert not _part_files(out)
+    for path in out.iterdir() if out.exists() else []:  # whatever was written is whole
+        assert path.read_bytes() in {demo.server.image_bytes(r.pic_key) for r in uncached}
+
+
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL and flock")
 def test_saving_removes_the_part_files_a_killed_save_left_and_only_those(
     demo_window: Callable[..., DemoWindow], tmp_path: Path, qtbot: QtBot
