@@ -29,13 +29,14 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QRunnable,
     QSortFilterProxyModel,
     Qt,
-    QThreadPool,
     Signal,
     Slot,
 )
+
+from kdocs_viewer.gui.retired import retire
+from kdocs_viewer.gui.worker_pool import WorkerPool
 
 if TYPE_CHECKING:
     from kdocs_viewer.core.api import KDocsClient
@@ -200,7 +201,7 @@ class _PageRelay(QObject):
     ended = Signal(int, object)  # (generation, BaseException | None)
 
 
-class _ListingRun(QRunnable):
+class _ListingRun:
     def __init__(
         self,
         relay: _PageRelay,
@@ -208,8 +209,6 @@ class _ListingRun(QRunnable):
         fetch: Callable[[int], FilePage],
         cancel: threading.Event,
     ) -> None:
-        super().__init__()
-        self.setAutoDelete(True)
         self._relay = relay
         self._generation = generation
         self._fetch = fetch
@@ -241,7 +240,7 @@ class FileListing(QObject):
     changed = Signal()
     pageArrived = Signal(object)  # list[FileItem]
 
-    def __init__(self, kind: ListKind, pool: QThreadPool, parent: QObject | None = None) -> None:
+    def __init__(self, kind: ListKind, pool: WorkerPool, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.kind = kind
         self.model = FileListModel(self)
@@ -286,7 +285,7 @@ class FileListing(QObject):
             def fetch(offset: int) -> FilePage:
                 return list_spreadsheets(client, offset=offset)
 
-        self._pool.start(_ListingRun(self._relay, self._generation, fetch, cancel))
+        self._pool.start(_ListingRun(self._relay, self._generation, fetch, cancel).run)
         self.changed.emit()
 
     def cancel(self) -> None:
@@ -295,6 +294,12 @@ class FileListing(QObject):
             self._stop()
             self._state = ListState.STOPPED
             self.changed.emit()
+
+    def shutdown(self) -> None:
+        """(At close) Stop; the worker of a page still on the wire ends when the server answers, and what it
+        reports through is kept until then (``gui.retired``)."""
+        self.cancel()
+        retire(self._relay, self._pool.busy)
 
     def _stop(self) -> None:
         if self._cancel is not None:

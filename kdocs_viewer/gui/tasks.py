@@ -1,9 +1,13 @@
-"""Small one-off background calls (find pictures, read a file, parse a list), with an owner that joins them.
+"""Small one-off background calls (find pictures, read a file, parse a list, sign-in steps).
 
-``BackgroundCalls.submit(kind, fn)`` runs ``fn()`` in a private ``QThreadPool`` and delivers a ``TaskResult``
+``BackgroundCalls.submit(kind, fn)`` runs ``fn()`` on a private ``WorkerPool`` and delivers a ``TaskResult``
 on the GUI thread through a relay object created there (never a lambda connected to a worker signal). Each
 submit gets a generation number per kind, so its owner can drop answers that a newer request replaced.
-``shutdown`` sets the shared cancel flag and waits for the pool.
+
+``shutdown`` sets the shared cancel flag and returns: most calls are API calls, and one already on the wire
+ends only when the server answers (closing the window during "Find pictures" on a slow line froze it until
+then). Its thread ends on its own, a daemon that never holds the process at exit; ``gui.retired`` keeps the
+relay until then. Calls here write no files, so abandoning them leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -14,7 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
+
+from kdocs_viewer.gui.retired import retire
+from kdocs_viewer.gui.worker_pool import WorkerPool
 
 __all__ = ["BackgroundCalls", "TaskResult"]
 
@@ -35,10 +42,27 @@ class _Relay(QObject):
     done = Signal(object)
 
 
-class _Call(QRunnable):
-    def __init__(self, relay: _Relay, kind: str, generation: int, fn: Callable[[], Any]) -> None:
-        super().__init__()
-        self.setAutoDelete(True)
+class _Running:
+    """How many calls are running now (a context manager around each)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self.count += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self.count -= 1
+
+
+class _Call:
+    def __init__(
+        self, relay: _Relay, kind: str, generation: int, fn: Callable[[], Any], running: _Running
+    ) -> None:
+        self._running = running
         self._relay = relay
         self._kind = kind
         self._generation = generation
@@ -47,10 +71,11 @@ class _Call(QRunnable):
     def run(self) -> None:
         fn, self._fn = self._fn, None
         assert fn is not None
-        try:
-            result = TaskResult(self._kind, self._generation, fn())
-        except BaseException as exc:  # delivered to the GUI thread as a result, never lost in a worker
-            result = TaskResult(self._kind, self._generation, None, exc)
+        with self._running:
+            try:
+                result = TaskResult(self._kind, self._generation, fn())
+            except BaseException as exc:  # delivered to the GUI thread as a result, never lost in a worker
+                result = TaskResult(self._kind, self._generation, None, exc)
         with contextlib.suppress(RuntimeError):  # owner already deleted: nobody is waiting for the answer
             self._relay.done.emit(result)
 
@@ -62,9 +87,8 @@ class BackgroundCalls(QObject):
 
     def __init__(self, parent: QObject | None = None, *, max_threads: int = 2) -> None:
         super().__init__(parent)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(max_threads)
-        self._pool.setExpiryTimeout(2000)
+        self._pool = WorkerPool("kdocs-calls", max_threads)
+        self._running = _Running()
         self._relay = _Relay(self)
         self._relay.done.connect(self._on_done)
         self._generations: dict[str, int] = {}
@@ -76,7 +100,7 @@ class BackgroundCalls(QObject):
         generation = self._generations.get(kind, 0) + 1
         self._generations[kind] = generation
         self._busy[kind] = self._busy.get(kind, 0) + 1
-        self._pool.start(_Call(self._relay, kind, generation, fn))
+        self._pool.start(_Call(self._relay, kind, generation, fn, self._running).run)
         return generation
 
     def forget(self, kind: str) -> None:
@@ -88,7 +112,8 @@ class BackgroundCalls(QObject):
         return self._busy.get(kind, 0) > 0
 
     def active(self) -> int:
-        return int(self._pool.activeThreadCount())
+        """Calls running now (after ``shutdown``, those still waiting for an answer)."""
+        return self._running.count
 
     @Slot(object)
     def _on_done(self, result: object) -> None:
@@ -99,8 +124,9 @@ class BackgroundCalls(QObject):
             return
         self.finished.emit(result)
 
-    def shutdown(self, timeout_ms: int = 10_000) -> bool:
-        """Cancel what can be cancelled and join the pool. True when every call has ended."""
+    def shutdown(self) -> None:
+        """Cancel what can be cancelled, drop the calls not started; never waits (see the module docstring).
+        Idempotent."""
         self.cancel.set()
-        self._pool.clear()
-        return bool(self._pool.waitForDone(timeout_ms))
+        self._pool.shutdown(wait=False)
+        retire(self._relay, self._pool.busy)

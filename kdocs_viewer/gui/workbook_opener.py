@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
@@ -28,6 +28,7 @@ from kdocs_viewer.core.quota import server_key
 from kdocs_viewer.gui import settings as S
 from kdocs_viewer.gui.settings import AppSettings
 from kdocs_viewer.gui.token_controller import TokenController
+from kdocs_viewer.gui.worker_pool import WorkerPool
 
 if TYPE_CHECKING:  # the lists and the picker load when they are first needed, after the first paint
     from kdocs_viewer.core.files import FileItem
@@ -56,9 +57,7 @@ class WorkbookOpener(QObject):
         self._token = token
         self._settings = settings
         self._dialog_parent = dialog_parent
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(2)
-        self._pool.setExpiryTimeout(2000)
+        self._pool = WorkerPool("kdocs-listing", 2)  # daemons: a listing on the wire is never waited for
         self._listings: dict[ListKind, FileListing] = {}
         self._picker: WorkbookPicker | None = None
         self._rejected: set[ListKind] = set()  # listings whose refusal went to the token controller
@@ -264,14 +263,13 @@ class WorkbookOpener(QObject):
     # closing
 
     def shutdown(self) -> None:
-        """Close the picker, stop the listings and join their workers. Idempotent."""
+        """Close the picker, stop the listings; never waits for a page on the wire. Idempotent."""
         if self._closed:
             return
         self._closed = True
         self._link = None
         if self._picker is not None:
             self._picker.reject()
+        self._pool.shutdown(wait=False)
         for listing in self._listings.values():
-            listing.cancel()
-        self._pool.clear()
-        self._pool.waitForDone(10_000)
+            listing.shutdown()

@@ -1,5 +1,5 @@
-"""The thumbnail loader's thread pools: Python threads that take a job without the GUI thread giving up
-the GIL.
+"""Thread pools of the GUI's workers (the thumbnail loader's, background calls): Python threads, daemons,
+that take a job without the GUI thread giving up the GIL.
 
 ``QThreadPool.start()`` called from Python releases the GIL; when the pool's workers run Python (a GET, a
 result), the GUI thread then waits for one of them to let it go again, ~0.5 ms a call: handing a screenful

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -354,3 +355,26 @@ def test_copy_image_is_delegated_to_the_grid(demo_window: Callable[..., DemoWind
     window.copy_action.trigger()
     qtbot.waitUntil(lambda: not QGuiApplication.clipboard().image().isNull(), timeout=5000)
     assert ui.editor.toPlainText()  # the editor's text was not touched by the shortcut
+
+
+@pytest.mark.parametrize("call", ["find pictures", "list workbooks"])
+def test_closing_the_window_does_not_wait_for_a_call_on_a_slow_line(
+    demo_window: Callable[..., DemoWindow], qtbot: QtBot, call: str
+) -> None:
+    """Closing the window while "Find pictures" or a workbook listing waited on a slow line froze it until
+    the API answered (up to 10 s each, then the call was left running anyway)."""
+    from kdocs_viewer.gui.file_list import ListKind
+    from kdocs_viewer.gui.retired import retired_count
+
+    demo = demo_window(pictures=6)
+    window = demo.window
+    demo.server.set_latency_ms(3000)
+    if call == "find pictures":
+        window.input.find_pictures()
+    else:
+        window.opener.load(ListKind.SPREADSHEETS)
+    qtbot.wait(200)  # the call is on the wire
+    started = time.monotonic()
+    window.close()
+    assert time.monotonic() - started < 1.5, "the close waited for the server's 3 s"
+    qtbot.waitUntil(lambda: retired_count() == 0, timeout=10_000)  # the call ended on its own
