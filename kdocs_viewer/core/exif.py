@@ -12,8 +12,9 @@ from __future__ import annotations
 import io
 import logging
 import warnings
+from typing import NamedTuple
 
-__all__ = ["embedded_thumbnail", "same_aspect"]
+__all__ = ["Thumbnail", "embedded_thumbnail", "same_aspect"]
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +24,13 @@ _JPEG_LENGTH = 0x0202  # JPEGInterchangeFormatLength
 ASPECT_TOLERANCE = 0.03  # rounding of 4000×3000 → 160×120 and the like; padded 16:9 → 4:3 is 25 % off
 
 
-def embedded_thumbnail(data: bytes) -> bytes | None:
-    """The JPEG bytes of ``data``'s EXIF thumbnail, or None (not a JPEG, no EXIF, no thumbnail, damaged).
+class Thumbnail(NamedTuple):
+    jpeg: bytes
+    icc_profile: bytes | None  # the photo's (APP2): a thumbnail has none, and is in the photo's colours
+
+
+def embedded_thumbnail(data: bytes) -> Thumbnail | None:
+    """``data``'s EXIF thumbnail, or None (not a JPEG, no EXIF, no thumbnail, damaged).
 
     Reads only the headers (Pillow stops at the first scan), so it costs a fraction of a millisecond.
     """
@@ -41,6 +47,7 @@ def embedded_thumbnail(data: bytes) -> bytes | None:
                 if not isinstance(raw, bytes) or not raw.startswith(_EXIF_HEADER):
                     return None
                 ifd1 = image.getexif().get_ifd(ExifTags.IFD.IFD1)
+                icc = image.info.get("icc_profile")
     except Exception as exc:  # any parser failure on hostile bytes is a plain "no"
         log.debug("no EXIF thumbnail: %s", type(exc).__name__)
         return None
@@ -51,7 +58,7 @@ def embedded_thumbnail(data: bytes) -> bytes | None:
     thumb = raw[start : start + length]
     if len(thumb) != length or not thumb.startswith(b"\xff\xd8"):
         return None
-    return thumb
+    return Thumbnail(thumb, icc if isinstance(icc, bytes) and icc else None)
 
 
 def same_aspect(a: tuple[int, int], b: tuple[int, int]) -> bool:

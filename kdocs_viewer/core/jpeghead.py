@@ -170,7 +170,7 @@ def tile_verdict(data: bytes, box: int) -> Enough | More | None:
     if max(size) <= box:
         return None  # the picture itself is tile-sized: the whole (small) file it is
     thumbnail = embedded_thumbnail(data[: layout.header_end])
-    thumb_size = jpeg_size(thumbnail) if thumbnail is not None else None
+    thumb_size = jpeg_size(thumbnail.jpeg) if thumbnail is not None else None
     if thumb_size is not None and max(thumb_size) >= box and same_aspect(size, thumb_size):
         return Enough(layout.header_end, TileSource.EXIF)
     if not layout.progressive or not coarse_covers(size, box):

@@ -64,7 +64,7 @@ _STALE_TEMP_S = 3600.0  # a temp file this old belongs to a writer that died
 # then a 16-byte BLAKE2b digest of header + payload, keyed with the entry's own key (a file under another
 # entry's name fails too); then the payload (the encoded tile).
 _MAGIC = b"KDVT"
-_VERSION = 1
+_VERSION = 2  # 2: tiles in sRGB (decode.for_screen); a version-1 tile may be in its photo's colours
 _HEADER = struct.Struct("<4sH8s16sIIQI")
 _DIGEST = 16
 

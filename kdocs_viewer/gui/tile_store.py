@@ -33,6 +33,7 @@ from shiboken6 import Shiboken
 
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.thumb_cache import StoredTile, ThumbnailDiskCache, TileMeta, tile_key
+from kdocs_viewer.gui.decode import for_screen
 
 __all__ = ["CachedTile", "TileStore", "decode_tile", "default_folder", "encode_tile", "load_tile_codecs"]
 
@@ -107,7 +108,7 @@ def decode_tile(encoding: str, payload: bytes) -> QImage | None:
         image = reader.read() if reader.canRead() else None  # canRead: the handler, made under the GIL
     finally:
         Shiboken.delete(reader)  # before its buffer
-    return None if image is None or image.isNull() else image
+    return None if image is None or image.isNull() else for_screen(image)  # a PNG tile: premultiplied
 
 
 class TileStore:

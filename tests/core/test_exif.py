@@ -6,27 +6,41 @@ import io
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, ImageCms
 
 from kdocs_viewer.core.exif import embedded_thumbnail, same_aspect
 from kdocs_viewer.standin.images import camera_exif
 
 
-def photo(size: tuple[int, int] = (800, 600), exif: bytes | None = b"") -> tuple[bytes, Image.Image]:
+def photo(
+    size: tuple[int, int] = (800, 600), exif: bytes | None = b"", icc_profile: bytes | None = None
+) -> tuple[bytes, Image.Image]:
     image = Image.linear_gradient("L").resize(size).convert("RGB")
     out = io.BytesIO()
     if exif == b"":
         exif = camera_exif(image)
-    image.save(out, "JPEG", quality=85, **({"exif": exif} if exif is not None else {}))
+    extra = {"exif": exif} if exif is not None else {}
+    if icc_profile is not None:
+        extra["icc_profile"] = icc_profile
+    image.save(out, "JPEG", quality=85, **extra)
     return out.getvalue(), image
 
 
 def test_the_camera_thumbnail_is_found_and_is_a_small_jpeg_of_the_same_picture() -> None:
     data, _ = photo((4000, 3000))
     thumb = embedded_thumbnail(data)
-    assert thumb is not None and len(thumb) < 20_000
-    with Image.open(io.BytesIO(thumb)) as image:
+    assert thumb is not None and len(thumb.jpeg) < 20_000
+    with Image.open(io.BytesIO(thumb.jpeg)) as image:
         assert image.format == "JPEG" and image.size == (160, 120)
+    assert thumb.icc_profile is None  # the photo has none
+
+
+def test_the_thumbnail_comes_with_the_photos_colour_profile() -> None:
+    """A thumbnail has no profile of its own; it is in the photo's colours (a phone's Display P3)."""
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()  # any valid profile will do
+    data, _ = photo((4000, 3000), icc_profile=profile)
+    thumb = embedded_thumbnail(data)
+    assert thumb is not None and thumb.icc_profile == profile
 
 
 def test_no_thumbnail_without_exif_or_without_ifd1() -> None:
@@ -53,7 +67,7 @@ def test_a_thumbnail_pointing_outside_the_exif_block_is_refused() -> None:
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_after_a_jpeg_start_never_raise(tail: bytes) -> None:
     result = embedded_thumbnail(b"\xff\xd8\xff\xe1" + tail)
-    assert result is None or result.startswith(b"\xff\xd8")
+    assert result is None or result.jpeg.startswith(b"\xff\xd8")
 
 
 def test_same_aspect_allows_rounding_not_padding() -> None:
