@@ -28,6 +28,7 @@ from kdocs_viewer.core.exif import embedded_thumbnail, same_aspect
 from kdocs_viewer.core.formats import sniff_extension
 
 FULL_MAX_SIDE = 8192  # previews/copies larger than this are decoded down to it (memory, allocation limit)
+ALLOCATION_LIMIT_MB = 1024  # Qt's default 256 rejects big but legitimate photos; more is a decompression bomb
 STRIP_PIXELS = 1 << 18  # ``for_screen`` converts this many pixels at a time (~1 ms of GIL each)
 SRGB = QColorSpace(QColorSpace.NamedColorSpace.SRgb)  # made on import (GUI thread), before any worker
 
@@ -54,6 +55,9 @@ SHOWN_FORMATS: dict[str, bytes] = {
     ".tiff": b"tiff",
 }
 SHOWN_NAMES = "JPEG, PNG, GIF, WebP, BMP, TIFF"  # for people, in the order above
+# Readers that decode straight to a smaller size; the others allocate the whole picture first, and a picture
+# past ALLOCATION_LIMIT_MB there is refused by its size before Qt tries.
+_SCALED_DECODE = frozenset({b"jpeg", b"webp"})
 
 
 def decode_image(data: bytes, box: int | None) -> DecodedImage:
@@ -80,7 +84,7 @@ def decode_image(data: bytes, box: int | None) -> DecodedImage:
         raise ImageDecodeError(reason.replace("%1", extension[1:].upper()).replace("%2", SHOWN_NAMES))
     with _reading(data, qt_format) as reader:
         reader.setAutoTransform(True)
-        reader.setAllocationLimit(1024)  # MB; the default 256 rejects big but legitimate photos
+        reader.setAllocationLimit(ALLOCATION_LIMIT_MB)
         original = reader.size()
         transformation = reader.transformation()
         limit = box if box is not None else FULL_MAX_SIDE
@@ -89,8 +93,19 @@ def decode_image(data: bytes, box: int | None) -> DecodedImage:
         if box is not None and too_big and qt_format == b"jpeg":
             image = _embedded_thumbnail(data, original, limit, transformation)
         if image is None:
+            if (
+                qt_format not in _SCALED_DECODE
+                and original.isValid()
+                and original.width() * original.height() * 4 > ALLOCATION_LIMIT_MB << 20
+            ):
+                reason = QCoreApplication.translate(
+                    "ThumbnailLoader", "too large to show: %1 × %2 pixels (saving it still works)"
+                )
+                raise ImageDecodeError(
+                    reason.replace("%1", f"{original.width():,}").replace("%2", f"{original.height():,}")
+                )
             if too_big:
-                reader.setScaledSize(original.scaled(QSize(limit, limit), Qt.AspectRatioMode.KeepAspectRatio))
+                reader.setScaledSize(_fitted(original, limit))
             image = reader.read()
         if image.isNull():
             reason = QCoreApplication.translate("ThumbnailLoader", "not a valid image: %1")
@@ -103,7 +118,9 @@ def decode_image(data: bytes, box: int | None) -> DecodedImage:
         w, h = image.width(), image.height()
     if not original.isValid() and max(image.width(), image.height()) > limit:
         image = image.scaled(
-            limit, limit, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            _fitted(image.size(), limit),
+            Qt.AspectRatioMode.IgnoreAspectRatio,  # fitted already
+            Qt.TransformationMode.SmoothTransformation,
         )
     return DecodedImage(for_screen(image), qt_format.decode("ascii"), (w, h))
 
@@ -162,6 +179,12 @@ def for_screen(image: QImage, icc_profile: bytes | None = None) -> QImage:
     return out
 
 
+def _fitted(size: QSize, limit: int) -> QSize:
+    """``size`` fitted into ``limit``×``limit``, keeping its aspect, never below 1 px a side: a 1×10,000 px
+    strip fitted to a 160 px tile is 0 px wide by plain scaling, and Qt then refuses to read it."""
+    return size.scaled(QSize(limit, limit), Qt.AspectRatioMode.KeepAspectRatio).expandedTo(QSize(1, 1))
+
+
 @contextmanager
 def _reading(data: bytes, qt_format: bytes) -> Iterator[QImageReader]:
     """A reader of ``data`` by exactly the ``qt_format`` reader, for the ``with`` block.
@@ -214,7 +237,7 @@ def _embedded_thumbnail(
         if not same_aspect((original.width(), original.height()), (size.width(), size.height())):
             return None  # padded to another shape, or left stale by an editor that cropped the photo
         if size.width() > limit or size.height() > limit:
-            reader.setScaledSize(size.scaled(QSize(limit, limit), Qt.AspectRatioMode.KeepAspectRatio))
+            reader.setScaledSize(_fitted(size, limit))
         image = reader.read()
     return None if image.isNull() else for_screen(_oriented(image, transformation), thumb.icc_profile)
 

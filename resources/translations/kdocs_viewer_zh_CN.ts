@@ -148,7 +148,7 @@
     <context>
         <name>DragExporter</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/drag_export.py" line="+149" />
+            <location filename="../../kdocs_viewer/gui/drag_export.py" line="+155" />
             <source>still writing the files</source>
             <translation>仍在写入文件</translation>
         </message>
@@ -251,7 +251,7 @@ The details were written to the log.</source>
     <context>
         <name>FileListModel</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/file_list.py" line="+115" />
+            <location filename="../../kdocs_viewer/gui/file_list.py" line="+116" />
             <source>Name</source>
             <translation>名称</translation>
         </message>
@@ -465,7 +465,7 @@ The details were written to the log.</source>
     <context>
         <name>LeaseKeeper</name>
         <message numerus="yes">
-            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+223" />
+            <location filename="../../kdocs_viewer/gui/lease_keeper.py" line="+224" />
             <source>No download link for %n picture(s): %1 (F5 retries)</source>
             <translation>
                 <numerusform>有 %n 张图片未能取得下载链接：%1（按 F5 重试）</numerusform>
@@ -482,7 +482,7 @@ The details were written to the log.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/main_window.py" line="+84" />
+            <location filename="../../kdocs_viewer/gui/main_window.py" line="+85" />
             <location line="+264" />
             <source>KDocs picture viewer</source>
             <translation>金山文档图片查看器</translation>
@@ -631,7 +631,7 @@ A pic list can be imported from the File menu or dropped on the window.</source>
     <context>
         <name>PictureModel</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+356" />
+            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+355" />
             <source>Key: %1</source>
             <translation>图片键：%1</translation>
         </message>
@@ -1366,7 +1366,7 @@ A pic list can be imported from the File menu or dropped on the window.</source>
     <context>
         <name>ThumbnailLoader</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/decode.py" line="+60" />
+            <location filename="../../kdocs_viewer/gui/decode.py" line="+72" />
             <source>empty file</source>
             <translation>空文件</translation>
         </message>
@@ -1381,12 +1381,17 @@ A pic list can be imported from the File menu or dropped on the window.</source>
             <translation>本查看器无法显示 %1 图片（可显示：%2）</translation>
         </message>
         <message>
-            <location line="+19" />
+            <location line="+20" />
+            <source>too large to show: %1 × %2 pixels (saving it still works)</source>
+            <translation>图片过大，无法显示：%1 × %2 像素（仍可保存）</translation>
+        </message>
+        <message>
+            <location line="+10" />
             <source>not a valid image: %1</source>
             <translation>不是有效的图片：%1</translation>
         </message>
         <message>
-            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+519" />
+            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+517" />
             <source>the access token was rejected</source>
             <translation>访问令牌被拒绝</translation>
         </message>
@@ -1765,7 +1770,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>WorkbookOpener</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/workbook_opener.py" line="+68" />
+            <location filename="../../kdocs_viewer/gui/workbook_opener.py" line="+67" />
             <source>&amp;Open workbook…</source>
             <translation>打开工作簿(&amp;O)…</translation>
         </message>
@@ -1911,7 +1916,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>发生了网络错误</translation>
         </message>
         <message>
-            <location filename="../../kdocs_viewer/core/api.py" line="+263" />
+            <location filename="../../kdocs_viewer/core/api.py" line="+262" />
             <source>The KDocs client was closed while waiting to retry.</source>
             <translation>等待重试时 KDocs 客户端已关闭。</translation>
         </message>
@@ -2254,7 +2259,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>piclist</name>
         <message>
-            <location filename="../../kdocs_viewer/core/models.py" line="+81" />
+            <location filename="../../kdocs_viewer/core/models.py" line="+86" />
             <source>{where}: {message}</source>
             <translation>{where}：{message}</translation>
         </message>
@@ -2303,7 +2308,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>第 {line} 行</translation>
         </message>
         <message>
-            <location filename="../../kdocs_viewer/core/validation.py" line="+134" />
+            <location filename="../../kdocs_viewer/core/validation.py" line="+153" />
             <source>{field} contains an invalid character (a lone surrogate)</source>
             <translation>{field} 包含无效字符（孤立的代理项）</translation>
         </message>
@@ -2339,7 +2344,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>与{first}重复（pic_key {key}，tag {tag}）</translation>
         </message>
         <message>
-            <location filename="../../kdocs_viewer/core/validation.py" line="-104" />
+            <location filename="../../kdocs_viewer/core/validation.py" line="-123" />
             <source>an object</source>
             <translation>一个对象</translation>
         </message>
@@ -2554,7 +2559,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>已取消</translation>
         </message>
         <message>
-            <location filename="../../kdocs_viewer/core/lease_batcher.py" line="+44" />
+            <location filename="../../kdocs_viewer/core/lease_batcher.py" line="+49" />
             <location filename="../../kdocs_viewer/core/single_flight.py" line="+2" />
             <source>the picture session was closed</source>
             <translation>图片会话已关闭</translation>
@@ -2565,7 +2570,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>服务器的回复中没有这张图片</translation>
         </message>
         <message>
-            <location filename="../../kdocs_viewer/core/session.py" line="+553" />
+            <location filename="../../kdocs_viewer/core/session.py" line="+536" />
             <source>the picture server refused the download link (HTTP {status}) even after a fresh link was obtained: the picture may have been removed or access revoked</source>
             <translation>即使已获取新链接，图片服务器仍拒绝下载（HTTP {status}）：图片可能已被删除或访问权限已被撤销</translation>
         </message>
@@ -2573,7 +2578,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>validation</name>
         <message>
-            <location filename="../../kdocs_viewer/core/validation.py" line="+8" />
+            <location filename="../../kdocs_viewer/core/validation.py" line="+27" />
             <source>{field} is empty</source>
             <translation>{field} 为空</translation>
         </message>
