@@ -44,6 +44,14 @@ class FailureReason(Enum):
         """True when the failure says something about one picture, not about the call that asked for it."""
         return self in _PER_PICTURE
 
+    @property
+    def gone(self) -> bool:
+        """True when the answer says the picture is not there (any more): the workbook has no such picture,
+        or there is no such workbook. Unlike a failed call, a thumbnail shown from before is then wrong."""
+        return self in _GONE
+
+
+_GONE = frozenset({FailureReason.PICTURE_NOT_FOUND, FailureReason.WORKBOOK_NOT_FOUND})
 
 _PER_PICTURE = frozenset(
     {

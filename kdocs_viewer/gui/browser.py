@@ -46,10 +46,10 @@ from kdocs_viewer.gui.browser_warmup import BrowserWarmUp
 from kdocs_viewer.gui.drag_export import DragExporter
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
 from kdocs_viewer.gui.originals import SessionFolder
+from kdocs_viewer.gui.picture_filter import PictureFilterProxy
 from kdocs_viewer.gui.picture_grid import PictureGrid, snap_tile_size
 from kdocs_viewer.gui.picture_model import (
     ItemRole,
-    PictureFilterProxy,
     PictureItem,
     PictureModel,
     SortKey,

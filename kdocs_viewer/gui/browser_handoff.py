@@ -18,8 +18,9 @@ from PySide6.QtWidgets import QWidget
 from kdocs_viewer.core.models import Ident, PicRef
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.gui.drag_export import MAX_DRAG_PICTURES, DragExporter
+from kdocs_viewer.gui.picture_filter import PictureFilterProxy
 from kdocs_viewer.gui.picture_grid import PictureGrid
-from kdocs_viewer.gui.picture_model import ItemRole, PictureFilterProxy, PictureItem
+from kdocs_viewer.gui.picture_model import ItemRole, PictureItem
 
 if TYPE_CHECKING:
     from kdocs_viewer.gui.preview import PreviewDialog

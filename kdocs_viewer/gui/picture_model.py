@@ -25,8 +25,6 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QRegularExpression,
-    QSortFilterProxyModel,
     Qt,
     Signal,
 )
@@ -298,8 +296,11 @@ class PictureModel(QAbstractListModel):
         """``pixmap_for`` and the bucket that pixmap was decoded for (0 with no pixmap).
 
         The painter needs the pixmap's own bucket: ``item.thumb_bucket`` is the last *decoded* one, which
-        after a slider round trip is not the bucket of the cached pixmap shown now.
+        after a slider round trip is not the bucket of the cached pixmap shown now. A failed picture with no
+        thumbnail of its own (one shown before it turned out to be gone) has none.
         """
+        if item.state is PicState.FAILED and not item.thumb_bucket:
+            return None, 0
         if self._bucket:
             pixmap = self._thumbs.get(self.thumb_key(item, self._bucket))
             if pixmap is not None:
@@ -340,7 +341,7 @@ class PictureModel(QAbstractListModel):
             return item.ref.tag
         if role == FilterRole:
             ref, sep = item.ref, FILTER_SEPARATOR
-            return f"{_field(ref.tag)}{sep}{_field(ref.sheet or '')}{sep}{item.search_text}"
+            return f"{filter_field(ref.tag)}{sep}{filter_field(ref.sheet or '')}{sep}{item.search_text}"
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
@@ -382,8 +383,15 @@ class PictureModel(QAbstractListModel):
                 continue
             item = self._items[row]
             if isinstance(outcome, PicFailure):
-                # Only a picture never shown fails here: a refresh that failed leaves a shown tile alone.
-                if not item.thumb_bucket and (item.lease is None or item.lease.is_expired()):
+                # A refresh that failed leaves a shown tile alone. A tile from the disk cache that has not
+                # had a URL yet does not stay when the first answer is "no such picture (or workbook)": it
+                # would show what is not there any more, or what this account may no longer see.
+                gone = outcome.reason.gone and item.lease is None
+                if gone or (not item.thumb_bucket and (item.lease is None or item.lease.is_expired())):
+                    if gone:  # its error shows instead (``thumbnail_for``); found again, it is fetched again
+                        for bucket in {self._bucket, item.thumb_bucket} - {0}:
+                            self._thumbs.discard(self.thumb_key(item, bucket))
+                        item.thumb_bucket = 0
                     self._set_state(item, PicState.FAILED, outcome.message)
                     changed.append(row)
                 continue
@@ -511,85 +519,6 @@ _SORT_KEYS: dict[SortKey, Callable[[PictureItem], Any]] = {
 }
 
 
-class PictureFilterProxy(QSortFilterProxyModel):
-    """Filter by text (caption, cell, sheet, key), tag and sheet. Order is the source model's (``sort_by``).
-
-    Not dynamic: a lease renewal must not reshuffle or hide rows under the user's pointer; the filter is
-    re-applied when it changes.
-
-    The filter is Qt's own (a regular expression over ``FilterRole``), not a Python ``filterAcceptsRow``: with
-    no filter set Qt then accepts every row without calling Python, where the override costs ~15 ms per model
-    reset of 10,000 rows. The expression means exactly ``accepts()``: the tag and the sheet equal (when one
-    is chosen), and the casefolded text a substring of the row's casefolded search text.
-    """
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.setDynamicSortFilter(False)
-        self.setFilterRole(FilterRole)
-        self.setFilterKeyColumn(0)
-        self._text = ""
-        self._tag: str | None = None
-        self._sheet: str | None = None
-
-    def set_filter_text(self, text: str) -> None:
-        text = text.strip().casefold()
-        if text != self._text:
-            self._refilter(text, self._tag, self._sheet)
-
-    def set_tag(self, tag: str | None) -> None:
-        if tag != self._tag:
-            self._refilter(self._text, tag, self._sheet)
-
-    def set_sheet(self, sheet: str | None) -> None:
-        """Show the pictures of this sheet only (None: of every sheet)."""
-        if sheet != self._sheet:
-            self._refilter(self._text, self._tag, sheet)
-
-    def _refilter(self, text: str, tag: str | None, sheet: str | None) -> None:
-        self._text, self._tag, self._sheet = text, tag, sheet
-        self.setFilterRegularExpression(filter_expression(text, tag, sheet))
-
-    def sort_by(self, key: SortKey) -> None:
-        """Convenience: sort the source model."""
-        model = self.sourceModel()
-        if isinstance(model, PictureModel):
-            model.sort_by(key)
-
-    def is_filtering(self) -> bool:
-        """A text, a tag or a sheet is set (some rows may be hidden)."""
-        return bool(self._text) or self._tag is not None or self._sheet is not None
-
-    def accepts(self, item: PictureItem) -> bool:
-        """The filter as a plain predicate (the proxy never reorders: view order = model order, filtered)."""
-        if self._tag is not None and item.ref.tag != self._tag:
-            return False
-        if self._sheet is not None and (item.ref.sheet or "") != self._sheet:
-            return False
-        return not self._text or self._text in item.search_text
-
-
-def _field(value: str) -> str:
+def filter_field(value: str) -> str:
     """A tag or sheet name as it stands in ``FilterRole``: a separator inside it would shift the fields."""
     return value.replace(FILTER_SEPARATOR, "\ufffd")
-
-
-def filter_expression(text: str, tag: str | None, sheet: str | None = None) -> QRegularExpression:
-    """The expression over ``FilterRole`` ("tag␟sheet␟search text") that accepts what ``accepts()`` accepts.
-
-    Empty when nothing is filtered (Qt then accepts every row without asking the model). Anchored at the
-    start, field by field, so the text never matches inside the tag or the sheet; the search text may hold
-    line breaks.
-    """
-    if not text and tag is None and sheet is None:
-        return QRegularExpression()
-    sep = QRegularExpression.escape(FILTER_SEPARATOR)
-    any_field = f"[^{sep}]*"
-
-    def exactly(value: str | None) -> str:
-        return any_field if value is None else QRegularExpression.escape(_field(value))
-
-    pattern = "^" + exactly(tag) + sep + exactly(sheet) + sep
-    if text:
-        pattern += ".*" + QRegularExpression.escape(text)
-    return QRegularExpression(pattern, QRegularExpression.PatternOption.DotMatchesEverythingOption)

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
 from kdocs_viewer.core.models import PicRef
+from kdocs_viewer.gui.picture_filter import PictureFilterProxy
 from kdocs_viewer.gui.picture_grid import PictureGrid
-from kdocs_viewer.gui.picture_model import PicState, PictureFilterProxy, PictureItem, PictureModel
+from kdocs_viewer.gui.picture_model import PicState, PictureItem, PictureModel
 
 if TYPE_CHECKING:
     from kdocs_viewer.core.session import PictureSession

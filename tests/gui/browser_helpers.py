@@ -14,8 +14,9 @@ from kdocs_viewer.core.api import KDocsClient
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.gui.browser import PictureBrowser
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
+from kdocs_viewer.gui.picture_filter import PictureFilterProxy
 from kdocs_viewer.gui.picture_grid import PictureGrid
-from kdocs_viewer.gui.picture_model import PictureFilterProxy, PictureItem, PictureModel
+from kdocs_viewer.gui.picture_model import PictureItem, PictureModel
 from kdocs_viewer.gui.preview import PreviewDialog
 from kdocs_viewer.gui.thumbnails import ThumbnailLoader
 from kdocs_viewer.standin.server import StandinServer

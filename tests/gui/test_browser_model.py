@@ -12,10 +12,10 @@ from pytestqt.qtbot import QtBot
 from kdocs_viewer.core.cache import ByteBudgetCache
 from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.models import Lease, PicFailure, PicRef
+from kdocs_viewer.gui.picture_filter import PictureFilterProxy
 from kdocs_viewer.gui.picture_grid import TILE_BUCKETS, PictureGrid, snap_tile_size
 from kdocs_viewer.gui.picture_model import (
     PicState,
-    PictureFilterProxy,
     PictureModel,
     RefRole,
     SortKey,
@@ -98,8 +98,44 @@ def test_updates_emit_one_signal_per_run_of_rows(qtbot: QtBot) -> None:
     assert (model.ready_count, model.failed_count) == (5, 1)
     no_url = FailureReason.PICTURE_NOT_FOUND
     model.apply_outcomes([PicFailure(refs[7], "no URL", reason=no_url)])  # late, for an already failed row
-    model.apply_outcomes([PicFailure(refs[0], "no URL", reason=no_url)])  # shown already: stays ready
+    model.apply_outcomes([lease_for(refs[0])])
+    model.apply_outcomes([PicFailure(refs[0], "no URL", reason=no_url)])  # a failed refresh: stays ready
     assert model.item(0).state is PicState.READY
+
+
+@pytest.mark.parametrize(
+    "reason", [FailureReason.PICTURE_NOT_FOUND, FailureReason.WORKBOOK_NOT_FOUND, FailureReason.NETWORK]
+)
+def test_a_tile_from_the_disk_cache_goes_when_the_first_answer_says_the_picture_is_gone(
+    qtbot: QtBot, reason: FailureReason
+) -> None:
+    """Reopening paints cached tiles before the API answers. A picture deleted since, or a workbook this
+    account can no longer open, must not stay on screen as if it were there; a network failure says nothing
+    about that, and the tile stays."""
+    cache: ByteBudgetCache[ThumbKey, QPixmap] = ByteBudgetCache(1 << 20, pixmap_bytes)
+    model = PictureModel(cache)
+    cached, fetched = PicRef("cached", "local"), PicRef("fetched", "local")
+    model.set_refs([cached, fetched])
+    model.set_bucket(128)
+    model.apply_outcomes([lease_for(fetched)])
+    for ref in (cached, fetched):  # both shown: one read from the disk cache, one fetched with its URL
+        cache.put(ref.thumb_key(128), QPixmap(8, 6))
+    model.apply_thumbnails([ThumbnailResult(ref.ident, 128, 10, "jpeg", (8, 6)) for ref in (cached, fetched)])
+
+    model.apply_outcomes([PicFailure(ref, "the answer", reason=reason) for ref in (cached, fetched)])
+
+    shown = model.item(0)
+    if reason.gone:
+        assert shown.state is PicState.FAILED and shown.error == "the answer"
+        assert model.pixmap_for(shown) is None  # its error is painted, not the old picture
+        assert cached.thumb_key(128) not in cache
+    else:
+        assert shown.state is PicState.READY and model.pixmap_for(shown) is not None
+    assert model.item(1).state is PicState.READY  # it had a URL this session: a failed refresh
+    assert model.pixmap_for(model.item(1)) is not None
+
+    model.apply_outcomes([lease_for(cached)])  # there after all (F5): fetched again
+    assert shown.state is (PicState.LOADING if reason.gone else PicState.READY)
 
 
 def lease_for(ref: PicRef, deadline: float = 1000.0) -> Lease:

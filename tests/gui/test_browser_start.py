@@ -21,8 +21,8 @@ from kdocs_viewer.core.contract import MAX_PICS_PER_CALL
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.gui.browser import PictureBrowser
 from kdocs_viewer.gui.lease_keeper import LeaseKeeper
+from kdocs_viewer.gui.picture_filter import PictureFilterProxy
 from kdocs_viewer.gui.picture_model import (
-    PictureFilterProxy,
     PictureItem,
     PictureModel,
     RefRole,
