@@ -468,7 +468,8 @@ class PictureBrowser(QWidget):
             self._keeper.deleteLater()
             self._keeper = None
         if self._exporter is not None:
-            self._exporter.shutdown()
+            if (dragged := self._exporter.shutdown()) is not None:  # its folder: deleted like the originals'
+                self._released.append(dragged)
             self._exporter.deleteLater()
             self._exporter = None
         if self._session is not None:

@@ -2,18 +2,18 @@
 
 A drop target gets ``file://`` URLs of real files — never a signed picture URL, which would leak a
 capability and stop working minutes later. When a drag starts, the selected pictures are written (from the
-session's memory cache, or fetched) by a worker thread into a fresh sub-folder of a private (0700) folder;
-the GUI keeps painting meanwhile (user input is held back for that moment), and the drag starts once the
-files exist. Everything is removed again at ``shutdown()``, which does not wait for a writer still fetching
-(that ends when the server answers): such a writer removes what it wrote itself. Writers are not daemons,
-so the process ends only after they have.
+session's memory cache, or fetched) by a worker thread into a fresh sub-folder of a private (0700), locked
+``SessionFolder`` beside the originals' (in the cache folder, not /tmp); the GUI keeps painting meanwhile
+(user input is held back for that moment), and the drag starts once the files exist. ``shutdown()`` gives
+the folder up (renamed aside, deleted on a worker), and does not wait for a writer still fetching (that
+ends when the server answers): such a writer removes what it wrote itself. Writers are not daemons, so the
+process ends only after they have; after a crash, the next session's sweep deletes the folder.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,6 +24,7 @@ from PySide6.QtCore import QEventLoop, QMimeData, QObject, QTimer, QUrl, Signal,
 
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.redact import redact
+from kdocs_viewer.gui.originals import SessionFolder
 from kdocs_viewer.gui.retired import retire
 
 if TYPE_CHECKING:  # saving (pathvalidate) and the loader's module are not needed until a drag starts
@@ -57,7 +58,7 @@ class DragExporter(QObject):
     def __init__(self, session: Fetcher, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._session = session
-        self._root: Path | None = None
+        self._folder: SessionFolder | None = None
         self._current: _Staging | None = None
         self._threads: list[_Staging] = []
         self._signals = _Signals(self)
@@ -66,7 +67,7 @@ class DragExporter(QObject):
         self._closed = False
 
     def root(self) -> Path | None:
-        return self._root
+        return self._folder.path if self._folder is not None else None
 
     def prepare(self, refs: Sequence[PicRef]) -> _Staging | None:
         """Start writing ``refs`` (unless the same set is already staged or on its way)."""
@@ -78,14 +79,14 @@ class DragExporter(QObject):
             return current
         if current is not None and current.paths is None:
             current.cancel.set()
-        if self._root is None:
-            self._root = Path(tempfile.mkdtemp(prefix="kdocs-viewer-drag-"))  # 0700
+        if self._folder is None:
+            self._folder = SessionFolder()
         self._threads = [s for s in self._threads if s.thread is not None and s.thread.is_alive()]
         self._counter += 1
-        folder = self._root / f"{self._counter:04d}"
+        folder = self._folder.path / f"{self._counter:04d}"
         staging = _Staging(idents, folder)
         staging.thread = threading.Thread(
-            target=self._run, args=(staging, self._root, list(refs)), name="kdocs-drag-export"
+            target=self._run, args=(staging, self._folder.path, list(refs)), name="kdocs-drag-export"
         )
         self._current = staging
         self._threads.append(staging)
@@ -155,10 +156,11 @@ class DragExporter(QObject):
             return self.tr("still writing the files")
         return current.error
 
-    def shutdown(self) -> None:
-        """Cancel the writers, delete the temporary folder; never waits for the network. Idempotent."""
+    def shutdown(self) -> SessionFolder | None:
+        """Cancel the writers, give the folder up; never waits for the network. Idempotent. Returns the
+        folder being deleted (``join`` waits for that), if there was one."""
         if self._closed:
-            return
+            return None
         self._closed = True
         writers = [s.thread for s in self._threads if s.thread is not None]
         for staging in self._threads:
@@ -166,6 +168,7 @@ class DragExporter(QObject):
         retire(self._signals, lambda: any(thread.is_alive() for thread in writers))
         self._threads.clear()
         self._current = None
-        if self._root is not None:
-            shutil.rmtree(self._root, ignore_errors=True)
-            self._root = None
+        folder, self._folder = self._folder, None
+        if folder is not None:
+            folder.release()
+        return folder

@@ -1,4 +1,4 @@
-"""Dragging tiles out: files in a private temporary folder, written off the GUI thread; never signed URLs."""
+"""Dragging tiles out: files in a private folder, written off the GUI thread; never signed URLs."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.gui.browser import PictureBrowser
 from kdocs_viewer.gui.drag_export import MAX_DRAG_PICTURES
+from kdocs_viewer.gui.originals import LOCK_NAME, default_root
 from kdocs_viewer.gui.retired import retired_count
 from kdocs_viewer.standin.server import StandinServer
 from tests.gui.browser_helpers import MakeBrowser, keeper_of
@@ -54,6 +55,8 @@ def test_drag_offers_private_files_with_the_picture_bytes(
     root = exporter.root()
     assert root is not None and all(root in p.parents for p in paths)
     assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    # Beside the originals' folders, locked like them: after a crash the next session's sweep deletes it.
+    assert root.parent == default_root() and (root / LOCK_NAME).exists()
     assert "Sig=" not in mime.text() and "http" not in " ".join(url.toString() for url in urls)
 
     widget.shutdown()
