@@ -39,6 +39,7 @@ from kdocs_viewer.cli_terminal import (
     _quiet_broken_pipe,
     _say,
     _stop_signals_cancel,
+    _terminal_gone,
 )
 from kdocs_viewer.core.models import PicFailure, PicRef
 from kdocs_viewer.core.redact import redact
@@ -123,11 +124,16 @@ def cmd_save(args: argparse.Namespace) -> int:
             if line is None:
                 return
             # Above the bar, which tqdm redraws; without one straight to stdout, flushed for a pipe's reader.
-            if bar is not None and sys.stdout.isatty():
-                bar.write(line, file=sys.stdout)
-            else:
-                sys.stdout.write(line + "\n")
-                sys.stdout.flush()
+            try:
+                if bar is not None and sys.stdout.isatty():
+                    bar.write(line, file=sys.stdout)
+                else:
+                    sys.stdout.write(line + "\n")
+                    sys.stdout.flush()
+            except OSError as exc:
+                if not _terminal_gone(exc):
+                    raise  # a closed pipe: ``main`` ends the command quietly
+                _quiet_broken_pipe(sys.stdout)  # the save goes on; a SIGHUP, if one comes, stops it
 
         try:
             summary = save_batch(
@@ -150,8 +156,8 @@ def cmd_save(args: argparse.Namespace) -> int:
 
     try:
         _report_save(summary, len(pics), folder, quiet=quiet)
-    except OSError:
-        if stop.signum is None:
+    except OSError as exc:
+        if stop.signum is None and not _terminal_gone(exc):
             raise
         _quiet_broken_pipe(sys.stdout, sys.stderr)  # a hangup took the terminal: the exit status still tells
     if token_rejected:

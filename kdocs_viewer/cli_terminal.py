@@ -9,6 +9,7 @@ cleanly; the command then ends with the shell's 128 + the signal's number.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import signal
@@ -85,6 +86,12 @@ def _utf8_stdout() -> None:
             reconfigure(encoding="utf-8", errors="strict")
         else:
             reconfigure(errors="backslashreplace")
+
+
+def _terminal_gone(exc: OSError) -> bool:
+    """A write failed because the terminal hung up (EIO), perhaps before its SIGHUP arrived (or under
+    ``nohup``, with none): what was to be shown has nowhere to go, and the work goes on."""
+    return exc.errno == errno.EIO
 
 
 def _quiet_broken_pipe(*streams: TextIO) -> None:

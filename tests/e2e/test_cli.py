@@ -460,6 +460,37 @@ def test_closing_the_terminal_mid_save_exits_129_and_leaves_no_part_files(
     assert_files_match(out, server, pics)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal")
+def test_a_terminal_gone_before_its_hangup_arrives_does_not_stop_the_save(
+    standin_factory: Factory, tmp_path: Path
+) -> None:
+    """The terminal goes away and no SIGHUP comes (yet, or at all): the lines for it have nowhere to go,
+    and that is no reason to stop. Writing a saved file's path to it failed with EIO, which ended the
+    batch as "cannot write to <folder>: Input/output error" (a flaky failure of the test above, whose
+    SIGHUP came after the terminal had closed)."""
+    import pty
+
+    server = standin_factory(pictures=8, latency_ms=150)
+    pics = server.pictures()
+    out = tmp_path / "out"
+    terminal, tty = pty.openpty()
+    proc = _start_save(server, write_pics(tmp_path / "pics.json", pics), out, tty=tty)  # not its ctty
+    os.close(tty)
+    os.set_blocking(terminal, False)
+    try:
+        _wait_for_files(proc, out, drain=terminal)
+        os.close(terminal)  # gone; no signal follows
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+    assert len(saved_files(out)) == 8
+    assert_no_part_files(out)
+    assert_files_match(out, server, pics)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGHUP")
 def test_under_nohup_a_hangup_does_not_stop_the_save(standin_factory: Factory, tmp_path: Path) -> None:
     server = standin_factory(pictures=6, latency_ms=100)
