@@ -117,20 +117,26 @@ def test_saving_again_downloads_nothing_and_gives_ordinary_files(
     assert not _part_files(tmp_path)
 
 
+def _uncached_on_a_slow_host(demo: DemoWindow, latency_ms: int) -> tuple[PicRef, ...]:
+    """Pictures of the demo whose bytes are not cached yet (off screen), served ``latency_ms`` late from now
+    on: a batch of them is still mid-flight a moment after it starts."""
+    session = demo.window.browser.session()
+    assert session is not None
+    uncached = [r for r in demo.window.browser.all_refs() if session.cached_bytes(r) is None][-12:]
+    assert len(uncached) >= 6
+    demo.server.set_latency_ms(latency_ms)
+    return tuple(uncached)
+
+
 def test_cancel_leaves_no_part_file(
     demo_window: Callable[..., DemoWindow], tmp_path: Path, qtbot: QtBot
 ) -> None:
     demo = demo_window(pictures=30)
-    window, server = demo.window, demo.window.browser
-    session = server.session()
-    assert session is not None
-    # Pictures whose bytes are not cached yet (off screen), served slowly: the batch is mid-flight at cancel.
-    uncached = [r for r in server.all_refs() if session.cached_bytes(r) is None][-12:]
-    assert len(uncached) >= 6
-    demo.server.set_latency_ms(400)
+    window = demo.window
+    uncached = _uncached_on_a_slow_host(demo, 400)  # the batch is mid-flight at cancel
     out = tmp_path / "out"
     with qtbot.waitSignal(window.saver.saveFinished, timeout=15_000):
-        runner = window.saver.start(SaveJob(tuple(uncached), out, DEFAULT_TEMPLATE, ConflictPolicy.UNIQUIFY))
+        runner = window.saver.start(SaveJob(uncached, out, DEFAULT_TEMPLATE, ConflictPolicy.UNIQUIFY))
         assert runner is not None and runner.is_running()
         progress = window.findChild(SaveProgressDialog)
         assert progress is not None and progress.isVisible()
@@ -156,14 +162,10 @@ def test_closing_the_window_during_a_slow_save_does_not_wait_and_leaves_no_part_
     the batch. Now the window goes at once; the cancelled batch still removes its part files, and the
     process waits for that (the worker is not a daemon)."""
     demo = demo_window(pictures=30)
-    window, browser = demo.window, demo.window.browser
-    session = browser.session()
-    assert session is not None
-    uncached = [r for r in browser.all_refs() if session.cached_bytes(r) is None][-12:]
-    assert len(uncached) >= 6
-    demo.server.set_latency_ms(1500)
+    window = demo.window
+    uncached = _uncached_on_a_slow_host(demo, 1500)
     out = tmp_path / "out"
-    runner = window.saver.start(SaveJob(tuple(uncached), out, DEFAULT_TEMPLATE, ConflictPolicy.UNIQUIFY))
+    runner = window.saver.start(SaveJob(uncached, out, DEFAULT_TEMPLATE, ConflictPolicy.UNIQUIFY))
     assert runner is not None
     qtbot.wait(200)  # its fetches are on the wire
     window.close()
