@@ -585,7 +585,7 @@ class InputPanel(QWidget):
         self._calls.cancel.set()
 
     def shutdown(self) -> None:
-        """Cancel and join the background calls. Idempotent."""
+        """Cancel the background calls (a call on the wire is not waited for). Idempotent."""
         self.cancel()
         self._calls.shutdown()
 

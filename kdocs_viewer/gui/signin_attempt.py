@@ -206,7 +206,8 @@ class SignInAttempts(QObject):
             attempt.flow.cancel()
 
     def shutdown(self) -> None:
-        """Join the workers and close the OAuth client (after ``abandon``)."""
+        """Stop the workers (a call on the wire is not waited for) and close the OAuth client (after
+        ``abandon``)."""
         self.abandon()
         self._calls.shutdown()
         if self._oauth is not None:

@@ -507,8 +507,9 @@ class SignInController(QObject):
     # closing
 
     def shutdown(self) -> None:
-        """Close the dialog, stop the attempt's listener, join the workers, close the OAuth client.
-        Idempotent. Call before ``TokenController.shutdown`` (whose bridge and client these use)."""
+        """Close the dialog, stop the attempt's listener and the workers (never waiting on the network),
+        close the OAuth client. Idempotent. Call before ``TokenController.shutdown`` (whose bridge and client
+        these use)."""
         if self._closed:
             return
         self._closed = True
