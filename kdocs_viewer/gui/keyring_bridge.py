@@ -2,14 +2,18 @@
 
 ``TokenStore`` already bounds each call with a timeout, but even a few seconds would freeze the window, and
 the first ``keyring`` call may probe D-Bus. So every call — the pasted token's get/set/delete and the
-sign-in's load/save/clear (``SignInStore`` over the same store) — runs as a ``QRunnable`` in a one-thread
-pool owned by the bridge (calls stay in order: a "set" never overtakes the "get" before it). The runnable
+sign-in's load/save/clear (``SignInStore`` over the same store) — runs as a job on a one-thread
+``WorkerPool`` owned by the bridge (calls stay in order: a "set" never overtakes the "get" before it). The job
 emits on a relay created in the GUI thread; the relay's queued signal reaches ``KeyringBridge`` slots there,
 which re-emit ``finished(op, result)``: a ``TokenResult`` for the token's ops, a ``SignInResult`` for the
 sign-in's. Any exception becomes an ``ERROR`` result, never a crash.
 
 Without a store given, the bridge makes the default ``TokenStore`` on its worker at the first call: importing
 ``keyring`` (~70 ms with its backends' dependencies) then never holds up the window's first paint.
+
+At close (``shutdown``) a write still to do is waited for, bounded by the store's timeout: a token being
+stored must reach the keyring. A read is not: a locked keyring's unlock prompt, or a keyring that does not
+answer, held the window's close for the store's whole timeout. Its thread is a daemon and ends on its own.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from kdocs_viewer.core.redact import redact, register_secret
+from kdocs_viewer.gui.retired import retire
+from kdocs_viewer.gui.worker_pool import WorkerPool
 
 if TYPE_CHECKING:
     from kdocs_viewer.core.auth import SignIn
@@ -45,6 +51,7 @@ class KeyringOp:
 
 
 _SIGN_IN_OPS = (KeyringOp.SIGN_IN_LOAD, KeyringOp.SIGN_IN_SAVE, KeyringOp.SIGN_IN_CLEAR)
+_WRITES = frozenset({KeyringOp.SET, KeyringOp.DELETE, KeyringOp.SIGN_IN_SAVE, KeyringOp.SIGN_IN_CLEAR})
 
 
 class _Relay(QObject):
@@ -53,7 +60,28 @@ class _Relay(QObject):
     done = Signal(str, object)
 
 
-class _KeyringJob(QRunnable):
+class _Writes:
+    """Writes not finished yet, counted by the jobs themselves; ``wait`` for none left."""
+
+    def __init__(self) -> None:
+        self._left = 0
+        self._cond = threading.Condition()
+
+    def add(self) -> None:
+        with self._cond:
+            self._left += 1
+
+    def done(self) -> None:
+        with self._cond:
+            self._left -= 1
+            self._cond.notify_all()
+
+    def wait(self, timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self._left == 0, timeout)
+
+
+class _KeyringJob:
     """One keyring operation: ``work(store)`` on the pool's thread. The secrets it carries were registered
     with ``core.redact`` before it started, so an error text that echoes one is masked."""
 
@@ -63,9 +91,9 @@ class _KeyringJob(QRunnable):
         store: Callable[[], TokenStore],
         op: str,
         work: Callable[[TokenStore], object],
+        writes: _Writes,
     ) -> None:
-        super().__init__()
-        self.setAutoDelete(True)
+        self._writes = writes
         self._relay = relay
         self._store = store
         self._op = op
@@ -85,6 +113,9 @@ class _KeyringJob(QRunnable):
                 result = SignInResult(TokenStatus.ERROR, None, "keyring", detail)
             else:
                 result = TokenResult(TokenStatus.ERROR, None, "keyring", detail)
+        finally:
+            if self._op in _WRITES:
+                self._writes.done()
         # RuntimeError: the bridge was deleted while this call hung; nobody is listening any more.
         with contextlib.suppress(RuntimeError):
             self._relay.done.emit(self._op, result)
@@ -99,9 +130,8 @@ class KeyringBridge(QObject):
         super().__init__(parent)
         self._store = store
         self._store_lock = threading.Lock()
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._pool.setExpiryTimeout(1000)
+        self._pool = WorkerPool("kdocs-token-bridge", 1)  # one thread: calls stay in order
+        self._writes = _Writes()
         self._relay = _Relay(self)
         self._relay.done.connect(self._on_done)
         self._pending = 0
@@ -152,7 +182,9 @@ class KeyringBridge(QObject):
         for secret in hidden:
             register_secret(secret)  # before any worker could quote it
         self._pending += 1
-        self._pool.start(_KeyringJob(self._relay, self._the_store, op, work))
+        if op in _WRITES:
+            self._writes.add()
+        self._pool.start(_KeyringJob(self._relay, self._the_store, op, work, self._writes).run)
 
     @Slot(str, object)
     def _on_done(self, op: str, result: object) -> None:
@@ -166,17 +198,20 @@ class KeyringBridge(QObject):
         self.finished.emit(op, result)
 
     def shutdown(self, timeout_ms: int | None = None) -> bool:
-        """Stop answering and wait for the worker (at most about the store's timeout per queued call).
+        """Stop answering; wait for the writes still to do (a read before one runs too), at most
+        ``timeout_ms`` (default: about the store's timeout), never for a read alone. Idempotent.
 
-        Returns False when the worker was still busy at the deadline.
+        Returns False when a write was still running or queued at the deadline.
         """
         self._closed.set()
-        self._pool.clear()
         if timeout_ms is None:
             with self._store_lock:  # no store yet: no call ever ran, only the first one may be making it
                 timeout = self._store.timeout if self._store is not None else DEFAULT_STORE_TIMEOUT
             timeout_ms = int((timeout + 1.0) * 1000)
-        return bool(self._pool.waitForDone(timeout_ms))
+        written = self._writes.wait(timeout_ms / 1000)
+        self._pool.shutdown(wait=False)  # drops what is queued: reads, and writes past the deadline
+        retire(self._relay, self._pool.busy)
+        return written
 
 
 def _sign_ins(store: TokenStore) -> SignInStore:

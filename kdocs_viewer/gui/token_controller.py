@@ -398,7 +398,7 @@ class TokenController(QObject):
         self.changed.emit()
 
     def shutdown(self) -> None:
-        """Stop answering, join the keyring worker, close the client. Idempotent."""
+        """Stop answering (a token being stored is still waited for), close the client. Idempotent."""
         if self._closed:
             return
         self._closed = True

@@ -309,3 +309,35 @@ def test_token_dialog_says_checking_only_while_a_lookup_runs(qtbot: QtBot) -> No
         qtbot.addWidget(dialog)
     assert checking.backend_label.text() == "checking…"
     assert idle.backend_label.text() == "not checked yet"
+
+
+URL = "https://api.example.invalid"
+
+
+def test_closing_does_not_wait_for_a_keyring_read(qtbot: QtBot, hanging_keyring: Any) -> None:
+    """A keyring that does not answer (a locked one's unlock prompt) held the window's close for the store's
+    whole timeout: the bridge joined its read."""
+    from kdocs_viewer.gui.retired import retired_count
+
+    bridge = KeyringBridge(TokenStore(timeout=3.0))
+    bridge.get(URL)
+    assert hanging_keyring.entered.wait(5)
+    started = time.monotonic()
+    assert bridge.shutdown() is True  # no write to wait for
+    assert time.monotonic() - started < 1.5, "the close waited for the read's 3 s"
+    hanging_keyring.release.set()  # the keyring answers at last; nobody listens
+    qtbot.waitUntil(lambda: retired_count() == 0, timeout=5000)
+
+
+def test_closing_still_waits_for_a_token_being_stored(hanging_keyring: Any, expect_log: ExpectLog) -> None:
+    """A token must reach the keyring: a write running at the close is waited for (up to the store's own
+    timeout, here 0.5 s)."""
+    bridge = KeyringBridge(TokenStore(timeout=0.5))
+    with expect_log("kdocs_viewer.core.secrets", logging.WARNING, match="did not answer within 0.5 s"):
+        bridge.set(URL, "a-token-being-stored")
+        assert hanging_keyring.entered.wait(5)
+        started = time.monotonic()
+        written = bridge.shutdown()
+        waited = time.monotonic() - started
+    assert written is True
+    assert waited >= 0.3  # until the store gave the write up, not at once
