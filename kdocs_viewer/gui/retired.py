@@ -24,9 +24,10 @@ _retired: list[tuple[QObject, Callable[[], bool]]] = []
 
 def retire(signals: QObject, busy: Callable[[], bool]) -> None:
     """(GUI thread) Take ``signals`` from its owner and keep it until ``busy()`` is False, then delete it.
-    When nothing is busy already, it stays with its owner, deleted with it as usual."""
-    if not busy():
-        return  # its owner deletes it as usual
+    When nothing is busy already, it stays with its owner, deleted with it as usual. Retiring the same
+    object again (a second shutdown) changes nothing."""
+    if not busy() or any(kept is signals for kept, _ in _retired):
+        return  # its owner deletes it as usual, or it is kept already
     signals.setParent(None)  # outlives its owner
     _retired.append((signals, busy))
     if len(_retired) == 1:

@@ -325,6 +325,8 @@ def test_closing_does_not_wait_for_a_keyring_read(qtbot: QtBot, hanging_keyring:
     started = time.monotonic()
     assert bridge.shutdown() is True  # no write to wait for
     assert time.monotonic() - started < 1.5, "the close waited for the read's 3 s"
+    assert bridge.shutdown() is True  # again: idempotent, its relay kept once
+    assert retired_count() == 1
     hanging_keyring.release.set()  # the keyring answers at last; nobody listens
     qtbot.waitUntil(lambda: retired_count() == 0, timeout=5000)
 
