@@ -125,9 +125,9 @@ def decode_image(data: bytes, box: int | None) -> DecodedImage:
     return DecodedImage(for_screen(image), qt_format.decode("ascii"), (w, h))
 
 
-def for_screen(image: QImage, icc_profile: bytes | None = None) -> QImage:
-    """``image`` in sRGB (from its own colour space, or ``icc_profile``'s when given) and in the format Qt
-    paints fastest: RGB32, or ARGB32_Premultiplied with an alpha channel. ``image`` may be changed.
+def for_screen(image: QImage) -> QImage:
+    """``image`` in sRGB (from its colour space) and in the format Qt paints fastest: RGB32, or
+    ARGB32_Premultiplied with an alpha channel. ``image`` may be changed.
 
     The result carries no colour space: untagged means sRGB to Qt and to every reader of a copied picture,
     and a tile stored untagged is 500 bytes smaller (no ICC profile in it).
@@ -136,10 +136,6 @@ def for_screen(image: QImage, icc_profile: bytes | None = None) -> QImage:
     stopped), so a big picture is converted a strip at a time, the GIL free between strips. A CMYK or grey
     picture with a profile of its own is converted whole: rare, and its transform needs its own model.
     """
-    if icc_profile:
-        space = QColorSpace.fromIccProfile(QByteArray(icc_profile))
-        if space.isValid():
-            image.setColorSpace(space)
     space = image.colorSpace()
     alpha = image.hasAlphaChannel()
     target = QImage.Format.Format_ARGB32_Premultiplied if alpha else QImage.Format.Format_RGB32
@@ -221,8 +217,9 @@ def load_reader_plugins() -> None:
 def _embedded_thumbnail(
     data: bytes, original: QSize, limit: int, transformation: QImageIOHandler.Transformation
 ) -> QImage | None:
-    """The camera's EXIF thumbnail fitted to ``limit``, turned as the photo is, when it is at least ``limit``
-    px on its long side and shows the same picture; else None and the caller decodes the photo itself.
+    """The camera's EXIF thumbnail fitted to ``limit``, turned as the photo is and in its colour space (the
+    photo's ICC profile; for ``for_screen``), when it is at least ``limit`` px on its long side and shows the
+    same picture; else None and the caller decodes the photo itself.
 
     A 12 MP photo costs ~30 ms of Huffman decoding even at tile size; its 160×120 thumbnail well under 1 ms.
     """
@@ -239,7 +236,13 @@ def _embedded_thumbnail(
         if size.width() > limit or size.height() > limit:
             reader.setScaledSize(_fitted(size, limit))
         image = reader.read()
-    return None if image.isNull() else for_screen(_oriented(image, transformation), thumb.icc_profile)
+    if image.isNull():
+        return None
+    if thumb.icc_profile:
+        space = QColorSpace.fromIccProfile(QByteArray(thumb.icc_profile))
+        if space.isValid():
+            image.setColorSpace(space)
+    return _oriented(image, transformation)
 
 
 def set_tile_dpr(image: QImage, pixel_size: tuple[int, int], dpr: float) -> None:
@@ -283,4 +286,4 @@ def decode_head(data: bytes, box: int) -> DecodedImage | None:
     w, h = original.width(), original.height()
     if transformation & QImageIOHandler.Transformation.TransformationRotate90:
         w, h = h, w
-    return DecodedImage(image, "jpeg", (w, h))
+    return DecodedImage(for_screen(image), "jpeg", (w, h))
