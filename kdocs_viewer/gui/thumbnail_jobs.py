@@ -286,29 +286,54 @@ class DecodeJob:
             result.image = decoded.image
             result.image_format = decoded.image_format
             result.pixel_size = decoded.pixel_size
-            if self._tile_write is not None and self._box is not None:
-                self._store_tile(result, self._box, self._tile_write)
         except ImageDecodeError as exc:
             result.kind = ResultKind.FAILED
             result.error = str(exc)
         except Exception as exc:  # never a dead worker
             result.kind = ResultKind.FAILED
             result.error = redact(str(exc)) or type(exc).__name__
-        self._signals.finished.emit(result)
-
-    @staticmethod
-    def _store_tile(result: JobResult, box: int, write: TileWrite) -> None:
-        """Before the result is sent, so an idle loader has no write left in flight."""
-        assert result.image is not None
-        try:
-            write.store.save(
+        # The store waits until the tile is on its way to the screen; the loader counts this job as
+        # running until it is written (``WorkerPool.active``), so an idle loader has no write in flight.
+        write, image = self._tile_write, result.image
+        stored = None
+        if write is not None and self._box is not None and image is not None:
+            stored = _TileToStore(
                 result.ref,
-                box,
-                result.image,
-                image_format=result.image_format,
-                pixel_size=result.pixel_size,
-                byte_count=result.byte_count,
-                generation=write.generation,
+                self._box,
+                QImage(image),
+                result.image_format,
+                result.pixel_size,
+                result.byte_count,
+                write,
+            )
+        self._signals.finished.emit(result)
+        if stored is not None:
+            stored.save()
+
+
+@dataclass(frozen=True, slots=True)
+class _TileToStore:
+    """A decoded tile to write to the disk cache, taken before its result went to the GUI thread: the image
+    is a copy of its own (a QImage shares its pixels), the result's is read by that thread."""
+
+    ref: PicRef
+    box: int
+    image: QImage
+    image_format: str
+    pixel_size: tuple[int, int]
+    byte_count: int
+    write: TileWrite
+
+    def save(self) -> None:
+        try:
+            self.write.store.save(
+                self.ref,
+                self.box,
+                self.image,
+                image_format=self.image_format,
+                pixel_size=self.pixel_size,
+                byte_count=self.byte_count,
+                generation=self.write.generation,
             )
         except Exception as exc:  # the tile is shown anyway; storing it is a bonus
             log.debug("thumbnail cache write failed: %s", redact(str(exc)) or type(exc).__name__)

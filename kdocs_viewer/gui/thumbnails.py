@@ -320,8 +320,10 @@ class ThumbnailLoader(QObject):
         return sum(1 for work in self._inflight.values() if work.stage is _Stage.FETCH or work.running)
 
     def is_idle(self) -> bool:
+        """Nothing queued, in flight or waiting to be sent, and no tile being written to disk."""
         return (
-            not self._queue
+            (self._pool is None or not self._pool.active())
+            and not self._queue
             and not self._inflight
             and not self._full
             and not self._results

@@ -57,6 +57,7 @@ class WorkerPool:
         self._order = itertools.count()
         self._threads: list[threading.Thread] = []
         self._idle = 0  # workers waiting for a job (a woken one counts until it took it)
+        self._running = 0  # jobs taken and not finished
         self._extra = 0  # threads asked for by ``spawn`` and not made yet
         self._maker: threading.Thread | None = None
         self._closed = False
@@ -94,6 +95,11 @@ class WorkerPool:
         if wait:
             for thread in threads:
                 thread.join()
+
+    def active(self) -> int:
+        """Jobs queued or running."""
+        with self._lock:
+            return len(self._jobs) + self._running
 
     def busy(self) -> bool:
         """Whether a thread of the pool still runs (after ``shutdown(wait=False)``: a job not done yet)."""
@@ -144,7 +150,11 @@ class WorkerPool:
                 if self._closed:
                     return
                 _, _, job = heapq.heappop(self._jobs)
+                self._running += 1
             try:
                 job()
             except Exception:  # a job that lets one out has a bug; say so instead of losing the thread
                 log.exception("a worker job of %s failed", self._name)
+            finally:
+                with self._lock:
+                    self._running -= 1

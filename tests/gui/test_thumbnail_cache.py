@@ -6,6 +6,7 @@ Each test has its own empty user cache folder (``private_cache_folder`` in tests
 from __future__ import annotations
 
 import stat
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
 from kdocs_viewer.core.api import KDocsClient
+from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.core.thumb_cache import SUFFIX, ThumbnailDiskCache
 from kdocs_viewer.gui import settings as S
 from kdocs_viewer.gui.browser import PictureBrowser
@@ -294,6 +296,47 @@ def test_clear_empties_the_cache_even_of_writes_in_flight(
         assert loader.decodes_started == 2
         assert tile_files(private_cache_folder) == []
     finally:
+        browser.shutdown()
+        client.close()
+
+
+def test_a_tile_is_shown_before_it_is_written_and_the_loader_waits_for_the_write(
+    qtbot: QtBot,
+    server: StandinServer,
+    open_browser: OpenBrowser,
+    private_cache_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Writing a tile to disk (encode, file) comes after the screen: it must not delay it, and an idle
+    loader has no write left in flight."""
+    release = threading.Event()
+    held: list[PicRef] = []
+    save = TileStore.save
+
+    def held_save(self: TileStore, ref: PicRef, *args: Any, **kwargs: Any) -> bool:
+        held.append(ref)
+        assert release.wait(10)
+        return save(self, ref, *args, **kwargs)
+
+    monkeypatch.setattr(TileStore, "save", held_save)
+    browser = open_browser(start=False)
+    client = KDocsClient("demo-token", server.base_url)
+    try:
+        browser.start(client, FILE_TOKEN, server.pictures()[:2])
+        loader = loader_of(browser)
+        assert loader is not None
+
+        def shown() -> bool:
+            return all(item.state is PicState.READY for item in visible(browser))
+
+        qtbot.waitUntil(shown, timeout=10_000)
+        qtbot.waitUntil(lambda: len(held) == 2, timeout=5000)
+        assert not loader.is_idle() and tile_files(private_cache_folder) == []
+        release.set()
+        wait_shown(qtbot, browser)
+        assert len(tile_files(private_cache_folder)) == 2
+    finally:
+        release.set()
         browser.shutdown()
         client.close()
 

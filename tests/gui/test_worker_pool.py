@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 import threading
+import time
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -87,6 +88,24 @@ def test_shutdown_drops_queued_jobs_and_joins() -> None:
     pool.start(queued.set)  # after shutdown: dropped
     pool.shutdown()  # idempotent
     assert not queued.is_set()
+
+
+def test_active_counts_queued_and_running_jobs_until_they_end() -> None:
+    pool = WorkerPool("test", 1)
+    try:
+        assert pool.active() == 0
+        release, _ = _blocker(pool, 1)
+        done = threading.Event()
+        pool.start(done.set)
+        assert pool.active() == 2  # one running, one queued
+        release.set()
+        assert done.wait(5)
+        deadline = time.monotonic() + 5
+        while pool.active() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pool.active() == 0
+    finally:
+        pool.shutdown()
 
 
 def test_a_job_that_raises_is_logged_and_the_thread_goes_on(expect_log: ExpectLog) -> None:
