@@ -9,9 +9,8 @@ reach the model → the view's (debounced) visible range asks the loader for tho
 images come back in batches → the delegate paints. The visible, selected, previewed and pinned pictures are
 the *needed* set the keeper keeps fresh; everything else is left to lapse (quota is precious).
 
-Tiles also live on disk between sessions (``core.thumb_cache`` via ``gui.tile_store``, on by default): the
-loader looks every wanted tile up there first — tiles whose link is not resolved yet included — so a
-reopened workbook paints before the API answers, and a cached tile never costs an image GET.
+Tiles also live on disk between sessions (``gui.browser_tiles``, on by default): the loader looks every
+wanted tile up there first, link or not, so a reopened workbook paints before the API answers.
 """
 
 from __future__ import annotations
@@ -512,6 +511,7 @@ class PictureBrowser(QWidget):
     @Slot(object)
     def _on_leases_resolved(self, outcomes: list[Outcome]) -> None:
         self._model.apply_outcomes(outcomes)
+        self._tiles.forget_gone(self._tile_store(), outcomes, self._grid.devicePixelRatioF())
         self._note_deadlines(outcome.ref.ident for outcome in outcomes)
         self._request_visible()
         self._schedule_status()

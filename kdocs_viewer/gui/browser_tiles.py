@@ -2,7 +2,8 @@
 
 The cache itself is ``core.thumb_cache``; each workbook sees it through a ``gui.tile_store.TileStore``,
 which the thumbnail loader reads tiles from and writes new ones to. Clearing runs on a worker thread (a
-folder of thousands of files); ``cleared`` reports it on the GUI thread.
+folder of thousands of files); ``cleared`` reports it on the GUI thread. The tiles of a picture the API
+says is gone are removed too (``forget_gone``), on a worker.
 """
 
 from __future__ import annotations
@@ -10,9 +11,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
+
+from kdocs_viewer.core.models import Outcome, PicFailure, PicRef
+from kdocs_viewer.gui.picture_grid import TILE_BUCKETS
 
 if TYPE_CHECKING:
     from kdocs_viewer.core.thumb_cache import ThumbnailDiskCache
@@ -74,6 +79,25 @@ class TileCacheSwitch(QObject):
         )
         self._clearing.append(thread)
         thread.start()
+
+    def forget_gone(self, store: TileStore | None, outcomes: Iterable[Outcome], dpr: float) -> None:
+        """Remove from disk the tiles of the pictures these answers say are gone (no such picture, or
+        workbook: ``FailureReason.gone``), at every tile size, on a worker thread. The next session must not
+        paint what is not there any more, or what this account may no longer see; until the LRU reached
+        them they would also stay among the private thumbnails on disk."""
+        gone = [o.ref for o in outcomes if isinstance(o, PicFailure) and o.reason.gone]
+        if store is None or not gone:
+            return
+        boxes = {max(1, round(bucket * scale)) for bucket in TILE_BUCKETS for scale in {1.0, 2.0, dpr}}
+        threading.Thread(
+            target=self._forget, args=(store, gone, boxes), name="kdocs-forget-tiles", daemon=True
+        ).start()
+
+    @staticmethod
+    def _forget(store: TileStore, refs: list[PicRef], boxes: set[int]) -> None:
+        """Worker thread; a file that cannot be removed stays (the LRU takes it in time)."""
+        for ref in refs:
+            store.forget(ref, boxes)
 
     def join(self) -> None:
         """Wait for clearing to finish: "clear" means cleared, even when the window closes at once."""

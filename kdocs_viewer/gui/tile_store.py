@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,6 +143,11 @@ class TileStore:
             self.cache.discard(key)
             return None
         return CachedTile(image, stored.meta)
+
+    def forget(self, ref: PicRef, boxes: Iterable[int]) -> None:
+        """Remove the picture's tiles of these sizes, where there are any. Worker only."""
+        for box in boxes:
+            self.cache.discard(self.key(ref, box))
 
     def save(
         self,

@@ -147,6 +147,15 @@ class Workbook:
     def __post_init__(self) -> None:
         self.by_key = {p.pic_key: p for p in self.pictures}
 
+    def delete_picture(self, pic_key: str) -> None:
+        """As a user deleting the picture in KDocs: its key is unknown from now on and its cell is gone
+        (KeyError for an unknown key)."""
+        picture = self.by_key.pop(pic_key)
+        self.pictures.remove(picture)
+        for sheet in self.sheets:
+            for row, cells in sheet.cells_by_row.items():
+                sheet.cells_by_row[row] = [cell for cell in cells if cell.picture is not picture]
+
 
 def make_pic_key(seed: int, index: int, salt: str = "") -> str:
     """A 22-character base62 key that looks like a real one, deterministic from (seed, index)."""

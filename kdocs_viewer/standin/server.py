@@ -195,6 +195,11 @@ class StandinServer:
         """URLs handed out so far for ``pic_key`` answer 403 from now on; a new resolve gives a good one."""
         self._state.revoke_url(pic_key)
 
+    def delete_picture(self, pic_key: str) -> None:
+        """The picture is deleted from the workbook: resolving its key gives an empty URL (the API's "no such
+        picture"), its URLs answer 404 and the cells API no longer lists it."""
+        self.workbook.delete_picture(pic_key)
+
     def image_bytes(self, pic_key: str) -> bytes:
         """Exactly the bytes a GET of this picture's URL serves (KeyError for an unknown key)."""
         return self.images.get(pic_key)

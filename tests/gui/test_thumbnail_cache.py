@@ -200,6 +200,32 @@ def test_a_truncated_or_corrupt_cached_tile_is_refetched_and_replaced(
     assert store.load(truncated.ref, box) is not None and store.load(corrupt.ref, box) is not None
 
 
+def test_the_tiles_of_a_deleted_picture_leave_the_disk_when_the_api_says_it_is_gone(
+    qtbot: QtBot, server: StandinServer, open_browser: OpenBrowser, private_cache_folder: Path
+) -> None:
+    refs = server.pictures()  # a list the user keeps (pasted, or a file): it still names the picture
+    first = open_browser()
+    wait_shown(qtbot, first)
+    deleted, kept = visible(first)[:2]
+    deleted_path, kept_path = entry_path(first, deleted), entry_path(first, kept)
+    stored = len(tile_files(private_cache_folder))
+    assert deleted_path.exists() and kept_path.exists()
+    first.shutdown()
+    server.delete_picture(deleted.ref.pic_key)
+
+    second = open_browser(start=False)
+    client = KDocsClient("demo-token", server.base_url)
+    try:
+        second.start(client, FILE_TOKEN, refs)
+        qtbot.waitUntil(lambda: not deleted_path.exists(), timeout=10_000)
+        shown = next(item for item in visible(second) if item.ident == deleted.ident)
+        qtbot.waitUntil(lambda: shown.state is PicState.FAILED, timeout=5000)  # its error, not the tile
+        assert kept_path.exists() and len(tile_files(private_cache_folder)) == stored - 1
+    finally:
+        second.shutdown()
+        client.close()
+
+
 def test_the_cache_stays_under_its_bound(
     qtbot: QtBot, open_browser: OpenBrowser, tmp_path: Path
 ) -> None:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from PIL import Image, ImageOps
 
+from kdocs_viewer.core.api import KDocsClient
 from kdocs_viewer.core.contract import PICTURE_URLS_PATH, TAG_LIFETIMES, TOKEN_PARAM, UNBOUNDED_TAGS
 from kdocs_viewer.core.models import PicRef
 from kdocs_viewer.standin import dataset, images
@@ -155,6 +156,21 @@ def test_revoke_url_until_resolved_again(standin: StandinServer, http: httpx.Cli
         assert standin.image_gets(ref.pic_key) == 4
     with pytest.raises(KeyError):
         standin.revoke_url("ravXFmauNdDdDnapWimCvn")
+
+
+def test_a_deleted_picture_is_unknown_to_the_api_its_urls_and_its_sheet(
+    standin: StandinServer, http: httpx.Client
+) -> None:
+    ref, other = standin.pictures()[:2]
+    url, other_url = resolve(http, standin, [ref, other])
+    standin.delete_picture(ref.pic_key)
+    assert resolve(http, standin, [ref, other])[0] == ""  # the API's "no such picture"; the rest resolve
+    assert http.get(url).status_code == 404 and http.get(other_url).status_code == 200
+    with KDocsClient(standin.config.token, standin.base_url) as client:
+        found = client.find_pictures(standin.config.file_token).pics
+    assert ref not in found and other in found and found == standin.pictures()
+    with pytest.raises(KeyError):
+        standin.delete_picture(ref.pic_key)
 
 
 def test_every_kind_is_present_and_decodes(standin: StandinServer, http: httpx.Client) -> None:
