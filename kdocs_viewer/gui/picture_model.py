@@ -79,6 +79,7 @@ class PictureItem:
         "_search_text",
         "byte_count",
         "error",
+        "gone",
         "ident",
         "image_format",
         "lease",
@@ -96,6 +97,7 @@ class PictureItem:
     state: PicState
     error: str
     thumb_bucket: int  # bucket of the last decoded thumbnail (0 = never)
+    gone: bool  # the API said "no such picture (or workbook)" and no URL came since: no tile from the cache
     byte_count: int | None
     image_format: str
     pixel_size: tuple[int, int] | None
@@ -109,6 +111,7 @@ class PictureItem:
         self.state = PicState.LOADING
         self.error = ""
         self.thumb_bucket = 0
+        self.gone = False
         self.byte_count = None
         self.image_format = ""
         self.pixel_size = None
@@ -392,6 +395,7 @@ class PictureModel(QAbstractListModel):
                         for bucket in {self._bucket, item.thumb_bucket} - {0}:
                             self._thumbs.discard(self.thumb_key(item, bucket))
                         item.thumb_bucket = 0
+                        item.gone = True  # a disk lookup that answers after this is not shown either
                     self._set_state(item, PicState.FAILED, outcome.message)
                     changed.append(row)
                 continue
@@ -399,6 +403,7 @@ class PictureModel(QAbstractListModel):
                 continue  # an older answer arriving late
             before = badge_kind(item.lease, now)
             item.lease = outcome
+            item.gone = False
             renewed.append(item.ident)
             if item.state is PicState.FAILED and item.thumb_bucket == 0:
                 self._set_state(item, PicState.LOADING, "")  # it has a URL now: try again
@@ -449,6 +454,9 @@ class PictureModel(QAbstractListModel):
             if row is None:
                 continue
             item = self._items[row]
+            if item.gone:  # from the disk cache, read before the answer that it is gone came
+                self._thumbs.discard(self.thumb_key(item, result.bucket))
+                continue
             item.thumb_bucket = result.bucket
             item.byte_count = result.byte_count
             item.image_format = result.image_format

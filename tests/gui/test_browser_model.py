@@ -138,6 +138,30 @@ def test_a_tile_from_the_disk_cache_goes_when_the_first_answer_says_the_picture_
     assert shown.state is (PicState.LOADING if reason.gone else PicState.READY)
 
 
+@pytest.mark.parametrize("reason", [FailureReason.PICTURE_NOT_FOUND, FailureReason.NETWORK])
+def test_a_disk_tile_read_before_the_gone_answer_but_delivered_after_it_is_not_shown(
+    qtbot: QtBot, reason: FailureReason
+) -> None:
+    """The disk lookup and the first answer race on a reopen: "no such picture" first, the cached tile a
+    moment later, must still leave the error on screen. After a network failure the tile is welcome."""
+    cache: ByteBudgetCache[ThumbKey, QPixmap] = ByteBudgetCache(1 << 20, pixmap_bytes)
+    model = PictureModel(cache)
+    ref = PicRef("deleted", "local")
+    model.set_refs([ref])
+    model.set_bucket(128)
+    model.apply_outcomes([PicFailure(ref, "the answer", reason=reason)])
+    cache.put(ref.thumb_key(128), QPixmap(8, 6))  # the loader caches a tile before the model sees it
+    model.apply_thumbnails([ThumbnailResult(ref.ident, 128, 10, "jpeg", (8, 6))])
+
+    shown = model.item(0)
+    if reason.gone:
+        assert shown.state is PicState.FAILED and shown.error == "the answer"
+        assert model.pixmap_for(shown) is None and ref.thumb_key(128) not in cache
+        model.apply_outcomes([lease_for(ref)])  # there after all (F5): its tile is welcome again
+        model.apply_thumbnails([ThumbnailResult(ref.ident, 128, 10, "jpeg", (8, 6))])
+    assert shown.state is PicState.READY
+
+
 def lease_for(ref: PicRef, deadline: float = 1000.0) -> Lease:
     return Lease(ref, "https://example.invalid/p", deadline - 300.0, 300.0)
 
