@@ -17,15 +17,16 @@ With a disk cache of tiles (``set_tile_store``, see ``gui.tile_store``) a third 
 - **look up** — a small pool at normal priority reads the tile from disk and decodes it (a few KB); it runs
   for tiles whose link is not known yet too (``request(fetchable=…)``), so a reopened workbook paints before
   the API has answered. A picture is fetched only after its tile was looked up and missed, so a cached tile
-  never costs an image GET; the decode stage stores each new tile (encoded in that worker).
+  never costs an image GET; the decode stage stores each new tile (encoded in that worker, once sent).
 
 The GUI thread hands a fetched picture to the decode stage only if its tile is still wanted, and starts a
 fetch only while few pictures are fetched-but-undecoded (a bounded hand-off, not a pile of originals). When
 the user scrolls away the queue is simply replaced: stale work never starts, and a job handed to a pool but
 not yet started is dropped through its ticket. Workers return ``QImage``; the GUI thread only turns them into
-``QPixmap`` — in batches, every ~40 ms, so the model sees one ``dataChanged`` per run of rows, not one per
-picture. The workers are in ``gui.thumbnail_jobs``; what a worker may call in Qt, and why plugins are
-loaded here on the GUI thread, is stated in ``gui.decode``.
+``QPixmap`` — at most every ~40 ms (``Throttle``), so the model sees one ``dataChanged`` per run of rows, not
+one per picture, and a tile that comes alone (a slow line) is shown at once. The workers are in
+``gui.thumbnail_jobs``; what a worker may call in Qt, and why plugins are loaded here on the GUI thread, is
+stated in ``gui.decode``.
 """
 
 from __future__ import annotations
@@ -36,12 +37,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import (
-    QObject,
-    QTimer,
-    Signal,
-    Slot,
-)
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QPixmap
 
 from kdocs_viewer.core.cache import ByteBudgetCache
@@ -49,6 +45,7 @@ from kdocs_viewer.core.models import Ident, Lease, PicRef
 from kdocs_viewer.gui.decode import load_reader_plugins
 from kdocs_viewer.gui.picture_model import ThumbKey, ThumbnailResult
 from kdocs_viewer.gui.retired import retire
+from kdocs_viewer.gui.throttle import Throttle
 from kdocs_viewer.gui.thumbnail_jobs import (
     DecodeJob,
     Fetched,
@@ -70,7 +67,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FLUSH_MS = 40  # results reach the model in batches at most this often
+FLUSH_MS = 40  # results reach the model at most this often
 MAX_PENDING = 256  # wanted-but-not-started jobs kept; beyond that the far prefetch is not queued
 # Head GETs in flight: each waits a round trip for a few KB, so the first screenful needs few rounds; more
 # fetchers also load more tiles during a fast drag, with their CPU and memory (bench/RESULTS.md, "Figures
@@ -183,10 +180,7 @@ class ThumbnailLoader(QObject):
         self._paused = False
         self._closed = False
         self._results: list[JobResult] = []
-        self._flush_timer = QTimer(self)
-        self._flush_timer.setSingleShot(True)
-        self._flush_timer.setInterval(FLUSH_MS)
-        self._flush_timer.timeout.connect(self._flush)
+        self._flusher = Throttle(FLUSH_MS, self._flush, self)
         self.jobs_started = 0  # handed to the fetch stage (for tests and benchmarks)
         self.jobs_dropped = 0  # of those, dropped before being decoded
         self.decodes_started = 0  # handed to the decode stage
@@ -425,8 +419,7 @@ class ThumbnailLoader(QObject):
         if looked.result is not None:
             self.disk_hits += 1
             self._results.append(looked.result)
-            if not self._flush_timer.isActive():
-                self._flush_timer.start()
+            self._flusher.soon()
         else:
             self._missed.add(key)
             if entry is not None and key not in self._inflight and key not in self._cache:
@@ -437,8 +430,7 @@ class ThumbnailLoader(QObject):
         if self._results and not self._lookups and not self._lookup_queue:
             # The disk has answered for every wanted tile: show them now, not FLUSH_MS later (on a reopen
             # this is the whole screen, and the API's first answer is only a round trip away).
-            self._flush_timer.stop()
-            self._flush()
+            self._flusher.now()
 
     @Slot(object)
     def _on_fetched(self, fetched: Fetched) -> None:
@@ -500,10 +492,9 @@ class ThumbnailLoader(QObject):
         work = self._inflight.pop(key, None)
         self._results.append(result)
         if work is not None and work.priority and self._visible_done():
-            self._flush_timer.stop()  # the screen's last tile need not wait for the batch
-            self._flush()
-        elif not self._flush_timer.isActive():
-            self._flush_timer.start()
+            self._flusher.now()  # the screen's last tile need not wait for the batch
+        else:
+            self._flusher.soon()
 
     def _visible_done(self) -> bool:
         """Nothing asked for as visible is queued or past the queue any more."""
@@ -533,7 +524,6 @@ class ThumbnailLoader(QObject):
             )
         )
 
-    @Slot()
     def _flush(self) -> None:
         results, self._results = self._results, []
         ready: list[ThumbnailResult] = []
@@ -576,7 +566,7 @@ class ThumbnailLoader(QObject):
         if self._closed:
             return
         self._closed = True
-        self._flush_timer.stop()
+        self._flusher.stop()
         self._queue.clear()
         self._lookup_queue.clear()
         for ticket in [
