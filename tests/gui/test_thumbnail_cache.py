@@ -40,8 +40,9 @@ def server(standin_factory: Callable[..., StandinServer], small_pictures: Path) 
 
 @pytest.fixture
 def open_browser(qtbot: QtBot, server: StandinServer) -> Iterator[OpenBrowser]:
-    """``open_browser(cache=..., base_url=..., token=..., start=True)`` → a shown browser on ``server``'s
-    workbook: one *session*; the next call is the same user opening the workbook again."""
+    """``open_browser(cache=..., base_url=..., token=..., start=True, refs=None)`` → a shown browser on
+    ``server``'s workbook (``refs``: these pictures of it): one *session*; the next call is the same user
+    opening the workbook again."""
     made: list[tuple[PictureBrowser, KDocsClient]] = []
 
     def make(
@@ -51,6 +52,7 @@ def open_browser(qtbot: QtBot, server: StandinServer) -> Iterator[OpenBrowser]:
         token: str = "demo-token",
         disk: bool = True,
         start: bool = True,
+        refs: list[PicRef] | None = None,
     ) -> PictureBrowser:
         browser = PictureBrowser(thumbnail_cache=cache)
         client = KDocsClient(token, base_url or server.base_url)
@@ -61,7 +63,7 @@ def open_browser(qtbot: QtBot, server: StandinServer) -> Iterator[OpenBrowser]:
         browser.set_thumbnail_cache_enabled(disk)
         made.append((browser, client))
         if start:
-            browser.start(client, FILE_TOKEN, server.pictures())
+            browser.start(client, FILE_TOKEN, server.pictures() if refs is None else refs)
         return browser
 
     yield make
@@ -213,17 +215,11 @@ def test_the_tiles_of_a_deleted_picture_leave_the_disk_when_the_api_says_it_is_g
     first.shutdown()
     server.delete_picture(deleted.ref.pic_key)
 
-    second = open_browser(start=False)
-    client = KDocsClient("demo-token", server.base_url)
-    try:
-        second.start(client, FILE_TOKEN, refs)
-        qtbot.waitUntil(lambda: not deleted_path.exists(), timeout=10_000)
-        shown = next(item for item in visible(second) if item.ident == deleted.ident)
-        qtbot.waitUntil(lambda: shown.state is PicState.FAILED, timeout=5000)  # its error, not the tile
-        assert kept_path.exists() and len(tile_files(private_cache_folder)) == stored - 1
-    finally:
-        second.shutdown()
-        client.close()
+    second = open_browser(refs=refs)
+    qtbot.waitUntil(lambda: not deleted_path.exists(), timeout=10_000)
+    shown = next(item for item in visible(second) if item.ident == deleted.ident)
+    qtbot.waitUntil(lambda: shown.state is PicState.FAILED, timeout=5000)  # its error, not the tile
+    assert kept_path.exists() and len(tile_files(private_cache_folder)) == stored - 1
 
 
 def test_the_cache_stays_under_its_bound(
@@ -309,21 +305,15 @@ def test_clear_empties_the_cache_even_of_writes_in_flight(
     qtbot: QtBot, server: StandinServer, open_browser: OpenBrowser, private_cache_folder: Path
 ) -> None:
     server.set_latency_ms(300)
-    browser = open_browser(start=False)
-    client = KDocsClient("demo-token", server.base_url)
-    try:
-        browser.start(client, FILE_TOKEN, server.pictures()[:2])
-        loader = loader_of(browser)
-        assert loader is not None
-        qtbot.waitUntil(lambda: loader.fetching_count() == 2, timeout=5000)  # both GETs on their way
-        with qtbot.waitSignal(browser.thumbnailCacheCleared, timeout=5000):
-            browser.clear_thumbnail_cache()
-        wait_shown(qtbot, browser)
-        assert loader.decodes_started == 2
-        assert tile_files(private_cache_folder) == []
-    finally:
-        browser.shutdown()
-        client.close()
+    browser = open_browser(refs=server.pictures()[:2])
+    loader = loader_of(browser)
+    assert loader is not None
+    qtbot.waitUntil(lambda: loader.fetching_count() == 2, timeout=5000)  # both GETs on their way
+    with qtbot.waitSignal(browser.thumbnailCacheCleared, timeout=5000):
+        browser.clear_thumbnail_cache()
+    wait_shown(qtbot, browser)
+    assert loader.decodes_started == 2
+    assert tile_files(private_cache_folder) == []
 
 
 def test_a_tile_is_shown_before_it_is_written_and_the_loader_waits_for_the_write(
@@ -345,10 +335,8 @@ def test_a_tile_is_shown_before_it_is_written_and_the_loader_waits_for_the_write
         return save(self, ref, *args, **kwargs)
 
     monkeypatch.setattr(TileStore, "save", held_save)
-    browser = open_browser(start=False)
-    client = KDocsClient("demo-token", server.base_url)
+    browser = open_browser(refs=server.pictures()[:2])
     try:
-        browser.start(client, FILE_TOKEN, server.pictures()[:2])
         loader = loader_of(browser)
         assert loader is not None
 
@@ -362,9 +350,7 @@ def test_a_tile_is_shown_before_it_is_written_and_the_loader_waits_for_the_write
         wait_shown(qtbot, browser)
         assert len(tile_files(private_cache_folder)) == 2
     finally:
-        release.set()
-        browser.shutdown()
-        client.close()
+        release.set()  # before the fixture shuts the browser down (its decoders wait for the write)
 
 
 def view_action(window: Any, name: str) -> QAction:
