@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 
 from kdocs_viewer.core.models import Outcome, PicFailure, PicRef
 from kdocs_viewer.gui.picture_grid import TILE_BUCKETS
+from kdocs_viewer.gui.worker_pool import WorkerPool
 
 if TYPE_CHECKING:
     from kdocs_viewer.core.thumb_cache import ThumbnailDiskCache
@@ -41,6 +42,7 @@ class TileCacheSwitch(QObject):
         self._cache = cache  # no I/O until used
         self._enabled = True
         self._clearing: list[threading.Thread] = []
+        self._forgetting: WorkerPool | None = None  # one idle-priority thread, made on first use
 
     def cache(self) -> ThumbnailDiskCache:
         """The disk cache of tiles (made on first use, in the user's cache folder; no I/O until used)."""
@@ -89,9 +91,9 @@ class TileCacheSwitch(QObject):
         if store is None or not gone:
             return
         boxes = {max(1, round(bucket * scale)) for bucket in TILE_BUCKETS for scale in {1.0, 2.0, dpr}}
-        threading.Thread(
-            target=self._forget, args=(store, gone, boxes), name="kdocs-forget-tiles", daemon=True
-        ).start()
+        if self._forgetting is None:  # one thread in order, however many answers (a workbook gone: 100)
+            self._forgetting = WorkerPool("kdocs-forget-tiles", 1, idle=True)
+        self._forgetting.start(lambda: self._forget(store, gone, boxes))
 
     @staticmethod
     def _forget(store: TileStore, refs: list[PicRef], boxes: set[int]) -> None:
