@@ -42,7 +42,7 @@ class TileCacheSwitch(QObject):
         self._cache = cache  # no I/O until used
         self._enabled = True
         self._clearing: list[threading.Thread] = []
-        self._forgetting: WorkerPool | None = None  # one idle-priority thread, made on first use
+        self._forgetting: WorkerPool | None = None  # one thread, made on first use
 
     def cache(self) -> ThumbnailDiskCache:
         """The disk cache of tiles (made on first use, in the user's cache folder; no I/O until used)."""
@@ -92,7 +92,7 @@ class TileCacheSwitch(QObject):
             return
         boxes = {max(1, round(bucket * scale)) for bucket in TILE_BUCKETS for scale in {1.0, 2.0, dpr}}
         if self._forgetting is None:  # one thread in order, however many answers (a workbook gone: 100)
-            self._forgetting = WorkerPool("kdocs-forget-tiles", 1, idle=True)
+            self._forgetting = WorkerPool("kdocs-forget-tiles", 1)
         self._forgetting.start(lambda: self._forget(store, gone, boxes))
 
     @staticmethod
