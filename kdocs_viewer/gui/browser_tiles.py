@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -18,7 +19,6 @@ from PySide6.QtCore import QObject, Signal
 
 from kdocs_viewer.core.models import Outcome, PicFailure, PicRef
 from kdocs_viewer.gui.picture_grid import TILE_BUCKETS
-from kdocs_viewer.gui.worker_pool import WorkerPool
 
 if TYPE_CHECKING:
     from kdocs_viewer.core.thumb_cache import ThumbnailDiskCache
@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 # Tiles between sessions (core.thumb_cache): ~25,000 photo tiles at 160 px.
 THUMBNAIL_DISK_BUDGET = 256 * 1024 * 1024
+FORGET_WAIT_S = 5.0  # at close, for the deletion of gone pictures' tiles
+
+_Forget = tuple["TileStore", list[PicRef], set[int]]  # a store, its gone pictures, the tile sizes
 
 
 class TileCacheSwitch(QObject):
@@ -42,7 +45,8 @@ class TileCacheSwitch(QObject):
         self._cache = cache  # no I/O until used
         self._enabled = True
         self._clearing: list[threading.Thread] = []
-        self._forgetting: WorkerPool | None = None  # one thread, made on first use
+        self._forget_jobs: queue.SimpleQueue[_Forget | None] = queue.SimpleQueue()
+        self._forgetter: threading.Thread | None = None  # works through ``_forget_jobs``, made on first use
 
     def cache(self) -> ThumbnailDiskCache:
         """The disk cache of tiles (made on first use, in the user's cache folder; no I/O until used)."""
@@ -91,21 +95,33 @@ class TileCacheSwitch(QObject):
         if store is None or not gone:
             return
         boxes = {max(1, round(bucket * scale)) for bucket in TILE_BUCKETS for scale in {1.0, 2.0, dpr}}
-        if self._forgetting is None:  # one thread in order, however many answers (a workbook gone: 100)
-            self._forgetting = WorkerPool("kdocs-forget-tiles", 1)
-        self._forgetting.start(lambda: self._forget(store, gone, boxes))
+        self._forget_jobs.put((store, gone, boxes))
+        if self._forgetter is None:  # one thread in order, however many answers (a workbook gone: 100)
+            self._forgetter = threading.Thread(
+                target=self._forget, args=(self._forget_jobs,), name="kdocs-forget-tiles", daemon=True
+            )
+            self._forgetter.start()
 
     @staticmethod
-    def _forget(store: TileStore, refs: list[PicRef], boxes: set[int]) -> None:
-        """Worker thread; a file that cannot be removed stays (the LRU takes it in time)."""
-        for ref in refs:
-            store.forget(ref, boxes)
+    def _forget(jobs: queue.SimpleQueue[_Forget | None]) -> None:
+        """Worker thread, until a None; a file that cannot be removed stays (the LRU takes it in time)."""
+        while (job := jobs.get()) is not None:
+            store, refs, boxes = job
+            for ref in refs:
+                store.forget(ref, boxes)
 
     def join(self) -> None:
-        """Wait for clearing to finish: "clear" means cleared, even when the window closes at once."""
+        """Wait for clearing and for the tiles of gone pictures to be deleted: "clear" means cleared, and a
+        deleted picture's thumbnails do not stay on disk, even when the window closes at once (local file
+        work, a few ms; bounded all the same, for a home folder on a network that stopped answering)."""
         for thread in self._clearing:
             thread.join()
         self._clearing.clear()
+        forgetter, self._forgetter = self._forgetter, None
+        if forgetter is not None:
+            self._forget_jobs.put(None)
+            forgetter.join(FORGET_WAIT_S)
+            self._forget_jobs = queue.SimpleQueue()  # a late thread reads the old queue to its None
 
     def _clear(self, cache: ThumbnailDiskCache) -> None:
         """Worker thread."""
