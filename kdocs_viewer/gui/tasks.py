@@ -42,27 +42,8 @@ class _Relay(QObject):
     done = Signal(object)
 
 
-class _Running:
-    """How many calls are running now (a context manager around each)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.count = 0
-
-    def __enter__(self) -> None:
-        with self._lock:
-            self.count += 1
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            self.count -= 1
-
-
 class _Call:
-    def __init__(
-        self, relay: _Relay, kind: str, generation: int, fn: Callable[[], Any], running: _Running
-    ) -> None:
-        self._running = running
+    def __init__(self, relay: _Relay, kind: str, generation: int, fn: Callable[[], Any]) -> None:
         self._relay = relay
         self._kind = kind
         self._generation = generation
@@ -71,11 +52,10 @@ class _Call:
     def run(self) -> None:
         fn, self._fn = self._fn, None
         assert fn is not None
-        with self._running:
-            try:
-                result = TaskResult(self._kind, self._generation, fn())
-            except BaseException as exc:  # delivered to the GUI thread as a result, never lost in a worker
-                result = TaskResult(self._kind, self._generation, None, exc)
+        try:
+            result = TaskResult(self._kind, self._generation, fn())
+        except BaseException as exc:  # delivered to the GUI thread as a result, never lost in a worker
+            result = TaskResult(self._kind, self._generation, None, exc)
         with contextlib.suppress(RuntimeError):  # owner already deleted: nobody is waiting for the answer
             self._relay.done.emit(result)
 
@@ -88,7 +68,6 @@ class BackgroundCalls(QObject):
     def __init__(self, parent: QObject | None = None, *, max_threads: int = 2) -> None:
         super().__init__(parent)
         self._pool = WorkerPool("kdocs-calls", max_threads)
-        self._running = _Running()
         self._relay = _Relay(self)
         self._relay.done.connect(self._on_done)
         self._generations: dict[str, int] = {}
@@ -100,7 +79,7 @@ class BackgroundCalls(QObject):
         generation = self._generations.get(kind, 0) + 1
         self._generations[kind] = generation
         self._busy[kind] = self._busy.get(kind, 0) + 1
-        self._pool.start(_Call(self._relay, kind, generation, fn, self._running).run)
+        self._pool.start(_Call(self._relay, kind, generation, fn).run)
         return generation
 
     def forget(self, kind: str) -> None:
@@ -112,8 +91,8 @@ class BackgroundCalls(QObject):
         return self._busy.get(kind, 0) > 0
 
     def active(self) -> int:
-        """Calls running now (after ``shutdown``, those still waiting for an answer)."""
-        return self._running.count
+        """Calls queued or running (after ``shutdown``, only those still waiting for an answer)."""
+        return self._pool.active()
 
     @Slot(object)
     def _on_done(self, result: object) -> None:
