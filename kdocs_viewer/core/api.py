@@ -26,6 +26,7 @@ import httpx
 
 from kdocs_viewer import __version__
 from kdocs_viewer.core.cells import CELL_LIST_KEYS, FoundPictures, SheetCells
+from kdocs_viewer.core.client_gate import ClientClosed, ClientGate
 from kdocs_viewer.core.contract import (
     CELLS_PATH,
     MAX_CELLS_PER_READ,
@@ -179,6 +180,7 @@ class KDocsClient:
             verify=shared_ssl_context(),
             mounts=mounts,
         )
+        self._gate = ClientGate(self._http.close)
 
     @staticmethod
     def _checked_base_url(base_url: str) -> str:
@@ -233,9 +235,10 @@ class KDocsClient:
         return self._call(method, path, None, params=params, body=body, send_token=send_token).data
 
     def close(self) -> None:
-        """Close the connection pool; waits between retries end at once."""
+        """No new calls; waits between retries end at once; the connections close when the calls on the
+        wire end (``core.client_gate``: never pulled from under a worker, never waited for)."""
         self._closed.set()
-        self._http.close()
+        self._gate.close()
 
     def __enter__(self) -> KDocsClient:
         return self
@@ -290,7 +293,10 @@ class KDocsClient:
         with self._lock:
             self._calls_made += 1
         try:
-            return self._http.request(method, path, params=query, json=body)
+            with self._gate.use():
+                return self._http.request(method, path, params=query, json=body)
+        except ClientClosed:  # closed since the call began: as when closed in a wait to retry
+            raise ApiTransportError(translate("api", "The KDocs client was closed.")) from None
         except httpx.RequestError as exc:
             retryable = not is_cert_error(exc) and not isinstance(
                 exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError

@@ -16,6 +16,7 @@ from typing import Protocol
 
 import httpx
 
+from kdocs_viewer.core.client_gate import ClientClosed, ClientGate
 from kdocs_viewer.core.errors import FailureReason
 from kdocs_viewer.core.i18n import translate
 from kdocs_viewer.core.redact import redact_url
@@ -197,14 +198,15 @@ class Downloader:
             mounts=_LOOPBACK_DIRECT if transport is None else None,
             headers={"User-Agent": USER_AGENT, "Accept": "image/*, */*;q=0.5"},
         )
-        self._closed = False
+        self._gate = ClientGate(self._client.close)
 
     def __repr__(self) -> str:
-        return f"<Downloader tries={self._tries}{' closed' if self._closed else ''}>"
+        return f"<Downloader tries={self._tries}{' closed' if self._gate.closed else ''}>"
 
     def close(self) -> None:
-        self._closed = True
-        self._client.close()
+        """No new GETs (they raise DownloadCancelled); the connections close when the running ones end
+        (``core.client_gate``: never pulled from under a worker, never waited for)."""
+        self._gate.close()
 
     def __enter__(self) -> Downloader:
         return self
@@ -286,7 +288,7 @@ class Downloader:
         self, url: str, cancel: CancelFlag | None, max_bytes: int, headers: dict[str, str] | None
     ) -> _Answer:
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
+            with self._gate.use(), self._client.stream("GET", url, headers=headers) as response:
                 self._check_status(response)
                 declared = self._declared_length(response)
                 if declared is not None and declared > max_bytes:
@@ -328,6 +330,8 @@ class Downloader:
                         )
                     )
                 return _Answer(response.status_code, response.headers.get("Content-Range"), b"".join(chunks))
+        except ClientClosed:
+            raise DownloadCancelled() from None
         except httpx.TransportError as exc:
             error = DownloadError(describe_picture_transport_error(exc), transient=True)
             if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):

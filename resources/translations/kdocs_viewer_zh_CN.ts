@@ -50,7 +50,7 @@
     <context>
         <name>BrowserHandoff</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/browser_handoff.py" line="+106" />
+            <location filename="../../kdocs_viewer/gui/browser_handoff.py" line="+107" />
             <source>Could not copy the picture: %1</source>
             <translation>无法复制图片：%1</translation>
         </message>
@@ -148,7 +148,7 @@
     <context>
         <name>DragExporter</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/drag_export.py" line="+155" />
+            <location filename="../../kdocs_viewer/gui/drag_export.py" line="+156" />
             <source>still writing the files</source>
             <translation>仍在写入文件</translation>
         </message>
@@ -631,7 +631,7 @@ A pic list can be imported from the File menu or dropped on the window.</source>
     <context>
         <name>PictureModel</name>
         <message>
-            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+355" />
+            <location filename="../../kdocs_viewer/gui/picture_model.py" line="+359" />
             <source>Key: %1</source>
             <translation>图片键：%1</translation>
         </message>
@@ -1391,7 +1391,7 @@ A pic list can be imported from the File menu or dropped on the window.</source>
             <translation>不是有效的图片：%1</translation>
         </message>
         <message>
-            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+517" />
+            <location filename="../../kdocs_viewer/gui/thumbnails.py" line="+510" />
             <source>the access token was rejected</source>
             <translation>访问令牌被拒绝</translation>
         </message>
@@ -1916,12 +1916,17 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>发生了网络错误</translation>
         </message>
         <message>
-            <location filename="../../kdocs_viewer/core/api.py" line="+262" />
+            <location filename="../../kdocs_viewer/core/api.py" line="+265" />
             <source>The KDocs client was closed while waiting to retry.</source>
             <translation>等待重试时 KDocs 客户端已关闭。</translation>
         </message>
         <message>
-            <location line="+85" />
+            <location line="+34" />
+            <source>The KDocs client was closed.</source>
+            <translation>KDocs 客户端已关闭。</translation>
+        </message>
+        <message>
+            <location line="+54" />
             <source>Could not reach the KDocs API: {reason} (after {attempts} attempts).</source>
             <translation>无法访问 KDocs API：{reason}（已尝试 {attempts} 次）。</translation>
         </message>
@@ -2105,7 +2110,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
     <context>
         <name>download</name>
         <message>
-            <location filename="../../kdocs_viewer/core/download.py" line="+126" />
+            <location filename="../../kdocs_viewer/core/download.py" line="+127" />
             <source>download cancelled</source>
             <translation>下载已取消</translation>
         </message>
@@ -2130,7 +2135,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>图片服务器重置了连接</translation>
         </message>
         <message>
-            <location filename="../../kdocs_viewer/core/download.py" line="+216" />
+            <location filename="../../kdocs_viewer/core/download.py" line="+219" />
             <location filename="../../kdocs_viewer/core/transport_errors.py" line="+2" />
             <source>the picture link is not a usable http(s) address</source>
             <translation>图片链接不是可用的 http(s) 地址</translation>
@@ -2141,7 +2146,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>下载图片时发生网络错误（{error}）</translation>
         </message>
         <message>
-            <location filename="../../kdocs_viewer/core/download.py" line="-83" />
+            <location filename="../../kdocs_viewer/core/download.py" line="-85" />
             <source>the picture server sent another part of the picture than asked</source>
             <translation>图片服务器发来的不是所请求的那部分图片</translation>
         </message>
@@ -2161,7 +2166,7 @@ A viewer for the pictures inside KDocs (金山文档) spreadsheets.</source>
             <translation>图片接收不完整（{received} / {size} 字节）</translation>
         </message>
         <message>
-            <location line="+19" />
+            <location line="+21" />
             <source>picture download failed ({error})</source>
             <translation>图片下载失败（{error}）</translation>
         </message>

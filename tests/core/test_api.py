@@ -725,6 +725,47 @@ def test_closed_client_refuses_work(standin: StandinServer) -> None:
         client.list_sheets(FILE)
 
 
+class SendProbe(httpx.BaseTransport):
+    """The real transport, telling when a request goes out."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.sent = threading.Event()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.set()
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_close_lets_a_call_on_the_wire_finish(standin_factory: Callable[..., StandinServer]) -> None:
+    """The window closes its client while a call waits for its answer: closing the sockets under it made
+    the answer a transport failure (or, worse, a read of whatever file took the descriptor number next)."""
+    standin = standin_factory(pictures=3, latency_ms=800)
+    probe = SendProbe()
+    client = KDocsClient("demo-token", standin.base_url, retry=FAST, transport=probe)
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(client.list_sheets(FILE))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert probe.sent.wait(5)
+    time.sleep(0.2)  # the request is out; the answer comes after the stand-in's latency
+    client.close()
+    with pytest.raises(RuntimeError):
+        client.list_sheets(FILE)
+    worker.join(10)
+    assert len(outcome) == 1 and isinstance(outcome[0], list) and outcome[0], outcome
+    assert client.calls_made == 1
+
+
 _RESOLVE_THEN_EXIT = """
 import json, sys, threading, time
 from kdocs_viewer.core.api import KDocsClient

@@ -31,6 +31,7 @@ class Scripted:
     scripts: dict[str, list[Script]] = field(default_factory=dict)
     hits: dict[str, int] = field(default_factory=dict)
     headers_seen: list[dict[str, str]] = field(default_factory=list)
+    hung_up: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))  # a client closed
 
     def on(self, path: str, *steps: Script) -> str:
         self.scripts[path] = list(steps)
@@ -100,6 +101,10 @@ def server() -> Iterator[Scripted]:
 
         def log_message(self, format: str, *args: object) -> None:
             pass
+
+        def finish(self) -> None:  # the connection ended: the client closed it (keep-alive until then)
+            super().finish()
+            scripted.hung_up.release()
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
@@ -218,6 +223,45 @@ def test_cancel_before_start_sends_nothing(server: Scripted, downloader: Downloa
         downloader.get(server.on("/img/x", body(b"x")), cancel=cancel)
     assert info.value.reason is FailureReason.CANCELLED
     assert "/img/x" not in server.hits
+
+
+def held(data: bytes, arrived: threading.Event, release: threading.Event) -> Script:
+    """Answer only once ``release`` is set: the GET is on the wire meanwhile."""
+
+    def run(h: BaseHTTPRequestHandler) -> None:
+        arrived.set()
+        release.wait(5)
+        body(data)(h)
+
+    return run
+
+
+def test_close_leaves_a_get_on_the_wire_alone_and_ends_the_connection_after_it(server: Scripted) -> None:
+    data = b"p" * (2 * CHUNK + 5)
+    arrived, release = threading.Event(), threading.Event()
+    url = server.on("/img/held", held(data, arrived, release))
+    downloader = Downloader(timeout=5.0, retry_delay=0.01)
+    outcome: list[bytes | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(downloader.get(url))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert arrived.wait(5)
+    downloader.close()  # returns while the answer is still held back: closing never waits for the network
+    with pytest.raises(DownloadCancelled):
+        downloader.get(server.on("/img/later", body(b"x")))
+    assert "/img/later" not in server.hits
+    release.set()
+    worker.join(5)
+    # The socket was not closed under the worker's read (that turned the answer into a failed retry).
+    assert outcome == [data]
+    assert server.hung_up.acquire(timeout=5), "the last GET to end did not close the connection"
+    assert server.hits["/img/held"] == 1
 
 
 def test_cancel_between_chunks(server: Scripted, downloader: Downloader) -> None:

@@ -14,8 +14,10 @@ fixtures) live in ``tests/gui/shell_helpers.py`` and are imported normally.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,17 @@ def _is_foreign(thread: threading.Thread) -> bool:
     return thread.name.startswith(("standin", "kdocs-keyring"))
 
 
+def _stacks(threads: list[threading.Thread]) -> str:
+    """Each thread's name and where it is now: a leftover is found by its stack, not its name."""
+    frames = sys._current_frames()
+    shown = []
+    for thread in threads:
+        frame = frames.get(thread.ident) if thread.ident is not None else None
+        stack = "".join(traceback.format_stack(frame)) if frame is not None else "(ended)\n"
+        shown.append(f"\n--- {thread.name}\n{stack}")
+    return "".join(shown)
+
+
 def assert_no_leftovers(window: MainWindow, before: set[threading.Thread]) -> None:
     """Everything the window started has ended within 5 s of its close (a call still on the wire at the close
     is not waited for by the window, only here)."""
@@ -75,7 +88,7 @@ def assert_no_leftovers(window: MainWindow, before: set[threading.Thread]) -> No
             break
         time.sleep(0.02)
     assert not running, f"{running} background calls outlived the window by 5 s"
-    assert not extra, f"threads outlived the window: {[t.name for t in extra]}"
+    assert not extra, f"threads outlived the window: {_stacks(extra)}"
 
 
 MakeWindow = Callable[..., MainWindow]
