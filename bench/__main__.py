@@ -27,10 +27,11 @@ from bench.report import Results, judge, markdown, notes_markdown, write_json
 from bench.standin_proc import StandinProcess
 from bench.stats import spread
 
-SCENARIOS = ("resolve", "idle", "open", "shaped", "shaped_slow", "scroll", "save", "startup", "reopen")
+SCENARIOS = ("resolve", "idle", "open", "shaped", "shaped_slow", "busy", "scroll", "save", "startup",
+             "reopen")
 MODULES = {"resolve": "resolve", "idle": "idle", "open": "open_grid", "shaped": "shaped",
-           "shaped_slow": "shaped_slow", "scroll": "scroll", "save": "save", "startup": "startup",
-           "reopen": "reopen"}
+           "shaped_slow": "shaped_slow", "busy": "busy", "scroll": "scroll", "save": "save",
+           "startup": "startup", "reopen": "reopen"}
 # Results are grouped by the scenario numbers; "idle" belongs to scenario 1 (resolve).
 GROUP = {"idle": "resolve"}
 

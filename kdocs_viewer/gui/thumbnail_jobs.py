@@ -246,7 +246,7 @@ class FetchJob:
 
 class DecodeJob:
     """Stage 2: decode the ticket's bytes to ``box`` (None: whole), and store a new tile when told where.
-    Runs at idle priority."""
+    Runs at a background priority."""
 
     def __init__(
         self,

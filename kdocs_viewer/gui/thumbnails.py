@@ -9,8 +9,8 @@ margin) and runs each picture through two stages, so the network and the CPU wor
   ``session.fetch_bytes`` calls for the pictures whose head cannot make the tile (the rest after the head)
   — reading megabytes through Python costs the GUI thread CPU and the GIL, reading a head does not.
   Previews and copies use ``fetch_bytes`` too; one re-resolve on 403/410 throughout;
-- **decode** — a small pool at idle priority decodes with ``QImageReader`` straight to the tile size (JPEG
-  DCT downscale, EXIF rotation), so decoding only gets the CPU the GUI thread leaves.
+- **decode** — a small pool at a background priority decodes with ``QImageReader`` straight to the tile
+  size (JPEG DCT downscale, EXIF rotation), so decoding yields the CPU to the GUI thread.
 
 With a disk cache of tiles (``set_tile_store``, see ``gui.tile_store``) a third stage comes first:
 
@@ -147,9 +147,9 @@ class ThumbnailLoader(QObject):
         super().__init__(parent)
         self._session = session
         self._cache = cache
-        # Decoding only gets the CPU the GUI thread leaves (on Linux this is SCHED_IDLE): at normal priority
+        # Decoding yields the CPU to the GUI thread (``worker_pool.BACKGROUND_NICE``): at normal priority
         # the p99 GUI gap while a workbook of phone photos opens is two to three times as long.
-        self._pool: WorkerPool | None = WorkerPool("kdocs-decode", threads, idle=True)
+        self._pool: WorkerPool | None = WorkerPool("kdocs-decode", threads, background=True)
         # Fetching mostly waits on the network; at normal priority so a busy decoder never delays a GET.
         # One thread more than thumbnails may use, so a preview never waits behind a screenful of GETs.
         self._fetchers = max(1, fetchers)

@@ -16,6 +16,7 @@ import heapq
 import itertools
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable
 
@@ -26,30 +27,35 @@ __all__ = ["WorkerPool"]
 log = logging.getLogger(__name__)
 
 Job = Callable[[], None]
+# Not SCHED_IDLE (nor Qt's IdlePriority): with two CPU hogs on two cores, an idle decoder got so little CPU
+# that opening a workbook took 26–31 s to fill the screen, and the GUI thread stalled 1.4–3.3 s at a time
+# waiting for the GIL the starved decoder held. At nice 10: 0.9–1.1 s and 41–150 ms; nice 19: 5.0–5.5 s and
+# 375–660 ms. Unloaded, the three are alike (bench/RESULTS.md, "Decoder priority").
+BACKGROUND_NICE = 10
 
 
 def _lower_priority() -> None:
-    """This thread gets only the CPU nobody else wants. On Linux without Qt (no Qt lock is taken with the
-    GIL held, ``gui.decode`` says why that matters); elsewhere as ``QThreadPool.setThreadPriority`` does."""
-    if hasattr(os, "SCHED_IDLE"):
-        with contextlib.suppress(OSError):
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # 0: the calling thread
+    """This thread yields the CPU to the GUI thread, and still gets its share while other programs are busy.
+    On Linux without Qt (no Qt lock is taken with the GIL held, ``gui.decode`` says why that matters)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):  # the nice value is per thread on Linux
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
         return
-    QThread.currentThread().setPriority(QThread.Priority.IdlePriority)
+    QThread.currentThread().setPriority(QThread.Priority.LowestPriority)
 
 
 class WorkerPool:
-    """At most ``threads`` worker threads named ``name``, made as jobs come; ``idle``: at idle priority
-    (SCHED_IDLE on Linux, as ``QThreadPool.setThreadPriority`` would set it), for decoding.
+    """At most ``threads`` worker threads named ``name``, made as jobs come; ``background``: at a lower
+    priority (nice ``BACKGROUND_NICE`` on Linux, Qt's LowestPriority elsewhere), for decoding.
 
     Threads are made by a thread of the pool's own, never by the caller: ``Thread.start()`` waits until the
     new thread has run, which costs the GUI thread the GIL's round trip through every busy worker.
     """
 
-    def __init__(self, name: str, threads: int, *, idle: bool = False) -> None:
+    def __init__(self, name: str, threads: int, *, background: bool = False) -> None:
         self._name = name
         self._max = max(1, threads)
-        self._idle_priority = idle
+        self._background = background
         self._lock = threading.Lock()
         self._has_job = threading.Condition(self._lock)  # workers wait here
         self._needs_thread = threading.Condition(self._lock)  # the maker waits here
@@ -137,7 +143,7 @@ class WorkerPool:
             thread.start()
 
     def _work(self) -> None:
-        if self._idle_priority:
+        if self._background:
             _lower_priority()
         with self._lock:
             self._idle -= 1

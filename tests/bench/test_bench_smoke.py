@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SCENARIOS = {"resolve", "open", "shaped", "shaped_slow", "scroll", "save", "startup", "reopen"}
+SCENARIOS = {"resolve", "open", "shaped", "shaped_slow", "busy", "scroll", "save", "startup", "reopen"}
 WITH_FLOOR = {("resolve", "wall_s"), ("open", "first_screen_s"), ("open", "all_visible_s"),
-              ("shaped", "first_screen_s"), ("shaped_slow", "first_screen_s"),
+              ("shaped", "first_screen_s"), ("shaped_slow", "first_screen_s"), ("busy", "first_screen_s"),
               ("save", "core_mb_s"), ("startup", "first_paint_s"), ("reopen", "first_screen_s")}
 
 
