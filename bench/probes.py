@@ -123,8 +123,8 @@ def visible_indexes(view: QListView, *, fully: bool) -> list[QModelIndex]:
     model = view.model()
     if model is None or model.rowCount() == 0:
         return []
-    first = view.indexAt(QPoint(1, 1))
     cell = max(1, view.gridSize().width())
+    first = view.indexAt(QPoint(cell // 2, 1))  # a cell's middle: the tile is centred in a wider cell
     per_line = max(1, viewport.width() // cell) + 1
     row = max(0, (first.row() if first.isValid() else 0) - per_line)
     out: list[QModelIndex] = []
@@ -152,7 +152,7 @@ def visible_row_span(view: QListView) -> range:
     if count == 0 or cell.width() <= 0 or cell.height() <= 0:
         return range(0)
     viewport = view.viewport().rect()
-    cols = max(1, viewport.width() // cell.width())
+    cols = max(1, (viewport.width() - 1) // cell.width())  # Qt wraps a cell reaching the last pixel
     x = cell.width() // 2
     top = view.indexAt(QPoint(x, 1))
     first = top.row() - top.row() % cols if top.isValid() else 0

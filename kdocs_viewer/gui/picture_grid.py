@@ -1,4 +1,4 @@
-"""The grid view: fixed cells, cheap visible-range maths, one clock for every badge.
+"""The grid view: fixed cells spread over the width, cheap visible-range maths, one clock for every badge.
 
 The view never walks all rows. The visible range comes from ``indexAt`` at the top-left and bottom-left cells
 of the viewport plus the column count from the fixed grid size; it is recomputed at most every ~50 ms while
@@ -10,9 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QItemSelectionModel, QMimeData, QModelIndex, QPoint, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QMimeData,
+    QModelIndex,
+    QPoint,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QDrag, QKeyEvent, QKeySequence, QPixmap, QResizeEvent
-from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QWidget
 
 from kdocs_viewer.gui.picture_model import PixmapRole
 from kdocs_viewer.gui.tile_delegate import TileDelegate, grid_cell_size
@@ -94,9 +104,18 @@ class PictureGrid(QListView):
         if size != self._tile:
             self._tile = size
             self._delegate.set_tile_size(size)
-            self.setGridSize(grid_cell_size(size, self.fontMetrics()))
+            self._fit_cells()
             self._schedule_range()
         return size
+
+    def _fit_cells(self) -> None:
+        """Spread the columns over the whole width, as file managers do: the cells widen and the tiles keep
+        their size, centred in them, instead of leaving an empty band at the right (up to a cell wide)."""
+        cell = grid_cell_size(self._tile, self.fontMetrics())
+        room = self._line_room()
+        fitted = QSize(max(cell.width(), room // max(1, room // cell.width())), cell.height())
+        if fitted != self.gridSize():
+            self.setGridSize(fitted)
 
     def delegate(self) -> TileDelegate:
         return self._delegate
@@ -110,8 +129,18 @@ class PictureGrid(QListView):
 
     # -- visible range ---------------------------------------------------------------------------------
     def columns(self) -> int:
-        grid = self.gridSize()
-        return max(1, (self.viewport().width() - 2 * self.spacing()) // max(1, grid.width()))
+        return max(1, self._line_room() // max(1, self.gridSize().width()))
+
+    def _line_room(self) -> int:
+        """The width a line of cells may fill: Qt wraps a cell that would reach the viewport's last pixel,
+        and lays out for the vertical scroll bar before it is shown (then the viewport narrows)."""
+        room = self.viewport().width() - 2 * self.spacing() - 1
+        bar, model = self.verticalScrollBar(), self.model()
+        if not bar.isVisible() and model is not None and self.gridSize().height() > 0:
+            lines = -(-model.rowCount() // max(1, room // max(1, self.gridSize().width())))
+            if lines * self.gridSize().height() > self.viewport().height():
+                room -= self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, bar)
+        return room
 
     def visible_rows(self) -> tuple[range, range]:
         """(visible rows, visible rows widened by the prefetch margin), in view (proxy) order.
@@ -153,14 +182,17 @@ class PictureGrid(QListView):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self._fit_cells()
         self._schedule_range()
 
     def rowsInserted(self, parent: QModelIndex, start: int, end: int) -> None:  # type: ignore[override]
         super().rowsInserted(parent, start, end)
+        self._fit_cells()  # the rows may call for the scroll bar, which Qt lays out for before showing it
         self._schedule_range()
 
     def reset(self) -> None:
         super().reset()
+        self._fit_cells()
         self._schedule_range()
 
     def doItemsLayout(self) -> None:

@@ -24,7 +24,7 @@ from kdocs_viewer.gui.picture_model import (
     contiguous_ranges,
     pixmap_bytes,
 )
-from kdocs_viewer.gui.tile_delegate import Urgency, badge_text, format_left
+from kdocs_viewer.gui.tile_delegate import Urgency, badge_text, format_left, grid_cell_size
 
 REF = PicRef("key", "local")
 
@@ -223,6 +223,57 @@ def test_visible_range_matches_what_is_painted(qtbot: QtBot) -> None:
     assert len(visible) <= len(on_screen) + grid.columns()  # no more than one spare line
     cols = grid.columns()
     assert wider.start == visible.start - cols and wider.stop == visible.stop + cols
+    grid.stop_clock()
+
+
+@pytest.mark.parametrize("width", [600, 1000, 1390, 150])
+def test_columns_spread_over_the_whole_width(qtbot: QtBot, width: int) -> None:
+    """No empty band at the right: the margins left of the first tile and right of the last are equal to a
+    few pixels, and each tile keeps its size (the cells widen, not the tiles)."""
+    model, _ = make_model(60)
+    grid = PictureGrid()
+    qtbot.addWidget(grid)
+    grid.setModel(model)
+    grid.resize(width, 400)
+    grid.show()
+    qtbot.waitExposed(grid)
+
+    def spread() -> None:
+        tile = grid_cell_size(grid.tile_size(), grid.fontMetrics())
+        cols = grid.columns()
+        viewport = grid.viewport().width()
+        first, last = grid.visualRect(model.index(0)), grid.visualRect(model.index(cols - 1))
+        assert cols == max(1, viewport // tile.width())
+        assert first.size() == last.size() == tile
+        if viewport >= tile.width():
+            assert abs(first.left() - (viewport - 1 - last.right())) <= cols + 1  # rounding: a pixel a column
+        assert grid.visualRect(model.index(cols)).top() > first.top()  # the next tile starts a new line
+
+    qtbot.waitUntil(spread, timeout=5000)
+    grid.resize(width + 170, 400)  # wider by nearly a cell: no band, possibly one more column
+    qtbot.waitUntil(spread, timeout=5000)
+    grid.set_tile_size(96)  # smaller tiles: more columns, spread again
+    qtbot.waitUntil(spread, timeout=5000)
+    grid.stop_clock()
+
+
+def test_rows_arriving_in_a_shown_grid_are_laid_out_in_the_columns_it_reports(qtbot: QtBot) -> None:
+    """Qt lays out for the vertical scroll bar before showing it: cells fitted to the width without it made
+    one column fewer until the bar appeared, and the first screen was measured on that layout."""
+    model, _ = make_model(1)
+    grid = PictureGrid()
+    qtbot.addWidget(grid)
+    grid.setModel(model)
+    grid.resize(1280, 700)
+    grid.show()
+    qtbot.waitExposed(grid)
+    assert not grid.verticalScrollBar().isVisible()
+    model.set_refs([PicRef(f"n{i}", "local") for i in range(1000)])
+    cols = grid.columns()  # at once: before the bar is shown
+    line = [grid.visualRect(model.index(r)) for r in range(cols + 1)]
+    assert len({rect.top() for rect in line[:cols]}) == 1 and line[cols].top() > line[0].top()
+    qtbot.waitUntil(grid.verticalScrollBar().isVisible, timeout=5000)
+    assert grid.columns() == cols
     grid.stop_clock()
 
 
