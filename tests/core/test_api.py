@@ -34,6 +34,7 @@ from kdocs_viewer.core.replies import snippet
 from kdocs_viewer.core.retry import RetryPolicy
 from kdocs_viewer.core.validation import InvalidIdentifierError
 from kdocs_viewer.standin.server import RequestLogEntry, StandinServer
+from tests.helpers.threads import InThread
 
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, budget=10.0)
 
@@ -746,23 +747,14 @@ def test_close_lets_a_call_on_the_wire_finish(standin_factory: Callable[..., Sta
     standin = standin_factory(pictures=3, latency_ms=800)
     probe = SendProbe()
     client = KDocsClient("demo-token", standin.base_url, retry=FAST, transport=probe)
-    outcome: list[object] = []
-
-    def run() -> None:
-        try:
-            outcome.append(client.list_sheets(FILE))
-        except BaseException as exc:
-            outcome.append(exc)
-
-    worker = threading.Thread(target=run)
-    worker.start()
+    call = InThread(lambda: client.list_sheets(FILE))
     assert probe.sent.wait(5)
     time.sleep(0.2)  # the request is out; the answer comes after the stand-in's latency
     client.close()
     with pytest.raises(RuntimeError):
         client.list_sheets(FILE)
-    worker.join(10)
-    assert len(outcome) == 1 and isinstance(outcome[0], list) and outcome[0], outcome
+    sheets = call.result()
+    assert isinstance(sheets, list) and sheets, sheets
     assert client.calls_made == 1
 
 

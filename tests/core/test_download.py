@@ -17,6 +17,7 @@ from kdocs_viewer.core.download import (
     UrlExpiredError,
 )
 from kdocs_viewer.core.errors import FailureReason
+from tests.helpers.threads import InThread
 
 Script = Callable[[BaseHTTPRequestHandler], None]
 
@@ -241,25 +242,15 @@ def test_close_leaves_a_get_on_the_wire_alone_and_ends_the_connection_after_it(s
     arrived, release = threading.Event(), threading.Event()
     url = server.on("/img/held", held(data, arrived, release))
     downloader = Downloader(timeout=5.0, retry_delay=0.01)
-    outcome: list[bytes | BaseException] = []
-
-    def run() -> None:
-        try:
-            outcome.append(downloader.get(url))
-        except BaseException as exc:
-            outcome.append(exc)
-
-    worker = threading.Thread(target=run)
-    worker.start()
+    call = InThread(lambda: downloader.get(url))
     assert arrived.wait(5)
     downloader.close()  # returns while the answer is still held back: closing never waits for the network
     with pytest.raises(DownloadCancelled):
         downloader.get(server.on("/img/later", body(b"x")))
     assert "/img/later" not in server.hits
     release.set()
-    worker.join(5)
     # The socket was not closed under the worker's read (that turned the answer into a failed retry).
-    assert outcome == [data]
+    assert call.result() == data
     assert server.hung_up.acquire(timeout=5), "the last GET to end did not close the connection"
     assert server.hits["/img/held"] == 1
 

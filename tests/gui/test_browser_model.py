@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex
 from PySide6.QtGui import QPixmap
 from pytestqt.qtbot import QtBot
 
@@ -205,16 +205,21 @@ def test_tile_sizes_snap_to_buckets() -> None:
     assert snap_tile_size(0) == TILE_BUCKETS[0]
 
 
+def shown_grid(qtbot: QtBot, model: QAbstractItemModel, width: int, height: int) -> PictureGrid:
+    grid = PictureGrid()
+    qtbot.addWidget(grid)
+    grid.setModel(model)
+    grid.resize(width, height)
+    grid.show()
+    qtbot.waitExposed(grid)
+    return grid
+
+
 def test_visible_range_matches_what_is_painted(qtbot: QtBot) -> None:
     model, _ = make_model(900)
     proxy = PictureFilterProxy()
     proxy.setSourceModel(model)
-    grid = PictureGrid()
-    qtbot.addWidget(grid)
-    grid.setModel(proxy)
-    grid.resize(600, 400)
-    grid.show()
-    qtbot.waitExposed(grid)
+    grid = shown_grid(qtbot, proxy, 600, 400)
     grid.verticalScrollBar().setValue(grid.verticalScrollBar().maximum() // 2)
     visible, wider = grid.visible_rows()
     viewport = grid.viewport().rect()
@@ -231,12 +236,7 @@ def test_columns_spread_over_the_whole_width(qtbot: QtBot, width: int) -> None:
     """No empty band at the right: the margins left of the first tile and right of the last are equal to a
     few pixels, and each tile keeps its size (the cells widen, not the tiles)."""
     model, _ = make_model(60)
-    grid = PictureGrid()
-    qtbot.addWidget(grid)
-    grid.setModel(model)
-    grid.resize(width, 400)
-    grid.show()
-    qtbot.waitExposed(grid)
+    grid = shown_grid(qtbot, model, width, 400)
 
     def spread() -> None:
         tile = grid_cell_size(grid.tile_size(), grid.fontMetrics())
@@ -261,12 +261,7 @@ def test_rows_arriving_in_a_shown_grid_are_laid_out_in_the_columns_it_reports(qt
     """Qt lays out for the vertical scroll bar before showing it: cells fitted to the width without it made
     one column fewer until the bar appeared, and the first screen was measured on that layout."""
     model, _ = make_model(1)
-    grid = PictureGrid()
-    qtbot.addWidget(grid)
-    grid.setModel(model)
-    grid.resize(1280, 700)
-    grid.show()
-    qtbot.waitExposed(grid)
+    grid = shown_grid(qtbot, model, 1280, 700)
     assert not grid.verticalScrollBar().isVisible()
     model.set_refs([PicRef(f"n{i}", "local") for i in range(1000)])
     cols = grid.columns()  # at once: before the bar is shown
