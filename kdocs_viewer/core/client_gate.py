@@ -10,11 +10,14 @@ of ``close()`` never waits either way (closing a workbook never waits for the ne
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 __all__ = ["ClientClosed", "ClientGate"]
+
+log = logging.getLogger(__name__)
 
 
 class ClientClosed(Exception):
@@ -50,7 +53,7 @@ class ClientGate:
                 self._users -= 1
                 last = self._closing and self._users == 0
             if last:
-                self._close()
+                self._close_now()
 
     def close(self) -> None:
         """No new calls; the client is closed now if none is running, else by the last one. Idempotent."""
@@ -60,4 +63,11 @@ class ClientGate:
             self._closing = True
             idle = self._users == 0
         if idle:
+            self._close_now()
+
+    def _close_now(self) -> None:
+        """Close, on whichever thread is last: a failure is logged, not raised into a call that succeeded."""
+        try:
             self._close()
+        except Exception:
+            log.exception("closing an HTTP client failed")

@@ -28,9 +28,9 @@ log = logging.getLogger(__name__)
 
 Job = Callable[[], None]
 # Not SCHED_IDLE (nor Qt's IdlePriority): with two CPU hogs on two cores, an idle decoder got so little CPU
-# that opening a workbook took 26–31 s to fill the screen, and the GUI thread stalled 1.4–3.3 s at a time
-# waiting for the GIL the starved decoder held. At nice 10: 0.9–1.1 s and 41–150 ms; nice 19: 5.0–5.5 s and
-# 375–660 ms. Unloaded, the three are alike (bench/RESULTS.md, "Decoder priority").
+# that opening a workbook took 24–35 s to fill the screen, and the GUI thread stalled 1.4–3.3 s at a time
+# waiting for the GIL the starved decoder held. At nice 10: 0.9–1.5 s and 41–199 ms; nice 19: 5.0–5.5 s and
+# 375–660 ms. Unloaded, the three are alike (bench/RESULTS.md, "A busy machine"; the `busy` scenario).
 BACKGROUND_NICE = 10
 
 
