@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal
 
 from kdocs_viewer.core.models import Outcome, PicFailure, PicRef
 from kdocs_viewer.gui.picture_grid import TILE_BUCKETS
+from kdocs_viewer.gui.picture_model import tile_box
 
 if TYPE_CHECKING:
     from kdocs_viewer.core.thumb_cache import ThumbnailDiskCache
@@ -94,7 +95,7 @@ class TileCacheSwitch(QObject):
         gone = [o.ref for o in outcomes if isinstance(o, PicFailure) and o.reason.gone]
         if store is None or not gone:
             return
-        boxes = {max(1, round(bucket * scale)) for bucket in TILE_BUCKETS for scale in {1.0, 2.0, dpr}}
+        boxes = {tile_box(bucket, scale) for bucket in TILE_BUCKETS for scale in {1.0, 2.0, dpr}}
         self._forget_jobs.put((store, gone, boxes))
         if self._forgetter is None:  # one thread in order, however many answers (a workbook gone: 100)
             self._forgetter = threading.Thread(

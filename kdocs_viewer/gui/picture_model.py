@@ -57,6 +57,12 @@ _UNBOUNDED_SORT = 1e300  # after every real deadline
 _UNKNOWN_SORT = math.inf  # no lease yet: last of all
 
 
+def tile_box(bucket: int, dpr: float) -> int:
+    """A tile of ``bucket`` logical px in device pixels: what it is decoded to, and what the disk cache of
+    tiles keys it by."""
+    return max(1, round(bucket * dpr))
+
+
 def pixmap_bytes(pixmap: QPixmap) -> int:
     """What a thumbnail costs the cache's byte budget."""
     return max(1, pixmap.width() * pixmap.height() * max(1, pixmap.depth()) // 8)

@@ -21,7 +21,7 @@ from kdocs_viewer.core.models import Lease, PicRef
 from kdocs_viewer.core.redact import redact
 from kdocs_viewer.core.session import LeaseSource, NeedsWhole, TileBytes
 from kdocs_viewer.gui.decode import ImageDecodeError, decode_head, decode_image, set_tile_dpr
-from kdocs_viewer.gui.picture_model import ThumbKey
+from kdocs_viewer.gui.picture_model import ThumbKey, tile_box
 
 if TYPE_CHECKING:
     from kdocs_viewer.gui.tile_store import TileStore
@@ -167,7 +167,7 @@ class LookupJob:
         ref = self._ref
         result: JobResult | None = None
         try:
-            tile = self._store.load(ref, max(1, round(self._bucket * self._dpr)))
+            tile = self._store.load(ref, tile_box(self._bucket, self._dpr))
         except Exception as exc:  # a miss, never a dead worker
             log.debug("thumbnail cache lookup failed: %s", redact(str(exc)) or type(exc).__name__)
             tile = None

@@ -43,7 +43,7 @@ from PySide6.QtGui import QPixmap
 from kdocs_viewer.core.cache import ByteBudgetCache
 from kdocs_viewer.core.models import Ident, Lease, PicRef
 from kdocs_viewer.gui.decode import load_reader_plugins
-from kdocs_viewer.gui.picture_model import ThumbKey, ThumbnailResult
+from kdocs_viewer.gui.picture_model import ThumbKey, ThumbnailResult, tile_box
 from kdocs_viewer.gui.retired import retire
 from kdocs_viewer.gui.throttle import Throttle
 from kdocs_viewer.gui.thumbnail_jobs import (
@@ -112,7 +112,7 @@ class _Work:
     @property
     def box(self) -> int:
         """The tile's size in device pixels."""
-        return max(1, round(self.bucket * self.dpr))
+        return tile_box(self.bucket, self.dpr)
     generation: int = 0  # of the tile store when the work began (a clear since: the tile is not stored)
 
 
